@@ -1,0 +1,104 @@
+/** Read-model writes and reads for payment intents. Only the intent's Durable Object writes. */
+import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type { PaymentIntent, Status } from '../domain/payment-intent.js';
+import { parseRecord, serializeRecord } from '../intents/record.js';
+import { paymentIntents } from './schema.js';
+
+/**
+ * Upserts the intent's row. The write only lands if it carries a higher revision than the row, so
+ * a late or repeated projection can never move the read model backwards.
+ */
+export async function projectIntent(d1: D1Database, intent: PaymentIntent): Promise<void> {
+  const row = {
+    id: intent.id,
+    merchantId: intent.merchantId,
+    livemode: intent.livemode,
+    status: intent.status,
+    amount: Number(intent.amount),
+    currency: intent.currency,
+    customer: intent.customer,
+    createdAt: intent.created,
+    revision: intent.revision,
+    record: serializeRecord(intent),
+  };
+  await drizzle(d1)
+    .insert(paymentIntents)
+    .values(row)
+    .onConflictDoUpdate({
+      target: paymentIntents.id,
+      set: {
+        status: row.status,
+        amount: row.amount,
+        currency: row.currency,
+        customer: row.customer,
+        revision: row.revision,
+        record: row.record,
+      },
+      setWhere: sql`excluded.revision > ${paymentIntents.revision}`,
+    });
+}
+
+export interface ListQuery {
+  merchantId: string;
+  livemode: boolean;
+  limit: number;
+  /** Keyset cursor: the intent after (older than) or before (newer than) which to list. */
+  cursor?: { direction: 'after' | 'before'; createdAt: number; id: string };
+  created?: { gt?: number; gte?: number; lt?: number; lte?: number };
+  customer?: string;
+  status?: Status;
+}
+
+/**
+ * Newest first, keyset-paginated on (created_at, id) over the list/status/customer indexes: the
+ * cost of a page does not grow with how deep it is.
+ */
+export async function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
+  const t = paymentIntents;
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode)];
+  if (q.customer !== undefined) conditions.push(eq(t.customer, q.customer));
+  if (q.status !== undefined) conditions.push(eq(t.status, q.status));
+  if (q.created?.gt !== undefined) conditions.push(gt(t.createdAt, q.created.gt));
+  if (q.created?.gte !== undefined) conditions.push(gte(t.createdAt, q.created.gte));
+  if (q.created?.lt !== undefined) conditions.push(lt(t.createdAt, q.created.lt));
+  if (q.created?.lte !== undefined) conditions.push(lte(t.createdAt, q.created.lte));
+
+  const backwards = q.cursor?.direction === 'before';
+  if (q.cursor) {
+    const { createdAt, id } = q.cursor;
+    conditions.push(
+      backwards
+        ? or(gt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), gt(t.id, id)))
+        : or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id))),
+    );
+  }
+  const order = backwards ? [asc(t.createdAt), asc(t.id)] : [desc(t.createdAt), desc(t.id)];
+  const rows = await drizzle(d1)
+    .select({ record: t.record })
+    .from(t)
+    .where(and(...conditions))
+    .orderBy(...order)
+    .limit(q.limit + 1);
+
+  const hasMore = rows.length > q.limit;
+  const page = rows.slice(0, q.limit).map((r) => parseRecord(r.record));
+  if (backwards) page.reverse();
+  return { data: page, hasMore };
+}
+
+/** The sort key of one intent of this merchant and mode, for a pagination cursor. */
+export async function findCursor(
+  d1: D1Database,
+  merchantId: string,
+  livemode: boolean,
+  id: string,
+): Promise<{ createdAt: number; id: string } | undefined> {
+  const t = paymentIntents;
+  const [row] = await drizzle(d1)
+    .select({ createdAt: t.createdAt, id: t.id })
+    .from(t)
+    .where(and(eq(t.id, id), eq(t.merchantId, merchantId), eq(t.livemode, livemode)))
+    .limit(1);
+  return row;
+}

@@ -1,0 +1,69 @@
+/** The HTTP app: request ids, the error envelope, routes, and the API description. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { newId } from '../lib/ids.js';
+import { renderDocs, type ApiDocument } from './docs.js';
+import { ApiError, errorResponse } from './errors.js';
+import { newRouter } from './openapi.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerChallengeRoutes } from './routes/challenge.js';
+import { registerPaymentIntentRoutes } from './routes/payment-intents.js';
+
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'edge-payment-intents',
+    version: '0.1.0',
+    description:
+      'Payment intents on Cloudflare Workers with a Stripe-compatible wire. Authenticate with `Authorization: Bearer sk_test_…` ' +
+      '(or HTTP Basic with the key as user name). Bodies may be JSON or form-encoded with bracket notation.',
+  },
+};
+
+export function createApp() {
+  const app = newRouter();
+
+  app.use(async (c, next) => {
+    const requestId = newId('req');
+    c.set('requestId', requestId);
+    c.header('Request-Id', requestId);
+    await next();
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof HTTPException && error.status < 500) {
+      return errorResponse(c, new ApiError('body_invalid', error.message));
+    }
+    // A real fault: log it with the request id, tell the client nothing about internals.
+    const requestId = c.get('requestId');
+    console.error(JSON.stringify({ msg: 'unhandled error', requestId, path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    return errorResponse(
+      c,
+      new ApiError('internal_error', `An internal error occurred. If it persists, contact support with request id ${requestId}.`, null, {
+        request_id: requestId,
+      }),
+    );
+  });
+
+  app.notFound((c) => errorResponse(c, new ApiError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)));
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health',
+      tags: ['Service'],
+      summary: 'Liveness: no storage touched',
+      responses: { 200: { description: 'Up.', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } } },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
+
+  registerAdminRoutes(app);
+  registerPaymentIntentRoutes(app);
+  registerChallengeRoutes(app);
+
+  app.doc31('/openapi.json', OPENAPI_INFO);
+  app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));
+  return app;
+}

@@ -1,0 +1,99 @@
+/**
+ * One error envelope and one status table. Every refusal the API gives has a code here; the
+ * Record type makes the compiler insist that each code has a status and an error type.
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { DomainErrorCode } from '../domain/errors.js';
+
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'card_error' | 'idempotency_error' | 'api_error';
+
+export type ErrorCode =
+  | DomainErrorCode
+  | 'parameter_unknown'
+  | 'body_invalid'
+  | 'content_type_invalid'
+  | 'card_declined'
+  | 'api_key_missing'
+  | 'api_key_invalid'
+  | 'secret_key_required'
+  | 'admin_token_invalid'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'internal_error';
+
+const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 500; type: ErrorType }> = {
+  payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  parameter_missing: { status: 400, type: 'invalid_request_error' },
+  parameter_invalid: { status: 400, type: 'invalid_request_error' },
+  parameter_unknown: { status: 400, type: 'invalid_request_error' },
+  amount_too_large: { status: 400, type: 'invalid_request_error' },
+  payment_method_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  payment_intent_incompatible_payment_method: { status: 400, type: 'invalid_request_error' },
+  processor_not_configured: { status: 400, type: 'invalid_request_error' },
+  body_invalid: { status: 400, type: 'invalid_request_error' },
+  content_type_invalid: { status: 400, type: 'invalid_request_error' },
+  resource_missing: { status: 404, type: 'invalid_request_error' },
+  route_not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  card_declined: { status: 402, type: 'card_error' },
+  payment_intent_authentication_failure: { status: 402, type: 'card_error' },
+  api_key_missing: { status: 401, type: 'authentication_error' },
+  api_key_invalid: { status: 401, type: 'authentication_error' },
+  admin_token_invalid: { status: 401, type: 'authentication_error' },
+  secret_key_required: { status: 403, type: 'authentication_error' },
+  internal_error: { status: 500, type: 'api_error' },
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly param: string | null = null,
+    /** Extra fields of the envelope (payment_intent on a card error, decline_code, …). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get status() {
+    return STATUS[this.code].status;
+  }
+
+  get type() {
+    return STATUS[this.code].type;
+  }
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  return c.json(
+    { error: { type: error.type, code: error.code, message: error.message, param: error.param, ...error.extra } },
+    error.status,
+  );
+}
+
+/** Stripe-style parameter names: metadata[order_id], payment_method_types[0]. */
+export function paramName(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path.map(String);
+  return (head ?? '') + rest.map((p) => `[${p}]`).join('');
+}
+
+/** Turns the first zod issue into the envelope, naming the parameter. */
+export function fromZodError(error: z.ZodError): ApiError {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const param = paramName([...issue.path, issue.keys[0]!]);
+    return new ApiError('parameter_unknown', `Received unknown parameter: ${param}`, param);
+  }
+  const param = paramName(issue.path);
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return new ApiError('parameter_missing', `Missing required param: ${param}.`, param);
+  }
+  const code = issue.code === 'custom' && isErrorCode(issue.params?.code) ? issue.params.code : 'parameter_invalid';
+  return new ApiError(code, `Invalid ${param}: ${issue.message}`, param);
+}
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && value in STATUS;
+}

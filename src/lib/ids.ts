@@ -1,0 +1,44 @@
+/**
+ * Prefixed, time-ordered ids: `pi_` + 10 Crockford-base32 characters of the millisecond clock
+ * + 14 random base62 characters (83 bits). Ids of one prefix sort by creation time.
+ */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export function randomBase62(length: number): string {
+  // Rejection sampling keeps every character uniform: 62 * 4 = 248 ≤ 256.
+  let out = '';
+  while (out.length < length) {
+    const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
+    for (const byte of bytes) {
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+function timePrefix(nowMs: number): string {
+  let t = nowMs;
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req';
+
+export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  return `${prefix}_${timePrefix(nowMs)}${randomBase62(14)}`;
+}
+
+/** A client secret: the intent id, `_secret_`, and 144 random bits. */
+export function newClientSecret(intentId: string): string {
+  return `${intentId}_secret_${randomBase62(25)}`;
+}
+
+/** An opaque token of ~190 random bits (API keys, challenge tokens). */
+export function newToken(): string {
+  return randomBase62(32);
+}

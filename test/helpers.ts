@@ -1,0 +1,47 @@
+/** Test helpers: a merchant made through the admin API, and requests to the worker as a client sends them. */
+import { exports } from 'cloudflare:workers';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+const BASE = 'http://pay.test';
+
+export interface TestMerchant {
+  id: string;
+  name: string;
+  keys: { test: { secret: string; publishable: string }; live: { secret: string; publishable: string } };
+}
+
+export function call(path: string, init: RequestInit & { key?: string; json?: unknown; form?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.key) headers.set('Authorization', `Bearer ${init.key}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  } else if (init.form !== undefined) {
+    headers.set('Content-Type', 'application/x-www-form-urlencoded');
+    body = init.form;
+  }
+  const method = init.method ?? (body !== undefined ? 'POST' : 'GET');
+  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, method, headers, body }));
+}
+
+export async function createMerchant(name = 'Test merchant'): Promise<TestMerchant> {
+  const res = await call('/v1/admin/merchants', { key: ADMIN_TOKEN, json: { name } });
+  if (res.status !== 201) throw new Error(`merchant create failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function createIntent(key: string, params: Record<string, unknown> = {}) {
+  const res = await call('/v1/payment_intents', { key, json: { amount: 2000, currency: 'usd', ...params } });
+  return { res, body: (await res.json()) as any };
+}
+
+export async function post(key: string, path: string, params: Record<string, unknown> = {}) {
+  const res = await call(path, { key, json: params });
+  return { res, body: (await res.json()) as any };
+}
+
+export async function get(key: string, path: string) {
+  const res = await call(path, { key });
+  return { res, body: (await res.json()) as any };
+}
