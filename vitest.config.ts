@@ -9,7 +9,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           ADMIN_TOKEN: 'test-admin-token',
-          ASYNC_SETTLE_DELAY_MS: '0',
+          ASYNC_SETTLE_DELAY_MS: '400',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
         },
       },

@@ -45,3 +45,12 @@ export async function get(key: string, path: string) {
   const res = await call(path, { key });
   return { res, body: (await res.json()) as any };
 }
+
+/** Polls until the condition holds (for work done by real alarms), failing after `timeoutMs`. */
+export async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -62,30 +62,36 @@ export class PaymentIntentObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`
-        CREATE TABLE IF NOT EXISTS intent (
-          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-          record TEXT NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS events (
-          seq INTEGER PRIMARY KEY,
-          id TEXT NOT NULL UNIQUE,
-          type TEXT NOT NULL,
-          created INTEGER NOT NULL,
-          request_id TEXT,
-          previous_attributes TEXT NOT NULL,
-          object TEXT NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS timers (
-          kind TEXT PRIMARY KEY,
-          due_at INTEGER NOT NULL,
-          attempts INTEGER NOT NULL DEFAULT 0
-        );
-      `);
+      // An object that was only looked up (an unknown id) writes nothing: tables appear on the first commit.
+      const exists = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'intent'`).toArray().length > 0;
+      if (!exists) return;
       const row = this.sql.exec<{ record: string }>('SELECT record FROM intent').toArray()[0];
       this.intent = row ? parseRecord(row.record) : null;
       await this.armAlarm();
     });
+  }
+
+  private createTables(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS intent (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        record TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        request_id TEXT,
+        previous_attributes TEXT NOT NULL,
+        object TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS timers (
+        kind TEXT PRIMARY KEY,
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0
+      );
+    `);
   }
 
   // --- RPC -----------------------------------------------------------------------------------
@@ -167,19 +173,21 @@ export class PaymentIntentObject extends DurableObject<Env> {
       }));
   }
 
-  /** Runs every due timer; alarms are at-least-once, and each timer's work is idempotent. */
+  /**
+   * Runs every due timer. Alarms are at-least-once and each timer's work is idempotent; a pending
+   * read-model write is retried on every alarm, due or not, since catching up early is harmless.
+   */
   override async alarm(): Promise<void> {
     await this.serialized(async () => {
+      if (!this.intent) return;
       const now = Date.now();
-      const due = this.sql
-        .exec<{ kind: TimerKind; attempts: number }>('SELECT kind, attempts FROM timers WHERE due_at <= ? ORDER BY due_at', now)
-        .toArray();
-      for (const timer of due) {
-        if (timer.kind === 'settle') {
-          this.sql.exec(`DELETE FROM timers WHERE kind = 'settle'`);
-          if (this.intent) await this.run({ type: 'settle' }, null);
-        } else {
+      const timers = this.sql.exec<{ kind: TimerKind; due_at: number; attempts: number }>('SELECT kind, due_at, attempts FROM timers').toArray();
+      for (const timer of timers) {
+        if (timer.kind === 'project') {
           await this.project(timer.attempts + 1);
+        } else if (timer.due_at <= now) {
+          this.sql.exec('DELETE FROM timers WHERE kind = ?', timer.kind);
+          await this.run({ type: 'settle' }, null);
         }
       }
       await this.armAlarm();
@@ -207,6 +215,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
     const { state, events, timers } = decision;
     const record = serializeRecord(state);
     this.ctx.storage.transactionSync(() => {
+      if (!this.intent) this.createTables();
       this.sql.exec(
         'INSERT INTO intent (singleton, record) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET record = excluded.record',
         record,
