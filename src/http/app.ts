@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { newId } from '../lib/ids.js';
+import { logError } from '../lib/log.js';
 import { renderDocs, type ApiDocument } from './docs.js';
 import { ApiError, errorResponse } from './errors.js';
 import { newRouter } from './openapi.js';
@@ -37,7 +38,7 @@ export function createApp() {
     }
     // A real fault: log it with the request id, tell the client nothing about internals.
     const requestId = c.get('requestId');
-    console.error(JSON.stringify({ msg: 'unhandled error', requestId, path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    logError('unhandled error', { requestId, method: c.req.method, path: c.req.path }, error);
     return errorResponse(
       c,
       new ApiError('internal_error', `An internal error occurred. If it persists, contact support with request id ${requestId}.`, null, {

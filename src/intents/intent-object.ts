@@ -21,6 +21,7 @@ import {
 } from '../domain/payment-intent.js';
 import { readSettings, type Env } from '../env.js';
 import { newId } from '../lib/ids.js';
+import { logError } from '../lib/log.js';
 import { secretsEqual } from '../lib/secrets.js';
 import { parseRecord, serializeRecord } from './record.js';
 
@@ -40,7 +41,8 @@ export interface StoredEvent {
   type: string;
   created: number;
   requestId: string | null;
-  previousAttributes: Record<string, unknown>;
+  /** JSON of the domain fields with their values before the change; amounts as digit strings. */
+  previousAttributes: string;
   object: PaymentIntent;
 }
 
@@ -168,7 +170,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
         type: r.type,
         created: r.created,
         requestId: r.request_id,
-        previousAttributes: JSON.parse(r.previous_attributes),
+        previousAttributes: r.previous_attributes,
         object: parseRecord(r.object),
       }));
   }
@@ -249,9 +251,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
     } catch (error) {
       const delay = Math.min(PROJECTION_RETRY_MS * 2 ** attempt, PROJECTION_RETRY_CAP_MS);
       this.sql.exec(`UPDATE timers SET due_at = ?, attempts = ? WHERE kind = 'project'`, Date.now() + delay, attempt);
-      console.error(
-        JSON.stringify({ msg: 'read model write failed; will retry', intent: this.intent.id, attempt, error: String(error) }),
-      );
+      logError('read model write failed; the alarm retries it', { intent: this.intent.id, attempt, retryInMs: delay }, error);
     }
   }
 

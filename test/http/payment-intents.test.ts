@@ -79,7 +79,7 @@ describe('create and retrieve', () => {
       form: 'amount=2500&currency=usd&metadata[order_id]=A-2&payment_method_types[]=card&payment_method_types[]=us_bank_account&confirm=false',
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ amount: 2500, metadata: { order_id: 'A-2' }, payment_method_types: ['card', 'us_bank_account'] });
+    expect((await res.json()) as object).toMatchObject({ amount: 2500, metadata: { order_id: 'A-2' }, payment_method_types: ['card', 'us_bank_account'] });
   });
 });
 
@@ -231,7 +231,7 @@ describe('3-D Secure', () => {
     const intent = await challenged();
     const res = await call(`/challenge/${intent.id}/${'A'.repeat(32)}`, { form: 'outcome=succeeded' });
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('resource_missing');
+    expect(((await res.json()) as any).error.code).toBe('resource_missing');
     expect((await get(sk, `/v1/payment_intents/${intent.id}`)).body.status).toBe('requires_action');
   });
 });
@@ -322,7 +322,7 @@ describe('update', () => {
     const { body } = await post(sk, `/v1/payment_intents/${created.id}`, { amount: 3000, metadata: { b: '', c: '3' }, description: 'new' });
     expect(body).toMatchObject({ amount: 3000, metadata: { a: '1', c: '3' }, description: 'new', status: 'requires_payment_method' });
     const cleared = await call(`/v1/payment_intents/${created.id}`, { key: sk, form: 'description=&metadata=' });
-    expect(await cleared.json()).toMatchObject({ description: null, metadata: {} });
+    expect((await cleared.json()) as object).toMatchObject({ description: null, metadata: {} });
   });
 
   it('setting a payment method moves the intent to requires_confirmation', async () => {

@@ -1,0 +1,15 @@
+/**
+ * Structured logs that never carry secrets. Drizzle wraps a driver error in one whose message
+ * holds the SQL *and its parameters* — which may be an API key hash or an intent record with its
+ * client secret — so only the driver's own error is logged.
+ */
+export function logError(msg: string, fields: Record<string, unknown>, error: unknown): void {
+  console.error(JSON.stringify({ level: 'error', msg, ...fields, error: describe(error) }));
+}
+
+function describe(error: unknown): { name: string; message: string; stack?: string } {
+  let root = error;
+  while (root instanceof Error && root.message.startsWith('Failed query:') && root.cause !== undefined) root = root.cause;
+  if (root instanceof Error) return { name: root.name, message: root.message, stack: root.stack };
+  return { name: 'NonError', message: typeof root === 'string' ? root : 'non-Error value thrown' };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_AMOUNT } from '../../src/domain/currency.js';
+import type { PaymentIntent } from '../../src/domain/payment-intent.js';
+import { fromRecord, parseRecord, RECORD_VERSION, serializeRecord, toRecord } from '../../src/intents/record.js';
+import { confirmWith, created, expectBigintAmounts, reach, step } from './fixtures.js';
+
+const STATES: { name: string; intent: () => PaymentIntent }[] = [
+  { name: 'a fresh intent', intent: () => created() },
+  { name: 'an intent with metadata and descriptive fields', intent: () => created({ metadata: { order: '42', note: 'ü ☃' }, description: 'Order', customer: 'cus_1', receiptEmail: 'a@b.example' }) },
+  { name: 'a pending challenge (next_action)', intent: () => reach('requires_action') },
+  { name: 'a decline (last_payment_error)', intent: () => step(created(), confirmWith('pm_card_chargeDeclined')).state },
+  { name: 'a hold (amount_capturable)', intent: () => reach('requires_capture') },
+  { name: 'a partial capture (amount_received)', intent: () => step(reach('requires_capture'), { type: 'capture', amountToCapture: 1234n }).state },
+  { name: 'a canceled intent', intent: () => step(created(), { type: 'cancel', reason: 'fraudulent' }).state },
+  { name: 'the largest amount', intent: () => created({ amount: MAX_AMOUNT, currency: 'kwd' }) },
+  // Beyond 2^53 a number would lose digits; the stored digit strings must not.
+  { name: 'amounts beyond 2^53', intent: () => ({ ...created(), amount: 2n ** 64n + 1n, amountCapturable: 9_007_199_254_740_993n, amountReceived: 10n ** 30n }) },
+];
+
+describe('intent records', () => {
+  it.each(STATES)('$name survives serializeRecord → parseRecord unchanged', ({ intent }) => {
+    const original = intent();
+    const restored = parseRecord(serializeRecord(original));
+    expect(restored).toStrictEqual(original);
+    expectBigintAmounts(restored);
+  });
+
+  it.each(STATES)('$name survives toRecord → fromRecord unchanged', ({ intent }) => {
+    const original = intent();
+    expect(fromRecord(toRecord(original))).toStrictEqual(original);
+  });
+
+  it('stores amounts as exact digit strings and carries the record version', () => {
+    const intent = { ...reach('requires_capture'), amountReceived: 2n ** 64n };
+    const record = toRecord(intent);
+    expect(record.v).toBe(RECORD_VERSION);
+    expect(record.amount).toBe('2000');
+    expect(record.amountCapturable).toBe('2000');
+    expect(record.amountReceived).toBe('18446744073709551616');
+    const json = JSON.parse(serializeRecord(intent));
+    expect(json).toMatchObject({ v: 1, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+  });
+
+  it('does not leak the record version into the loaded intent', () => {
+    expect(parseRecord(serializeRecord(created()))).not.toHaveProperty('v');
+  });
+
+  it.each([
+    { name: 'a future version', v: RECORD_VERSION + 1 },
+    { name: 'version 0', v: 0 },
+    { name: 'no version at all', v: undefined },
+  ])('refuses to load $name instead of guessing its shape', ({ v }) => {
+    const stored = { ...JSON.parse(serializeRecord(created())), v };
+    expect(() => parseRecord(JSON.stringify(stored))).toThrow(/Unknown payment intent record version/);
+  });
+});
