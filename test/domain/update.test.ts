@@ -6,12 +6,12 @@ import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, step
 const update = (params: UpdateParams) => ({ type: 'update' as const, params });
 
 describe('update: metadata', () => {
-  it.each([
+  it.each<{ name: string; start: Record<string, string>; patch: Record<string, string> | null; result: Record<string, string> }>([
     { name: 'adds and overwrites keys, keeping the others', start: { a: '1', b: '2' }, patch: { b: '3', c: '4' }, result: { a: '1', b: '3', c: '4' } },
     { name: 'deletes a key set to ""', start: { a: '1', b: '2' }, patch: { a: '' }, result: { b: '2' } },
     { name: 'deletes and sets in one patch', start: { a: '1', b: '2' }, patch: { a: '', c: '3' }, result: { b: '2', c: '3' } },
     { name: 'clears everything with null', start: { a: '1', b: '2' }, patch: null, result: {} },
-  ] satisfies { name: string; start: Record<string, string>; patch: Record<string, string> | null; result: Record<string, string> }[])(
+  ])(
     '$name',
     ({ start, patch, result }) => {
       const before = created({ metadata: start });
@@ -153,7 +153,7 @@ describe('update: descriptive fields', () => {
 });
 
 describe('update: no-ops return the same state and no events', () => {
-  it.each([
+  it.each<{ name: string; setup: () => PaymentIntent; params: UpdateParams }>([
     { name: 'an empty update', setup: () => created(), params: {} },
     { name: 'the same amount', setup: () => created(), params: { amount: AMOUNT } },
     { name: 'the same currency', setup: () => created(), params: { currency: 'usd' } },
@@ -164,7 +164,7 @@ describe('update: no-ops return the same state and no events', () => {
     { name: 'clearing metadata that is already empty', setup: () => created(), params: { metadata: null } },
     { name: 'the attached payment method again', setup: () => created({ paymentMethod: 'pm_card_visa' }), params: { paymentMethod: 'pm_card_visa' } },
     { name: 'the same description on a succeeded intent', setup: () => step(reach('succeeded'), update({ description: 'd' })).state, params: { description: 'd' } },
-  ] satisfies { name: string; setup: () => PaymentIntent; params: UpdateParams }[])('$name', ({ setup, params }) => {
+  ])('$name', ({ setup, params }) => {
     const state = setup();
     const decision = step(state, update(params));
     expect(decision.state).toBe(state);
