@@ -1,4 +1,5 @@
-/** Worker entry: the HTTP app, and the payment intent Durable Object class. */
+/** Worker entry: the HTTP app, the hourly housekeeping, and the payment intent Durable Object class. */
+import { purgeExpiredKeys } from './db/idempotency.js';
 import type { Env } from './env.js';
 import { createApp } from './http/app.js';
 
@@ -8,4 +9,8 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  /** Hourly (wrangler.toml [triggers]): drops idempotency keys past their 24 hours. */
+  async scheduled(controller, env) {
+    await purgeExpiredKeys(env.DB, controller.scheduledTime);
+  },
 } satisfies ExportedHandler<Env>;

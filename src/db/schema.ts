@@ -2,7 +2,7 @@
  * D1 read model. The intents' Durable Objects are the source of truth; these tables serve lists,
  * lookups and (later) search. Rows here are never the wire shape: see src/intents/ for conversions.
  */
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const merchants = sqliteTable('merchants', {
   id: text('id').primaryKey(),
@@ -53,3 +53,24 @@ export const paymentIntents = sqliteTable(
   ],
 );
 
+
+/**
+ * Idempotency keys, scoped to merchant and mode. A row is claimed (in_progress) before the request
+ * executes and holds its response afterwards; replays answer from it for 24 hours.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of method, path and canonical parameters: the same key with other parameters is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    state: text('state', { enum: ['in_progress', 'done'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.livemode, t.key] }), index('idempotency_keys_expiry').on(t.expiresAt)],
+);

@@ -18,11 +18,13 @@ export type ErrorCode =
   | 'api_key_invalid'
   | 'secret_key_required'
   | 'admin_token_invalid'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'internal_error';
 
-const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 500; type: ErrorType }> = {
+const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 409 | 500; type: ErrorType }> = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   parameter_missing: { status: 400, type: 'invalid_request_error' },
   parameter_invalid: { status: 400, type: 'invalid_request_error' },
@@ -42,6 +44,8 @@ const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 50
   api_key_invalid: { status: 401, type: 'authentication_error' },
   admin_token_invalid: { status: 401, type: 'authentication_error' },
   secret_key_required: { status: 403, type: 'authentication_error' },
+  idempotency_key_reused: { status: 400, type: 'idempotency_error' },
+  idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   internal_error: { status: 500, type: 'api_error' },
 };
 

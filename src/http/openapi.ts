@@ -14,7 +14,7 @@ import { ApiError, fromZodError } from './errors.js';
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string; auth: Authenticated };
+  Variables: { requestId: string; auth: Authenticated; idempotencyKey?: string };
 }
 
 export function newRouter(): OpenAPIHono<AppEnv> {
@@ -77,9 +77,15 @@ export async function readBody(request: Request): Promise<unknown> {
   if (length > MAX_BODY_BYTES) {
     throw new ApiError('body_invalid', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   }
-  const text = await request.text();
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) {
     throw new ApiError('body_invalid', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError('body_invalid', 'The request body is not valid UTF-8.');
   }
   if (text.trim() === '') return {};
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();

@@ -12,6 +12,7 @@ import type { CommandResult } from '../../intents/intent-object.js';
 import { newClientSecret, newId, newToken } from '../../lib/ids.js';
 import { secretsEqual } from '../../lib/secrets.js';
 import { requireKey } from '../auth.js';
+import { idempotent } from '../idempotency.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
 import { paymentErrorToWire, toBrowserWire, toWire } from '../present.js';
@@ -32,7 +33,8 @@ import {
 
 const INTENT_ID = /^pi_[0-9A-Za-z]{24}$/;
 const TAG = ['PaymentIntents'];
-const secretKey = requireKey('secret');
+/** Secret-key POSTs: authenticated, then idempotent under an Idempotency-Key. */
+const secretKey = [requireKey('secret'), idempotent];
 
 const errors = {
   400: { description: 'Invalid request: the error names the parameter.', content: { 'application/json': { schema: ErrorEnvelope } } },
@@ -221,7 +223,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       path: '/v1/payment_intents',
       tags: TAG,
       summary: 'List payment intents, newest first',
-      middleware: secretKey,
+      middleware: requireKey('secret'),
       request: { query: ListQuery },
       responses: { 200: { description: 'A page of payment intents.', content: { 'application/json': { schema: PaymentIntentList } } }, ...errors },
     }),

@@ -1,0 +1,66 @@
+/** Idempotency-key rows: claim before executing, record the response after, replay for 24 hours. */
+import { and, eq, lte, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { idempotencyKeys } from './schema.js';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface KeyScope {
+  merchantId: string;
+  livemode: boolean;
+  key: string;
+}
+
+export type Claim =
+  | { claimed: true }
+  | { claimed: false; fingerprint: string; state: 'in_progress' }
+  | { claimed: false; fingerprint: string; state: 'done'; status: number; body: string };
+
+/**
+ * Claims the key atomically: an insert, or the takeover of an expired row. D1 runs it as one
+ * statement on the primary, so of two concurrent requests exactly one gets `claimed: true`.
+ */
+export async function claimKey(d1: D1Database, scope: KeyScope, fingerprint: string, now: number): Promise<Claim> {
+  const db = drizzle(d1);
+  const t = idempotencyKeys;
+  const claimed = await db
+    .insert(t)
+    .values({ ...scope, fingerprint, state: 'in_progress', createdAt: now, expiresAt: now + IDEMPOTENCY_TTL_MS })
+    .onConflictDoUpdate({
+      target: [t.merchantId, t.livemode, t.key],
+      set: {
+        fingerprint,
+        state: 'in_progress',
+        responseStatus: null,
+        responseBody: null,
+        createdAt: now,
+        expiresAt: now + IDEMPOTENCY_TTL_MS,
+      },
+      setWhere: sql`${t.expiresAt} <= ${now}`,
+    })
+    .returning({ key: t.key });
+  if (claimed.length > 0) return { claimed: true };
+  const [row] = await db.select().from(t).where(scopeIs(scope)).limit(1);
+  if (!row) return claimKey(d1, scope, fingerprint, now); // expired and purged in between
+  if (row.state === 'in_progress' || row.responseStatus === null || row.responseBody === null) {
+    return { claimed: false, fingerprint: row.fingerprint, state: 'in_progress' };
+  }
+  return { claimed: false, fingerprint: row.fingerprint, state: 'done', status: row.responseStatus, body: row.responseBody };
+}
+
+export async function recordResponse(d1: D1Database, scope: KeyScope, status: number, body: string): Promise<void> {
+  await drizzle(d1)
+    .update(idempotencyKeys)
+    .set({ state: 'done', responseStatus: status, responseBody: body })
+    .where(scopeIs(scope));
+}
+
+/** Deletes expired keys (run from the scheduled handler). */
+export async function purgeExpiredKeys(d1: D1Database, now: number): Promise<void> {
+  await drizzle(d1).delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now));
+}
+
+function scopeIs(scope: KeyScope) {
+  const t = idempotencyKeys;
+  return and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), eq(t.key, scope.key));
+}
