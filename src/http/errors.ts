@@ -21,10 +21,9 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_key_in_use'
   | 'route_not_found'
-  | 'method_not_allowed'
   | 'internal_error';
 
-const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 409 | 500; type: ErrorType }> = {
+const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 409 | 500; type: ErrorType }> = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   parameter_missing: { status: 400, type: 'invalid_request_error' },
   parameter_invalid: { status: 400, type: 'invalid_request_error' },
@@ -37,7 +36,6 @@ const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 405 | 40
   content_type_invalid: { status: 400, type: 'invalid_request_error' },
   resource_missing: { status: 404, type: 'invalid_request_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
-  method_not_allowed: { status: 405, type: 'invalid_request_error' },
   card_declined: { status: 402, type: 'card_error' },
   payment_intent_authentication_failure: { status: 402, type: 'card_error' },
   api_key_missing: { status: 401, type: 'authentication_error' },
@@ -83,19 +81,53 @@ export function paramName(path: readonly PropertyKey[]): string {
   return (head ?? '') + rest.map((p) => `[${p}]`).join('');
 }
 
-/** Turns the first zod issue into the envelope, naming the parameter. */
-export function fromZodError(error: z.ZodError): ApiError {
-  const issue = error.issues[0]!;
+/** Turns the first zod issue into the envelope, naming the parameter. `input` is what was validated. */
+export function fromZodError(error: z.ZodError, input: unknown): ApiError {
+  const issue = specific(error.issues[0]!);
   if (issue.code === 'unrecognized_keys') {
     const param = paramName([...issue.path, issue.keys[0]!]);
     return new ApiError('parameter_unknown', `Received unknown parameter: ${param}`, param);
   }
   const param = paramName(issue.path);
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (valueAt(input, issue.path) === undefined) {
     return new ApiError('parameter_missing', `Missing required param: ${param}.`, param);
   }
   const code = issue.code === 'custom' && isErrorCode(issue.params?.code) ? issue.params.code : 'parameter_invalid';
-  return new ApiError(code, `Invalid ${param}: ${issue.message}`, param);
+  return new ApiError(code, `Invalid ${param}: ${describeIssue(issue)}`, param);
+}
+
+/** The most specific message: a union or record-key issue carries the real one inside. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `key ${describeIssue(issue.issues[0])}`;
+  if (issue.code === 'invalid_union') {
+    const specific = issue.errors.flat().find((i) => i.code === 'custom');
+    if (specific) return specific.message;
+    return `expected ${issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : i.code)).join(' or ')}.`;
+  }
+  return issue.message;
+}
+
+/**
+ * A union whose value matched one branch's type but failed inside it (metadata that is an object
+ * with a bad key) reports the inner issue, with its full path, rather than "Invalid input".
+ */
+function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const typeMismatch = (branch: z.core.$ZodIssue[]) =>
+    branch.length === 1 && branch[0]!.path.length === 0 && (branch[0]!.code === 'invalid_type' || branch[0]!.code === 'invalid_value');
+  const inner = issue.errors.find((branch) => branch.length > 0 && !typeMismatch(branch));
+  if (!inner) return issue;
+  const first = inner[0]!;
+  return specific({ ...first, path: [...issue.path, ...first.path] } as z.core.$ZodIssue);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 function isErrorCode(value: unknown): value is ErrorCode {

@@ -41,7 +41,6 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
       );
     }
     c.header('Idempotent-Replayed', 'true');
-    c.header('Original-Request', 'true');
     return c.body(claim.body, claim.status as 200, { 'Content-Type': 'application/json; charset=UTF-8' });
   }
 

@@ -5,7 +5,7 @@
  * (`metadata[order_id]=A-1`), so the body is decoded here and then validated by the same schema.
  */
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import qs from 'qs';
 import type { z } from 'zod';
 import type { Env } from '../env.js';
@@ -19,10 +19,19 @@ export interface AppEnv {
 
 export function newRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw fromZodError(result.error);
+    defaultHook: (result, c) => {
+      if (!result.success) throw fromZodError(result.error, validatedInput(c, result.target));
     },
   });
+}
+
+/** What a built-in validator saw, so an error can tell a missing parameter from an invalid one. */
+function validatedInput(c: Context, target: string): unknown {
+  if (target === 'param') return c.req.param();
+  if (target === 'query') {
+    return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
+  }
+  return undefined;
 }
 
 /** Bodies larger than this are refused before parsing (largest valid body is ~30 KB of metadata). */
@@ -65,7 +74,7 @@ function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const raw = await readBody(c.req.raw);
     const result = schema.safeParse(raw);
-    if (!result.success) throw fromZodError(result.error);
+    if (!result.success) throw fromZodError(result.error, raw);
     c.req.addValidatedData('json', result.data as object);
     await next();
   };
@@ -108,6 +117,7 @@ export async function readBody(request: Request): Promise<unknown> {
         arrayLimit: 100,
         parameterLimit: 1000,
         allowPrototypes: false,
+        plainObjects: true,
         strictDepth: true,
         throwOnLimitExceeded: true,
       });

@@ -6,6 +6,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { findCursor, listIntents } from '../../db/intents.js';
+import { searchIntents } from '../../db/search.js';
+import { parseSearchQuery, QueryError } from '../../domain/search-query.js';
 import type { Command, ConfirmCommand, CreateParams, PaymentIntent as DomainIntent, UpdateParams } from '../../domain/payment-intent.js';
 import type { Env } from '../../env.js';
 import type { CommandResult } from '../../intents/intent-object.js';
@@ -27,7 +29,9 @@ import {
   ListQuery,
   PaymentIntent,
   PaymentIntentList,
+  PaymentIntentSearchResult,
   RetrieveQuery,
+  SearchQueryParams,
   UpdatePaymentIntentParams,
 } from '../schemas/payment-intent.js';
 
@@ -94,6 +98,48 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
         : undefined;
       const result = await stub(c.env, id).create(caller(c), { id, clientSecret: newClientSecret(id) }, params, confirm);
       return respond(c, id, result);
+    },
+  );
+
+  // Registered before /{id}, which would otherwise take "search" for an id.
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/payment_intents/search',
+      tags: TAG,
+      summary: "Search payment intents with Stripe's query language (read-after-write)",
+      middleware: requireKey('secret'),
+      request: { query: SearchQueryParams },
+      responses: {
+        200: { description: 'A page of results.', content: { 'application/json': { schema: PaymentIntentSearchResult } } },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const auth = c.get('auth');
+      let query;
+      try {
+        query = parseSearchQuery(q.query);
+      } catch (error) {
+        if (error instanceof QueryError) throw new ApiError('parameter_invalid', error.message, 'query');
+        throw error;
+      }
+      const limit = q.limit ?? 10;
+      const after = q.page === undefined ? undefined : decodePage(q.page);
+      const page = await searchIntents(c.env.DB, { merchantId: auth.merchantId, livemode: auth.livemode, query, limit, after });
+      const last = page.data.at(-1);
+      return c.json(
+        {
+          object: 'search_result' as const,
+          url: '/v1/payment_intents/search',
+          has_more: page.hasMore,
+          next_page: page.hasMore && last ? encodePage(last) : null,
+          data: page.data.map((i) => toWire(i, baseUrl(c))),
+        },
+        200,
+      );
     },
   );
 
@@ -260,6 +306,23 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       );
     },
   );
+}
+
+/** next_page tokens: an opaque, URL-safe encoding of the last result's sort key. */
+function encodePage(intent: DomainIntent): string {
+  return btoa(`${intent.created}.${intent.id}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function decodePage(token: string): { createdAt: number; id: string } {
+  let decoded = '';
+  try {
+    decoded = atob(token.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    // fall through to the refusal below
+  }
+  const match = /^(\d{1,15})\.(pi_[0-9A-Za-z]{24})$/.exec(decoded);
+  if (!match) throw new ApiError('parameter_invalid', 'Invalid page: pass the next_page value of a previous search result.', 'page');
+  return { createdAt: Number(match[1]), id: match[2]! };
 }
 
 function stub(env: Env, id: string) {

@@ -71,13 +71,25 @@ const booleanParam = z
   .openapi({ type: 'boolean' });
 
 const METADATA_MAX_KEYS = 50;
-const metadata = z
-  .record(
-    z.string().min(1, 'metadata keys must not be empty.').max(40, 'metadata keys can be at most 40 characters.'),
-    z.string().max(500, 'metadata values can be at most 500 characters.'),
+/** JSON.parse makes "__proto__" an own key, which a plain object cannot hold: refuse it by name. */
+const noProtoKey = z.unknown().superRefine((value, ctx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'metadata keys cannot be "__proto__".' });
+  }
+});
+
+const metadata = noProtoKey
+  .pipe(
+    z
+      .record(
+        z.string().min(1, 'metadata keys must not be empty.').max(40, 'metadata keys can be at most 40 characters.'),
+        z.string().max(500, 'metadata values can be at most 500 characters.'),
+      )
+      .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `metadata can have at most ${METADATA_MAX_KEYS} keys.`),
   )
-  .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `metadata can have at most ${METADATA_MAX_KEYS} keys.`)
   .openapi({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 500 },
     description: 'Up to 50 keys of ≤40 characters with string values of ≤500 characters. On update, keys merge and "" removes a key.',
     example: { order_id: 'A-1001' },
   });
@@ -177,14 +189,17 @@ const unixSeconds = z
   .regex(/^\d{1,12}$/, 'expected a Unix timestamp in seconds.')
   .transform((v) => Number(v) * 1000);
 
+const limit = z
+  .string()
+  .regex(/^\d+$/, 'limit must be an integer between 1 and 100.')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 100, 'limit must be an integer between 1 and 100.')
+  .optional()
+  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
+
 export const ListQuery = z
   .strictObject({
-    limit: z
-      .string()
-      .regex(/^\d+$/, 'limit must be an integer between 1 and 100.')
-      .transform(Number)
-      .refine((n) => n >= 1 && n <= 100, 'limit must be an integer between 1 and 100.')
-      .optional(),
+    limit,
     starting_after: z.string().max(100).optional(),
     ending_before: z.string().max(100).optional(),
     customer: customer.optional(),
@@ -199,6 +214,12 @@ export const ListQuery = z
     message: 'pass at most one of starting_after and ending_before.',
     path: ['ending_before'],
   });
+
+export const SearchQueryParams = z.strictObject({
+  query: z.string().min(1).max(2000).openapi({ example: `status:"succeeded" AND metadata['order_id']:"A-1"` }),
+  limit,
+  page: z.string().max(200).optional().openapi({ description: 'The next_page token of the previous page.' }),
+});
 
 // --- responses -------------------------------------------------------------------------------
 
@@ -259,6 +280,16 @@ export const PaymentIntentList = z
     data: z.array(PaymentIntent),
   })
   .openapi('PaymentIntentList');
+
+export const PaymentIntentSearchResult = z
+  .object({
+    object: z.literal('search_result'),
+    url: z.string(),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+    data: z.array(PaymentIntent),
+  })
+  .openapi('PaymentIntentSearchResult');
 
 export const ErrorEnvelope = z
   .object({

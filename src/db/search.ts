@@ -1,0 +1,81 @@
+/**
+ * Search over the read model: parsed clauses compiled to parameterized SQL with drizzle's `sql`
+ * template — every value is a bound parameter, operators come from a fixed table. Results are
+ * read-after-write: the intent's row is written before its create returns.
+ */
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import type { PaymentIntent } from '../domain/payment-intent.js';
+import type { Clause, SearchQuery } from '../domain/search-query.js';
+import { parseRecord } from '../intents/record.js';
+import { paymentIntents as t } from './schema.js';
+
+const COMPARE = { ':': sql.raw('='), '>': sql.raw('>'), '<': sql.raw('<'), '>=': sql.raw('>='), '<=': sql.raw('<=') } as const;
+
+export interface SearchPage {
+  merchantId: string;
+  livemode: boolean;
+  query: SearchQuery;
+  limit: number;
+  /** Continue after this (created_at, id), from a next_page token. */
+  after?: { createdAt: number; id: string };
+}
+
+export async function searchIntents(d1: D1Database, q: SearchPage): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
+  const clauses = q.query.clauses.map(compile);
+  const matched = q.query.join === 'OR' ? or(...clauses) : and(...clauses);
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), matched];
+  if (q.after) {
+    conditions.push(or(lt(t.createdAt, q.after.createdAt), and(eq(t.createdAt, q.after.createdAt), lt(t.id, q.after.id))));
+  }
+  const rows = await drizzle(d1)
+    .select({ record: t.record })
+    .from(t)
+    .where(and(...conditions))
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(q.limit + 1);
+  return { data: rows.slice(0, q.limit).map((r) => parseRecord(r.record)), hasMore: rows.length > q.limit };
+}
+
+function compile(clause: Clause): SQL {
+  const positive = match(clause);
+  // NOT of a comparison with NULL (a missing customer or metadata key) is NULL; count it as "not equal".
+  return clause.negated ? sql`NOT coalesce((${positive}), 0)` : positive;
+}
+
+function match(clause: Clause): SQL {
+  switch (clause.field) {
+    case 'amount':
+      return sql`${t.amount} ${COMPARE[clause.op]} ${Number(clause.value)}`;
+    case 'created':
+      return createdRange(clause.op, clause.value);
+    case 'currency':
+    case 'customer':
+    case 'status': {
+      const column = { currency: t.currency, customer: t.customer, status: t.status }[clause.field];
+      return clause.op === '~' ? sql`instr(${column}, ${clause.value}) > 0` : sql`${column} = ${clause.value}`;
+    }
+    default: {
+      const value = sql`(SELECT value FROM json_each(${t.record}, '$.metadata') WHERE key = ${clause.field.metadata})`;
+      return clause.op === '~' ? sql`instr(${value}, ${clause.value}) > 0` : sql`${value} = ${clause.value}`;
+    }
+  }
+}
+
+/** `created` is in whole seconds on the wire and milliseconds in the row. */
+function createdRange(op: keyof typeof COMPARE, seconds: number): SQL {
+  const from = seconds * 1000;
+  const to = from + 1000;
+  switch (op) {
+    case ':':
+      return sql`(${t.createdAt} >= ${from} AND ${t.createdAt} < ${to})`;
+    case '>':
+      return sql`${t.createdAt} >= ${to}`;
+    case '>=':
+      return sql`${t.createdAt} >= ${from}`;
+    case '<':
+      return sql`${t.createdAt} < ${from}`;
+    case '<=':
+      return sql`${t.createdAt} < ${to}`;
+  }
+}
