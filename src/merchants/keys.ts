@@ -45,6 +45,7 @@ export async function rollKeys(d1: D1Database, merchantId: string, modes: readon
   const keys: Keys = {};
   for (const mode of modes) keys[mode] = newKeyPair(mode);
   const livemodes = modes.map((mode) => mode === 'live');
+  forgetMerchantKeys(merchantId);
   await db.batch([
     db
       .update(apiKeys)
@@ -55,15 +56,37 @@ export async function rollKeys(d1: D1Database, merchantId: string, modes: readon
   return { id: merchant.id, name: merchant.name, keys };
 }
 
+/**
+ * Known keys, by hash, remembered by this isolate for a short while so that most requests skip
+ * the D1 lookup. Only valid keys are remembered; a rolled key stops working at once in the isolate
+ * that rolled it and within KEY_CACHE_TTL_MS in every other.
+ */
+export const KEY_CACHE_TTL_MS = 15_000;
+const KEY_CACHE_MAX = 10_000;
+const keyCache = new Map<string, { owner: ApiKeyOwner; until: number }>();
+
 /** The owner of a key, or null if the key is malformed, unknown or revoked. */
-export async function findKeyOwner(d1: D1Database, key: string): Promise<ApiKeyOwner | null> {
+export async function findKeyOwner(d1: D1Database, key: string, now = Date.now()): Promise<ApiKeyOwner | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
+  const hash = await sha256Hex(key);
+  const cached = keyCache.get(hash);
+  if (cached && cached.until > now) return cached.owner;
   const [row] = await drizzle(d1)
     .select({ merchantId: apiKeys.merchantId, livemode: apiKeys.livemode, kind: apiKeys.kind })
     .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, await sha256Hex(key)), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
     .limit(1);
-  return row ?? null;
+  if (!row) {
+    keyCache.delete(hash);
+    return null;
+  }
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(hash, { owner: row, until: now + KEY_CACHE_TTL_MS });
+  return row;
+}
+
+function forgetMerchantKeys(merchantId: string): void {
+  for (const [hash, entry] of keyCache) if (entry.owner.merchantId === merchantId) keyCache.delete(hash);
 }
 
 function newKeyPair(mode: Mode): KeyPair {

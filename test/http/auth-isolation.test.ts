@@ -178,7 +178,7 @@ describe('browser lookups', () => {
 
 describe('faults', () => {
   it('a real fault is a 500 api_error with a generic message and the request id, nothing internal', async () => {
-    await env.DB.exec('ALTER TABLE api_keys RENAME TO api_keys_away');
+    await env.DB.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
     try {
       const res = await call('/v1/payment_intents', { key: a.keys.test.secret });
       expect(res.status).toBe(500);
@@ -186,9 +186,22 @@ describe('faults', () => {
       const requestId = res.headers.get('Request-Id');
       expect(body.error).toMatchObject({ type: 'api_error', code: 'internal_error', request_id: requestId });
       expect(body.error.message).toContain(requestId);
-      expect(body.error.message).not.toMatch(/api_keys|SQL|D1/i);
+      expect(body.error.message).not.toMatch(/payment_intents|SQL|D1/i);
     } finally {
-      await env.DB.exec('ALTER TABLE api_keys_away RENAME TO api_keys');
+      await env.DB.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
     }
+  });
+});
+
+describe('key cache', () => {
+  it('a revoked key stops working within the cache lifetime even in an isolate that did not roll it', async () => {
+    const { findKeyOwner, KEY_CACHE_TTL_MS } = await import('../../src/merchants/keys.js');
+    const m = await createMerchant('Cached');
+    const now = Date.now();
+    expect(await findKeyOwner(env.DB, m.keys.test.secret, now)).toMatchObject({ merchantId: m.id, kind: 'secret' });
+    // Revoke behind the cache's back, as another isolate's roll would.
+    await env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE merchant_id = ?').bind(now, m.id).run();
+    expect(await findKeyOwner(env.DB, m.keys.test.secret, now + 1)).not.toBeNull();
+    expect(await findKeyOwner(env.DB, m.keys.test.secret, now + KEY_CACHE_TTL_MS + 1)).toBeNull();
   });
 });

@@ -47,7 +47,6 @@ describe('stripe SDK: operations', () => {
       currency: 'eur',
       capture_method: 'manual',
       payment_method: 'pm_card_visa',
-      payment_method_types: ['card'],
       confirm: true,
     });
     expect(held).toMatchObject({ status: 'requires_capture', amount_capturable: 5000 });
