@@ -190,6 +190,7 @@ async function seedDirect(merchantId, count) {
   const statuses = ['requires_payment_method', 'succeeded', 'canceled', 'requires_capture'];
   for (let start = 0; start < count; start += 100) {
     const values = [];
+    const metadataRows = [];
     for (let i = start; i < Math.min(count, start + 100); i++) {
       const created = now - 86_400_000 - i * 1000;
       const id = `pi_${timePart(created)}${randomBase62(14)}`;
@@ -206,8 +207,10 @@ async function seedDirect(merchantId, count) {
         receiptEmail: null, statementDescriptor: null, customer: null, authenticatedPaymentMethod: null, revision: 2, v: 1,
       };
       values.push(`(${[id, merchantId, 0, status, amount, currency, null, created, 2, JSON.stringify(record)].map(sqlValue).join(',')})`);
+      metadataRows.push(`(${[id, merchantId, 0, 'order_id', `S-${i}`].map(sqlValue).join(',')})`);
     }
     chunks.push(`INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${values.join(',')};`);
+    chunks.push(`INSERT INTO payment_intent_metadata (intent_id, merchant_id, livemode, key, value) VALUES ${metadataRows.join(',')};`);
   }
   writeFileSync(file, chunks.join('\n'));
   await run([wranglerBin, 'd1', 'execute', 'DB', '--local', '--persist-to', STATE, '--file', file]);

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle
 import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent, Status } from '../domain/payment-intent.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
-import { paymentIntents } from './schema.js';
+import { paymentIntentMetadata, paymentIntents } from './schema.js';
 
 /**
  * Upserts the intent's row. The write only lands if it carries a higher revision than the row, so
@@ -22,7 +22,11 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent): Prom
     revision: intent.revision,
     record: serializeRecord(intent),
   };
-  await drizzle(d1)
+  const db = drizzle(d1);
+  // The metadata rows follow only if the intent's row now holds this very revision.
+  const holdsThisRevision = sql`(SELECT revision FROM ${paymentIntents} WHERE id = ${intent.id}) = ${intent.revision}`;
+  const m = paymentIntentMetadata;
+  const upsert = db
     .insert(paymentIntents)
     .values(row)
     .onConflictDoUpdate({
@@ -37,6 +41,17 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent): Prom
       },
       setWhere: sql`excluded.revision > ${paymentIntents.revision}`,
     });
+  // One batch, one transaction: the row and its metadata index never disagree.
+  await db.batch([
+    upsert,
+    db.delete(m).where(and(eq(m.intentId, intent.id), holdsThisRevision)),
+    db
+      .insert(m)
+      .select(
+        sql`SELECT ${intent.id}, ${intent.merchantId}, ${intent.livemode ? 1 : 0}, key, value
+          FROM json_each(${JSON.stringify(intent.metadata)}) WHERE ${holdsThisRevision}`,
+      ),
+  ]);
 }
 
 export interface ListQuery {

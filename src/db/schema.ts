@@ -74,3 +74,19 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.merchantId, t.livemode, t.key] }), index('idempotency_keys_expiry').on(t.expiresAt)],
 );
+
+/**
+ * One row per metadata entry of an intent, so `metadata['key']:"value"` searches use an index
+ * instead of reading every intent of the merchant. Written in the same batch as the intent's row.
+ */
+export const paymentIntentMetadata = sqliteTable(
+  'payment_intent_metadata',
+  {
+    intentId: text('intent_id').notNull(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.intentId, t.key] }), index('payment_intent_metadata_lookup').on(t.merchantId, t.livemode, t.key, t.value)],
+);

@@ -8,7 +8,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent } from '../domain/payment-intent.js';
 import type { Clause, SearchQuery } from '../domain/search-query.js';
 import { parseRecord } from '../intents/record.js';
-import { paymentIntents as t } from './schema.js';
+import { paymentIntentMetadata, paymentIntents as t } from './schema.js';
 
 const COMPARE = { ':': sql.raw('='), '>': sql.raw('>'), '<': sql.raw('<'), '>=': sql.raw('>='), '<=': sql.raw('<=') } as const;
 
@@ -22,7 +22,7 @@ export interface SearchPage {
 }
 
 export async function searchIntents(d1: D1Database, q: SearchPage): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
-  const clauses = q.query.clauses.map(compile);
+  const clauses = q.query.clauses.map((clause) => compile(clause, q));
   const matched = q.query.join === 'OR' ? or(...clauses) : and(...clauses);
   const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), matched];
   if (q.after) {
@@ -37,13 +37,13 @@ export async function searchIntents(d1: D1Database, q: SearchPage): Promise<{ da
   return { data: rows.slice(0, q.limit).map((r) => parseRecord(r.record)), hasMore: rows.length > q.limit };
 }
 
-function compile(clause: Clause): SQL {
-  const positive = match(clause);
+function compile(clause: Clause, scope: Pick<SearchPage, 'merchantId' | 'livemode'>): SQL {
+  const positive = match(clause, scope);
   // NOT of a comparison with NULL (a missing customer or metadata key) is NULL; count it as "not equal".
   return clause.negated ? sql`NOT coalesce((${positive}), 0)` : positive;
 }
 
-function match(clause: Clause): SQL {
+function match(clause: Clause, scope: Pick<SearchPage, 'merchantId' | 'livemode'>): SQL {
   switch (clause.field) {
     case 'amount':
       return sql`${t.amount} ${COMPARE[clause.op]} ${Number(clause.value)}`;
@@ -56,8 +56,12 @@ function match(clause: Clause): SQL {
       return clause.op === '~' ? sql`instr(${column}, ${clause.value}) > 0` : sql`${column} = ${clause.value}`;
     }
     default: {
-      const value = sql`(SELECT value FROM json_each(${t.record}, '$.metadata') WHERE key = ${clause.field.metadata})`;
-      return clause.op === '~' ? sql`instr(${value}, ${clause.value}) > 0` : sql`${value} = ${clause.value}`;
+      const m = paymentIntentMetadata;
+      const key = clause.field.metadata;
+      // Equality goes through the metadata index; a substring has to look at each of the key's values.
+      const valueMatches = clause.op === '~' ? sql`instr(${m.value}, ${clause.value}) > 0` : sql`${m.value} = ${clause.value}`;
+      return sql`${t.id} IN (SELECT ${m.intentId} FROM ${m} WHERE ${m.merchantId} = ${scope.merchantId}
+        AND ${m.livemode} = ${scope.livemode ? 1 : 0} AND ${m.key} = ${key} AND ${valueMatches})`;
     }
   }
 }

@@ -263,9 +263,11 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
     statementDescriptor: params.statementDescriptor !== undefined ? params.statementDescriptor : state.statementDescriptor,
     customer: params.customer !== undefined ? params.customer : state.customer,
   };
-  // Changing what is paid, or with what, invalidates a pending challenge: the customer confirms again.
-  if (touchesPayment && next.paymentMethod !== null) {
-    next = { ...next, status: 'requires_confirmation', nextAction: null };
+  // Changing what is paid, or with what, invalidates a pending challenge and a passed one: the
+  // customer authenticated the payment they were shown, so they confirm (and authenticate) again.
+  if (touchesPayment) {
+    next = { ...next, authenticatedPaymentMethod: null };
+    if (next.paymentMethod !== null) next = { ...next, status: 'requires_confirmation', nextAction: null };
   }
   if (Object.keys(changedFields(state, next)).length === 0) return unchanged(state);
   return { state: next, events: [event('payment_intent.updated')], timers: [], paymentError: null };

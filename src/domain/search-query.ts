@@ -40,11 +40,22 @@ export function parseSearchQuery(input: string): SearchQuery {
   const p = new Parser(input);
   const clauses: Clause[] = [p.clause()];
   let join: SearchQuery['join'] | undefined;
-  while (!p.atEnd()) {
-    const at = p.pos;
-    const connector = p.connector();
+  for (;;) {
+    const gapStart = p.pos;
+    p.skipSpaces();
+    if (p.atEnd()) break;
+    if (p.pos === gapStart) throw new QueryError(p.pos, 'expected a space, AND or OR between clauses.');
+    // An explicit connector is blamed where it stands; an implicit AND where its space starts.
+    const wordAt = p.pos;
+    const word = p.keyword();
+    const at = word === null ? gapStart : wordAt;
+    if (word !== null) {
+      p.skipSpaces();
+      if (p.atEnd()) throw new QueryError(p.pos, `expected a clause after ${word}.`);
+    }
+    const connector = word ?? 'AND';
     if (join !== undefined && connector !== join) {
-      throw new QueryError(at, `cannot mix AND and OR in one query; use one of them throughout.`);
+      throw new QueryError(at, 'cannot mix AND and OR in one query; use one of them throughout.');
     }
     join = connector;
     if (clauses.length === MAX_CLAUSES) throw new QueryError(p.pos, `a query can have at most ${MAX_CLAUSES} clauses.`);
@@ -64,21 +75,16 @@ class Parser {
     return this.pos >= this.s.length;
   }
 
-  /** Whitespace (implicit AND), ` AND ` or ` OR ` between clauses. */
-  connector(): 'AND' | 'OR' {
-    const start = this.pos;
-    this.skipSpaces();
-    if (this.pos === start) throw new QueryError(this.pos, `expected a space, AND or OR between clauses.`);
+  /** AND or OR as a whole word (followed by a space or the end), consumed; otherwise null. */
+  keyword(): 'AND' | 'OR' | null {
     for (const word of ['AND', 'OR'] as const) {
-      if (this.s.startsWith(word, this.pos) && /\s/.test(this.s[this.pos + word.length] ?? '')) {
+      const next = this.s[this.pos + word.length];
+      if (this.s.startsWith(word, this.pos) && (next === undefined || /\s/.test(next))) {
         this.pos += word.length;
-        this.skipSpaces();
-        if (this.atEnd()) throw new QueryError(this.pos, `expected a clause after ${word}.`);
         return word;
       }
     }
-    if (this.atEnd()) throw new QueryError(start, 'unexpected trailing space.');
-    return 'AND';
+    return null;
   }
 
   clause(): Clause {
@@ -166,7 +172,7 @@ class Parser {
     throw new QueryError(open, `the quoted value starting here is never closed.`);
   }
 
-  private skipSpaces(): void {
+  skipSpaces(): void {
     while (/\s/.test(this.s[this.pos] ?? '')) this.pos++;
   }
 }
