@@ -24,7 +24,14 @@ export interface SearchPage {
 export async function searchIntents(d1: D1Database, q: SearchPage): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
   const clauses = q.query.clauses.map((clause) => compile(clause, q));
   const matched = q.query.join === 'OR' ? or(...clauses) : and(...clauses);
-  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), matched];
+  // A metadata equality (an order id, say) is the most selective clause there is: let its index
+  // drive the query. The unary + keeps SQLite from walking the merchant's whole created_at index
+  // instead, which it otherwise prefers because it yields rows already in order.
+  const metadataDriven = q.query.join === 'AND' && q.query.clauses.some((c) => typeof c.field === 'object' && c.op === ':' && !c.negated);
+  const scope = metadataDriven
+    ? [sql`+${t.merchantId} = ${q.merchantId}`, sql`+${t.livemode} = ${q.livemode ? 1 : 0}`]
+    : [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode)];
+  const conditions: (SQL | undefined)[] = [...scope, matched];
   if (q.after) {
     conditions.push(or(lt(t.createdAt, q.after.createdAt), and(eq(t.createdAt, q.after.createdAt), lt(t.id, q.after.id))));
   }

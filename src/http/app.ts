@@ -60,6 +60,20 @@ export function createApp() {
     (c) => c.json({ ok: true as const }, 200),
   );
 
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health/ready',
+      tags: ['Service'],
+      summary: 'Readiness: the D1 read model answers a query',
+      responses: { 200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } } },
+    }),
+    async (c) => {
+      await c.env.DB.prepare('SELECT 1').first();
+      return c.json({ ok: true as const }, 200);
+    },
+  );
+
   registerAdminRoutes(app);
   registerPaymentIntentRoutes(app);
   registerChallengeRoutes(app);
