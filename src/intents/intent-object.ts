@@ -22,7 +22,7 @@ import {
 import { readSettings, type Env } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
-import { secretsEqual } from '../lib/secrets.js';
+import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import { parseRecord, serializeRecord } from './record.js';
 
 export interface Caller {
@@ -132,7 +132,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
   /** The intent, for a browser holding its client secret and a publishable key of the same merchant and mode. */
   async retrieveWithClientSecret(caller: Omit<Caller, 'requestId'>, clientSecret: string): Promise<PaymentIntent | null> {
     if (!this.owned(caller) || !this.intent) return null;
-    return (await secretsEqual(clientSecret, this.intent.clientSecret)) ? this.intent : null;
+    return fixedLengthSecretsEqual(clientSecret, this.intent.clientSecret) ? this.intent : null;
   }
 
   async execute(caller: Caller, command: Command): Promise<CommandResult> {
@@ -145,7 +145,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
   /** The intent behind a 3-D Secure challenge link, if the token is the one currently pending. */
   async challenge(token: string): Promise<PaymentIntent | null> {
     const pending = this.intent?.nextAction?.challengeToken;
-    if (!pending || !(await secretsEqual(token, pending))) return null;
+    if (!pending || !fixedLengthSecretsEqual(token, pending)) return null;
     return this.intent;
   }
 

@@ -1,4 +1,4 @@
-/** Hashing and constant-time comparison for secrets (API keys, client secrets, admin token). */
+/** Hashing and constant-time comparison for secrets (API keys, client secrets, tokens). */
 const encoder = new TextEncoder();
 
 export async function sha256Hex(value: string): Promise<string> {
@@ -7,13 +7,24 @@ export async function sha256Hex(value: string): Promise<string> {
 }
 
 /**
- * Compares two secrets in time independent of where they differ. Both sides are hashed first so
- * the comparison is over equal-length buffers and the length of the secret does not leak either.
+ * Compares a presented secret with a known one in time independent of where they differ. For
+ * secrets of a public, fixed format (client secrets, challenge tokens) the length gives nothing
+ * away, so a length mismatch answers at once.
  */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
+export function fixedLengthSecretsEqual(presented: string, known: string): boolean {
+  const a = encoder.encode(presented);
+  const b = encoder.encode(known);
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
+/**
+ * The same for a secret whose length is itself secret (the operator's ADMIN_TOKEN): both sides are
+ * hashed first, so the comparison runs over equal-length digests.
+ */
+export async function secretsEqual(presented: string, known: string): Promise<boolean> {
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest('SHA-256', encoder.encode(presented)),
+    crypto.subtle.digest('SHA-256', encoder.encode(known)),
   ]);
-  return crypto.subtle.timingSafeEqual(da, db);
+  return crypto.subtle.timingSafeEqual(a, b);
 }

@@ -12,7 +12,7 @@ import type { Command, ConfirmCommand, CreateParams, PaymentIntent as DomainInte
 import type { Env } from '../../env.js';
 import type { CommandResult } from '../../intents/intent-object.js';
 import { newClientSecret, newId, newToken } from '../../lib/ids.js';
-import { secretsEqual } from '../../lib/secrets.js';
+import { fixedLengthSecretsEqual } from '../../lib/secrets.js';
 import { requireKey } from '../auth.js';
 import { idempotent } from '../idempotency.js';
 import { ApiError } from '../errors.js';
@@ -175,7 +175,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       const intent = INTENT_ID.test(id) ? await stub(c.env, id).retrieve(caller(c)) : null;
       if (!intent) throw noSuchIntent(id);
       // A secret key holder may check a client secret too; a wrong one is as good as no intent.
-      if (clientSecret !== undefined && !(await secretsEqual(clientSecret, intent.clientSecret))) throw noSuchIntent(id);
+      if (clientSecret !== undefined && !fixedLengthSecretsEqual(clientSecret, intent.clientSecret)) throw noSuchIntent(id);
       return c.json(toWire(intent, baseUrl(c)), 200);
     },
   );
