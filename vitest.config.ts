@@ -10,6 +10,9 @@ export default defineConfig({
         bindings: {
           ADMIN_TOKEN: 'test-admin-token',
           ASYNC_SETTLE_DELAY_MS: '400',
+          // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
+          WEBHOOK_RETRY_DELAYS: '0,1,1',
+          WEBHOOK_TIMEOUT_MS: '1000',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
         },
       },
@@ -18,5 +21,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
+    globalSetup: ['./test/webhook-receiver.ts'],
   },
 });

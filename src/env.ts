@@ -1,4 +1,5 @@
 import type { PaymentIntentObject } from './intents/intent-object.js';
+import type { WebhookMessage } from './webhooks/messages.js';
 
 /** Bindings and variables, as declared in wrangler.toml (vars) and set as secrets (ADMIN_TOKEN). */
 export interface Env {
@@ -10,17 +11,45 @@ export interface Env {
   PUBLIC_BASE_URL?: string;
   /** Milliseconds an asynchronous (bank debit) test payment stays in processing. */
   ASYNC_SETTLE_DELAY_MS?: string;
+  /** Events from the intents' outboxes, and webhook deliveries. */
+  WEBHOOK_QUEUE: Queue<WebhookMessage>;
+  /** Deliveries whose every attempt failed. */
+  WEBHOOK_DLQ: Queue<WebhookMessage>;
+  /** Comma-separated seconds between delivery attempts. */
+  WEBHOOK_RETRY_DELAYS?: string;
+  /** Milliseconds a receiver may take to answer. */
+  WEBHOOK_TIMEOUT_MS?: string;
 }
 
 export interface Settings {
   asyncSettleDelayMs: number;
+  webhookRetryDelaysSeconds: number[];
+  webhookTimeoutMs: number;
 }
 
+/** Parsed once per isolate; a malformed variable fails loudly, naming itself. */
+let cached: { env: Env; settings: Settings } | undefined;
+
 export function readSettings(env: Env): Settings {
-  const raw = env.ASYNC_SETTLE_DELAY_MS ?? '5000';
-  const asyncSettleDelayMs = Number.parseInt(raw, 10);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(asyncSettleDelayMs)) {
-    throw new Error(`ASYNC_SETTLE_DELAY_MS must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (cached?.env === env) return cached.settings;
+  const settings = {
+    asyncSettleDelayMs: wholeNumber('ASYNC_SETTLE_DELAY_MS', env.ASYNC_SETTLE_DELAY_MS ?? '5000'),
+    webhookRetryDelaysSeconds: (env.WEBHOOK_RETRY_DELAYS ?? '0,5,300,1800,7200,18000,36000,36000')
+      .split(',')
+      .map((part) => wholeNumber('WEBHOOK_RETRY_DELAYS', part.trim())),
+    webhookTimeoutMs: wholeNumber('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS ?? '15000'),
+  };
+  if (settings.webhookRetryDelaysSeconds.some((s) => s > 43_200)) {
+    throw new Error('WEBHOOK_RETRY_DELAYS: a queue retry can be delayed by at most 43200 seconds (12 hours)');
   }
-  return { asyncSettleDelayMs };
+  cached = { env, settings };
+  return settings;
+}
+
+function wholeNumber(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    throw new Error(`${name} must be whole numbers, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }

@@ -3,13 +3,22 @@ import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle
 import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent, Status } from '../domain/payment-intent.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
-import { paymentIntentMetadata, paymentIntents } from './schema.js';
+import { events, paymentIntentMetadata, paymentIntents } from './schema.js';
 
 /**
  * Upserts the intent's row. The write only lands if it carries a higher revision than the row, so
  * a late or repeated projection can never move the read model backwards.
  */
-export async function projectIntent(d1: D1Database, intent: PaymentIntent): Promise<void> {
+export interface ProjectedEvent {
+  id: string;
+  sequence: number;
+  type: string;
+  createdAt: number;
+  /** The rendered event JSON. */
+  body: string;
+}
+
+export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEvents: ProjectedEvent[] = []): Promise<void> {
   const row = {
     id: intent.id,
     merchantId: intent.merchantId,
@@ -41,9 +50,20 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent): Prom
       },
       setWhere: sql`excluded.revision > ${paymentIntents.revision}`,
     });
-  // One batch, one transaction: the row and its metadata index never disagree.
+  // One batch, one transaction: the row, its metadata index and its events never disagree.
+  const eventRows = newEvents.map((e) => ({
+    id: e.id,
+    merchantId: intent.merchantId,
+    livemode: intent.livemode,
+    intentId: intent.id,
+    sequence: e.sequence,
+    type: e.type,
+    createdAt: e.createdAt,
+    body: e.body,
+  }));
   await db.batch([
     upsert,
+    ...(eventRows.length > 0 ? [db.insert(events).values(eventRows).onConflictDoNothing()] : []),
     db.delete(m).where(and(eq(m.intentId, intent.id), holdsThisRevision)),
     db
       .insert(m)

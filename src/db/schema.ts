@@ -90,3 +90,105 @@ export const paymentIntentMetadata = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.intentId, t.key] }), index('payment_intent_metadata_lookup').on(t.merchantId, t.livemode, t.key, t.value)],
 );
+
+/** Events of every intent, projected by the intent's Durable Object with its row (for /v1/events). */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    intentId: text('intent_id').notNull(),
+    /** Per-intent order: 1, 2, 3… */
+    sequence: integer('sequence').notNull(),
+    type: text('type').notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer('created_at').notNull(),
+    /** The event as delivered, without pending_webhooks (which is counted when read). */
+    body: text('body').notNull(),
+  },
+  (t) => [
+    index('events_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('events_type').on(t.merchantId, t.livemode, t.type, t.createdAt, t.id),
+  ],
+);
+
+/** Merchants' webhook endpoints. The signing secret is kept to sign with; it is shown only at create. */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    url: text('url').notNull(),
+    /** JSON array of event types, or ["*"]. */
+    enabledEvents: text('enabled_events').notNull(),
+    description: text('description'),
+    metadata: text('metadata').notNull(),
+    status: text('status', { enum: ['enabled', 'disabled'] }).notNull(),
+    secret: text('secret').notNull(),
+    /** During a roll, the old secret keeps signing until this time (ms). */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    createdAt: integer('created_at').notNull(),
+    deletedAt: integer('deleted_at'),
+  },
+  (t) => [index('webhook_endpoints_list').on(t.merchantId, t.livemode, t.createdAt, t.id)],
+);
+
+/** The merchant-level secret that signs deliveries to per-intent notification_url callbacks. */
+export const notificationSecrets = sqliteTable(
+  'notification_secrets',
+  {
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.livemode] })],
+);
+
+/**
+ * One delivery of one event to one target (an endpoint, or the intent's notification_url). Its id
+ * is derived from the pair, so a repeated fan-out finds the delivery it already made.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    eventId: text('event_id').notNull(),
+    /** A we_ id, or null for the intent's notification_url. */
+    endpointId: text('endpoint_id'),
+    url: text('url').notNull(),
+    status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull(),
+    /** The exact body that is signed and sent, identical on every attempt. */
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('webhook_deliveries_event').on(t.eventId, t.createdAt),
+    index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt, t.id),
+  ],
+);
+
+/** Every attempt of a delivery, as the receiver answered it. */
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    deliveryId: text('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    /** The first 1 KiB of the response body. */
+    responseBody: text('response_body'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);

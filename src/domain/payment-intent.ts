@@ -81,6 +81,8 @@ export interface PaymentIntent {
   receiptEmail: string | null;
   statementDescriptor: string | null;
   customer: string | null;
+  /** A per-intent callback (Paytree's notification_url) that receives this intent's events. */
+  notificationUrl: string | null;
   /** A payment method whose 3-D Secure challenge has been passed, so a manual re-confirm may proceed. */
   authenticatedPaymentMethod: string | null;
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
@@ -99,6 +101,7 @@ export interface CreateParams {
   receiptEmail?: string;
   statementDescriptor?: string;
   customer?: string;
+  notificationUrl?: string;
 }
 
 /** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */
@@ -134,7 +137,7 @@ export type Command =
 export interface DomainEvent {
   type: EventType;
   /** Wire-relevant fields whose values changed, with their values before the change. */
-  previousAttributes: Partial<Record<keyof PaymentIntent, unknown>>;
+  previousAttributes: Partial<PaymentIntent>;
 }
 
 /** Something the shell must do later: settle an asynchronous payment at `at` (ms). */
@@ -155,6 +158,9 @@ export interface Settings {
   /** How long an asynchronous (bank debit) payment stays in processing before it settles. */
   asyncSettleDelayMs: number;
 }
+
+/** Checked on the merged result of an update; the wire schema checks each request on its own. */
+export const METADATA_MAX_KEYS = 50;
 
 const UNSETTLED: readonly Status[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 const CONFIRMABLE: readonly Status[] = UNSETTLED;
@@ -191,6 +197,7 @@ export function createPaymentIntent(
     receiptEmail: params.receiptEmail ?? null,
     statementDescriptor: params.statementDescriptor ?? null,
     customer: params.customer ?? null,
+    notificationUrl: params.notificationUrl ?? null,
     authenticatedPaymentMethod: null,
     revision: 1,
   };
@@ -263,6 +270,13 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
     statementDescriptor: params.statementDescriptor !== undefined ? params.statementDescriptor : state.statementDescriptor,
     customer: params.customer !== undefined ? params.customer : state.customer,
   };
+  if (Object.keys(next.metadata).length > METADATA_MAX_KEYS) {
+    throw new DomainError(
+      'parameter_invalid',
+      `metadata can have at most ${METADATA_MAX_KEYS} keys; this update would leave ${Object.keys(next.metadata).length}.`,
+      'metadata',
+    );
+  }
   // Changing what is paid, or with what, invalidates a pending challenge and a passed one: the
   // customer authenticated the payment they were shown, so they confirm (and authenticate) again.
   if (touchesPayment) {
@@ -486,13 +500,13 @@ function event(type: EventType): DomainEvent {
 const VISIBLE_FIELDS = [
   'amount', 'amountCapturable', 'amountReceived', 'currency', 'status', 'captureMethod', 'confirmationMethod',
   'paymentMethod', 'paymentMethodTypes', 'lastPaymentError', 'nextAction', 'cancellationReason', 'canceledAt',
-  'description', 'metadata', 'receiptEmail', 'statementDescriptor', 'customer',
+  'description', 'metadata', 'receiptEmail', 'statementDescriptor', 'customer', 'notificationUrl',
 ] as const satisfies readonly (keyof PaymentIntent)[];
 
 export function changedFields(before: PaymentIntent, after: PaymentIntent): DomainEvent['previousAttributes'] {
   const changed: DomainEvent['previousAttributes'] = {};
   for (const field of VISIBLE_FIELDS) {
-    if (!sameValue(before[field], after[field])) changed[field] = before[field];
+    if (!sameValue(before[field], after[field])) Object.assign(changed, { [field]: before[field] });
   }
   return changed;
 }

@@ -1,13 +1,15 @@
 /**
  * One Durable Object per payment intent: its state machine's shell and its only writer.
  *
- * Every command runs load → decide → commit (state, events and timers in one storage transaction)
- * → side effects (D1 read row). Commands are serialized; the D1 write is guarded by revision and
- * backed by a timer row written in the same transaction, so a failed or interrupted projection is
- * retried by the alarm until the read model catches up — never lost, never applied backwards.
+ * Every command runs load → decide → commit (state, events with their rendered bodies, and timers
+ * in one storage transaction) → side effects: the D1 read row and events, then the outbox (events
+ * sent to the webhook queue). Commands are serialized. Each side effect is written down before it
+ * runs — events carry `projected` and `queued` flags, and timers committed with the change make the
+ * alarm retry whatever did not happen — so nothing is lost, nothing applied backwards, and a retry
+ * only repeats what receivers already de-duplicate by event id.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { projectIntent } from '../db/intents.js';
+import { projectIntent, type ProjectedEvent } from '../db/intents.js';
 import { DomainError } from '../domain/errors.js';
 import {
   createPaymentIntent,
@@ -23,13 +25,21 @@ import { readSettings, type Env } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
+import { renderEvent } from '../wire/event.js';
 import { parseRecord, serializeRecord } from './record.js';
 
 export interface Caller {
   merchantId: string;
   livemode: boolean;
   requestId: string;
+  idempotencyKey?: string | null;
+  /** Origin for links rendered into event bodies (3-D Secure pages). */
+  baseUrl: string;
 }
+
+type Owner = Pick<Caller, 'merchantId' | 'livemode'>;
+/** Who asked for a change: a request, or the object's own alarm. */
+type Origin = { requestId: string | null; idempotencyKey: string | null; baseUrl: string };
 
 export type CommandResult =
   | { ok: true; intent: PaymentIntent; paymentError: PaymentError | null }
@@ -44,15 +54,22 @@ export interface StoredEvent {
   /** JSON of the domain fields with their values before the change; amounts as digit strings. */
   previousAttributes: string;
   object: PaymentIntent;
+  /** The event as rendered for the wire. */
+  body: string;
+  projected: boolean;
+  queued: boolean;
 }
 
-type TimerKind = 'settle' | 'project';
+/** settle: an async payment is due; project: D1 is behind; outbox: events are not yet queued. */
+type TimerKind = 'settle' | 'project' | 'outbox';
 
-/** First retry of a failed read-model write, doubling up to the cap. */
-const PROJECTION_RETRY_MS = 1_000;
-const PROJECTION_RETRY_CAP_MS = 5 * 60_000;
-/** Safety net armed with every commit, cleared once the read row is written. */
-const PROJECTION_WATCHDOG_MS = 30_000;
+/** First retry of a failed side effect, doubling up to the cap. */
+const RETRY_MS = 1_000;
+const RETRY_CAP_MS = 5 * 60_000;
+/** Safety net armed with every commit, cleared once the side effect has happened. */
+const WATCHDOG_MS = 30_000;
+/** Messages per sendBatch call (the queue takes up to 100 and 256 KB). */
+const SEND_CHUNK = 25;
 
 export class PaymentIntentObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -86,7 +103,10 @@ export class PaymentIntentObject extends DurableObject<Env> {
         created INTEGER NOT NULL,
         request_id TEXT,
         previous_attributes TEXT NOT NULL,
-        object TEXT NOT NULL
+        object TEXT NOT NULL,
+        body TEXT NOT NULL,
+        projected INTEGER NOT NULL DEFAULT 0,
+        queued INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE IF NOT EXISTS timers (
         kind TEXT PRIMARY KEY,
@@ -120,17 +140,17 @@ export class PaymentIntentObject extends DurableObject<Env> {
         if (error instanceof DomainError) return failure(error);
         throw error;
       }
-      return this.commit(decision, caller.requestId, now);
+      return this.commit(decision, origin(caller), now);
     });
   }
 
   /** The intent, if it belongs to this merchant and mode; otherwise null, exactly as if it did not exist. */
-  async retrieve(caller: Omit<Caller, 'requestId'>): Promise<PaymentIntent | null> {
+  async retrieve(caller: Owner): Promise<PaymentIntent | null> {
     return this.owned(caller) ? this.intent : null;
   }
 
   /** The intent, for a browser holding its client secret and a publishable key of the same merchant and mode. */
-  async retrieveWithClientSecret(caller: Omit<Caller, 'requestId'>, clientSecret: string): Promise<PaymentIntent | null> {
+  async retrieveWithClientSecret(caller: Owner, clientSecret: string): Promise<PaymentIntent | null> {
     if (!this.owned(caller) || !this.intent) return null;
     return fixedLengthSecretsEqual(clientSecret, this.intent.clientSecret) ? this.intent : null;
   }
@@ -138,7 +158,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
   async execute(caller: Caller, command: Command): Promise<CommandResult> {
     return this.serialized(async () => {
       if (!this.owned(caller)) return notFound();
-      return this.run(command, caller.requestId);
+      return this.run(command, origin(caller));
     });
   }
 
@@ -149,20 +169,18 @@ export class PaymentIntentObject extends DurableObject<Env> {
     return this.intent;
   }
 
-  async completeChallenge(token: string, outcome: 'succeeded' | 'failed', requestId: string): Promise<CommandResult> {
+  async completeChallenge(token: string, outcome: 'succeeded' | 'failed', requestId: string, baseUrl: string): Promise<CommandResult> {
     return this.serialized(async () => {
       if (!(await this.challenge(token))) return notFound();
-      return this.run({ type: 'complete_challenge', outcome }, requestId);
+      return this.run({ type: 'complete_challenge', outcome }, { requestId, idempotencyKey: null, baseUrl });
     });
   }
 
-  /** Events recorded for this intent, oldest first (for tests and, later, the events API). */
-  async events(caller: Omit<Caller, 'requestId'>): Promise<StoredEvent[]> {
+  /** Events recorded for this intent, oldest first. */
+  async events(caller: Owner): Promise<StoredEvent[]> {
     if (!this.owned(caller)) return [];
     return this.sql
-      .exec<{ id: string; seq: number; type: string; created: number; request_id: string | null; previous_attributes: string; object: string }>(
-        'SELECT * FROM events ORDER BY seq',
-      )
+      .exec<EventRow>('SELECT * FROM events ORDER BY seq')
       .toArray()
       .map((r) => ({
         id: r.id,
@@ -172,6 +190,9 @@ export class PaymentIntentObject extends DurableObject<Env> {
         requestId: r.request_id,
         previousAttributes: r.previous_attributes,
         object: parseRecord(r.object),
+        body: r.body,
+        projected: r.projected === 1,
+        queued: r.queued === 1,
       }));
   }
 
@@ -187,9 +208,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
       for (const timer of timers) {
         if (timer.kind === 'project') {
           await this.project(timer.attempts + 1);
+        } else if (timer.kind === 'outbox') {
+          await this.flushOutbox(timer.attempts + 1);
         } else if (timer.due_at <= now) {
           this.sql.exec('DELETE FROM timers WHERE kind = ?', timer.kind);
-          await this.run({ type: 'settle' }, null);
+          await this.run({ type: 'settle' }, { requestId: null, idempotencyKey: null, baseUrl: this.env.PUBLIC_BASE_URL ?? '' });
         }
       }
       await this.armAlarm();
@@ -198,7 +221,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
 
   // --- shell ---------------------------------------------------------------------------------
 
-  private async run(command: Command, requestId: string | null): Promise<CommandResult> {
+  private async run(command: Command, from: Origin): Promise<CommandResult> {
     if (!this.intent) return notFound();
     const now = Date.now();
     let decision: Decision;
@@ -209,11 +232,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
       throw error;
     }
     if (decision.state === this.intent) return { ok: true, intent: this.intent, paymentError: null };
-    return this.commit(decision, requestId, now);
+    return this.commit(decision, from, now);
   }
 
-  /** State, events and timers in one transaction; then the read row. */
-  private async commit(decision: Decision, requestId: string | null, now: number): Promise<CommandResult> {
+  /** State, events (rendered) and timers in one transaction; then the read model and the outbox. */
+  private async commit(decision: Decision, from: Origin, now: number): Promise<CommandResult> {
     const { state, events, timers } = decision;
     const record = serializeRecord(state);
     this.ctx.storage.transactionSync(() => {
@@ -222,37 +245,96 @@ export class PaymentIntentObject extends DurableObject<Env> {
         'INSERT INTO intent (singleton, record) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET record = excluded.record',
         record,
       );
+      let seq = this.sql.exec<{ last: number | null }>('SELECT MAX(seq) AS last FROM events').one().last ?? 0;
       for (const e of events) {
+        seq += 1;
+        const id = newId('evt', now);
+        const body = renderEvent({
+          id,
+          sequence: seq,
+          created: now,
+          event: e,
+          state,
+          request: { id: from.requestId, idempotencyKey: from.idempotencyKey },
+          baseUrl: from.baseUrl,
+        });
         this.sql.exec(
-          'INSERT INTO events (id, type, created, request_id, previous_attributes, object) VALUES (?, ?, ?, ?, ?, ?)',
-          newId('evt', now),
+          'INSERT INTO events (seq, id, type, created, request_id, previous_attributes, object, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          seq,
+          id,
           e.type,
           now,
-          requestId,
+          from.requestId,
           JSON.stringify(e.previousAttributes, bigintAsString),
           record,
+          JSON.stringify(body),
         );
       }
       for (const t of timers) this.setTimer(t.kind, t.at);
-      this.setTimer('project', now + PROJECTION_WATCHDOG_MS);
+      this.setTimer('project', now + WATCHDOG_MS);
+      if (events.length > 0) this.setTimer('outbox', now + WATCHDOG_MS);
     });
     this.intent = state;
     await this.project(0);
+    await this.flushOutbox(0);
     await this.armAlarm();
     return { ok: true, intent: state, paymentError: decision.paymentError };
   }
 
-  /** Writes the read row; on failure keeps the timer with a backoff so the alarm retries. */
+  /** Writes the read row and the events not yet in D1; on failure the timer retries with backoff. */
   private async project(attempt: number): Promise<void> {
     if (!this.intent) return;
+    const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE projected = 0 ORDER BY seq').toArray();
+    const projected: ProjectedEvent[] = pending.map((r) => ({ id: r.id, sequence: r.seq, type: r.type, createdAt: r.created, body: r.body }));
     try {
-      await projectIntent(this.env.DB, this.intent);
-      this.sql.exec(`DELETE FROM timers WHERE kind = 'project'`);
+      await projectIntent(this.env.DB, this.intent, projected);
+      this.ctx.storage.transactionSync(() => {
+        for (const r of pending) this.sql.exec('UPDATE events SET projected = 1 WHERE seq = ?', r.seq);
+        this.sql.exec(`DELETE FROM timers WHERE kind = 'project'`);
+      });
     } catch (error) {
-      const delay = Math.min(PROJECTION_RETRY_MS * 2 ** attempt, PROJECTION_RETRY_CAP_MS);
-      this.sql.exec(`UPDATE timers SET due_at = ?, attempts = ? WHERE kind = 'project'`, Date.now() + delay, attempt);
-      logError('read model write failed; the alarm retries it', { intent: this.intent.id, attempt, retryInMs: delay }, error);
+      this.backOff('project', attempt);
+      logError('read model write failed; the alarm retries it', { intent: this.intent.id, attempt }, error);
     }
+  }
+
+  /**
+   * Sends the events not yet queued, oldest first. A send that fails leaves them in the outbox and
+   * the timer retries; a send that succeeded but was not recorded (eviction) is sent again, which
+   * receivers absorb: deliveries are de-duplicated by event id downstream.
+   */
+  private async flushOutbox(attempt: number): Promise<void> {
+    if (!this.intent) return;
+    const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE queued = 0 ORDER BY seq').toArray();
+    try {
+      for (let i = 0; i < pending.length; i += SEND_CHUNK) {
+        const chunk = pending.slice(i, i + SEND_CHUNK);
+        await this.env.WEBHOOK_QUEUE.sendBatch(
+          chunk.map((r) => ({
+            body: {
+              kind: 'event' as const,
+              eventId: r.id,
+              merchantId: this.intent!.merchantId,
+              livemode: this.intent!.livemode,
+              notificationUrl: this.intent!.notificationUrl,
+              event: r.body,
+            },
+          })),
+        );
+        this.ctx.storage.transactionSync(() => {
+          for (const r of chunk) this.sql.exec('UPDATE events SET queued = 1 WHERE seq = ?', r.seq);
+        });
+      }
+      this.sql.exec(`DELETE FROM timers WHERE kind = 'outbox'`);
+    } catch (error) {
+      this.backOff('outbox', attempt);
+      logError('queue send failed; the events stay in the outbox and the alarm retries', { intent: this.intent.id, attempt }, error);
+    }
+  }
+
+  private backOff(kind: TimerKind, attempt: number): void {
+    const delay = Math.min(RETRY_MS * 2 ** attempt, RETRY_CAP_MS);
+    this.sql.exec('UPDATE timers SET due_at = ?, attempts = ? WHERE kind = ?', Date.now() + delay, attempt, kind);
   }
 
   private setTimer(kind: TimerKind, at: number): void {
@@ -269,7 +351,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(next);
   }
 
-  private owned(caller: Omit<Caller, 'requestId'>): boolean {
+  private owned(caller: Owner): boolean {
     return this.intent !== null && this.intent.merchantId === caller.merchantId && this.intent.livemode === caller.livemode;
   }
 
@@ -278,6 +360,24 @@ export class PaymentIntentObject extends DurableObject<Env> {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  created: number;
+  request_id: string | null;
+  previous_attributes: string;
+  object: string;
+  body: string;
+  projected: number;
+  queued: number;
+  [key: string]: SqlStorageValue;
+}
+
+function origin(caller: Caller): Origin {
+  return { requestId: caller.requestId, idempotencyKey: caller.idempotencyKey ?? null, baseUrl: caller.baseUrl };
 }
 
 function failure(error: DomainError): CommandResult {

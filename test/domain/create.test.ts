@@ -51,6 +51,7 @@ describe('createPaymentIntent', () => {
       receiptEmail: null,
       statementDescriptor: null,
       customer: null,
+      notificationUrl: null,
       authenticatedPaymentMethod: null,
       revision: 1,
     });

@@ -256,3 +256,22 @@ describe('update: refusals (the intent is left as it was)', () => {
     },
   );
 });
+
+describe('metadata limit across updates', () => {
+  it('refuses an update whose merged metadata would exceed 50 keys, and keeps the state', async () => {
+    const { createPaymentIntent, decide } = await import('../../src/domain/payment-intent.js');
+    const keys = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
+    const { state } = createPaymentIntent(
+      { id: 'pi_x', clientSecret: 'pi_x_secret_y', merchantId: 'acct_x', livemode: false },
+      { amount: 100n, currency: 'usd', metadata: keys('a', 30) },
+      0,
+    );
+    const settings = { asyncSettleDelayMs: 0 };
+    expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings)).toThrowError(
+      expect.objectContaining({ code: 'parameter_invalid', param: 'metadata' }),
+    );
+    expect(Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings).state.metadata)).toHaveLength(50);
+    // Replacing and deleting keys in the same update counts the result, not the patch.
+    expect(Object.keys(decide(state, { type: 'update', params: { metadata: { ...keys('b', 21), a0: '' } } }, 1, settings).state.metadata)).toHaveLength(50);
+  });
+});

@@ -10,7 +10,7 @@ import type { PaymentIntent } from '../../domain/payment-intent.js';
 import { currencyExponent } from '../../domain/currency.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
-import { challengeUrl } from '../present.js';
+import { challengeUrl } from '../../wire/payment-intent.js';
 import { baseUrl } from './payment-intents.js';
 
 const TAG = ['3-D Secure (test mode)'];
@@ -60,7 +60,7 @@ export function registerChallengeRoutes(app: OpenAPIHono<AppEnv>): void {
       const { outcome } = c.req.valid('json');
       const before = await stub(c, id).challenge(token);
       if (!before) throw expired();
-      const result = await stub(c, id).completeChallenge(token, outcome, c.get('requestId'));
+      const result = await stub(c, id).completeChallenge(token, outcome, c.get('requestId'), baseUrl(c));
       if (!result.ok) throw expired();
       const intent = result.intent;
       const redirectStatus = intent.status === 'requires_payment_method' ? 'failed' : 'succeeded';

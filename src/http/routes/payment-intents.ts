@@ -17,7 +17,7 @@ import { requireKey } from '../auth.js';
 import { idempotent } from '../idempotency.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
-import { paymentErrorToWire, toBrowserWire, toWire } from '../present.js';
+import { paymentErrorToWire, toBrowserWire, toWire } from '../../wire/payment-intent.js';
 import {
   BrowserPaymentIntent,
   CancelPaymentIntentParams,
@@ -331,7 +331,13 @@ function stub(env: Env, id: string) {
 
 function caller(c: Context<AppEnv>) {
   const auth = c.get('auth');
-  return { merchantId: auth.merchantId, livemode: auth.livemode, requestId: c.get('requestId') };
+  return {
+    merchantId: auth.merchantId,
+    livemode: auth.livemode,
+    requestId: c.get('requestId'),
+    idempotencyKey: c.get('idempotencyKey') ?? null,
+    baseUrl: baseUrl(c),
+  };
 }
 
 export function baseUrl(c: Context<AppEnv>): string {

@@ -139,6 +139,11 @@ export const CreatePaymentIntentParams = z
     receipt_email: receiptEmail.optional(),
     statement_descriptor: statementDescriptor.optional(),
     customer: customer.optional(),
+    notification_url: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({ description: "A URL that receives this intent's events (https; http to loopback in test mode)." }),
   })
   .openapi('CreatePaymentIntentParams');
 
@@ -269,6 +274,7 @@ export const PaymentIntent = z
     receipt_email: z.string().nullable(),
     statement_descriptor: z.string().nullable(),
     customer: z.string().nullable(),
+    notification_url: z.string().nullable().openapi({ description: "Receives this intent's events, signed with the merchant's notification secret." }),
   })
   .openapi('PaymentIntent');
 

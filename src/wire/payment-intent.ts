@@ -1,7 +1,7 @@
 /** Domain → wire. Times become Unix seconds; amounts stay exact (they are capped far below 2^53). */
 import type { z } from '@hono/zod-openapi';
 import type { PaymentError, PaymentIntent } from '../domain/payment-intent.js';
-import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from './schemas/payment-intent.js';
+import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../http/schemas/payment-intent.js';
 
 type Wire = z.input<typeof WirePaymentIntent>;
 type BrowserWire = z.input<typeof BrowserPaymentIntent>;
@@ -63,5 +63,6 @@ export function toWire(intent: PaymentIntent, baseUrl: string): Wire {
     receipt_email: intent.receiptEmail,
     statement_descriptor: intent.statementDescriptor,
     customer: intent.customer,
+    notification_url: intent.notificationUrl,
   };
 }

@@ -1,0 +1,261 @@
+/** Webhook endpoints, notification secrets, deliveries and attempts in D1. */
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
+import { newSigningSecret } from '../webhooks/signing.js';
+import { events, notificationSecrets, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.js';
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type AttemptRow = typeof webhookAttempts.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+interface Scope {
+  merchantId: string;
+  livemode: boolean;
+}
+
+// --- endpoints ---------------------------------------------------------------------------------
+
+export async function insertEndpoint(d1: D1Database, row: EndpointRow): Promise<void> {
+  await drizzle(d1).insert(webhookEndpoints).values(row);
+}
+
+export async function findEndpoint(d1: D1Database, scope: Scope, id: string): Promise<EndpointRow | undefined> {
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)))
+    .limit(1);
+  return row;
+}
+
+export async function updateEndpoint(d1: D1Database, scope: Scope, id: string, set: Partial<EndpointRow>): Promise<EndpointRow | undefined> {
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set(set)
+    .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)))
+    .returning();
+  return row;
+}
+
+export async function listEndpoints(
+  d1: D1Database,
+  scope: Scope,
+  page: { limit: number; cursor?: { direction: 'after' | 'before'; id: string } },
+): Promise<{ data: EndpointRow[]; hasMore: boolean }> {
+  const t = webhookEndpoints;
+  const backwards = page.cursor?.direction === 'before';
+  // Endpoint ids are time-ordered, so the id alone is the keyset.
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)];
+  if (page.cursor) conditions.push(backwards ? gt(t.id, page.cursor.id) : lt(t.id, page.cursor.id));
+  const rows = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(...conditions))
+    .orderBy(backwards ? asc(t.id) : desc(t.id))
+    .limit(page.limit + 1);
+  const data = rows.slice(0, page.limit);
+  if (backwards) data.reverse();
+  return { data, hasMore: rows.length > page.limit };
+}
+
+/** Enabled endpoints of the scope that want this event type. */
+export async function endpointsFor(d1: D1Database, scope: Scope, type: string): Promise<EndpointRow[]> {
+  const t = webhookEndpoints;
+  const rows = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), eq(t.status, 'enabled'), isNull(t.deletedAt)));
+  return rows.filter((row) => {
+    const enabled = JSON.parse(row.enabledEvents) as string[];
+    return enabled.includes('*') || enabled.includes(type);
+  });
+}
+
+// --- the merchant's notification secret ----------------------------------------------------------
+
+/** The merchant's notification secret for this mode, made on first use. */
+export async function notificationSecret(d1: D1Database, scope: Scope, now = Date.now()) {
+  const db = drizzle(d1);
+  const t = notificationSecrets;
+  await db
+    .insert(t)
+    .values({ ...scope, secret: newSigningSecret(), createdAt: now })
+    .onConflictDoNothing();
+  const [row] = await db.select().from(t).where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode))).limit(1);
+  return row!;
+}
+
+export async function rollNotificationSecret(d1: D1Database, scope: Scope, overlapMs: number, now = Date.now()) {
+  const current = await notificationSecret(d1, scope, now);
+  const t = notificationSecrets;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set({ secret: newSigningSecret(), previousSecret: current.secret, previousSecretExpiresAt: now + overlapMs, createdAt: now })
+    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .returning();
+  return row!;
+}
+
+/** The secrets that sign now: the current one, and during a roll's overlap the previous one too. */
+export function signingSecrets(row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, now: number): string[] {
+  return row.previousSecret && (row.previousSecretExpiresAt ?? 0) > now ? [row.secret, row.previousSecret] : [row.secret];
+}
+
+// --- deliveries --------------------------------------------------------------------------------
+
+/** Creates the deliveries of a fan-out (ignoring those that exist) and returns those not yet attempted. */
+export async function createDeliveries(d1: D1Database, rows: DeliveryRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const db = drizzle(d1);
+  const t = webhookDeliveries;
+  await db.insert(t).values(rows).onConflictDoNothing();
+  const fresh = await db
+    .select({ id: t.id })
+    .from(t)
+    .where(and(inArray(t.id, rows.map((r) => r.id)), eq(t.status, 'pending'), eq(t.attempts, 0)));
+  return fresh.map((r) => r.id);
+}
+
+export async function findDelivery(d1: D1Database, id: string): Promise<DeliveryRow | undefined> {
+  const [row] = await drizzle(d1).select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).limit(1);
+  return row;
+}
+
+export async function findScopedDelivery(d1: D1Database, scope: Scope, id: string): Promise<DeliveryRow | undefined> {
+  const t = webhookDeliveries;
+  const [row] = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .limit(1);
+  return row;
+}
+
+/** Records one attempt and the delivery's new state together. */
+export async function recordAttempt(
+  d1: D1Database,
+  attempt: AttemptRow,
+  status: DeliveryRow['status'],
+  disableEndpoint: string | null,
+): Promise<void> {
+  const db = drizzle(d1);
+  const d = webhookDeliveries;
+  await db.batch([
+    db.insert(webhookAttempts).values(attempt).onConflictDoNothing(),
+    db
+      .update(d)
+      .set({ attempts: sql`max(${d.attempts}, ${attempt.attempt})`, status, updatedAt: attempt.createdAt })
+      .where(eq(d.id, attempt.deliveryId)),
+    ...(disableEndpoint ? [db.update(webhookEndpoints).set({ status: 'disabled' }).where(eq(webhookEndpoints.id, disableEndpoint))] : []),
+  ]);
+}
+
+export async function markDeliveryFailed(d1: D1Database, id: string, now: number): Promise<void> {
+  const d = webhookDeliveries;
+  await drizzle(d1)
+    .update(d)
+    .set({ status: 'failed', updatedAt: now })
+    .where(and(eq(d.id, id), eq(d.status, 'pending')));
+}
+
+/** Deliveries with their attempts, newest first, for one endpoint or one event. */
+export async function listDeliveries(
+  d1: D1Database,
+  scope: Scope,
+  by: { endpointId: string } | { eventId: string },
+  limit: number,
+  startingAfter?: string,
+): Promise<{ data: (DeliveryRow & { attemptList: AttemptRow[] })[]; hasMore: boolean }> {
+  const db = drizzle(d1);
+  const d = webhookDeliveries;
+  const conditions: (SQL | undefined)[] = [
+    eq(d.merchantId, scope.merchantId),
+    eq(d.livemode, scope.livemode),
+    'endpointId' in by ? eq(d.endpointId, by.endpointId) : eq(d.eventId, by.eventId),
+  ];
+  if (startingAfter) {
+    const [anchor] = await db.select({ createdAt: d.createdAt }).from(d).where(eq(d.id, startingAfter)).limit(1);
+    if (anchor) conditions.push(or(lt(d.createdAt, anchor.createdAt), and(eq(d.createdAt, anchor.createdAt), lt(d.id, startingAfter))));
+  }
+  const rows = await db
+    .select()
+    .from(d)
+    .where(and(...conditions))
+    .orderBy(desc(d.createdAt), desc(d.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const attempts = page.length
+    ? await db
+        .select()
+        .from(webhookAttempts)
+        .where(inArray(webhookAttempts.deliveryId, page.map((r) => r.id)))
+        .orderBy(asc(webhookAttempts.attempt))
+    : [];
+  return {
+    data: page.map((row) => ({ ...row, attemptList: attempts.filter((a) => a.deliveryId === row.id) })),
+    hasMore: rows.length > limit,
+  };
+}
+
+// --- events ------------------------------------------------------------------------------------
+
+export async function findEvent(d1: D1Database, scope: Scope, id: string): Promise<EventRow | undefined> {
+  const t = events;
+  const [row] = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .limit(1);
+  return row;
+}
+
+/** How many deliveries of each event are still pending. */
+export async function pendingWebhooks(d1: D1Database, eventIds: string[]): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const d = webhookDeliveries;
+  const rows = await drizzle(d1)
+    .select({ eventId: d.eventId, n: sql<number>`count(*)` })
+    .from(d)
+    .where(and(inArray(d.eventId, eventIds), eq(d.status, 'pending')))
+    .groupBy(d.eventId);
+  return new Map(rows.map((r) => [r.eventId, r.n]));
+}
+
+export async function listEvents(
+  d1: D1Database,
+  scope: Scope,
+  q: {
+    limit: number;
+    type?: string;
+    created?: { gt?: number; gte?: number; lt?: number; lte?: number };
+    cursor?: { direction: 'after' | 'before'; createdAt: number; id: string };
+  },
+): Promise<{ data: EventRow[]; hasMore: boolean }> {
+  const t = events;
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)];
+  if (q.type !== undefined) conditions.push(eq(t.type, q.type));
+  if (q.created?.gt !== undefined) conditions.push(gt(t.createdAt, q.created.gt));
+  if (q.created?.gte !== undefined) conditions.push(sql`${t.createdAt} >= ${q.created.gte}`);
+  if (q.created?.lt !== undefined) conditions.push(lt(t.createdAt, q.created.lt));
+  if (q.created?.lte !== undefined) conditions.push(sql`${t.createdAt} <= ${q.created.lte}`);
+  const backwards = q.cursor?.direction === 'before';
+  if (q.cursor) {
+    const { createdAt, id } = q.cursor;
+    conditions.push(
+      backwards
+        ? or(gt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), gt(t.id, id)))
+        : or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id))),
+    );
+  }
+  const rows = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(...conditions))
+    .orderBy(...(backwards ? [asc(t.createdAt), asc(t.id)] : [desc(t.createdAt), desc(t.id)]))
+    .limit(q.limit + 1);
+  const data = rows.slice(0, q.limit);
+  if (backwards) data.reverse();
+  return { data, hasMore: rows.length > q.limit };
+}

@@ -1,0 +1,102 @@
+/**
+ * The webhook queue's consumer. An `event` message fans out into one delivery per target (the
+ * merchant's endpoints that want the type, and the intent's notification_url); a `delivery` message
+ * is one attempt, retried on the configured schedule (or later, if the receiver's Retry-After says
+ * so) until it succeeds, the receiver answers 410, or the schedule is spent — then it is marked
+ * failed and sent to the dead-letter queue.
+ */
+import { createDeliveries, endpointsFor, findDelivery, markDeliveryFailed, type DeliveryRow } from '../db/webhooks.js';
+import { readSettings, type Env } from '../env.js';
+import { sha256Hex } from '../lib/secrets.js';
+import { logError } from '../lib/log.js';
+import { attemptDelivery } from './deliver.js';
+import type { WebhookMessage } from './messages.js';
+
+/** The longest a queue message may be delayed. */
+const MAX_DELAY_SECONDS = 43_200;
+
+export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, env: Env): Promise<void> {
+  const deadLetters = batch.queue.endsWith('-dlq');
+  // Messages are independent: one receiver's slowness must not hold up the others.
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      let retryInSeconds: number | null = null;
+      try {
+        if (deadLetters) await handleDeadLetter(message, env);
+        else if (message.body.kind === 'event') await fanOut(message.body, env);
+        else retryInSeconds = await deliver(message as Message<Extract<WebhookMessage, { kind: 'delivery' }>>, env);
+      } catch (error) {
+        // A fault of ours (D1 unavailable…): let the queue retry the message as it is.
+        logError('webhook message failed', { queue: batch.queue, kind: message.body.kind, attempts: message.attempts }, error);
+        retryInSeconds = Math.min(2 ** message.attempts, 300);
+      }
+      if (retryInSeconds === null) message.ack();
+      else message.retry({ delaySeconds: retryInSeconds });
+    }),
+  );
+}
+
+async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: Env): Promise<void> {
+  const event = JSON.parse(message.event) as { id: string; type: string; created: number };
+  const scope = { merchantId: message.merchantId, livemode: message.livemode };
+  const targets: { endpointId: string | null; url: string }[] = (await endpointsFor(env.DB, scope, event.type)).map((e) => ({
+    endpointId: e.id,
+    url: e.url,
+  }));
+  if (message.notificationUrl) targets.push({ endpointId: null, url: message.notificationUrl });
+  if (targets.length === 0) return;
+
+  // The delivered body is fixed here, once: every attempt signs and sends the same bytes.
+  const body = JSON.stringify({ ...JSON.parse(message.event), pending_webhooks: targets.length });
+  const now = Date.now();
+  const rows: DeliveryRow[] = await Promise.all(
+    targets.map(async (target) => ({
+      id: await deliveryId(message.eventId, target.endpointId),
+      merchantId: scope.merchantId,
+      livemode: scope.livemode,
+      eventId: message.eventId,
+      endpointId: target.endpointId,
+      url: target.url,
+      status: 'pending' as const,
+      attempts: 0,
+      body,
+      createdAt: now,
+      updatedAt: now,
+    })),
+  );
+  const fresh = await createDeliveries(env.DB, rows);
+  if (fresh.length > 0) await env.WEBHOOK_QUEUE.sendBatch(fresh.map((id) => ({ body: { kind: 'delivery' as const, deliveryId: id } })));
+}
+
+/** One attempt; the number of seconds after which to try again, or null when done. */
+async function deliver(message: Message<Extract<WebhookMessage, { kind: 'delivery' }>>, env: Env): Promise<number | null> {
+  const delivery = await findDelivery(env.DB, message.body.deliveryId);
+  // Already delivered or given up (a duplicate message, or a manual retry got there first).
+  if (!delivery || delivery.status !== 'pending') return null;
+
+  const outcome = await attemptDelivery(env, delivery, delivery.attempts + 1);
+  if (outcome.kind !== 'failed') {
+    if (outcome.kind === 'skipped') await markDeliveryFailed(env.DB, delivery.id, Date.now());
+    return null;
+  }
+  const delays = readSettings(env).webhookRetryDelaysSeconds;
+  // message.attempts counts this message's automatic attempts: 1 for the first.
+  if (message.attempts <= delays.length) {
+    const scheduled = delays[message.attempts - 1]!;
+    return Math.min(Math.max(scheduled, outcome.retryAfterSeconds ?? 0), MAX_DELAY_SECONDS);
+  }
+  await markDeliveryFailed(env.DB, delivery.id, Date.now());
+  await env.WEBHOOK_DLQ.send({ kind: 'delivery', deliveryId: delivery.id });
+  return null;
+}
+
+async function handleDeadLetter(message: Message<WebhookMessage>, env: Env): Promise<void> {
+  // Either our own hand-off after the last attempt, or the queue's max_retries backstop.
+  if (message.body.kind === 'delivery') await markDeliveryFailed(env.DB, message.body.deliveryId, Date.now());
+  logError('webhook message dead-lettered', { kind: message.body.kind }, new Error(JSON.stringify(message.body).slice(0, 200)));
+}
+
+/** One delivery per (event, target): a repeated fan-out finds the same id. */
+async function deliveryId(eventId: string, endpointId: string | null): Promise<string> {
+  return `whd_${(await sha256Hex(`${eventId}:${endpointId ?? 'notification_url'}`)).slice(0, 24)}`;
+}

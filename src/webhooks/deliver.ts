@@ -1,0 +1,104 @@
+/**
+ * One attempt of one delivery: sign the stored body with the target's current secrets, POST it with
+ * a timeout, and record what happened. Used by the queue consumer and by a manual retry.
+ */
+import {
+  findEndpoint,
+  notificationSecret,
+  recordAttempt,
+  signingSecrets,
+  type DeliveryRow,
+} from '../db/webhooks.js';
+import { readSettings, type Env } from '../env.js';
+import { signWebhook } from './signing.js';
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; statusCode: number }
+  /** 410 Gone: the receiver asked never to be called again; the endpoint is disabled. */
+  | { kind: 'gone'; statusCode: number }
+  /** The target is disabled or deleted: nothing was sent. */
+  | { kind: 'skipped' }
+  | { kind: 'failed'; statusCode: number | null; retryAfterSeconds: number | null };
+
+const SNIPPET_BYTES = 1024;
+const USER_AGENT = 'edge-payment-intents-webhooks/1';
+
+export async function attemptDelivery(env: Env, delivery: DeliveryRow, attempt: number, now = Date.now()): Promise<AttemptOutcome> {
+  const scope = { merchantId: delivery.merchantId, livemode: delivery.livemode };
+  let secrets: string[];
+  if (delivery.endpointId) {
+    const endpoint = await findEndpoint(env.DB, scope, delivery.endpointId);
+    if (!endpoint || endpoint.status !== 'enabled') return { kind: 'skipped' };
+    secrets = signingSecrets(endpoint, now);
+  } else {
+    secrets = signingSecrets(await notificationSecret(env.DB, scope, now), now);
+  }
+
+  const eventId = (JSON.parse(delivery.body) as { id: string }).id;
+  const timestampSeconds = Math.floor(now / 1000);
+  const signature = await signWebhook({ id: eventId, timestampSeconds, body: delivery.body, secrets });
+  const started = Date.now();
+  let statusCode: number | null = null;
+  let responseBody: string | null = null;
+  let error: string | null = null;
+  let retryAfterSeconds: number | null = null;
+  try {
+    const response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...signature },
+      body: delivery.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(readSettings(env).webhookTimeoutMs),
+    });
+    statusCode = response.status;
+    retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    responseBody = await readSnippet(response);
+  } catch (e) {
+    error = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? 'timeout' : `network error: ${String(e)}`;
+  }
+  const durationMs = Date.now() - started;
+
+  const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+  const gone = statusCode === 410;
+  await recordAttempt(
+    env.DB,
+    { deliveryId: delivery.id, attempt, statusCode, durationMs, responseBody, error, createdAt: now },
+    ok ? 'succeeded' : gone ? 'failed' : 'pending',
+    gone ? delivery.endpointId : null,
+  );
+  if (ok) return { kind: 'succeeded', statusCode: statusCode! };
+  if (gone) return { kind: 'gone', statusCode: statusCode! };
+  return { kind: 'failed', statusCode, retryAfterSeconds };
+}
+
+/** Retry-After as seconds from now: a number of seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null, now: number): number | null {
+  if (header === null) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+async function readSnippet(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < SNIPPET_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  const bytes = new Uint8Array(Math.min(size, SNIPPET_BYTES));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.byteLength - offset);
+    bytes.set(part, offset);
+    offset += part.byteLength;
+    if (offset >= bytes.byteLength) break;
+  }
+  return new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(bytes);
+}
