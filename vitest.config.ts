@@ -21,6 +21,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
+    // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
+    testTimeout: 30_000,
     globalSetup: ['./test/webhook-receiver.ts'],
   },
 });

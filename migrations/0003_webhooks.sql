@@ -43,7 +43,8 @@ CREATE TABLE `webhook_deliveries` (
 	`attempts` integer NOT NULL,
 	`body` text NOT NULL,
 	`created_at` integer NOT NULL,
-	`updated_at` integer NOT NULL
+	`updated_at` integer NOT NULL,
+	`dead_lettered_at` integer
 );
 --> statement-breakpoint
 CREATE INDEX `webhook_deliveries_event` ON `webhook_deliveries` (`event_id`,`created_at`);--> statement-breakpoint

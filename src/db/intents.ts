@@ -63,7 +63,10 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEv
   }));
   await db.batch([
     upsert,
-    ...(eventRows.length > 0 ? [db.insert(events).values(eventRows).onConflictDoNothing()] : []),
+    // At most 100 bound parameters a statement: 8 columns an event, so 12 events an insert.
+    ...Array.from({ length: Math.ceil(eventRows.length / 12) }, (_, i) =>
+      db.insert(events).values(eventRows.slice(i * 12, i * 12 + 12)).onConflictDoNothing(),
+    ),
     db.delete(m).where(and(eq(m.intentId, intent.id), holdsThisRevision)),
     db
       .insert(m)

@@ -170,6 +170,8 @@ export const webhookDeliveries = sqliteTable(
     body: text('body').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** When the dead-letter queue took it, after the last scheduled attempt failed. */
+    deadLetteredAt: integer('dead_lettered_at'),
   },
   (t) => [
     index('webhook_deliveries_event').on(t.eventId, t.createdAt),

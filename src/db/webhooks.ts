@@ -110,12 +110,20 @@ export async function createDeliveries(d1: D1Database, rows: DeliveryRow[]): Pro
   if (rows.length === 0) return [];
   const db = drizzle(d1);
   const t = webhookDeliveries;
-  await db.insert(t).values(rows).onConflictDoNothing();
-  const fresh = await db
-    .select({ id: t.id })
-    .from(t)
-    .where(and(inArray(t.id, rows.map((r) => r.id)), eq(t.status, 'pending'), eq(t.attempts, 0)));
+  // D1 binds at most 100 parameters per statement: 13 columns a row, so 7 rows an insert.
+  const inserts = chunks(rows, 7).map((chunk) => db.insert(t).values(chunk).onConflictDoNothing());
+  await db.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
+  const fresh = [];
+  for (const ids of chunks(rows.map((r) => r.id), 90)) {
+    fresh.push(...(await db.select({ id: t.id }).from(t).where(and(inArray(t.id, ids), eq(t.status, 'pending'), eq(t.attempts, 0)))));
+  }
   return fresh.map((r) => r.id);
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 export async function findDelivery(d1: D1Database, id: string): Promise<DeliveryRow | undefined> {
@@ -158,6 +166,15 @@ export async function markDeliveryFailed(d1: D1Database, id: string, now: number
     .update(d)
     .set({ status: 'failed', updatedAt: now })
     .where(and(eq(d.id, id), eq(d.status, 'pending')));
+}
+
+/** The dead-letter queue's consumer took the delivery: it is failed, and stays so until retried by hand. */
+export async function markDeadLettered(d1: D1Database, id: string, now: number): Promise<void> {
+  const d = webhookDeliveries;
+  await drizzle(d1)
+    .update(d)
+    .set({ deadLetteredAt: now, status: sql`CASE WHEN ${d.status} = 'pending' THEN 'failed' ELSE ${d.status} END` })
+    .where(eq(d.id, id));
 }
 
 /** Deliveries with their attempts, newest first, for one endpoint or one event. */
@@ -215,12 +232,16 @@ export async function findEvent(d1: D1Database, scope: Scope, id: string): Promi
 export async function pendingWebhooks(d1: D1Database, eventIds: string[]): Promise<Map<string, number>> {
   if (eventIds.length === 0) return new Map();
   const d = webhookDeliveries;
-  const rows = await drizzle(d1)
-    .select({ eventId: d.eventId, n: sql<number>`count(*)` })
-    .from(d)
-    .where(and(inArray(d.eventId, eventIds), eq(d.status, 'pending')))
-    .groupBy(d.eventId);
-  return new Map(rows.map((r) => [r.eventId, r.n]));
+  const counts = new Map<string, number>();
+  for (const ids of chunks(eventIds, 90)) {
+    const rows = await drizzle(d1)
+      .select({ eventId: d.eventId, n: sql<number>`count(*)` })
+      .from(d)
+      .where(and(inArray(d.eventId, ids), eq(d.status, 'pending')))
+      .groupBy(d.eventId);
+    for (const r of rows) counts.set(r.eventId, r.n);
+  }
+  return counts;
 }
 
 export async function listEvents(

@@ -9,6 +9,7 @@ import { newRouter } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerChallengeRoutes } from './routes/challenge.js';
 import { registerPaymentIntentRoutes } from './routes/payment-intents.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -77,6 +78,7 @@ export function createApp() {
   registerAdminRoutes(app);
   registerPaymentIntentRoutes(app);
   registerChallengeRoutes(app);
+  registerWebhookRoutes(app);
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));

@@ -22,7 +22,7 @@ import {
   type PaymentIntent,
 } from '../domain/payment-intent.js';
 import { readSettings, type Env } from '../env.js';
-import { newId } from '../lib/ids.js';
+import { newIdSeries } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import { renderEvent } from '../wire/event.js';
@@ -246,9 +246,10 @@ export class PaymentIntentObject extends DurableObject<Env> {
         record,
       );
       let seq = this.sql.exec<{ last: number | null }>('SELECT MAX(seq) AS last FROM events').one().last ?? 0;
-      for (const e of events) {
+      const ids = newIdSeries('evt', events.length, now);
+      for (const [i, e] of events.entries()) {
         seq += 1;
-        const id = newId('evt', now);
+        const id = ids[i]!;
         const body = renderEvent({
           id,
           sequence: seq,

@@ -27,10 +27,19 @@ function timePrefix(nowMs: number): string {
   return out;
 }
 
-export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req';
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we';
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   return `${prefix}_${timePrefix(nowMs)}${randomBase62(14)}`;
+}
+
+/**
+ * Ids for things made together in order (the events of one commit): they share the clock and
+ * random part and end in a counter, so within one millisecond they still sort in the order made.
+ */
+export function newIdSeries(prefix: IdPrefix, count: number, nowMs: number = Date.now()): string[] {
+  const stem = `${prefix}_${timePrefix(nowMs)}${randomBase62(10)}`;
+  return Array.from({ length: count }, (_, i) => stem + i.toString(36).padStart(4, '0'));
 }
 
 /** A client secret: the intent id, `_secret_`, and 144 random bits. */

@@ -5,7 +5,7 @@
  * so) until it succeeds, the receiver answers 410, or the schedule is spent — then it is marked
  * failed and sent to the dead-letter queue.
  */
-import { createDeliveries, endpointsFor, findDelivery, markDeliveryFailed, type DeliveryRow } from '../db/webhooks.js';
+import { createDeliveries, endpointsFor, findDelivery, markDeadLettered, markDeliveryFailed, type DeliveryRow } from '../db/webhooks.js';
 import { readSettings, type Env } from '../env.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { logError } from '../lib/log.js';
@@ -62,10 +62,14 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
       body,
       createdAt: now,
       updatedAt: now,
+      deadLetteredAt: null,
     })),
   );
   const fresh = await createDeliveries(env.DB, rows);
-  if (fresh.length > 0) await env.WEBHOOK_QUEUE.sendBatch(fresh.map((id) => ({ body: { kind: 'delivery' as const, deliveryId: id } })));
+  // A queue batch holds at most 100 messages.
+  for (let i = 0; i < fresh.length; i += 100) {
+    await env.WEBHOOK_QUEUE.sendBatch(fresh.slice(i, i + 100).map((id) => ({ body: { kind: 'delivery' as const, deliveryId: id } })));
+  }
 }
 
 /** One attempt; the number of seconds after which to try again, or null when done. */
@@ -92,7 +96,7 @@ async function deliver(message: Message<Extract<WebhookMessage, { kind: 'deliver
 
 async function handleDeadLetter(message: Message<WebhookMessage>, env: Env): Promise<void> {
   // Either our own hand-off after the last attempt, or the queue's max_retries backstop.
-  if (message.body.kind === 'delivery') await markDeliveryFailed(env.DB, message.body.deliveryId, Date.now());
+  if (message.body.kind === 'delivery') await markDeadLettered(env.DB, message.body.deliveryId, Date.now());
   logError('webhook message dead-lettered', { kind: message.body.kind }, new Error(JSON.stringify(message.body).slice(0, 200)));
 }
 

@@ -60,10 +60,11 @@ export async function attemptDelivery(env: Env, delivery: DeliveryRow, attempt: 
 
   const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
   const gone = statusCode === 410;
+  // A failed attempt leaves the delivery as it was: pending while the schedule runs, failed after it.
   await recordAttempt(
     env.DB,
     { deliveryId: delivery.id, attempt, statusCode, durationMs, responseBody, error, createdAt: now },
-    ok ? 'succeeded' : gone ? 'failed' : 'pending',
+    ok ? 'succeeded' : gone ? 'failed' : delivery.status,
     gone ? delivery.endpointId : null,
   );
   if (ok) return { kind: 'succeeded', statusCode: statusCode! };

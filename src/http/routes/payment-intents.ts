@@ -15,6 +15,7 @@ import { newClientSecret, newId, newToken } from '../../lib/ids.js';
 import { fixedLengthSecretsEqual } from '../../lib/secrets.js';
 import { requireKey } from '../auth.js';
 import { idempotent } from '../idempotency.js';
+import { checkWebhookUrl } from '../../webhooks/url-policy.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
 import { paymentErrorToWire, toBrowserWire, toWire } from '../../wire/payment-intent.js';
@@ -78,7 +79,14 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       if (p.return_url !== undefined && !p.confirm) {
         throw new ApiError('parameter_invalid', 'return_url can only be passed together with confirm=true.', 'return_url');
       }
+      let notificationUrl: string | undefined;
+      if (p.notification_url !== undefined) {
+        const check = checkWebhookUrl(p.notification_url, c.get('auth').livemode);
+        if (!check.ok) throw new ApiError('parameter_invalid', `Invalid notification_url: ${check.reason}`, 'notification_url');
+        notificationUrl = check.url.href;
+      }
       const params: CreateParams = {
+        notificationUrl,
         amount: p.amount,
         currency: p.currency,
         captureMethod: p.capture_method,

@@ -78,7 +78,7 @@ const noProtoKey = z.unknown().superRefine((value, ctx) => {
   }
 });
 
-const metadata = noProtoKey
+export const metadata = noProtoKey
   .pipe(
     z
       .record(
