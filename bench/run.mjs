@@ -6,6 +6,7 @@
  *
  *   phase 1: 1,000 intents (made through the API) — create, retrieve, confirm, list, search, lookup
  *   phase 2: 100,000 intents (99,000 more written straight into local D1) — list and search again
+ *   webhooks: state change → signed request received (p50, p99), and sustained deliveries per second
  *
  * Prints a table and writes bench/results.json. Uses its own state directory (.wrangler/bench),
  * wiped at the start, and its own port; nothing of `npm run dev` is touched.
@@ -28,6 +29,8 @@ const SMALL = 1_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const TARGETS = { route: 0.5, lookup: 0.8, p99Growth: 1.5 };
+const WEBHOOK_LATENCY_SAMPLES = Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 200);
+const WEBHOOK_BURST = Number(process.env.BENCH_WEBHOOK_BURST ?? 1_000);
 
 const wranglerBin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
@@ -77,6 +80,7 @@ try {
   await seedDirect(merchant.id, LARGE - small);
   server = await startServer();
   results.phases.large = { intents: LARGE, routes: await measureAll(['list', 'search', 'search_metadata'], routes) };
+  results.webhooks = await measureWebhooks();
 
   results.targets = evaluate(results);
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -166,6 +170,73 @@ function printTable(results) {
   for (const row of rows) console.log(line(row));
   console.log('');
   for (const t of results.targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.check}: ${t.value}`);
+  const w = results.webhooks;
+  console.log(
+    `\nwebhooks: state change → signed request received, p50 ${w.latency.p50} ms, p99 ${w.latency.p99} ms (${w.latency.samples} events, one at a time); ` +
+      `sustained ${w.throughput.deliveriesPerSecond} deliveries/s (${w.throughput.deliveries} deliveries of ${w.throughput.creates} creates at ${w.throughput.concurrency} concurrent)`,
+  );
+}
+
+// --- webhooks -----------------------------------------------------------------------------------
+
+/**
+ * A receiver on 127.0.0.1 in this process; an endpoint for payment_intent.created pointing at it.
+ * Latency: one create at a time, from the moment its response (the committed change) is back to
+ * the moment the signed request for its event arrives. Throughput: a burst of creates, deliveries
+ * counted from the first to the last arrival.
+ */
+async function measureWebhooks() {
+  const { createServer: createHttpServer } = await import('node:http');
+  const arrivals = new Map();
+  const receiver = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const at = performance.now();
+      try {
+        const id = JSON.parse(body).data.object.id;
+        if (!arrivals.has(id)) arrivals.set(id, at);
+      } catch {
+        // not an event
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, HOST, resolve));
+  const hookUrl = `http://${HOST}:${receiver.address().port}/hooks`;
+  try {
+    const merchant = await json('POST', '/v1/admin/merchants', ADMIN_TOKEN, { name: 'Bench webhooks' }, 201);
+    const sk = merchant.keys.test.secret;
+    await json('POST', '/v1/webhook_endpoints', sk, { url: hookUrl, enabled_events: ['payment_intent.created'] }, 200);
+
+    const latencies = [];
+    for (let i = 0; i < WEBHOOK_LATENCY_SAMPLES; i++) {
+      const intent = await json('POST', '/v1/payment_intents', sk, { amount: 1000, currency: 'usd' }, 200);
+      const committed = performance.now();
+      const deadline = committed + 30_000;
+      while (!arrivals.has(intent.id) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      if (!arrivals.has(intent.id)) throw new Error(`no webhook for ${intent.id} within 30 s`);
+      latencies.push(arrivals.get(intent.id) - committed);
+    }
+    latencies.sort((a, b) => a - b);
+    const pct = (p) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]);
+    log(`webhook latency p50 ${pct(50)} ms p99 ${pct(99)} ms over ${latencies.length} events`);
+
+    arrivals.clear();
+    const burst = await createMany(sk, WEBHOOK_BURST, () => ({ amount: 1000, currency: 'usd' }));
+    const deadline = performance.now() + 120_000;
+    while (burst.some((i) => !arrivals.has(i.id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const times = burst.map((i) => arrivals.get(i.id)).filter((t) => t !== undefined).sort((a, b) => a - b);
+    const seconds = (times.at(-1) - times[0]) / 1000;
+    const deliveriesPerSecond = round(times.length / Math.max(seconds, 0.001));
+    log(`webhook throughput ${deliveriesPerSecond} deliveries/s (${times.length}/${burst.length} delivered)`);
+    return {
+      latency: { samples: latencies.length, p50: pct(50), p99: pct(99) },
+      throughput: { creates: burst.length, deliveries: times.length, concurrency: 16, seconds: round(seconds), deliveriesPerSecond },
+    };
+  } finally {
+    receiver.close();
+  }
 }
 
 // --- seeding ------------------------------------------------------------------------------------

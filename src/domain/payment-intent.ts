@@ -138,6 +138,8 @@ export interface DomainEvent {
   type: EventType;
   /** Wire-relevant fields whose values changed, with their values before the change. */
   previousAttributes: Partial<PaymentIntent>;
+  /** The intent right after this event, when it is not the decision's final state (create + confirm in one call). */
+  snapshot?: PaymentIntent;
 }
 
 /** Something the shell must do later: settle an asynchronous payment at `at` (ms). */

@@ -133,8 +133,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
       try {
         decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now);
         if (confirm) {
-          const confirmed = decide(decision.state, confirm, now, readSettings(this.env));
-          decision = { ...confirmed, events: [...decision.events, ...confirmed.events] };
+          const created = decision;
+          const confirmed = decide(created.state, confirm, now, readSettings(this.env));
+          // payment_intent.created shows the intent as created, the confirm's events as confirmed.
+          const createdEvents = created.events.map((e) => ({ ...e, snapshot: created.state }));
+          decision = { ...confirmed, events: [...createdEvents, ...confirmed.events] };
         }
       } catch (error) {
         if (error instanceof DomainError) return failure(error);
@@ -255,7 +258,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
           sequence: seq,
           created: now,
           event: e,
-          state,
+          state: e.snapshot ?? state,
           request: { id: from.requestId, idempotencyKey: from.idempotencyKey },
           baseUrl: from.baseUrl,
         });

@@ -79,6 +79,8 @@ describe('delivery', () => {
       ['payment_intent.created', 1],
       ['payment_intent.succeeded', 2],
     ]);
+    // Created and confirmed in one call: each event shows the intent as it was right after it.
+    expect(delivered[0].data.object).toMatchObject({ id: intent.id, status: 'requires_confirmation', amount_received: 0 });
     const succeeded = delivered[1];
     expect(succeeded).toMatchObject({
       object: 'event',
