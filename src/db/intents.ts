@@ -1,5 +1,6 @@
 /** Read-model writes and reads for payment intents. Only the intent's Durable Object writes. */
-import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent, Status } from '../domain/payment-intent.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
@@ -81,9 +82,8 @@ export interface ListQuery {
   merchantId: string;
   livemode: boolean;
   limit: number;
-  /** Keyset cursor: the intent after (older than) or before (newer than) which to list. */
-  cursor?: { direction: 'after' | 'before'; createdAt: number; id: string };
-  created?: { gt?: number; gte?: number; lt?: number; lte?: number };
+  cursor?: Cursor;
+  created?: CreatedRange;
   customer?: string;
   status?: Status;
 }
@@ -94,35 +94,21 @@ export interface ListQuery {
  */
 export async function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
   const t = paymentIntents;
-  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode)];
+  const page = keyset(t, q.created, q.cursor);
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), ...page.conditions];
   if (q.customer !== undefined) conditions.push(eq(t.customer, q.customer));
   if (q.status !== undefined) conditions.push(eq(t.status, q.status));
-  if (q.created?.gt !== undefined) conditions.push(gt(t.createdAt, q.created.gt));
-  if (q.created?.gte !== undefined) conditions.push(gte(t.createdAt, q.created.gte));
-  if (q.created?.lt !== undefined) conditions.push(lt(t.createdAt, q.created.lt));
-  if (q.created?.lte !== undefined) conditions.push(lte(t.createdAt, q.created.lte));
-
-  const backwards = q.cursor?.direction === 'before';
-  if (q.cursor) {
-    const { createdAt, id } = q.cursor;
-    conditions.push(
-      backwards
-        ? or(gt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), gt(t.id, id)))
-        : or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id))),
-    );
-  }
-  const order = backwards ? [asc(t.createdAt), asc(t.id)] : [desc(t.createdAt), desc(t.id)];
   const rows = await drizzle(d1)
     .select({ record: t.record })
     .from(t)
     .where(and(...conditions))
-    .orderBy(...order)
+    .orderBy(...page.orderBy)
     .limit(q.limit + 1);
 
   const hasMore = rows.length > q.limit;
-  const page = rows.slice(0, q.limit).map((r) => parseRecord(r.record));
-  if (backwards) page.reverse();
-  return { data: page, hasMore };
+  const data = rows.slice(0, q.limit).map((r) => parseRecord(r.record));
+  if (page.backwards) data.reverse();
+  return { data, hasMore };
 }
 
 /** The sort key of one intent of this merchant and mode, for a pagination cursor. */

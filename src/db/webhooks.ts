@@ -1,6 +1,7 @@
 /** Webhook endpoints, notification secrets, deliveries and attempts in D1. */
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { newSigningSecret } from '../webhooks/signing.js';
 import { events, notificationSecrets, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.js';
 
@@ -247,36 +248,19 @@ export async function pendingWebhooks(d1: D1Database, eventIds: string[]): Promi
 export async function listEvents(
   d1: D1Database,
   scope: Scope,
-  q: {
-    limit: number;
-    type?: string;
-    created?: { gt?: number; gte?: number; lt?: number; lte?: number };
-    cursor?: { direction: 'after' | 'before'; createdAt: number; id: string };
-  },
+  q: { limit: number; type?: string; created?: CreatedRange; cursor?: Cursor },
 ): Promise<{ data: EventRow[]; hasMore: boolean }> {
   const t = events;
-  const conditions: (SQL | undefined)[] = [eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)];
+  const page = keyset(t, q.created, q.cursor);
+  const conditions: (SQL | undefined)[] = [eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), ...page.conditions];
   if (q.type !== undefined) conditions.push(eq(t.type, q.type));
-  if (q.created?.gt !== undefined) conditions.push(gt(t.createdAt, q.created.gt));
-  if (q.created?.gte !== undefined) conditions.push(sql`${t.createdAt} >= ${q.created.gte}`);
-  if (q.created?.lt !== undefined) conditions.push(lt(t.createdAt, q.created.lt));
-  if (q.created?.lte !== undefined) conditions.push(sql`${t.createdAt} <= ${q.created.lte}`);
-  const backwards = q.cursor?.direction === 'before';
-  if (q.cursor) {
-    const { createdAt, id } = q.cursor;
-    conditions.push(
-      backwards
-        ? or(gt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), gt(t.id, id)))
-        : or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id))),
-    );
-  }
   const rows = await drizzle(d1)
     .select()
     .from(t)
     .where(and(...conditions))
-    .orderBy(...(backwards ? [asc(t.createdAt), asc(t.id)] : [desc(t.createdAt), desc(t.id)]))
+    .orderBy(...page.orderBy)
     .limit(q.limit + 1);
   const data = rows.slice(0, q.limit);
-  if (backwards) data.reverse();
+  if (page.backwards) data.reverse();
   return { data, hasMore: rows.length > q.limit };
 }

@@ -18,6 +18,7 @@ import { idempotent } from '../idempotency.js';
 import { checkWebhookUrl } from '../../webhooks/url-policy.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
+import { createdRange } from '../schemas/list.js';
 import { paymentErrorToWire, toBrowserWire, toWire } from '../../wire/payment-intent.js';
 import {
   BrowserPaymentIntent,
@@ -292,19 +293,12 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
         if (!key) throw new ApiError('resource_missing', `No such payment_intent: '${cursorId}'`, param);
         cursor = { direction: q.starting_after !== undefined ? ('after' as const) : ('before' as const), ...key };
       }
-      const created = {
-        gt: q['created[gt]'],
-        gte: q['created[gte]'] ?? q.created,
-        lt: q['created[lt]'],
-        // created=<t> is an exact second: [t, t+1000) in milliseconds.
-        lte: q['created[lte]'] !== undefined ? q['created[lte]'] + 999 : q.created !== undefined ? q.created + 999 : undefined,
-      };
       const page = await listIntents(c.env.DB, {
         merchantId: auth.merchantId,
         livemode: auth.livemode,
         limit: q.limit ?? 10,
         cursor,
-        created,
+        created: createdRange(q),
         customer: q.customer,
         status: q.status,
       });

@@ -30,6 +30,7 @@ import { requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { idempotent } from '../idempotency.js';
 import { route, type AppEnv } from '../openapi.js';
+import { createdRange } from '../schemas/list.js';
 import { ErrorEnvelope } from '../schemas/payment-intent.js';
 import {
   CreateEndpointParams,
@@ -87,12 +88,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
         limit: q.limit ?? 10,
         type: q.type,
         cursor,
-        created: {
-          gt: q['created[gt]'] !== undefined ? q['created[gt]'] + 999 : undefined,
-          gte: q['created[gte]'] ?? q.created,
-          lt: q['created[lt]'],
-          lte: q['created[lte]'] !== undefined ? q['created[lte]'] + 999 : q.created !== undefined ? q.created + 999 : undefined,
-        },
+        created: createdRange(q),
       });
       return c.json({ object: 'list' as const, url: '/v1/events', has_more: page.hasMore, data: await eventsToWire(c, page.data) }, 200);
     },

@@ -12,6 +12,7 @@ import {
   STATUSES,
 } from '../../domain/payment-intent.js';
 import { PAYMENT_METHOD_TYPES } from '../../domain/test-payment-methods.js';
+import { createdParams, cursorParams, limit, oneCursor } from './list.js';
 
 /** A positive integer of minor units, from a JSON integer or a digit string, as a bigint. */
 export function minorUnits(param: string) {
@@ -189,36 +190,15 @@ export const RetrieveQuery = z.strictObject({
     .openapi({ description: 'Required with a publishable key: the intent is then returned with browser-safe fields only.' }),
 });
 
-const unixSeconds = z
-  .string()
-  .regex(/^\d{1,12}$/, 'expected a Unix timestamp in seconds.')
-  .transform((v) => Number(v) * 1000);
-
-const limit = z
-  .string()
-  .regex(/^\d+$/, 'limit must be an integer between 1 and 100.')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= 100, 'limit must be an integer between 1 and 100.')
-  .optional()
-  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
-
 export const ListQuery = z
   .strictObject({
     limit,
-    starting_after: z.string().max(100).optional(),
-    ending_before: z.string().max(100).optional(),
+    ...cursorParams,
     customer: customer.optional(),
     status: z.enum(STATUSES).optional(),
-    created: unixSeconds.optional(),
-    'created[gt]': unixSeconds.optional(),
-    'created[gte]': unixSeconds.optional(),
-    'created[lt]': unixSeconds.optional(),
-    'created[lte]': unixSeconds.optional(),
+    ...createdParams,
   })
-  .refine((q) => !(q.starting_after && q.ending_before), {
-    message: 'pass at most one of starting_after and ending_before.',
-    path: ['ending_before'],
-  });
+  .refine(...oneCursor);
 
 export const SearchQueryParams = z.strictObject({
   query: z.string().min(1).max(2000).openapi({ example: `status:"succeeded" AND metadata['order_id']:"A-1"` }),

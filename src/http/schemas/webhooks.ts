@@ -1,40 +1,14 @@
 /** The wire of events, webhook endpoints, deliveries and the notification secret. */
 import { z } from '@hono/zod-openapi';
 import { EVENT_TYPES } from '../../domain/payment-intent.js';
+import { createdParams, cursorParams, limit, oneCursor } from './list.js';
 import { metadata, PaymentIntent } from './payment-intent.js';
 
-const idPage = {
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'limit must be an integer between 1 and 100.')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 100, 'limit must be an integer between 1 and 100.')
-    .optional()
-    .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 10 }),
-  starting_after: z.string().max(100).optional(),
-  ending_before: z.string().max(100).optional(),
-};
-const oneCursor = (q: { starting_after?: string; ending_before?: string }) => !(q.starting_after && q.ending_before);
-const oneCursorError = { message: 'pass at most one of starting_after and ending_before.', path: ['ending_before'] };
-
-const unixSeconds = z
-  .string()
-  .regex(/^\d{1,12}$/, 'expected a Unix timestamp in seconds.')
-  .transform((v) => Number(v) * 1000);
-
 export const EventListQuery = z
-  .strictObject({
-    ...idPage,
-    type: z.enum(EVENT_TYPES).optional(),
-    created: unixSeconds.optional(),
-    'created[gt]': unixSeconds.optional(),
-    'created[gte]': unixSeconds.optional(),
-    'created[lt]': unixSeconds.optional(),
-    'created[lte]': unixSeconds.optional(),
-  })
-  .refine(oneCursor, oneCursorError);
+  .strictObject({ limit, ...cursorParams, type: z.enum(EVENT_TYPES).optional(), ...createdParams })
+  .refine(...oneCursor);
 
-export const PageQuery = z.strictObject(idPage).refine(oneCursor, oneCursorError);
+export const PageQuery = z.strictObject({ limit, ...cursorParams }).refine(...oneCursor);
 
 export const Event = z
   .object({
