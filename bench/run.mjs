@@ -185,14 +185,16 @@ function printTable(results) {
  * A receiver on 127.0.0.1 in this process; an endpoint for payment_intent.created pointing at it.
  * Latency: one create at a time, from the moment its response (the committed change) is back to
  * the moment the signed request for its event arrives. Throughput: a burst of creates whose first
- * attempts are deferred with Retry-After, so the retries arrive as one wave; counted from the first
- * to the last arrival of that wave.
+ * attempts are all told to retry at one moment (an HTTP-date Retry-After), so the retries arrive as
+ * one wave; counted from the first to the last arrival of that wave.
  */
 async function measureWebhooks() {
   const { createServer: createHttpServer } = await import('node:http');
   const arrivals = new Map();
   const deferred = new Set();
   let deferFirstAttempts = false;
+  /** One HTTP date for the whole burst: every retry becomes due in the same second. */
+  let releaseAt = '';
   const receiver = createHttpServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
@@ -208,7 +210,7 @@ async function measureWebhooks() {
       // the whole burst arrive together, at the rate the consumer can deliver them.
       if (deferFirstAttempts && !deferred.has(id)) {
         deferred.add(id);
-        return res.writeHead(503, { 'retry-after': String(WEBHOOK_RETRY_AFTER_S) }).end();
+        return res.writeHead(503, { 'retry-after': releaseAt }).end();
       }
       if (!arrivals.has(id)) arrivals.set(id, at);
       res.writeHead(200).end();
@@ -235,6 +237,7 @@ async function measureWebhooks() {
     log(`webhook latency p50 ${pct(50)} ms p99 ${pct(99)} ms over ${latencies.length} events`);
 
     arrivals.clear();
+    releaseAt = new Date(Date.now() + WEBHOOK_RETRY_AFTER_S * 1000).toUTCString();
     deferFirstAttempts = true;
     const burstStarted = performance.now();
     const burst = await createMany(sk, WEBHOOK_BURST, () => ({ amount: 1000, currency: 'usd' }));
@@ -255,7 +258,7 @@ async function measureWebhooks() {
         concurrency: 16,
         seconds: round(seconds),
         deliveriesPerSecond,
-        method: `first attempts answered 503 with Retry-After ${WEBHOOK_RETRY_AFTER_S}; the retries, delivered together, are timed`,
+        method: `first attempts answered 503 with one Retry-After date ${WEBHOOK_RETRY_AFTER_S} s after the burst began; the retries, all due then, are timed`,
       },
     };
   } finally {

@@ -127,19 +127,19 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export async function findDelivery(d1: D1Database, id: string): Promise<DeliveryRow | undefined> {
-  const [row] = await drizzle(d1).select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).limit(1);
-  return row;
-}
+/** A delivery with its endpoint (null for a notification_url delivery, or once the endpoint is deleted), in one query. */
+export type DeliveryWithEndpoint = DeliveryRow & { endpoint: EndpointRow | null };
 
-export async function findScopedDelivery(d1: D1Database, scope: Scope, id: string): Promise<DeliveryRow | undefined> {
-  const t = webhookDeliveries;
+export async function findDelivery(d1: D1Database, id: string, scope?: Scope): Promise<DeliveryWithEndpoint | undefined> {
+  const d = webhookDeliveries;
+  const e = webhookEndpoints;
   const [row] = await drizzle(d1)
-    .select()
-    .from(t)
-    .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .select({ delivery: d, endpoint: e })
+    .from(d)
+    .leftJoin(e, and(eq(e.id, d.endpointId), isNull(e.deletedAt)))
+    .where(and(eq(d.id, id), scope ? and(eq(d.merchantId, scope.merchantId), eq(d.livemode, scope.livemode)) : undefined))
     .limit(1);
-  return row;
+  return row && { ...row.delivery, endpoint: row.endpoint };
 }
 
 /** Records one attempt and the delivery's new state together. */

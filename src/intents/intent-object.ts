@@ -25,6 +25,7 @@ import { readSettings, type Env } from '../env.js';
 import { newIdSeries } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
+import type { WebhookMessage } from '../webhooks/messages.js';
 import { renderEvent } from '../wire/event.js';
 import { parseRecord, serializeRecord } from './record.js';
 
@@ -313,7 +314,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
     try {
       for (let i = 0; i < pending.length; i += SEND_CHUNK) {
         const chunk = pending.slice(i, i + SEND_CHUNK);
-        await this.env.WEBHOOK_QUEUE.sendBatch(
+        await this.sendToQueue(
           chunk.map((r) => ({
             body: {
               kind: 'event' as const,
@@ -334,6 +335,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
       this.backOff('outbox', attempt);
       logError('queue send failed; the events stay in the outbox and the alarm retries', { intent: this.intent.id, attempt }, error);
     }
+  }
+
+  /** The one place the object talks to the queue (a seam the fault-injection tests replace). */
+  protected async sendToQueue(messages: MessageSendRequest<WebhookMessage>[]): Promise<void> {
+    await this.env.WEBHOOK_QUEUE.sendBatch(messages);
   }
 
   private backOff(kind: TimerKind, attempt: number): void {

@@ -2,13 +2,7 @@
  * One attempt of one delivery: sign the stored body with the target's current secrets, POST it with
  * a timeout, and record what happened. Used by the queue consumer and by a manual retry.
  */
-import {
-  findEndpoint,
-  notificationSecret,
-  recordAttempt,
-  signingSecrets,
-  type DeliveryRow,
-} from '../db/webhooks.js';
+import { notificationSecret, recordAttempt, signingSecrets, type DeliveryWithEndpoint } from '../db/webhooks.js';
 import { readSettings, type Env } from '../env.js';
 import { signWebhook } from './signing.js';
 
@@ -23,11 +17,11 @@ export type AttemptOutcome =
 const SNIPPET_BYTES = 1024;
 const USER_AGENT = 'edge-payment-intents-webhooks/1';
 
-export async function attemptDelivery(env: Env, delivery: DeliveryRow, attempt: number, now = Date.now()): Promise<AttemptOutcome> {
+export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, attempt: number, now = Date.now()): Promise<AttemptOutcome> {
   const scope = { merchantId: delivery.merchantId, livemode: delivery.livemode };
   let secrets: string[];
   if (delivery.endpointId) {
-    const endpoint = await findEndpoint(env.DB, scope, delivery.endpointId);
+    const endpoint = delivery.endpoint;
     if (!endpoint || endpoint.status !== 'enabled') return { kind: 'skipped' };
     secrets = signingSecrets(endpoint, now);
   } else {

@@ -21,22 +21,20 @@ beforeAll(async () => {
 const stub = (id: string) => env.INTENTS.get(env.INTENTS.idFromName(id));
 
 /**
- * Swaps the queue binding the intent's object sends with, for one fault-injection test; returns
- * the undo. (The object's env is shared with the rest of the run, so it must always be undone.)
+ * Replaces how this one intent's object sends to the queue, for a fault-injection test; returns
+ * the undo. Everything else (other objects, the consumer) keeps the real queue.
  */
-async function replaceQueue(intentId: string, fake: { sendBatch: (...args: unknown[]) => Promise<void> }): Promise<() => Promise<void>> {
-  let original: unknown;
+async function replaceQueue(intentId: string, fake: (messages: unknown[]) => Promise<void>): Promise<() => Promise<void>> {
   await runInDurableObject(stub(intentId), async (instance) => {
-    const objectEnv = (instance as unknown as { env: { WEBHOOK_QUEUE: unknown } }).env;
-    original = objectEnv.WEBHOOK_QUEUE;
-    objectEnv.WEBHOOK_QUEUE = fake;
+    (instance as unknown as { sendToQueue: unknown }).sendToQueue = fake;
   });
   return async () => {
     await runInDurableObject(stub(intentId), async (instance) => {
-      (instance as unknown as { env: { WEBHOOK_QUEUE: unknown } }).env.WEBHOOK_QUEUE = original;
+      delete (instance as unknown as { sendToQueue?: unknown }).sendToQueue; // back to the prototype's
     });
   };
 }
+
 const events = (r: RecordedRequest[]) => r.map((x) => JSON.parse(x.body) as any);
 
 /** A mailbox whose secrets are those of a new endpoint pointing at it. */
@@ -174,10 +172,8 @@ describe('nothing lost', () => {
     await receivedAtLeast(mailbox, 1);
 
     // Break the queue binding of this object, change the intent, and see the event wait.
-    const restore = await replaceQueue(intent.id, {
-      sendBatch: async () => {
-        throw new Error('queue unavailable');
-      },
+    const restore = await replaceQueue(intent.id, async () => {
+      throw new Error('queue unavailable');
     });
     const { endpoint: all, mailbox: allBox } = await endpointWithMailbox(sk);
     let stuck;
@@ -197,9 +193,8 @@ describe('nothing lost', () => {
   it('an object evicted after its commit and before its send still delivers the event, from its outbox', async () => {
     const { mailbox } = await endpointWithMailbox(sk, {}, ['payment_intent.canceled']);
     const { body: intent } = await createIntent(sk);
-    const restore = await replaceQueue(intent.id, {
-      sendBatch: () => new Promise<void>(() => {}), // hangs: the object goes away before it returns
-    });
+    // Hangs: the object goes away before the send returns.
+    const restore = await replaceQueue(intent.id, () => new Promise<void>(() => {}));
     const canceling = post(sk, `/v1/payment_intents/${intent.id}/cancel`).catch((e: unknown) => e);
     try {
       await waitFor(async () => {

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import {
   findEndpoint,
   findEvent,
-  findScopedDelivery,
+  findDelivery,
   insertEndpoint,
   listDeliveries,
   listEndpoints,
@@ -320,7 +320,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const { id } = c.req.valid('param');
       const scope = scopeOf(c);
-      const delivery = await findScopedDelivery(c.env.DB, scope, id);
+      const delivery = await findDelivery(c.env.DB, id, scope);
       if (!delivery) throw new ApiError('resource_missing', `No such webhook delivery: '${id}'`, 'id');
       const outcome = await attemptDelivery(c.env, delivery, delivery.attempts + 1);
       if (outcome.kind === 'skipped') {
