@@ -8,6 +8,10 @@ export const merchants = sqliteTable('merchants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** Watch-only extended public key that deposit addresses are derived from (m/0/i); never a private key. */
+  cryptoXpub: text('crypto_xpub'),
+  /** The next unused child index: taken with one UPDATE … RETURNING, so no two intents share an address. */
+  nextDepositIndex: integer('next_deposit_index').notNull().default(0),
 });
 
 /** API keys, stored only as SHA-256 hashes: a key has ≥128 random bits, so a fast hash suffices. */

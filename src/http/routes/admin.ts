@@ -1,7 +1,9 @@
 /** /v1/admin: operator routes, behind ADMIN_TOKEN. Creating a merchant returns its keys, once. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { InvalidXpubError } from '../../chain/addresses.js';
+import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
-import { requireAdmin } from '../auth.js';
+import { requireAdmin, requireKey } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
 import { ErrorEnvelope } from '../schemas/payment-intent.js';
@@ -19,6 +21,12 @@ const CreateMerchantParams = z.strictObject({ name: z.string().trim().min(1).max
 const RollKeysParams = z
   .strictObject({ mode: z.enum(['test', 'live']).optional().openapi({ description: 'Roll only this mode’s keys; both when omitted.' }) })
   .openapi('RollKeysParams');
+const SetXpubParams = z
+  .strictObject({ xpub: z.string().min(1).max(200).openapi({ description: 'An account-level extended PUBLIC key (xpub…); a private key is refused.' }) })
+  .openapi('SetXpubParams');
+export const CryptoSettings = z
+  .object({ object: z.literal('crypto_settings'), xpub: z.string().nullable(), addresses_issued: z.number().int() })
+  .openapi('CryptoSettings');
 const unauthorized = { 401: { description: 'Missing or wrong ADMIN_TOKEN.', content: { 'application/json': { schema: ErrorEnvelope } } } };
 
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -34,6 +42,34 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
       responses: { 201: { description: 'The merchant and its keys.', content: { 'application/json': { schema: MerchantWithKeys } } }, ...unauthorized },
     }),
     async (c) => c.json(await createMerchant(c.env.DB, c.req.valid('json').name), 201),
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/merchants/{id}/crypto',
+      tags: TAG,
+      summary: "Set the merchant's watch-only xpub, from which each crypto intent gets its own deposit address",
+      middleware: requireAdmin,
+      request: {
+        params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }),
+        body: { required: true, content: { 'application/json': { schema: SetXpubParams } } },
+      },
+      responses: { 200: { description: 'The crypto settings.', content: { 'application/json': { schema: CryptoSettings } } }, ...unauthorized },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { xpub } = c.req.valid('json');
+      try {
+        if (!(await setMerchantXpub(c.env.DB, id, xpub))) throw new ApiError('resource_missing', `No such merchant: '${id}'`, 'id');
+      } catch (error) {
+        if (error instanceof InvalidXpubError) throw new ApiError('parameter_invalid', `Invalid xpub: ${error.message}`, 'xpub');
+        throw error;
+      }
+      const settings = (await cryptoSettings(c.env.DB, id))!;
+      return c.json({ object: 'crypto_settings' as const, xpub: settings.xpub, addresses_issued: settings.addressesIssued }, 200);
+    },
   );
 
   route(
@@ -56,6 +92,22 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
       const rolled = await rollKeys(c.env.DB, id, mode ? [mode] : ['test', 'live']);
       if (!rolled) throw new ApiError('resource_missing', `No such merchant: '${id}'`, 'id');
       return c.json(rolled, 200);
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/crypto_settings',
+      tags: ['Crypto'],
+      summary: 'The xpub your deposit addresses are derived from (set by the operator), and how many were issued',
+      middleware: requireKey('secret'),
+      responses: { 200: { description: 'The crypto settings.', content: { 'application/json': { schema: CryptoSettings } } } },
+    }),
+    async (c) => {
+      const settings = await cryptoSettings(c.env.DB, c.get('auth').merchantId);
+      return c.json({ object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 }, 200);
     },
   );
 }
