@@ -480,7 +480,8 @@ function assertAmount(amount: bigint, param: string): void {
   }
 }
 
-function mergeMetadata(current: Record<string, string>, patch: Record<string, string> | null): Record<string, string> {
+/** Stripe's metadata update: keys merge, "" removes a key, null (or "" for the whole field) clears all. */
+export function mergeMetadata(current: Record<string, string>, patch: Record<string, string> | null): Record<string, string> {
   if (patch === null) return {};
   const merged = { ...current };
   for (const [key, value] of Object.entries(patch)) {

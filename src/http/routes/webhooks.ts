@@ -21,6 +21,7 @@ import {
   type EndpointRow,
   type EventRow,
 } from '../../db/webhooks.js';
+import { mergeMetadata, METADATA_MAX_KEYS } from '../../domain/payment-intent.js';
 import { newId } from '../../lib/ids.js';
 import { attemptDelivery } from '../../webhooks/deliver.js';
 import { newSigningSecret } from '../../webhooks/signing.js';
@@ -224,8 +225,10 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       const p = c.req.valid('json');
       const current = await endpointOr404(c, id);
       const scope = scopeOf(c);
-      const metadata = p.metadata === undefined ? undefined : p.metadata === null ? {} : mergeMetadata(JSON.parse(current.metadata), p.metadata);
-      if (metadata && Object.keys(metadata).length > 50) throw new ApiError('parameter_invalid', 'metadata can have at most 50 keys.', 'metadata');
+      const metadata = p.metadata === undefined ? undefined : mergeMetadata(JSON.parse(current.metadata), p.metadata);
+      if (metadata && Object.keys(metadata).length > METADATA_MAX_KEYS) {
+        throw new ApiError('parameter_invalid', `metadata can have at most ${METADATA_MAX_KEYS} keys.`, 'metadata');
+      }
       const updated = await updateEndpoint(c.env.DB, scope, id, {
         ...(p.url !== undefined ? { url: checkedUrl(p.url, scope.livemode) } : {}),
         ...(p.enabled_events !== undefined ? { enabledEvents: JSON.stringify(p.enabled_events) } : {}),
@@ -383,15 +386,6 @@ async function endpointOr404(c: Context<AppEnv>, id: string): Promise<EndpointRo
   const endpoint = await findEndpoint(c.env.DB, scopeOf(c), id);
   if (!endpoint) throw noSuchEndpoint(id);
   return endpoint;
-}
-
-function mergeMetadata(current: Record<string, string>, patch: Record<string, string>): Record<string, string> {
-  const merged = { ...current };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === '') delete merged[k];
-    else merged[k] = v;
-  }
-  return merged;
 }
 
 function endpointToWire(row: EndpointRow) {
