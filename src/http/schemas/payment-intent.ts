@@ -9,6 +9,7 @@ import {
   CANCELLATION_REASONS,
   CAPTURE_METHODS,
   CONFIRMATION_METHODS,
+  METADATA_MAX_KEYS,
   STATUSES,
 } from '../../domain/payment-intent.js';
 import { PAYMENT_METHOD_TYPES } from '../../domain/test-payment-methods.js';
@@ -71,7 +72,6 @@ const booleanParam = z
   .transform((v) => v === true || v === 'true')
   .openapi({ type: 'boolean' });
 
-const METADATA_MAX_KEYS = 50;
 /** JSON.parse makes "__proto__" an own key, which a plain object cannot hold: refuse it by name. */
 const noProtoKey = z.unknown().superRefine((value, ctx) => {
   if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
