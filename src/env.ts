@@ -19,6 +19,8 @@ export interface Env {
   WEBHOOK_RETRY_DELAYS?: string;
   /** Milliseconds a receiver may take to answer. */
   WEBHOOK_TIMEOUT_MS?: string;
+  /** EVM networks for crypto payments, as JSON keyed by network key: src/chain/config.ts. */
+  CHAINS?: string;
 }
 
 export interface Settings {

@@ -5,5 +5,16 @@ declare module 'vitest' {
   interface ProvidedContext {
     /** Port of the webhook receiver on 127.0.0.1 (test/webhook-receiver.ts). */
     webhookReceiverPort: number;
+    /** The local anvil chain with the demo USDC (test/local-chain.ts). */
+    localChain: {
+      rpcUrl: string;
+      chainId: number;
+      usdc: { address: `0x${string}`; decimals: number };
+      /** anvil's default accounts, funded with 10,000 ETH each; the first holds 1,000,000 USDC. */
+      accounts: { address: `0x${string}`; privateKey: `0x${string}` }[];
+      mnemonic: string;
+      /** The CHAINS JSON for the chain, as the worker gets it. */
+      chains: string;
+    };
   }
 }

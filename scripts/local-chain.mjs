@@ -1,0 +1,384 @@
+#!/usr/bin/env node
+/**
+ * A real local EVM chain for tests and `npm run dev`: anvil (npm `@foundry-rs/anvil`) with its
+ * deterministic default accounts, and a demo stablecoin `usdc` (ERC-20, 6 decimals) deployed on it.
+ *
+ *   import { startLocalChain } from './scripts/local-chain.mjs';
+ *   const chain = await startLocalChain();        // a free port; { port: 8545 } for a fixed one
+ *   chain.rpcUrl, chain.usdc.address, chain.accounts[0].privateKey, chain.chainsConfig
+ *   await chain.stop();
+ *
+ *   node scripts/local-chain.mjs [--port 8545] [--logs]   starts one and prints its CHAINS config
+ *
+ * Automine is on: every transaction gets its own block at once; confirmations come from mining more
+ * (`anvil_mine`). anvil is killed on stop(), on this process's exit, and — through a tiny watchdog
+ * process reading a pipe from this one — even when this process dies without running exit handlers
+ * (SIGKILL, a crash).
+ *
+ * The token is compiled with solc-js against @openzeppelin/contracts (no network) and the bytecode
+ * cached in node_modules/.cache/local-chain, keyed by compiler, sources and settings. Plain Node
+ * (>= 20); uses the project's viem and dev dependencies.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getAddress } from 'viem/utils';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(ROOT, 'package.json'));
+
+/** anvil's default; the same one `mnemonicToAccount` tests derive from. */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+export const LOCAL_CHAIN_ID = 31337;
+/** How many default accounts are returned (anvil funds 10 with 10,000 ETH each). */
+const ACCOUNT_COUNT = 10;
+const USDC_DECIMALS = 6;
+/** Minted to the first default account at start: 1,000,000 USDC. */
+const USDC_MINTED = 1_000_000n * 10n ** BigInt(USDC_DECIMALS);
+const START_TIMEOUT_MS = 15_000;
+
+const TOKEN_SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.0;
+
+import "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+/// The local chain's demo stablecoin: 6 decimals, like USDC. Anyone may mint: it is a faucet for
+/// tests and demos, and exists only on a local chain.
+contract LocalUSDC is ERC20 {
+    constructor() ERC20("USD Coin", "USDC") {}
+
+    function decimals() public pure override returns (uint8) {
+        return ${USDC_DECIMALS};
+    }
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+}
+`;
+
+/**
+ * Starts anvil, deploys the demo stablecoin and mints to the first default account. `onLog` gets
+ * anvil's log lines once it listens (by default they are dropped). `timings` (milliseconds) says
+ * where start-up time went.
+ */
+export async function startLocalChain({ port = 0, host = '127.0.0.1', onLog } = {}) {
+  const started = performance.now();
+  const anvil = await spawnAnvil({ port, host, onLog });
+  const anvilMs = performance.now() - started;
+
+  try {
+    const rpcUrl = `http://${anvil.host}:${anvil.port}`;
+    const rpc = jsonRpc(rpcUrl);
+    const chainId = Number(await rpc('eth_chainId', []));
+
+    const compileStarted = performance.now();
+    const token = compileToken();
+    const compileMs = performance.now() - compileStarted;
+    const deployStarted = performance.now();
+    const [deployer] = anvil.accounts;
+    // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
+    const deploy = await transact(rpc, { from: deployer.address, data: token.bytecode });
+    if (deploy.status !== '0x1') throw new Error(`the USDC deployment reverted (${deploy.transactionHash})`);
+    const mint = await transact(rpc, {
+      from: deployer.address,
+      to: deploy.contractAddress,
+      data: token.mintSelector + word(deployer.address) + word(USDC_MINTED),
+    });
+    if (mint.status !== '0x1') throw new Error(`minting USDC reverted (${mint.transactionHash})`);
+    const deployMs = performance.now() - deployStarted;
+
+    const usdc = { address: getAddress(deploy.contractAddress), decimals: USDC_DECIMALS };
+    return {
+      rpcUrl,
+      chainId,
+      port: anvil.port,
+      usdc,
+      accounts: anvil.accounts,
+      mnemonic: ANVIL_MNEMONIC,
+      /** The CHAINS variable's value for this chain (an object: JSON.stringify it for the binding). */
+      chainsConfig: {
+        local: {
+          chainId,
+          rpcUrls: [rpcUrl],
+          confirmations: 2,
+          pollIntervalMs: 1000,
+          nativeCurrency: { symbol: 'eth', decimals: 18 },
+          tokens: [{ symbol: 'usdc', address: usdc.address, decimals: USDC_DECIMALS, usdPegged: true }],
+        },
+      },
+      timings: { anvilMs, compileMs, compileCached: token.cached, deployMs, totalMs: performance.now() - started },
+      /** Settles with anvil's exit code or signal when it ends, whoever ended it. */
+      exited: anvil.exited,
+      stop: anvil.stop,
+    };
+  } catch (error) {
+    await anvil.stop();
+    throw error;
+  }
+}
+
+// --- anvil ---------------------------------------------------------------------------------------
+
+/**
+ * The anvil binary itself. The npm package's `anvil` bin is a Node wrapper that spawns it and only
+ * forwards SIGINT/SIGTERM: killing the wrapper hard would leave anvil running, and it costs a Node
+ * start. So spawn the binary from the platform package, as the wrapper does.
+ */
+function resolveAnvil() {
+  const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
+  const binary = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
+  const platformPackage = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  try {
+    const fromAnvil = createRequire(require.resolve('@foundry-rs/anvil/package.json'));
+    return fromAnvil.resolve(`${platformPackage}/bin/${binary}`);
+  } catch {
+    throw new Error(
+      `the anvil binary (${platformPackage}) is not installed: run \`npm install\` (without --omit=optional); it comes with the dev dependency @foundry-rs/anvil`,
+    );
+  }
+}
+
+/** Resolves once anvil listens, with its port and default accounts (read from --config-out). */
+function spawnAnvil({ port, host, onLog }) {
+  const dir = mkdtempSync(join(tmpdir(), 'local-chain-'));
+  const configOut = join(dir, 'anvil.json');
+  const child = spawn(
+    resolveAnvil(),
+    ['--port', String(port), '--host', host, '--mnemonic', ANVIL_MNEMONIC, '--accounts', String(ACCOUNT_COUNT), '--config-out', configOut],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const watchdog = startWatchdog(child.pid);
+
+  let exited = false;
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exited = true;
+    resolve(signal ?? code);
+  }));
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  let stopped;
+  const stop = () => {
+    stopped ??= (async () => {
+      process.removeListener('exit', killOnExit);
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      watchdog?.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true }); // when anvil never got as far as listening
+    })();
+    return stopped;
+  };
+
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let listening = false;
+    const fail = async (message) => {
+      await stop();
+      reject(new Error(`${message}\n--- anvil output ---\n${output.trim()}`));
+    };
+    const timer = setTimeout(() => fail(`anvil did not start listening within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+
+    const onLine = (line) => {
+      if (listening) return onLog?.(line);
+      output += `${line}\n`;
+      const match = /^Listening on (\S+):(\d+)\s*$/.exec(line);
+      if (!match) return;
+      listening = true;
+      clearTimeout(timer);
+      let config;
+      try {
+        config = JSON.parse(readFileSync(configOut, 'utf8'));
+      } catch (error) {
+        return fail(`could not read anvil's --config-out file: ${error.message}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const accounts = config.available_accounts.map((address, i) => ({
+        address: getAddress(address),
+        privateKey: config.private_keys[i],
+      }));
+      resolve({ host: match[1], port: Number(match[2]), accounts, stop, exited: exit });
+    };
+    // Read both streams to the end, always: anvil logs every request, and a full pipe would block it.
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop();
+        for (const line of lines) onLine(line);
+      });
+    }
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      fail(`could not run anvil: ${error.message}`);
+    });
+    exit.then((codeOrSignal) => {
+      if (listening) return;
+      clearTimeout(timer);
+      fail(`anvil exited (${codeOrSignal}) before it was listening`);
+    });
+  });
+}
+
+/**
+ * A second process that kills anvil when this one is gone however it ended: it waits for the end
+ * of a pipe whose other end only this process holds. Unreferenced, so it never keeps us alive.
+ */
+function startWatchdog(anvilPid) {
+  if (anvilPid === undefined) return undefined;
+  const source = `
+    const pid = Number(process.argv[1]);
+    const end = () => { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); };
+    process.stdin.on('end', end).on('error', end).resume();
+  `;
+  const watchdog = spawn(process.execPath, ['-e', source, String(anvilPid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.on('error', () => {}); // best effort: exit handlers and stop() remain
+  watchdog.stdin.on('error', () => {});
+  watchdog.unref();
+  watchdog.stdin.unref?.();
+  return watchdog;
+}
+
+// --- the token -----------------------------------------------------------------------------------
+
+/** The token's creation bytecode and `mint` selector; compiled once, then read from the cache. */
+function compileToken() {
+  const solcVersion = JSON.parse(readFileSync(require.resolve('solc/package.json'), 'utf8')).version;
+  const ozVersion = JSON.parse(readFileSync(require.resolve('@openzeppelin/contracts/package.json'), 'utf8')).version;
+  const input = {
+    language: 'Solidity',
+    sources: { 'LocalUSDC.sol': { content: TOKEN_SOURCE } },
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      // Fixed, so the bytecode runs on any anvil hardfork from cancun on.
+      evmVersion: 'cancun',
+      outputSelection: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.methodIdentifiers'] } },
+    },
+  };
+  const key = createHash('sha256').update(JSON.stringify([solcVersion, ozVersion, input])).digest('hex').slice(0, 16);
+  const cacheFile = join(ROOT, 'node_modules', '.cache', 'local-chain', `LocalUSDC-${key}.json`);
+  try {
+    return { ...JSON.parse(readFileSync(cacheFile, 'utf8')), cached: true };
+  } catch {
+    // not compiled yet
+  }
+
+  // Loading solc-js (an 8 MB Emscripten build) alone takes about 0.3 s: only when compiling.
+  const solc = require('solc');
+  const output = JSON.parse(
+    solc.compile(JSON.stringify(input), {
+      import: (path) => {
+        try {
+          return { contents: readFileSync(require.resolve(path), 'utf8') };
+        } catch (error) {
+          return { error: `cannot read ${path}: ${error.message}` };
+        }
+      },
+    }),
+  );
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
+  if (errors.length > 0) throw new Error(`compiling LocalUSDC failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+  const { evm } = output.contracts['LocalUSDC.sol'].LocalUSDC;
+  const token = { bytecode: `0x${evm.bytecode.object}`, mintSelector: `0x${evm.methodIdentifiers['mint(address,uint256)']}` };
+  mkdirSync(dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify(token));
+  return { ...token, cached: false };
+}
+
+// --- JSON-RPC ------------------------------------------------------------------------------------
+
+function jsonRpc(url) {
+  let id = 0;
+  return async (method, params) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+    });
+    const body = await res.json();
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  };
+}
+
+/**
+ * Sends a transaction and waits for its receipt. Even with automine, eth_sendTransaction can answer
+ * before the block is in: eth_getTransactionReceipt may still say null right after.
+ */
+async function transact(rpc, tx) {
+  const hash = await rpc('eth_sendTransaction', [tx]);
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const receipt = await rpc('eth_getTransactionReceipt', [hash]);
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** One ABI word: an address or a uint256, left-padded to 32 bytes, without 0x. */
+function word(value) {
+  const hex = typeof value === 'bigint' ? value.toString(16) : value.slice(2).toLowerCase();
+  return hex.padStart(64, '0');
+}
+
+// --- CLI -----------------------------------------------------------------------------------------
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const portArg = args.includes('--port') ? args[args.indexOf('--port') + 1] : '8545';
+  const port = Number(portArg);
+  if (!/^\d+$/.test(portArg ?? '') || port > 65535) {
+    process.stderr.write(`usage: node scripts/local-chain.mjs [--port 8545] [--logs]\n`);
+    process.exit(2);
+  }
+  const logs = args.includes('--logs');
+  try {
+    const chain = await startLocalChain({ port, onLog: logs ? (line) => process.stdout.write(`[anvil] ${line}\n`) : undefined });
+    const { timings } = chain;
+    const lines = [
+      `Local chain (anvil) at ${chain.rpcUrl}, chain id ${chain.chainId}`,
+      `  started in ${ms(timings.totalMs)} (anvil ${ms(timings.anvilMs)}, USDC ${timings.compileCached ? 'cached bytecode' : `compiled in ${ms(timings.compileMs)}`}, deploy + mint ${ms(timings.deployMs)})`,
+      `  USDC (6 decimals): ${chain.usdc.address}; 1,000,000 USDC minted to account 0; anyone may call mint(to, amount)`,
+      `  mnemonic: ${chain.mnemonic}`,
+      ...chain.accounts.slice(0, 3).map((a, i) => `  account ${i}: ${a.address}  key ${a.privateKey}`),
+      '',
+      'CHAINS (wrangler vars / .dev.vars):',
+      JSON.stringify(chain.chainsConfig),
+      '',
+      'Ctrl-C stops the chain.',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    let stopping = false;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+      process.once(signal, () => {
+        stopping = true;
+        chain.stop().then(() => process.exit(0));
+      });
+    }
+    chain.exited.then((codeOrSignal) => {
+      if (stopping) return;
+      process.stderr.write(`error: anvil exited (${codeOrSignal})\n`);
+      process.exit(1);
+    });
+  } catch (error) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+function ms(value) {
+  return `${Math.round(value)} ms`;
+}

@@ -1,0 +1,93 @@
+/**
+ * What the payment-intent engine needs from an EVM chain, and nothing more: the head, payments to
+ * an address in a block range, and block hashes to notice reorgs. src/chain/viem-adapter.ts
+ * implements it over JSON-RPC.
+ *
+ * How a caller stays correct with it: scan from a cursor (`fromBlock`) and resume from the scan's
+ * `toBlock + 1`; count a transfer's confirmations as head - blockNumber + 1; before trusting a
+ * transfer seen earlier, compare `blockHash(t.blockNumber)` with `t.blockHash` — a different hash
+ * means a reorg dropped it. Any fault of the chain or its RPC nodes is a `ChainUnavailable`, never a
+ * partial or guessed answer: back off and ask again.
+ */
+import type { Address, Hash } from 'viem';
+
+/** A payment seen on chain: an ERC-20 Transfer log, or a transaction carrying the native coin. */
+export interface Transfer {
+  txHash: Hash;
+  /** The log's index in its block; -1 for a native-coin transfer, which has no log. */
+  logIndex: number;
+  blockNumber: bigint;
+  /** The block it was seen in. If blockHash(blockNumber) later differs, a reorg dropped it. */
+  blockHash: Hash;
+  /** The block's timestamp, in milliseconds since the epoch. */
+  at: number;
+  from: Address;
+  /** Base units of the token or coin. */
+  value: bigint;
+}
+
+export interface TransferScan {
+  /** The transfers in blocks fromBlock…toBlock, in chain order. */
+  transfers: Transfer[];
+  /**
+   * The last block covered; resume from toBlock + 1. It is the requested toBlock or lower: capped
+   * at the node's head (which may be behind, or lower after a reorg) and at the adapter's largest
+   * range. Below fromBlock when the head is: nothing was scanned.
+   */
+  toBlock: bigint;
+}
+
+export interface BlockRange {
+  fromBlock: bigint;
+  toBlock: bigint;
+}
+
+export interface ChainReader {
+  /** The latest block number, never cached. */
+  head(): Promise<bigint>;
+  /**
+   * The hash of block `blockNumber` on the chain as it is now. A block past the node's head is a
+   * ChainUnavailable (`behind`), not an absent block: a lagging node must not look like a reorg.
+   */
+  blockHash(blockNumber: bigint): Promise<Hash>;
+  /** ERC-20 Transfer logs of `token` to `to`. */
+  erc20Transfers(query: BlockRange & { token: Address; to: Address }): Promise<TransferScan>;
+  /**
+   * Successful transactions sending the native coin straight to `to`. Coin moved to it by a
+   * contract (an internal transfer, such as a smart-contract wallet's) is not seen.
+   */
+  nativeTransfers(query: BlockRange & { to: Address }): Promise<TransferScan>;
+}
+
+export type ChainFault =
+  /** No connection: refused, reset, DNS. */
+  | 'unreachable'
+  /** No answer in time. */
+  | 'timeout'
+  /** HTTP 429 or a JSON-RPC rate-limit error; see retryAfterMs. */
+  | 'rate-limited'
+  /** HTTP 5xx. */
+  | 'server-error'
+  /** Any other HTTP status (401, 403, 404): probably the URL or its API key. */
+  | 'http-error'
+  /** The node answered with a JSON-RPC error. */
+  | 'rpc-error'
+  /** An answer that is not what the method returns. */
+  | 'bad-response'
+  /** The node's head is below a block asked for. */
+  | 'behind';
+
+/** The chain could not be read right now. Nothing about payments follows from it: retry later. */
+export class ChainUnavailable extends Error {
+  override readonly name = 'ChainUnavailable';
+
+  constructor(
+    readonly fault: ChainFault,
+    message: string,
+    /** How long the node asked us to wait (Retry-After), when it did. */
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The chain port over JSON-RPC with viem. One public client per RPC URL; each call of the port runs
+ * whole on one node (its head, its logs, its blocks), and goes to the next URL only if that node
+ * fails. Mixing nodes within a call — which viem's `fallback` transport does request by request —
+ * could clamp a range to one node's head and read logs from another that is behind, which some
+ * nodes answer with a silently short list: a missed payment.
+ *
+ * Retries are ours, not viem's: viem sleeps for whatever Retry-After a node sends, which inside a
+ * Durable Object alarm could be minutes. Here a round over every URL is repeated after a short
+ * backoff for transient faults only; a longer Retry-After ends the call with ChainUnavailable
+ * carrying it, and the caller's next alarm honours it.
+ */
+import {
+  BaseError,
+  BlockNotFoundError,
+  createPublicClient,
+  defineChain,
+  getAddress,
+  HttpRequestError,
+  http,
+  parseAbiItem,
+  RpcError,
+  RpcRequestError,
+  TimeoutError,
+  type Address,
+  type Hash,
+  type PublicClient,
+} from 'viem';
+import type { ChainConfig } from './config.js';
+import { ChainUnavailable, type BlockRange, type ChainFault, type ChainReader, type Transfer, type TransferScan } from './port.js';
+
+const TRANSFER_EVENT = parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)');
+
+export interface ViemChainOptions {
+  /** Per request. Default 5000. */
+  timeoutMs?: number;
+  /** Further rounds over every URL after transient faults. Default 2. */
+  retries?: number;
+  /** Backoff before the first further round, doubled for each next. Default 200. */
+  retryDelayMs?: number;
+  /** A node's Retry-After up to this long is waited out; a longer one ends the call. Default 2000. */
+  maxRetryAfterMs?: number;
+  /** Blocks per eth_getLogs call (providers cap the range, often at 1000–10000). Default 1000. */
+  maxLogRange?: number;
+  /** Blocks fetched whole per nativeTransfers call. Default 20. */
+  maxBlockScan?: number;
+}
+
+/** Faults worth another round soon; the others would only repeat (or, a timeout, take as long again). */
+const TRANSIENT: ReadonlySet<ChainFault> = new Set(['unreachable', 'rate-limited', 'server-error']);
+/** Full blocks fetched at once by nativeTransfers. */
+const BLOCK_FETCH_CONCURRENCY = 5;
+
+export class ViemChainReader implements ChainReader {
+  private readonly clients: PublicClient[];
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly maxLogRange: bigint;
+  private readonly maxBlockScan: bigint;
+
+  constructor(
+    /** The network key in CHAINS, for messages. */
+    readonly key: string,
+    config: Pick<ChainConfig, 'chainId' | 'rpcUrls' | 'nativeCurrency'>,
+    options: ViemChainOptions = {},
+  ) {
+    const timeout = options.timeoutMs ?? 5_000;
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 2_000;
+    this.maxLogRange = BigInt(options.maxLogRange ?? 1_000);
+    this.maxBlockScan = BigInt(options.maxBlockScan ?? 20);
+    // defineChain, not viem/chains: importing that catalogue costs seconds at start.
+    const chain = defineChain({
+      id: config.chainId,
+      name: key,
+      nativeCurrency: { name: config.nativeCurrency.symbol, symbol: config.nativeCurrency.symbol.toUpperCase(), decimals: config.nativeCurrency.decimals },
+      rpcUrls: { default: { http: config.rpcUrls } },
+    });
+    this.clients = config.rpcUrls.map((url) =>
+      createPublicClient({ chain, transport: http(url, { timeout, retryCount: 0 }), cacheTime: 0 }),
+    );
+  }
+
+  head(): Promise<bigint> {
+    return this.run('head', (client) => client.getBlockNumber({ cacheTime: 0 }));
+  }
+
+  blockHash(blockNumber: bigint): Promise<Hash> {
+    return this.run(`blockHash(${blockNumber})`, async (client) => {
+      const block = await client.getBlock({ blockNumber }).catch((error: unknown) => {
+        if (error instanceof BlockNotFoundError) return null;
+        throw error;
+      });
+      if (block?.hash) return block.hash;
+      const head = await client.getBlockNumber({ cacheTime: 0 });
+      if (head < blockNumber) throw new ChainUnavailable('behind', `block ${blockNumber} is past the node's head ${head}`);
+      throw new ChainUnavailable('bad-response', `the node has no block ${blockNumber} though its head is ${head}`);
+    });
+  }
+
+  erc20Transfers({ token, to, fromBlock, toBlock }: BlockRange & { token: Address; to: Address }): Promise<TransferScan> {
+    return this.scan('erc20Transfers', { fromBlock, toBlock }, this.maxLogRange, async (client, range) => {
+      const logs = await client.getLogs({ address: token, event: TRANSFER_EVENT, args: { to }, ...range, strict: true });
+      const timestamps = new Map<Hash, number>();
+      const transfers: Transfer[] = [];
+      for (const log of logs) {
+        if (log.removed) continue;
+        const { blockNumber, blockHash, transactionHash, logIndex } = log;
+        // viem drops logs whose arguments miss the filter (another recipient), not logs of another
+        // contract or block. A node that ignored those, or answered with pending logs, is not trusted.
+        if (
+          blockNumber === null || blockHash === null || transactionHash === null || logIndex === null ||
+          blockNumber < range.fromBlock || blockNumber > range.toBlock || !sameAddress(log.address, token)
+        ) {
+          throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${transactionHash})`);
+        }
+        let at = timestamps.get(blockHash) ?? (log.blockTimestamp ? Number(log.blockTimestamp) * 1000 : undefined);
+        if (at === undefined) at = Number((await client.getBlock({ blockHash })).timestamp) * 1000;
+        timestamps.set(blockHash, at);
+        transfers.push({ txHash: transactionHash, logIndex, blockNumber, blockHash, at, from: getAddress(log.args.from), value: log.args.value });
+      }
+      return transfers.sort(chainOrder);
+    });
+  }
+
+  nativeTransfers({ to, fromBlock, toBlock }: BlockRange & { to: Address }): Promise<TransferScan> {
+    // eth_getBalance at two blocks would also see coin sent by contracts, but not who paid or in
+    // which transaction, and needs historical state that pruned nodes drop. Scanning the blocks'
+    // transactions gives the hash, the payer and the block to watch for reorgs.
+    return this.scan('nativeTransfers', { fromBlock, toBlock }, this.maxBlockScan, async (client, range) => {
+      const numbers: bigint[] = [];
+      for (let n = range.fromBlock; n <= range.toBlock; n++) numbers.push(n);
+      const transfers: Transfer[] = [];
+      for (let i = 0; i < numbers.length; i += BLOCK_FETCH_CONCURRENCY) {
+        const blocks = await Promise.all(
+          numbers.slice(i, i + BLOCK_FETCH_CONCURRENCY).map((blockNumber) => client.getBlock({ blockNumber, includeTransactions: true })),
+        );
+        for (const block of blocks) {
+          if (block.hash === null || block.number === null) throw new ChainUnavailable('bad-response', 'the node returned a pending block');
+          for (const tx of block.transactions) {
+            if (tx.to === null || !sameAddress(tx.to, to) || tx.value === 0n) continue;
+            // A transaction in a block can still have failed (and moved nothing).
+            const receipt = await client.getTransactionReceipt({ hash: tx.hash });
+            if (receipt.status !== 'success') continue;
+            if (receipt.blockHash !== block.hash) {
+              throw new ChainUnavailable('bad-response', `the receipt of ${tx.hash} is from another block than the transaction: the chain is reorganising`);
+            }
+            transfers.push({
+              txHash: tx.hash,
+              logIndex: -1,
+              blockNumber: block.number,
+              blockHash: block.hash,
+              at: Number(block.timestamp) * 1000,
+              from: getAddress(tx.from),
+              value: tx.value,
+            });
+          }
+        }
+      }
+      return transfers;
+    });
+  }
+
+  /** fromBlock…toBlock capped at the node's head and at `maxRange` blocks, read on one node. */
+  private scan(
+    operation: string,
+    { fromBlock, toBlock }: BlockRange,
+    maxRange: bigint,
+    read: (client: PublicClient, range: BlockRange) => Promise<Transfer[]>,
+  ): Promise<TransferScan> {
+    if (fromBlock < 0n) throw new RangeError(`${operation}: fromBlock must not be negative, got ${fromBlock}`);
+    if (toBlock < fromBlock) return Promise.resolve({ transfers: [], toBlock });
+    return this.run(`${operation}(${fromBlock}…${toBlock})`, async (client) => {
+      // Nodes refuse (anvil) or answer short (some others) for blocks past their head.
+      const head = await client.getBlockNumber({ cacheTime: 0 });
+      const last = min(toBlock, head, fromBlock + maxRange - 1n);
+      if (last < fromBlock) return { transfers: [], toBlock: last };
+      return { transfers: await read(client, { fromBlock, toBlock: last }), toBlock: last };
+    });
+  }
+
+  /** Runs `call` on the first node that answers; rounds over all of them with backoff. */
+  private async run<T>(operation: string, call: (client: PublicClient) => Promise<T>): Promise<T> {
+    const failures = new Map<string, number>();
+    let last: ChainUnavailable | undefined;
+    for (let round = 0; ; round++) {
+      for (const [i, client] of this.clients.entries()) {
+        try {
+          return await call(client);
+        } catch (error) {
+          last = classify(error);
+          const failure = `rpcUrls[${i}] ${last.fault}: ${last.message}`;
+          failures.set(failure, (failures.get(failure) ?? 0) + 1);
+        }
+      }
+      const fault = last!;
+      const delay = fault.retryAfterMs ?? this.retryDelayMs * 2 ** round;
+      if (round >= this.retries || !TRANSIENT.has(fault.fault) || delay > this.maxRetryAfterMs) {
+        const summary = [...failures].map(([failure, times]) => (times > 1 ? `${failure} (${times} times)` : failure)).join('; ');
+        throw new ChainUnavailable(fault.fault, `${this.key}: ${operation} failed: ${summary}`, fault.retryAfterMs);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * What went wrong, in words that never include the URL: it may carry an API key, and so do viem's
+ * errors (their messages name it), which is why none is kept as the cause.
+ */
+function classify(error: unknown): ChainUnavailable {
+  if (error instanceof ChainUnavailable) return error;
+  if (error instanceof BaseError) {
+    if (error.walk((e) => e instanceof TimeoutError)) return new ChainUnavailable('timeout', 'no answer in time');
+    const http = error.walk((e) => e instanceof HttpRequestError || e instanceof RpcRequestError) as HttpRequestError | RpcRequestError | null;
+    const status = http?.status;
+    const retryAfterMs = parseRetryAfter(http?.headers?.get('retry-after'));
+    const rpc = error.walk((e) => e instanceof RpcError) as RpcError | null;
+    const rpcCode = rpc?.code ?? (error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null)?.code;
+    if (status === 429 || rpcCode === -32005 || rpcCode === 429 || rpcCode === -32007) {
+      return new ChainUnavailable('rate-limited', `rate limited${status ? ` (HTTP ${status})` : ` (JSON-RPC ${rpcCode})`}`, retryAfterMs);
+    }
+    if (status !== undefined && status >= 500) return new ChainUnavailable('server-error', `HTTP ${status}`, retryAfterMs);
+    if (status !== undefined && status !== 200) return new ChainUnavailable('http-error', `HTTP ${status}`);
+    if (rpcCode !== undefined) {
+      return new ChainUnavailable('rpc-error', `JSON-RPC error ${rpcCode}: ${rpc?.details || error.details || error.shortMessage}`);
+    }
+    if (http?.cause instanceof SyntaxError) return new ChainUnavailable('bad-response', 'the answer is not JSON');
+    if (http) return new ChainUnavailable('unreachable', `no connection (${error.details || 'fetch failed'})`);
+    return new ChainUnavailable('bad-response', error.shortMessage);
+  }
+  return new ChainUnavailable('bad-response', error instanceof Error ? error.message : String(error));
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+function parseRetryAfter(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function min(...values: bigint[]): bigint {
+  return values.reduce((a, b) => (b < a ? b : a));
+}
+
+function chainOrder(a: Transfer, b: Transfer): number {
+  return a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1;
+}
