@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * A real local EVM chain for tests and `npm run dev`: anvil (npm `@foundry-rs/anvil`) with its
+ * A real local EVM chain for tests and `npm run dev`: anvil (npm `@foundry-rs/anvil-linux-amd64`) with its
  * deterministic default accounts, and a demo stablecoin `usdc` (ERC-20, 6 decimals) deployed on it.
  *
  *   import { startLocalChain } from './scripts/local-chain.mjs';
@@ -125,20 +125,22 @@ export async function startLocalChain({ port = 0, host = '127.0.0.1', onLog } = 
 // --- anvil ---------------------------------------------------------------------------------------
 
 /**
- * The anvil binary itself. The npm package's `anvil` bin is a Node wrapper that spawns it and only
- * forwards SIGINT/SIGTERM: killing the wrapper hard would leave anvil running, and it costs a Node
- * start. So spawn the binary from the platform package, as the wrapper does.
+ * The anvil binary, from Foundry's platform package. The project depends on the linux-x64 package
+ * directly (the machines it runs on): the wrapper package `@foundry-rs/anvil` lists every platform as
+ * an optional dependency, and the registry here serves only linux-x64, which leaves `npm ci` with a
+ * lock file it calls out of sync. Spawning the binary itself also avoids the wrapper's extra Node
+ * process, which forwards only SIGINT/SIGTERM and would leave anvil running if killed hard.
  */
 function resolveAnvil() {
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
   const binary = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
   const platformPackage = `@foundry-rs/anvil-${process.platform}-${arch}`;
   try {
-    const fromAnvil = createRequire(require.resolve('@foundry-rs/anvil/package.json'));
-    return fromAnvil.resolve(`${platformPackage}/bin/${binary}`);
+    return require.resolve(`${platformPackage}/bin/${binary}`);
   } catch {
     throw new Error(
-      `the anvil binary (${platformPackage}) is not installed: run \`npm install\` (without --omit=optional); it comes with the dev dependency @foundry-rs/anvil`,
+      `the anvil binary (${platformPackage}) is not installed. The project installs @foundry-rs/anvil-linux-amd64 ` +
+        `(run \`npm install\`); on another platform, install ${platformPackage} or put Foundry's anvil at that path.`,
     );
   }
 }
