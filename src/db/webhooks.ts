@@ -1,5 +1,5 @@
 /** Webhook endpoints, notification secrets, deliveries and attempts in D1. */
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { newSigningSecret } from '../webhooks/signing.js';
@@ -178,43 +178,54 @@ export async function markDeadLettered(d1: D1Database, id: string, now: number):
     .where(eq(d.id, id));
 }
 
-/** Deliveries with their attempts, newest first, for one endpoint or one event. */
+export type DeliveryWithAttempts = DeliveryRow & { attemptList: AttemptRow[] };
+
+/** Deliveries with their attempts, newest first, for one endpoint or one event; keyset-paginated. */
 export async function listDeliveries(
   d1: D1Database,
   scope: Scope,
   by: { endpointId: string } | { eventId: string },
   limit: number,
-  startingAfter?: string,
-): Promise<{ data: (DeliveryRow & { attemptList: AttemptRow[] })[]; hasMore: boolean }> {
-  const db = drizzle(d1);
+  cursor?: Cursor,
+): Promise<{ data: DeliveryWithAttempts[]; hasMore: boolean }> {
   const d = webhookDeliveries;
-  const conditions: (SQL | undefined)[] = [
-    eq(d.merchantId, scope.merchantId),
-    eq(d.livemode, scope.livemode),
-    'endpointId' in by ? eq(d.endpointId, by.endpointId) : eq(d.eventId, by.eventId),
-  ];
-  if (startingAfter) {
-    const [anchor] = await db.select({ createdAt: d.createdAt }).from(d).where(eq(d.id, startingAfter)).limit(1);
-    if (anchor) conditions.push(or(lt(d.createdAt, anchor.createdAt), and(eq(d.createdAt, anchor.createdAt), lt(d.id, startingAfter))));
-  }
-  const rows = await db
+  const page = keyset(d, undefined, cursor);
+  const rows = await drizzle(d1)
     .select()
     .from(d)
-    .where(and(...conditions))
-    .orderBy(desc(d.createdAt), desc(d.id))
+    .where(
+      and(
+        eq(d.merchantId, scope.merchantId),
+        eq(d.livemode, scope.livemode),
+        'endpointId' in by ? eq(d.endpointId, by.endpointId) : eq(d.eventId, by.eventId),
+        ...page.conditions,
+      ),
+    )
+    .orderBy(...page.orderBy)
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const attempts = page.length
-    ? await db
+  const data = rows.slice(0, limit);
+  if (page.backwards) data.reverse();
+  return { data: await withAttempts(d1, data), hasMore: rows.length > limit };
+}
+
+/** One delivery of the scope with its attempts. */
+export async function deliveryWithAttempts(d1: D1Database, scope: Scope, id: string): Promise<DeliveryWithAttempts | undefined> {
+  const delivery = await findDelivery(d1, id, scope);
+  if (!delivery) return undefined;
+  const { endpoint: _endpoint, ...row } = delivery;
+  const [withList] = await withAttempts(d1, [row]);
+  return withList;
+}
+
+async function withAttempts(d1: D1Database, rows: DeliveryRow[]): Promise<DeliveryWithAttempts[]> {
+  const attempts = rows.length
+    ? await drizzle(d1)
         .select()
         .from(webhookAttempts)
-        .where(inArray(webhookAttempts.deliveryId, page.map((r) => r.id)))
+        .where(inArray(webhookAttempts.deliveryId, rows.map((r) => r.id)))
         .orderBy(asc(webhookAttempts.attempt))
     : [];
-  return {
-    data: page.map((row) => ({ ...row, attemptList: attempts.filter((a) => a.deliveryId === row.id) })),
-    hasMore: rows.length > limit,
-  };
+  return rows.map((row) => ({ ...row, attemptList: attempts.filter((a) => a.deliveryId === row.id) }));
 }
 
 // --- events ------------------------------------------------------------------------------------

@@ -126,3 +126,31 @@ describe('lists and events', () => {
     }
   });
 });
+
+describe('delivery lists', () => {
+  it('page with starting_after and ending_before, and refuse an unknown cursor', async () => {
+    const { openMailbox } = await import('./receiver-client.js');
+    const { waitFor, createIntent } = await import('../helpers.js');
+    const own = await createMerchant('Delivery pages');
+    const key = own.keys.test.secret;
+    const mailbox = await openMailbox({ secrets: [] });
+    const { body: endpoint } = await post(key, '/v1/webhook_endpoints', { url: mailbox.url, enabled_events: ['payment_intent.created'] });
+    for (let i = 0; i < 3; i++) await createIntent(key);
+    const path = `/v1/webhook_endpoints/${endpoint.id}/deliveries`;
+    await waitFor(async () => (await get(key, `${path}?limit=100`)).body.data.length === 3);
+    const all = (await get(key, path)).body.data.map((d: any) => d.id);
+
+    const first = (await get(key, `${path}?limit=2`)).body;
+    expect(first.data.map((d: any) => d.id)).toEqual(all.slice(0, 2));
+    expect(first.has_more).toBe(true);
+    const next = (await get(key, `${path}?limit=2&starting_after=${all[1]}`)).body;
+    expect(next.data.map((d: any) => d.id)).toEqual(all.slice(2));
+    expect(next.has_more).toBe(false);
+    const back = (await get(key, `${path}?limit=2&ending_before=${all[1]}`)).body;
+    expect(back.data.map((d: any) => d.id)).toEqual(all.slice(0, 1));
+    expect(back.has_more).toBe(false);
+
+    await expectRefused(await call(`${path}?starting_after=whd_nope`, { key }), 404, 'resource_missing', 'starting_after');
+    await expectRefused(await call(`${path}?ending_before=${all[0]}`, { key: sk }), 404, 'resource_missing', 'id');
+  });
+});

@@ -356,7 +356,7 @@ async function command(c: Context<AppEnv>, id: string, cmd: Command) {
 }
 
 /** A committed result answers 200, or 402 when the payment attempt failed; a refusal is an ApiError. */
-export function respond(c: Context<AppEnv>, id: string, result: CommandResult) {
+function respond(c: Context<AppEnv>, id: string, result: CommandResult) {
   if (!result.ok) {
     const { code, message, param } = result.error;
     if (code === 'resource_missing' && param === 'intent') throw noSuchIntent(id);

@@ -9,6 +9,7 @@ import {
   findEvent,
   findDelivery,
   insertEndpoint,
+  deliveryWithAttempts,
   listDeliveries,
   listEndpoints,
   listEvents,
@@ -16,12 +17,12 @@ import {
   pendingWebhooks,
   rollNotificationSecret,
   updateEndpoint,
-  type AttemptRow,
-  type DeliveryRow,
+  type DeliveryWithAttempts,
   type EndpointRow,
   type EventRow,
 } from '../../db/webhooks.js';
 import { mergeMetadata, METADATA_MAX_KEYS } from '../../domain/payment-intent.js';
+import type { Cursor } from '../../db/keyset.js';
 import { newId } from '../../lib/ids.js';
 import { attemptDelivery } from '../../webhooks/deliver.js';
 import { newSigningSecret } from '../../webhooks/signing.js';
@@ -130,7 +131,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
       if (!(await findEvent(c.env.DB, scopeOf(c), id))) throw new ApiError('resource_missing', `No such event: '${id}'`, 'id');
-      const page = await listDeliveries(c.env.DB, scopeOf(c), { eventId: id }, q.limit ?? 10, q.starting_after);
+      const page = await listDeliveries(c.env.DB, scopeOf(c), { eventId: id }, q.limit ?? 10, await deliveryCursor(c, q));
       return c.json({ object: 'list' as const, url: `/v1/events/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) }, 200);
     },
   );
@@ -301,7 +302,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
       await endpointOr404(c, id);
-      const page = await listDeliveries(c.env.DB, scopeOf(c), { endpointId: id }, q.limit ?? 10, q.starting_after);
+      const page = await listDeliveries(c.env.DB, scopeOf(c), { endpointId: id }, q.limit ?? 10, await deliveryCursor(c, q));
       return c.json(
         { object: 'list' as const, url: `/v1/webhook_endpoints/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
         200,
@@ -329,8 +330,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       if (outcome.kind === 'skipped') {
         throw new ApiError('parameter_invalid', 'The endpoint of this delivery is disabled or deleted; enable it first.', 'id');
       }
-      const [after] = (await listDeliveries(c.env.DB, scope, { eventId: delivery.eventId }, 100)).data.filter((d) => d.id === id);
-      return c.json(deliveryToWire(after!), 200);
+      return c.json(deliveryToWire((await deliveryWithAttempts(c.env.DB, scope, id))!), 200);
     },
   );
 
@@ -378,6 +378,15 @@ function checkedUrl(raw: string, livemode: boolean): string {
   return check.url.href;
 }
 
+/** A delivery list's cursor: a delivery of this merchant and mode, or a 404 naming the parameter. */
+async function deliveryCursor(c: Context<AppEnv>, q: { starting_after?: string; ending_before?: string }): Promise<Cursor | undefined> {
+  const id = q.starting_after ?? q.ending_before;
+  if (id === undefined) return undefined;
+  const anchor = await findDelivery(c.env.DB, id, scopeOf(c));
+  if (!anchor) throw new ApiError('resource_missing', `No such webhook delivery: '${id}'`, q.starting_after ? 'starting_after' : 'ending_before');
+  return { direction: q.starting_after ? 'after' : 'before', createdAt: anchor.createdAt, id: anchor.id };
+}
+
 function noSuchEndpoint(id: string): ApiError {
   return new ApiError('resource_missing', `No such webhook endpoint: '${id}'`, 'id');
 }
@@ -408,7 +417,7 @@ async function eventsToWire(c: Context<AppEnv>, rows: EventRow[]) {
   return rows.map((r) => ({ ...JSON.parse(r.body), pending_webhooks: pending.get(r.id) ?? 0 }));
 }
 
-function deliveryToWire(row: DeliveryRow & { attemptList: AttemptRow[] }) {
+function deliveryToWire(row: DeliveryWithAttempts) {
   return {
     id: row.id,
     object: 'webhook_delivery' as const,
