@@ -21,6 +21,11 @@ export interface Env {
   WEBHOOK_TIMEOUT_MS?: string;
   /** EVM networks for crypto payments, as JSON keyed by network key: src/chain/config.ts. */
   CHAINS?: string;
+  /**
+   * Local development only (`npm run dev` sets it): every merchant created through the admin route
+   * gets this watch-only xpub. Never set it in a deployment: all merchants would share one wallet.
+   */
+  DEFAULT_CRYPTO_XPUB?: string;
 }
 
 export interface Settings {

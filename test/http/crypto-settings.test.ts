@@ -2,6 +2,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { depositAddress } from '../../src/chain/addresses.js';
+import { createApp } from '../../src/http/app.js';
+import { defaultCryptoXpub } from '../../src/http/routes/admin.js';
 import { allocateDepositIndex } from '../../src/merchants/crypto.js';
 import { ADMIN_TOKEN, call, createMerchant, get } from '../helpers.js';
 
@@ -45,5 +47,43 @@ describe('crypto settings', () => {
     expect(indexes).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(new Set(taken.map((t) => depositAddress(t!.xpub, t!.index))).size).toBe(25);
     expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body.addresses_issued).toBe(25);
+  });
+});
+
+describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
+  // The test runtime's bindings are fixed, so these requests go to the app with a changed copy of them.
+  const app = createApp();
+  const createWith = (vars: Record<string, string>) =>
+    app.request(
+      'http://pay.test/v1/admin/merchants',
+      { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Dev shop' }) },
+      { ...env, ...vars },
+    );
+  const merchantCount = async () => (await env.DB.prepare('SELECT count(*) AS n FROM merchants').first<{ n: number }>())!.n;
+
+  it('gives every merchant created through the admin route the xpub', async () => {
+    const res = await createWith({ DEFAULT_CRYPTO_XPUB: XPUB });
+    expect(res.status).toBe(201);
+    const m = (await res.json()) as any;
+    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({ object: 'crypto_settings', xpub: XPUB, addresses_issued: 0 });
+    // Without the variable, as in a deployment, a merchant starts with none.
+    const plain = await createMerchant('Deployed shop');
+    expect((await get(plain.keys.test.secret, '/v1/crypto_settings')).body.xpub).toBeNull();
+  });
+
+  it('an invalid value fails loudly, without echoing it, and creates no merchant', async () => {
+    expect(defaultCryptoXpub({})).toBeUndefined();
+    expect(defaultCryptoXpub({ DEFAULT_CRYPTO_XPUB: XPUB })).toBe(XPUB);
+    expect(() => defaultCryptoXpub({ DEFAULT_CRYPTO_XPUB: XPRV })).toThrow(/^DEFAULT_CRYPTO_XPUB is misconfigured: this is an extended private key/);
+
+    const before = await merchantCount();
+    for (const bad of [XPRV, 'xpub-nonsense']) {
+      const res = await createWith({ DEFAULT_CRYPTO_XPUB: bad });
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(JSON.parse(text).error.code).toBe('internal_error');
+      expect(text).not.toContain(bad.slice(4, 40));
+    }
+    expect(await merchantCount()).toBe(before);
   });
 });

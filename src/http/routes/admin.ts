@@ -1,6 +1,7 @@
 /** /v1/admin: operator routes, behind ADMIN_TOKEN. Creating a merchant returns its keys, once. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { InvalidXpubError } from '../../chain/addresses.js';
+import { assertXpub, InvalidXpubError } from '../../chain/addresses.js';
+import type { Env } from '../../env.js';
 import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
 import { requireAdmin, requireKey } from '../auth.js';
@@ -29,6 +30,22 @@ export const CryptoSettings = z
   .openapi('CryptoSettings');
 const unauthorized = { 401: { description: 'Missing or wrong ADMIN_TOKEN.', content: { 'application/json': { schema: ErrorEnvelope } } } };
 
+/**
+ * DEFAULT_CRYPTO_XPUB (local development), checked. An invalid value is the deployment's fault, not
+ * the caller's: it throws, which answers 500 and logs why. The value is never echoed (it may be private).
+ */
+export function defaultCryptoXpub(env: Pick<Env, 'DEFAULT_CRYPTO_XPUB'>): string | undefined {
+  const xpub = env.DEFAULT_CRYPTO_XPUB;
+  if (!xpub) return undefined;
+  try {
+    assertXpub(xpub);
+  } catch (error) {
+    if (error instanceof InvalidXpubError) throw new Error(`DEFAULT_CRYPTO_XPUB is misconfigured: ${error.message}`);
+    throw error;
+  }
+  return xpub;
+}
+
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
   route(
     app,
@@ -41,7 +58,13 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
       request: { body: { required: true, content: { 'application/json': { schema: CreateMerchantParams } } } },
       responses: { 201: { description: 'The merchant and its keys.', content: { 'application/json': { schema: MerchantWithKeys } } }, ...unauthorized },
     }),
-    async (c) => c.json(await createMerchant(c.env.DB, c.req.valid('json').name), 201),
+    async (c) => {
+      // Checked before the merchant exists, so a bad variable never leaves one half made.
+      const xpub = defaultCryptoXpub(c.env);
+      const merchant = await createMerchant(c.env.DB, c.req.valid('json').name);
+      if (xpub) await setMerchantXpub(c.env.DB, merchant.id, xpub);
+      return c.json(merchant, 201);
+    },
   );
 
   route(
