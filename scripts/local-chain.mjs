@@ -8,12 +8,13 @@
  *   chain.rpcUrl, chain.usdc.address, chain.accounts[0].privateKey, chain.chainsConfig
  *   await chain.stop();
  *
- *   node scripts/local-chain.mjs [--port 8545] [--logs]   starts one and prints its CHAINS config
+ *   node scripts/local-chain.mjs [--port 8545] [--block-time 2] [--logs]   starts one and prints its CHAINS config
  *
- * Automine is on: every transaction gets its own block at once; confirmations come from mining more
- * (`anvil_mine`). anvil is killed on stop(), on this process's exit, and — through a tiny watchdog
- * process reading a pipe from this one — even when this process dies without running exit handlers
- * (SIGKILL, a crash).
+ * Automine by default (tests): every transaction gets its own block at once; confirmations come from
+ * mining more (`anvil_mine`). `blockTime` (seconds) mines a block every N seconds instead, as a real
+ * chain does, so confirmations arrive by themselves (`npm run dev`). anvil is killed on stop(), on
+ * this process's exit, and — through a tiny watchdog process reading a pipe from this one — even
+ * when this process dies without running exit handlers (SIGKILL, a crash).
  *
  * The token is compiled with solc-js against @openzeppelin/contracts (no network) and the bytecode
  * cached in node_modules/.cache/local-chain, keyed by compiler, sources and settings. Plain Node
@@ -66,9 +67,12 @@ contract LocalUSDC is ERC20 {
  * anvil's log lines once it listens (by default they are dropped). `timings` (milliseconds) says
  * where start-up time went.
  */
-export async function startLocalChain({ port = 0, host = '127.0.0.1', onLog } = {}) {
+export async function startLocalChain({ port = 0, host = '127.0.0.1', blockTime, onLog } = {}) {
+  if (blockTime !== undefined && !(Number.isInteger(blockTime) && blockTime >= 1)) {
+    throw new Error(`blockTime must be a whole number of seconds, at least 1, got ${blockTime}`);
+  }
   const started = performance.now();
-  const anvil = await spawnAnvil({ port, host, onLog });
+  const anvil = await spawnAnvil({ port, host, blockTime, onLog });
   const anvilMs = performance.now() - started;
 
   try {
@@ -82,13 +86,13 @@ export async function startLocalChain({ port = 0, host = '127.0.0.1', onLog } = 
     const deployStarted = performance.now();
     const [deployer] = anvil.accounts;
     // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
-    const deploy = await transact(rpc, { from: deployer.address, data: token.bytecode });
+    const deploy = await transact(rpc, { from: deployer.address, data: token.bytecode }, blockTime);
     if (deploy.status !== '0x1') throw new Error(`the USDC deployment reverted (${deploy.transactionHash})`);
-    const mint = await transact(rpc, {
-      from: deployer.address,
-      to: deploy.contractAddress,
-      data: token.mintSelector + word(deployer.address) + word(USDC_MINTED),
-    });
+    const mint = await transact(
+      rpc,
+      { from: deployer.address, to: deploy.contractAddress, data: token.mintSelector + word(deployer.address) + word(USDC_MINTED) },
+      blockTime,
+    );
     if (mint.status !== '0x1') throw new Error(`minting USDC reverted (${mint.transactionHash})`);
     const deployMs = performance.now() - deployStarted;
 
@@ -146,12 +150,15 @@ function resolveAnvil() {
 }
 
 /** Resolves once anvil listens, with its port and default accounts (read from --config-out). */
-function spawnAnvil({ port, host, onLog }) {
+function spawnAnvil({ port, host, blockTime, onLog }) {
   const dir = mkdtempSync(join(tmpdir(), 'local-chain-'));
   const configOut = join(dir, 'anvil.json');
   const child = spawn(
     resolveAnvil(),
-    ['--port', String(port), '--host', host, '--mnemonic', ANVIL_MNEMONIC, '--accounts', String(ACCOUNT_COUNT), '--config-out', configOut],
+    [
+      ...['--port', String(port), '--host', host, '--mnemonic', ANVIL_MNEMONIC, '--accounts', String(ACCOUNT_COUNT), '--config-out', configOut],
+      ...(blockTime ? ['--block-time', String(blockTime)] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const watchdog = startWatchdog(child.pid);
@@ -317,16 +324,19 @@ function jsonRpc(url) {
 
 /**
  * Sends a transaction and waits for its receipt. Even with automine, eth_sendTransaction can answer
- * before the block is in: eth_getTransactionReceipt may still say null right after.
+ * before the block is in: eth_getTransactionReceipt may still say null right after. With interval
+ * mining, a block is mined at once (`evm_mine`) instead of waiting up to `blockTime` for the next one.
  */
-async function transact(rpc, tx) {
+async function transact(rpc, tx, blockTime = 0) {
   const hash = await rpc('eth_sendTransaction', [tx]);
-  const deadline = Date.now() + 5_000;
+  if (blockTime) await rpc('evm_mine', []);
+  const timeoutMs = 5_000 + 2 * blockTime * 1000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const receipt = await rpc('eth_getTransactionReceipt', [hash]);
     if (receipt) return receipt;
-    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, blockTime ? 100 : 10));
   }
 }
 
@@ -342,16 +352,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = process.argv.slice(2);
   const portArg = args.includes('--port') ? args[args.indexOf('--port') + 1] : '8545';
   const port = Number(portArg);
-  if (!/^\d+$/.test(portArg ?? '') || port > 65535) {
-    process.stderr.write(`usage: node scripts/local-chain.mjs [--port 8545] [--logs]\n`);
+  const blockTimeArg = args.includes('--block-time') ? args[args.indexOf('--block-time') + 1] : undefined;
+  if (!/^\d+$/.test(portArg ?? '') || port > 65535 || (blockTimeArg !== undefined && !/^[1-9]\d*$/.test(blockTimeArg))) {
+    process.stderr.write(`usage: node scripts/local-chain.mjs [--port 8545] [--block-time <seconds>] [--logs]\n`);
     process.exit(2);
   }
+  const blockTime = blockTimeArg === undefined ? undefined : Number(blockTimeArg);
   const logs = args.includes('--logs');
   try {
-    const chain = await startLocalChain({ port, onLog: logs ? (line) => process.stdout.write(`[anvil] ${line}\n`) : undefined });
+    const chain = await startLocalChain({ port, blockTime, onLog: logs ? (line) => process.stdout.write(`[anvil] ${line}\n`) : undefined });
     const { timings } = chain;
     const lines = [
-      `Local chain (anvil) at ${chain.rpcUrl}, chain id ${chain.chainId}`,
+      `Local chain (anvil) at ${chain.rpcUrl}, chain id ${chain.chainId}, ${blockTime ? `a block every ${blockTime} s` : 'automine (a block per transaction)'}`,
       `  started in ${ms(timings.totalMs)} (anvil ${ms(timings.anvilMs)}, USDC ${timings.compileCached ? 'cached bytecode' : `compiled in ${ms(timings.compileMs)}`}, deploy + mint ${ms(timings.deployMs)})`,
       `  USDC (6 decimals): ${chain.usdc.address}; 1,000,000 USDC minted to account 0; anyone may call mint(to, amount)`,
       `  mnemonic: ${chain.mnemonic}`,
