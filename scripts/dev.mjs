@@ -4,12 +4,19 @@
  *
  *   1. applies the D1 migrations to the local database (`wrangler d1 migrations apply DB --local`);
  *   2. makes sure .dev.vars holds an ADMIN_TOKEN (a random one is written if missing; never replaced);
- *   3. starts `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787), forwarding output and signals;
- *   4. once GET /health answers 200, reuses the merchant in .dev-merchant.json if its test secret key
- *      still works, or creates one through POST /v1/admin/merchants and saves its keys there;
- *   5. prints the URL, the keys and a curl example, and keeps running until wrangler exits (Ctrl-C).
+ *   3. starts a local chain (anvil, scripts/local-chain.mjs) on 127.0.0.1:$CHAIN_PORT (default 8545),
+ *      a block every 2 s, with the demo stablecoin `usdc` minted to anvil's first default account;
+ *   4. starts `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787) with that chain as network
+ *      `local` (CHAINS) and DEFAULT_CRYPTO_XPUB set to the demo xpub, forwarding output and signals;
+ *   5. once GET /health answers 200, reuses the merchant in .dev-merchant.json if its test secret key
+ *      still works, or creates one through POST /v1/admin/merchants and saves its keys there; either
+ *      way the merchant ends up with the demo xpub, so it can take crypto payments;
+ *   6. prints the URL, the keys, the chain and a curl example, and keeps running until wrangler exits
+ *      (Ctrl-C); the chain stops with it.
  *
- * Plain Node (>= 20), no dependencies. State lives in .wrangler/state (local D1 and Durable Objects).
+ * Plain Node (>= 20); the chain uses the project's viem and anvil. State lives in .wrangler/state
+ * (local D1 and Durable Objects) and survives restarts; the chain starts empty every time, with the
+ * token at the same address (the deployer's first transaction).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,25 +26,47 @@ import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEV_VARS = join(ROOT, '.dev.vars');
-const MERCHANT_FILE = join(ROOT, '.dev-merchant.json');
-const HOST = '127.0.0.1';
-const PORT = parsePort(process.env.PORT ?? '8787');
-const BASE_URL = `http://${HOST}:${PORT}`;
-const READY_TIMEOUT_MS = 120_000;
-
-// Wrangler must not try to phone home: there may be no network at all.
-const childEnv = { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false' };
-
 const say = (line = '') => process.stdout.write(`[dev] ${line}\n`);
 const fail = (message) => {
   process.stderr.write(`[dev] error: ${message}\n`);
   process.exit(1);
 };
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DEV_VARS = join(ROOT, '.dev.vars');
+const MERCHANT_FILE = join(ROOT, '.dev-merchant.json');
+const HOST = '127.0.0.1';
+const PORT = parsePort('PORT', process.env.PORT ?? '8787');
+const CHAIN_PORT = parsePort('CHAIN_PORT', process.env.CHAIN_PORT ?? '8545');
+if (PORT === CHAIN_PORT) fail(`PORT and CHAIN_PORT must differ, both are ${PORT}`);
+const BASE_URL = `http://${HOST}:${PORT}`;
+const READY_TIMEOUT_MS = 120_000;
+/** Seconds between the local chain's blocks: confirmations arrive by themselves, as on a real chain. */
+const CHAIN_BLOCK_TIME = 2;
+/**
+ * m/44'/60'/0' of anvil's public test mnemonic ("test test … junk"): the demo merchant's watch-only
+ * wallet. Deposit address i is anvil's default account i (their keys are public: local use only).
+ */
+const DEMO_XPUB = 'xpub6Ce9NcJvTk36xtLSrJLZqE7wtgA5deCeYs7rSQtreh4cj6ByPtrg9sD7V2FNFLPnf8heNP3FGkeV9qwfzvZNSd54JoNXVsXFYSYwHsnJxqP';
+const startedAt = performance.now();
+
+// Wrangler must not try to phone home: there may be no network at all.
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false' };
+
 process.chdir(ROOT);
 const wranglerBin = resolveWrangler();
+
+// Ports first: one already taken (say, by an earlier `npm run dev`) would make the checks below talk to
+// the wrong server, so refuse before doing anything.
+if (!(await portIsFree(HOST, PORT))) {
+  fail(`${HOST}:${PORT} is already in use. Stop whatever listens there, or pick another port: PORT=8788 npm run dev`);
+}
+if (!(await portIsFree(HOST, CHAIN_PORT))) {
+  fail(
+    `${HOST}:${CHAIN_PORT} (the local chain) is already in use: another anvil or \`npm run dev\`? ` +
+      `Stop it, or pick another port: CHAIN_PORT=8546 npm run dev`,
+  );
+}
 
 // 1. Migrations. `d1 migrations apply` asks "continue?" unless it sees a non-interactive terminal or
 //    CI (it has no --yes flag); CI=true plus a closed stdin answers yes without a prompt.
@@ -51,16 +80,26 @@ if (migrated !== 0) fail(`wrangler d1 migrations apply exited with ${migrated}`)
 // 2. The admin token, read by wrangler dev from .dev.vars.
 const adminToken = ensureAdminToken();
 
-// 3. The server. A port already taken (say, by an earlier `npm run dev`) would make the health check
-//    below talk to the wrong server, so refuse early.
-if (!(await portIsFree(HOST, PORT))) {
-  fail(`${HOST}:${PORT} is already in use. Stop whatever listens there, or pick another port: PORT=8788 npm run dev`);
+// 3. The chain. anvil is killed when this process exits, however it exits (see local-chain.mjs).
+let chain;
+try {
+  // Imported here: it needs viem, and without `npm install` resolveWrangler above says so first.
+  const { startLocalChain } = await import('./local-chain.mjs');
+  chain = await startLocalChain({ port: CHAIN_PORT, host: HOST, blockTime: CHAIN_BLOCK_TIME });
+} catch (error) {
+  fail(`could not start the local chain: ${error.message}`);
 }
+say(`local chain (anvil) on ${chain.rpcUrl}: a block every ${CHAIN_BLOCK_TIME} s, usdc at ${chain.usdc.address}`);
+
+// 4. The server, with the chain as network `local`. `--var NAME:value` splits at the first colon
+//    only, and no shell is involved, so JSON passes as it is.
 say(`starting wrangler dev on ${BASE_URL}`);
-const wrangler = spawn(process.execPath, [wranglerBin, 'dev', '--ip', HOST, '--port', String(PORT)], {
-  env: childEnv,
-  stdio: 'inherit',
-});
+const vars = { CHAINS: JSON.stringify(chain.chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
+const wrangler = spawn(
+  process.execPath,
+  [wranglerBin, 'dev', '--ip', HOST, '--port', String(PORT), ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
+  { env: childEnv, stdio: 'inherit' },
+);
 let wranglerExited = false;
 const exited = new Promise((resolve) => {
   wrangler.on('exit', (code, signal) => {
@@ -84,16 +123,25 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     wrangler.kill(signal);
   });
 }
-exited.then(({ code, signal }) => {
+exited.then(async ({ code, signal }) => {
   if (!stopping && code !== 0) process.stderr.write(`[dev] wrangler dev exited (${signal ?? code})\n`);
+  await chain.stop();
   process.exit(stopping ? 0 : (code ?? 1));
 });
+// A terminal's Ctrl-C reaches anvil too, and its exit may be seen before our own SIGINT: wait a moment.
+chain.exited.then((codeOrSignal) => {
+  setTimeout(() => {
+    if (stopping || wranglerExited) return;
+    process.stderr.write(`[dev] error: the local chain stopped (${codeOrSignal}); crypto payments need it: restart npm run dev\n`);
+  }, 1_000).unref();
+});
 
-// 4. Seed, once the worker answers.
+// 5. Seed, once the worker answers.
 try {
   await waitForHealth();
   const { merchant, reused, reason } = await demoMerchant(adminToken);
-  printSummary(merchant, reused, reason);
+  const xpubNote = await ensureDemoXpub(merchant, adminToken);
+  printSummary(merchant, reused, reason, xpubNote);
 } catch (error) {
   if (!wranglerExited && !stopping) {
     process.stderr.write(`[dev] error: ${error.message}\n[dev] the server keeps running; fix the problem and restart.\n`);
@@ -102,9 +150,9 @@ try {
 
 // --- helpers -----------------------------------------------------------------------------------
 
-function parsePort(raw) {
+function parsePort(name, raw) {
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) fail(`PORT must be a TCP port number, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) fail(`${name} must be a TCP port number, got ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -226,7 +274,28 @@ async function demoMerchant(token) {
   return { merchant, reused: false, reason };
 }
 
-function printSummary(merchant, reused, reason) {
+/**
+ * New merchants get the demo xpub from DEFAULT_CRYPTO_XPUB; one saved by a run from before that has
+ * none, so it is set here. An xpub set by hand is left alone.
+ */
+async function ensureDemoXpub(merchant, token) {
+  const res = await fetch(`${BASE_URL}/v1/crypto_settings`, { headers: { Authorization: `Bearer ${merchant.keys.test.secret}` } });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET /v1/crypto_settings answered ${res.status}: ${body}`);
+  const { xpub } = JSON.parse(body);
+  if (xpub === DEMO_XPUB) return 'the demo xpub (anvil\'s test mnemonic)';
+  if (xpub !== null) return 'an xpub set by hand (kept; payments go to that wallet)';
+  const set = await fetch(`${BASE_URL}/v1/admin/merchants/${merchant.id}/crypto`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ xpub: DEMO_XPUB }),
+  });
+  const setBody = await set.text();
+  if (set.status !== 200) throw new Error(`POST /v1/admin/merchants/${merchant.id}/crypto answered ${set.status}: ${setBody}`);
+  return 'the demo xpub (anvil\'s test mnemonic), set now';
+}
+
+function printSummary(merchant, reused, reason, xpubNote) {
   const file = relative(process.cwd(), MERCHANT_FILE);
   const test = merchant.keys.test;
   const lines = [
@@ -242,11 +311,18 @@ function printSummary(merchant, reused, reason) {
     `   test secret key:      ${test.secret}`,
     `   test publishable key: ${test.publishable}`,
     `   (live keys are in ${file}; live confirmation is refused: no processor is configured)`,
+    `   crypto: ${xpubNote}`,
+    '',
+    ` Local chain (network "local", chain id ${chain.chainId}): ${chain.rpcUrl}, a block every ${CHAIN_BLOCK_TIME} s, fresh every start`,
+    `   usdc (6 decimals): ${chain.usdc.address}`,
+    `   demo payer (anvil account 0, 1,000,000 usdc): ${chain.accounts[0].address}`,
     '',
     ' Try it:',
     `   curl ${BASE_URL}/v1/payment_intents -u ${test.secret}: -d amount=2000 -d currency=usd`,
+    '   pay a crypto intent from the demo payer (README: "Crypto payments (local chain)"):',
+    '     node scripts/pay-intent.mjs pi_…',
     '',
-    ' Ctrl-C stops the server.',
+    ` Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s. Ctrl-C stops the server and the chain.`,
     '='.repeat(78),
     '',
   ];
