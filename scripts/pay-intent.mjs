@@ -32,7 +32,7 @@ if (intent.status !== 'requires_action' || intent.next_action?.type !== 'crypto_
   exit(`${id} is ${intent.status}, not waiting for a crypto transfer (confirm it with payment_method_types[]=crypto first)`);
 }
 const amount = BigInt(amountArg ?? transfer.amount);
-console.log(`${id}: pay ${transfer.amount_display} ${transfer.token} (${transfer.amount} base units) to ${transfer.deposit_address} on ${transfer.network}, before ${transfer.expires_at}`);
+console.log(`${id}: pay ${transfer.amount_display} ${transfer.token} (${transfer.amount} base units) to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`);
 
 // Send: an ERC-20 transfer, or plain eth when token_address is null (the native coin).
 const chain = defineChain({ id: transfer.chain_id, name: transfer.network, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [RPC_URL] } } });
@@ -45,21 +45,25 @@ const receipt = await createPublicClient({ chain, transport: http(RPC_URL), poll
 if (receipt.status !== 'success') exit(`transaction ${hash} reverted`);
 console.log(`sent ${amount} base units from ${account.address}: tx ${hash} (block ${receipt.blockNumber})`);
 
-// Watch: the service sees the transfer once it has enough confirmations.
+// Watch: the service sees the transfer at once (processing) and counts it once it has enough
+// confirmations. An underpayment leaves the intent waiting for the rest: stop once it is confirmed.
+const due = BigInt(transfer.amount);
+const confirmedBefore = BigInt(intent.crypto.amount_confirmed);
 const started = Date.now();
 let last;
 while (Date.now() - started < 60_000) {
-  const { status, amount_received, cancellation_reason } = await getIntent();
-  if (status !== last) {
-    const elapsed = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-    console.log(`+${elapsed} s  ${status}  amount_received=${amount_received}${cancellation_reason ? `  (${cancellation_reason})` : ''}`);
-    last = status;
-  }
+  const { status, crypto, amount_received, cancellation_reason } = await getIntent();
+  const line = `${status}  seen ${crypto.amount_seen}, confirmed ${crypto.amount_confirmed} of ${due}  amount_received=${amount_received}${cancellation_reason ? ` (${cancellation_reason})` : ''}`;
+  if (line !== last) console.log(`+${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${(last = line)}`);
   if (status === 'succeeded') process.exit(0);
   if (status === 'canceled') process.exit(1);
+  const confirmed = BigInt(crypto.amount_confirmed);
+  if (status === 'requires_action' && confirmed > confirmedBefore) {
+    exit(`partially paid: ${due - confirmed} base units still due (node scripts/pay-intent.mjs ${id} --amount ${due - confirmed})`);
+  }
   await new Promise((resolve) => setTimeout(resolve, 1_000));
 }
-exit(`still ${last} after 60 s`);
+exit('no change for 60 s');
 
 async function getIntent() {
   const res = await fetch(`${API_BASE}/v1/payment_intents/${id}`, { headers: { Authorization: `Bearer ${secretKey}` } });
