@@ -25,7 +25,7 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEv
     merchantId: intent.merchantId,
     livemode: intent.livemode,
     status: intent.status,
-    amount: Number(intent.amount),
+    amount: intent.amount.toString(),
     currency: intent.currency,
     customer: intent.customer,
     createdAt: intent.created,

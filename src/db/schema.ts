@@ -39,8 +39,11 @@ export const paymentIntents = sqliteTable(
     merchantId: text('merchant_id').notNull(),
     livemode: integer('livemode', { mode: 'boolean' }).notNull(),
     status: text('status').notNull(),
-    /** Minor units. Card amounts are capped at eight digits, far inside SQLite's exact integer range. */
-    amount: integer('amount').notNull(),
+    /**
+     * The amount as a decimal digit string (no leading zeros): minor units, or a token's base units,
+     * which can pass SQLite's 64-bit integers. Compared by (length, text), which is numeric order.
+     */
+    amount: text('amount').notNull(),
     currency: text('currency').notNull(),
     customer: text('customer'),
     /** Milliseconds since the epoch. */

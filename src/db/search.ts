@@ -53,7 +53,7 @@ function compile(clause: Clause, scope: Pick<SearchPage, 'merchantId' | 'livemod
 function match(clause: Clause, scope: Pick<SearchPage, 'merchantId' | 'livemode'>): SQL {
   switch (clause.field) {
     case 'amount':
-      return sql`${t.amount} ${COMPARE[clause.op]} ${Number(clause.value)}`;
+      return compareAmount(clause.op, clause.value);
     case 'created':
       return createdRange(clause.op, clause.value);
     case 'currency':
@@ -88,5 +88,24 @@ function createdRange(op: keyof typeof COMPARE, seconds: number): SQL {
       return sql`${t.createdAt} < ${from}`;
     case '<=':
       return sql`${t.createdAt} < ${to}`;
+  }
+}
+
+/**
+ * Amounts are digit strings without leading zeros, so numeric order is (length, text) order:
+ * a longer string is a larger number, and equal lengths compare as text.
+ */
+function compareAmount(op: keyof typeof COMPARE, value: bigint): SQL {
+  const digits = value.toString();
+  const length = sql`length(${t.amount})`;
+  switch (op) {
+    case ':':
+      return sql`${t.amount} = ${digits}`;
+    case '>':
+    case '>=':
+      return sql`(${length} > ${digits.length} OR (${length} = ${digits.length} AND ${t.amount} ${COMPARE[op]} ${digits}))`;
+    case '<':
+    case '<=':
+      return sql`(${length} < ${digits.length} OR (${length} = ${digits.length} AND ${t.amount} ${COMPARE[op]} ${digits}))`;
   }
 }

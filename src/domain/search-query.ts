@@ -99,7 +99,8 @@ class Parser {
 
     if (field === 'amount' || field === 'created') {
       if (op === '~') throw new QueryError(opAt, `${name} is a number: use :, >, <, >= or <=, not ~.`);
-      if (!/^\d{1,15}$/.test(raw)) throw new QueryError(valueAt, `${name} needs a whole number, got ${JSON.stringify(raw)}.`);
+      // Amounts may be token base units (up to a uint256's 78 digits); times are seconds.
+      if (!(field === 'amount' ? /^\d{1,78}$/ : /^\d{1,15}$/).test(raw)) throw new QueryError(valueAt, `${name} needs a whole number, got ${JSON.stringify(raw)}.`);
       return field === 'amount' ? { field, op, value: BigInt(raw), negated } : { field, op, value: Number(raw), negated };
     }
     if (op !== ':' && op !== '~') throw new QueryError(opAt, `${name} is a string: use : (equals) or ~ (contains), not ${op}.`);
