@@ -1,6 +1,23 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * CHAINS for the tests: `local` is the chain adapter tests' anvil. The payment-intent tests' anvil
+ * appears three times: `testnet` (2 confirmations), `deep` (12 confirmations, to watch processing
+ * without a stray block confirming it) and `flaky` (behind the webhook receiver's mailbox
+ * `rpc-flaky`, which tests script to fail before passing requests through). Chain ids must differ
+ * between networks and both anvils are 31337, so the three carry labels (31340, 31339, 31338): only
+ * EIP-712 domains use a network's chain id.
+ */
+function testChains(adapterChain: string, intentChain: string, receiverPort: number): string {
+  const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
+  const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
+  const testnet = { ...second, chainId: 31_340 };
+  const deep = { ...testnet, chainId: 31_339, confirmations: 12 };
+  const flaky = { ...testnet, chainId: 31_338, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-flaky`], rpcTimeoutMs: 300, confirmations: 1 };
+  return JSON.stringify({ local, testnet, deep, flaky });
+}
+
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
 export default defineConfig({
   plugins: [
@@ -15,8 +32,12 @@ export default defineConfig({
           WEBHOOK_RETRY_DELAYS: '0,1,1',
           WEBHOOK_TIMEOUT_MS: '1000',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-          // The local anvil chain started by test/local-chain.ts, as network `local`.
-          CHAINS: inject('localChain').chains,
+          // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
+          // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
+          // fail (503, timeouts) before passing requests through (its chain id is only a label).
+          CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
+          // Late funds are looked for every 300 ms (default: every minute).
+          CRYPTO_LATE_POLL_MS: '300',
         },
       },
     })),

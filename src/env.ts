@@ -21,6 +21,10 @@ export interface Env {
   WEBHOOK_TIMEOUT_MS?: string;
   /** EVM networks for crypto payments, as JSON keyed by network key: src/chain/config.ts. */
   CHAINS?: string;
+  /** Seconds a crypto intent's address is still watched for late funds after it stops waiting (default 86400). */
+  CRYPTO_MONITOR_WINDOW_SECONDS?: string;
+  /** Milliseconds between those late-funds checks (default 60000). */
+  CRYPTO_LATE_POLL_MS?: string;
   /**
    * Local development only (`npm run dev` sets it): every merchant created through the admin route
    * gets this watch-only xpub. Never set it in a deployment: all merchants would share one wallet.
@@ -32,6 +36,8 @@ export interface Settings {
   asyncSettleDelayMs: number;
   webhookRetryDelaysSeconds: number[];
   webhookTimeoutMs: number;
+  cryptoMonitorWindowMs: number;
+  cryptoLatePollMs: number;
 }
 
 /** Parsed once per isolate; a malformed variable fails loudly, naming itself. */
@@ -45,6 +51,8 @@ export function readSettings(env: Env): Settings {
       .split(',')
       .map((part) => wholeNumber('WEBHOOK_RETRY_DELAYS', part.trim())),
     webhookTimeoutMs: wholeNumber('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS ?? '15000'),
+    cryptoMonitorWindowMs: wholeNumber('CRYPTO_MONITOR_WINDOW_SECONDS', env.CRYPTO_MONITOR_WINDOW_SECONDS ?? '86400') * 1000,
+    cryptoLatePollMs: wholeNumber('CRYPTO_LATE_POLL_MS', env.CRYPTO_LATE_POLL_MS ?? '60000'),
   };
   if (settings.webhookRetryDelaysSeconds.some((s) => s > 43_200)) {
     throw new Error('WEBHOOK_RETRY_DELAYS: a queue retry can be delayed by at most 43200 seconds (12 hours)');

@@ -11,7 +11,9 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain } from '../scripts/local-chain.mjs';
 
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  const chain = await startLocalChain();
+  // Two chains: one for the chain adapter's tests, one for the payment-intent tests. Each file
+  // rewrites history only on its own chain, so no other file's transactions vanish under it.
+  const [chain, second] = await Promise.all([startLocalChain(), startLocalChain()]);
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
     console.log(
@@ -25,7 +27,18 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     usdc: chain.usdc,
     accounts: chain.accounts,
     mnemonic: chain.mnemonic,
-    chains: JSON.stringify(chain.chainsConfig),
+    // Polled every 500 ms (the dev chain: 1000), so crypto tests wait less.
+    chains: JSON.stringify({ local: { ...chain.chainsConfig.local, pollIntervalMs: 500 } }),
   });
-  return () => chain.stop();
+  provide('cryptoChain', {
+    rpcUrl: second.rpcUrl,
+    chainId: second.chainId,
+    usdc: second.usdc,
+    accounts: second.accounts,
+    mnemonic: second.mnemonic,
+    chains: JSON.stringify({ local: { ...second.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
+  return async () => {
+    await Promise.all([chain.stop(), second.stop()]);
+  };
 }

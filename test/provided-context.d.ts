@@ -6,7 +6,13 @@ declare module 'vitest' {
     /** Port of the webhook receiver on 127.0.0.1 (test/webhook-receiver.ts). */
     webhookReceiverPort: number;
     /** The local anvil chain with the demo USDC (test/local-chain.ts). */
-    localChain: {
+    localChain: LocalChainInfo;
+    /** A second such chain, for the payment-intent tests (CHAINS networks testnet, deep, flaky). */
+    cryptoChain: LocalChainInfo;
+  }
+}
+
+interface LocalChainInfo {
       rpcUrl: string;
       chainId: number;
       usdc: { address: `0x${string}`; decimals: number };
@@ -15,6 +21,4 @@ declare module 'vitest' {
       mnemonic: string;
       /** The CHAINS JSON for the chain, as the worker gets it. */
       chains: string;
-    };
-  }
 }

@@ -11,6 +11,9 @@
  *   PUT /mailboxes/<name>   {secrets, script?, default?}  creates or resets a mailbox
  *   GET /mailboxes/<name>   {requests: RecordedRequest[]}
  *   POST /hooks/<name>      a delivery
+ *
+ * A scripted response may instead `proxy` the request to another URL and answer with its answer:
+ * tests play a flaky JSON-RPC node that way (503s, timeouts, then the real anvil behind it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +27,8 @@ const scriptedResponse = z.strictObject({
   delayMs: z.number().int().nonnegative().optional(),
   retryAfter: z.string().optional(),
   body: z.string().optional(),
+  /** Forward the request body to this URL (after delayMs) and answer with its status and body. */
+  proxy: z.url().optional(),
 });
 
 const mailboxConfig = z.strictObject({
@@ -110,17 +115,28 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       receivedAt: Date.now(),
       response,
     });
-    const send = () => {
+    const send = async () => {
       pendingReplies.delete(timer);
       // The sender may have given up (its timeout) while we slept.
       if (res.destroyed) return;
+      if (response.proxy) {
+        try {
+          const upstream = await fetch(response.proxy, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body });
+          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+          res.end(await upstream.text());
+        } catch (error) {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        }
+        return;
+      }
       res.writeHead(response.status, {
         'content-type': 'text/plain',
         ...(response.retryAfter === undefined ? {} : { 'retry-after': response.retryAfter }),
       });
       res.end(response.body ?? '');
     };
-    const timer = setTimeout(send, response.delayMs ?? 0);
+    const timer = setTimeout(() => void send(), response.delayMs ?? 0);
     pendingReplies.add(timer);
   }
 

@@ -61,6 +61,8 @@ const chain = z
     /** Blocks on top of and including the transfer's before it counts as paid. */
     confirmations: integerBetween(1, 1000),
     pollIntervalMs: integerBetween(500, 600_000),
+    /** How long one RPC request may take before the node counts as failing. */
+    rpcTimeoutMs: integerBetween(100, 60_000).default(5_000),
     nativeCurrency: z.strictObject({ symbol, decimals }),
     tokens: z.array(token, { error: 'must be an array' }).default([]),
   })

@@ -119,3 +119,150 @@ function sum(transfers: readonly SeenTransfer[]): bigint {
 function hashes(transfers: readonly SeenTransfer[]): string[] {
   return [...new Set(transfers.map((t) => t.txHash))];
 }
+
+// --- a crypto intent's payment -------------------------------------------------------------------
+
+/** The largest ERC-20 amount: a uint256. */
+export const MAX_TOKEN_AMOUNT = 2n ** 256n - 1n;
+/** Test mode may set the payment window from 10 seconds to 24 hours. */
+export const EXPIRES_IN_MIN_SECONDS = 10;
+export const EXPIRES_IN_MAX_SECONDS = 86_400;
+/** The payment window of 000_…: fifteen minutes from confirmation. */
+export const DEFAULT_WINDOW_MS = 15 * 60_000;
+
+/** What the HTTP layer resolved from CHAINS for payment_method_options.crypto. */
+export interface CryptoOptions {
+  network: string;
+  chainId: number;
+  token: CryptoToken & {
+    /** The ERC-20 contract; null for the chain's native coin. */
+    address: string | null;
+  };
+  confirmationsRequired: number;
+  pollIntervalMs: number;
+  /** Seconds, as asked for in test mode (payment_method_options.crypto.expires_in); null for the default window. */
+  expiresIn: number | null;
+}
+
+/** A transfer to the deposit address as the intent records it. */
+export interface CryptoTransfer extends SeenTransfer {
+  blockHash: string;
+  from: string;
+}
+
+export const PHASES = ['signature_verification', 'blockchain_confirmation', 'settlement'] as const;
+export type PhaseName = (typeof PHASES)[number];
+export type PhaseStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'skipped';
+export interface Phase {
+  phase: PhaseName;
+  status: PhaseStatus;
+  startedAt: number | null;
+  completedAt: number | null;
+}
+
+export interface PayerSignature {
+  signer: string;
+  signature: string;
+  verifiedAt: number;
+}
+
+export interface CryptoPayment extends CryptoOptions {
+  /** Base units due. */
+  amount: bigint;
+  /** Set at confirmation: the merchant's xpub/0/index. */
+  depositAddress: string | null;
+  depositIndex: number | null;
+  /** The chain's head when the address was handed out: the scan starts there. */
+  startBlock: bigint | null;
+  /** Milliseconds; set at confirmation. */
+  expiresAt: number | null;
+  /** Late funds are watched for until then (set when the intent stops waiting). */
+  monitorUntil: number | null;
+  /** Transfers seen in time (blocks up to the expiry), confirmed or not. */
+  transfers: CryptoTransfer[];
+  /** Sum of the confirmed transfers in time, base units. */
+  confirmed: bigint;
+  /** Sum of every transfer seen in time, base units. */
+  seen: bigint;
+  /** What the payment was settled with (confirmed), and how much of it was above what was due. */
+  received: bigint;
+  excess: bigint;
+  /** Transfers after the window closed or after the intent settled: recorded, announced, not counted. */
+  late: CryptoTransfer[];
+  signature: PayerSignature | null;
+  phases: Phase[];
+}
+
+export function newCryptoPayment(options: CryptoOptions, amount: bigint): CryptoPayment {
+  return {
+    ...options,
+    amount,
+    depositAddress: null,
+    depositIndex: null,
+    startBlock: null,
+    expiresAt: null,
+    monitorUntil: null,
+    transfers: [],
+    confirmed: 0n,
+    seen: 0n,
+    received: 0n,
+    excess: 0n,
+    late: [],
+    signature: null,
+    phases: PHASES.map((phase) => ({ phase, status: 'pending', startedAt: null, completedAt: null })),
+  };
+}
+
+export function windowMs(payment: Pick<CryptoOptions, 'expiresIn'>): number {
+  return payment.expiresIn === null ? DEFAULT_WINDOW_MS : payment.expiresIn * 1000;
+}
+
+/** One phase moved to `status` at `now`; started/completed stamps kept once set. */
+export function setPhase(phases: readonly Phase[], name: PhaseName, status: PhaseStatus, now: number): Phase[] {
+  return phases.map((p) => {
+    if (p.phase !== name || p.status === status) return p;
+    const done = status === 'completed' || status === 'failed' || status === 'skipped';
+    return {
+      phase: p.phase,
+      status,
+      startedAt: p.startedAt ?? (status === 'skipped' ? null : now),
+      completedAt: done ? now : null,
+    };
+  });
+}
+
+export function transferKey(t: Pick<SeenTransfer, 'txHash' | 'logIndex'>): string {
+  return `${t.txHash.toLowerCase()}:${t.logIndex}`;
+}
+
+/**
+ * The EIP-712 typed data a payer signs for an intent: which intent, on which chain, what token and
+ * amount to which address, until when. The domain binds it to this service and chain.
+ */
+export function paymentTypedData(intentId: string, payment: CryptoPayment) {
+  if (payment.depositAddress === null || payment.expiresAt === null) {
+    throw new Error('typed data exists only once the intent has a deposit address');
+  }
+  return {
+    domain: { name: 'edge-payment-intents', version: '1', chainId: payment.chainId },
+    types: {
+      CryptoPayment: [
+        { name: 'intent', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'token', type: 'address' },
+        { name: 'amount', type: 'uint256' },
+        { name: 'depositAddress', type: 'address' },
+        { name: 'expiresAt', type: 'uint256' },
+      ],
+    },
+    primaryType: 'CryptoPayment' as const,
+    message: {
+      intent: intentId,
+      chainId: BigInt(payment.chainId),
+      token: payment.token.address ?? '0x0000000000000000000000000000000000000000',
+      amount: payment.amount,
+      depositAddress: payment.depositAddress,
+      expiresAt: BigInt(Math.floor(payment.expiresAt / 1000)),
+    },
+  };
+}

@@ -13,7 +13,11 @@ export type DomainErrorCode =
   | 'payment_intent_incompatible_payment_method'
   | 'resource_missing'
   | 'processor_not_configured'
-  | 'payment_intent_authentication_failure';
+  | 'payment_intent_authentication_failure'
+  /** A crypto intent's chain cannot be read right now (retry). */
+  | 'chain_unavailable'
+  /** The merchant has no watch-only xpub for deposit addresses. */
+  | 'crypto_not_configured';
 
 export class DomainError extends Error {
   constructor(

@@ -3,8 +3,20 @@
  * randomness or storage here — ids, tokens and time come in with the command, and the Durable
  * Object shell persists what comes out.
  */
-import type { Currency } from './currency.js';
-import { MAX_AMOUNT } from './currency.js';
+import { isCurrency, MAX_AMOUNT } from './currency.js';
+import {
+  assess,
+  MAX_TOKEN_AMOUNT,
+  newCryptoPayment,
+  setPhase,
+  tokenAmount,
+  transferKey,
+  windowMs,
+  type CryptoOptions,
+  type CryptoPayment,
+  type CryptoTransfer,
+  type PayerSignature,
+} from './crypto.js';
 import { DomainError, unexpectedState } from './errors.js';
 import { findTestPaymentMethod, type PaymentMethodType, type TestPaymentMethod } from './test-payment-methods.js';
 
@@ -33,6 +45,7 @@ export const EVENT_TYPES = [
   'payment_intent.updated',
   'payment_intent.amount_capturable_updated',
   'payment_intent.canceled',
+  'payment_intent.late_funds_received',
   'payment_intent.partially_funded',
   'payment_intent.payment_failed',
   'payment_intent.processing',
@@ -56,6 +69,11 @@ export interface ChallengeAction {
   returnUrl: string | null;
 }
 
+/** Waiting for an on-chain transfer; the details (address, amount, expiry) are in `crypto`. */
+export interface CryptoTransferAction {
+  type: 'crypto_transfer';
+}
+
 export interface PaymentIntent {
   id: string;
   merchantId: string;
@@ -65,7 +83,8 @@ export interface PaymentIntent {
   amount: bigint;
   amountCapturable: bigint;
   amountReceived: bigint;
-  currency: Currency;
+  /** An ISO 4217 code, or for a crypto intent the token's own code (usdc, eth). */
+  currency: string;
   status: Status;
   captureMethod: CaptureMethod;
   confirmationMethod: ConfirmationMethod;
@@ -73,7 +92,7 @@ export interface PaymentIntent {
   paymentMethod: string | null;
   paymentMethodTypes: PaymentMethodType[];
   lastPaymentError: PaymentError | null;
-  nextAction: ChallengeAction | null;
+  nextAction: ChallengeAction | CryptoTransferAction | null;
   cancellationReason: CancellationReason | null;
   canceledAt: number | null;
   description: string | null;
@@ -85,13 +104,15 @@ export interface PaymentIntent {
   notificationUrl: string | null;
   /** A payment method whose 3-D Secure challenge has been passed, so a manual re-confirm may proceed. */
   authenticatedPaymentMethod: string | null;
+  /** The on-chain payment of a crypto intent (payment_method_types ["crypto"]); null otherwise. */
+  crypto: CryptoPayment | null;
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
   revision: number;
 }
 
 export interface CreateParams {
   amount: bigint;
-  currency: Currency;
+  currency: string;
   captureMethod?: CaptureMethod;
   confirmationMethod?: ConfirmationMethod;
   paymentMethod?: string;
@@ -102,12 +123,14 @@ export interface CreateParams {
   statementDescriptor?: string;
   customer?: string;
   notificationUrl?: string;
+  /** payment_method_options.crypto, resolved against the configured chains. */
+  crypto?: CryptoOptions;
 }
 
 /** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */
 export interface UpdateParams {
   amount?: bigint;
-  currency?: Currency;
+  currency?: string;
   captureMethod?: CaptureMethod;
   paymentMethod?: string;
   paymentMethodTypes?: PaymentMethodType[];
@@ -124,6 +147,17 @@ export interface ConfirmCommand {
   returnUrl?: string;
   /** Fresh randomness for the challenge link, should this attempt need one. */
   challengeToken: string;
+  /** For a crypto intent: the deposit address the shell allocated and the chain's head then. */
+  deposit?: { address: string; index: number; startBlock: bigint };
+}
+
+/** What the intent's watcher saw on chain: every transfer to the deposit address still on chain. */
+export interface ChainObservation {
+  type: 'chain_observed';
+  transfers: CryptoTransfer[];
+  head: bigint;
+  /** When the head was read: every block up to it has been scanned. */
+  observedAt: number;
 }
 
 export type Command =
@@ -132,7 +166,10 @@ export type Command =
   | { type: 'capture'; amountToCapture?: bigint }
   | { type: 'cancel'; reason?: CancellationReason }
   | { type: 'complete_challenge'; outcome: 'succeeded' | 'failed' }
-  | { type: 'settle' };
+  | { type: 'settle' }
+  | ChainObservation
+  /** A payer's EIP-712 signature, already verified by the shell. */
+  | { type: 'record_signature'; signature: PayerSignature };
 
 export interface DomainEvent {
   type: EventType;
@@ -142,9 +179,9 @@ export interface DomainEvent {
   snapshot?: PaymentIntent;
 }
 
-/** Something the shell must do later: settle an asynchronous payment at `at` (ms). */
+/** Something the shell must do later: settle an asynchronous payment, or read the chain, at `at` (ms). */
 export interface Timer {
-  kind: 'settle';
+  kind: 'settle' | 'poll';
   at: number;
 }
 
@@ -159,6 +196,10 @@ export interface Decision {
 export interface Settings {
   /** How long an asynchronous (bank debit) payment stays in processing before it settles. */
   asyncSettleDelayMs: number;
+  /** How long after a crypto intent stops waiting its address is still watched for late funds. */
+  cryptoMonitorWindowMs: number;
+  /** How often it is watched then. */
+  cryptoLatePollMs: number;
 }
 
 /** Checked on the merged result of an update; the wire schema checks each request on its own. */
@@ -175,8 +216,9 @@ export function createPaymentIntent(
   params: CreateParams,
   now: number,
 ): Decision {
-  assertAmount(params.amount, 'amount');
-  const paymentMethodTypes = params.paymentMethodTypes ?? ['card'];
+  const paymentMethodTypes = params.paymentMethodTypes ?? (params.crypto ? ['crypto'] : ['card']);
+  const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
+  if (!crypto) assertAmount(params.amount, 'amount', params.currency);
   if (params.paymentMethod !== undefined) resolvePaymentMethod(params.paymentMethod, paymentMethodTypes);
   const state: PaymentIntent = {
     ...ids,
@@ -185,7 +227,8 @@ export function createPaymentIntent(
     amountCapturable: 0n,
     amountReceived: 0n,
     currency: params.currency,
-    status: params.paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
+    // A crypto intent knows how it will be paid (a transfer on the chosen network): it is ready to confirm.
+    status: params.paymentMethod || crypto ? 'requires_confirmation' : 'requires_payment_method',
     captureMethod: params.captureMethod ?? 'automatic',
     confirmationMethod: params.confirmationMethod ?? 'automatic',
     paymentMethod: params.paymentMethod ?? null,
@@ -201,6 +244,7 @@ export function createPaymentIntent(
     customer: params.customer ?? null,
     notificationUrl: params.notificationUrl ?? null,
     authenticatedPaymentMethod: null,
+    crypto,
     revision: 1,
   };
   return { state, events: [{ type: 'payment_intent.created', previousAttributes: {} }], timers: [], paymentError: null };
@@ -228,11 +272,15 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: Se
     case 'capture':
       return capture(state, command.amountToCapture);
     case 'cancel':
-      return cancel(state, command.reason, now);
+      return cancel(state, command.reason, now, settings);
     case 'complete_challenge':
       return completeChallenge(state, command.outcome, now, settings);
     case 'settle':
       return settle(state);
+    case 'chain_observed':
+      return observe(state, command, settings);
+    case 'record_signature':
+      return recordSignature(state, command.signature);
   }
 }
 
@@ -252,7 +300,17 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
       state.status,
     );
   }
-  if (params.amount !== undefined) assertAmount(params.amount, 'amount');
+  if (state.crypto) assertCryptoUpdate(state, params);
+  else if (params.paymentMethodTypes?.includes('crypto')) {
+    throw new DomainError(
+      'parameter_invalid',
+      'A PaymentIntent cannot become a crypto one: create a new PaymentIntent with payment_method_types ["crypto"] and payment_method_options[crypto].',
+      'payment_method_types',
+    );
+  }
+  if (!state.crypto && (params.amount !== undefined || params.currency !== undefined)) {
+    assertAmount(params.amount ?? state.amount, params.amount !== undefined ? 'amount' : 'currency', params.currency ?? state.currency);
+  }
   const paymentMethodTypes = params.paymentMethodTypes ?? state.paymentMethodTypes;
   const paymentMethod = params.paymentMethod ?? state.paymentMethod;
   if (params.paymentMethod !== undefined || params.paymentMethodTypes !== undefined) {
@@ -272,6 +330,9 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
     statementDescriptor: params.statementDescriptor !== undefined ? params.statementDescriptor : state.statementDescriptor,
     customer: params.customer !== undefined ? params.customer : state.customer,
   };
+  if (state.crypto && (params.amount !== undefined || params.currency !== undefined)) {
+    next = { ...next, crypto: { ...state.crypto, amount: cryptoAmount(next.amount, next.currency, state.crypto) } };
+  }
   if (Object.keys(next.metadata).length > METADATA_MAX_KEYS) {
     throw new DomainError(
       'parameter_invalid',
@@ -291,6 +352,7 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
 
 function confirm(state: PaymentIntent, command: ConfirmCommand, now: number, settings: Settings): Decision {
   if (!CONFIRMABLE.includes(state.status)) throw unexpectedState('confirm', state.status, CONFIRMABLE);
+  if (state.crypto) return confirmCrypto(state, state.crypto, command, now);
   if (state.livemode) {
     throw new DomainError(
       'processor_not_configured',
@@ -401,11 +463,12 @@ function capture(state: PaymentIntent, amountToCapture: bigint | undefined): Dec
   };
 }
 
-function cancel(state: PaymentIntent, reason: CancellationReason | undefined, now: number): Decision {
+function cancel(state: PaymentIntent, reason: CancellationReason | undefined, now: number, settings: Settings): Decision {
   if (!CANCELABLE.includes(state.status)) throw unexpectedState('cancel', state.status, CANCELABLE);
   return {
     state: {
       ...state,
+      crypto: state.crypto && stoppedWaiting(state.crypto, 'failed', now, settings),
       status: 'canceled',
       cancellationReason: reason ?? null,
       canceledAt: now,
@@ -473,11 +536,266 @@ function resolvePaymentMethod(id: string, allowedTypes: readonly PaymentMethodTy
   return method;
 }
 
-function assertAmount(amount: bigint, param: string): void {
-  if (amount <= 0n) throw new DomainError('parameter_invalid', `${param} must be a positive integer.`, param);
-  if (amount > MAX_AMOUNT) {
-    throw new DomainError('amount_too_large', `${param} must be at most ${MAX_AMOUNT} (eight digits).`, param);
+/** A card-style amount: a supported ISO currency, at most eight digits of its minor unit. */
+function assertAmount(amount: bigint, param: string, currency: string): void {
+  if (!isCurrency(currency)) {
+    throw new DomainError(
+      'parameter_invalid',
+      `${JSON.stringify(currency)} is not a supported ISO 4217 currency code. Token codes (usdc, eth…) are for crypto PaymentIntents: pass payment_method_types ["crypto"] and payment_method_options[crypto].`,
+      'currency',
+    );
   }
+  if (amount <= 0n) throw new DomainError('parameter_invalid', `amount must be a positive integer.`, 'amount');
+  if (amount > MAX_AMOUNT) {
+    throw new DomainError('amount_too_large', `amount must be at most ${MAX_AMOUNT} (eight digits).`, param === 'currency' ? 'amount' : param);
+  }
+}
+
+// --- crypto ----------------------------------------------------------------------------------
+
+const CRYPTO_OPTIONS_PARAM = 'payment_method_options[crypto]';
+
+/** The crypto payment a create asks for, checked; null for a card-style intent. */
+function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMethodType[], livemode: boolean): CryptoPayment | null {
+  if (!types.includes('crypto')) {
+    if (params.crypto) {
+      throw new DomainError(
+        'parameter_invalid',
+        `${CRYPTO_OPTIONS_PARAM} is only allowed with payment_method_types ["crypto"].`,
+        CRYPTO_OPTIONS_PARAM,
+      );
+    }
+    return null;
+  }
+  if (types.length > 1) {
+    throw new DomainError(
+      'parameter_invalid',
+      'crypto cannot be combined with other payment method types: a crypto PaymentIntent is paid by one transfer on one network.',
+      'payment_method_types',
+    );
+  }
+  if (!params.crypto) {
+    throw new DomainError(
+      'parameter_missing',
+      `A crypto PaymentIntent needs ${CRYPTO_OPTIONS_PARAM}[network] and ${CRYPTO_OPTIONS_PARAM}[token].`,
+      `${CRYPTO_OPTIONS_PARAM}[network]`,
+    );
+  }
+  if (params.paymentMethod !== undefined) {
+    throw new DomainError(
+      'parameter_invalid',
+      'A crypto PaymentIntent takes no payment_method: it is paid by a transfer to the deposit address it gets when confirmed.',
+      'payment_method',
+    );
+  }
+  if (params.captureMethod === 'manual') {
+    throw new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
+  }
+  if (livemode && params.crypto.expiresIn !== null) {
+    throw new DomainError(
+      'parameter_invalid',
+      'expires_in can only be set in test mode; live crypto payments have the 15-minute window.',
+      `${CRYPTO_OPTIONS_PARAM}[expires_in]`,
+    );
+  }
+  return newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto));
+}
+
+/** The token amount due for `amount` in `currency`, exactly, within a uint256 (and eight digits for usd). */
+function cryptoAmount(amount: bigint, currency: string, options: CryptoOptions): bigint {
+  if (amount <= 0n) throw new DomainError('parameter_invalid', 'amount must be a positive integer.', 'amount');
+  if (isCurrency(currency) && amount > MAX_AMOUNT) {
+    throw new DomainError('amount_too_large', `amount must be at most ${MAX_AMOUNT} (eight digits of ${currency}).`, 'amount');
+  }
+  const due = tokenAmount(amount, currency, options.token);
+  if (due > MAX_TOKEN_AMOUNT) {
+    throw new DomainError('amount_too_large', `amount must fit an ERC-20 amount (at most 2^256 - 1 base units).`, 'amount');
+  }
+  return due;
+}
+
+function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
+  const types = params.paymentMethodTypes;
+  if (types !== undefined && (types.length !== 1 || types[0] !== 'crypto')) {
+    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent keeps payment_method_types ["crypto"]: create a new PaymentIntent to be paid otherwise.', 'payment_method_types');
+  }
+  if (params.paymentMethod !== undefined) {
+    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent takes no payment_method.', 'payment_method');
+  }
+  if (params.captureMethod === 'manual') {
+    throw new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
+  }
+  const field = (['amount', 'currency'] as const).find((f) => params[f] !== undefined);
+  if (field && state.crypto?.depositAddress) {
+    throw new DomainError(
+      'payment_intent_unexpected_state',
+      `You cannot update ${field} on this PaymentIntent: the payer has been given a deposit address for ${state.crypto.amount} base units. Cancel it and create a new one.`,
+      field,
+      state.status,
+    );
+  }
+}
+
+function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, command: ConfirmCommand, now: number): Decision {
+  if (command.paymentMethod !== undefined) {
+    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent takes no payment_method.', 'payment_method');
+  }
+  // Confirming again while it waits changes nothing: same address, same window.
+  if (crypto.depositAddress !== null) return unchanged(state);
+  if (!command.deposit) throw new Error('confirming a crypto intent needs the deposit address allocated by the shell');
+  const expiresAt = now + windowMs(crypto);
+  const payment: CryptoPayment = {
+    ...crypto,
+    depositAddress: command.deposit.address,
+    depositIndex: command.deposit.index,
+    startBlock: command.deposit.startBlock,
+    expiresAt,
+  };
+  return {
+    state: { ...state, status: 'requires_action', nextAction: { type: 'crypto_transfer' }, lastPaymentError: null, crypto: payment },
+    events: [event('payment_intent.requires_action')],
+    timers: [{ kind: 'poll', at: Math.min(now + crypto.pollIntervalMs, expiresAt) }],
+    paymentError: null,
+  };
+}
+
+/** The watch stops counting: phases close, and late funds are watched for a while longer. */
+function stoppedWaiting(crypto: CryptoPayment, outcome: 'completed' | 'failed', now: number, settings: Settings): CryptoPayment {
+  if (crypto.depositAddress === null) return crypto;
+  let phases = crypto.phases;
+  if (crypto.signature === null) phases = setPhase(phases, 'signature_verification', 'skipped', now);
+  phases = setPhase(phases, 'blockchain_confirmation', outcome, now);
+  // The deposit address is the merchant's own: confirmed funds are settled, there is nothing to move.
+  phases = setPhase(phases, 'settlement', outcome === 'completed' ? 'completed' : 'skipped', now);
+  return { ...crypto, phases, monitorUntil: now + settings.cryptoMonitorWindowMs };
+}
+
+/**
+ * What the chain says about a crypto intent. While it waits: partially funded, processing (enough
+ * seen, not yet confirmed), succeeded, back to waiting after a reorg, or abandoned at expiry. Once it
+ * has stopped waiting: new transfers within the monitoring window are recorded as late funds.
+ */
+function observe(state: PaymentIntent, seen: ChainObservation, settings: Settings): Decision {
+  const c = state.crypto;
+  if (!c || c.depositAddress === null || c.expiresAt === null) return unchanged(state);
+  const transfers = uniqueTransfers(seen.transfers);
+  const known = new Set([...c.transfers, ...c.late].map(transferKey));
+  const events: DomainEvent[] = [];
+  let next: PaymentIntent;
+
+  if (state.status === 'requires_action' || state.status === 'processing') {
+    const expiresAt = c.expiresAt;
+    const a = assess({ amount: c.amount, confirmationsRequired: c.confirmationsRequired, expiresAt }, transfers, seen.head, seen.observedAt);
+    const inTime = transfers.filter((t) => t.at <= expiresAt);
+    const freshLate = transfers.filter((t) => t.at > expiresAt && !known.has(transferKey(t)));
+    let crypto: CryptoPayment = {
+      ...c,
+      transfers: inTime,
+      seen: a.kind === 'succeeded' ? sum(inTime) : a.seen,
+      confirmed: a.kind === 'succeeded' ? a.received : a.confirmed,
+      late: [...c.late, ...freshLate],
+    };
+    if (inTime.length > 0) crypto = { ...crypto, phases: setPhase(crypto.phases, 'blockchain_confirmation', 'in_progress', seen.observedAt) };
+    next = { ...state, crypto };
+    switch (a.kind) {
+      case 'waiting':
+        if (state.status === 'processing') {
+          // What was seen is gone (a reorg): the payer's transfer is no longer on chain.
+          next = { ...next, status: 'requires_action', nextAction: { type: 'crypto_transfer' } };
+          events.push(event('payment_intent.requires_action'));
+        } else if (a.seen > c.seen) {
+          events.push(event('payment_intent.partially_funded'));
+        }
+        break;
+      case 'processing':
+        if (state.status !== 'processing') {
+          next = { ...next, status: 'processing', nextAction: null };
+          events.push(event('payment_intent.processing'));
+        }
+        break;
+      case 'succeeded':
+        next = {
+          ...next,
+          status: 'succeeded',
+          nextAction: null,
+          amountReceived: state.amount,
+          crypto: stoppedWaiting({ ...crypto, received: a.received, excess: a.excess }, 'completed', seen.observedAt, settings),
+        };
+        events.push(event('payment_intent.succeeded'));
+        break;
+      case 'expired':
+        next = {
+          ...next,
+          status: 'canceled',
+          cancellationReason: 'abandoned',
+          canceledAt: seen.observedAt,
+          nextAction: null,
+          crypto: { ...stoppedWaiting(crypto, 'failed', seen.observedAt, settings), monitorUntil: expiresAt + settings.cryptoMonitorWindowMs },
+        };
+        events.push(event('payment_intent.canceled'));
+        break;
+    }
+    if (freshLate.length > 0) events.push(event('payment_intent.late_funds_received'));
+  } else {
+    if (c.monitorUntil === null || seen.observedAt > c.monitorUntil) return unchanged(state);
+    const fresh = transfers.filter((t) => !known.has(transferKey(t)));
+    if (fresh.length === 0) return unchanged(state);
+    next = { ...state, crypto: { ...c, late: [...c.late, ...fresh] } };
+    events.push(event('payment_intent.late_funds_received'));
+  }
+  if (events.length === 0 && Object.keys(changedFields(state, next)).length === 0) return unchanged(state);
+  return { state: next, events, timers: [], paymentError: null };
+}
+
+function recordSignature(state: PaymentIntent, signature: PayerSignature): Decision {
+  const c = state.crypto;
+  if (!c || c.depositAddress === null) {
+    throw new DomainError(
+      'payment_intent_unexpected_state',
+      'Only a confirmed crypto PaymentIntent (with a deposit address) can take a payer signature.',
+      undefined,
+      state.status,
+    );
+  }
+  if (state.status !== 'requires_action' && state.status !== 'processing') {
+    throw unexpectedState('sign', state.status, ['requires_action', 'processing']);
+  }
+  if (c.signature) {
+    if (c.signature.signature.toLowerCase() === signature.signature.toLowerCase()) return unchanged(state);
+    throw new DomainError('parameter_invalid', `A payer signature by ${c.signature.signer} is already recorded for this PaymentIntent.`, 'signature');
+  }
+  const phases = setPhase(setPhase(c.phases, 'signature_verification', 'in_progress', signature.verifiedAt), 'signature_verification', 'completed', signature.verifiedAt);
+  return {
+    state: { ...state, crypto: { ...c, signature, phases } },
+    events: [event('payment_intent.updated')],
+    timers: [],
+    paymentError: null,
+  };
+}
+
+/**
+ * When the shell should read the chain next: at the poll interval while the intent waits (and at
+ * the very moment it expires), less often while late funds are watched for, then never.
+ */
+export function nextPoll(intent: PaymentIntent, now: number, settings: Settings): number | null {
+  const c = intent.crypto;
+  if (!c || c.depositAddress === null || c.expiresAt === null) return null;
+  if (intent.status === 'requires_action' || intent.status === 'processing') {
+    const next = now + c.pollIntervalMs;
+    return c.expiresAt > now ? Math.min(next, c.expiresAt) : next;
+  }
+  if (c.monitorUntil !== null && now < c.monitorUntil) return Math.min(now + settings.cryptoLatePollMs, c.monitorUntil);
+  return null;
+}
+
+function uniqueTransfers(transfers: readonly CryptoTransfer[]): CryptoTransfer[] {
+  const byKey = new Map<string, CryptoTransfer>();
+  for (const t of transfers) byKey.set(transferKey(t), t);
+  return [...byKey.values()].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+}
+
+function sum(transfers: readonly CryptoTransfer[]): bigint {
+  return transfers.reduce((total, t) => total + t.value, 0n);
 }
 
 /** Stripe's metadata update: keys merge, "" removes a key, null (or "" for the whole field) clears all. */
@@ -503,7 +821,7 @@ function event(type: EventType): DomainEvent {
 const VISIBLE_FIELDS = [
   'amount', 'amountCapturable', 'amountReceived', 'currency', 'status', 'captureMethod', 'confirmationMethod',
   'paymentMethod', 'paymentMethodTypes', 'lastPaymentError', 'nextAction', 'cancellationReason', 'canceledAt',
-  'description', 'metadata', 'receiptEmail', 'statementDescriptor', 'customer', 'notificationUrl',
+  'description', 'metadata', 'receiptEmail', 'statementDescriptor', 'customer', 'notificationUrl', 'crypto',
 ] as const satisfies readonly (keyof PaymentIntent)[];
 
 export function changedFields(before: PaymentIntent, after: PaymentIntent): DomainEvent['previousAttributes'] {
@@ -517,7 +835,11 @@ export function changedFields(before: PaymentIntent, after: PaymentIntent): Doma
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(a, bigintAsString) === JSON.stringify(b, bigintAsString);
+}
+
+function bigintAsString(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 function snake(field: string): string {

@@ -3,8 +3,8 @@
  * state machine can be driven end to end without an outside processor. Raw card numbers are never
  * accepted anywhere; a payment method is always one of these ids.
  */
-export type PaymentMethodType = 'card' | 'us_bank_account';
-export const PAYMENT_METHOD_TYPES = ['card', 'us_bank_account'] as const satisfies readonly PaymentMethodType[];
+export type PaymentMethodType = 'card' | 'us_bank_account' | 'crypto';
+export const PAYMENT_METHOD_TYPES = ['card', 'us_bank_account', 'crypto'] as const satisfies readonly PaymentMethodType[];
 
 export type TestOutcome =
   /** Authorized at once. */

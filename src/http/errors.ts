@@ -23,7 +23,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'internal_error';
 
-const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 409 | 500; type: ErrorType }> = {
+const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 409 | 500 | 503; type: ErrorType }> = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   parameter_missing: { status: 400, type: 'invalid_request_error' },
   parameter_invalid: { status: 400, type: 'invalid_request_error' },
@@ -45,6 +45,8 @@ const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 409 | 50
   idempotency_key_reused: { status: 400, type: 'idempotency_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   internal_error: { status: 500, type: 'api_error' },
+  crypto_not_configured: { status: 400, type: 'invalid_request_error' },
+  chain_unavailable: { status: 503, type: 'api_error' },
 };
 
 export class ApiError extends Error {

@@ -9,11 +9,18 @@
  * only repeats what receivers already de-duplicate by event id.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { getAddress, verifyTypedData, type Address, type Hex } from 'viem';
+import { depositAddress } from '../chain/addresses.js';
+import { ChainUnavailable, type ChainReader } from '../chain/port.js';
+import { newChainReader } from '../chain/registry.js';
 import { projectIntent, type ProjectedEvent } from '../db/intents.js';
+import { paymentTypedData, transferKey, type CryptoPayment, type CryptoTransfer } from '../domain/crypto.js';
 import { DomainError } from '../domain/errors.js';
 import {
   createPaymentIntent,
   decide,
+  nextPoll,
+  type ChainObservation,
   type Command,
   type ConfirmCommand,
   type CreateParams,
@@ -24,6 +31,7 @@ import {
 import { readSettings, type Env } from '../env.js';
 import { newIdSeries } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
+import { allocateDepositIndex } from '../merchants/crypto.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
 import { renderEvent } from '../wire/event.js';
@@ -61,8 +69,11 @@ export interface StoredEvent {
   queued: boolean;
 }
 
-/** settle: an async payment is due; project: D1 is behind; outbox: events are not yet queued. */
-type TimerKind = 'settle' | 'project' | 'outbox';
+/**
+ * settle: an async payment is due; poll: read the chain for a crypto intent; project: D1 is behind;
+ * outbox: events are not yet queued.
+ */
+type TimerKind = 'settle' | 'poll' | 'project' | 'outbox';
 
 /** First retry of a failed side effect, doubling up to the cap. */
 const RETRY_MS = 1_000;
@@ -71,12 +82,22 @@ const RETRY_CAP_MS = 5 * 60_000;
 const WATCHDOG_MS = 30_000;
 /** Messages per sendBatch call (the queue takes up to 100 and 256 KB). */
 const SEND_CHUNK = 25;
+/**
+ * Blocks past the required confirmations that are still re-checked for reorgs and re-scanned on
+ * every poll (a transfer dropped by a reorg is often re-included a block or two later).
+ */
+const REORG_MARGIN = 3n;
+/** Scan calls per poll; a longer backlog continues at the next poll, which then comes at once. */
+const MAX_SCANS_PER_POLL = 20;
+/** The longest wait between polls after repeated chain faults. */
+const POLL_BACKOFF_CAP_MS = 60_000;
 
 export class PaymentIntentObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private intent: PaymentIntent | null = null;
   /** Serializes commands, including their awaited side effects. */
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly readers = new Map<string, ChainReader>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -115,6 +136,18 @@ export class PaymentIntentObject extends DurableObject<Env> {
         attempts INTEGER NOT NULL DEFAULT 0
       );
     `);
+    this.createWatchTable();
+  }
+
+  /** A crypto intent's view of its deposit address on chain: where the scan resumes, what is there. */
+  private createWatchTable(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS watch (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        cursor TEXT NOT NULL,
+        transfers TEXT NOT NULL
+      );
+    `);
   }
 
   // --- RPC -----------------------------------------------------------------------------------
@@ -135,7 +168,8 @@ export class PaymentIntentObject extends DurableObject<Env> {
         decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now);
         if (confirm) {
           const created = decision;
-          const confirmed = decide(created.state, confirm, now, readSettings(this.env));
+          const prepared = await this.prepare(created.state, confirm);
+          const confirmed = decide(created.state, prepared, now, readSettings(this.env));
           // payment_intent.created shows the intent as created, the confirm's events as confirmed.
           const createdEvents = created.events.map((e) => ({ ...e, snapshot: created.state }));
           decision = { ...confirmed, events: [...createdEvents, ...confirmed.events] };
@@ -162,13 +196,72 @@ export class PaymentIntentObject extends DurableObject<Env> {
   async execute(caller: Caller, command: Command): Promise<CommandResult> {
     return this.serialized(async () => {
       if (!this.owned(caller)) return notFound();
-      return this.run(command, origin(caller));
+      let prepared: Command;
+      try {
+        prepared = await this.prepare(this.intent!, command);
+      } catch (error) {
+        if (error instanceof DomainError) return failure(error);
+        throw error;
+      }
+      return this.run(prepared, origin(caller));
+    });
+  }
+
+  /**
+   * A payer's EIP-712 signature over the intent's typed data, verified here with viem and recorded
+   * with its signer. With a publishable key the client secret must match, as for a browser lookup.
+   */
+  async submitSignature(
+    caller: Caller,
+    input: { signature: string; signer: string; clientSecret?: string; publishable: boolean },
+  ): Promise<CommandResult> {
+    return this.serialized(async () => {
+      if (!this.owned(caller)) return notFound();
+      const intent = this.intent!;
+      if (input.clientSecret !== undefined || input.publishable) {
+        if (input.clientSecret === undefined || !fixedLengthSecretsEqual(input.clientSecret, intent.clientSecret)) return notFound();
+      }
+      const c = intent.crypto;
+      if (!c || c.depositAddress === null) {
+        return failure(
+          new DomainError(
+            'payment_intent_unexpected_state',
+            'Only a confirmed crypto PaymentIntent (with a deposit address) can take a payer signature.',
+            undefined,
+            intent.status,
+          ),
+        );
+      }
+      let valid = false;
+      try {
+        valid = await verifyTypedData({
+          ...paymentTypedData(intent.id, c),
+          address: input.signer as Address,
+          signature: input.signature as Hex,
+        } as Parameters<typeof verifyTypedData>[0]);
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        return failure(
+          new DomainError(
+            'parameter_invalid',
+            `The signature was not made by ${input.signer} over this PaymentIntent's typed data (next_action.crypto_transfer.typed_data).`,
+            'signature',
+          ),
+        );
+      }
+      return this.run(
+        { type: 'record_signature', signature: { signer: getAddress(input.signer), signature: input.signature.toLowerCase(), verifiedAt: Date.now() } },
+        origin(caller),
+      );
     });
   }
 
   /** The intent behind a 3-D Secure challenge link, if the token is the one currently pending. */
   async challenge(token: string): Promise<PaymentIntent | null> {
-    const pending = this.intent?.nextAction?.challengeToken;
+    const action = this.intent?.nextAction;
+    const pending = action?.type === 'redirect_to_url' ? action.challengeToken : undefined;
     if (!pending || !fixedLengthSecretsEqual(token, pending)) return null;
     return this.intent;
   }
@@ -214,6 +307,8 @@ export class PaymentIntentObject extends DurableObject<Env> {
           await this.project(timer.attempts + 1);
         } else if (timer.kind === 'outbox') {
           await this.flushOutbox(timer.attempts + 1);
+        } else if (timer.kind === 'poll') {
+          if (timer.due_at <= now) await this.poll(timer.attempts);
         } else if (timer.due_at <= now) {
           this.sql.exec('DELETE FROM timers WHERE kind = ?', timer.kind);
           await this.run({ type: 'settle' }, { requestId: null, idempotencyKey: null, baseUrl: this.env.PUBLIC_BASE_URL ?? '' });
@@ -337,6 +432,140 @@ export class PaymentIntentObject extends DurableObject<Env> {
     }
   }
 
+  // --- crypto --------------------------------------------------------------------------------
+
+  /**
+   * Confirming a crypto intent hands the payer a deposit address: the chain's head is read first
+   * (the scan starts there; an unreachable chain refuses the confirmation rather than hand out an
+   * address nobody watches), then the merchant's next index is taken in D1.
+   */
+  private async prepare(intent: PaymentIntent, command: Command): Promise<Command> {
+    const c = intent.crypto;
+    if (command.type !== 'confirm' || !c || c.depositAddress !== null) return command;
+    if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) return command;
+    const reader = this.chainReader(c.network);
+    if (!reader) {
+      throw new DomainError(
+        'parameter_invalid',
+        `The network ${c.network} of this PaymentIntent is no longer configured on this deployment.`,
+        'payment_method_options[crypto][network]',
+      );
+    }
+    let head: bigint;
+    try {
+      head = await reader.head();
+    } catch (error) {
+      if (!(error instanceof ChainUnavailable)) throw error;
+      logError('chain unavailable at confirmation', { intent: intent.id, network: c.network, fault: error.fault }, error);
+      throw new DomainError('chain_unavailable', `The ${c.network} network cannot be read right now, so no deposit address was handed out. Retry shortly.`);
+    }
+    const allocated = await allocateDepositIndex(this.env.DB, intent.merchantId);
+    if (!allocated) {
+      throw new DomainError(
+        'crypto_not_configured',
+        "This account has no crypto settings: its watch-only xpub must be set before crypto PaymentIntents can be confirmed.",
+        'payment_method_types',
+      );
+    }
+    return { ...command, deposit: { address: depositAddress(allocated.xpub, allocated.index), index: allocated.index, startBlock: head } };
+  }
+
+  /**
+   * One look at the chain for a crypto intent, then the decision on what it means. A chain fault
+   * changes nothing: the poll is retried with backoff (or after the node's Retry-After).
+   */
+  private async poll(attempt: number): Promise<void> {
+    const intent = this.intent;
+    const c = intent?.crypto;
+    if (!intent || !c || c.depositAddress === null || c.startBlock === null) {
+      this.sql.exec(`DELETE FROM timers WHERE kind = 'poll'`);
+      return;
+    }
+    const settings = readSettings(this.env);
+    let observation: ChainObservation;
+    let caughtUp: boolean;
+    try {
+      const reader = this.chainReader(c.network);
+      if (!reader) throw new ChainUnavailable('http-error', `the network ${c.network} is no longer in CHAINS`);
+      ({ observation, caughtUp } = await this.observeChain(reader, c));
+    } catch (error) {
+      const fault = error instanceof ChainUnavailable ? error : undefined;
+      const delay = Math.max(fault?.retryAfterMs ?? 0, Math.min(c.pollIntervalMs * 2 ** attempt, POLL_BACKOFF_CAP_MS));
+      this.sql.exec(
+        `INSERT INTO timers (kind, due_at, attempts) VALUES ('poll', ?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts`,
+        Date.now() + delay,
+        attempt + 1,
+      );
+      logError('chain poll failed; retrying', { intent: intent.id, network: c.network, attempt, fault: fault?.fault ?? 'bug', retryInMs: delay }, error);
+      return;
+    }
+    const result = await this.run(observation, { requestId: null, idempotencyKey: null, baseUrl: this.env.PUBLIC_BASE_URL ?? '' });
+    if (!result.ok) logError('chain observation refused', { intent: intent.id, code: result.error.code }, result.error.message);
+    const next = nextPoll(this.intent!, Date.now(), settings);
+    if (next === null) this.sql.exec(`DELETE FROM timers WHERE kind = 'poll'`);
+    else this.setTimer('poll', caughtUp ? next : Date.now());
+  }
+
+  /**
+   * Every transfer to the deposit address still on chain. Transfers not yet past their
+   * confirmations (plus a margin) are checked against their block's hash — a different hash means a
+   * reorg dropped them — and the last blocks are scanned again, so a re-included one is found.
+   */
+  private async observeChain(reader: ChainReader, c: CryptoPayment): Promise<{ observation: ChainObservation; caughtUp: boolean }> {
+    this.createWatchTable();
+    const stored = this.sql.exec<{ cursor: string; transfers: string }>('SELECT cursor, transfers FROM watch').toArray()[0];
+    const cursor = stored ? BigInt(stored.cursor) : c.startBlock!;
+    const watched: CryptoTransfer[] = stored ? (JSON.parse(stored.transfers) as StoredTransfer[]).map(fromStoredTransfer) : [];
+
+    const observedAt = Date.now();
+    const head = await reader.head();
+    const recheckDepth = BigInt(c.confirmationsRequired) + REORG_MARGIN;
+    const found = new Map<string, CryptoTransfer>();
+    let from = maxBig(c.startBlock!, cursor - recheckDepth);
+    for (const t of watched) {
+      if (head - t.blockNumber + 1n > recheckDepth) {
+        found.set(transferKey(t), t);
+        continue;
+      }
+      // Past the node's head this throws (a node that is behind must not look like a reorg).
+      if ((await reader.blockHash(t.blockNumber)) === t.blockHash) found.set(transferKey(t), t);
+      else if (t.blockNumber < from) from = t.blockNumber;
+    }
+
+    const to = c.depositAddress as Address;
+    for (let scans = 0; scans < MAX_SCANS_PER_POLL && from <= head; scans++) {
+      const scan = c.token.address
+        ? await reader.erc20Transfers({ token: c.token.address as Address, to, fromBlock: from, toBlock: head })
+        : await reader.nativeTransfers({ to, fromBlock: from, toBlock: head });
+      for (const t of scan.transfers) found.set(transferKey(t), t);
+      if (scan.toBlock < from) break;
+      from = scan.toBlock + 1n;
+    }
+    const transfers = [...found.values()];
+    this.sql.exec(
+      'INSERT INTO watch (singleton, cursor, transfers) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET cursor = excluded.cursor, transfers = excluded.transfers',
+      from.toString(),
+      JSON.stringify(transfers.map(toStoredTransfer)),
+    );
+    if (from <= head) {
+      // Not every block up to the head has been read yet: what was read counts, but it cannot
+      // vouch for the time past the window (no expiry on it); the next poll continues at once.
+      const vouched = Math.min(observedAt, (c.expiresAt ?? observedAt) - 1);
+      return { observation: { type: 'chain_observed', transfers, head: from - 1n, observedAt: vouched }, caughtUp: false };
+    }
+    return { observation: { type: 'chain_observed', transfers, head, observedAt }, caughtUp: true };
+  }
+
+  /** The chain as this object reads it; one reader per network, this object's own (see registry.ts). */
+  protected chainReader(network: string): ChainReader | undefined {
+    let reader = this.readers.get(network);
+    if (!reader) {
+      reader = newChainReader(this.env, network);
+      if (reader) this.readers.set(network, reader);
+    }
+    return reader;
+  }
+
   /** The one place the object talks to the queue (a seam the fault-injection tests replace). */
   protected async sendToQueue(messages: MessageSendRequest<WebhookMessage>[]): Promise<void> {
     await this.env.WEBHOOK_QUEUE.sendBatch(messages);
@@ -396,6 +625,20 @@ function failure(error: DomainError): CommandResult {
 
 function notFound(): CommandResult {
   return { ok: false, error: { code: 'resource_missing', message: 'No such payment_intent.', param: 'intent' } };
+}
+
+type StoredTransfer = Omit<CryptoTransfer, 'blockNumber' | 'value'> & { blockNumber: string; value: string };
+
+function toStoredTransfer(t: CryptoTransfer): StoredTransfer {
+  return { txHash: t.txHash, logIndex: t.logIndex, blockNumber: t.blockNumber.toString(), blockHash: t.blockHash, at: t.at, from: t.from, value: t.value.toString() };
+}
+
+function fromStoredTransfer(t: StoredTransfer): CryptoTransfer {
+  return { ...t, blockNumber: BigInt(t.blockNumber), value: BigInt(t.value) };
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 function bigintAsString(_key: string, value: unknown): unknown {

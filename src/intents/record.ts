@@ -1,16 +1,23 @@
 /**
  * The stored form of a payment intent: JSON-safe (bigints as digit strings) and versioned, so the
  * Durable Object can migrate what it wrote in an older release when it loads it.
+ *
+ *   v1: card-style intents.
+ *   v2: `crypto` (null for card-style intents, which is what a v1 record becomes).
  */
+import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
 import type { PaymentIntent } from '../domain/payment-intent.js';
 
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 
 type Stored<T> = {
-  [K in keyof T]: T[K] extends bigint ? string : T[K];
+  [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
 };
 
-export type IntentRecord = Stored<PaymentIntent> & { v: typeof RECORD_VERSION };
+type StoredTransfer = Stored<CryptoTransfer>;
+type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transfers: StoredTransfer[]; late: StoredTransfer[] };
+
+export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto'> & { v: typeof RECORD_VERSION; crypto: StoredCrypto | null };
 
 export function toRecord(intent: PaymentIntent): IntentRecord {
   return {
@@ -19,6 +26,7 @@ export function toRecord(intent: PaymentIntent): IntentRecord {
     amount: intent.amount.toString(),
     amountCapturable: intent.amountCapturable.toString(),
     amountReceived: intent.amountReceived.toString(),
+    crypto: intent.crypto && cryptoToRecord(intent.crypto),
   };
 }
 
@@ -30,11 +38,50 @@ export function fromRecord(stored: { v: number } & Record<string, unknown>): Pay
     amount: BigInt(record.amount),
     amountCapturable: BigInt(record.amountCapturable),
     amountReceived: BigInt(record.amountReceived),
+    crypto: record.crypto && cryptoFromRecord(record.crypto),
   };
+}
+
+function cryptoToRecord(c: CryptoPayment): StoredCrypto {
+  return {
+    ...c,
+    amount: c.amount.toString(),
+    startBlock: c.startBlock === null ? null : c.startBlock.toString(),
+    confirmed: c.confirmed.toString(),
+    seen: c.seen.toString(),
+    received: c.received.toString(),
+    excess: c.excess.toString(),
+    transfers: c.transfers.map(transferToRecord),
+    late: c.late.map(transferToRecord),
+  };
+}
+
+function cryptoFromRecord(c: StoredCrypto): CryptoPayment {
+  return {
+    ...c,
+    amount: BigInt(c.amount),
+    startBlock: c.startBlock === null ? null : BigInt(c.startBlock),
+    confirmed: BigInt(c.confirmed),
+    seen: BigInt(c.seen),
+    received: BigInt(c.received),
+    excess: BigInt(c.excess),
+    transfers: c.transfers.map(transferFromRecord),
+    late: c.late.map(transferFromRecord),
+  };
+}
+
+function transferToRecord(t: CryptoTransfer): StoredTransfer {
+  return { ...t, blockNumber: t.blockNumber.toString(), value: t.value.toString() };
+}
+
+function transferFromRecord(t: StoredTransfer): CryptoTransfer {
+  return { ...t, blockNumber: BigInt(t.blockNumber), value: BigInt(t.value) };
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
   switch (stored.v) {
+    case 1:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v' | 'crypto'>), v: RECORD_VERSION, crypto: null };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:

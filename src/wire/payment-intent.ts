@@ -1,15 +1,20 @@
-/** Domain → wire. Times become Unix seconds; amounts stay exact (they are capped far below 2^53). */
+/** Domain → wire. Times become Unix seconds; amounts stay exact (digit strings past 2^53). */
 import type { z } from '@hono/zod-openapi';
+import { displayAmount, paymentTypedData, type CryptoPayment, type CryptoTransfer } from '../domain/crypto.js';
 import type { PaymentError, PaymentIntent } from '../domain/payment-intent.js';
 import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../http/schemas/payment-intent.js';
 
 type Wire = z.input<typeof WirePaymentIntent>;
 type BrowserWire = z.input<typeof BrowserPaymentIntent>;
 
-/** Amounts are bigint in the domain; on the wire a JSON integer, which is exact below 2^53. */
-export function amountToWire(amount: bigint): number {
-  if (amount > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('amount beyond 2^53 cannot be a JSON integer');
-  return Number(amount);
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Amounts are bigint in the domain; on the wire a JSON integer, exact below 2^53 — which every
+ * card-style amount is (eight digits). Token base units can go past it: those are digit strings.
+ */
+export function amountToWire(amount: bigint): number | string {
+  return amount > SAFE ? amount.toString() : Number(amount);
 }
 
 export function paymentErrorToWire(error: PaymentError) {
@@ -26,6 +31,90 @@ export function challengeUrl(baseUrl: string, intentId: string, token: string): 
   return `${baseUrl}/challenge/${intentId}/${token}`;
 }
 
+function seconds(ms: number): number;
+function seconds(ms: number | null): number | null;
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.floor(ms / 1000);
+}
+
+function nextActionToWire(intent: PaymentIntent, baseUrl: string): BrowserWire['next_action'] {
+  const action = intent.nextAction;
+  if (action === null) return null;
+  if (action.type === 'redirect_to_url') {
+    return {
+      type: 'redirect_to_url',
+      redirect_to_url: { url: challengeUrl(baseUrl, intent.id, action.challengeToken), return_url: action.returnUrl },
+    };
+  }
+  const c = intent.crypto!;
+  return {
+    type: 'crypto_transfer',
+    crypto_transfer: {
+      network: c.network,
+      chain_id: c.chainId,
+      token: c.token.symbol,
+      token_address: c.token.address,
+      deposit_address: c.depositAddress!,
+      amount: c.amount.toString(),
+      amount_display: displayAmount(c.amount, c.token.decimals),
+      expires_at: seconds(c.expiresAt!),
+      typed_data: typedDataToWire(intent.id, c),
+    },
+  };
+}
+
+/** The EIP-712 payload as JSON: uint256 values as decimal strings, as eth_signTypedData_v4 takes them. */
+export function typedDataToWire(intentId: string, c: CryptoPayment) {
+  const typed = paymentTypedData(intentId, c);
+  return {
+    domain: typed.domain,
+    types: typed.types,
+    primaryType: typed.primaryType,
+    message: {
+      ...typed.message,
+      chainId: typed.message.chainId.toString(),
+      amount: typed.message.amount.toString(),
+      expiresAt: typed.message.expiresAt.toString(),
+    },
+  };
+}
+
+function transferToWire(t: CryptoTransfer) {
+  return {
+    hash: t.txHash,
+    log_index: t.logIndex,
+    block_number: Number(t.blockNumber),
+    from: t.from,
+    value: t.value.toString(),
+    block_time: seconds(t.at),
+  };
+}
+
+export function cryptoToWire(c: CryptoPayment): NonNullable<BrowserWire['crypto']> {
+  return {
+    network: c.network,
+    chain_id: c.chainId,
+    token: c.token.symbol,
+    token_address: c.token.address,
+    decimals: c.token.decimals,
+    amount: c.amount.toString(),
+    amount_display: displayAmount(c.amount, c.token.decimals),
+    deposit_address: c.depositAddress,
+    confirmations_required: c.confirmationsRequired,
+    expires_at: seconds(c.expiresAt),
+    amount_seen: c.seen.toString(),
+    amount_confirmed: c.confirmed.toString(),
+    amount_received: c.received.toString(),
+    excess: c.excess.toString(),
+    transactions: c.transfers.map(transferToWire),
+    late_transactions: c.late.map(transferToWire),
+    late_amount: c.late.reduce((total, t) => total + t.value, 0n).toString(),
+    monitor_until: seconds(c.monitorUntil),
+    signature: c.signature && { signer: c.signature.signer, signature: c.signature.signature, verified_at: seconds(c.signature.verifiedAt) },
+    phases: c.phases.map((p) => ({ phase: p.phase, status: p.status, started_at: seconds(p.startedAt), completed_at: seconds(p.completedAt) })),
+  };
+}
+
 export function toBrowserWire(intent: PaymentIntent, baseUrl: string): BrowserWire {
   return {
     id: intent.id,
@@ -39,25 +128,22 @@ export function toBrowserWire(intent: PaymentIntent, baseUrl: string): BrowserWi
     payment_method: intent.paymentMethod,
     payment_method_types: intent.paymentMethodTypes,
     last_payment_error: intent.lastPaymentError && paymentErrorToWire(intent.lastPaymentError),
-    next_action: intent.nextAction && {
-      type: 'redirect_to_url',
-      redirect_to_url: {
-        url: challengeUrl(baseUrl, intent.id, intent.nextAction.challengeToken),
-        return_url: intent.nextAction.returnUrl,
-      },
-    },
+    next_action: nextActionToWire(intent, baseUrl),
     cancellation_reason: intent.cancellationReason,
-    canceled_at: intent.canceledAt === null ? null : Math.floor(intent.canceledAt / 1000),
-    created: Math.floor(intent.created / 1000),
+    canceled_at: seconds(intent.canceledAt),
+    created: seconds(intent.created),
     livemode: intent.livemode,
+    crypto: intent.crypto && cryptoToWire(intent.crypto),
   };
 }
 
 export function toWire(intent: PaymentIntent, baseUrl: string): Wire {
+  const c = intent.crypto;
   return {
     ...toBrowserWire(intent, baseUrl),
     amount_capturable: amountToWire(intent.amountCapturable),
     amount_received: amountToWire(intent.amountReceived),
+    payment_method_options: c ? { crypto: { network: c.network, token: c.token.symbol, expires_in: c.expiresIn } } : {},
     description: intent.description,
     metadata: intent.metadata,
     receipt_email: intent.receiptEmail,

@@ -27,7 +27,7 @@ function problems(value: unknown): string {
 
 describe('parseChains: good configs', () => {
   it('reads a full config, keeping every field', () => {
-    expect(parseChains(JSON.stringify({ base: base() }))).toEqual({ base: base() });
+    expect(parseChains(JSON.stringify({ base: base() }))).toEqual({ base: { ...base(), rpcTimeoutMs: 5000 } });
   });
 
   it('reads several networks, with keys of letters, digits and dashes', () => {

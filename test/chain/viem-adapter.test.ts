@@ -45,7 +45,9 @@ describe('the local chain', () => {
       chainId: 31337,
       rpcUrls: [localChain.rpcUrl],
       confirmations: 2,
-      pollIntervalMs: 1000,
+      // test/local-chain.ts polls faster than the dev chain's 1000 ms, so crypto tests wait less.
+      pollIntervalMs: 500,
+      rpcTimeoutMs: 5000,
       nativeCurrency: { symbol: 'eth', decimals: 18 },
       tokens: [{ symbol: 'usdc', address: usdc.address, decimals: 6, usdPegged: true }],
     });

@@ -215,7 +215,7 @@ describe('confirm details', () => {
     const pending = step(created({ paymentMethod: 'pm_card_threeDSecure2Required' }), confirmWith(undefined, { challengeToken: 'tok_first' })).state;
     const again = step(pending, confirmWith(undefined, { challengeToken: 'tok_second' }));
     expect(again.state.status).toBe('requires_action');
-    expect(again.state.nextAction?.challengeToken).toBe('tok_second');
+    expect(again.state.nextAction).toMatchObject({ type: 'redirect_to_url', challengeToken: 'tok_second' });
     expect(again.events.map((e) => e.type)).toEqual(['payment_intent.requires_action']);
   });
 
@@ -224,7 +224,7 @@ describe('confirm details', () => {
     { now: 1_000, delay: 5_000, at: 6_000 },
     { now: 1_700_000_000_000, delay: 86_400_000, at: 1_700_086_400_000 },
   ])('schedules the bank debit to settle at now + asyncSettleDelayMs ($now + $delay)', ({ now, delay, at }) => {
-    const decision = step(created({ paymentMethod: 'pm_usBankAccount' }), confirmWith(), now, { asyncSettleDelayMs: delay });
+    const decision = step(created({ paymentMethod: 'pm_usBankAccount' }), confirmWith(), now, { ...SETTINGS, asyncSettleDelayMs: delay });
     expect(decision.timers).toEqual([{ kind: 'settle', at }]);
   });
 });

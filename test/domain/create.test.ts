@@ -53,6 +53,7 @@ describe('createPaymentIntent', () => {
       customer: null,
       notificationUrl: null,
       authenticatedPaymentMethod: null,
+      crypto: null,
       revision: 1,
     });
     expectBigintAmounts(state);

@@ -38,7 +38,7 @@ describe('intent records', () => {
     expect(record.amountCapturable).toBe('2000');
     expect(record.amountReceived).toBe('18446744073709551616');
     const json = JSON.parse(serializeRecord(intent));
-    expect(json).toMatchObject({ v: 1, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+    expect(json).toMatchObject({ v: 2, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
   });
 
   it('does not leak the record version into the loaded intent', () => {

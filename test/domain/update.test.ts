@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT } from '../../src/domain/currency.js';
 import type { PaymentIntent, Status, UpdateParams } from '../../src/domain/payment-intent.js';
-import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, step } from './fixtures.js';
+import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, SETTINGS, step } from './fixtures.js';
 
 const update = (params: UpdateParams) => ({ type: 'update' as const, params });
 
@@ -266,7 +266,7 @@ describe('metadata limit across updates', () => {
       { amount: 100n, currency: 'usd', metadata: keys('a', 30) },
       0,
     );
-    const settings = { asyncSettleDelayMs: 0 };
+    const settings = { ...SETTINGS, asyncSettleDelayMs: 0 };
     expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings)).toThrowError(
       expect.objectContaining({ code: 'parameter_invalid', param: 'metadata' }),
     );

@@ -7,7 +7,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { PaymentIntent } from '../../domain/payment-intent.js';
-import { currencyExponent } from '../../domain/currency.js';
+import { currencyExponent, type Currency } from '../../domain/currency.js';
 import { ApiError } from '../errors.js';
 import { route, type AppEnv } from '../openapi.js';
 import { challengeUrl } from '../../wire/payment-intent.js';
@@ -64,7 +64,7 @@ export function registerChallengeRoutes(app: OpenAPIHono<AppEnv>): void {
       if (!result.ok) throw expired();
       const intent = result.intent;
       const redirectStatus = intent.status === 'requires_payment_method' ? 'failed' : 'succeeded';
-      const returnUrl = before.nextAction?.returnUrl;
+      const returnUrl = before.nextAction?.type === 'redirect_to_url' ? before.nextAction.returnUrl : null;
       if (returnUrl) {
         const target = new URL(returnUrl);
         target.searchParams.set('payment_intent', intent.id);
@@ -91,7 +91,8 @@ function expired(): ApiError {
 
 /** 1099 usd → "10.99 USD", 500 jpy → "500 JPY", 1000 kwd → "1.000 KWD": exact, from the exponent. */
 export function formatAmount(intent: Pick<PaymentIntent, 'amount' | 'currency'>): string {
-  const exponent = currencyExponent(intent.currency);
+  // Challenges only exist for card payments, whose currency is an ISO code.
+  const exponent = currencyExponent(intent.currency as Currency);
   const digits = intent.amount.toString().padStart(exponent + 1, '0');
   const major = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
   return `${major} ${intent.currency.toUpperCase()}`;

@@ -5,7 +5,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
+import { resolveCryptoOptions } from '../../chain/registry.js';
 import { findCursor, listIntents } from '../../db/intents.js';
+import type { CryptoOptions } from '../../domain/crypto.js';
+import { cryptoSettings } from '../../merchants/crypto.js';
 import { searchIntents } from '../../db/search.js';
 import { parseSearchQuery, QueryError } from '../../domain/search-query.js';
 import type { Command, ConfirmCommand, CreateParams, PaymentIntent as DomainIntent, UpdateParams } from '../../domain/payment-intent.js';
@@ -26,6 +29,7 @@ import {
   CapturePaymentIntentParams,
   ConfirmPaymentIntentParams,
   CreatePaymentIntentParams,
+  CryptoSignatureParams,
   ErrorEnvelope,
   IntentIdParam,
   ListQuery,
@@ -74,7 +78,8 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const p = c.req.valid('json');
-      if (p.confirm && p.payment_method === undefined) {
+      const crypto = p.payment_method_options?.crypto ? await cryptoOptions(c, p.payment_method_options.crypto) : undefined;
+      if (p.confirm && p.payment_method === undefined && !crypto) {
         throw new ApiError('parameter_missing', 'confirm=true needs a payment_method.', 'payment_method');
       }
       if (p.return_url !== undefined && !p.confirm) {
@@ -99,6 +104,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
         receiptEmail: p.receipt_email,
         statementDescriptor: p.statement_descriptor,
         customer: p.customer,
+        crypto,
       };
       const now = Date.now();
       const id = newId('pi', now);
@@ -237,6 +243,45 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
     },
   );
 
+  // A payer (a browser with the publishable key and client secret) or the merchant submits the
+  // payer's EIP-712 signature; it is verified with viem and recorded with its signer.
+  app.use('/v1/payment_intents/:id/crypto_signature', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['POST'], maxAge: 600 }));
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/payment_intents/{id}/crypto_signature',
+      tags: TAG,
+      summary: "Record the payer's EIP-712 signature over a crypto intent (next_action.crypto_transfer.typed_data)",
+      middleware: requireKey('secret_or_publishable'),
+      request: { params: IntentIdParam, body: body(CryptoSignatureParams) },
+      responses: {
+        200: {
+          description: 'The payment intent with crypto.signature set; BrowserPaymentIntent when asked with a publishable key.',
+          content: { 'application/json': { schema: z.union([PaymentIntent, BrowserPaymentIntent]) } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const p = c.req.valid('json');
+      const publishable = c.get('auth').kind === 'publishable';
+      if (publishable && p.client_secret === undefined) {
+        throw new ApiError('parameter_missing', 'With a publishable key, pass the PaymentIntent\'s client_secret.', 'client_secret');
+      }
+      if (!INTENT_ID.test(id)) throw noSuchIntent(id);
+      const result = await stub(c.env, id).submitSignature(caller(c), {
+        signature: p.signature,
+        signer: p.signer,
+        clientSecret: p.client_secret,
+        publishable,
+      });
+      if (!result.ok) return respond(c, id, result);
+      return c.json(publishable ? toBrowserWire(result.intent, baseUrl(c)) : toWire(result.intent, baseUrl(c)), 200);
+    },
+  );
+
   route(
     app,
     createRoute({
@@ -308,6 +353,26 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       );
     },
   );
+}
+
+const CRYPTO_PARAM = 'payment_method_options[crypto]';
+
+/** payment_method_options.crypto against this deployment's networks, for a merchant with an xpub. */
+async function cryptoOptions(
+  c: Context<AppEnv>,
+  requested: { network: string; token: string; expires_in?: number },
+): Promise<CryptoOptions> {
+  const found = resolveCryptoOptions(c.env, { network: requested.network, token: requested.token, expiresIn: requested.expires_in ?? null });
+  if (!found.ok) throw new ApiError('parameter_invalid', found.message, `${CRYPTO_PARAM}[${found.param}]`);
+  const settings = await cryptoSettings(c.env.DB, c.get('auth').merchantId);
+  if (!settings?.xpub) {
+    throw new ApiError(
+      'crypto_not_configured',
+      "This account cannot take crypto payments yet: its watch-only xpub (the account's extended public key, from which each PaymentIntent gets its own deposit address) is not set.",
+      'payment_method_types',
+    );
+  }
+  return found.options;
 }
 
 /** next_page tokens: an opaque, URL-safe encoding of the last result's sort key. */

@@ -4,7 +4,8 @@
  * and booleans accept both spellings and are checked exactly — no floats anywhere.
  */
 import { z } from '@hono/zod-openapi';
-import { CURRENCIES, isCurrency, MAX_AMOUNT, type Currency } from '../../domain/currency.js';
+import { CURRENCIES, isCurrency, MAX_AMOUNT } from '../../domain/currency.js';
+import { EXPIRES_IN_MAX_SECONDS, EXPIRES_IN_MIN_SECONDS, MAX_TOKEN_AMOUNT, PHASES } from '../../domain/crypto.js';
 import {
   CANCELLATION_REASONS,
   CAPTURE_METHODS,
@@ -15,15 +16,27 @@ import {
 import { PAYMENT_METHOD_TYPES } from '../../domain/test-payment-methods.js';
 import { createdParams, cursorParams, limit, oneCursor } from './list.js';
 
-/** A positive integer of minor units, from a JSON integer or a digit string, as a bigint. */
-export function minorUnits(param: string) {
+/**
+ * A positive integer of minor units, from a JSON integer or a digit string, as a bigint. `max` is
+ * the card-style cap by default; a crypto amount in a token's base units may be up to a uint256
+ * (the domain still holds ISO currencies to eight digits).
+ */
+export function minorUnits(param: string, max: bigint = MAX_AMOUNT) {
   return z
     .union([z.number(), z.string()])
     .transform((value, ctx): bigint => {
       // A JSON number past 2^53 has already lost digits; it can only be refused, and as too large.
       const text = typeof value === 'number' ? (Number.isSafeInteger(value) ? value.toString() : null) : value;
       if (text === null && typeof value === 'number' && Number.isInteger(value) && value > 0) {
-        ctx.addIssue(tooLarge(param));
+        ctx.addIssue(
+          max > MAX_AMOUNT
+            ? {
+                code: 'custom' as const,
+                message: `${param} is a JSON number past 2^53, which has already lost digits: send amounts that large as a digit string ("1000000000000000000").`,
+                params: { code: 'amount_too_large' },
+              }
+            : tooLarge(param),
+        );
         return z.NEVER;
       }
       if (text === null || !/^-?\d+$/.test(text)) {
@@ -38,14 +51,31 @@ export function minorUnits(param: string) {
         ctx.addIssue({ code: 'custom', message: `${param} must be greater than 0.` });
         return z.NEVER;
       }
-      if (amount > MAX_AMOUNT) {
-        ctx.addIssue(tooLarge(param));
+      if (amount > max) {
+        ctx.addIssue(max > MAX_AMOUNT ? { ...tooLarge(param), message: `${param} must fit a uint256 (at most 78 digits).` } : tooLarge(param));
         return z.NEVER;
       }
       return amount;
     })
-    .openapi({ type: 'integer', minimum: 1, maximum: Number(MAX_AMOUNT), example: 2000 });
+    .openapi(
+      max > MAX_AMOUNT
+        ? {
+            oneOf: [
+              { type: 'integer', minimum: 1 },
+              { type: 'string', pattern: '^[0-9]{1,78}$' },
+            ],
+            description:
+              "An integer of the currency's smallest unit (1099 = $10.99, at most eight digits), or for a crypto PaymentIntent in a token's own code, of the token's base units — a digit string when past 2^53.",
+            example: 2000,
+          }
+        : { type: 'integer', minimum: 1, maximum: Number(MAX_AMOUNT), example: 2000 },
+    );
 }
+
+/** An amount on the wire: a JSON integer, or a digit string once it is past 2^53 (crypto base units). */
+const wireAmount = z
+  .union([z.number().int(), z.string().regex(/^\d+$/)])
+  .openapi({ description: 'An integer; a digit string when past 2^53 (only token base units get there).' });
 
 function tooLarge(param: string) {
   return {
@@ -55,17 +85,53 @@ function tooLarge(param: string) {
   };
 }
 
+/** An ISO 4217 code, or a token's code (usdc, eth) for a crypto intent: which one fits is the domain's call. */
 const currency = z
   .string()
-  .transform((value, ctx): Currency => {
+  .transform((value, ctx): string => {
     const code = value.toLowerCase();
-    if (!isCurrency(code)) {
+    if (!isCurrency(code) && !/^[a-z]{2,10}$/.test(code)) {
       ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a supported ISO 4217 currency code.` });
       return z.NEVER;
     }
     return code;
   })
-  .openapi({ type: 'string', enum: [...CURRENCIES], example: 'usd', description: 'Three-letter ISO code, lowercase.' });
+  .openapi({
+    type: 'string',
+    example: 'usd',
+    description: `Three-letter ISO code, lowercase (${CURRENCIES.length} supported); for a crypto PaymentIntent also the token's own code (usdc, eth).`,
+  });
+
+const wholeSeconds = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): number => {
+    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < EXPIRES_IN_MIN_SECONDS || n > EXPIRES_IN_MAX_SECONDS) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number of seconds from ${EXPIRES_IN_MIN_SECONDS} to ${EXPIRES_IN_MAX_SECONDS}.` });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .openapi({ type: 'integer', minimum: EXPIRES_IN_MIN_SECONDS, maximum: EXPIRES_IN_MAX_SECONDS });
+
+const CryptoOptionsParams = z
+  .strictObject({
+    network: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network key such as base or polygon.')
+      .openapi({ example: 'base', description: 'A network key of this deployment (GET /v1/crypto_settings lists them).' }),
+    token: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.string().regex(/^[a-z]{2,10}$/, 'must be a token code such as usdc or eth.'))
+      .openapi({ type: 'string', example: 'usdc' }),
+    expires_in: wholeSeconds
+      .optional()
+      .openapi({ description: 'Test mode only: seconds the payer has after confirmation (default 900).' }),
+  })
+  .openapi('CryptoPaymentMethodOptions');
+
+const paymentMethodOptions = z.strictObject({ crypto: CryptoOptionsParams.optional() });
 
 const booleanParam = z
   .union([z.boolean(), z.enum(['true', 'false'])])
@@ -127,13 +193,14 @@ const returnUrl = z
 
 export const CreatePaymentIntentParams = z
   .strictObject({
-    amount: minorUnits('amount'),
+    amount: minorUnits('amount', MAX_TOKEN_AMOUNT),
     currency,
     capture_method: z.enum(CAPTURE_METHODS).optional(),
     confirmation_method: z.enum(CONFIRMATION_METHODS).optional(),
     confirm: booleanParam.optional(),
     payment_method: paymentMethod.optional(),
     payment_method_types: paymentMethodTypes.optional(),
+    payment_method_options: paymentMethodOptions.optional(),
     return_url: returnUrl.optional(),
     description: description.optional(),
     metadata: metadata.optional(),
@@ -150,7 +217,7 @@ export const CreatePaymentIntentParams = z
 
 export const UpdatePaymentIntentParams = z
   .strictObject({
-    amount: minorUnits('amount').optional(),
+    amount: minorUnits('amount', MAX_TOKEN_AMOUNT).optional(),
     currency: currency.optional(),
     capture_method: z.enum(CAPTURE_METHODS).optional(),
     payment_method: paymentMethod.optional(),
@@ -216,15 +283,97 @@ const PaymentError = z.object({
   payment_method: z.object({ id: z.string(), object: z.literal('payment_method'), type: z.enum(PAYMENT_METHOD_TYPES) }),
 });
 
-const NextAction = z.object({
+const RedirectAction = z.object({
   type: z.literal('redirect_to_url'),
   redirect_to_url: z.object({ url: z.url(), return_url: z.string().nullable() }),
 });
 
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+
+const CryptoTransferAction = z.object({
+  type: z.literal('crypto_transfer'),
+  crypto_transfer: z.object({
+    network: z.string(),
+    chain_id: z.number().int(),
+    token: z.string(),
+    token_address: address.nullable().openapi({ description: 'The ERC-20 contract; null for the native coin.' }),
+    deposit_address: address,
+    amount: z.string().openapi({ description: "Base units of the token, as a digit string (it may exceed 2^53)." }),
+    amount_display: z.string().openapi({ example: '10.99' }),
+    expires_at: z.number().int().openapi({ description: 'Unix timestamp (seconds): transfers in blocks after it are late.' }),
+    typed_data: z
+      .object({
+        domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int() }),
+        types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+        primaryType: z.string(),
+        message: z.record(z.string(), z.union([z.string(), z.number()])),
+      })
+      .openapi({ description: 'EIP-712 typed data the payer may sign (eth_signTypedData_v4) and submit to /crypto_signature.' }),
+  }),
+});
+
+const NextAction = z.union([RedirectAction, CryptoTransferAction]);
+
+const CryptoTransaction = z.object({
+  hash: z.string(),
+  log_index: z.number().int().openapi({ description: '-1 for a native-coin transfer.' }),
+  block_number: z.number().int(),
+  from: address,
+  value: z.string(),
+  /** Unix seconds. */
+  block_time: z.number().int(),
+});
+
+const CryptoDetails = z
+  .object({
+    network: z.string(),
+    chain_id: z.number().int(),
+    token: z.string(),
+    token_address: address.nullable(),
+    decimals: z.number().int(),
+    amount: z.string().openapi({ description: 'Base units due.' }),
+    amount_display: z.string(),
+    deposit_address: address.nullable().openapi({ description: "Set at confirmation: a fresh address under the merchant's xpub." }),
+    confirmations_required: z.number().int(),
+    expires_at: z.number().int().nullable(),
+    amount_seen: z.string(),
+    amount_confirmed: z.string(),
+    amount_received: z.string(),
+    excess: z.string().openapi({ description: 'Base units received above what was due.' }),
+    transactions: z.array(CryptoTransaction),
+    late_transactions: z.array(CryptoTransaction).openapi({ description: 'Funds after the window closed or after the intent settled: recorded, not counted.' }),
+    late_amount: z.string(),
+    monitor_until: z.number().int().nullable(),
+    signature: z.object({ signer: address, signature: z.string(), verified_at: z.number().int() }).nullable(),
+    phases: z.array(
+      z.object({
+        phase: z.enum(PHASES),
+        status: z.enum(['pending', 'in_progress', 'completed', 'failed', 'skipped']),
+        started_at: z.number().int().nullable(),
+        completed_at: z.number().int().nullable(),
+      }),
+    ),
+  })
+  .openapi('CryptoPayment');
+
+export const CryptoSignatureParams = z
+  .strictObject({
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature: 0x followed by 130 hex digits.')
+      .openapi({ example: '0x…' }),
+    signer: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address: 0x followed by 40 hex digits.')
+      .openapi({ description: 'The address that signed the typed data of next_action.crypto_transfer.typed_data.' }),
+    client_secret: z.string().max(200).optional().openapi({ description: 'Required with a publishable key.' }),
+  })
+  .openapi('CryptoSignatureParams');
+
 const browserFields = {
   id: z.string(),
   object: z.literal('payment_intent'),
-  amount: z.number().int(),
+  amount: wireAmount,
   currency: z.string(),
   status: z.enum(STATUSES),
   capture_method: z.enum(CAPTURE_METHODS),
@@ -238,6 +387,7 @@ const browserFields = {
   canceled_at: z.number().int().nullable(),
   created: z.number().int().openapi({ description: 'Unix timestamp (seconds).' }),
   livemode: z.boolean(),
+  crypto: CryptoDetails.nullable().openapi({ description: 'The on-chain payment of a crypto PaymentIntent; null otherwise.' }),
 };
 
 export const BrowserPaymentIntent = z.object(browserFields).openapi('BrowserPaymentIntent', {
@@ -247,8 +397,11 @@ export const BrowserPaymentIntent = z.object(browserFields).openapi('BrowserPaym
 export const PaymentIntent = z
   .object({
     ...browserFields,
-    amount_capturable: z.number().int(),
-    amount_received: z.number().int(),
+    amount_capturable: wireAmount,
+    amount_received: wireAmount,
+    payment_method_options: z.object({
+      crypto: z.object({ network: z.string(), token: z.string(), expires_in: z.number().int().nullable() }).optional(),
+    }),
     description: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     receipt_email: z.string().nullable(),

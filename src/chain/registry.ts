@@ -1,0 +1,70 @@
+/**
+ * The configured networks of this isolate's env, parsed once (CHAINS), and chain readers for them.
+ * A reader must not be shared between Durable Objects: viem de-duplicates concurrent identical
+ * requests by sharing one promise, and workerd refuses I/O started by one object from another
+ * ("Cannot perform I/O on behalf of a different Durable Object"). Each object keeps its own.
+ */
+import type { CryptoOptions } from '../domain/crypto.js';
+import { parseChains, type ChainsConfig } from './config.js';
+import type { ChainReader } from './port.js';
+import { ViemChainReader } from './viem-adapter.js';
+
+let cached: { raw: string | undefined; chains: ChainsConfig } | undefined;
+
+function load(raw: string | undefined) {
+  if (cached?.raw !== raw || !cached) cached = { raw, chains: parseChains(raw) };
+  return cached;
+}
+
+export function chainsConfig(env: { CHAINS?: string }): ChainsConfig {
+  return load(env.CHAINS).chains;
+}
+
+/** A new reader of `network` (keep it for the caller's lifetime), or undefined when CHAINS no longer has it. */
+export function newChainReader(env: { CHAINS?: string }, network: string): ChainReader | undefined {
+  const config = load(env.CHAINS).chains[network];
+  return config && new ViemChainReader(network, config, { timeoutMs: config.rpcTimeoutMs });
+}
+
+export type CryptoOptionsLookup =
+  | { ok: true; options: CryptoOptions }
+  | { ok: false; param: 'network' | 'token'; message: string };
+
+/** payment_method_options.crypto resolved against CHAINS: the token's contract, decimals, confirmations. */
+export function resolveCryptoOptions(
+  env: { CHAINS?: string },
+  requested: { network: string; token: string; expiresIn: number | null },
+): CryptoOptionsLookup {
+  const chains = chainsConfig(env);
+  const chain = chains[requested.network];
+  if (!chain) {
+    const known = Object.keys(chains);
+    return {
+      ok: false,
+      param: 'network',
+      message: `Unknown network '${requested.network}': ${known.length ? `this deployment accepts ${known.join(', ')}` : 'this deployment has no crypto networks configured (CHAINS)'}.`,
+    };
+  }
+  const symbols = [chain.nativeCurrency.symbol, ...chain.tokens.map((t) => t.symbol)];
+  let token: CryptoOptions['token'] | undefined;
+  if (requested.token === chain.nativeCurrency.symbol) {
+    token = { symbol: chain.nativeCurrency.symbol, decimals: chain.nativeCurrency.decimals, usdPegged: false, address: null };
+  } else {
+    const t = chain.tokens.find((candidate) => candidate.symbol === requested.token);
+    if (t) token = { symbol: t.symbol, decimals: t.decimals, usdPegged: t.usdPegged, address: t.address };
+  }
+  if (!token) {
+    return { ok: false, param: 'token', message: `Unknown token '${requested.token}' on ${requested.network}: accepted are ${symbols.join(', ')}.` };
+  }
+  return {
+    ok: true,
+    options: {
+      network: requested.network,
+      chainId: chain.chainId,
+      token,
+      confirmationsRequired: chain.confirmations,
+      pollIntervalMs: chain.pollIntervalMs,
+      expiresIn: requested.expiresIn,
+    },
+  };
+}
