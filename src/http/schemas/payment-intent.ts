@@ -32,7 +32,7 @@ export function minorUnits(param: string, max: bigint = MAX_AMOUNT) {
           max > MAX_AMOUNT
             ? {
                 code: 'custom' as const,
-                message: `${param} is a JSON number past 2^53, which has already lost digits: send amounts that large as a digit string ("1000000000000000000").`,
+                message: `${param} is a JSON number past 2^53, which has already lost digits: amounts in a currency are at most ${MAX_AMOUNT}, and token base units that large must be sent as a digit string ("1000000000000000000").`,
                 params: { code: 'amount_too_large' },
               }
             : tooLarge(param),
