@@ -14,6 +14,15 @@ export const merchants = sqliteTable('merchants', {
   nextDepositIndex: integer('next_deposit_index').notNull().default(0),
 });
 
+/**
+ * The next unused child index of each xpub, across merchants: two merchants given the same xpub
+ * (the local-dev default, or an operator's slip) still never hand out the same deposit address.
+ */
+export const depositCounters = sqliteTable('deposit_counters', {
+  xpub: text('xpub').primaryKey(),
+  nextIndex: integer('next_index').notNull(),
+});
+
 /** API keys, stored only as SHA-256 hashes: a key has ≥128 random bits, so a fast hash suffices. */
 export const apiKeys = sqliteTable(
   'api_keys',

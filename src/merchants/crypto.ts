@@ -5,7 +5,7 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { assertXpub } from '../chain/addresses.js';
-import { merchants } from '../db/schema.js';
+import { depositCounters, merchants } from '../db/schema.js';
 
 /** Sets the xpub (checked: a public, account-level key); false if there is no such merchant. */
 export async function setMerchantXpub(d1: D1Database, merchantId: string, xpub: string): Promise<boolean> {
@@ -24,14 +24,25 @@ export async function cryptoSettings(d1: D1Database, merchantId: string): Promis
 }
 
 /**
- * Takes the next deposit index for this merchant in one statement (D1 runs it on the primary, one
- * writer), so two intents never get the same index. Undefined when the merchant has no xpub.
+ * Takes the next deposit index of the merchant's xpub: the counter is per xpub, not per merchant,
+ * so even two merchants sharing an xpub never get the same address. One batch (one transaction on
+ * D1's single writer) counts the address for the merchant and takes the index with an upsert.
+ * Undefined when the merchant has no xpub.
  */
 export async function allocateDepositIndex(d1: D1Database, merchantId: string): Promise<{ xpub: string; index: number } | undefined> {
-  const [row] = await drizzle(d1)
-    .update(merchants)
-    .set({ nextDepositIndex: sql`${merchants.nextDepositIndex} + 1` })
-    .where(and(eq(merchants.id, merchantId), isNotNull(merchants.cryptoXpub)))
-    .returning({ xpub: merchants.cryptoXpub, next: merchants.nextDepositIndex });
-  return row && { xpub: row.xpub!, index: row.next - 1 };
+  const db = drizzle(d1);
+  const hasXpub = and(eq(merchants.id, merchantId), isNotNull(merchants.cryptoXpub));
+  const [, taken] = await db.batch([
+    db
+      .update(merchants)
+      .set({ nextDepositIndex: sql`${merchants.nextDepositIndex} + 1` })
+      .where(hasXpub),
+    db
+      .insert(depositCounters)
+      .select(db.select({ xpub: sql<string>`${merchants.cryptoXpub}`.as('xpub'), nextIndex: sql<number>`1`.as('next_index') }).from(merchants).where(hasXpub))
+      .onConflictDoUpdate({ target: depositCounters.xpub, set: { nextIndex: sql`${depositCounters.nextIndex} + 1` } })
+      .returning({ xpub: depositCounters.xpub, next: depositCounters.nextIndex }),
+  ]);
+  const [row] = taken;
+  return row && { xpub: row.xpub, index: row.next - 1 };
 }
