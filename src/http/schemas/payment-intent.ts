@@ -119,7 +119,7 @@ const CryptoOptionsParams = z
     network: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network key such as base or polygon.')
-      .openapi({ example: 'base', description: 'A network key of this deployment (GET /v1/crypto_settings lists them).' }),
+      .openapi({ example: 'base', description: 'A network key of this deployment (its CHAINS variable).' }),
     token: z
       .string()
       .transform((v) => v.toLowerCase())
