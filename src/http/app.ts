@@ -1,6 +1,8 @@
 /** The HTTP app: request ids, the error envelope, routes, and the API description. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { chainsConfig } from '../chain/registry.js';
+import { readSettings } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { renderDocs, type ApiDocument } from './docs.js';
@@ -66,12 +68,27 @@ export function createApp() {
       method: 'get',
       path: '/health/ready',
       tags: ['Service'],
-      summary: 'Readiness: the D1 read model answers a query',
-      responses: { 200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } } },
+      summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
+      responses: {
+        200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ ok: z.literal(true), networks: z.array(z.string()) }) } } },
+        503: {
+          description: 'A variable is invalid: each problem named (never an RPC URL).',
+          content: { 'application/json': { schema: z.object({ ok: z.literal(false), problems: z.array(z.string()) }) } },
+        },
+      },
     }),
     async (c) => {
+      let networks: string[];
+      try {
+        readSettings(c.env);
+        networks = Object.keys(chainsConfig(c.env));
+      } catch (error) {
+        const problems = (error instanceof Error ? error.message : String(error)).split('\n');
+        logError('configuration is invalid', { problems }, error);
+        return c.json({ ok: false as const, problems }, 503);
+      }
       await c.env.DB.prepare('SELECT 1').first();
-      return c.json({ ok: true as const }, 200);
+      return c.json({ ok: true as const, networks }, 200);
     },
   );
 
