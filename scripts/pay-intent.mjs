@@ -31,8 +31,9 @@ const transfer = intent.next_action?.crypto_transfer;
 if (intent.status !== 'requires_action' || intent.next_action?.type !== 'crypto_transfer') {
   exit(`${id} is ${intent.status}, not waiting for a crypto transfer (confirm it with payment_method_types[]=crypto first)`);
 }
-const amount = BigInt(amountArg ?? transfer.amount);
-console.log(`${id}: pay ${transfer.amount_display} ${transfer.token} (${transfer.amount} base units) to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`);
+// What is still due: the whole amount, or the rest after a partial payment.
+const amount = BigInt(amountArg ?? transfer.amount_remaining);
+console.log(`${id}: pay ${transfer.amount_remaining_display} of ${transfer.amount_display} ${transfer.token} (${amount} base units) to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`);
 
 // Send: an ERC-20 transfer, or plain eth when token_address is null (the native coin).
 const chain = defineChain({ id: transfer.chain_id, name: transfer.network, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [RPC_URL] } } });
@@ -59,7 +60,7 @@ while (Date.now() - started < 60_000) {
   if (status === 'canceled') process.exit(1);
   const confirmed = BigInt(crypto.amount_confirmed);
   if (status === 'requires_action' && confirmed > confirmedBefore) {
-    exit(`partially paid: ${due - confirmed} base units still due (node scripts/pay-intent.mjs ${id} --amount ${due - confirmed})`);
+    exit(`partially paid: ${due - confirmed} base units still due (node scripts/pay-intent.mjs ${id} pays the rest)`);
   }
   await new Promise((resolve) => setTimeout(resolve, 1_000));
 }

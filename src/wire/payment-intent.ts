@@ -47,6 +47,7 @@ function nextActionToWire(intent: PaymentIntent, baseUrl: string): BrowserWire['
     };
   }
   const c = intent.crypto!;
+  const remaining = c.amount > c.seen ? c.amount - c.seen : 0n;
   return {
     type: 'crypto_transfer',
     crypto_transfer: {
@@ -57,6 +58,8 @@ function nextActionToWire(intent: PaymentIntent, baseUrl: string): BrowserWire['
       deposit_address: c.depositAddress!,
       amount: c.amount.toString(),
       amount_display: displayAmount(c.amount, c.token.decimals),
+      amount_remaining: remaining.toString(),
+      amount_remaining_display: displayAmount(remaining, c.token.decimals),
       expires_at: seconds(c.expiresAt!),
       typed_data: typedDataToWire(intent.id, c),
     },

@@ -165,6 +165,8 @@ describe('partial and excess payments', () => {
     await new Promise((r) => setTimeout(r, 1_200));
     const partial = await intent(body.id);
     expect(partial.status).toBe('requires_action');
+    // What a wallet should send now: the rest, not the whole amount again.
+    expect(partial.next_action.crypto_transfer).toMatchObject({ amount: '5000000', amount_remaining: '3000000', amount_remaining_display: '3.00' });
     expect(partial.crypto).toMatchObject({ amount_seen: '2000000', amount_confirmed: '2000000', amount_received: '0' });
 
     await chain.payUsdc(to, 3n * USDC);

@@ -300,6 +300,10 @@ const CryptoTransferAction = z.object({
     deposit_address: address,
     amount: z.string().openapi({ description: "Base units of the token, as a digit string (it may exceed 2^53)." }),
     amount_display: z.string().openapi({ example: '10.99' }),
+    amount_remaining: z
+      .string()
+      .openapi({ description: 'Base units still to send after the transfers seen so far (a partial payment): what a wallet should pay now.' }),
+    amount_remaining_display: z.string(),
     expires_at: z.number().int().openapi({ description: 'Unix timestamp (seconds): transfers in blocks after it are late.' }),
     typed_data: z
       .object({
