@@ -44,10 +44,11 @@ const READY_TIMEOUT_MS = 120_000;
 /** Seconds between the local chain's blocks: confirmations arrive by themselves, as on a real chain. */
 const CHAIN_BLOCK_TIME = 2;
 /**
- * m/44'/60'/0' of anvil's public test mnemonic ("test test … junk"): the demo merchant's watch-only
- * wallet. Deposit address i is anvil's default account i (their keys are public: local use only).
+ * m/44'/60'/1' of anvil's public test mnemonic ("test test … junk"): the demo merchant's watch-only
+ * wallet, a second account of that mnemonic, so no deposit address is one of anvil's funded default
+ * accounts (m/44'/60'/0'/0/i) and the demo payer never pays itself. Keys are public: local use only.
  */
-const DEMO_XPUB = 'xpub6Ce9NcJvTk36xtLSrJLZqE7wtgA5deCeYs7rSQtreh4cj6ByPtrg9sD7V2FNFLPnf8heNP3FGkeV9qwfzvZNSd54JoNXVsXFYSYwHsnJxqP';
+const DEMO_XPUB = 'xpub6Ce9NcJvTk372KjsGfWqbcex5DumjpNquQLApoeQUavSCjEc823BV1tb4rXUuPuht8h2hSxkg2EXUaKUJmniJvRZAELxypsCzBFdtosmV76';
 const startedAt = performance.now();
 
 // Wrangler must not try to phone home: there may be no network at all.
