@@ -33,7 +33,10 @@ if (intent.status !== 'requires_action' || intent.next_action?.type !== 'crypto_
 }
 // What is still due: the whole amount, or the rest after a partial payment.
 const amount = BigInt(amountArg ?? transfer.amount_remaining);
-console.log(`${id}: pay ${transfer.amount_remaining_display} of ${transfer.amount_display} ${transfer.token} (${amount} base units) to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`);
+console.log(
+  `${id}: ${transfer.amount_remaining_display} of ${transfer.amount_display} ${transfer.token} due; paying ${amount} base units ` +
+    `to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`,
+);
 
 // Send: an ERC-20 transfer, or plain eth when token_address is null (the native coin).
 const chain = defineChain({ id: transfer.chain_id, name: transfer.network, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [RPC_URL] } } });
