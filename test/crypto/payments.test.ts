@@ -6,6 +6,8 @@
  * Every test here runs on the payment-intent tests' own chain (`cryptoChain`), one after another
  * (a file's tests are sequential), so rewriting its history cannot touch another file's payments.
  */
+import { exports } from 'cloudflare:workers';
+import Stripe from 'stripe';
 import type { Address, Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -434,5 +436,34 @@ describe('bad input', () => {
     expect((await post(sk, `/v1/payment_intents/${created.body.id}`, { description: 'fine' })).body.description).toBe('fine');
     expect((await post(sk, `/v1/payment_intents/${created.body.id}/confirm`, { payment_method: 'pm_card_visa' })).body.error).toMatchObject({ param: 'payment_method' });
     await post(sk, `/v1/payment_intents/${created.body.id}/cancel`);
+  });
+});
+
+describe('with the official stripe SDK', () => {
+  it('creates (form-encoded), confirms and watches a crypto intent, amounts past 2^53 included', async () => {
+    const stripe = new Stripe(sk, {
+      host: 'pay.test',
+      port: 443,
+      protocol: 'https',
+      maxNetworkRetries: 0,
+      httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) => exports.default.fetch(new Request(url, init))) as typeof fetch),
+    });
+    // Stripe's types know neither crypto options nor string amounts; the wire takes both.
+    const created = await stripe.paymentIntents.create({
+      amount: '3000000000000000000',
+      currency: 'eth',
+      payment_method_types: ['crypto'],
+      payment_method_options: { crypto: { network: 'testnet', token: 'eth' } },
+    } as unknown as Stripe.PaymentIntentCreateParams);
+    expect(created).toMatchObject({ status: 'requires_confirmation', amount: '3000000000000000000' });
+    const waiting = await stripe.paymentIntents.confirm(created.id);
+    expect(waiting.status).toBe('requires_action');
+    const transfer = (waiting.next_action as unknown as { crypto_transfer: { deposit_address: Address; amount: string } }).crypto_transfer;
+    expect(transfer.amount).toBe('3000000000000000000');
+    await chain.payEth(transfer.deposit_address, 3n * ETH, { fromIndex: 5 });
+    await chain.mine(1);
+    await waitFor(async () => (await stripe.paymentIntents.retrieve(created.id)).status === 'succeeded');
+    const done = await stripe.paymentIntents.retrieve(created.id);
+    expect(done.amount_received).toBe('3000000000000000000');
   });
 });
