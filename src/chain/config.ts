@@ -4,7 +4,7 @@
  * secret (RPC URLs often carry an API key). Parsed at start; a bad value fails loudly with the exact
  * path of each problem, and never echoes an RPC URL.
  *
- *   {"base": {"chainId": 8453, "rpcUrls": ["https://…"], "confirmations": 10, "pollIntervalMs": 4000,
+ *   {"base": {"chainId": 8453, "rpcUrls": ["https://…"], "confirmations": 10, "pollIntervalMs": 4000, "livemode": true,
  *             "nativeCurrency": {"symbol": "eth", "decimals": 18},
  *             "tokens": [{"symbol": "usdc", "address": "0x8335…2913", "decimals": 6, "usdPegged": true}]}}
  */
@@ -63,6 +63,11 @@ const chain = z
     pollIntervalMs: integerBetween(500, 600_000),
     /** How long one RPC request may take before the node counts as failing. */
     rpcTimeoutMs: integerBetween(100, 60_000).default(5_000),
+    /**
+     * Real funds: only live-mode intents (sk_live_…) may use this network, and live-mode intents
+     * only networks marked so. Test keys therefore never take payments on a mainnet.
+     */
+    livemode: z.boolean({ error: 'must be true or false' }).default(false),
     nativeCurrency: z.strictObject({ symbol, decimals }),
     tokens: z.array(token, { error: 'must be an array' }).default([]),
   })

@@ -34,15 +34,20 @@ export type CryptoOptionsLookup =
 export function resolveCryptoOptions(
   env: { CHAINS?: string },
   requested: { network: string; token: string; expiresIn: number | null },
+  livemode: boolean,
 ): CryptoOptionsLookup {
   const chains = chainsConfig(env);
   const chain = chains[requested.network];
-  if (!chain) {
-    const known = Object.keys(chains);
+  // A test key sees only test networks and a live key only live ones, as if the others did not exist.
+  const usable = Object.keys(chains).filter((key) => chains[key]!.livemode === livemode);
+  if (!chain || chain.livemode !== livemode) {
+    const mode = livemode ? 'live' : 'test';
     return {
       ok: false,
       param: 'network',
-      message: `Unknown network '${requested.network}': ${known.length ? `this deployment accepts ${known.join(', ')}` : 'this deployment has no crypto networks configured (CHAINS)'}.`,
+      message: chain
+        ? `The network '${requested.network}' is a ${chain.livemode ? 'live' : 'test'} network and cannot be used in ${mode} mode${usable.length ? `: ${mode} mode accepts ${usable.join(', ')}` : ''}.`
+        : `Unknown network '${requested.network}': ${usable.length ? `${mode} mode accepts ${usable.join(', ')}` : `this deployment has no ${mode}-mode crypto networks configured (CHAINS)`}.`,
     };
   }
   const symbols = [chain.nativeCurrency.symbol, ...chain.tokens.map((t) => t.symbol)];

@@ -27,7 +27,7 @@ function problems(value: unknown): string {
 
 describe('parseChains: good configs', () => {
   it('reads a full config, keeping every field', () => {
-    expect(parseChains(JSON.stringify({ base: base() }))).toEqual({ base: { ...base(), rpcTimeoutMs: 5000 } });
+    expect(parseChains(JSON.stringify({ base: base() }))).toEqual({ base: { ...base(), rpcTimeoutMs: 5000, livemode: false } });
   });
 
   it('reads several networks, with keys of letters, digits and dashes', () => {
@@ -45,6 +45,11 @@ describe('parseChains: good configs', () => {
   it('normalises a lowercase token address to its EIP-55 checksum form', () => {
     const { base: chain } = parseChains(JSON.stringify({ base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.toLowerCase(), decimals: 6 }] }) }));
     expect(chain!.tokens[0]!.address).toBe(USDC_BASE);
+  });
+
+  it('marks a network live only when asked (test by default), and takes rpcTimeoutMs', () => {
+    const chains = parseChains(JSON.stringify({ base: base({ livemode: true, rpcTimeoutMs: 2500 }), sepolia: base({ chainId: 84532 }) }));
+    expect([chains.base!.livemode, chains.base!.rpcTimeoutMs, chains.sepolia!.livemode]).toEqual([true, 2500, false]);
   });
 
   it('defaults usdPegged to false and tokens to none', () => {
@@ -111,6 +116,7 @@ describe('parseChains: bad configs', () => {
       'CHAINS.base.tokens[0].address: has mixed case that is not a valid EIP-55 checksum',
     ],
     ['the zero address', { base: base({ tokens: [{ symbol: 'usdc', address: `0x${'0'.repeat(40)}`, decimals: 6 }] }) }, 'CHAINS.base.tokens[0].address: must not be the zero address'],
+    ['livemode as a string', { base: base({ livemode: 'yes' }) }, 'CHAINS.base.livemode: must be true or false'],
     ['usdPegged as a string', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, usdPegged: 'yes' }] }) }, 'CHAINS.base.tokens[0].usdPegged: must be true or false'],
     ['an unknown token field', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, name: 'USD Coin' }] }) }, 'CHAINS.base.tokens[0]: unknown field name'],
     ['a token named like the native coin', { base: base({ tokens: [{ symbol: 'eth', address: USDC_BASE, decimals: 18 }] }) }, 'CHAINS.base.tokens[0].symbol: eth is already used by nativeCurrency.symbol'],

@@ -48,6 +48,7 @@ describe('the local chain', () => {
       // test/local-chain.ts polls faster than the dev chain's 1000 ms, so crypto tests wait less.
       pollIntervalMs: 500,
       rpcTimeoutMs: 5000,
+      livemode: false,
       nativeCurrency: { symbol: 'eth', decimals: 18 },
       tokens: [{ symbol: 'usdc', address: usdc.address, decimals: 6, usdPegged: true }],
     });

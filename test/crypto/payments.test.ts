@@ -417,9 +417,12 @@ describe('bad input', () => {
     expect(body.error).toMatchObject({ code: 'parameter_invalid', param: 'currency' });
   });
 
-  it('refuses expires_in in live mode, and crypto for a merchant without an xpub', async () => {
-    const live = await create({ amount: 1099, currency: 'usd', ...options({ expires_in: 60 }) }, merchant.keys.live.secret);
-    expect(live.body.error).toMatchObject({ param: 'payment_method_options[crypto][expires_in]' });
+  it('keeps test keys off live networks (and live keys off test ones), and refuses crypto for a merchant without an xpub', async () => {
+    // Every network of the test configuration is a test network: a live key sees none of them.
+    const live = await create({ amount: 1099, currency: 'usd', ...options({}) }, merchant.keys.live.secret);
+    expect(live.res.status).toBe(400);
+    expect(live.body.error).toMatchObject({ code: 'parameter_invalid', param: 'payment_method_options[crypto][network]' });
+    expect(live.body.error.message).toContain("'testnet' is a test network and cannot be used in live mode");
     const other = await createMerchant('No xpub');
     const refused = await create({ amount: 1099, currency: 'usd', ...options({}) }, other.keys.test.secret);
     expect(refused.res.status).toBe(400);

@@ -50,6 +50,13 @@ describe('confirming a crypto intent', () => {
     expect(step(state, { type: 'confirm', challengeToken: 'x', deposit: { ...DEPOSIT, address: '0x00000000000000000000000000000000000000d2' } }).state).toBe(state);
   });
 
+  it('refuses expires_in in live mode: live payments have the 15-minute window', () => {
+    expect(() => createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: { ...USDC, expiresIn: 60 } }, NOW)).toThrow(
+      expect.objectContaining({ code: 'parameter_invalid', param: 'payment_method_options[crypto][expires_in]' }),
+    );
+    expect(createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: USDC }, NOW).state.livemode).toBe(true);
+  });
+
   it('takes an expires_in window in test mode', () => {
     const created = createPaymentIntent(IDS, { amount: 1099n, currency: 'usd', crypto: { ...USDC, expiresIn: 10 } }, NOW).state;
     expect(step(created, { type: 'confirm', challengeToken: 'x', deposit: DEPOSIT }).state.crypto!.expiresAt).toBe(LATER + 10_000);

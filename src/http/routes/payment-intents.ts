@@ -362,7 +362,11 @@ async function cryptoOptions(
   c: Context<AppEnv>,
   requested: { network: string; token: string; expires_in?: number },
 ): Promise<CryptoOptions> {
-  const found = resolveCryptoOptions(c.env, { network: requested.network, token: requested.token, expiresIn: requested.expires_in ?? null });
+  const found = resolveCryptoOptions(
+    c.env,
+    { network: requested.network, token: requested.token, expiresIn: requested.expires_in ?? null },
+    c.get('auth').livemode,
+  );
   if (!found.ok) throw new ApiError('parameter_invalid', found.message, `${CRYPTO_PARAM}[${found.param}]`);
   const settings = await cryptoSettings(c.env.DB, c.get('auth').merchantId);
   if (!settings?.xpub) {
