@@ -773,9 +773,14 @@ function recordSignature(state: PaymentIntent, signature: PayerSignature): Decis
   };
 }
 
+/** The longest wait between late-funds checks, however long ago the intent stopped waiting. */
+export const LATE_POLL_MAX_MS = 15 * 60_000;
+
 /**
  * When the shell should read the chain next: at the poll interval while the intent waits (and at
- * the very moment it expires), less often while late funds are watched for, then never.
+ * the very moment it expires); while late funds are watched for, every cryptoLatePollMs at first,
+ * then a tenth of the time since it stopped waiting (at most 15 minutes: about 120 reads over 24 h
+ * instead of 1,440); then never.
  */
 export function nextPoll(intent: PaymentIntent, now: number, settings: Settings): number | null {
   const c = intent.crypto;
@@ -784,7 +789,11 @@ export function nextPoll(intent: PaymentIntent, now: number, settings: Settings)
     const next = now + c.pollIntervalMs;
     return c.expiresAt > now ? Math.min(next, c.expiresAt) : next;
   }
-  if (c.monitorUntil !== null && now < c.monitorUntil) return Math.min(now + settings.cryptoLatePollMs, c.monitorUntil);
+  if (c.monitorUntil !== null && now < c.monitorUntil) {
+    const stoppedAt = c.monitorUntil - settings.cryptoMonitorWindowMs;
+    const interval = Math.max(settings.cryptoLatePollMs, Math.min(Math.floor((now - stoppedAt) / 10), LATE_POLL_MAX_MS));
+    return Math.min(now + interval, c.monitorUntil);
+  }
   return null;
 }
 

@@ -144,6 +144,10 @@ describe('when to poll', () => {
     expect(nextPoll(state, EXPIRES + 10, SETTINGS)).toBe(EXPIRES + 2_010);
     const canceled = observe(state, [], 130n, EXPIRES).state;
     expect(nextPoll(canceled, EXPIRES + 1, SETTINGS)).toBe(EXPIRES + 1 + SETTINGS.cryptoLatePollMs);
+    // Less often as time goes by: a tenth of the time since it stopped waiting, at most 15 minutes.
+    expect(nextPoll(canceled, EXPIRES + 2 * 3_600_000, SETTINGS)).toBe(EXPIRES + 2 * 3_600_000 + 12 * 60_000);
+    expect(nextPoll(canceled, EXPIRES + 10 * 3_600_000, SETTINGS)).toBe(EXPIRES + 10 * 3_600_000 + 15 * 60_000);
+    expect(nextPoll(canceled, EXPIRES + SETTINGS.cryptoMonitorWindowMs - 1_000, SETTINGS)).toBe(EXPIRES + SETTINGS.cryptoMonitorWindowMs);
     expect(nextPoll(canceled, EXPIRES + SETTINGS.cryptoMonitorWindowMs, SETTINGS)).toBeNull();
     expect(nextPoll(createPaymentIntent(IDS, { amount: 1n, currency: 'usd' }, NOW).state, NOW, SETTINGS)).toBeNull();
   });
