@@ -91,12 +91,12 @@ export type Assessment = (
  * expiry is abandoned. Later transfers are returned as `late`.
  */
 export function assess(window: CryptoWindow, transfers: readonly SeenTransfer[], head: bigint, now: number): Assessment {
-  const unique = dedupe(transfers);
+  const unique = uniqueTransfers(transfers);
   const late = unique.filter((t) => t.at > window.expiresAt);
   const inTime = unique.filter((t) => t.at <= window.expiresAt);
   const confirmedTransfers = inTime.filter((t) => head - t.blockNumber + 1n >= BigInt(window.confirmationsRequired));
-  const confirmed = sum(confirmedTransfers);
-  const seen = sum(inTime);
+  const confirmed = sumTransfers(confirmedTransfers);
+  const seen = sumTransfers(inTime);
   if (confirmed >= window.amount && confirmed > 0n) {
     return { kind: 'succeeded', received: confirmed, excess: confirmed - window.amount, txHashes: hashes(confirmedTransfers), late };
   }
@@ -105,14 +105,14 @@ export function assess(window: CryptoWindow, transfers: readonly SeenTransfer[],
   return { kind: 'waiting', confirmed, seen, late };
 }
 
-/** A log seen twice (overlapping polls) counts once. */
-function dedupe(transfers: readonly SeenTransfer[]): SeenTransfer[] {
-  const byKey = new Map<string, SeenTransfer>();
-  for (const t of transfers) byKey.set(`${t.txHash}:${t.logIndex}`, t);
-  return [...byKey.values()];
+/** A transfer seen twice (overlapping polls) counts once, the latest sighting kept; in chain order. */
+export function uniqueTransfers<T extends SeenTransfer>(transfers: readonly T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const t of transfers) byKey.set(transferKey(t), t);
+  return [...byKey.values()].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
 }
 
-function sum(transfers: readonly SeenTransfer[]): bigint {
+export function sumTransfers(transfers: readonly Pick<SeenTransfer, 'value'>[]): bigint {
   return transfers.reduce((total, t) => total + t.value, 0n);
 }
 

@@ -3,14 +3,17 @@
  * randomness or storage here — ids, tokens and time come in with the command, and the Durable
  * Object shell persists what comes out.
  */
+import { bigintAsString } from '../lib/json.js';
 import { isCurrency, MAX_AMOUNT } from './currency.js';
 import {
   assess,
   MAX_TOKEN_AMOUNT,
   newCryptoPayment,
   setPhase,
+  sumTransfers,
   tokenAmount,
   transferKey,
+  uniqueTransfers,
   windowMs,
   type CryptoOptions,
   type CryptoPayment,
@@ -581,16 +584,8 @@ function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMethodTyp
       `${CRYPTO_OPTIONS_PARAM}[network]`,
     );
   }
-  if (params.paymentMethod !== undefined) {
-    throw new DomainError(
-      'parameter_invalid',
-      'A crypto PaymentIntent takes no payment_method: it is paid by a transfer to the deposit address it gets when confirmed.',
-      'payment_method',
-    );
-  }
-  if (params.captureMethod === 'manual') {
-    throw new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
-  }
+  if (params.paymentMethod !== undefined) throw noPaymentMethod();
+  if (params.captureMethod === 'manual') throw noManualCapture();
   if (livemode && params.crypto.expiresIn !== null) {
     throw new DomainError(
       'parameter_invalid',
@@ -614,17 +609,25 @@ function cryptoAmount(amount: bigint, currency: string, options: CryptoOptions):
   return due;
 }
 
+function noPaymentMethod(): DomainError {
+  return new DomainError(
+    'parameter_invalid',
+    'A crypto PaymentIntent takes no payment_method: it is paid by a transfer to the deposit address it gets when confirmed.',
+    'payment_method',
+  );
+}
+
+function noManualCapture(): DomainError {
+  return new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
+}
+
 function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
   const types = params.paymentMethodTypes;
   if (types !== undefined && (types.length !== 1 || types[0] !== 'crypto')) {
     throw new DomainError('parameter_invalid', 'A crypto PaymentIntent keeps payment_method_types ["crypto"]: create a new PaymentIntent to be paid otherwise.', 'payment_method_types');
   }
-  if (params.paymentMethod !== undefined) {
-    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent takes no payment_method.', 'payment_method');
-  }
-  if (params.captureMethod === 'manual') {
-    throw new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
-  }
+  if (params.paymentMethod !== undefined) throw noPaymentMethod();
+  if (params.captureMethod === 'manual') throw noManualCapture();
   const field = (['amount', 'currency'] as const).find((f) => params[f] !== undefined);
   if (field && state.crypto?.depositAddress) {
     throw new DomainError(
@@ -637,9 +640,7 @@ function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
 }
 
 function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, command: ConfirmCommand, now: number): Decision {
-  if (command.paymentMethod !== undefined) {
-    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent takes no payment_method.', 'payment_method');
-  }
+  if (command.paymentMethod !== undefined) throw noPaymentMethod();
   // Confirming again while it waits changes nothing: same address, same window.
   if (crypto.depositAddress !== null) return unchanged(state);
   if (!command.deposit) throw new Error('confirming a crypto intent needs the deposit address allocated by the shell');
@@ -691,7 +692,7 @@ function observe(state: PaymentIntent, seen: ChainObservation, settings: Setting
     let crypto: CryptoPayment = {
       ...c,
       transfers: inTime,
-      seen: a.kind === 'succeeded' ? sum(inTime) : a.seen,
+      seen: a.kind === 'succeeded' ? sumTransfers(inTime) : a.seen,
       confirmed: a.kind === 'succeeded' ? a.received : a.confirmed,
       late: [...c.late, ...freshLate],
     };
@@ -797,16 +798,6 @@ export function nextPoll(intent: PaymentIntent, now: number, settings: Settings)
   return null;
 }
 
-function uniqueTransfers(transfers: readonly CryptoTransfer[]): CryptoTransfer[] {
-  const byKey = new Map<string, CryptoTransfer>();
-  for (const t of transfers) byKey.set(transferKey(t), t);
-  return [...byKey.values()].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
-}
-
-function sum(transfers: readonly CryptoTransfer[]): bigint {
-  return transfers.reduce((total, t) => total + t.value, 0n);
-}
-
 /** Stripe's metadata update: keys merge, "" removes a key, null (or "" for the whole field) clears all. */
 export function mergeMetadata(current: Record<string, string>, patch: Record<string, string> | null): Record<string, string> {
   if (patch === null) return {};
@@ -847,9 +838,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a, bigintAsString) === JSON.stringify(b, bigintAsString);
 }
 
-function bigintAsString(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
+
 
 function snake(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -35,7 +35,8 @@ import { allocateDepositIndex } from '../merchants/crypto.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
 import { renderEvent } from '../wire/event.js';
-import { parseRecord, serializeRecord } from './record.js';
+import { bigintAsString } from '../lib/json.js';
+import { parseRecord, serializeRecord, transferFromRecord, transferToRecord, type StoredTransfer } from './record.js';
 
 export interface Caller {
   merchantId: string;
@@ -512,10 +513,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
    * reorg dropped them — and the last blocks are scanned again, so a re-included one is found.
    */
   private async observeChain(reader: ChainReader, c: CryptoPayment): Promise<{ observation: ChainObservation; caughtUp: boolean }> {
-    this.createWatchTable();
+    // The watch table exists: createTables made it with the intent, and only crypto intents (all
+    // created since it exists) poll.
     const stored = this.sql.exec<{ cursor: string; transfers: string }>('SELECT cursor, transfers FROM watch').toArray()[0];
     const cursor = stored ? BigInt(stored.cursor) : c.startBlock!;
-    const watched: CryptoTransfer[] = stored ? (JSON.parse(stored.transfers) as StoredTransfer[]).map(fromStoredTransfer) : [];
+    const watched: CryptoTransfer[] = stored ? (JSON.parse(stored.transfers) as StoredTransfer[]).map(transferFromRecord) : [];
 
     const observedAt = Date.now();
     const head = await reader.head();
@@ -545,7 +547,7 @@ export class PaymentIntentObject extends DurableObject<Env> {
     this.sql.exec(
       'INSERT INTO watch (singleton, cursor, transfers) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET cursor = excluded.cursor, transfers = excluded.transfers',
       from.toString(),
-      JSON.stringify(transfers.map(toStoredTransfer)),
+      JSON.stringify(transfers.map(transferToRecord)),
     );
     if (from <= head) {
       // Not every block up to the head has been read yet: what was read counts, but it cannot
@@ -627,20 +629,8 @@ function notFound(): CommandResult {
   return { ok: false, error: { code: 'resource_missing', message: 'No such payment_intent.', param: 'intent' } };
 }
 
-type StoredTransfer = Omit<CryptoTransfer, 'blockNumber' | 'value'> & { blockNumber: string; value: string };
-
-function toStoredTransfer(t: CryptoTransfer): StoredTransfer {
-  return { txHash: t.txHash, logIndex: t.logIndex, blockNumber: t.blockNumber.toString(), blockHash: t.blockHash, at: t.at, from: t.from, value: t.value.toString() };
-}
-
-function fromStoredTransfer(t: StoredTransfer): CryptoTransfer {
-  return { ...t, blockNumber: BigInt(t.blockNumber), value: BigInt(t.value) };
-}
-
 function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
 
-function bigintAsString(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
+

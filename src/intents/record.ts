@@ -14,7 +14,7 @@ type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
 };
 
-type StoredTransfer = Stored<CryptoTransfer>;
+export type StoredTransfer = Stored<CryptoTransfer>;
 type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transfers: StoredTransfer[]; late: StoredTransfer[] };
 
 export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto'> & { v: typeof RECORD_VERSION; crypto: StoredCrypto | null };
@@ -70,11 +70,11 @@ function cryptoFromRecord(c: StoredCrypto): CryptoPayment {
   };
 }
 
-function transferToRecord(t: CryptoTransfer): StoredTransfer {
+export function transferToRecord(t: CryptoTransfer): StoredTransfer {
   return { ...t, blockNumber: t.blockNumber.toString(), value: t.value.toString() };
 }
 
-function transferFromRecord(t: StoredTransfer): CryptoTransfer {
+export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
   return { ...t, blockNumber: BigInt(t.blockNumber), value: BigInt(t.value) };
 }
 

@@ -1,6 +1,6 @@
 /** Domain → wire. Times become Unix seconds; amounts stay exact (digit strings past 2^53). */
 import type { z } from '@hono/zod-openapi';
-import { displayAmount, paymentTypedData, type CryptoPayment, type CryptoTransfer } from '../domain/crypto.js';
+import { displayAmount, paymentTypedData, sumTransfers, type CryptoPayment, type CryptoTransfer } from '../domain/crypto.js';
 import type { PaymentError, PaymentIntent } from '../domain/payment-intent.js';
 import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../http/schemas/payment-intent.js';
 
@@ -111,7 +111,7 @@ export function cryptoToWire(c: CryptoPayment): NonNullable<BrowserWire['crypto'
     excess: c.excess.toString(),
     transactions: c.transfers.map(transferToWire),
     late_transactions: c.late.map(transferToWire),
-    late_amount: c.late.reduce((total, t) => total + t.value, 0n).toString(),
+    late_amount: sumTransfers(c.late).toString(),
     monitor_until: seconds(c.monitorUntil),
     signature: c.signature && { signer: c.signature.signer, signature: c.signature.signature, verified_at: seconds(c.signature.verifiedAt) },
     phases: c.phases.map((p) => ({ phase: p.phase, status: p.status, started_at: seconds(p.startedAt), completed_at: seconds(p.completedAt) })),
