@@ -14,7 +14,13 @@ function testChains(adapterChain: string, intentChain: string, receiverPort: num
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
   const testnet = { ...second, chainId: 31_340 };
   const deep = { ...testnet, chainId: 31_339, confirmations: 12 };
-  const flaky = { ...testnet, chainId: 31_338, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-flaky`], rpcTimeoutMs: 300, confirmations: 1 };
+  const flaky = {
+    ...testnet,
+    chainId: 31_338,
+    rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-flaky`],
+    rpcTimeoutMs: 300,
+    confirmations: 1,
+  };
   return JSON.stringify({ local, testnet, deep, flaky });
 }
 

@@ -65,17 +65,42 @@ try {
   const small = SMALL + confirmPool.length;
 
   const routes = {
-    create: { method: 'POST', path: '/v1/payment_intents', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'amount=2000&currency=usd&metadata[order_id]=bench' },
+    create: {
+      method: 'POST',
+      path: '/v1/payment_intents',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=2000&currency=usd&metadata[order_id]=bench',
+    },
     retrieve: { method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}`, headers: auth },
-    confirm: { method: 'POST', rotate: confirmPool.map((i) => `/v1/payment_intents/${i.id}/confirm`), headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'payment_method=pm_card_visa' },
+    confirm: {
+      method: 'POST',
+      rotate: confirmPool.map((i) => `/v1/payment_intents/${i.id}/confirm`),
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payment_method=pm_card_visa',
+    },
     list: { method: 'GET', path: '/v1/payment_intents?limit=10', headers: auth },
-    search: { method: 'GET', path: `/v1/payment_intents/search?query=${encodeURIComponent('status:"succeeded" AND amount>1000')}`, headers: auth },
-    search_metadata: { method: 'GET', path: `/v1/payment_intents/search?query=${encodeURIComponent(`metadata['order_id']:"A-${SMALL - 7}"`)}`, headers: auth },
-    browser_lookup: { method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}?client_secret=${lookupIntent.client_secret}`, headers: { authorization: `Bearer ${pk}` } },
+    search: {
+      method: 'GET',
+      path: `/v1/payment_intents/search?query=${encodeURIComponent('status:"succeeded" AND amount>1000')}`,
+      headers: auth,
+    },
+    search_metadata: {
+      method: 'GET',
+      path: `/v1/payment_intents/search?query=${encodeURIComponent(`metadata['order_id']:"A-${SMALL - 7}"`)}`,
+      headers: auth,
+    },
+    browser_lookup: {
+      method: 'GET',
+      path: `/v1/payment_intents/${lookupIntent.id}?client_secret=${lookupIntent.client_secret}`,
+      headers: { authorization: `Bearer ${pk}` },
+    },
   };
 
   const results = { machine: { connections: CONNECTIONS, durationSeconds: DURATION_S, node: process.version }, phases: {} };
-  results.phases.small = { intents: small, routes: await measureAll(['create', 'retrieve', 'confirm', 'list', 'search', 'search_metadata', 'browser_lookup'], routes) };
+  results.phases.small = {
+    intents: small,
+    routes: await measureAll(['create', 'retrieve', 'confirm', 'list', 'search', 'search_metadata', 'browser_lookup'], routes),
+  };
 
   log(`stopping the server to write ${LARGE - small} more intents straight into local D1`);
   await stopServer(server);
@@ -112,7 +137,6 @@ async function measureAll(names, routes) {
   return out;
 }
 
-
 async function measure(name, spec) {
   let next = 0;
   const result = await autocannon({
@@ -140,7 +164,9 @@ async function measure(name, spec) {
   if (spec.rotate && summary.requests > spec.rotate.length) {
     log(`warning: ${name} sent ${summary.requests} requests to a pool of ${spec.rotate.length}; repeats answer 400`);
   }
-  log(`${name.padEnd(16)} ${String(summary.rps).padStart(8)} req/s  p50 ${summary.p50} ms  p99 ${summary.p99} ms  non-2xx ${summary.non2xx}`);
+  log(
+    `${name.padEnd(16)} ${String(summary.rps).padStart(8)} req/s  p50 ${summary.p50} ms  p99 ${summary.p99} ms  non-2xx ${summary.non2xx}`,
+  );
   return summary;
 }
 
@@ -156,7 +182,11 @@ function evaluate(results) {
   for (const name of Object.keys(l)) {
     if (l[name].reference) continue;
     const growth = round(l[name].p99 / s[name].p99);
-    checks.push({ check: `${name} p99 at ${LARGE} ≤ ${TARGETS.p99Growth}× p99 at ${results.phases.small.intents}`, value: growth, pass: growth <= TARGETS.p99Growth });
+    checks.push({
+      check: `${name} p99 at ${LARGE} ≤ ${TARGETS.p99Growth}× p99 at ${results.phases.small.intents}`,
+      value: growth,
+      pass: growth <= TARGETS.p99Growth,
+    });
   }
   return checks;
 }
@@ -165,7 +195,18 @@ function printTable(results) {
   const rows = [];
   for (const [phase, { intents, routes }] of Object.entries(results.phases)) {
     for (const [name, r] of Object.entries(routes)) {
-      rows.push([phase, intents, r.reference ? `${name} (reference)` : name, r.rps, r.floor.rps, r.throughputRatio, r.p50, r.p99, r.floor.p99, r.non2xx]);
+      rows.push([
+        phase,
+        intents,
+        r.reference ? `${name} (reference)` : name,
+        r.rps,
+        r.floor.rps,
+        r.throughputRatio,
+        r.p50,
+        r.p99,
+        r.floor.p99,
+        r.non2xx,
+      ]);
     }
   }
   const header = ['phase', 'intents', 'route', 'req/s', 'floor req/s', 'ratio', 'p50 ms', 'p99 ms', 'floor p99', 'non-2xx'];
@@ -245,10 +286,14 @@ async function measureWebhooks() {
     const burstStarted = performance.now();
     const burst = await createMany(sk, WEBHOOK_BURST, () => ({ amount: 1000, currency: 'usd' }));
     const createSeconds = (performance.now() - burstStarted) / 1000;
-    if (createSeconds > WEBHOOK_RETRY_AFTER_S) log(`warning: the burst took ${round(createSeconds)} s, longer than Retry-After; the waves overlap`);
+    if (createSeconds > WEBHOOK_RETRY_AFTER_S)
+      log(`warning: the burst took ${round(createSeconds)} s, longer than Retry-After; the waves overlap`);
     const deadline = performance.now() + 180_000;
     while (burst.some((i) => !arrivals.has(i.id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const times = burst.map((i) => arrivals.get(i.id)).filter((t) => t !== undefined).sort((a, b) => a - b);
+    const times = burst
+      .map((i) => arrivals.get(i.id))
+      .filter((t) => t !== undefined)
+      .sort((a, b) => a - b);
     const seconds = (times.at(-1) - times[0]) / 1000;
     const deliveriesPerSecond = round(times.length / Math.max(seconds, 0.001));
     log(`webhook throughput ${deliveriesPerSecond} deliveries/s (${times.length}/${burst.length} delivered)`);
@@ -307,19 +352,44 @@ async function seedDirect(merchantId, count) {
       const currency = i % 3 === 0 ? 'eur' : 'usd';
       const received = status === 'succeeded' ? amount : 0;
       const record = {
-        id, merchantId, livemode: false, created, amount: String(amount), amountCapturable: status === 'requires_capture' ? String(amount) : '0',
-        amountReceived: String(received), currency, status, captureMethod: 'automatic', confirmationMethod: 'automatic',
-        clientSecret: `${id}_secret_${randomBase62(25)}`, paymentMethod: status === 'succeeded' ? 'pm_card_visa' : null,
-        paymentMethodTypes: ['card'], lastPaymentError: null, nextAction: null, cancellationReason: null,
-        canceledAt: status === 'canceled' ? created + 1000 : null, description: null, metadata: { order_id: `S-${i}` },
-        receiptEmail: null, statementDescriptor: null, customer: null, notificationUrl: null, authenticatedPaymentMethod: null,
-        crypto: null, revision: 2, v: 2,
+        id,
+        merchantId,
+        livemode: false,
+        created,
+        amount: String(amount),
+        amountCapturable: status === 'requires_capture' ? String(amount) : '0',
+        amountReceived: String(received),
+        currency,
+        status,
+        captureMethod: 'automatic',
+        confirmationMethod: 'automatic',
+        clientSecret: `${id}_secret_${randomBase62(25)}`,
+        paymentMethod: status === 'succeeded' ? 'pm_card_visa' : null,
+        paymentMethodTypes: ['card'],
+        lastPaymentError: null,
+        nextAction: null,
+        cancellationReason: null,
+        canceledAt: status === 'canceled' ? created + 1000 : null,
+        description: null,
+        metadata: { order_id: `S-${i}` },
+        receiptEmail: null,
+        statementDescriptor: null,
+        customer: null,
+        notificationUrl: null,
+        authenticatedPaymentMethod: null,
+        crypto: null,
+        revision: 2,
+        v: 2,
       };
       // The read model keeps amounts as digit strings (token base units can pass 64-bit integers).
-      values.push(`(${[id, merchantId, 0, status, String(amount), currency, null, created, 2, JSON.stringify(record)].map(sqlValue).join(',')})`);
+      values.push(
+        `(${[id, merchantId, 0, status, String(amount), currency, null, created, 2, JSON.stringify(record)].map(sqlValue).join(',')})`,
+      );
       metadataRows.push(`(${[id, merchantId, 0, 'order_id', `S-${i}`].map(sqlValue).join(',')})`);
     }
-    chunks.push(`INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${values.join(',')};`);
+    chunks.push(
+      `INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${values.join(',')};`,
+    );
     chunks.push(`INSERT INTO payment_intent_metadata (intent_id, merchant_id, livemode, key, value) VALUES ${metadataRows.join(',')};`);
   }
   writeFileSync(file, chunks.join('\n'));
@@ -354,7 +424,23 @@ async function startServer() {
   const child = spawn(
     process.execPath,
     // Its own inspector port too, so a `npm run dev` running beside it does not collide on 9229.
-    [wranglerBin, 'dev', '--ip', HOST, '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', STATE, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--log-level', 'warn', '--show-interactive-dev-session=false'],
+    [
+      wranglerBin,
+      'dev',
+      '--ip',
+      HOST,
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      STATE,
+      '--var',
+      `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      '--log-level',
+      'warn',
+      '--show-interactive-dev-session=false',
+    ],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const deadline = Date.now() + 120_000;

@@ -98,7 +98,15 @@ say(`starting wrangler dev on ${BASE_URL}`);
 const vars = { CHAINS: JSON.stringify(chain.chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
 const wrangler = spawn(
   process.execPath,
-  [wranglerBin, 'dev', '--ip', HOST, '--port', String(PORT), ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
+  [
+    wranglerBin,
+    'dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(PORT),
+    ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+  ],
   { env: childEnv, stdio: 'inherit' },
 );
 let wranglerExited = false;
@@ -284,7 +292,7 @@ async function ensureDemoXpub(merchant, token) {
   const body = await res.text();
   if (res.status !== 200) throw new Error(`GET /v1/crypto_settings answered ${res.status}: ${body}`);
   const { xpub } = JSON.parse(body);
-  if (xpub === DEMO_XPUB) return 'the demo xpub (anvil\'s test mnemonic)';
+  if (xpub === DEMO_XPUB) return "the demo xpub (anvil's test mnemonic)";
   if (xpub !== null) return 'an xpub set by hand (kept; payments go to that wallet)';
   const set = await fetch(`${BASE_URL}/v1/admin/merchants/${merchant.id}/crypto`, {
     method: 'POST',
@@ -293,7 +301,7 @@ async function ensureDemoXpub(merchant, token) {
   });
   const setBody = await set.text();
   if (set.status !== 200) throw new Error(`POST /v1/admin/merchants/${merchant.id}/crypto answered ${set.status}: ${setBody}`);
-  return 'the demo xpub (anvil\'s test mnemonic), set now';
+  return "the demo xpub (anvil's test mnemonic), set now";
 }
 
 function printSummary(merchant, reused, reason, xpubNote) {

@@ -38,4 +38,9 @@ export interface LocalChain {
 }
 
 /** Starts anvil (port 0: a free one), deploys the demo USDC and mints 1,000,000 USDC to account 0. */
-export function startLocalChain(options?: { port?: number; host?: string; blockTime?: number; onLog?: (line: string) => void }): Promise<LocalChain>;
+export function startLocalChain(options?: {
+  port?: number;
+  host?: string;
+  blockTime?: number;
+  onLog?: (line: string) => void;
+}): Promise<LocalChain>;

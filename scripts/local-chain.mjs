@@ -156,7 +156,18 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
   const child = spawn(
     resolveAnvil(),
     [
-      ...['--port', String(port), '--host', host, '--mnemonic', ANVIL_MNEMONIC, '--accounts', String(ACCOUNT_COUNT), '--config-out', configOut],
+      ...[
+        '--port',
+        String(port),
+        '--host',
+        host,
+        '--mnemonic',
+        ANVIL_MNEMONIC,
+        '--accounts',
+        String(ACCOUNT_COUNT),
+        '--config-out',
+        configOut,
+      ],
       ...(blockTime ? ['--block-time', String(blockTime)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -164,10 +175,12 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
   const watchdog = startWatchdog(child.pid);
 
   let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = true;
-    resolve(signal ?? code);
-  }));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve(signal ?? code);
+    }),
+  );
   const killOnExit = () => {
     if (!exited) child.kill('SIGKILL');
   };
@@ -276,7 +289,10 @@ function compileToken() {
       outputSelection: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.methodIdentifiers'] } },
     },
   };
-  const key = createHash('sha256').update(JSON.stringify([solcVersion, ozVersion, input])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([solcVersion, ozVersion, input]))
+    .digest('hex')
+    .slice(0, 16);
   const cacheFile = join(ROOT, 'node_modules', '.cache', 'local-chain', `LocalUSDC-${key}.json`);
   try {
     return { ...JSON.parse(readFileSync(cacheFile, 'utf8')), cached: true };

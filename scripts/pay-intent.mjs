@@ -24,7 +24,9 @@ if (!id?.startsWith('pi_') || (flag !== undefined && (flag !== '--amount' || !/^
   exit('usage: node scripts/pay-intent.mjs <pi_id> [--amount <base units>]', 2);
 }
 const secretKey =
-  process.env.SK ?? process.env.STRIPE_SECRET_KEY ?? JSON.parse(readFileSync(new URL('../.dev-merchant.json', import.meta.url), 'utf8')).keys.test.secret;
+  process.env.SK ??
+  process.env.STRIPE_SECRET_KEY ??
+  JSON.parse(readFileSync(new URL('../.dev-merchant.json', import.meta.url), 'utf8')).keys.test.secret;
 
 const intent = await getIntent();
 const transfer = intent.next_action?.crypto_transfer;
@@ -39,11 +41,21 @@ console.log(
 );
 
 // Send: an ERC-20 transfer, or plain eth when token_address is null (the native coin).
-const chain = defineChain({ id: transfer.chain_id, name: transfer.network, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [RPC_URL] } } });
+const chain = defineChain({
+  id: transfer.chain_id,
+  name: transfer.network,
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: [RPC_URL] } },
+});
 const account = privateKeyToAccount(PAYER_KEY);
 const wallet = createWalletClient({ account, chain, transport: http(RPC_URL) });
 const hash = transfer.token_address
-  ? await wallet.writeContract({ address: transfer.token_address, abi: erc20Abi, functionName: 'transfer', args: [transfer.deposit_address, amount] })
+  ? await wallet.writeContract({
+      address: transfer.token_address,
+      abi: erc20Abi,
+      functionName: 'transfer',
+      args: [transfer.deposit_address, amount],
+    })
   : await wallet.sendTransaction({ to: transfer.deposit_address, value: amount });
 const receipt = await createPublicClient({ chain, transport: http(RPC_URL), pollingInterval: 250 }).waitForTransactionReceipt({ hash });
 if (receipt.status !== 'success') exit(`transaction ${hash} reverted`);
@@ -58,7 +70,10 @@ let last;
 while (Date.now() - started < 60_000) {
   const { status, crypto, amount_received, cancellation_reason } = await getIntent();
   const line = `${status}  seen ${crypto.amount_seen}, confirmed ${crypto.amount_confirmed} of ${due}  amount_received=${amount_received}${cancellation_reason ? ` (${cancellation_reason})` : ''}`;
-  if (line !== last) console.log(`+${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${(last = line)}`);
+  if (line !== last) {
+    console.log(`+${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${line}`);
+    last = line;
+  }
   if (status === 'succeeded') process.exit(0);
   if (status === 'canceled') process.exit(1);
   const confirmed = BigInt(crypto.amount_confirmed);

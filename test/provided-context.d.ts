@@ -13,12 +13,12 @@ declare module 'vitest' {
 }
 
 interface LocalChainInfo {
-      rpcUrl: string;
-      chainId: number;
-      usdc: { address: `0x${string}`; decimals: number };
-      /** anvil's default accounts, funded with 10,000 ETH each; the first holds 1,000,000 USDC. */
-      accounts: { address: `0x${string}`; privateKey: `0x${string}` }[];
-      mnemonic: string;
-      /** The CHAINS JSON for the chain, as the worker gets it. */
-      chains: string;
+  rpcUrl: string;
+  chainId: number;
+  usdc: { address: `0x${string}`; decimals: number };
+  /** anvil's default accounts, funded with 10,000 ETH each; the first holds 1,000,000 USDC. */
+  accounts: { address: `0x${string}`; privateKey: `0x${string}` }[];
+  mnemonic: string;
+  /** The CHAINS JSON for the chain, as the worker gets it. */
+  chains: string;
 }

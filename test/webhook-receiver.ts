@@ -92,13 +92,17 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
 
   function configure(res: ServerResponse, name: string, body: string): void {
     const parsed = mailboxConfig.safeParse(parseJson(body));
-    if (!parsed.success) return reply(res, 400, { error: z.prettifyError(parsed.error) });
+    if (!parsed.success) {
+      reply(res, 400, { error: z.prettifyError(parsed.error) });
+      return;
+    }
     const { secrets, script = [], default: fallback = { status: 200 } } = parsed.data;
     let standard: Webhook[];
     try {
       standard = secrets.map((secret) => new Webhook(secret));
     } catch (error) {
-      return reply(res, 400, { error: `bad secret: ${String(error)}` });
+      reply(res, 400, { error: `bad secret: ${String(error)}` });
+      return;
     }
     mailboxes.set(name, { secrets, standard, script: [...script], fallback, requests: [] });
     reply(res, 204);
@@ -121,7 +125,11 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       if (res.destroyed) return;
       if (response.proxy) {
         try {
-          const upstream = await fetch(response.proxy, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body });
+          const upstream = await fetch(response.proxy, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: request.body,
+          });
           res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
           res.end(await upstream.text());
         } catch (error) {

@@ -42,7 +42,7 @@ function parseXpub(xpub: string): HDKey {
   if (typeof xpub !== 'string' || xpub.trim() === '') throw new InvalidXpubError('xpub is required');
   if (/^[a-z]prv/i.test(xpub)) {
     throw new InvalidXpubError(
-      'this is an extended private key: give the account\'s extended public key (xpub…) instead. This service only watches addresses and never holds a private key; treat the key you pasted as exposed.',
+      "this is an extended private key: give the account's extended public key (xpub…) instead. This service only watches addresses and never holds a private key; treat the key you pasted as exposed.",
     );
   }
   if (!xpub.startsWith('xpub')) throw new InvalidXpubError('must be an extended public key starting with xpub');

@@ -56,7 +56,11 @@ const token = z.strictObject({
 
 const chain = z
   .strictObject({
-    chainId: z.number({ error: 'must be a number' }).int('must be a positive whole number').positive('must be a positive whole number').max(Number.MAX_SAFE_INTEGER, 'is too large'),
+    chainId: z
+      .number({ error: 'must be a number' })
+      .int('must be a positive whole number')
+      .positive('must be a positive whole number')
+      .max(Number.MAX_SAFE_INTEGER, 'is too large'),
     rpcUrls: z.array(rpcUrl, { error: 'must be an array of URLs' }).min(1, 'needs at least one URL'),
     /** Blocks on top of and including the transfer's before it counts as paid. */
     confirmations: integerBetween(1, 1000),

@@ -26,9 +26,7 @@ export function newChainReader(env: { CHAINS?: string }, network: string): Chain
   return config && new ViemChainReader(network, config, { timeoutMs: config.rpcTimeoutMs });
 }
 
-export type CryptoOptionsLookup =
-  | { ok: true; options: CryptoOptions }
-  | { ok: false; param: 'network' | 'token'; message: string };
+export type CryptoOptionsLookup = { ok: true; options: CryptoOptions } | { ok: false; param: 'network' | 'token'; message: string };
 
 /** payment_method_options.crypto resolved against CHAINS: the token's contract, decimals, confirmations. */
 export function resolveCryptoOptions(
@@ -59,7 +57,11 @@ export function resolveCryptoOptions(
     if (t) token = { symbol: t.symbol, decimals: t.decimals, usdPegged: t.usdPegged, address: t.address };
   }
   if (!token) {
-    return { ok: false, param: 'token', message: `Unknown token '${requested.token}' on ${requested.network}: accepted are ${symbols.join(', ')}.` };
+    return {
+      ok: false,
+      param: 'token',
+      message: `Unknown token '${requested.token}' on ${requested.network}: accepted are ${symbols.join(', ')}.`,
+    };
   }
   return {
     ok: true,

@@ -75,7 +75,11 @@ export class ViemChainReader implements ChainReader {
     const chain = defineChain({
       id: config.chainId,
       name: key,
-      nativeCurrency: { name: config.nativeCurrency.symbol, symbol: config.nativeCurrency.symbol.toUpperCase(), decimals: config.nativeCurrency.decimals },
+      nativeCurrency: {
+        name: config.nativeCurrency.symbol,
+        symbol: config.nativeCurrency.symbol.toUpperCase(),
+        decimals: config.nativeCurrency.decimals,
+      },
       rpcUrls: { default: { http: config.rpcUrls } },
     });
     this.clients = config.rpcUrls.map((url) =>
@@ -111,15 +115,28 @@ export class ViemChainReader implements ChainReader {
         // viem drops logs whose arguments miss the filter (another recipient), not logs of another
         // contract or block. A node that ignored those, or answered with pending logs, is not trusted.
         if (
-          blockNumber === null || blockHash === null || transactionHash === null || logIndex === null ||
-          blockNumber < range.fromBlock || blockNumber > range.toBlock || !sameAddress(log.address, token)
+          blockNumber === null ||
+          blockHash === null ||
+          transactionHash === null ||
+          logIndex === null ||
+          blockNumber < range.fromBlock ||
+          blockNumber > range.toBlock ||
+          !sameAddress(log.address, token)
         ) {
           throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${transactionHash})`);
         }
         let at = timestamps.get(blockHash) ?? (log.blockTimestamp ? Number(log.blockTimestamp) * 1000 : undefined);
         if (at === undefined) at = Number((await client.getBlock({ blockHash })).timestamp) * 1000;
         timestamps.set(blockHash, at);
-        transfers.push({ txHash: transactionHash, logIndex, blockNumber, blockHash, at, from: getAddress(log.args.from), value: log.args.value });
+        transfers.push({
+          txHash: transactionHash,
+          logIndex,
+          blockNumber,
+          blockHash,
+          at,
+          from: getAddress(log.args.from),
+          value: log.args.value,
+        });
       }
       return transfers.sort(chainOrder);
     });
@@ -145,7 +162,10 @@ export class ViemChainReader implements ChainReader {
             const receipt = await client.getTransactionReceipt({ hash: tx.hash });
             if (receipt.status !== 'success') continue;
             if (receipt.blockHash !== block.hash) {
-              throw new ChainUnavailable('bad-response', `the receipt of ${tx.hash} is from another block than the transaction: the chain is reorganising`);
+              throw new ChainUnavailable(
+                'bad-response',
+                `the receipt of ${tx.hash} is from another block than the transaction: the chain is reorganising`,
+              );
             }
             transfers.push({
               txHash: tx.hash,
@@ -214,7 +234,10 @@ function classify(error: unknown): ChainUnavailable {
   if (error instanceof ChainUnavailable) return error;
   if (error instanceof BaseError) {
     if (error.walk((e) => e instanceof TimeoutError)) return new ChainUnavailable('timeout', 'no answer in time');
-    const http = error.walk((e) => e instanceof HttpRequestError || e instanceof RpcRequestError) as HttpRequestError | RpcRequestError | null;
+    const http = error.walk((e) => e instanceof HttpRequestError || e instanceof RpcRequestError) as
+      | HttpRequestError
+      | RpcRequestError
+      | null;
     const status = http?.status;
     const retryAfterMs = parseRetryAfter(http?.headers?.get('retry-after'));
     const rpc = error.walk((e) => e instanceof RpcError) as RpcError | null;
@@ -247,6 +270,7 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 function min(...values: bigint[]): bigint {
+  // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigints
   return values.reduce((a, b) => (b < a ? b : a));
 }
 

@@ -49,10 +49,7 @@ export async function claimKey(d1: D1Database, scope: KeyScope, fingerprint: str
 }
 
 export async function recordResponse(d1: D1Database, scope: KeyScope, status: number, body: string): Promise<void> {
-  await drizzle(d1)
-    .update(idempotencyKeys)
-    .set({ state: 'done', responseStatus: status, responseBody: body })
-    .where(scopeIs(scope));
+  await drizzle(d1).update(idempotencyKeys).set({ state: 'done', responseStatus: status, responseBody: body }).where(scopeIs(scope));
 }
 
 /** Deletes expired keys (run from the scheduled handler). */

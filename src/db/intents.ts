@@ -66,15 +66,16 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEv
     upsert,
     // At most 100 bound parameters a statement: 8 columns an event, so 12 events an insert.
     ...Array.from({ length: Math.ceil(eventRows.length / 12) }, (_, i) =>
-      db.insert(events).values(eventRows.slice(i * 12, i * 12 + 12)).onConflictDoNothing(),
+      db
+        .insert(events)
+        .values(eventRows.slice(i * 12, i * 12 + 12))
+        .onConflictDoNothing(),
     ),
     db.delete(m).where(and(eq(m.intentId, intent.id), holdsThisRevision)),
-    db
-      .insert(m)
-      .select(
-        sql`SELECT ${intent.id}, ${intent.merchantId}, ${intent.livemode ? 1 : 0}, key, value
+    db.insert(m).select(
+      sql`SELECT ${intent.id}, ${intent.merchantId}, ${intent.livemode ? 1 : 0}, key, value
           FROM json_each(${JSON.stringify(intent.metadata)}) WHERE ${holdsThisRevision}`,
-      ),
+    ),
   ]);
 }
 

@@ -69,7 +69,6 @@ export const paymentIntents = sqliteTable(
   ],
 );
 
-
 /**
  * Idempotency keys, scoped to merchant and mode. A row is claimed (in_progress) before the request
  * executes and holds its response afterwards; replays answer from it for 24 hours.
@@ -104,7 +103,10 @@ export const paymentIntentMetadata = sqliteTable(
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.intentId, t.key] }), index('payment_intent_metadata_lookup').on(t.merchantId, t.livemode, t.key, t.value)],
+  (t) => [
+    primaryKey({ columns: [t.intentId, t.key] }),
+    index('payment_intent_metadata_lookup').on(t.merchantId, t.livemode, t.key, t.value),
+  ],
 );
 
 /** Events of every intent, projected by the intent's Durable Object with its row (for /v1/events). */

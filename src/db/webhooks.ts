@@ -30,7 +30,12 @@ export async function findEndpoint(d1: D1Database, scope: Scope, id: string): Pr
   return row;
 }
 
-export async function updateEndpoint(d1: D1Database, scope: Scope, id: string, set: Partial<EndpointRow>): Promise<EndpointRow | undefined> {
+export async function updateEndpoint(
+  d1: D1Database,
+  scope: Scope,
+  id: string,
+  set: Partial<EndpointRow>,
+): Promise<EndpointRow | undefined> {
   const t = webhookEndpoints;
   const [row] = await drizzle(d1)
     .update(t)
@@ -84,7 +89,11 @@ export async function notificationSecret(d1: D1Database, scope: Scope, now = Dat
     .insert(t)
     .values({ ...scope, secret: newSigningSecret(), createdAt: now })
     .onConflictDoNothing();
-  const [row] = await db.select().from(t).where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode))).limit(1);
+  const [row] = await db
+    .select()
+    .from(t)
+    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .limit(1);
   return row!;
 }
 
@@ -100,7 +109,10 @@ export async function rollNotificationSecret(d1: D1Database, scope: Scope, overl
 }
 
 /** The secrets that sign now: the current one, and during a roll's overlap the previous one too. */
-export function signingSecrets(row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, now: number): string[] {
+export function signingSecrets(
+  row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
+  now: number,
+): string[] {
   return row.previousSecret && (row.previousSecretExpiresAt ?? 0) > now ? [row.secret, row.previousSecret] : [row.secret];
 }
 
@@ -115,8 +127,16 @@ export async function createDeliveries(d1: D1Database, rows: DeliveryRow[]): Pro
   const inserts = chunks(rows, 7).map((chunk) => db.insert(t).values(chunk).onConflictDoNothing());
   await db.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
   const fresh = [];
-  for (const ids of chunks(rows.map((r) => r.id), 90)) {
-    fresh.push(...(await db.select({ id: t.id }).from(t).where(and(inArray(t.id, ids), eq(t.status, 'pending'), eq(t.attempts, 0)))));
+  for (const ids of chunks(
+    rows.map((r) => r.id),
+    90,
+  )) {
+    fresh.push(
+      ...(await db
+        .select({ id: t.id })
+        .from(t)
+        .where(and(inArray(t.id, ids), eq(t.status, 'pending'), eq(t.attempts, 0)))),
+    );
   }
   return fresh.map((r) => r.id);
 }
@@ -222,7 +242,12 @@ async function withAttempts(d1: D1Database, rows: DeliveryRow[]): Promise<Delive
     ? await drizzle(d1)
         .select()
         .from(webhookAttempts)
-        .where(inArray(webhookAttempts.deliveryId, rows.map((r) => r.id)))
+        .where(
+          inArray(
+            webhookAttempts.deliveryId,
+            rows.map((r) => r.id),
+          ),
+        )
         .orderBy(asc(webhookAttempts.attempt))
     : [];
   return rows.map((row) => ({ ...row, attemptList: attempts.filter((a) => a.deliveryId === row.id) }));

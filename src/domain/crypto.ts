@@ -70,19 +70,20 @@ export interface CryptoWindow {
   expiresAt: number;
 }
 
-export type Assessment = (
+export type Assessment =
   /** Nothing counts yet, or less than due: keep waiting (until expiry). */
-  | { kind: 'waiting'; confirmed: bigint; seen: bigint }
-  /** Enough is on chain but not all of it has its confirmations. */
-  | { kind: 'processing'; confirmed: bigint; seen: bigint; txHashes: string[] }
-  /** Enough is confirmed; `excess` above what was due is recorded, never lost. */
-  | { kind: 'succeeded'; received: bigint; excess: bigint; txHashes: string[] }
-  /** The window closed with less than due seen: the intent is abandoned. */
-  | { kind: 'expired'; confirmed: bigint; seen: bigint }
-) & {
-  /** Transfers in blocks after the window closed: recorded and announced, not counted. */
-  late: SeenTransfer[];
-};
+  (
+    | { kind: 'waiting'; confirmed: bigint; seen: bigint }
+    /** Enough is on chain but not all of it has its confirmations. */
+    | { kind: 'processing'; confirmed: bigint; seen: bigint; txHashes: string[] }
+    /** Enough is confirmed; `excess` above what was due is recorded, never lost. */
+    | { kind: 'succeeded'; received: bigint; excess: bigint; txHashes: string[] }
+    /** The window closed with less than due seen: the intent is abandoned. */
+    | { kind: 'expired'; confirmed: bigint; seen: bigint }
+  ) & {
+    /** Transfers in blocks after the window closed: recorded and announced, not counted. */
+    late: SeenTransfer[];
+  };
 
 /**
  * What the transfers seen at `head` mean. A transfer in block b has head - b + 1 confirmations.
@@ -109,7 +110,9 @@ export function assess(window: CryptoWindow, transfers: readonly SeenTransfer[],
 export function uniqueTransfers<T extends SeenTransfer>(transfers: readonly T[]): T[] {
   const byKey = new Map<string, T>();
   for (const t of transfers) byKey.set(transferKey(t), t);
-  return [...byKey.values()].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+  return [...byKey.values()].sort((a, b) =>
+    a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+  );
 }
 
 export function sumTransfers(transfers: readonly Pick<SeenTransfer, 'value'>[]): bigint {

@@ -2,11 +2,14 @@
  * ISO 4217 currencies with the exponent of their minor unit. Amounts on the wire and in the
  * domain are integers of that minor unit: 1000 USD = $10.00, 1000 JPY = ¥1000, 1000 KWD = 1.000 KWD.
  */
+// biome-ignore format: a table of codes
 const ZERO_DECIMAL = [
   'bif', 'clp', 'djf', 'gnf', 'isk', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd',
   'vuv', 'xaf', 'xof', 'xpf',
 ] as const;
+// biome-ignore format: a table of codes
 const THREE_DECIMAL = ['bhd', 'iqd', 'jod', 'kwd', 'lyd', 'omr', 'tnd'] as const;
+// biome-ignore format: a table of codes
 const TWO_DECIMAL = [
   'aed', 'afn', 'all', 'amd', 'ang', 'aoa', 'ars', 'aud', 'awg', 'azn', 'bam', 'bbd', 'bdt', 'bgn',
   'bmd', 'bnd', 'bob', 'brl', 'bsd', 'btn', 'bwp', 'byn', 'bzd', 'cad', 'cdf', 'chf', 'cny', 'cop',
@@ -20,10 +23,7 @@ const TWO_DECIMAL = [
   'yer', 'zar', 'zmw',
 ] as const;
 
-export type Currency =
-  | (typeof ZERO_DECIMAL)[number]
-  | (typeof THREE_DECIMAL)[number]
-  | (typeof TWO_DECIMAL)[number];
+export type Currency = (typeof ZERO_DECIMAL)[number] | (typeof THREE_DECIMAL)[number] | (typeof TWO_DECIMAL)[number];
 
 const EXPONENTS: ReadonlyMap<string, number> = new Map<string, number>([
   ...ZERO_DECIMAL.map((c) => [c, 0] as const),

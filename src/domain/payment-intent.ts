@@ -212,7 +212,15 @@ const UNSETTLED: readonly Status[] = ['requires_payment_method', 'requires_confi
 const CONFIRMABLE: readonly Status[] = UNSETTLED;
 const CANCELABLE: readonly Status[] = [...UNSETTLED, 'requires_capture'];
 /** Fields that describe the payment itself: only editable before it is in flight. */
-const PAYMENT_FIELDS = ['amount', 'currency', 'captureMethod', 'paymentMethod', 'paymentMethodTypes', 'statementDescriptor', 'customer'] as const;
+const PAYMENT_FIELDS = [
+  'amount',
+  'currency',
+  'captureMethod',
+  'paymentMethod',
+  'paymentMethodTypes',
+  'statementDescriptor',
+  'customer',
+] as const;
 
 export function createPaymentIntent(
   ids: { id: string; clientSecret: string; merchantId: string; livemode: boolean },
@@ -289,7 +297,11 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: Se
 
 function update(state: PaymentIntent, params: UpdateParams): Decision {
   if (state.status === 'canceled') {
-    throw unexpectedState('update', state.status, STATUSES.filter((s) => s !== 'canceled'));
+    throw unexpectedState(
+      'update',
+      state.status,
+      STATUSES.filter((s) => s !== 'canceled'),
+    );
   }
   const touchesPayment = PAYMENT_FIELDS.some((f) => params[f] !== undefined);
   if (touchesPayment && !UNSETTLED.includes(state.status)) {
@@ -550,7 +562,11 @@ function assertAmount(amount: bigint, param: string, currency: string): void {
   }
   if (amount <= 0n) throw new DomainError('parameter_invalid', `amount must be a positive integer.`, 'amount');
   if (amount > MAX_AMOUNT) {
-    throw new DomainError('amount_too_large', `amount must be at most ${MAX_AMOUNT} (eight digits).`, param === 'currency' ? 'amount' : param);
+    throw new DomainError(
+      'amount_too_large',
+      `amount must be at most ${MAX_AMOUNT} (eight digits).`,
+      param === 'currency' ? 'amount' : param,
+    );
   }
 }
 
@@ -618,13 +634,21 @@ function noPaymentMethod(): DomainError {
 }
 
 function noManualCapture(): DomainError {
-  return new DomainError('parameter_invalid', 'An on-chain payment cannot be held for a later capture: use capture_method automatic.', 'capture_method');
+  return new DomainError(
+    'parameter_invalid',
+    'An on-chain payment cannot be held for a later capture: use capture_method automatic.',
+    'capture_method',
+  );
 }
 
 function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
   const types = params.paymentMethodTypes;
   if (types !== undefined && (types.length !== 1 || types[0] !== 'crypto')) {
-    throw new DomainError('parameter_invalid', 'A crypto PaymentIntent keeps payment_method_types ["crypto"]: create a new PaymentIntent to be paid otherwise.', 'payment_method_types');
+    throw new DomainError(
+      'parameter_invalid',
+      'A crypto PaymentIntent keeps payment_method_types ["crypto"]: create a new PaymentIntent to be paid otherwise.',
+      'payment_method_types',
+    );
   }
   if (params.paymentMethod !== undefined) throw noPaymentMethod();
   if (params.captureMethod === 'manual') throw noManualCapture();
@@ -686,7 +710,12 @@ function observe(state: PaymentIntent, seen: ChainObservation, settings: Setting
 
   if (state.status === 'requires_action' || state.status === 'processing') {
     const expiresAt = c.expiresAt;
-    const a = assess({ amount: c.amount, confirmationsRequired: c.confirmationsRequired, expiresAt }, transfers, seen.head, seen.observedAt);
+    const a = assess(
+      { amount: c.amount, confirmationsRequired: c.confirmationsRequired, expiresAt },
+      transfers,
+      seen.head,
+      seen.observedAt,
+    );
     const inTime = transfers.filter((t) => t.at <= expiresAt);
     const freshLate = transfers.filter((t) => t.at > expiresAt && !known.has(transferKey(t)));
     let crypto: CryptoPayment = {
@@ -696,7 +725,8 @@ function observe(state: PaymentIntent, seen: ChainObservation, settings: Setting
       confirmed: a.kind === 'succeeded' ? a.received : a.confirmed,
       late: [...c.late, ...freshLate],
     };
-    if (inTime.length > 0) crypto = { ...crypto, phases: setPhase(crypto.phases, 'blockchain_confirmation', 'in_progress', seen.observedAt) };
+    if (inTime.length > 0)
+      crypto = { ...crypto, phases: setPhase(crypto.phases, 'blockchain_confirmation', 'in_progress', seen.observedAt) };
     next = { ...state, crypto };
     switch (a.kind) {
       case 'waiting':
@@ -731,7 +761,10 @@ function observe(state: PaymentIntent, seen: ChainObservation, settings: Setting
           cancellationReason: 'abandoned',
           canceledAt: seen.observedAt,
           nextAction: null,
-          crypto: { ...stoppedWaiting(crypto, 'failed', seen.observedAt, settings), monitorUntil: expiresAt + settings.cryptoMonitorWindowMs },
+          crypto: {
+            ...stoppedWaiting(crypto, 'failed', seen.observedAt, settings),
+            monitorUntil: expiresAt + settings.cryptoMonitorWindowMs,
+          },
         };
         events.push(event('payment_intent.canceled'));
         break;
@@ -763,9 +796,18 @@ function recordSignature(state: PaymentIntent, signature: PayerSignature): Decis
   }
   if (c.signature) {
     if (c.signature.signature.toLowerCase() === signature.signature.toLowerCase()) return unchanged(state);
-    throw new DomainError('parameter_invalid', `A payer signature by ${c.signature.signer} is already recorded for this PaymentIntent.`, 'signature');
+    throw new DomainError(
+      'parameter_invalid',
+      `A payer signature by ${c.signature.signer} is already recorded for this PaymentIntent.`,
+      'signature',
+    );
   }
-  const phases = setPhase(setPhase(c.phases, 'signature_verification', 'in_progress', signature.verifiedAt), 'signature_verification', 'completed', signature.verifiedAt);
+  const phases = setPhase(
+    setPhase(c.phases, 'signature_verification', 'in_progress', signature.verifiedAt),
+    'signature_verification',
+    'completed',
+    signature.verifiedAt,
+  );
   return {
     state: { ...state, crypto: { ...c, signature, phases } },
     events: [event('payment_intent.updated')],
@@ -819,9 +861,26 @@ function event(type: EventType): DomainEvent {
 
 /** Fields that a client can see, compared by value, with their values before the change. */
 const VISIBLE_FIELDS = [
-  'amount', 'amountCapturable', 'amountReceived', 'currency', 'status', 'captureMethod', 'confirmationMethod',
-  'paymentMethod', 'paymentMethodTypes', 'lastPaymentError', 'nextAction', 'cancellationReason', 'canceledAt',
-  'description', 'metadata', 'receiptEmail', 'statementDescriptor', 'customer', 'notificationUrl', 'crypto',
+  'amount',
+  'amountCapturable',
+  'amountReceived',
+  'currency',
+  'status',
+  'captureMethod',
+  'confirmationMethod',
+  'paymentMethod',
+  'paymentMethodTypes',
+  'lastPaymentError',
+  'nextAction',
+  'cancellationReason',
+  'canceledAt',
+  'description',
+  'metadata',
+  'receiptEmail',
+  'statementDescriptor',
+  'customer',
+  'notificationUrl',
+  'crypto',
 ] as const satisfies readonly (keyof PaymentIntent)[];
 
 export function changedFields(before: PaymentIntent, after: PaymentIntent): DomainEvent['previousAttributes'] {
@@ -837,8 +896,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   return JSON.stringify(a, bigintAsString) === JSON.stringify(b, bigintAsString);
 }
-
-
 
 function snake(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -100,7 +100,8 @@ class Parser {
     if (field === 'amount' || field === 'created') {
       if (op === '~') throw new QueryError(opAt, `${name} is a number: use :, >, <, >= or <=, not ~.`);
       // Amounts may be token base units (up to a uint256's 78 digits); times are seconds.
-      if (!(field === 'amount' ? /^\d{1,78}$/ : /^\d{1,15}$/).test(raw)) throw new QueryError(valueAt, `${name} needs a whole number, got ${JSON.stringify(raw)}.`);
+      if (!(field === 'amount' ? /^\d{1,78}$/ : /^\d{1,15}$/).test(raw))
+        throw new QueryError(valueAt, `${name} needs a whole number, got ${JSON.stringify(raw)}.`);
       return field === 'amount' ? { field, op, value: BigInt(raw), negated } : { field, op, value: Number(raw), negated };
     }
     if (op !== ':' && op !== '~') throw new QueryError(opAt, `${name} is a string: use : (equals) or ~ (contains), not ${op}.`);
@@ -130,7 +131,10 @@ class Parser {
     }
     if (word === 'amount' || word === 'created' || word === 'currency' || word === 'customer' || word === 'status') return word;
     if (word === '') throw new QueryError(at, `expected a field name (amount, created, currency, customer, status or metadata['key']).`);
-    throw new QueryError(at, `unknown field ${JSON.stringify(word)}; searchable fields are amount, created, currency, customer, status and metadata['key'].`);
+    throw new QueryError(
+      at,
+      `unknown field ${JSON.stringify(word)}; searchable fields are amount, created, currency, customer, status and metadata['key'].`,
+    );
   }
 
   private operator(): Operator {

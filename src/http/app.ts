@@ -70,7 +70,10 @@ export function createApp() {
       tags: ['Service'],
       summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
       responses: {
-        200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ ok: z.literal(true), networks: z.array(z.string()) }) } } },
+        200: {
+          description: 'Ready.',
+          content: { 'application/json': { schema: z.object({ ok: z.literal(true), networks: z.array(z.string()) }) } },
+        },
         503: {
           description: 'A variable is invalid: each problem named (never an RPC URL).',
           content: { 'application/json': { schema: z.object({ ok: z.literal(false), problems: z.array(z.string()) }) } },

@@ -32,8 +32,7 @@ export type ApiDocument = {
 
 export function renderDocs(doc: ApiDocument): HtmlEscapedString | Promise<HtmlEscapedString> {
   const schemas = doc.components?.schemas ?? {};
-  const resolve = (s: Schema | undefined): Schema | undefined =>
-    s?.$ref ? schemas[s.$ref.replace('#/components/schemas/', '')] : s;
+  const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? schemas[s.$ref.replace('#/components/schemas/', '')] : s);
   const typeOf = (s: Schema | undefined): string => {
     if (!s) return '';
     if (s.$ref) return s.$ref.replace('#/components/schemas/', '');
@@ -79,17 +78,23 @@ export function renderDocs(doc: ApiDocument): HtmlEscapedString | Promise<HtmlEs
           ({ path, method, op }) => html`<section id="${method}-${path}">
             <h3><span class="verb">${method}</span> <code>${path}</code></h3>
             <p>${op.summary ?? ''}</p>
-            ${op.parameters?.length
-              ? html`<h4>Parameters</h4><table>${op.parameters.map(
-                  (p) => html`<tr><td><code>${p.name}</code> (${p.in})${p.required ? html` <em>required</em>` : ''}</td><td><code>${typeOf(p.schema)}</code></td><td>${p.description ?? ''}</td></tr>`,
-                )}</table>`
-              : ''}
-            ${op.requestBody
-              ? html`<h4>Body (${Object.keys(op.requestBody.content ?? {}).join(' or ')})</h4>${fields(Object.values(op.requestBody.content ?? {})[0]?.schema)}`
-              : ''}
+            ${
+              op.parameters?.length
+                ? html`<h4>Parameters</h4><table>${op.parameters.map(
+                    (p) =>
+                      html`<tr><td><code>${p.name}</code> (${p.in})${p.required ? html` <em>required</em>` : ''}</td><td><code>${typeOf(p.schema)}</code></td><td>${p.description ?? ''}</td></tr>`,
+                  )}</table>`
+                : ''
+            }
+            ${
+              op.requestBody
+                ? html`<h4>Body (${Object.keys(op.requestBody.content ?? {}).join(' or ')})</h4>${fields(Object.values(op.requestBody.content ?? {})[0]?.schema)}`
+                : ''
+            }
             <h4>Responses</h4>
             <ul>${Object.entries(op.responses ?? {}).map(
-              ([status, r]) => html`<li><code>${status}</code> ${r.description ?? ''} ${r.content ? html`<code>${typeOf(Object.values(r.content)[0]?.schema)}</code>` : ''}</li>`,
+              ([status, r]) =>
+                html`<li><code>${status}</code> ${r.description ?? ''} ${r.content ? html`<code>${typeOf(Object.values(r.content)[0]?.schema)}</code>` : ''}</li>`,
             )}</ul>
           </section>`,
         )}

@@ -104,7 +104,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union') {
     const specific = issue.errors.flat().find((i) => i.code === 'custom');
     if (specific) return specific.message;
-    return `expected ${issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : i.code)).join(' or ')}.`;
+    return `expected ${issue.errors
+      .flat()
+      .map((i) => (i.code === 'invalid_type' ? i.expected : i.code))
+      .join(' or ')}.`;
   }
   return issue.message;
 }

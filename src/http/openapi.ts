@@ -64,10 +64,7 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
   app.openAPIRegistry.registerPath(documented);
   const { body: _body, ...request } = config.request!;
   const own = config.middleware ? [config.middleware].flat() : [];
-  app.openapi(
-    { ...config, request, hide: true, middleware: [...own, validateBody(bodySchema)] } as unknown as R,
-    handler,
-  );
+  app.openapi({ ...config, request, hide: true, middleware: [...own, validateBody(bodySchema)] } as unknown as R, handler);
 }
 
 function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {

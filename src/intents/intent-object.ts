@@ -253,7 +253,10 @@ export class PaymentIntentObject extends DurableObject<Env> {
         );
       }
       return this.run(
-        { type: 'record_signature', signature: { signer: getAddress(input.signer), signature: input.signature.toLowerCase(), verifiedAt: Date.now() } },
+        {
+          type: 'record_signature',
+          signature: { signer: getAddress(input.signer), signature: input.signature.toLowerCase(), verifiedAt: Date.now() },
+        },
         origin(caller),
       );
     });
@@ -302,7 +305,9 @@ export class PaymentIntentObject extends DurableObject<Env> {
     await this.serialized(async () => {
       if (!this.intent) return;
       const now = Date.now();
-      const timers = this.sql.exec<{ kind: TimerKind; due_at: number; attempts: number }>('SELECT kind, due_at, attempts FROM timers').toArray();
+      const timers = this.sql
+        .exec<{ kind: TimerKind; due_at: number; attempts: number }>('SELECT kind, due_at, attempts FROM timers')
+        .toArray();
       for (const timer of timers) {
         if (timer.kind === 'project') {
           await this.project(timer.attempts + 1);
@@ -386,7 +391,13 @@ export class PaymentIntentObject extends DurableObject<Env> {
   private async project(attempt: number): Promise<void> {
     if (!this.intent) return;
     const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE projected = 0 ORDER BY seq').toArray();
-    const projected: ProjectedEvent[] = pending.map((r) => ({ id: r.id, sequence: r.seq, type: r.type, createdAt: r.created, body: r.body }));
+    const projected: ProjectedEvent[] = pending.map((r) => ({
+      id: r.id,
+      sequence: r.seq,
+      type: r.type,
+      createdAt: r.created,
+      body: r.body,
+    }));
     try {
       await projectIntent(this.env.DB, this.intent, projected);
       this.ctx.storage.transactionSync(() => {
@@ -458,13 +469,16 @@ export class PaymentIntentObject extends DurableObject<Env> {
     } catch (error) {
       if (!(error instanceof ChainUnavailable)) throw error;
       logError('chain unavailable at confirmation', { intent: intent.id, network: c.network, fault: error.fault }, error);
-      throw new DomainError('chain_unavailable', `The ${c.network} network cannot be read right now, so no deposit address was handed out. Retry shortly.`);
+      throw new DomainError(
+        'chain_unavailable',
+        `The ${c.network} network cannot be read right now, so no deposit address was handed out. Retry shortly.`,
+      );
     }
     const allocated = await allocateDepositIndex(this.env.DB, intent.merchantId);
     if (!allocated) {
       throw new DomainError(
         'crypto_not_configured',
-        "This account has no crypto settings: its watch-only xpub must be set before crypto PaymentIntents can be confirmed.",
+        'This account has no crypto settings: its watch-only xpub must be set before crypto PaymentIntents can be confirmed.',
         'payment_method_types',
       );
     }
@@ -497,7 +511,11 @@ export class PaymentIntentObject extends DurableObject<Env> {
         Date.now() + delay,
         attempt + 1,
       );
-      logError('chain poll failed; retrying', { intent: intent.id, network: c.network, attempt, fault: fault?.fault ?? 'bug', retryInMs: delay }, error);
+      logError(
+        'chain poll failed; retrying',
+        { intent: intent.id, network: c.network, attempt, fault: fault?.fault ?? 'bug', retryInMs: delay },
+        error,
+      );
       return;
     }
     const result = await this.run(observation, { requestId: null, idempotencyKey: null, baseUrl: this.env.PUBLIC_BASE_URL ?? '' });
@@ -632,5 +650,3 @@ function notFound(): CommandResult {
 function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
-
-

@@ -10,11 +10,18 @@ import { depositCounters, merchants } from '../db/schema.js';
 /** Sets the xpub (checked: a public, account-level key); false if there is no such merchant. */
 export async function setMerchantXpub(d1: D1Database, merchantId: string, xpub: string): Promise<boolean> {
   assertXpub(xpub);
-  const updated = await drizzle(d1).update(merchants).set({ cryptoXpub: xpub }).where(eq(merchants.id, merchantId)).returning({ id: merchants.id });
+  const updated = await drizzle(d1)
+    .update(merchants)
+    .set({ cryptoXpub: xpub })
+    .where(eq(merchants.id, merchantId))
+    .returning({ id: merchants.id });
   return updated.length > 0;
 }
 
-export async function cryptoSettings(d1: D1Database, merchantId: string): Promise<{ xpub: string | null; addressesIssued: number } | undefined> {
+export async function cryptoSettings(
+  d1: D1Database,
+  merchantId: string,
+): Promise<{ xpub: string | null; addressesIssued: number } | undefined> {
   const [row] = await drizzle(d1)
     .select({ xpub: merchants.cryptoXpub, addressesIssued: merchants.nextDepositIndex })
     .from(merchants)
@@ -39,7 +46,12 @@ export async function allocateDepositIndex(d1: D1Database, merchantId: string): 
       .where(hasXpub),
     db
       .insert(depositCounters)
-      .select(db.select({ xpub: sql<string>`${merchants.cryptoXpub}`.as('xpub'), nextIndex: sql<number>`1`.as('next_index') }).from(merchants).where(hasXpub))
+      .select(
+        db
+          .select({ xpub: sql<string>`${merchants.cryptoXpub}`.as('xpub'), nextIndex: sql<number>`1`.as('next_index') })
+          .from(merchants)
+          .where(hasXpub),
+      )
       .onConflictDoUpdate({ target: depositCounters.xpub, set: { nextIndex: sql`${depositCounters.nextIndex} + 1` } })
       .returning({ xpub: depositCounters.xpub, next: depositCounters.nextIndex }),
   ]);

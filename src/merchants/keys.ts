@@ -30,10 +30,7 @@ export async function createMerchant(d1: D1Database, name: string, now = Date.no
   const id = newId('acct', now);
   const keys = { test: newKeyPair('test'), live: newKeyPair('live') };
   const db = drizzle(d1);
-  await db.batch([
-    db.insert(merchants).values({ id, name, createdAt: now }),
-    db.insert(apiKeys).values(await keyRows(id, keys, now)),
-  ]);
+  await db.batch([db.insert(merchants).values({ id, name, createdAt: now }), db.insert(apiKeys).values(await keyRows(id, keys, now))]);
   return { id, name, keys };
 }
 

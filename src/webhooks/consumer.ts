@@ -76,7 +76,7 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
 async function deliver(message: Message<Extract<WebhookMessage, { kind: 'delivery' }>>, env: Env): Promise<number | null> {
   const delivery = await findDelivery(env.DB, message.body.deliveryId);
   // Already delivered or given up (a duplicate message, or a manual retry got there first).
-  if (!delivery || delivery.status !== 'pending') return null;
+  if (delivery?.status !== 'pending') return null;
 
   const outcome = await attemptDelivery(env, delivery, delivery.attempts + 1);
   if (outcome.kind !== 'failed') {

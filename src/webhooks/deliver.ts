@@ -17,12 +17,17 @@ export type AttemptOutcome =
 const SNIPPET_BYTES = 1024;
 const USER_AGENT = 'edge-payment-intents-webhooks/1';
 
-export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, attempt: number, now = Date.now()): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  env: Env,
+  delivery: DeliveryWithEndpoint,
+  attempt: number,
+  now = Date.now(),
+): Promise<AttemptOutcome> {
   const scope = { merchantId: delivery.merchantId, livemode: delivery.livemode };
   let secrets: string[];
   if (delivery.endpointId) {
     const endpoint = delivery.endpoint;
-    if (!endpoint || endpoint.status !== 'enabled') return { kind: 'skipped' };
+    if (endpoint?.status !== 'enabled') return { kind: 'skipped' };
     secrets = signingSecrets(endpoint, now);
   } else {
     secrets = signingSecrets(await notificationSecret(env.DB, scope, now), now);

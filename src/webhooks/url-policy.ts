@@ -17,6 +17,7 @@ const MAX_URL_LENGTH = 2048;
 export function checkWebhookUrl(raw: string, livemode: boolean): WebhookUrlCheck {
   if (raw.length > MAX_URL_LENGTH) return refuse(`URL must be at most ${MAX_URL_LENGTH} characters.`);
   // The parser would silently drop tabs, newlines and surrounding spaces; refuse them instead.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (/[\s\x00-\x1f\x7f]/.test(raw)) return refuse('URL must not contain spaces or control characters.');
   const url = parseUrl(raw);
   if (!url) return refuse('URL must be an absolute URL, such as https://example.com/webhooks.');
@@ -98,42 +99,48 @@ function inCidr(address: bigint, bits: 32 | 128, cidr: Cidr): boolean {
   return address >> shift === cidr.base >> shift;
 }
 
-const IPV4_RANGES = ([
-  ['0.0.0.0/8', refused('is an unspecified address')],
-  ['10.0.0.0/8', refused('is a private network address')],
-  ['100.64.0.0/10', refused('is a carrier-grade NAT address')],
-  ['127.0.0.0/8', LOOPBACK],
-  ['169.254.0.0/16', refused('is a link-local address')],
-  ['172.16.0.0/12', refused('is a private network address')],
-  ['192.0.0.0/24', refused('is a reserved address')],
-  ['192.0.2.0/24', refused('is a documentation address')],
-  ['192.168.0.0/16', refused('is a private network address')],
-  ['198.18.0.0/15', refused('is a benchmarking address')],
-  ['198.51.100.0/24', refused('is a documentation address')],
-  ['203.0.113.0/24', refused('is a documentation address')],
-  ['224.0.0.0/4', refused('is a multicast address')],
-  ['240.0.0.0/4', refused('is a reserved address')],
-] as const).map(([cidr, hostClass]) => ({ ...parseCidr(cidr, 32), hostClass }));
+const IPV4_RANGES = (
+  [
+    ['0.0.0.0/8', refused('is an unspecified address')],
+    ['10.0.0.0/8', refused('is a private network address')],
+    ['100.64.0.0/10', refused('is a carrier-grade NAT address')],
+    ['127.0.0.0/8', LOOPBACK],
+    ['169.254.0.0/16', refused('is a link-local address')],
+    ['172.16.0.0/12', refused('is a private network address')],
+    ['192.0.0.0/24', refused('is a reserved address')],
+    ['192.0.2.0/24', refused('is a documentation address')],
+    ['192.168.0.0/16', refused('is a private network address')],
+    ['198.18.0.0/15', refused('is a benchmarking address')],
+    ['198.51.100.0/24', refused('is a documentation address')],
+    ['203.0.113.0/24', refused('is a documentation address')],
+    ['224.0.0.0/4', refused('is a multicast address')],
+    ['240.0.0.0/4', refused('is a reserved address')],
+  ] as const
+).map(([cidr, hostClass]) => ({ ...parseCidr(cidr, 32), hostClass }));
 
-const IPV6_RANGES = ([
-  ['::/128', refused('is an unspecified address')],
-  ['::1/128', LOOPBACK],
-  ['64:ff9b:1::/48', refused('is a local-use NAT64 address')],
-  ['100::/64', refused('is a discard-only address')],
-  ['2001:db8::/32', refused('is a documentation address')],
-  ['fc00::/7', refused('is a unique-local address')],
-  ['fe80::/10', refused('is a link-local address')],
-  ['fec0::/10', refused('is a site-local address')],
-  ['ff00::/8', refused('is a multicast address')],
-] as const).map(([cidr, hostClass]) => ({ ...parseCidr(cidr, 128), hostClass }));
+const IPV6_RANGES = (
+  [
+    ['::/128', refused('is an unspecified address')],
+    ['::1/128', LOOPBACK],
+    ['64:ff9b:1::/48', refused('is a local-use NAT64 address')],
+    ['100::/64', refused('is a discard-only address')],
+    ['2001:db8::/32', refused('is a documentation address')],
+    ['fc00::/7', refused('is a unique-local address')],
+    ['fe80::/10', refused('is a link-local address')],
+    ['fec0::/10', refused('is a site-local address')],
+    ['ff00::/8', refused('is a multicast address')],
+  ] as const
+).map(([cidr, hostClass]) => ({ ...parseCidr(cidr, 128), hostClass }));
 
 /** IPv6 forms that carry an IPv4 address, judged by that address; `shift` finds its 32 bits. */
-const IPV6_CARRYING_IPV4 = ([
-  ['::ffff:0:0/96', 0n], // IPv4-mapped
-  ['64:ff9b::/96', 0n], // NAT64
-  ['::/96', 0n], // IPv4-compatible (deprecated)
-  ['2002::/16', 80n], // 6to4
-] as const).map(([cidr, shift]) => ({ ...parseCidr(cidr, 128), shift }));
+const IPV6_CARRYING_IPV4 = (
+  [
+    ['::ffff:0:0/96', 0n], // IPv4-mapped
+    ['64:ff9b::/96', 0n], // NAT64
+    ['::/96', 0n], // IPv4-compatible (deprecated)
+    ['2002::/16', 80n], // 6to4
+  ] as const
+).map(([cidr, shift]) => ({ ...parseCidr(cidr, 128), shift }));
 
 function classifyIPv4(address: bigint): HostClass {
   return IPV4_RANGES.find((range) => inCidr(address, 32, range))?.hostClass ?? PUBLIC;

@@ -113,8 +113,17 @@ export function cryptoToWire(c: CryptoPayment): NonNullable<BrowserWire['crypto'
     late_transactions: c.late.map(transferToWire),
     late_amount: sumTransfers(c.late).toString(),
     monitor_until: seconds(c.monitorUntil),
-    signature: c.signature && { signer: c.signature.signer, signature: c.signature.signature, verified_at: seconds(c.signature.verifiedAt) },
-    phases: c.phases.map((p) => ({ phase: p.phase, status: p.status, started_at: seconds(p.startedAt), completed_at: seconds(p.completedAt) })),
+    signature: c.signature && {
+      signer: c.signature.signer,
+      signature: c.signature.signature,
+      verified_at: seconds(c.signature.verifiedAt),
+    },
+    phases: c.phases.map((p) => ({
+      phase: p.phase,
+      status: p.status,
+      started_at: seconds(p.startedAt),
+      completed_at: seconds(p.completedAt),
+    })),
   };
 }
 

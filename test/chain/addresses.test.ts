@@ -30,9 +30,12 @@ describe('depositAddress', () => {
     expect(HDKey.fromExtendedKey(XPUB).privateKey).toBeNull();
   });
 
-  it.each([0, 1, 2, 9, 1000, 123_456, MAX_ADDRESS_INDEX])('gives the address a wallet with the mnemonic has at m/44\'/60\'/0\'/0/%i', (index) => {
-    expect(depositAddress(XPUB, index)).toBe(mnemonicToAccount(MNEMONIC, { accountIndex: 0, addressIndex: index }).address);
-  });
+  it.each([0, 1, 2, 9, 1000, 123_456, MAX_ADDRESS_INDEX])(
+    "gives the address a wallet with the mnemonic has at m/44'/60'/0'/0/%i",
+    (index) => {
+      expect(depositAddress(XPUB, index)).toBe(mnemonicToAccount(MNEMONIC, { accountIndex: 0, addressIndex: index }).address);
+    },
+  );
 
   it("gives anvil's default accounts at indexes 0 and 1, checksummed", () => {
     expect(depositAddress(XPUB, 0)).toBe('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');

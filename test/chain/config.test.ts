@@ -43,7 +43,9 @@ describe('parseChains: good configs', () => {
   });
 
   it('normalises a lowercase token address to its EIP-55 checksum form', () => {
-    const { base: chain } = parseChains(JSON.stringify({ base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.toLowerCase(), decimals: 6 }] }) }));
+    const { base: chain } = parseChains(
+      JSON.stringify({ base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.toLowerCase(), decimals: 6 }] }) }),
+    );
     expect(chain!.tokens[0]!.address).toBe(USDC_BASE);
   });
 
@@ -96,30 +98,90 @@ describe('parseChains: bad configs', () => {
     ['a chain id as a string', { base: base({ chainId: '8453' }) }, 'CHAINS.base.chainId: must be a number'],
     ['no RPC URL', { base: base({ rpcUrls: [] }) }, 'CHAINS.base.rpcUrls: needs at least one URL'],
     ['an RPC URL as a string', { base: base({ rpcUrls: 'https://x.example' }) }, 'CHAINS.base.rpcUrls: must be an array of URLs'],
-    ['a websocket RPC URL', { base: base({ rpcUrls: ['https://a.example', 'wss://b.example'] }) }, 'CHAINS.base.rpcUrls[1]: must be an http:// or https:// URL'],
+    [
+      'a websocket RPC URL',
+      { base: base({ rpcUrls: ['https://a.example', 'wss://b.example'] }) },
+      'CHAINS.base.rpcUrls[1]: must be an http:// or https:// URL',
+    ],
     ['a relative RPC URL', { base: base({ rpcUrls: ['/rpc'] }) }, 'CHAINS.base.rpcUrls[0]: must be an http:// or https:// URL'],
-    ['an RPC URL listed twice', { base: base({ rpcUrls: ['https://a.example', 'https://a.example'] }) }, 'CHAINS.base.rpcUrls[1]: is listed twice'],
+    [
+      'an RPC URL listed twice',
+      { base: base({ rpcUrls: ['https://a.example', 'https://a.example'] }) },
+      'CHAINS.base.rpcUrls[1]: is listed twice',
+    ],
     ['0 confirmations', { base: base({ confirmations: 0 }) }, 'CHAINS.base.confirmations: must be a whole number from 1 to 1000'],
     ['1001 confirmations', { base: base({ confirmations: 1001 }) }, 'CHAINS.base.confirmations: must be a whole number from 1 to 1000'],
-    ['a poll every 499 ms', { base: base({ pollIntervalMs: 499 }) }, 'CHAINS.base.pollIntervalMs: must be a whole number from 500 to 600000'],
-    ['a poll every 10 minutes and 1 ms', { base: base({ pollIntervalMs: 600_001 }) }, 'CHAINS.base.pollIntervalMs: must be a whole number from 500 to 600000'],
-    ['an upper-case native symbol', { base: base({ nativeCurrency: { symbol: 'ETH', decimals: 18 } }) }, 'CHAINS.base.nativeCurrency.symbol: must be 2 to 10 lowercase letters'],
-    ['37 native decimals', { base: base({ nativeCurrency: { symbol: 'eth', decimals: 37 } }) }, 'CHAINS.base.nativeCurrency.decimals: must be a whole number from 0 to 36'],
-    ['a one-letter token symbol', { base: base({ tokens: [{ symbol: 'u', address: USDC_BASE, decimals: 6 }] }) }, 'CHAINS.base.tokens[0].symbol: must be 2 to 10 lowercase letters'],
-    ['a symbol with a dot', { base: base({ tokens: [{ symbol: 'usdc.e', address: USDC_BASE, decimals: 6 }] }) }, 'CHAINS.base.tokens[0].symbol: must be 2 to 10 lowercase letters'],
-    ['negative token decimals', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: -1 }] }) }, 'CHAINS.base.tokens[0].decimals: must be a whole number from 0 to 36'],
-    ['a short address', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.slice(0, 41), decimals: 6 }] }) }, 'CHAINS.base.tokens[0].address: must be 0x followed by 40 hex digits'],
-    ['an address without 0x', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.slice(2), decimals: 6 }] }) }, 'CHAINS.base.tokens[0].address: must be 0x followed by 40 hex digits'],
+    [
+      'a poll every 499 ms',
+      { base: base({ pollIntervalMs: 499 }) },
+      'CHAINS.base.pollIntervalMs: must be a whole number from 500 to 600000',
+    ],
+    [
+      'a poll every 10 minutes and 1 ms',
+      { base: base({ pollIntervalMs: 600_001 }) },
+      'CHAINS.base.pollIntervalMs: must be a whole number from 500 to 600000',
+    ],
+    [
+      'an upper-case native symbol',
+      { base: base({ nativeCurrency: { symbol: 'ETH', decimals: 18 } }) },
+      'CHAINS.base.nativeCurrency.symbol: must be 2 to 10 lowercase letters',
+    ],
+    [
+      '37 native decimals',
+      { base: base({ nativeCurrency: { symbol: 'eth', decimals: 37 } }) },
+      'CHAINS.base.nativeCurrency.decimals: must be a whole number from 0 to 36',
+    ],
+    [
+      'a one-letter token symbol',
+      { base: base({ tokens: [{ symbol: 'u', address: USDC_BASE, decimals: 6 }] }) },
+      'CHAINS.base.tokens[0].symbol: must be 2 to 10 lowercase letters',
+    ],
+    [
+      'a symbol with a dot',
+      { base: base({ tokens: [{ symbol: 'usdc.e', address: USDC_BASE, decimals: 6 }] }) },
+      'CHAINS.base.tokens[0].symbol: must be 2 to 10 lowercase letters',
+    ],
+    [
+      'negative token decimals',
+      { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: -1 }] }) },
+      'CHAINS.base.tokens[0].decimals: must be a whole number from 0 to 36',
+    ],
+    [
+      'a short address',
+      { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.slice(0, 41), decimals: 6 }] }) },
+      'CHAINS.base.tokens[0].address: must be 0x followed by 40 hex digits',
+    ],
+    [
+      'an address without 0x',
+      { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.slice(2), decimals: 6 }] }) },
+      'CHAINS.base.tokens[0].address: must be 0x followed by 40 hex digits',
+    ],
     [
       'an address with a broken checksum',
       { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE.replace('fCD6', 'fcD6'), decimals: 6 }] }) },
       'CHAINS.base.tokens[0].address: has mixed case that is not a valid EIP-55 checksum',
     ],
-    ['the zero address', { base: base({ tokens: [{ symbol: 'usdc', address: `0x${'0'.repeat(40)}`, decimals: 6 }] }) }, 'CHAINS.base.tokens[0].address: must not be the zero address'],
+    [
+      'the zero address',
+      { base: base({ tokens: [{ symbol: 'usdc', address: `0x${'0'.repeat(40)}`, decimals: 6 }] }) },
+      'CHAINS.base.tokens[0].address: must not be the zero address',
+    ],
     ['livemode as a string', { base: base({ livemode: 'yes' }) }, 'CHAINS.base.livemode: must be true or false'],
-    ['usdPegged as a string', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, usdPegged: 'yes' }] }) }, 'CHAINS.base.tokens[0].usdPegged: must be true or false'],
-    ['an unknown token field', { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, name: 'USD Coin' }] }) }, 'CHAINS.base.tokens[0]: unknown field name'],
-    ['a token named like the native coin', { base: base({ tokens: [{ symbol: 'eth', address: USDC_BASE, decimals: 18 }] }) }, 'CHAINS.base.tokens[0].symbol: eth is already used by nativeCurrency.symbol'],
+    [
+      'usdPegged as a string',
+      { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, usdPegged: 'yes' }] }) },
+      'CHAINS.base.tokens[0].usdPegged: must be true or false',
+    ],
+    [
+      'an unknown token field',
+      { base: base({ tokens: [{ symbol: 'usdc', address: USDC_BASE, decimals: 6, name: 'USD Coin' }] }) },
+      'CHAINS.base.tokens[0]: unknown field name',
+    ],
+    [
+      'a token named like the native coin',
+      { base: base({ tokens: [{ symbol: 'eth', address: USDC_BASE, decimals: 18 }] }) },
+      'CHAINS.base.tokens[0].symbol: eth is already used by nativeCurrency.symbol',
+    ],
   ])('refuses %s', (_, value, message) => {
     expect(problems(value)).toContain(message);
   });

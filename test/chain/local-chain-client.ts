@@ -9,7 +9,16 @@
  */
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { createPublicClient, createWalletClient, defineChain, erc20Abi, http, type Address, type Hash, type TransactionReceipt } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  erc20Abi,
+  http,
+  type Address,
+  type Hash,
+  type TransactionReceipt,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { inject } from 'vitest';
 import { depositAddress } from '../../src/chain/addresses.js';
@@ -57,11 +66,20 @@ export function chainClient(info: ChainInfo) {
     rpc,
     /** Sends `value` base units of the demo USDC from account `fromIndex`; resolves with the mined receipt. */
     async payUsdc(to: Address, value: bigint, fromIndex = 0): Promise<TransactionReceipt> {
-      const hash = await wallet(fromIndex).writeContract({ address: usdc.address, abi: erc20Abi, functionName: 'transfer', args: [to, value] });
+      const hash = await wallet(fromIndex).writeContract({
+        address: usdc.address,
+        abi: erc20Abi,
+        functionName: 'transfer',
+        args: [to, value],
+      });
       return mined(hash);
     },
     /** Sends `value` wei from account `fromIndex`. `gas` skips estimation, so a failing send is still mined. */
-    async payEth(to: Address, value: bigint, { fromIndex = 0, gas }: { fromIndex?: number; gas?: bigint } = {}): Promise<TransactionReceipt> {
+    async payEth(
+      to: Address,
+      value: bigint,
+      { fromIndex = 0, gas }: { fromIndex?: number; gas?: bigint } = {},
+    ): Promise<TransactionReceipt> {
       return mined(await wallet(fromIndex).sendTransaction({ to, value, gas }));
     },
     /** Mines `blocks` empty blocks: confirmations. */

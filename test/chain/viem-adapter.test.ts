@@ -55,15 +55,28 @@ describe('the local chain', () => {
   });
 
   it('has a 6-decimal "USD Coin" that anyone may mint, and account 0 holds USDC', async () => {
-    const read = (functionName: 'name' | 'symbol' | 'decimals') => publicClient.readContract({ address: usdc.address, abi: erc20Abi, functionName });
+    const read = (functionName: 'name' | 'symbol' | 'decimals') =>
+      publicClient.readContract({ address: usdc.address, abi: erc20Abi, functionName });
     expect([await read('name'), await read('symbol'), await read('decimals')]).toEqual(['USD Coin', 'USDC', 6]);
     const balanceOf = (index: number) =>
-      publicClient.readContract({ address: usdc.address, abi: erc20Abi, functionName: 'balanceOf', args: [localChain.accounts[index]!.address] });
+      publicClient.readContract({
+        address: usdc.address,
+        abi: erc20Abi,
+        functionName: 'balanceOf',
+        args: [localChain.accounts[index]!.address],
+      });
     expect(await balanceOf(0)).toBeGreaterThan(900_000n * 10n ** 6n);
 
     const before = await balanceOf(2);
     const minter = wallet(2);
-    await mined(await minter.writeContract({ address: usdc.address, abi: MINT_ABI, functionName: 'mint', args: [minter.account.address, 5_000_000n] }));
+    await mined(
+      await minter.writeContract({
+        address: usdc.address,
+        abi: MINT_ABI,
+        functionName: 'mint',
+        args: [minter.account.address, 5_000_000n],
+      }),
+    );
     expect(await balanceOf(2)).toBe(before + 5_000_000n);
   });
 });
@@ -166,9 +179,15 @@ describe('ViemChainReader', () => {
     expect(coins.transfers.map((t) => t.value)).toEqual([5n]);
 
     // anvil's eth_getLogs fails for a fromBlock past its head; the port must not.
-    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head + 5n, toBlock: head + 10n })).toEqual({ transfers: [], toBlock: head });
+    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head + 5n, toBlock: head + 10n })).toEqual({
+      transfers: [],
+      toBlock: head,
+    });
     expect(await chain.nativeTransfers({ to, fromBlock: head + 5n, toBlock: head + 10n })).toEqual({ transfers: [], toBlock: head });
-    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head, toBlock: head - 1n })).toEqual({ transfers: [], toBlock: head - 1n });
+    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head, toBlock: head - 1n })).toEqual({
+      transfers: [],
+      toBlock: head - 1n,
+    });
   });
 
   it('caps a scan at its largest range, so a far-behind cursor catches up over several calls', async () => {
@@ -273,7 +292,11 @@ describe('ViemChainReader when nodes fail', () => {
   });
 
   it('waits out a short Retry-After, and hands a long one to the caller instead of sleeping on it', async () => {
-    const short = await openMailbox({ secrets: [], script: [{ status: 429, retryAfter: '1' }], default: { status: 200, body: jsonRpc('0x7') } });
+    const short = await openMailbox({
+      secrets: [],
+      script: [{ status: 429, retryAfter: '1' }],
+      default: { status: 200, body: jsonRpc('0x7') },
+    });
     const started = Date.now();
     expect(await readerOver([short.url]).head()).toBe(7n);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
@@ -285,7 +308,10 @@ describe('ViemChainReader when nodes fail', () => {
   });
 
   it('classifies a JSON-RPC rate-limit error (-32005) in a 200 answer as rate-limited', async () => {
-    const node = await openMailbox({ secrets: [], default: { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32005, message: 'limit exceeded' } }) } });
+    const node = await openMailbox({
+      secrets: [],
+      default: { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32005, message: 'limit exceeded' } }) },
+    });
     expect((await failure(readerOver([node.url], { retries: 0 }).head())).fault).toBe('rate-limited');
   });
 
@@ -315,7 +341,14 @@ describe('ViemChainReader when nodes fail', () => {
   it('reads a lagging node as behind for a block past its head, and then asks the next URL', async () => {
     const head = await chain.head();
     const lagging = () =>
-      openMailbox({ secrets: [], script: [{ status: 200, body: jsonRpc(null) }, { status: 200, body: jsonRpc('0x1') }], default: { status: 500 } });
+      openMailbox({
+        secrets: [],
+        script: [
+          { status: 200, body: jsonRpc(null) },
+          { status: 200, body: jsonRpc('0x1') },
+        ],
+        default: { status: 500 },
+      });
     const alone = await failure(readerOver([(await lagging()).url], { retries: 0 }).blockHash(head));
     expect(alone.fault).toBe('behind');
     expect(alone.message).toContain(`block ${head} is past the node's head 1`);
@@ -327,7 +360,11 @@ describe('ViemChainReader when nodes fail', () => {
     const word = (hex: string) => `0x${hex.slice(2).toLowerCase().padStart(64, '0')}`;
     const log = (recipient: Address, token: Address = usdc.address) => ({
       address: token.toLowerCase(),
-      topics: ['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', word(localChain.accounts[1]!.address), word(recipient)],
+      topics: [
+        '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+        word(localChain.accounts[1]!.address),
+        word(recipient),
+      ],
       data: word('0x2a'),
       blockNumber: '0x4',
       blockHash: `0x${'b'.repeat(64)}`,
@@ -339,7 +376,11 @@ describe('ViemChainReader when nodes fail', () => {
     const block = { number: '0x4', hash: `0x${'b'.repeat(64)}`, timestamp: '0x6553f100', transactions: [] };
     const node = await openMailbox({
       secrets: [],
-      script: [{ status: 200, body: jsonRpc('0x5') }, { status: 200, body: jsonRpc([log(to)]) }, { status: 200, body: jsonRpc(block) }],
+      script: [
+        { status: 200, body: jsonRpc('0x5') },
+        { status: 200, body: jsonRpc([log(to)]) },
+        { status: 200, body: jsonRpc(block) },
+      ],
     });
     expect(await readerOver([node.url]).erc20Transfers({ token: usdc.address, to, fromBlock: 1n, toBlock: 5n })).toEqual({
       toBlock: 5n,
@@ -355,13 +396,25 @@ describe('ViemChainReader when nodes fail', () => {
         },
       ],
     });
-    expect(JSON.parse((await node.received())[2]!.body)).toMatchObject({ method: 'eth_getBlockByHash', params: [`0x${'b'.repeat(64)}`, false] });
+    expect(JSON.parse((await node.received())[2]!.body)).toMatchObject({
+      method: 'eth_getBlockByHash',
+      params: [`0x${'b'.repeat(64)}`, false],
+    });
 
     // A node that ignores the filter: another recipient's log is dropped, another token's is a fault.
     const careless = (logs: unknown[]) =>
-      openMailbox({ secrets: [], script: [{ status: 200, body: jsonRpc('0x5') }, { status: 200, body: jsonRpc(logs) }] });
+      openMailbox({
+        secrets: [],
+        script: [
+          { status: 200, body: jsonRpc('0x5') },
+          { status: 200, body: jsonRpc(logs) },
+        ],
+      });
     const query = { token: usdc.address, to, fromBlock: 1n, toBlock: 5n };
-    expect(await readerOver([(await careless([log(freshDepositAddress())])).url]).erc20Transfers(query)).toEqual({ transfers: [], toBlock: 5n });
+    expect(await readerOver([(await careless([log(freshDepositAddress())])).url]).erc20Transfers(query)).toEqual({
+      transfers: [],
+      toBlock: 5n,
+    });
     const otherToken = await careless([log(to, '0x000000000000000000000000000000000000dEaD')]);
     const error = await failure(readerOver([otherToken.url], { retries: 0 }).erc20Transfers(query));
     expect(error.fault).toBe('bad-response');
@@ -370,7 +423,13 @@ describe('ViemChainReader when nodes fail', () => {
 
   it('scans no further than a lagging node has, so the caller resumes where it has data', async () => {
     const to = freshDepositAddress();
-    const lagging = await openMailbox({ secrets: [], script: [{ status: 200, body: jsonRpc('0x3') }, { status: 200, body: jsonRpc([]) }] });
+    const lagging = await openMailbox({
+      secrets: [],
+      script: [
+        { status: 200, body: jsonRpc('0x3') },
+        { status: 200, body: jsonRpc([]) },
+      ],
+    });
     const scan = await readerOver([lagging.url]).erc20Transfers({ token: usdc.address, to, fromBlock: 2n, toBlock: 100n });
     expect(scan).toEqual({ transfers: [], toBlock: 3n });
     const [, logsRequest] = await lagging.received();

@@ -50,7 +50,10 @@ async function intent(id: string) {
 
 async function untilStatus(id: string, status: string, timeoutMs = 10_000) {
   let last: any;
-  await waitFor(async () => (last = await intent(id)).status === status, timeoutMs).catch((error: Error) => {
+  await waitFor(async () => {
+    last = await intent(id);
+    return last.status === status;
+  }, timeoutMs).catch((error: Error) => {
     throw new Error(`${error.message}: ${id} is ${last?.status}`);
   });
   return last;
@@ -80,7 +83,14 @@ describe('an ERC-20 payment', () => {
       payment_method_types: ['crypto'],
       payment_method_options: { crypto: { network: 'deep', token: 'usdc', expires_in: null } },
       next_action: null,
-      crypto: { network: 'deep', token: 'usdc', token_address: chain.usdc.address, amount: '10990000', amount_display: '10.99', deposit_address: null },
+      crypto: {
+        network: 'deep',
+        token: 'usdc',
+        token_address: chain.usdc.address,
+        amount: '10990000',
+        amount_display: '10.99',
+        deposit_address: null,
+      },
     });
 
     const before = Date.now();
@@ -108,7 +118,12 @@ describe('an ERC-20 payment', () => {
     expect(processing.next_action).toBeNull();
     expect(processing.crypto).toMatchObject({ amount_seen: '10990000', amount_confirmed: '0', amount_received: '0' });
     expect(processing.crypto.transactions).toEqual([
-      expect.objectContaining({ hash: receipt.transactionHash, block_number: Number(receipt.blockNumber), value: '10990000', from: chain.info.accounts[0]!.address }),
+      expect.objectContaining({
+        hash: receipt.transactionHash,
+        block_number: Number(receipt.blockNumber),
+        value: '10990000',
+        from: chain.info.accounts[0]!.address,
+      }),
     ]);
     expect(processing.crypto.phases.find((p: any) => p.phase === 'blockchain_confirmation').status).toBe('in_progress');
 
@@ -119,7 +134,12 @@ describe('an ERC-20 payment', () => {
     await chain.mine(1);
     const succeeded = await untilStatus(body.id, 'succeeded');
     expect(succeeded).toMatchObject({ amount_received: 1099, next_action: null });
-    expect(succeeded.crypto).toMatchObject({ amount_received: '10990000', amount_confirmed: '10990000', excess: '0', late_transactions: [] });
+    expect(succeeded.crypto).toMatchObject({
+      amount_received: '10990000',
+      amount_confirmed: '10990000',
+      excess: '0',
+      late_transactions: [],
+    });
     expect(Object.fromEntries(succeeded.crypto.phases.map((p: any) => [p.phase, p.status]))).toEqual({
       signature_verification: 'skipped',
       blockchain_confirmation: 'completed',
@@ -139,13 +159,20 @@ describe('a native-coin payment', () => {
     const wei = 25n * ETH; // 25 ETH: 25000000000000000000 wei, far past 2^53
     const body = await confirmed({ network: 'testnet', token: 'eth' }, { amount: wei.toString(), currency: 'eth' });
     expect(body.amount).toBe('25000000000000000000');
-    expect(body.next_action.crypto_transfer).toMatchObject({ token: 'eth', token_address: null, amount: '25000000000000000000', amount_display: '25.00' });
+    expect(body.next_action.crypto_transfer).toMatchObject({
+      token: 'eth',
+      token_address: null,
+      amount: '25000000000000000000',
+      amount_display: '25.00',
+    });
 
     const receipt = await chain.payEth(body.next_action.crypto_transfer.deposit_address, wei, { fromIndex: 1 });
     await chain.mine(1);
     const succeeded = await untilStatus(body.id, 'succeeded');
     expect(succeeded.amount_received).toBe('25000000000000000000');
-    expect(succeeded.crypto.transactions).toEqual([expect.objectContaining({ hash: receipt.transactionHash, log_index: -1, value: wei.toString() })]);
+    expect(succeeded.crypto.transactions).toEqual([
+      expect.objectContaining({ hash: receipt.transactionHash, log_index: -1, value: wei.toString() }),
+    ]);
 
     const found = await get(sk, `/v1/payment_intents/search?query=${encodeURIComponent('amount>9007199254740993 AND currency:"eth"')}`);
     expect(found.body.data.map((i: any) => i.id)).toContain(body.id);
@@ -168,7 +195,11 @@ describe('partial and excess payments', () => {
     const partial = await intent(body.id);
     expect(partial.status).toBe('requires_action');
     // What a wallet should send now: the rest, not the whole amount again.
-    expect(partial.next_action.crypto_transfer).toMatchObject({ amount: '5000000', amount_remaining: '3000000', amount_remaining_display: '3.00' });
+    expect(partial.next_action.crypto_transfer).toMatchObject({
+      amount: '5000000',
+      amount_remaining: '3000000',
+      amount_remaining_display: '3.00',
+    });
     expect(partial.crypto).toMatchObject({ amount_seen: '2000000', amount_confirmed: '2000000', amount_received: '0' });
 
     await chain.payUsdc(to, 3n * USDC);
@@ -258,7 +289,11 @@ describe('a failing RPC node', () => {
 
   it('refuses to hand out an address it cannot watch, and never cancels on a fault: funds paid in time still count', async () => {
     await node({ default: { status: 503, body: 'upstream down' } });
-    const created = await create({ amount: 1099, currency: 'usd', payment_method_options: { crypto: { network: 'flaky', token: 'usdc', expires_in: 10 } } });
+    const created = await create({
+      amount: 1099,
+      currency: 'usd',
+      payment_method_options: { crypto: { network: 'flaky', token: 'usdc', expires_in: 10 } },
+    });
     const refused = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
     expect(refused.res.status).toBe(503);
     expect(refused.body.error).toMatchObject({ type: 'api_error', code: 'chain_unavailable' });
@@ -271,12 +306,15 @@ describe('a failing RPC node', () => {
 
     // The node fails every way it can: 503s, answers slower than the 300 ms timeout, 429s.
     await node({
-      script: [{ status: 429, retryAfter: '1' }, { status: 200, delayMs: 1_000, proxy: chain.info.rpcUrl }],
+      script: [
+        { status: 429, retryAfter: '1' },
+        { status: 200, delayMs: 1_000, proxy: chain.info.rpcUrl },
+      ],
       default: { status: 503, body: 'upstream down' },
     });
     await chain.payUsdc(body.next_action.crypto_transfer.deposit_address, 10_990_000n);
     // Past the window, with the payment on chain but unreadable: still waiting, not abandoned.
-    await new Promise((r) => setTimeout(r, (body.next_action.crypto_transfer.expires_at * 1000 - Date.now()) + 2_000));
+    await new Promise((r) => setTimeout(r, body.next_action.crypto_transfer.expires_at * 1000 - Date.now() + 2_000));
     expect((await intent(body.id)).status).toBe('requires_action');
 
     await node({ default: passThrough() });
@@ -288,7 +326,11 @@ describe('a failing RPC node', () => {
 
 describe('deposit addresses', () => {
   it('never gives two intents the same address, even when confirmed at once', async () => {
-    const intents = await Promise.all(Array.from({ length: 8 }, () => create({ amount: 100, currency: 'usd', payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } })));
+    const intents = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        create({ amount: 100, currency: 'usd', payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } }),
+      ),
+    );
     const confirmedIntents = await Promise.all(intents.map(({ body }) => post(sk, `/v1/payment_intents/${body.id}/confirm`)));
     const addresses = confirmedIntents.map(({ body }) => body.next_action.crypto_transfer.deposit_address as string);
     expect(new Set(addresses).size).toBe(8);
@@ -375,36 +417,100 @@ describe('payer signatures (EIP-712)', () => {
       expect(res.body.error.param).toBe(param);
     }
     // Before confirmation there is nothing to sign.
-    const unconfirmed = await create({ amount: 100, currency: 'usd', payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } });
-    const early = await post(sk, `/v1/payment_intents/${unconfirmed.body.id}/crypto_signature`, { signature: `0x${'11'.repeat(65)}`, signer });
+    const unconfirmed = await create({
+      amount: 100,
+      currency: 'usd',
+      payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } },
+    });
+    const early = await post(sk, `/v1/payment_intents/${unconfirmed.body.id}/crypto_signature`, {
+      signature: `0x${'11'.repeat(65)}`,
+      signer,
+    });
     expect(early.body.error.code).toBe('payment_intent_unexpected_state');
     await post(sk, `/v1/payment_intents/${body.id}/cancel`);
   });
 });
 
 describe('bad input', () => {
-  const options = (crypto: Record<string, unknown>) => ({ payment_method_options: { crypto: { network: 'testnet', token: 'usdc', ...crypto } } });
+  const options = (crypto: Record<string, unknown>) => ({
+    payment_method_options: { crypto: { network: 'testnet', token: 'usdc', ...crypto } },
+  });
 
   it.each([
-    ['an unknown network', { amount: 1099, currency: 'usd', ...options({ network: 'dogechain' }) }, 'parameter_invalid', 'payment_method_options[crypto][network]'],
-    ['a malformed network', { amount: 1099, currency: 'usd', ...options({ network: 'Base Mainnet' }) }, 'parameter_invalid', 'payment_method_options[crypto][network]'],
-    ['an unknown token', { amount: 1099, currency: 'usd', ...options({ token: 'dai' }) }, 'parameter_invalid', 'payment_method_options[crypto][token]'],
+    [
+      'an unknown network',
+      { amount: 1099, currency: 'usd', ...options({ network: 'dogechain' }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][network]',
+    ],
+    [
+      'a malformed network',
+      { amount: 1099, currency: 'usd', ...options({ network: 'Base Mainnet' }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][network]',
+    ],
+    [
+      'an unknown token',
+      { amount: 1099, currency: 'usd', ...options({ token: 'dai' }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][token]',
+    ],
     ['a currency the token cannot pay', { amount: 1099, currency: 'eur', ...options({}) }, 'parameter_invalid', 'currency'],
-    ['usd in a coin that is not a stablecoin', { amount: 1099, currency: 'usd', ...options({ token: 'eth' }) }, 'parameter_invalid', 'currency'],
+    [
+      'usd in a coin that is not a stablecoin',
+      { amount: 1099, currency: 'usd', ...options({ token: 'eth' }) },
+      'parameter_invalid',
+      'currency',
+    ],
     ['another token code as currency', { amount: 1099, currency: 'eth', ...options({}) }, 'parameter_invalid', 'currency'],
     ['a usd amount past eight digits', { amount: 100_000_000, currency: 'usd', ...options({}) }, 'amount_too_large', 'amount'],
     ['a token amount past a uint256', { amount: (2n ** 256n).toString(), currency: 'usdc', ...options({}) }, 'amount_too_large', 'amount'],
     ['a token amount as a float', { amount: '1.5', currency: 'usdc', ...options({}) }, 'parameter_invalid', 'amount'],
     ['a token amount past 2^53 as a JSON number', { amount: 2 ** 60, currency: 'usdc', ...options({}) }, 'amount_too_large', 'amount'],
-    ['expires_in below 10 s', { amount: 1099, currency: 'usd', ...options({ expires_in: 9 }) }, 'parameter_invalid', 'payment_method_options[crypto][expires_in]'],
-    ['expires_in past 24 h', { amount: 1099, currency: 'usd', ...options({ expires_in: 86_401 }) }, 'parameter_invalid', 'payment_method_options[crypto][expires_in]'],
-    ['expires_in as words', { amount: 1099, currency: 'usd', ...options({ expires_in: 'soon' }) }, 'parameter_invalid', 'payment_method_options[crypto][expires_in]'],
-    ['an unknown option', { amount: 1099, currency: 'usd', ...options({ memo: 'x' }) }, 'parameter_unknown', 'payment_method_options[crypto][memo]'],
+    [
+      'expires_in below 10 s',
+      { amount: 1099, currency: 'usd', ...options({ expires_in: 9 }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][expires_in]',
+    ],
+    [
+      'expires_in past 24 h',
+      { amount: 1099, currency: 'usd', ...options({ expires_in: 86_401 }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][expires_in]',
+    ],
+    [
+      'expires_in as words',
+      { amount: 1099, currency: 'usd', ...options({ expires_in: 'soon' }) },
+      'parameter_invalid',
+      'payment_method_options[crypto][expires_in]',
+    ],
+    [
+      'an unknown option',
+      { amount: 1099, currency: 'usd', ...options({ memo: 'x' }) },
+      'parameter_unknown',
+      'payment_method_options[crypto][memo]',
+    ],
     ['no crypto options', { amount: 1099, currency: 'usd' }, 'parameter_missing', 'payment_method_options[crypto][network]'],
-    ['crypto with card', { amount: 1099, currency: 'usd', payment_method_types: ['crypto', 'card'], ...options({}) }, 'parameter_invalid', 'payment_method_types'],
-    ['a payment_method', { amount: 1099, currency: 'usd', payment_method: 'pm_card_visa', ...options({}) }, 'parameter_invalid', 'payment_method'],
+    [
+      'crypto with card',
+      { amount: 1099, currency: 'usd', payment_method_types: ['crypto', 'card'], ...options({}) },
+      'parameter_invalid',
+      'payment_method_types',
+    ],
+    [
+      'a payment_method',
+      { amount: 1099, currency: 'usd', payment_method: 'pm_card_visa', ...options({}) },
+      'parameter_invalid',
+      'payment_method',
+    ],
     ['manual capture', { amount: 1099, currency: 'usd', capture_method: 'manual', ...options({}) }, 'parameter_invalid', 'capture_method'],
-    ['crypto options on a card intent', { amount: 1099, currency: 'usd', payment_method_types: ['card'], ...options({}) }, 'parameter_invalid', 'payment_method_options[crypto]'],
+    [
+      'crypto options on a card intent',
+      { amount: 1099, currency: 'usd', payment_method_types: ['card'], ...options({}) },
+      'parameter_invalid',
+      'payment_method_options[crypto]',
+    ],
   ])('refuses %s', async (_name, params, code, param) => {
     const { res, body } = await create(params as Record<string, unknown>);
     expect(res.status, JSON.stringify(body)).toBe(400);
@@ -437,7 +543,9 @@ describe('bad input', () => {
     const refused = await post(sk, `/v1/payment_intents/${created.body.id}`, { amount: 3000 });
     expect(refused.body.error).toMatchObject({ code: 'payment_intent_unexpected_state', param: 'amount' });
     expect((await post(sk, `/v1/payment_intents/${created.body.id}`, { description: 'fine' })).body.description).toBe('fine');
-    expect((await post(sk, `/v1/payment_intents/${created.body.id}/confirm`, { payment_method: 'pm_card_visa' })).body.error).toMatchObject({ param: 'payment_method' });
+    expect((await post(sk, `/v1/payment_intents/${created.body.id}/confirm`, { payment_method: 'pm_card_visa' })).body.error).toMatchObject(
+      { param: 'payment_method' },
+    );
     await post(sk, `/v1/payment_intents/${created.body.id}/cancel`);
   });
 });
@@ -449,7 +557,8 @@ describe('with the official stripe SDK', () => {
       port: 443,
       protocol: 'https',
       maxNetworkRetries: 0,
-      httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) => exports.default.fetch(new Request(url, init))) as typeof fetch),
+      httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) =>
+        exports.default.fetch(new Request(url, init))) as typeof fetch),
     });
     // Stripe's types know neither crypto options nor string amounts; the wire takes both.
     const created = await stripe.paymentIntents.create({

@@ -7,7 +7,13 @@ const THREE_DS = 'pm_card_threeDSecure2Required';
 describe('complete_challenge with automatic confirmation', () => {
   it.each([
     { captureMethod: 'automatic', status: 'succeeded', event: 'payment_intent.succeeded', received: AMOUNT, capturable: 0n },
-    { captureMethod: 'manual', status: 'requires_capture', event: 'payment_intent.amount_capturable_updated', received: 0n, capturable: AMOUNT },
+    {
+      captureMethod: 'manual',
+      status: 'requires_capture',
+      event: 'payment_intent.amount_capturable_updated',
+      received: 0n,
+      capturable: AMOUNT,
+    },
   ] satisfies { captureMethod: CaptureMethod; status: Status; event: EventType; received: bigint; capturable: bigint }[])(
     'passing the challenge ($captureMethod capture) authorizes → $status',
     ({ captureMethod, status, event, received, capturable }) => {
@@ -27,35 +33,38 @@ describe('complete_challenge with automatic confirmation', () => {
     },
   );
 
-  it.each(['automatic', 'manual'] as const)('failing the challenge (%s confirmation) fails the payment and detaches the card', (confirmationMethod) => {
-    const pending = reach('requires_action', { confirmationMethod });
-    const decision = step(pending, { type: 'complete_challenge', outcome: 'failed' });
+  it.each(['automatic', 'manual'] as const)(
+    'failing the challenge (%s confirmation) fails the payment and detaches the card',
+    (confirmationMethod) => {
+      const pending = reach('requires_action', { confirmationMethod });
+      const decision = step(pending, { type: 'complete_challenge', outcome: 'failed' });
 
-    expect(decision.state.status).toBe('requires_payment_method');
-    expect(decision.state.paymentMethod).toBeNull();
-    expect(decision.state.nextAction).toBeNull();
-    expect(decision.state.amountReceived).toBe(0n);
-    expect(decision.events).toEqual([
-      {
-        type: 'payment_intent.payment_failed',
-        previousAttributes: {
-          status: 'requires_action',
-          paymentMethod: THREE_DS,
-          nextAction: pending.nextAction,
-          lastPaymentError: null,
+      expect(decision.state.status).toBe('requires_payment_method');
+      expect(decision.state.paymentMethod).toBeNull();
+      expect(decision.state.nextAction).toBeNull();
+      expect(decision.state.amountReceived).toBe(0n);
+      expect(decision.events).toEqual([
+        {
+          type: 'payment_intent.payment_failed',
+          previousAttributes: {
+            status: 'requires_action',
+            paymentMethod: THREE_DS,
+            nextAction: pending.nextAction,
+            lastPaymentError: null,
+          },
         },
-      },
-    ]);
-    const expectedError = {
-      type: 'card_error',
-      code: 'payment_intent_authentication_failure',
-      declineCode: null,
-      message: expect.stringContaining('failed authentication'),
-      paymentMethod: { id: THREE_DS, type: 'card' },
-    };
-    expect(decision.state.lastPaymentError).toEqual(expectedError);
-    expect(decision.paymentError).toEqual(expectedError);
-  });
+      ]);
+      const expectedError = {
+        type: 'card_error',
+        code: 'payment_intent_authentication_failure',
+        declineCode: null,
+        message: expect.stringContaining('failed authentication'),
+        paymentMethod: { id: THREE_DS, type: 'card' },
+      };
+      expect(decision.state.lastPaymentError).toEqual(expectedError);
+      expect(decision.paymentError).toEqual(expectedError);
+    },
+  );
 
   it('after a failed challenge the customer can pay with another card', () => {
     const failed = step(reach('requires_action'), { type: 'complete_challenge', outcome: 'failed' }).state;
@@ -140,23 +149,28 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
       received: 0n,
       capturable: 0n,
     },
-  ] satisfies { name: string; pm: string; captureMethod: CaptureMethod; status: Status; event: EventType; received: bigint; capturable: bigint }[])(
-    '$name: processing → $status',
-    ({ pm, captureMethod, status, event, received, capturable }) => {
-      const inFlight = step(created({ paymentMethod: pm, captureMethod }), confirmWith()).state;
-      expect(inFlight.status).toBe('processing');
-      const decision = step(inFlight, { type: 'settle' });
+  ] satisfies {
+    name: string;
+    pm: string;
+    captureMethod: CaptureMethod;
+    status: Status;
+    event: EventType;
+    received: bigint;
+    capturable: bigint;
+  }[])('$name: processing → $status', ({ pm, captureMethod, status, event, received, capturable }) => {
+    const inFlight = step(created({ paymentMethod: pm, captureMethod }), confirmWith()).state;
+    expect(inFlight.status).toBe('processing');
+    const decision = step(inFlight, { type: 'settle' });
 
-      expect(decision.state.status).toBe(status);
-      expect(decision.events.map((e) => e.type)).toEqual([event]);
-      expect(decision.events[0]?.previousAttributes).toMatchObject({ status: 'processing' });
-      expect(decision.state.amountReceived).toBe(received);
-      expect(decision.state.amountCapturable).toBe(capturable);
-      expectBigintAmounts(decision.state);
-      expect(decision.timers).toEqual([]);
-      expect(decision.state.revision).toBe(inFlight.revision + 1);
-    },
-  );
+    expect(decision.state.status).toBe(status);
+    expect(decision.events.map((e) => e.type)).toEqual([event]);
+    expect(decision.events[0]?.previousAttributes).toMatchObject({ status: 'processing' });
+    expect(decision.state.amountReceived).toBe(received);
+    expect(decision.state.amountCapturable).toBe(capturable);
+    expectBigintAmounts(decision.state);
+    expect(decision.timers).toEqual([]);
+    expect(decision.state.revision).toBe(inFlight.revision + 1);
+  });
 
   it('a failed debit records the bank error and detaches the account', () => {
     const inFlight = step(created({ paymentMethod: 'pm_usBankAccount_insufficientFunds' }), confirmWith()).state;
@@ -179,7 +193,8 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
     { name: 'succeeded by an earlier settle (the alarm fired twice)', setup: settledTwice },
     {
       name: 'requires_payment_method after a failed settle',
-      setup: () => step(step(created({ paymentMethod: 'pm_usBankAccount_insufficientFunds' }), confirmWith()).state, { type: 'settle' }).state,
+      setup: () =>
+        step(step(created({ paymentMethod: 'pm_usBankAccount_insufficientFunds' }), confirmWith()).state, { type: 'settle' }).state,
     },
   ];
 

@@ -9,10 +9,18 @@ describe('changedFields (the previous_attributes of an event)', () => {
     { name: 'nothing changed', after: { ...base }, expected: {} },
     { name: 'a bigint amount', after: { ...base, amount: 2001n }, expected: { amount: 2000n } },
     { name: 'a string field set from null', after: { ...base, description: 'd' }, expected: { description: null } },
-    { name: 'several fields at once', after: { ...base, status: 'canceled', canceledAt: 5 }, expected: { status: 'requires_payment_method', canceledAt: null } },
+    {
+      name: 'several fields at once',
+      after: { ...base, status: 'canceled', canceledAt: 5 },
+      expected: { status: 'requires_payment_method', canceledAt: null },
+    },
     { name: 'metadata rebuilt with the same entries', after: { ...base, metadata: { a: '1' } }, expected: {} },
     { name: 'metadata with a changed value', after: { ...base, metadata: { a: '2' } }, expected: { metadata: { a: '1' } } },
-    { name: 'payment_method_types rebuilt with the same entries', after: { ...base, paymentMethodTypes: ['card', 'us_bank_account'] }, expected: {} },
+    {
+      name: 'payment_method_types rebuilt with the same entries',
+      after: { ...base, paymentMethodTypes: ['card', 'us_bank_account'] },
+      expected: {},
+    },
     // Internal bookkeeping is not part of what a client sees, so it never appears in an event.
     { name: 'only the revision', after: { ...base, revision: 9 }, expected: {} },
     { name: 'only the authenticated payment method', after: { ...base, authenticatedPaymentMethod: 'pm_card_visa' }, expected: {} },

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CaptureMethod, EventType, PaymentIntent, Status } from '../../src/domain/payment-intent.js';
-import {
-  AMOUNT,
-  confirmWith,
-  created,
-  expectBigintAmounts,
-  LATER,
-  reach,
-  refusal,
-  SETTINGS,
-  step,
-} from './fixtures.js';
+import { AMOUNT, confirmWith, created, expectBigintAmounts, LATER, reach, refusal, SETTINGS, step } from './fixtures.js';
 
 /** What confirming with each test payment method leads to, per capture method. */
 interface Outcome {
@@ -212,7 +202,10 @@ describe('confirm details', () => {
   });
 
   it('issues a fresh challenge token when confirming again while a challenge is pending', () => {
-    const pending = step(created({ paymentMethod: 'pm_card_threeDSecure2Required' }), confirmWith(undefined, { challengeToken: 'tok_first' })).state;
+    const pending = step(
+      created({ paymentMethod: 'pm_card_threeDSecure2Required' }),
+      confirmWith(undefined, { challengeToken: 'tok_first' }),
+    ).state;
     const again = step(pending, confirmWith(undefined, { challengeToken: 'tok_second' }));
     expect(again.state.status).toBe('requires_action');
     expect(again.state.nextAction).toMatchObject({ type: 'redirect_to_url', challengeToken: 'tok_second' });
@@ -238,9 +231,19 @@ describe('confirm refusals (the intent is left as it was)', () => {
 
   it.each([
     { name: 'no payment method anywhere', setup: () => created(), pm: undefined, code: 'parameter_missing' },
-    { name: 'no payment method after a decline detached it', setup: () => step(created(), confirmWith('pm_card_chargeDeclined')).state, pm: undefined, code: 'parameter_missing' },
+    {
+      name: 'no payment method after a decline detached it',
+      setup: () => step(created(), confirmWith('pm_card_chargeDeclined')).state,
+      pm: undefined,
+      code: 'parameter_missing',
+    },
     { name: 'an unknown payment method', setup: () => created(), pm: 'pm_card_unknown', code: 'resource_missing' },
-    { name: 'an unknown payment method replacing an attached one', setup: () => created({ paymentMethod: 'pm_card_visa' }), pm: 'pm_bogus', code: 'resource_missing' },
+    {
+      name: 'an unknown payment method replacing an attached one',
+      setup: () => created({ paymentMethod: 'pm_card_visa' }),
+      pm: 'pm_bogus',
+      code: 'resource_missing',
+    },
     {
       name: 'a bank account on an intent that takes only cards',
       setup: () => created({ paymentMethodTypes: ['card'] }),

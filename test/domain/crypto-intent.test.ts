@@ -26,7 +26,15 @@ function waiting(): PaymentIntent {
 }
 
 function transfer(n: number, value: bigint, block: bigint, at = LATER + 1_000): CryptoTransfer {
-  return { txHash: `0x${n.toString(16).padStart(64, '0')}`, logIndex: 0, blockNumber: block, blockHash: `0xb${block}`, at, from: '0x00000000000000000000000000000000000000aa', value };
+  return {
+    txHash: `0x${n.toString(16).padStart(64, '0')}`,
+    logIndex: 0,
+    blockNumber: block,
+    blockHash: `0xb${block}`,
+    at,
+    from: '0x00000000000000000000000000000000000000aa',
+    value,
+  };
 }
 
 function observe(state: PaymentIntent, transfers: CryptoTransfer[], head: bigint, observedAt = LATER + 5_000) {
@@ -47,14 +55,19 @@ describe('confirming a crypto intent', () => {
 
   it('keeps address and window when confirmed again', () => {
     const state = waiting();
-    expect(step(state, { type: 'confirm', challengeToken: 'x', deposit: { ...DEPOSIT, address: '0x00000000000000000000000000000000000000d2' } }).state).toBe(state);
+    expect(
+      step(state, { type: 'confirm', challengeToken: 'x', deposit: { ...DEPOSIT, address: '0x00000000000000000000000000000000000000d2' } })
+        .state,
+    ).toBe(state);
   });
 
   it('refuses expires_in in live mode: live payments have the 15-minute window', () => {
-    expect(() => createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: { ...USDC, expiresIn: 60 } }, NOW)).toThrow(
-      expect.objectContaining({ code: 'parameter_invalid', param: 'payment_method_options[crypto][expires_in]' }),
+    expect(() =>
+      createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: { ...USDC, expiresIn: 60 } }, NOW),
+    ).toThrow(expect.objectContaining({ code: 'parameter_invalid', param: 'payment_method_options[crypto][expires_in]' }));
+    expect(createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: USDC }, NOW).state.livemode).toBe(
+      true,
     );
-    expect(createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: USDC }, NOW).state.livemode).toBe(true);
   });
 
   it('takes an expires_in window in test mode', () => {

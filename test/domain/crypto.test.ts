@@ -51,25 +51,73 @@ describe('displayAmount', () => {
 describe('assess', () => {
   const expiresAt = 1_000_000;
   const window = { amount: 10_000_000n, confirmationsRequired: 3, expiresAt };
-  const t = (txHash: string, blockNumber: bigint, value: bigint, at = expiresAt - 60_000, logIndex = 0): SeenTransfer => ({ txHash, logIndex, blockNumber, at, value });
+  const t = (txHash: string, blockNumber: bigint, value: bigint, at = expiresAt - 60_000, logIndex = 0): SeenTransfer => ({
+    txHash,
+    logIndex,
+    blockNumber,
+    at,
+    value,
+  });
   const before = expiresAt - 1;
   const after = expiresAt + 1;
 
   it.each<[string, SeenTransfer[], bigint, number, object]>([
     ['nothing seen, in time', [], 100n, before, { kind: 'waiting', confirmed: 0n, seen: 0n }],
     ['nothing seen at expiry', [], 100n, expiresAt, { kind: 'expired', confirmed: 0n, seen: 0n }],
-    ['paid, one confirmation of three', [t('0xa', 100n, 10_000_000n)], 100n, before, { kind: 'processing', seen: 10_000_000n, confirmed: 0n, txHashes: ['0xa'] }],
+    [
+      'paid, one confirmation of three',
+      [t('0xa', 100n, 10_000_000n)],
+      100n,
+      before,
+      { kind: 'processing', seen: 10_000_000n, confirmed: 0n, txHashes: ['0xa'] },
+    ],
     ['paid, two of three', [t('0xa', 99n, 10_000_000n)], 100n, before, { kind: 'processing' }],
-    ['paid, three of three', [t('0xa', 98n, 10_000_000n)], 100n, before, { kind: 'succeeded', received: 10_000_000n, excess: 0n, txHashes: ['0xa'] }],
-    ['part paid and confirmed, in time', [t('0xa', 90n, 4_000_000n)], 100n, before, { kind: 'waiting', confirmed: 4_000_000n, seen: 4_000_000n }],
-    ['part then the rest, all confirmed', [t('0xa', 90n, 4_000_000n), t('0xb', 95n, 6_000_000n)], 100n, before, { kind: 'succeeded', received: 10_000_000n, txHashes: ['0xa', '0xb'] }],
-    ['part confirmed, rest not yet', [t('0xa', 90n, 4_000_000n), t('0xb', 100n, 6_000_000n)], 100n, before, { kind: 'processing', confirmed: 4_000_000n, seen: 10_000_000n }],
+    [
+      'paid, three of three',
+      [t('0xa', 98n, 10_000_000n)],
+      100n,
+      before,
+      { kind: 'succeeded', received: 10_000_000n, excess: 0n, txHashes: ['0xa'] },
+    ],
+    [
+      'part paid and confirmed, in time',
+      [t('0xa', 90n, 4_000_000n)],
+      100n,
+      before,
+      { kind: 'waiting', confirmed: 4_000_000n, seen: 4_000_000n },
+    ],
+    [
+      'part then the rest, all confirmed',
+      [t('0xa', 90n, 4_000_000n), t('0xb', 95n, 6_000_000n)],
+      100n,
+      before,
+      { kind: 'succeeded', received: 10_000_000n, txHashes: ['0xa', '0xb'] },
+    ],
+    [
+      'part confirmed, rest not yet',
+      [t('0xa', 90n, 4_000_000n), t('0xb', 100n, 6_000_000n)],
+      100n,
+      before,
+      { kind: 'processing', confirmed: 4_000_000n, seen: 10_000_000n },
+    ],
     ['overpaid', [t('0xa', 90n, 12_500_000n)], 100n, before, { kind: 'succeeded', received: 12_500_000n, excess: 2_500_000n }],
     ['part paid at expiry', [t('0xa', 90n, 4_000_000n)], 100n, after, { kind: 'expired', confirmed: 4_000_000n, seen: 4_000_000n }],
     ['paid in time, confirming after expiry: still processing', [t('0xa', 100n, 10_000_000n)], 100n, after, { kind: 'processing' }],
     ['paid in time, confirmed after expiry', [t('0xa', 100n, 10_000_000n)], 102n, after, { kind: 'succeeded' }],
-    ['the same log seen by two polls counts once', [t('0xa', 90n, 6_000_000n), t('0xa', 90n, 6_000_000n)], 100n, before, { kind: 'waiting', seen: 6_000_000n }],
-    ['two logs in one transaction both count', [t('0xa', 90n, 6_000_000n, undefined, 0), t('0xa', 90n, 4_000_000n, undefined, 1)], 100n, before, { kind: 'succeeded', txHashes: ['0xa'] }],
+    [
+      'the same log seen by two polls counts once',
+      [t('0xa', 90n, 6_000_000n), t('0xa', 90n, 6_000_000n)],
+      100n,
+      before,
+      { kind: 'waiting', seen: 6_000_000n },
+    ],
+    [
+      'two logs in one transaction both count',
+      [t('0xa', 90n, 6_000_000n, undefined, 0), t('0xa', 90n, 4_000_000n, undefined, 1)],
+      100n,
+      before,
+      { kind: 'succeeded', txHashes: ['0xa'] },
+    ],
   ])('%s', (_name, transfers, head, now, expected) => {
     expect(assess(window, transfers, head, now)).toMatchObject(expected);
   });

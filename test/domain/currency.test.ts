@@ -3,9 +3,21 @@ import { CURRENCIES, currencyExponent, isCurrency, MAX_AMOUNT, type Currency } f
 
 describe('currencies', () => {
   it.each([
-    ['jpy', 0], ['clp', 0], ['krw', 0], ['vnd', 0], ['xof', 0],
-    ['bhd', 3], ['kwd', 3], ['omr', 3], ['jod', 3], ['tnd', 3],
-    ['usd', 2], ['eur', 2], ['gbp', 2], ['chf', 2], ['inr', 2],
+    ['jpy', 0],
+    ['clp', 0],
+    ['krw', 0],
+    ['vnd', 0],
+    ['xof', 0],
+    ['bhd', 3],
+    ['kwd', 3],
+    ['omr', 3],
+    ['jod', 3],
+    ['tnd', 3],
+    ['usd', 2],
+    ['eur', 2],
+    ['gbp', 2],
+    ['chf', 2],
+    ['inr', 2],
   ] satisfies [Currency, number][])('%s has %i decimal places', (currency, exponent) => {
     expect(currencyExponent(currency)).toBe(exponent);
   });

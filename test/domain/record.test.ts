@@ -6,15 +6,24 @@ import { confirmWith, created, expectBigintAmounts, reach, step } from './fixtur
 
 const STATES: { name: string; intent: () => PaymentIntent }[] = [
   { name: 'a fresh intent', intent: () => created() },
-  { name: 'an intent with metadata and descriptive fields', intent: () => created({ metadata: { order: '42', note: 'ü ☃' }, description: 'Order', customer: 'cus_1', receiptEmail: 'a@b.example' }) },
+  {
+    name: 'an intent with metadata and descriptive fields',
+    intent: () => created({ metadata: { order: '42', note: 'ü ☃' }, description: 'Order', customer: 'cus_1', receiptEmail: 'a@b.example' }),
+  },
   { name: 'a pending challenge (next_action)', intent: () => reach('requires_action') },
   { name: 'a decline (last_payment_error)', intent: () => step(created(), confirmWith('pm_card_chargeDeclined')).state },
   { name: 'a hold (amount_capturable)', intent: () => reach('requires_capture') },
-  { name: 'a partial capture (amount_received)', intent: () => step(reach('requires_capture'), { type: 'capture', amountToCapture: 1234n }).state },
+  {
+    name: 'a partial capture (amount_received)',
+    intent: () => step(reach('requires_capture'), { type: 'capture', amountToCapture: 1234n }).state,
+  },
   { name: 'a canceled intent', intent: () => step(created(), { type: 'cancel', reason: 'fraudulent' }).state },
   { name: 'the largest amount', intent: () => created({ amount: MAX_AMOUNT, currency: 'kwd' }) },
   // Beyond 2^53 a number would lose digits; the stored digit strings must not.
-  { name: 'amounts beyond 2^53', intent: () => ({ ...created(), amount: 2n ** 64n + 1n, amountCapturable: 9_007_199_254_740_993n, amountReceived: 10n ** 30n }) },
+  {
+    name: 'amounts beyond 2^53',
+    intent: () => ({ ...created(), amount: 2n ** 64n + 1n, amountCapturable: 9_007_199_254_740_993n, amountReceived: 10n ** 30n }),
+  },
 ];
 
 describe('intent records', () => {

@@ -7,7 +7,11 @@ import type { Command, Status } from '../../src/domain/payment-intent.js';
 import { ALL_STATUSES, confirmWith, created, reach, refusal, step } from './fixtures.js';
 
 const COMMANDS: { name: string; command: Command; allowedIn: readonly Status[] }[] = [
-  { name: 'confirm', command: confirmWith('pm_card_visa'), allowedIn: ['requires_payment_method', 'requires_confirmation', 'requires_action'] },
+  {
+    name: 'confirm',
+    command: confirmWith('pm_card_visa'),
+    allowedIn: ['requires_payment_method', 'requires_confirmation', 'requires_action'],
+  },
   { name: 'capture', command: { type: 'capture' }, allowedIn: ['requires_capture'] },
   { name: 'capture 1', command: { type: 'capture', amountToCapture: 1n }, allowedIn: ['requires_capture'] },
   {
@@ -22,7 +26,11 @@ const COMMANDS: { name: string; command: Command; allowedIn: readonly Status[] }
     command: { type: 'update', params: { amount: 1234n } },
     allowedIn: ['requires_payment_method', 'requires_confirmation', 'requires_action'],
   },
-  { name: 'update description', command: { type: 'update', params: { description: 'x' } }, allowedIn: ALL_STATUSES.filter((s) => s !== 'canceled') },
+  {
+    name: 'update description',
+    command: { type: 'update', params: { description: 'x' } },
+    allowedIn: ALL_STATUSES.filter((s) => s !== 'canceled'),
+  },
 ];
 
 const REFUSED = COMMANDS.flatMap(({ name, command, allowedIn }) =>

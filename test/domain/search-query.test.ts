@@ -174,7 +174,7 @@ describe('parseSearchQuery: malformed queries', () => {
     ['missing value', 'status:', 7, /expected a value/],
     ['missing value before the next clause', 'customer: amount:1', 9, /expected a value/],
     ['unclosed double quote', 'customer:"cus_1', 9, /never closed/],
-    ["unclosed single quote", "customer:'cus 1 AND amount:1", 9, /never closed/],
+    ['unclosed single quote', "customer:'cus 1 AND amount:1", 9, /never closed/],
     ['quote closed only by an escaped quote', String.raw`customer:"abc\"`, 9, /never closed/],
     ['unclosed metadata key', "metadata['order_id:1", 9, /never closed/],
     ['mixed AND then OR', 'status:succeeded AND currency:usd OR amount:1', 34, /cannot mix AND and OR/],

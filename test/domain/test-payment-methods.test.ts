@@ -5,7 +5,11 @@ describe('test payment methods', () => {
   it.each([
     { id: 'pm_card_visa', type: 'card', outcome: { kind: 'authorize' } },
     { id: 'pm_card_mastercard', type: 'card', outcome: { kind: 'authorize' } },
-    { id: 'pm_card_chargeDeclined', type: 'card', outcome: { kind: 'decline', declineCode: 'generic_decline', message: 'Your card was declined.' } },
+    {
+      id: 'pm_card_chargeDeclined',
+      type: 'card',
+      outcome: { kind: 'decline', declineCode: 'generic_decline', message: 'Your card was declined.' },
+    },
     {
       id: 'pm_card_chargeDeclinedInsufficientFunds',
       type: 'card',

@@ -7,21 +7,23 @@ const update = (params: UpdateParams) => ({ type: 'update' as const, params });
 
 describe('update: metadata', () => {
   it.each<{ name: string; start: Record<string, string>; patch: Record<string, string> | null; result: Record<string, string> }>([
-    { name: 'adds and overwrites keys, keeping the others', start: { a: '1', b: '2' }, patch: { b: '3', c: '4' }, result: { a: '1', b: '3', c: '4' } },
+    {
+      name: 'adds and overwrites keys, keeping the others',
+      start: { a: '1', b: '2' },
+      patch: { b: '3', c: '4' },
+      result: { a: '1', b: '3', c: '4' },
+    },
     { name: 'deletes a key set to ""', start: { a: '1', b: '2' }, patch: { a: '' }, result: { b: '2' } },
     { name: 'deletes and sets in one patch', start: { a: '1', b: '2' }, patch: { a: '', c: '3' }, result: { b: '2', c: '3' } },
     { name: 'clears everything with null', start: { a: '1', b: '2' }, patch: null, result: {} },
-  ])(
-    '$name',
-    ({ start, patch, result }) => {
-      const before = created({ metadata: start });
-      const decision = step(before, update({ metadata: patch }));
-      expect(decision.state.metadata).toEqual(result);
-      expect(decision.events).toEqual([{ type: 'payment_intent.updated', previousAttributes: { metadata: start } }]);
-      expect(decision.state.revision).toBe(before.revision + 1);
-      expect(decision.state.status).toBe(before.status);
-    },
-  );
+  ])('$name', ({ start, patch, result }) => {
+    const before = created({ metadata: start });
+    const decision = step(before, update({ metadata: patch }));
+    expect(decision.state.metadata).toEqual(result);
+    expect(decision.events).toEqual([{ type: 'payment_intent.updated', previousAttributes: { metadata: start } }]);
+    expect(decision.state.revision).toBe(before.revision + 1);
+    expect(decision.state.status).toBe(before.status);
+  });
 
   it('does not write into the patch it was given', () => {
     const patch = { b: '3' };
@@ -58,7 +60,11 @@ describe('update: attaching a payment method or changing the payment', () => {
       setup: () => reach('requires_action'),
       params: { paymentMethod: 'pm_card_visa' },
       status: 'requires_confirmation',
-      previous: { status: 'requires_action', paymentMethod: 'pm_card_threeDSecure2Required', nextAction: expect.objectContaining({ type: 'redirect_to_url' }) },
+      previous: {
+        status: 'requires_action',
+        paymentMethod: 'pm_card_threeDSecure2Required',
+        nextAction: expect.objectContaining({ type: 'redirect_to_url' }),
+      },
     },
     {
       name: 'changing the amount while a challenge is pending (the challenge is withdrawn)',
@@ -162,8 +168,16 @@ describe('update: no-ops return the same state and no events', () => {
     { name: 'the same metadata value', setup: () => created({ metadata: { a: '1' } }), params: { metadata: { a: '1' } } },
     { name: 'deleting a key that is not there', setup: () => created({ metadata: { a: '1' } }), params: { metadata: { zzz: '' } } },
     { name: 'clearing metadata that is already empty', setup: () => created(), params: { metadata: null } },
-    { name: 'the attached payment method again', setup: () => created({ paymentMethod: 'pm_card_visa' }), params: { paymentMethod: 'pm_card_visa' } },
-    { name: 'the same description on a succeeded intent', setup: () => step(reach('succeeded'), update({ description: 'd' })).state, params: { description: 'd' } },
+    {
+      name: 'the attached payment method again',
+      setup: () => created({ paymentMethod: 'pm_card_visa' }),
+      params: { paymentMethod: 'pm_card_visa' },
+    },
+    {
+      name: 'the same description on a succeeded intent',
+      setup: () => step(reach('succeeded'), update({ description: 'd' })).state,
+      params: { description: 'd' },
+    },
   ])('$name', ({ setup, params }) => {
     const state = setup();
     const decision = step(state, update(params));
@@ -228,8 +242,20 @@ describe('update: refusals (the intent is left as it was)', () => {
   it.each([
     { name: 'a zero amount', setup: () => created(), params: { amount: 0n }, code: 'parameter_invalid', param: 'amount' },
     { name: 'a negative amount', setup: () => created(), params: { amount: -1n }, code: 'parameter_invalid', param: 'amount' },
-    { name: 'an amount over eight digits', setup: () => created(), params: { amount: MAX_AMOUNT + 1n }, code: 'amount_too_large', param: 'amount' },
-    { name: 'an unknown payment method', setup: () => created(), params: { paymentMethod: 'pm_nope' }, code: 'resource_missing', param: 'payment_method' },
+    {
+      name: 'an amount over eight digits',
+      setup: () => created(),
+      params: { amount: MAX_AMOUNT + 1n },
+      code: 'amount_too_large',
+      param: 'amount',
+    },
+    {
+      name: 'an unknown payment method',
+      setup: () => created(),
+      params: { paymentMethod: 'pm_nope' },
+      code: 'resource_missing',
+      param: 'payment_method',
+    },
     {
       name: 'a bank account on a card-only intent',
       setup: () => created({ paymentMethodTypes: ['card'] }),
@@ -270,8 +296,12 @@ describe('metadata limit across updates', () => {
     expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings)).toThrowError(
       expect.objectContaining({ code: 'parameter_invalid', param: 'metadata' }),
     );
-    expect(Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings).state.metadata)).toHaveLength(50);
+    expect(Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings).state.metadata)).toHaveLength(
+      50,
+    );
     // Replacing and deleting keys in the same update counts the result, not the patch.
-    expect(Object.keys(decide(state, { type: 'update', params: { metadata: { ...keys('b', 21), a0: '' } } }, 1, settings).state.metadata)).toHaveLength(50);
+    expect(
+      Object.keys(decide(state, { type: 'update', params: { metadata: { ...keys('b', 21), a0: '' } } }, 1, settings).state.metadata),
+    ).toHaveLength(50);
   });
 });

@@ -93,7 +93,11 @@ describe('tenant and mode isolation', () => {
     expect({ ...foreign.body.error, message: '' }).toEqual({ ...missing.body.error, message: '' });
 
     for (const op of ['', '/confirm', '/capture', '/cancel']) {
-      const { res, body } = await post(bk, `/v1/payment_intents/${intent.id}${op}`, op === '/confirm' ? { payment_method: 'pm_card_visa' } : {});
+      const { res, body } = await post(
+        bk,
+        `/v1/payment_intents/${intent.id}${op}`,
+        op === '/confirm' ? { payment_method: 'pm_card_visa' } : {},
+      );
       expect(res.status).toBe(404);
       expect(body.error.code).toBe('resource_missing');
     }
@@ -138,8 +142,22 @@ describe('browser lookups', () => {
     const res = await call(`/v1/payment_intents/${intent.id}?client_secret=${intent.client_secret}`, { key: a.keys.test.publishable });
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
-    expect(body).toMatchObject({ id: intent.id, amount: 2000, currency: 'usd', status: 'requires_payment_method', client_secret: intent.client_secret });
-    for (const hidden of ['metadata', 'customer', 'receipt_email', 'description', 'statement_descriptor', 'amount_received', 'amount_capturable']) {
+    expect(body).toMatchObject({
+      id: intent.id,
+      amount: 2000,
+      currency: 'usd',
+      status: 'requires_payment_method',
+      client_secret: intent.client_secret,
+    });
+    for (const hidden of [
+      'metadata',
+      'customer',
+      'receipt_email',
+      'description',
+      'statement_descriptor',
+      'amount_received',
+      'amount_capturable',
+    ]) {
       expect(body).not.toHaveProperty(hidden);
     }
     expect(JSON.stringify(body)).not.toContain('secret order notes');
@@ -152,9 +170,13 @@ describe('browser lookups', () => {
     expect(await errorOf(wrong)).toMatchObject({ status: 404, error: { code: 'resource_missing' } });
     const none = await call(`/v1/payment_intents/${intent.id}`, { key: pk });
     expect(await errorOf(none)).toMatchObject({ status: 400, error: { code: 'parameter_missing', param: 'client_secret' } });
-    const otherMerchant = await call(`/v1/payment_intents/${intent.id}?client_secret=${intent.client_secret}`, { key: b.keys.test.publishable });
+    const otherMerchant = await call(`/v1/payment_intents/${intent.id}?client_secret=${intent.client_secret}`, {
+      key: b.keys.test.publishable,
+    });
     expect(otherMerchant.status).toBe(404);
-    const otherMode = await call(`/v1/payment_intents/${intent.id}?client_secret=${intent.client_secret}`, { key: a.keys.live.publishable });
+    const otherMode = await call(`/v1/payment_intents/${intent.id}?client_secret=${intent.client_secret}`, {
+      key: a.keys.live.publishable,
+    });
     expect(otherMode.status).toBe(404);
   });
 
@@ -162,7 +184,11 @@ describe('browser lookups', () => {
     const { body: intent } = await createIntent(a.keys.test.secret);
     const preflight = await call(`/v1/payment_intents/${intent.id}`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: 'https://shop.example',
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe('*');

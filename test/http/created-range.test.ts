@@ -10,9 +10,15 @@ describe('createdRange', () => {
     [{ 'created[gte]': 100 }, { gte: 100_000, lt: undefined }],
     [{ 'created[lt]': 100 }, { gte: undefined, lt: 100_000 }],
     [{ 'created[lte]': 100 }, { gte: undefined, lt: 101_000 }],
-    [{ 'created[gt]': 100, 'created[lt]': 200 }, { gte: 101_000, lt: 200_000 }],
+    [
+      { 'created[gt]': 100, 'created[lt]': 200 },
+      { gte: 101_000, lt: 200_000 },
+    ],
     // Several lower bounds: the tightest wins.
-    [{ 'created[gte]': 150, 'created[gt]': 100 }, { gte: 150_000, lt: undefined }],
+    [
+      { 'created[gte]': 150, 'created[gt]': 100 },
+      { gte: 150_000, lt: undefined },
+    ],
     [{}, { gte: undefined, lt: undefined }],
   ])('%o → %o', (query, expected) => {
     expect(createdRange(query)).toEqual(expected);

@@ -15,13 +15,21 @@ const XPRV = 'xprv9yeny6n2dNUokQFykGoZU6BDLeKbEBUoBeCFe2VF6MXdrHrprMYRc4tddncDRx
 describe('crypto settings', () => {
   it('the operator sets the xpub; the merchant reads it; nothing private is accepted', async () => {
     const m = await createMerchant('Crypto shop');
-    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({ object: 'crypto_settings', xpub: null, addresses_issued: 0 });
+    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({
+      object: 'crypto_settings',
+      xpub: null,
+      addresses_issued: 0,
+    });
 
     const set = await call(`/v1/admin/merchants/${m.id}/crypto`, { key: ADMIN_TOKEN, json: { xpub: XPUB } });
     expect(set.status).toBe(200);
     // Index 0 of that xpub is anvil's first default account.
     expect(depositAddress(XPUB, 0)).toBe('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
-    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({ object: 'crypto_settings', xpub: XPUB, addresses_issued: 0 });
+    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({
+      object: 'crypto_settings',
+      xpub: XPUB,
+      addresses_issued: 0,
+    });
 
     const xprv = XPRV;
     const refused = await call(`/v1/admin/merchants/${m.id}/crypto`, { key: ADMIN_TOKEN, json: { xpub: xprv } });
@@ -68,7 +76,11 @@ describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
   const createWith = (vars: Record<string, string>) =>
     app.request(
       'http://pay.test/v1/admin/merchants',
-      { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Dev shop' }) },
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Dev shop' }),
+      },
       { ...env, ...vars },
     );
   const merchantCount = async () => (await env.DB.prepare('SELECT count(*) AS n FROM merchants').first<{ n: number }>())!.n;
@@ -77,7 +89,11 @@ describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
     const res = await createWith({ DEFAULT_CRYPTO_XPUB: XPUB });
     expect(res.status).toBe(201);
     const m = (await res.json()) as any;
-    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({ object: 'crypto_settings', xpub: XPUB, addresses_issued: 0 });
+    expect((await get(m.keys.test.secret, '/v1/crypto_settings')).body).toEqual({
+      object: 'crypto_settings',
+      xpub: XPUB,
+      addresses_issued: 0,
+    });
     // Without the variable, as in a deployment, a merchant starts with none.
     const plain = await createMerchant('Deployed shop');
     expect((await get(plain.keys.test.secret, '/v1/crypto_settings')).body.xpub).toBeNull();
@@ -86,7 +102,9 @@ describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
   it('an invalid value fails loudly, without echoing it, and creates no merchant', async () => {
     expect(defaultCryptoXpub({})).toBeUndefined();
     expect(defaultCryptoXpub({ DEFAULT_CRYPTO_XPUB: XPUB })).toBe(XPUB);
-    expect(() => defaultCryptoXpub({ DEFAULT_CRYPTO_XPUB: XPRV })).toThrow(/^DEFAULT_CRYPTO_XPUB is misconfigured: this is an extended private key/);
+    expect(() => defaultCryptoXpub({ DEFAULT_CRYPTO_XPUB: XPRV })).toThrow(
+      /^DEFAULT_CRYPTO_XPUB is misconfigured: this is an extended private key/,
+    );
 
     const before = await merchantCount();
     for (const bad of [XPRV, 'xpub-nonsense']) {

@@ -78,7 +78,9 @@ describe('Idempotency-Key', () => {
 
   it('a key expires after 24 hours and can then be used again', async () => {
     const first = (await (await withKey('old-key', '/v1/payment_intents', { amount: 1000, currency: 'usd' })).json()) as any;
-    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'old-key'`).bind(Date.now() - 1).run();
+    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'old-key'`)
+      .bind(Date.now() - 1)
+      .run();
     const second = (await (await withKey('old-key', '/v1/payment_intents', { amount: 1000, currency: 'usd' })).json()) as any;
     expect(second.id).not.toBe(first.id);
   });
@@ -96,7 +98,9 @@ describe('housekeeping', () => {
     const worker = (await import('../../src/index.js')).default;
     await withKey('purge-me', '/v1/payment_intents', { amount: 1000, currency: 'usd' });
     await withKey('keep-me', '/v1/payment_intents', { amount: 1000, currency: 'usd' });
-    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'purge-me'`).bind(Date.now() - 1).run();
+    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'purge-me'`)
+      .bind(Date.now() - 1)
+      .run();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }), env);
     const keys = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key IN ('purge-me', 'keep-me')`).all();
     expect(keys.results.map((r) => r.key)).toEqual(['keep-me']);

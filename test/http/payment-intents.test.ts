@@ -79,7 +79,11 @@ describe('create and retrieve', () => {
       form: 'amount=2500&currency=usd&metadata[order_id]=A-2&payment_method_types[]=card&payment_method_types[]=us_bank_account&confirm=false',
     });
     expect(res.status).toBe(200);
-    expect((await res.json()) as object).toMatchObject({ amount: 2500, metadata: { order_id: 'A-2' }, payment_method_types: ['card', 'us_bank_account'] });
+    expect((await res.json()) as object).toMatchObject({
+      amount: 2500,
+      metadata: { order_id: 'A-2' },
+      payment_method_types: ['card', 'us_bank_account'],
+    });
   });
 });
 
@@ -256,7 +260,10 @@ describe('capture', () => {
     const { res, body } = await post(sk, `/v1/payment_intents/${created.id}/capture`, { amount_to_capture: 2001 });
     expect(res.status).toBe(400);
     expect(body.error).toMatchObject({ code: 'amount_too_large', param: 'amount_to_capture' });
-    expect((await get(sk, `/v1/payment_intents/${created.id}`)).body).toMatchObject({ status: 'requires_capture', amount_capturable: 2000 });
+    expect((await get(sk, `/v1/payment_intents/${created.id}`)).body).toMatchObject({
+      status: 'requires_capture',
+      amount_capturable: 2000,
+    });
   });
 });
 
@@ -277,7 +284,12 @@ describe('cancel and refused transitions', () => {
   const refused: [string, () => Promise<string>, string, Record<string, unknown>][] = [
     ['capture', async () => (await createIntent(sk)).body.id, 'requires_payment_method', {}],
     ['cancel', async () => (await createIntent(sk, { payment_method: 'pm_card_visa', confirm: true })).body.id, 'succeeded', {}],
-    ['confirm', async () => (await createIntent(sk, { payment_method: 'pm_card_visa', confirm: true })).body.id, 'succeeded', { payment_method: 'pm_card_visa' }],
+    [
+      'confirm',
+      async () => (await createIntent(sk, { payment_method: 'pm_card_visa', confirm: true })).body.id,
+      'succeeded',
+      { payment_method: 'pm_card_visa' },
+    ],
     [
       'confirm',
       async () => (await createIntent(sk, { capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true })).body.id,
@@ -295,17 +307,20 @@ describe('cancel and refused transitions', () => {
       {},
     ],
   ];
-  it.each(refused)('%s in %s → 400 payment_intent_unexpected_state naming the status, nothing changes', async (op, setup, status, params) => {
-    const id = await setup();
-    const before = (await get(sk, `/v1/payment_intents/${id}`)).body;
-    expect(before.status).toBe(status);
-    const { res, body } = await post(sk, `/v1/payment_intents/${id}/${op}`, params);
-    expect(res.status).toBe(400);
-    expect(body.error.type).toBe('invalid_request_error');
-    expect(body.error.code).toBe('payment_intent_unexpected_state');
-    expect(body.error.message).toContain(`status of ${status}`);
-    expect((await get(sk, `/v1/payment_intents/${id}`)).body).toEqual(before);
-  });
+  it.each(refused)(
+    '%s in %s → 400 payment_intent_unexpected_state naming the status, nothing changes',
+    async (op, setup, status, params) => {
+      const id = await setup();
+      const before = (await get(sk, `/v1/payment_intents/${id}`)).body;
+      expect(before.status).toBe(status);
+      const { res, body } = await post(sk, `/v1/payment_intents/${id}/${op}`, params);
+      expect(res.status).toBe(400);
+      expect(body.error.type).toBe('invalid_request_error');
+      expect(body.error.code).toBe('payment_intent_unexpected_state');
+      expect(body.error.message).toContain(`status of ${status}`);
+      expect((await get(sk, `/v1/payment_intents/${id}`)).body).toEqual(before);
+    },
+  );
 
   it('cancel on a processing intent is refused', async () => {
     const { body: created } = await createIntent(sk, { payment_method_types: ['us_bank_account'] });

@@ -15,7 +15,13 @@ describe('/health/ready', () => {
 
   it('answers 503 naming each CHAINS problem, without echoing an RPC URL', async () => {
     const chains = JSON.stringify({
-      base: { chainId: 8453, rpcUrls: ['https://rpc.example/KEY-abc123'], confirmations: 0, pollIntervalMs: 4000, nativeCurrency: { symbol: 'eth', decimals: 18 } },
+      base: {
+        chainId: 8453,
+        rpcUrls: ['https://rpc.example/KEY-abc123'],
+        confirmations: 0,
+        pollIntervalMs: 4000,
+        nativeCurrency: { symbol: 'eth', decimals: 18 },
+      },
     });
     const res = await ready({ CHAINS: chains });
     expect(res.status).toBe(503);

@@ -16,7 +16,7 @@ interface Spec {
   metadata?: Record<string, string>;
   capture_method?: 'manual';
   payment_method?: string;
-  then?: 'confirm' | 'cancel';
+  afterwards?: 'confirm' | 'cancel';
 }
 
 /**
@@ -25,14 +25,27 @@ interface Spec {
  */
 const BATCH_1: Record<string, Spec> = {
   a: { amount: 500, currency: 'usd', customer: 'cus_alice', metadata: { order_id: 'A-100', tier: 'gold', label: 'Big "VIP" order' } },
-  b: { amount: 1500, currency: 'eur', customer: 'cus_bob', metadata: { order_id: 'B-200', tier: 'silver' }, then: 'confirm' },
-  c: { amount: 2500, currency: 'usd', metadata: { order_id: 'C-300', note: INJECTION }, then: 'cancel' },
+  b: { amount: 1500, currency: 'eur', customer: 'cus_bob', metadata: { order_id: 'B-200', tier: 'silver' }, afterwards: 'confirm' },
+  c: { amount: 2500, currency: 'usd', metadata: { order_id: 'C-300', note: INJECTION }, afterwards: 'cancel' },
 };
 const BATCH_2: Record<string, Spec> = {
-  d: { amount: 1000, currency: 'gbp', customer: 'cus_alice2', metadata: { order_id: 'D-400', "it's": 'quoted key' }, capture_method: 'manual', then: 'confirm' },
+  d: {
+    amount: 1000,
+    currency: 'gbp',
+    customer: 'cus_alice2',
+    metadata: { order_id: 'D-400', "it's": 'quoted key' },
+    capture_method: 'manual',
+    afterwards: 'confirm',
+  },
   e: { amount: 3000, currency: 'jpy', payment_method: 'pm_card_visa', metadata: { order_id: 'E-500', [EVIL_KEY]: 'evil' } },
   f: { amount: 1000, currency: 'usd', customer: 'cus_carol', metadata: { note: 'x' } },
-  g: { amount: 99999, currency: 'usd', customer: 'cus_bob', metadata: { order_id: 'G-700', note: `${INJECTION} and more` }, then: 'confirm' },
+  g: {
+    amount: 99999,
+    currency: 'usd',
+    customer: 'cus_bob',
+    metadata: { order_id: 'G-700', note: `${INJECTION} and more` },
+    afterwards: 'confirm',
+  },
 };
 const EXPECTED_STATUS: Record<string, string> = {
   a: 'requires_payment_method',
@@ -55,15 +68,15 @@ const ALL = () => ids(...LABELS);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function make(key: string, spec: Spec) {
-  const { then, ...params } = spec;
+  const { afterwards, ...params } = spec;
   const { res, body } = await createIntent(key, params);
   if (res.status !== 200) throw new Error(`create failed: ${res.status} ${JSON.stringify(body)}`);
-  if (then === 'confirm') {
+  if (afterwards === 'confirm') {
     const confirmed = await post(key, `/v1/payment_intents/${body.id}/confirm`, { payment_method: 'pm_card_visa' });
     if (confirmed.res.status !== 200) throw new Error(`confirm failed: ${JSON.stringify(confirmed.body)}`);
     return confirmed.body;
   }
-  if (then === 'cancel') {
+  if (afterwards === 'cancel') {
     const canceled = await post(key, `/v1/payment_intents/${body.id}/cancel`);
     if (canceled.res.status !== 200) throw new Error(`cancel failed: ${JSON.stringify(canceled.body)}`);
     return canceled.body;
@@ -419,7 +432,13 @@ describe('search: tenant and mode isolation', () => {
   });
 
   it("never returns another merchant's intents or the other mode's", async () => {
-    for (const query of ["metadata['order_id']:'A-100'", 'customer:cus_alice', 'amount>0', 'currency:usd OR currency:eur', '-customer:nobody']) {
+    for (const query of [
+      "metadata['order_id']:'A-100'",
+      'customer:cus_alice',
+      'amount>0',
+      'currency:usd OR currency:eur',
+      '-customer:nobody',
+    ]) {
       const mine = await found(query);
       expect(mine, query).not.toContain(otherIntent.id);
       expect(mine, query).not.toContain(liveIntent.id);
@@ -503,11 +522,14 @@ describe('search: refusals', () => {
     expect((await search('amount>0', '&limit=100')).body.data).toHaveLength(7);
   });
 
-  it.each(['foo=1', 'starting_after=pi_x', 'status=succeeded'])('refuses the unknown parameter %s with 400 parameter_unknown', async (extra) => {
-    const { res, body } = await search('amount>0', `&${extra}`);
-    expect(res.status).toBe(400);
-    expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'parameter_unknown', param: extra.split('=')[0] });
-  });
+  it.each(['foo=1', 'starting_after=pi_x', 'status=succeeded'])(
+    'refuses the unknown parameter %s with 400 parameter_unknown',
+    async (extra) => {
+      const { res, body } = await search('amount>0', `&${extra}`);
+      expect(res.status).toBe(400);
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'parameter_unknown', param: extra.split('=')[0] });
+    },
+  );
 
   it('refuses an over-long query', async () => {
     const { res, body } = await search(`customer:"${'x'.repeat(2000)}"`);

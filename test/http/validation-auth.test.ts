@@ -159,7 +159,10 @@ describe('admin API', () => {
 
   it("refuses a merchant's secret key as the admin token", async () => {
     const merchant = await createMerchant();
-    await expectUnauthenticated(await call(MERCHANTS, { key: merchant.keys.live.secret, json: { name: 'Mallory' } }), 'admin_token_invalid');
+    await expectUnauthenticated(
+      await call(MERCHANTS, { key: merchant.keys.live.secret, json: { name: 'Mallory' } }),
+      'admin_token_invalid',
+    );
     await expectUnauthenticated(
       await call(`${MERCHANTS}/${merchant.id}/roll_keys`, { key: merchant.keys.test.secret, method: 'POST' }),
       'admin_token_invalid',

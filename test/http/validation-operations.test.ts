@@ -36,7 +36,7 @@ describe('update: bad parameters leave the intent unchanged', () => {
     ['amount_received (read-only)', 'amount_received', { amount_received: 2000 }],
   ])('refuses %s with parameter_unknown', async (_name, param, json) => {
     const { key, intent } = await freshIntent();
-    const error = await expectInvalid((await call(`/v1/payment_intents/${intent.id}`, { key, json })), param, 'parameter_unknown');
+    const error = await expectInvalid(await call(`/v1/payment_intents/${intent.id}`, { key, json }), param, 'parameter_unknown');
     expect(error.message).toBe(`Received unknown parameter: ${param}`);
     await expectUnchanged(key, intent);
   });
@@ -77,7 +77,10 @@ describe('update: bad parameters leave the intent unchanged', () => {
 
   it('refuses an unknown PaymentMethod id with resource_missing', async () => {
     const { key, intent } = await freshIntent();
-    await expectMissing(await call(`/v1/payment_intents/${intent.id}`, { key, json: { payment_method: 'pm_does_not_exist' } }), 'payment_method');
+    await expectMissing(
+      await call(`/v1/payment_intents/${intent.id}`, { key, json: { payment_method: 'pm_does_not_exist' } }),
+      'payment_method',
+    );
     await expectUnchanged(key, intent);
   });
 
@@ -124,7 +127,12 @@ describe('confirm: bad parameters leave the intent unchanged', () => {
     ['payment_method as a number', 'payment_method', { payment_method: 4242 }, 'parameter_invalid'],
     ['an ftp return_url', 'return_url', { payment_method: 'pm_card_visa', return_url: 'ftp://shop.example/done' }, 'parameter_invalid'],
     ['no payment method at all', 'payment_method', {}, 'parameter_missing'],
-    ['a payment method of a type not allowed', 'payment_method', { payment_method: 'pm_usBankAccount' }, 'payment_intent_incompatible_payment_method'],
+    [
+      'a payment method of a type not allowed',
+      'payment_method',
+      { payment_method: 'pm_usBankAccount' },
+      'payment_intent_incompatible_payment_method',
+    ],
   ])('refuses %s', async (_name, param, json, code) => {
     const { key, intent } = await freshIntent();
     await expectInvalid(await call(`/v1/payment_intents/${intent.id}/confirm`, { key, json }), param, code);
@@ -179,7 +187,11 @@ describe('capture: bad amounts leave the authorization untouched', () => {
     ['100000000 (over the cap)', 100_000_000, 'amount_too_large'],
   ])('refuses amount_to_capture %s', async (_name, amount_to_capture, code) => {
     const { key, intent } = await authorizedIntent();
-    await expectInvalid(await call(`/v1/payment_intents/${intent.id}/capture`, { key, json: { amount_to_capture } }), 'amount_to_capture', code);
+    await expectInvalid(
+      await call(`/v1/payment_intents/${intent.id}/capture`, { key, json: { amount_to_capture } }),
+      'amount_to_capture',
+      code,
+    );
     await expectUnchanged(key, intent);
   });
 
@@ -208,7 +220,11 @@ describe('capture: bad amounts leave the authorization untouched', () => {
 
   it('refuses to capture an intent that is not authorized', async () => {
     const { key, intent } = await freshIntent();
-    const error = await expectInvalid(await call(`/v1/payment_intents/${intent.id}/capture`, { key, method: 'POST' }), null, 'payment_intent_unexpected_state');
+    const error = await expectInvalid(
+      await call(`/v1/payment_intents/${intent.id}/capture`, { key, method: 'POST' }),
+      null,
+      'payment_intent_unexpected_state',
+    );
     expect(error.message).toContain('requires_payment_method');
     await expectUnchanged(key, intent);
   });
@@ -238,7 +254,11 @@ describe('cancel: bad parameters leave the intent unchanged', () => {
 
   it('refuses to cancel a succeeded intent', async () => {
     const { key, intent } = await freshIntent({ confirm: true, payment_method: 'pm_card_visa' });
-    await expectInvalid(await call(`/v1/payment_intents/${intent.id}/cancel`, { key, method: 'POST' }), null, 'payment_intent_unexpected_state');
+    await expectInvalid(
+      await call(`/v1/payment_intents/${intent.id}/cancel`, { key, method: 'POST' }),
+      null,
+      'payment_intent_unexpected_state',
+    );
     await expectUnchanged(key, intent);
   });
 });
@@ -273,7 +293,10 @@ describe('unknown and malformed intent ids', () => {
     const merchant = await createMerchant();
     const { body: intent } = await createIntent(merchant.keys.test.secret);
     await expectMissing(await call(`/v1/payment_intents/${intent.id}`, { key: merchant.keys.live.secret }), 'intent');
-    await expectMissing(await call(`/v1/payment_intents/${intent.id}/cancel`, { key: merchant.keys.live.secret, method: 'POST' }), 'intent');
+    await expectMissing(
+      await call(`/v1/payment_intents/${intent.id}/cancel`, { key: merchant.keys.live.secret, method: 'POST' }),
+      'intent',
+    );
     await expectUnchanged(merchant.keys.test.secret, intent);
   });
 });

@@ -296,7 +296,10 @@ describe('create (JSON): payment method', () => {
 
   it('refuses an unknown PaymentMethod id with resource_missing naming payment_method', async () => {
     const key = await freshKey();
-    const error = await expectMissing(await call(CREATE, { key, json: { ...base, payment_method: 'pm_does_not_exist' } }), 'payment_method');
+    const error = await expectMissing(
+      await call(CREATE, { key, json: { ...base, payment_method: 'pm_does_not_exist' } }),
+      'payment_method',
+    );
     expect(error.message).toContain('pm_does_not_exist');
     await expectNoIntents(key);
   });
@@ -374,7 +377,13 @@ describe('create (form encoding)', () => {
     const res = await form(key, 'amount=2000&currency=usd&metadata[order_id]=A-1&capture_method=manual&description=Two+mugs');
     expect(res.status).toBe(200);
     const created = (await res.json()) as any;
-    expect(created).toMatchObject({ amount: 2000, currency: 'usd', capture_method: 'manual', description: 'Two mugs', metadata: { order_id: 'A-1' } });
+    expect(created).toMatchObject({
+      amount: 2000,
+      currency: 'usd',
+      capture_method: 'manual',
+      description: 'Two mugs',
+      metadata: { order_id: 'A-1' },
+    });
     expect((await retrieve(key, created.id)).metadata).toEqual({ order_id: 'A-1' });
     const list = await get(key, '/v1/payment_intents');
     expect(list.body.data.map((i: any) => i.id)).toEqual([created.id]);
@@ -389,7 +398,10 @@ describe('create (form encoding)', () => {
 
   it('accepts payment_method_types[]= repeated, and confirm=true with a payment method', async () => {
     const key = await freshKey();
-    const res = await form(key, 'amount=2000&currency=usd&payment_method_types[]=card&payment_method_types[]=us_bank_account&confirm=true&payment_method=pm_card_visa');
+    const res = await form(
+      key,
+      'amount=2000&currency=usd&payment_method_types[]=card&payment_method_types[]=us_bank_account&confirm=true&payment_method=pm_card_visa',
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ payment_method_types: ['card', 'us_bank_account'], status: 'succeeded' });
   });
@@ -412,18 +424,53 @@ describe('create (form encoding)', () => {
     ['bogus=1', 'amount=2000&currency=usd&bogus=1', 'bogus', 'parameter_unknown'],
     ['capture_method=later', 'amount=2000&currency=usd&capture_method=later', 'capture_method', 'parameter_invalid'],
     ['confirmation_method=sometimes', 'amount=2000&currency=usd&confirmation_method=sometimes', 'confirmation_method', 'parameter_invalid'],
-    ['payment_method_types[0]=bogus', 'amount=2000&currency=usd&payment_method_types[0]=bogus', 'payment_method_types[0]', 'parameter_invalid'],
-    ['payment_method_types[]=paypal', 'amount=2000&currency=usd&payment_method_types[]=card&payment_method_types[]=paypal', 'payment_method_types[1]', 'parameter_invalid'],
+    [
+      'payment_method_types[0]=bogus',
+      'amount=2000&currency=usd&payment_method_types[0]=bogus',
+      'payment_method_types[0]',
+      'parameter_invalid',
+    ],
+    [
+      'payment_method_types[]=paypal',
+      'amount=2000&currency=usd&payment_method_types[]=card&payment_method_types[]=paypal',
+      'payment_method_types[1]',
+      'parameter_invalid',
+    ],
     ['confirm=yes', 'amount=2000&currency=usd&confirm=yes', 'confirm', 'parameter_invalid'],
     ['confirm=true without payment_method', 'amount=2000&currency=usd&confirm=true', 'payment_method', 'parameter_missing'],
     ['metadata[a][b]=1', 'amount=2000&currency=usd&metadata[a][b]=1', 'metadata[a]', 'parameter_invalid'],
     ['a 501-character metadata value', `amount=2000&currency=usd&metadata[note]=${'v'.repeat(501)}`, 'metadata[note]', 'parameter_invalid'],
-    ['a 41-character metadata key', `amount=2000&currency=usd&metadata[${'k'.repeat(41)}]=v`, `metadata[${'k'.repeat(41)}]`, 'parameter_invalid'],
-    ['51 metadata keys', `amount=2000&currency=usd&${Array.from({ length: 51 }, (_, i) => `metadata[k${i}]=v`).join('&')}`, 'metadata', 'parameter_invalid'],
+    [
+      'a 41-character metadata key',
+      `amount=2000&currency=usd&metadata[${'k'.repeat(41)}]=v`,
+      `metadata[${'k'.repeat(41)}]`,
+      'parameter_invalid',
+    ],
+    [
+      '51 metadata keys',
+      `amount=2000&currency=usd&${Array.from({ length: 51 }, (_, i) => `metadata[k${i}]=v`).join('&')}`,
+      'metadata',
+      'parameter_invalid',
+    ],
     ['receipt_email=nope', 'amount=2000&currency=usd&receipt_email=nope', 'receipt_email', 'parameter_invalid'],
-    ['a 23-character statement_descriptor', `amount=2000&currency=usd&statement_descriptor=${'A'.repeat(23)}`, 'statement_descriptor', 'parameter_invalid'],
-    ['statement_descriptor with <', 'amount=2000&currency=usd&statement_descriptor=Shop%3Cb%3E', 'statement_descriptor', 'parameter_invalid'],
-    ['return_url=ftp://…', 'amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa&return_url=ftp%3A%2F%2Fexample.com', 'return_url', 'parameter_invalid'],
+    [
+      'a 23-character statement_descriptor',
+      `amount=2000&currency=usd&statement_descriptor=${'A'.repeat(23)}`,
+      'statement_descriptor',
+      'parameter_invalid',
+    ],
+    [
+      'statement_descriptor with <',
+      'amount=2000&currency=usd&statement_descriptor=Shop%3Cb%3E',
+      'statement_descriptor',
+      'parameter_invalid',
+    ],
+    [
+      'return_url=ftp://…',
+      'amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa&return_url=ftp%3A%2F%2Fexample.com',
+      'return_url',
+      'parameter_invalid',
+    ],
   ])('refuses %s', async (_name, body, param, code) => {
     const key = await freshKey();
     await expectInvalid(await form(key, body), param, code);

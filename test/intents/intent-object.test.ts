@@ -19,7 +19,9 @@ afterEach(() => vi.restoreAllMocks());
 const stub = (id: string) => env.INTENTS.get(env.INTENTS.idFromName(id));
 
 async function readRow(id: string, table = 'payment_intents') {
-  return env.DB.prepare(`SELECT status, revision, record FROM ${table} WHERE id = ?`).bind(id).first<{ status: string; revision: number; record: string }>();
+  return env.DB.prepare(`SELECT status, revision, record FROM ${table} WHERE id = ?`)
+    .bind(id)
+    .first<{ status: string; revision: number; record: string }>();
 }
 
 describe('events', () => {
@@ -38,7 +40,11 @@ describe('events', () => {
     expect(events.every((e) => /^evt_/.test(e.id))).toBe(true);
     expect(events[1]!.requestId).toBe(confirm.res.headers.get('Request-Id'));
     expect(events[2]!.requestId).toBe(capture.res.headers.get('Request-Id'));
-    expect(JSON.parse(events[2]!.previousAttributes)).toEqual({ status: 'requires_capture', amountCapturable: '2000', amountReceived: '0' });
+    expect(JSON.parse(events[2]!.previousAttributes)).toEqual({
+      status: 'requires_capture',
+      amountCapturable: '2000',
+      amountReceived: '0',
+    });
     expect(events[2]!.object).toMatchObject({ status: 'succeeded', amountReceived: 500n, revision: 3 });
   });
 
@@ -75,7 +81,7 @@ describe('read model', () => {
     expect((await readRow(created.id))?.status).toBe('requires_payment_method');
 
     await env.DB.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
-    let confirmed;
+    let confirmed: Awaited<ReturnType<typeof post>> | undefined;
     try {
       confirmed = await post(sk, `/v1/payment_intents/${created.id}/confirm`, { payment_method: 'pm_card_visa' });
       // An alarm while D1 is still down retries, fails again, and keeps the retry armed.

@@ -127,9 +127,13 @@ describe('stripe SDK: typed errors', () => {
   });
 
   it('an unknown key is a StripeAuthenticationError; a publishable key a StripePermissionError', async () => {
-    const unknown = await client(`sk_test_${'0'.repeat(32)}`).paymentIntents.list().catch((e) => e);
+    const unknown = await client(`sk_test_${'0'.repeat(32)}`)
+      .paymentIntents.list()
+      .catch((e) => e);
     expect(unknown).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
-    const publishable = await client(m.keys.test.publishable).paymentIntents.list().catch((e) => e);
+    const publishable = await client(m.keys.test.publishable)
+      .paymentIntents.list()
+      .catch((e) => e);
     expect(publishable).toBeInstanceOf(Stripe.errors.StripePermissionError);
   });
 });

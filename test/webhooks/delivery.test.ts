@@ -57,7 +57,10 @@ async function reconfigure(mailbox: TestMailbox, config: MailboxConfig): Promise
 
 async function receivedAtLeast(mailbox: TestMailbox, n: number, timeoutMs = 8_000): Promise<RecordedRequest[]> {
   let got: RecordedRequest[] = [];
-  await waitFor(async () => (got = await mailbox.received()).length >= n, timeoutMs);
+  await waitFor(async () => {
+    got = await mailbox.received();
+    return got.length >= n;
+  }, timeoutMs);
   return got;
 }
 
@@ -85,7 +88,10 @@ describe('delivery', () => {
       livemode: false,
       api_version: expect.any(String),
       pending_webhooks: 1,
-      data: { object: { id: intent.id, status: 'succeeded', amount_received: 2000 }, previous_attributes: { status: 'requires_confirmation', amount_received: 0 } },
+      data: {
+        object: { id: intent.id, status: 'succeeded', amount_received: 2000 },
+        previous_attributes: { status: 'requires_confirmation', amount_received: 0 },
+      },
       request: { id: expect.stringMatching(/^req_/), idempotency_key: null },
     });
     // webhook-id is the event id, and what the API serves is the same event.
@@ -161,7 +167,10 @@ describe('delivery', () => {
     await reconfigure(mailbox, { secrets: [endpoint.secret] });
     const retried = await post(sk, `/v1/webhook_deliveries/${delivery.id}/retry`);
     expect(retried.res.status).toBe(200);
-    expect(retried.body).toMatchObject({ status: 'succeeded', attempts: expect.arrayContaining([expect.objectContaining({ attempt: 5, status_code: 200 })]) });
+    expect(retried.body).toMatchObject({
+      status: 'succeeded',
+      attempts: expect.arrayContaining([expect.objectContaining({ attempt: 5, status_code: 200 })]),
+    });
   });
 });
 
@@ -176,7 +185,7 @@ describe('nothing lost', () => {
       throw new Error('queue unavailable');
     });
     const { endpoint: all, mailbox: allBox } = await endpointWithMailbox(sk);
-    let stuck;
+    let stuck: { type: string; queued: boolean }[] = [];
     try {
       await post(sk, `/v1/payment_intents/${intent.id}/confirm`, { payment_method: 'pm_card_visa' });
       stuck = await stub(intent.id).events({ merchantId: m.id, livemode: false });
@@ -267,11 +276,19 @@ describe('secrets', () => {
     const { body: secret } = await get(own.keys.test.secret, '/v1/notification_secret');
     expect(secret).toMatchObject({ object: 'notification_secret', secret: expect.stringMatching(/^whsec_/), livemode: false });
     const mailbox = await openMailbox({ secrets: [secret.secret] });
-    const { body: intent } = await createIntent(own.keys.test.secret, { notification_url: mailbox.url, payment_method: 'pm_card_visa', confirm: true });
+    const { body: intent } = await createIntent(own.keys.test.secret, {
+      notification_url: mailbox.url,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
     expect(intent.notification_url).toBe(mailbox.url);
     const received = await receivedAtLeast(mailbox, 2);
     expect(received.every((r) => r.verifiedStandard && r.verifiedStripe)).toBe(true);
-    expect(events(received).map((e) => e.type).sort()).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
+    expect(
+      events(received)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
 
     const { body: rolled } = await post(own.keys.test.secret, '/v1/notification_secret/roll', { expires_in_seconds: 0 });
     expect(rolled.secret).not.toBe(secret.secret);
@@ -285,9 +302,14 @@ describe('endpoints API', () => {
     const stripe = new Stripe(own.keys.test.secret, {
       host: 'pay.test',
       protocol: 'https',
-      httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) => exports.default.fetch(new Request(url, init))) as typeof fetch),
+      httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) =>
+        exports.default.fetch(new Request(url, init))) as typeof fetch),
     });
-    const created = await stripe.webhookEndpoints.create({ url: 'https://shop.example/hooks', enabled_events: ['payment_intent.succeeded'], description: 'main' });
+    const created = await stripe.webhookEndpoints.create({
+      url: 'https://shop.example/hooks',
+      enabled_events: ['payment_intent.succeeded'],
+      description: 'main',
+    });
     expect(created).toMatchObject({ object: 'webhook_endpoint', status: 'enabled', secret: expect.stringMatching(/^whsec_/) });
     const retrieved = await stripe.webhookEndpoints.retrieve(created.id);
     expect(retrieved.secret).toBeUndefined();

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { newSigningSecret, signWebhook } from '../../src/webhooks/signing.js';
 import { openMailbox, receiverOrigin } from './receiver-client.js';
 
-const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { description: 'café €5' } } });
+const body = JSON.stringify({
+  id: 'evt_1',
+  object: 'event',
+  type: 'payment_intent.succeeded',
+  data: { object: { description: 'café €5' } },
+});
 
 async function signedPost(url: string, secrets: string[], init: RequestInit = {}): Promise<Response> {
   const headers = await signWebhook({ id: 'msg_1', timestampSeconds: Math.floor(Date.now() / 1000), body, secrets });

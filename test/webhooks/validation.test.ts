@@ -34,7 +34,11 @@ describe('webhook endpoint create', () => {
     [{ url: 'https://shop.example/h', enabled_events: 'payment_intent.created' }, 'parameter_invalid', 'enabled_events'],
     [{ url: 'https://shop.example/h', enabled_events: ['*'], secret: 'whsec_mine' }, 'parameter_unknown', 'secret'],
     [{ url: 5, enabled_events: ['*'] }, 'parameter_invalid', 'url'],
-    [{ url: 'https://shop.example/h', enabled_events: ['*'], metadata: { ['k'.repeat(41)]: 'v' } }, 'parameter_invalid', `metadata[${'k'.repeat(41)}]`],
+    [
+      { url: 'https://shop.example/h', enabled_events: ['*'], metadata: { ['k'.repeat(41)]: 'v' } },
+      'parameter_invalid',
+      `metadata[${'k'.repeat(41)}]`,
+    ],
   ])('%o → %s naming %s, nothing created', async (body, code, param) => {
     const before = (await get(sk, '/v1/webhook_endpoints?limit=100')).body.data.length;
     await expectRefused(await call('/v1/webhook_endpoints', { key: sk, json: body }), 400, code, param);
@@ -70,8 +74,17 @@ describe('webhook endpoint update, roll, delete', () => {
 
   it('refuses an update that would leave more than 50 metadata keys', async () => {
     const keys = (p: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${p}${i}`, 'v']));
-    const { body: endpoint } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/m', enabled_events: ['*'], metadata: keys('a', 30) });
-    await expectRefused(await call(`/v1/webhook_endpoints/${endpoint.id}`, { key: sk, json: { metadata: keys('b', 21) } }), 400, 'parameter_invalid', 'metadata');
+    const { body: endpoint } = await post(sk, '/v1/webhook_endpoints', {
+      url: 'https://shop.example/m',
+      enabled_events: ['*'],
+      metadata: keys('a', 30),
+    });
+    await expectRefused(
+      await call(`/v1/webhook_endpoints/${endpoint.id}`, { key: sk, json: { metadata: keys('b', 21) } }),
+      400,
+      'parameter_invalid',
+      'metadata',
+    );
     expect(Object.keys((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).body.metadata)).toHaveLength(30);
   });
 
@@ -94,7 +107,11 @@ describe('webhook endpoint update, roll, delete', () => {
     ['POST', '/roll_secret'],
     ['GET', '/deliveries'],
   ])('%s an unknown endpoint%s → 404 resource_missing', async (method, suffix) => {
-    const res = await call(`/v1/webhook_endpoints/we_0000000000ZZZZZZZZZZZZZZ${suffix}`, { key: sk, method, ...(method === 'POST' ? { json: {} } : {}) });
+    const res = await call(`/v1/webhook_endpoints/we_0000000000ZZZZZZZZZZZZZZ${suffix}`, {
+      key: sk,
+      method,
+      ...(method === 'POST' ? { json: {} } : {}),
+    });
     await expectRefused(res, 404, 'resource_missing', 'id');
   });
 });

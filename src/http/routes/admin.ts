@@ -23,7 +23,9 @@ const RollKeysParams = z
   .strictObject({ mode: z.enum(['test', 'live']).optional().openapi({ description: 'Roll only this mode’s keys; both when omitted.' }) })
   .openapi('RollKeysParams');
 const SetXpubParams = z
-  .strictObject({ xpub: z.string().min(1).max(200).openapi({ description: 'An account-level extended PUBLIC key (xpub…); a private key is refused.' }) })
+  .strictObject({
+    xpub: z.string().min(1).max(200).openapi({ description: 'An account-level extended PUBLIC key (xpub…); a private key is refused.' }),
+  })
   .openapi('SetXpubParams');
 export const CryptoSettings = z
   .object({ object: z.literal('crypto_settings'), xpub: z.string().nullable(), addresses_issued: z.number().int() })
@@ -56,7 +58,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
       summary: 'Create a merchant with test and live keys',
       middleware: requireAdmin,
       request: { body: { required: true, content: { 'application/json': { schema: CreateMerchantParams } } } },
-      responses: { 201: { description: 'The merchant and its keys.', content: { 'application/json': { schema: MerchantWithKeys } } }, ...unauthorized },
+      responses: {
+        201: { description: 'The merchant and its keys.', content: { 'application/json': { schema: MerchantWithKeys } } },
+        ...unauthorized,
+      },
     }),
     async (c) => {
       // Checked before the merchant exists, so a bad variable never leaves one half made.
@@ -79,7 +84,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
         params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }),
         body: { required: true, content: { 'application/json': { schema: SetXpubParams } } },
       },
-      responses: { 200: { description: 'The crypto settings.', content: { 'application/json': { schema: CryptoSettings } } }, ...unauthorized },
+      responses: {
+        200: { description: 'The crypto settings.', content: { 'application/json': { schema: CryptoSettings } } },
+        ...unauthorized,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -130,7 +138,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const settings = await cryptoSettings(c.env.DB, c.get('auth').merchantId);
-      return c.json({ object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 }, 200);
+      return c.json(
+        { object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 },
+        200,
+      );
     },
   );
 }

@@ -15,8 +15,14 @@ import { baseUrl } from './payment-intents.js';
 
 const TAG = ['3-D Secure (test mode)'];
 const Params = z.object({
-  id: z.string().regex(/^pi_[0-9A-Za-z]{24}$/).openapi({ param: { name: 'id', in: 'path' } }),
-  token: z.string().regex(/^[0-9A-Za-z]{32}$/).openapi({ param: { name: 'token', in: 'path' } }),
+  id: z
+    .string()
+    .regex(/^pi_[0-9A-Za-z]{24}$/)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+  token: z
+    .string()
+    .regex(/^[0-9A-Za-z]{32}$/)
+    .openapi({ param: { name: 'token', in: 'path' } }),
 });
 const Outcome = z.strictObject({ outcome: z.enum(['succeeded', 'failed']) }).openapi('ChallengeOutcome');
 const htmlResponse = { description: 'An HTML page.', content: { 'text/html': { schema: z.string() } } };
@@ -36,12 +42,16 @@ export function registerChallengeRoutes(app: OpenAPIHono<AppEnv>): void {
       const { id, token } = c.req.valid('param');
       const intent = await stub(c, id).challenge(token);
       if (!intent) throw expired();
-      return page(c, 'Confirm your payment', html`
+      return page(
+        c,
+        'Confirm your payment',
+        html`
         <p>Test-mode 3-D Secure authentication for a payment of <strong>${formatAmount(intent)}</strong>.</p>
         <form method="post" action="${challengeUrl(baseUrl(c), id, token)}">
           <button name="outcome" value="succeeded">Complete authentication</button>
           <button name="outcome" value="failed">Fail authentication</button>
-        </form>`);
+        </form>`,
+      );
     },
   );
 

@@ -64,7 +64,10 @@ function body<T extends z.ZodType>(schema: T, required = true) {
 export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
   // Browsers look intents up by client secret from any origin (a checkout page); nothing else is
   // allowed cross-origin, and no credentials other than the Authorization header are involved.
-  app.use('/v1/payment_intents/:id', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET'], maxAge: 600 }));
+  app.use(
+    '/v1/payment_intents/:id',
+    cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET'], maxAge: 600 }),
+  );
   route(
     app,
     createRoute({
@@ -181,7 +184,11 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       const auth = c.get('auth');
       if (auth.kind === 'publishable') {
         if (clientSecret === undefined) {
-          throw new ApiError('parameter_missing', 'A publishable key can only retrieve a PaymentIntent with its client_secret.', 'client_secret');
+          throw new ApiError(
+            'parameter_missing',
+            'A publishable key can only retrieve a PaymentIntent with its client_secret.',
+            'client_secret',
+          );
         }
         const intent = INTENT_ID.test(id) ? await stub(c.env, id).retrieveWithClientSecret(caller(c), clientSecret) : null;
         if (!intent) throw noSuchIntent(id);
@@ -245,7 +252,10 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
 
   // A payer (a browser with the publishable key and client secret) or the merchant submits the
   // payer's EIP-712 signature; it is verified with viem and recorded with its signer.
-  app.use('/v1/payment_intents/:id/crypto_signature', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['POST'], maxAge: 600 }));
+  app.use(
+    '/v1/payment_intents/:id/crypto_signature',
+    cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['POST'], maxAge: 600 }),
+  );
   route(
     app,
     createRoute({
@@ -268,7 +278,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       const p = c.req.valid('json');
       const publishable = c.get('auth').kind === 'publishable';
       if (publishable && p.client_secret === undefined) {
-        throw new ApiError('parameter_missing', 'With a publishable key, pass the PaymentIntent\'s client_secret.', 'client_secret');
+        throw new ApiError('parameter_missing', "With a publishable key, pass the PaymentIntent's client_secret.", 'client_secret');
       }
       if (!INTENT_ID.test(id)) throw noSuchIntent(id);
       const result = await stub(c.env, id).submitSignature(caller(c), {
@@ -325,7 +335,10 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>): void {
       summary: 'List payment intents, newest first',
       middleware: requireKey('secret'),
       request: { query: ListQuery },
-      responses: { 200: { description: 'A page of payment intents.', content: { 'application/json': { schema: PaymentIntentList } } }, ...errors },
+      responses: {
+        200: { description: 'A page of payment intents.', content: { 'application/json': { schema: PaymentIntentList } } },
+        ...errors,
+      },
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -61,7 +61,13 @@ const errors = {
 } as const;
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ required, content: { 'application/json': { schema } } });
-const idParam = (name: string) => z.object({ id: z.string().max(100).openapi({ param: { name: 'id', in: 'path' }, example: name }) });
+const idParam = (name: string) =>
+  z.object({
+    id: z
+      .string()
+      .max(100)
+      .openapi({ param: { name: 'id', in: 'path' }, example: name }),
+  });
 
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
   // --- events ------------------------------------------------------------------------------
@@ -83,7 +89,8 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       let cursor;
       if (cursorId !== undefined) {
         const anchor = await findEvent(c.env.DB, scope, cursorId);
-        if (!anchor) throw new ApiError('resource_missing', `No such event: '${cursorId}'`, q.starting_after ? 'starting_after' : 'ending_before');
+        if (!anchor)
+          throw new ApiError('resource_missing', `No such event: '${cursorId}'`, q.starting_after ? 'starting_after' : 'ending_before');
         cursor = { direction: q.starting_after ? ('after' as const) : ('before' as const), createdAt: anchor.createdAt, id: anchor.id };
       }
       const page = await listEvents(c.env.DB, scope, {
@@ -132,7 +139,10 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       const q = c.req.valid('query');
       if (!(await findEvent(c.env.DB, scopeOf(c), id))) throw new ApiError('resource_missing', `No such event: '${id}'`, 'id');
       const page = await listDeliveries(c.env.DB, scopeOf(c), { eventId: id }, q.limit ?? 10, await deliveryCursor(c, q));
-      return c.json({ object: 'list' as const, url: `/v1/events/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) }, 200);
+      return c.json(
+        { object: 'list' as const, url: `/v1/events/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
+        200,
+      );
     },
   );
 
@@ -186,13 +196,20 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       const q = c.req.valid('query');
       const cursorId = q.starting_after ?? q.ending_before;
       if (cursorId !== undefined && !(await findEndpoint(c.env.DB, scopeOf(c), cursorId))) {
-        throw new ApiError('resource_missing', `No such webhook endpoint: '${cursorId}'`, q.starting_after ? 'starting_after' : 'ending_before');
+        throw new ApiError(
+          'resource_missing',
+          `No such webhook endpoint: '${cursorId}'`,
+          q.starting_after ? 'starting_after' : 'ending_before',
+        );
       }
       const page = await listEndpoints(c.env.DB, scopeOf(c), {
         limit: q.limit ?? 10,
         cursor: cursorId ? { direction: q.starting_after ? 'after' : 'before', id: cursorId } : undefined,
       });
-      return c.json({ object: 'list' as const, url: '/v1/webhook_endpoints', has_more: page.hasMore, data: page.data.map(endpointToWire) }, 200);
+      return c.json(
+        { object: 'list' as const, url: '/v1/webhook_endpoints', has_more: page.hasMore, data: page.data.map(endpointToWire) },
+        200,
+      );
     },
   );
 
@@ -304,7 +321,12 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       await endpointOr404(c, id);
       const page = await listDeliveries(c.env.DB, scopeOf(c), { endpointId: id }, q.limit ?? 10, await deliveryCursor(c, q));
       return c.json(
-        { object: 'list' as const, url: `/v1/webhook_endpoints/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
+        {
+          object: 'list' as const,
+          url: `/v1/webhook_endpoints/${id}/deliveries`,
+          has_more: page.hasMore,
+          data: page.data.map(deliveryToWire),
+        },
         200,
       );
     },
@@ -383,7 +405,8 @@ async function deliveryCursor(c: Context<AppEnv>, q: { starting_after?: string; 
   const id = q.starting_after ?? q.ending_before;
   if (id === undefined) return undefined;
   const anchor = await findDelivery(c.env.DB, id, scopeOf(c));
-  if (!anchor) throw new ApiError('resource_missing', `No such webhook delivery: '${id}'`, q.starting_after ? 'starting_after' : 'ending_before');
+  if (!anchor)
+    throw new ApiError('resource_missing', `No such webhook delivery: '${id}'`, q.starting_after ? 'starting_after' : 'ending_before');
   return { direction: q.starting_after ? 'after' : 'before', createdAt: anchor.createdAt, id: anchor.id };
 }
 
@@ -413,7 +436,10 @@ function endpointToWire(row: EndpointRow) {
 }
 
 async function eventsToWire(c: Context<AppEnv>, rows: EventRow[]) {
-  const pending = await pendingWebhooks(c.env.DB, rows.map((r) => r.id));
+  const pending = await pendingWebhooks(
+    c.env.DB,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({ ...JSON.parse(r.body), pending_webhooks: pending.get(r.id) ?? 0 }));
 }
 

@@ -29,10 +29,7 @@ export const createdParams = {
   'created[lte]': unixSeconds,
 };
 
-export const oneCursor: [
-  (q: { starting_after?: string; ending_before?: string }) => boolean,
-  { message: string; path: PropertyKey[] },
-] = [
+export const oneCursor: [(q: { starting_after?: string; ending_before?: string }) => boolean, { message: string; path: PropertyKey[] }] = [
   (q) => !(q.starting_after && q.ending_before),
   { message: 'pass at most one of starting_after and ending_before.', path: ['ending_before'] },
 ];

@@ -6,13 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { CURRENCIES, isCurrency, MAX_AMOUNT } from '../../domain/currency.js';
 import { EXPIRES_IN_MAX_SECONDS, EXPIRES_IN_MIN_SECONDS, MAX_TOKEN_AMOUNT, PHASES } from '../../domain/crypto.js';
-import {
-  CANCELLATION_REASONS,
-  CAPTURE_METHODS,
-  CONFIRMATION_METHODS,
-  METADATA_MAX_KEYS,
-  STATUSES,
-} from '../../domain/payment-intent.js';
+import { CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, METADATA_MAX_KEYS, STATUSES } from '../../domain/payment-intent.js';
 import { PAYMENT_METHOD_TYPES } from '../../domain/test-payment-methods.js';
 import { createdParams, cursorParams, limit, oneCursor } from './list.js';
 
@@ -52,7 +46,9 @@ export function minorUnits(param: string, max: bigint = MAX_AMOUNT) {
         return z.NEVER;
       }
       if (amount > max) {
-        ctx.addIssue(max > MAX_AMOUNT ? { ...tooLarge(param), message: `${param} must fit a uint256 (at most 78 digits).` } : tooLarge(param));
+        ctx.addIssue(
+          max > MAX_AMOUNT ? { ...tooLarge(param), message: `${param} must fit a uint256 (at most 78 digits).` } : tooLarge(param),
+        );
         return z.NEVER;
       }
       return amount;
@@ -107,7 +103,10 @@ const wholeSeconds = z
   .transform((value, ctx): number => {
     const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < EXPIRES_IN_MIN_SECONDS || n > EXPIRES_IN_MAX_SECONDS) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number of seconds from ${EXPIRES_IN_MIN_SECONDS} to ${EXPIRES_IN_MAX_SECONDS}.` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a whole number of seconds from ${EXPIRES_IN_MIN_SECONDS} to ${EXPIRES_IN_MAX_SECONDS}.`,
+      });
       return z.NEVER;
     }
     return n;
@@ -125,9 +124,7 @@ const CryptoOptionsParams = z
       .transform((v) => v.toLowerCase())
       .pipe(z.string().regex(/^[a-z]{2,10}$/, 'must be a token code such as usdc or eth.'))
       .openapi({ type: 'string', example: 'usdc' }),
-    expires_in: wholeSeconds
-      .optional()
-      .openapi({ description: 'Test mode only: seconds the payer has after confirmation (default 900).' }),
+    expires_in: wholeSeconds.optional().openapi({ description: 'Test mode only: seconds the payer has after confirmation (default 900).' }),
   })
   .openapi('CryptoPaymentMethodOptions');
 
@@ -187,9 +184,7 @@ const statementDescriptor = z
   .regex(/^[^<>\\'"*]*$/, 'statement_descriptor cannot contain <, >, \\, \', " or *.')
   .regex(/[A-Za-z]/, 'statement_descriptor must contain at least one letter.');
 const customer = z.string().regex(/^cus_[0-9A-Za-z]{1,64}$/, 'expected a Customer id (cus_…).');
-const returnUrl = z
-  .url({ protocol: /^https?$/, error: 'return_url must be an absolute http(s) URL.' })
-  .max(2048);
+const returnUrl = z.url({ protocol: /^https?$/, error: 'return_url must be an absolute http(s) URL.' }).max(2048);
 
 export const CreatePaymentIntentParams = z
   .strictObject({
@@ -298,11 +293,11 @@ const CryptoTransferAction = z.object({
     token: z.string(),
     token_address: address.nullable().openapi({ description: 'The ERC-20 contract; null for the native coin.' }),
     deposit_address: address,
-    amount: z.string().openapi({ description: "Base units of the token, as a digit string (it may exceed 2^53)." }),
+    amount: z.string().openapi({ description: 'Base units of the token, as a digit string (it may exceed 2^53).' }),
     amount_display: z.string().openapi({ example: '10.99' }),
-    amount_remaining: z
-      .string()
-      .openapi({ description: 'Base units still to send after the transfers seen so far (a partial payment): what a wallet should pay now.' }),
+    amount_remaining: z.string().openapi({
+      description: 'Base units still to send after the transfers seen so far (a partial payment): what a wallet should pay now.',
+    }),
     amount_remaining_display: z.string(),
     expires_at: z.number().int().openapi({ description: 'Unix timestamp (seconds): transfers in blocks after it are late.' }),
     typed_data: z
@@ -345,7 +340,9 @@ const CryptoDetails = z
     amount_received: z.string(),
     excess: z.string().openapi({ description: 'Base units received above what was due.' }),
     transactions: z.array(CryptoTransaction),
-    late_transactions: z.array(CryptoTransaction).openapi({ description: 'Funds after the window closed or after the intent settled: recorded, not counted.' }),
+    late_transactions: z
+      .array(CryptoTransaction)
+      .openapi({ description: 'Funds after the window closed or after the intent settled: recorded, not counted.' }),
     late_amount: z.string(),
     monitor_until: z.number().int().nullable(),
     signature: z.object({ signer: address, signature: z.string(), verified_at: z.number().int() }).nullable(),
@@ -411,7 +408,10 @@ export const PaymentIntent = z
     receipt_email: z.string().nullable(),
     statement_descriptor: z.string().nullable(),
     customer: z.string().nullable(),
-    notification_url: z.string().nullable().openapi({ description: "Receives this intent's events, signed with the merchant's notification secret." }),
+    notification_url: z
+      .string()
+      .nullable()
+      .openapi({ description: "Receives this intent's events, signed with the merchant's notification secret." }),
   })
   .openapi('PaymentIntent');
 

@@ -120,7 +120,11 @@ export const WebhookDelivery = z
       }),
     ),
     created: z.number().int(),
-    dead_lettered_at: z.number().int().nullable().openapi({ description: 'When the last scheduled attempt failed and the delivery went to the dead-letter queue.' }),
+    dead_lettered_at: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'When the last scheduled attempt failed and the delivery went to the dead-letter queue.' }),
     livemode: z.boolean(),
   })
   .openapi('WebhookDelivery');
