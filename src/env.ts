@@ -1,3 +1,4 @@
+import type { IntentSettings } from './domain/intent.js';
 import type { PaymentIntentObject } from './intents/intent-object.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
@@ -7,7 +8,7 @@ export interface Env {
   INTENTS: DurableObjectNamespace<PaymentIntentObject>;
   /** Bearer token for /v1/admin/*. A secret: `wrangler secret put ADMIN_TOKEN`, or .dev.vars locally. */
   ADMIN_TOKEN?: string;
-  /** Public origin used in links this service hands out (3-D Secure pages). Defaults to the request's origin. */
+  /** Public origin of this deployment, which links this service hands out are built on (3-D Secure pages). Required. */
   PUBLIC_BASE_URL?: string;
   /** Milliseconds an asynchronous (bank debit) test payment stays in processing. */
   ASYNC_SETTLE_DELAY_MS?: string;
@@ -32,12 +33,12 @@ export interface Env {
   DEFAULT_CRYPTO_XPUB?: string;
 }
 
-export interface Settings {
-  asyncSettleDelayMs: number;
+/** The deployment's variables, parsed: what the state machine needs, and what the edges need. */
+export interface Settings extends IntentSettings {
+  /** The public origin links are built on (3-D Secure pages): configuration, never a request header. */
+  publicBaseUrl: string;
   webhookRetryDelaysSeconds: number[];
   webhookTimeoutMs: number;
-  cryptoMonitorWindowMs: number;
-  cryptoLatePollMs: number;
 }
 
 /** Parsed once per isolate; a malformed variable fails loudly, naming itself. */
@@ -45,7 +46,8 @@ let cached: { env: Env; settings: Settings } | undefined;
 
 export function readSettings(env: Env): Settings {
   if (cached?.env === env) return cached.settings;
-  const settings = {
+  const settings: Settings = {
+    publicBaseUrl: origin('PUBLIC_BASE_URL', env.PUBLIC_BASE_URL),
     asyncSettleDelayMs: wholeNumber('ASYNC_SETTLE_DELAY_MS', env.ASYNC_SETTLE_DELAY_MS ?? '5000'),
     webhookRetryDelaysSeconds: (env.WEBHOOK_RETRY_DELAYS ?? '0,5,300,1800,7200,18000,36000,36000')
       .split(',')
@@ -59,6 +61,23 @@ export function readSettings(env: Env): Settings {
   }
   cached = { env, settings };
   return settings;
+}
+
+/** An absolute http(s) URL with nothing after its origin but an optional path prefix, without the trailing slash. */
+function origin(name: string, raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') {
+    throw new Error(`${name} is not set: it is the public origin of this deployment (https://pay.example.com), which links are built on`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+    throw new Error(`${name} must be an absolute http(s) URL without query, fragment or credentials, got ${JSON.stringify(raw)}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function wholeNumber(name: string, raw: string): number {

@@ -2,7 +2,8 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { drizzle } from 'drizzle-orm/d1';
-import type { PaymentIntent, Status } from '../domain/payment-intent.js';
+import type { PaymentIntent } from '../domain/intent.js';
+import type { Status } from '../domain/status.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
 import { events, paymentIntentMetadata, paymentIntents } from './schema.js';
 
@@ -15,8 +16,8 @@ export interface ProjectedEvent {
   sequence: number;
   type: string;
   createdAt: number;
-  /** The rendered event JSON. */
-  body: string;
+  /** The canonical event's JSON (src/intents/events.ts). */
+  canonical: string;
 }
 
 export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEvents: ProjectedEvent[] = []): Promise<void> {
@@ -60,7 +61,7 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEv
     sequence: e.sequence,
     type: e.type,
     createdAt: e.createdAt,
-    body: e.body,
+    canonical: e.canonical,
   }));
   await db.batch([
     upsert,

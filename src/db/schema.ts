@@ -122,8 +122,13 @@ export const events = sqliteTable(
     type: text('type').notNull(),
     /** Milliseconds since the epoch. */
     createdAt: integer('created_at').notNull(),
-    /** The event as delivered, without pending_webhooks (which is counted when read). */
-    body: text('body').notNull(),
+    /**
+     * The canonical event (src/intents/events.ts), which each API family renders into its wire.
+     * Null only for events written before canonical events existed, which kept their rendered body.
+     */
+    canonical: text('canonical'),
+    /** Events written before canonical events: the Stripe-wire body as it was delivered (without pending_webhooks). */
+    body: text('body'),
   },
   (t) => [
     index('events_list').on(t.merchantId, t.livemode, t.createdAt, t.id),

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import type { PaymentIntent } from '../domain/payment-intent.js';
+import type { PaymentIntent } from '../domain/intent.js';
 import type { Clause, SearchQuery } from '../domain/search-query.js';
 import { parseRecord } from '../intents/record.js';
 import { paymentIntentMetadata, paymentIntents as t } from './schema.js';

@@ -3,8 +3,8 @@
  * and what the transfers seen on chain mean for it. Every assessment starts again from the full set
  * of transfers seen now, so a transfer that vanished in a reorg simply stops counting.
  */
-import { currencyExponent, isCurrency, type Currency } from './currency.js';
-import { DomainError } from './errors.js';
+import { currencyExponent, decimalString, isCurrency, type Currency } from './currency.js';
+import { invalid } from './errors.js';
 
 export interface CryptoToken {
   /** Lowercase code: usdc, usdt, eth… */
@@ -27,30 +27,26 @@ export function tokenAmount(amount: bigint, currency: string, token: CryptoToken
     if (shift >= 0) return amount * 10n ** BigInt(shift);
     const divisor = 10n ** BigInt(-shift);
     if (amount % divisor !== 0n) {
-      throw new DomainError(
+      throw invalid(
         'parameter_invalid',
-        `${amount} usd cents cannot be paid exactly in ${token.symbol}, which has ${token.decimals} decimals.`,
         'amount',
+        `${amount} usd cents cannot be paid exactly in ${token.symbol}, which has ${token.decimals} decimals.`,
       );
     }
     return amount / divisor;
   }
-  throw new DomainError(
+  throw invalid(
     'parameter_invalid',
-    isCurrency(currency)
-      ? `An intent in ${currency} cannot be paid in ${token.symbol}: use currency ${token.symbol}${token.usdPegged ? ' or usd' : ''}.`
-      : `Unknown currency ${currency} for ${token.symbol}.`,
     'currency',
+    isCurrency(currency)
+      ? `An intent in ${currency} cannot be paid in ${token.symbol}: use {{currency}} ${token.symbol}${token.usdPegged ? ' or usd' : ''}.`
+      : `Unknown currency ${currency} for ${token.symbol}.`,
   );
 }
 
 /** "10.99" for 10990000 at 6 decimals: exact, trailing zeros kept to two places. */
 export function displayAmount(baseUnits: bigint, decimals: number): string {
-  const digits = baseUnits.toString().padStart(decimals + 1, '0');
-  if (decimals === 0) return digits;
-  const whole = digits.slice(0, -decimals);
-  const fraction = digits.slice(-decimals).replace(/0+$/, '').padEnd(Math.min(2, decimals), '0');
-  return fraction ? `${whole}.${fraction}` : whole;
+  return decimalString(baseUnits, decimals, 2);
 }
 
 export interface SeenTransfer {

@@ -47,3 +47,20 @@ export function currencyExponent(currency: Currency): number {
  * and Stripe allow ($999,999.99; ¥99,999,999; 99,999.999 KWD).
  */
 export const MAX_AMOUNT = 99_999_999n;
+
+/**
+ * An exact decimal string of `units` at `decimals` places, trailing zeros trimmed down to
+ * `minFractionDigits`: (1099, 2) → "10.99", (1000, 3) → "1.000", (10990000, 6, 2) → "10.99".
+ */
+export function decimalString(units: bigint, decimals: number, minFractionDigits = decimals): string {
+  const digits = units.toString().padStart(decimals + 1, '0');
+  if (decimals === 0) return digits;
+  const whole = digits.slice(0, -decimals);
+  const fraction = digits.slice(-decimals).replace(/0+$/, '').padEnd(Math.min(minFractionDigits, decimals), '0');
+  return fraction ? `${whole}.${fraction}` : whole;
+}
+
+/** 1099 usd → "10.99 USD", 500 jpy → "500 JPY", 1000 kwd → "1.000 KWD": exact, from the exponent. */
+export function formatAmount(amount: bigint, currency: Currency): string {
+  return `${decimalString(amount, currencyExponent(currency))} ${currency.toUpperCase()}`;
+}

@@ -8,7 +8,7 @@
  *   op      := ':' (equals) | '~' (substring, strings) | '>' | '<' | '>=' | '<=' (amount, created)
  *   value   := "quoted \"string\"" | bare-token
  */
-import { STATUSES, type Status } from './payment-intent.js';
+import { STATUSES, type Status } from './status.js';
 
 export type Operator = ':' | '~' | '>' | '<' | '>=' | '<=';
 export type Field = 'amount' | 'created' | 'currency' | 'customer' | 'status' | { metadata: string };

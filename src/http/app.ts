@@ -1,17 +1,21 @@
-/** The HTTP app: request ids, the error envelope, routes, and the API description. */
+/**
+ * The worker's HTTP app: request ids, the API families mounted side by side (each a sub-app with
+ * its own auth, error envelope and renderer over the one service seam), health, and the API
+ * description generated from the same zod schemas that validate requests.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
-import { HTTPException } from 'hono/http-exception';
+import { adminApi } from '../api/admin/index.js';
+import { links } from '../api/stripe/context.js';
+import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
+import { stripeApi } from '../api/stripe/index.js';
 import { chainsConfig } from '../chain/registry.js';
 import { readSettings } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
-import { renderDocs, type ApiDocument } from './docs.js';
-import { ApiError, errorResponse } from './errors.js';
-import { newRouter } from './openapi.js';
-import { registerAdminRoutes } from './routes/admin.js';
-import { registerChallengeRoutes } from './routes/challenge.js';
-import { registerPaymentIntentRoutes } from './routes/payment-intents.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
+import { challengePages } from '../pages/challenge.js';
+import { type ApiDocument, renderDocs } from './docs.js';
+import { newRouter } from './router.js';
+import { jsonResponse } from './schemas/common.js';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -24,6 +28,9 @@ const OPENAPI_INFO = {
   },
 };
 
+const Ready = z.object({ ok: z.literal(true), networks: z.array(z.string()) });
+const NotReady = z.object({ ok: z.literal(false), problems: z.array(z.string()) });
+
 export function createApp() {
   const app = newRouter();
 
@@ -34,23 +41,11 @@ export function createApp() {
     await next();
   });
 
-  app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error);
-    if (error instanceof HTTPException && error.status < 500) {
-      return errorResponse(c, new ApiError('body_invalid', error.message));
-    }
-    // A real fault: log it with the request id, tell the client nothing about internals.
-    const requestId = c.get('requestId');
-    logError('unhandled error', { requestId, method: c.req.method, path: c.req.path }, error);
-    return errorResponse(
-      c,
-      new ApiError('internal_error', `An internal error occurred. If it persists, contact support with request id ${requestId}.`, null, {
-        request_id: requestId,
-      }),
-    );
-  });
-
-  app.notFound((c) => errorResponse(c, new ApiError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)));
+  // Anything outside a family (health, the description) answers in the canonical envelope.
+  app.onError(stripeErrorHandler(links));
+  app.notFound((c) =>
+    renderStripeError(c, new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)),
+  );
 
   app.openapi(
     createRoute({
@@ -58,7 +53,8 @@ export function createApp() {
       path: '/health',
       tags: ['Service'],
       summary: 'Liveness: no storage touched',
-      responses: { 200: { description: 'Up.', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } } },
+      security: [],
+      responses: { 200: jsonResponse(z.object({ ok: z.literal(true) }), 'Up.') },
     }),
     (c) => c.json({ ok: true as const }, 200),
   );
@@ -69,15 +65,10 @@ export function createApp() {
       path: '/health/ready',
       tags: ['Service'],
       summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
+      security: [],
       responses: {
-        200: {
-          description: 'Ready.',
-          content: { 'application/json': { schema: z.object({ ok: z.literal(true), networks: z.array(z.string()) }) } },
-        },
-        503: {
-          description: 'A variable is invalid: each problem named (never an RPC URL).',
-          content: { 'application/json': { schema: z.object({ ok: z.literal(false), problems: z.array(z.string()) }) } },
-        },
+        200: jsonResponse(Ready, 'Ready.'),
+        503: jsonResponse(NotReady, 'A variable is invalid, or D1 does not answer: each problem named (never an RPC URL or a secret).'),
       },
     }),
     async (c) => {
@@ -90,15 +81,19 @@ export function createApp() {
         logError('configuration is invalid', { problems }, error);
         return c.json({ ok: false as const, problems }, 503);
       }
-      await c.env.DB.prepare('SELECT 1').first();
+      try {
+        await c.env.DB.prepare('SELECT 1').first();
+      } catch (error) {
+        logError('D1 does not answer', {}, error);
+        return c.json({ ok: false as const, problems: ['D1 (binding DB) does not answer a query'] }, 503);
+      }
       return c.json({ ok: true as const, networks }, 200);
     },
   );
 
-  registerAdminRoutes(app);
-  registerPaymentIntentRoutes(app);
-  registerChallengeRoutes(app);
-  registerWebhookRoutes(app);
+  app.route('/', stripeApi());
+  app.route('/', adminApi());
+  app.route('/', challengePages());
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));

@@ -1,101 +1,63 @@
 /**
- * One error envelope and one status table. Every refusal the API gives has a code here; the
- * Record type makes the compiler insist that each code has a status and an error type.
+ * Refusals the shared HTTP machinery gives before a request reaches a family's handler: a body
+ * that cannot be decoded, parameters that fail their schema, an idempotency key in conflict, an
+ * unknown route. Like DomainError they speak no family's wire: each family renders them in its own
+ * envelope and spelling (Stripe's: `metadata[order_id]`, "Missing required param: amount.").
  */
-import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { DomainErrorCode } from '../domain/errors.js';
 
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'card_error' | 'idempotency_error' | 'api_error';
+export const REQUEST_ERROR_CODES = [
+  'body_invalid',
+  'content_type_invalid',
+  'parameter_missing',
+  'parameter_invalid',
+  'parameter_unknown',
+  'amount_too_large',
+  'idempotency_key_reused',
+  'idempotency_key_in_use',
+  'route_not_found',
+] as const;
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
 
-export type ErrorCode =
-  | DomainErrorCode
-  | 'parameter_unknown'
-  | 'body_invalid'
-  | 'content_type_invalid'
-  | 'card_declined'
-  | 'api_key_missing'
-  | 'api_key_invalid'
-  | 'secret_key_required'
-  | 'admin_token_invalid'
-  | 'idempotency_key_reused'
-  | 'idempotency_key_in_use'
-  | 'route_not_found'
-  | 'internal_error';
-
-const STATUS: Record<ErrorCode, { status: 400 | 401 | 402 | 403 | 404 | 409 | 500 | 503; type: ErrorType }> = {
-  payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
-  parameter_missing: { status: 400, type: 'invalid_request_error' },
-  parameter_invalid: { status: 400, type: 'invalid_request_error' },
-  parameter_unknown: { status: 400, type: 'invalid_request_error' },
-  amount_too_large: { status: 400, type: 'invalid_request_error' },
-  payment_method_unexpected_state: { status: 400, type: 'invalid_request_error' },
-  payment_intent_incompatible_payment_method: { status: 400, type: 'invalid_request_error' },
-  processor_not_configured: { status: 400, type: 'invalid_request_error' },
-  body_invalid: { status: 400, type: 'invalid_request_error' },
-  content_type_invalid: { status: 400, type: 'invalid_request_error' },
-  resource_missing: { status: 404, type: 'invalid_request_error' },
-  route_not_found: { status: 404, type: 'invalid_request_error' },
-  card_declined: { status: 402, type: 'card_error' },
-  payment_intent_authentication_failure: { status: 402, type: 'card_error' },
-  api_key_missing: { status: 401, type: 'authentication_error' },
-  api_key_invalid: { status: 401, type: 'authentication_error' },
-  admin_token_invalid: { status: 401, type: 'authentication_error' },
-  secret_key_required: { status: 403, type: 'authentication_error' },
-  idempotency_key_reused: { status: 400, type: 'idempotency_error' },
-  idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
-  internal_error: { status: 500, type: 'api_error' },
-  crypto_not_configured: { status: 400, type: 'invalid_request_error' },
-  chain_unavailable: { status: 503, type: 'api_error' },
-};
-
-export class ApiError extends Error {
+export class RequestError extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: RequestErrorCode,
     message: string,
-    readonly param: string | null = null,
-    /** Extra fields of the envelope (payment_intent on a card error, decline_code, …). */
-    readonly extra: Record<string, unknown> = {},
+    /** The parameter at fault, as a path into the decoded request (['metadata', 'order_id']); a header by its name. */
+    readonly path: readonly PropertyKey[] | null = null,
+    /** Whether the client may retry the same request (an idempotency key still in use). */
+    readonly retryable?: boolean,
   ) {
     super(message);
-    this.name = 'ApiError';
-  }
-
-  get status() {
-    return STATUS[this.code].status;
-  }
-
-  get type() {
-    return STATUS[this.code].type;
+    this.name = 'RequestError';
   }
 }
 
-export function errorResponse(c: Context, error: ApiError): Response {
-  return c.json(
-    { error: { type: error.type, code: error.code, message: error.message, param: error.param, ...error.extra } },
-    error.status,
-  );
+/**
+ * A parameter that failed its schema: what kind of failure, where, and why (the schema's words).
+ * The family phrases it ("Missing required param: amount.", "Received unknown parameter: x").
+ */
+export class ValidationError extends RequestError {
+  constructor(
+    readonly kind: 'missing' | 'unknown' | 'invalid',
+    code: RequestErrorCode,
+    path: readonly PropertyKey[],
+    readonly reason: string,
+  ) {
+    super(code, reason, path);
+    this.name = 'ValidationError';
+  }
 }
 
-/** Stripe-style parameter names: metadata[order_id], payment_method_types[0]. */
-export function paramName(path: readonly PropertyKey[]): string {
-  const [head, ...rest] = path.map(String);
-  return (head ?? '') + rest.map((p) => `[${p}]`).join('');
-}
-
-/** Turns the first zod issue into the envelope, naming the parameter. `input` is what was validated. */
-export function fromZodError(error: z.ZodError, input: unknown): ApiError {
+/** Turns the first zod issue into a ValidationError. `input` is what was validated, to tell missing from invalid. */
+export function fromZodError(error: z.ZodError, input: unknown): ValidationError {
   const issue = specific(error.issues[0]!);
   if (issue.code === 'unrecognized_keys') {
-    const param = paramName([...issue.path, issue.keys[0]!]);
-    return new ApiError('parameter_unknown', `Received unknown parameter: ${param}`, param);
+    return new ValidationError('unknown', 'parameter_unknown', [...issue.path, issue.keys[0]!], 'unknown parameter');
   }
-  const param = paramName(issue.path);
-  if (valueAt(input, issue.path) === undefined) {
-    return new ApiError('parameter_missing', `Missing required param: ${param}.`, param);
-  }
-  const code = issue.code === 'custom' && isErrorCode(issue.params?.code) ? issue.params.code : 'parameter_invalid';
-  return new ApiError(code, `Invalid ${param}: ${describeIssue(issue)}`, param);
+  if (valueAt(input, issue.path) === undefined) return new ValidationError('missing', 'parameter_missing', issue.path, 'required');
+  const code = issue.code === 'custom' && issue.params?.code === 'amount_too_large' ? 'amount_too_large' : 'parameter_invalid';
+  return new ValidationError('invalid', code, issue.path, describeIssue(issue));
 }
 
 /** The most specific message: a union or record-key issue carries the real one inside. */
@@ -133,8 +95,4 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
-}
-
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && value in STATUS;
 }

@@ -6,16 +6,18 @@
 import type { MiddlewareHandler } from 'hono';
 import { claimKey, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
-import { ApiError } from './errors.js';
-import { readBody, type AppEnv } from './openapi.js';
+import { readBody } from './body.js';
+import type { AppEnv } from './context.js';
+import { RequestError } from './errors.js';
 
 const MAX_KEY_LENGTH = 255;
+const HEADER = 'Idempotency-Key';
 
 export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   const key = c.req.header('idempotency-key');
   if (c.req.method !== 'POST' || key === undefined) return next();
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new ApiError('parameter_invalid', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters long.`, 'Idempotency-Key');
+    throw new RequestError('parameter_invalid', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters long.`, [HEADER]);
   }
   const auth = c.get('auth');
   const scope = { merchantId: auth.merchantId, livemode: auth.livemode, key };
@@ -24,20 +26,20 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   if (!claim.claimed) {
     if (claim.fingerprint !== fingerprint) {
-      c.header('Stripe-Should-Retry', 'false');
-      throw new ApiError(
+      throw new RequestError(
         'idempotency_key_reused',
         `Keys for idempotent requests can only be used with the same parameters they were first used with. ` +
           `Try using a key other than '${key}' if you meant to execute a different request.`,
-        'Idempotency-Key',
+        [HEADER],
+        false,
       );
     }
     if (claim.state === 'in_progress') {
-      c.header('Stripe-Should-Retry', 'true');
-      throw new ApiError(
+      throw new RequestError(
         'idempotency_key_in_use',
         'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
-        'Idempotency-Key',
+        [HEADER],
+        true,
       );
     }
     c.header('Idempotent-Replayed', 'true');

@@ -6,7 +6,7 @@
  *   v2: `crypto` (null for card-style intents, which is what a v1 record becomes).
  */
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
-import type { PaymentIntent } from '../domain/payment-intent.js';
+import type { PaymentIntent } from '../domain/intent.js';
 
 export const RECORD_VERSION = 2;
 
@@ -95,4 +95,21 @@ export function serializeRecord(intent: PaymentIntent): string {
 
 export function parseRecord(json: string): PaymentIntent {
   return fromRecord(JSON.parse(json));
+}
+
+const AMOUNT_FIELDS = ['amount', 'amountCapturable', 'amountReceived'] as const;
+
+/** Some fields of an intent (an event's previous attributes) in the stored form: amounts as digit strings. */
+export function partialToRecord(fields: Partial<PaymentIntent>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields };
+  for (const key of AMOUNT_FIELDS) if (fields[key] !== undefined) out[key] = fields[key].toString();
+  if (fields.crypto) out.crypto = cryptoToRecord(fields.crypto);
+  return out;
+}
+
+export function partialFromRecord(stored: Record<string, unknown>): Partial<PaymentIntent> {
+  const out = { ...stored } as Partial<PaymentIntent>;
+  for (const key of AMOUNT_FIELDS) if (typeof stored[key] === 'string') out[key] = BigInt(stored[key]);
+  if (stored.crypto) out.crypto = cryptoFromRecord(stored.crypto as StoredCrypto);
+  return out;
 }

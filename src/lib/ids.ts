@@ -29,6 +29,9 @@ function timePrefix(nowMs: number): string {
 
 export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we';
 
+/** A payment intent's id, as newId('pi') makes it. Anything else names no intent. */
+export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
+
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   return `${prefix}_${timePrefix(nowMs)}${randomBase62(14)}`;
 }

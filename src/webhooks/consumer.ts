@@ -9,6 +9,8 @@ import { createDeliveries, endpointsFor, findDelivery, markDeadLettered, markDel
 import { readSettings, type Env } from '../env.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { logError } from '../lib/log.js';
+import { type DeliveryContext, EVENT_WIRES, type EventWireName } from '../api/event-wires.js';
+import { parseEvent } from '../intents/events.js';
 import { attemptDelivery } from './deliver.js';
 import type { WebhookMessage } from './messages.js';
 
@@ -37,17 +39,16 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
 }
 
 async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: Env): Promise<void> {
-  const event = JSON.parse(message.event) as { id: string; type: string; created: number };
+  const event = eventOf(message);
   const scope = { merchantId: message.merchantId, livemode: message.livemode };
-  const targets: { endpointId: string | null; url: string }[] = (await endpointsFor(env.DB, scope, event.type)).map((e) => ({
-    endpointId: e.id,
-    url: e.url,
-  }));
-  if (message.notificationUrl) targets.push({ endpointId: null, url: message.notificationUrl });
+  // Endpoints are the canonical family's (their api_version is its wire); so, for now, is notification_url.
+  const targets: { endpointId: string | null; url: string; wire: EventWireName }[] = (await endpointsFor(env.DB, scope, event.type)).map(
+    (e) => ({ endpointId: e.id, url: e.url, wire: 'stripe' }),
+  );
+  if (message.notificationUrl) targets.push({ endpointId: null, url: message.notificationUrl, wire: 'stripe' });
   if (targets.length === 0) return;
 
-  // The delivered body is fixed here, once: every attempt signs and sends the same bytes.
-  const body = JSON.stringify({ ...JSON.parse(message.event), pending_webhooks: targets.length });
+  const context = { links: { baseUrl: readSettings(env).publicBaseUrl }, pendingWebhooks: targets.length };
   const now = Date.now();
   const rows: DeliveryRow[] = await Promise.all(
     targets.map(async (target) => ({
@@ -59,7 +60,8 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
       url: target.url,
       status: 'pending' as const,
       attempts: 0,
-      body,
+      // The delivered body is fixed here, once: every attempt signs and sends the same bytes.
+      body: event.render(target.wire, context),
       createdAt: now,
       updatedAt: now,
       deadLetteredAt: null,
@@ -70,6 +72,20 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
   for (let i = 0; i < fresh.length; i += 100) {
     await env.WEBHOOK_QUEUE.sendBatch(fresh.slice(i, i + 100).map((id) => ({ body: { kind: 'delivery' as const, deliveryId: id } })));
   }
+}
+
+/** The event's type, and its body on a target's wire. */
+function eventOf(message: Extract<WebhookMessage, { kind: 'event' }>): {
+  type: string;
+  render: (wire: EventWireName, context: DeliveryContext) => string;
+} {
+  if ('canonical' in message) {
+    const event = parseEvent(message.canonical);
+    return { type: event.type, render: (wire, context) => EVENT_WIRES[wire](event, context) };
+  }
+  // Queued before events were canonical: the Stripe body it was rendered with.
+  const rendered = JSON.parse(message.event) as { type: string };
+  return { type: rendered.type, render: (_wire, context) => JSON.stringify({ ...rendered, pending_webhooks: context.pendingWebhooks }) };
 }
 
 /** One attempt; the number of seconds after which to try again, or null when done. */

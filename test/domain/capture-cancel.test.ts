@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANCELLATION_REASONS, type CancellationReason, type Status } from '../../src/domain/payment-intent.js';
+import { CANCELLATION_REASONS, type CancellationReason, type Status } from '../../src/domain/status.js';
 import { AMOUNT, expectBigintAmounts, LATER, reach, refusal, step } from './fixtures.js';
 
 describe('capture from requires_capture (2000 held)', () => {
@@ -39,7 +39,7 @@ describe('capture from requires_capture (2000 held)', () => {
     const snapshot = structuredClone(held);
     const error = refusal(() => step(held, { type: 'capture', amountToCapture }));
     expect(error.code).toBe(code);
-    expect(error.param).toBe('amount_to_capture');
+    expect(error.field).toBe('amountToCapture');
     expect(held).toStrictEqual(snapshot);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CaptureMethod, EventType, PaymentIntent, Status } from '../../src/domain/payment-intent.js';
+import type { CaptureMethod, EventType, Status } from '../../src/domain/status.js';
+import type { PaymentIntent } from '../../src/domain/intent.js';
 import { ALL_STATUSES, AMOUNT, confirmWith, created, expectBigintAmounts, reach, step } from './fixtures.js';
 
 const THREE_DS = 'pm_card_threeDSecure2Required';

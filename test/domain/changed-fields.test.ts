@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, type PaymentIntent } from '../../src/domain/payment-intent.js';
+import { changedFields, type PaymentIntent } from '../../src/domain/intent.js';
 import { created, reach } from './fixtures.js';
 
 describe('changedFields (the previous_attributes of an event)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CaptureMethod, EventType, PaymentIntent, Status } from '../../src/domain/payment-intent.js';
+import type { CaptureMethod, EventType, Status } from '../../src/domain/status.js';
+import type { PaymentIntent } from '../../src/domain/intent.js';
 import { AMOUNT, confirmWith, created, expectBigintAmounts, LATER, reach, refusal, SETTINGS, step } from './fixtures.js';
 
 /** What confirming with each test payment method leads to, per capture method. */
@@ -261,7 +262,7 @@ describe('confirm refusals (the intent is left as it was)', () => {
     const snapshot = structuredClone(state);
     const error = refusal(() => step(state, confirmWith(pm)));
     expect(error.code).toBe(code);
-    expect(error.param).toBe('payment_method');
+    expect(error.field).toBe('paymentMethod');
     expect(state).toStrictEqual(snapshot);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT } from '../../src/domain/currency.js';
-import { createPaymentIntent, type CreateParams } from '../../src/domain/payment-intent.js';
+import { createPaymentIntent } from '../../src/domain/payment-intent.js';
+import type { CreateParams } from '../../src/domain/intent.js';
 import { expectBigintAmounts, IDS, NOW, refusal } from './fixtures.js';
 
 describe('createPaymentIntent', () => {
@@ -104,25 +105,25 @@ describe('createPaymentIntent', () => {
     { name: 'a zero amount', params: { amount: 0n }, code: 'parameter_invalid', param: 'amount' },
     { name: 'a negative amount', params: { amount: -100n }, code: 'parameter_invalid', param: 'amount' },
     { name: 'an amount over eight digits', params: { amount: MAX_AMOUNT + 1n }, code: 'amount_too_large', param: 'amount' },
-    { name: 'an unknown payment method', params: { paymentMethod: 'pm_card_nope' }, code: 'resource_missing', param: 'payment_method' },
+    { name: 'an unknown payment method', params: { paymentMethod: 'pm_card_nope' }, code: 'resource_missing', param: 'paymentMethod' },
     {
       name: 'a bank account when only cards are accepted (the default)',
       params: { paymentMethod: 'pm_usBankAccount' },
       code: 'payment_intent_incompatible_payment_method',
-      param: 'payment_method',
+      param: 'paymentMethod',
     },
     {
       name: 'a card when only bank accounts are accepted',
       params: { paymentMethod: 'pm_card_visa', paymentMethodTypes: ['us_bank_account'] },
       code: 'payment_intent_incompatible_payment_method',
-      param: 'payment_method',
+      param: 'paymentMethod',
     },
   ] satisfies { name: string; params: Partial<CreateParams>; code: string; param: string }[])(
     'refuses $name with $code',
     ({ params, code, param }) => {
       const error = refusal(() => createPaymentIntent(IDS, { amount: 1000n, currency: 'usd', ...params }, NOW));
       expect(error.code).toBe(code);
-      expect(error.param).toBe(param);
+      expect(error.field).toBe(param);
     },
   );
 });

@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CryptoOptions, CryptoTransfer } from '../../src/domain/crypto.js';
-import { createPaymentIntent, nextPoll, type PaymentIntent } from '../../src/domain/payment-intent.js';
+import { createPaymentIntent } from '../../src/domain/payment-intent.js';
+import { nextPoll } from '../../src/domain/crypto-intent.js';
+import type { PaymentIntent } from '../../src/domain/intent.js';
 import { parseRecord, serializeRecord } from '../../src/intents/record.js';
 import { IDS, LATER, NOW, SETTINGS, step } from './fixtures.js';
 
@@ -64,7 +66,7 @@ describe('confirming a crypto intent', () => {
   it('refuses expires_in in live mode: live payments have the 15-minute window', () => {
     expect(() =>
       createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: { ...USDC, expiresIn: 60 } }, NOW),
-    ).toThrow(expect.objectContaining({ code: 'parameter_invalid', param: 'payment_method_options[crypto][expires_in]' }));
+    ).toThrow(expect.objectContaining({ code: 'parameter_invalid', field: 'crypto.expiresIn' }));
     expect(createPaymentIntent({ ...IDS, livemode: true }, { amount: 1099n, currency: 'usd', crypto: USDC }, NOW).state.livemode).toBe(
       true,
     );

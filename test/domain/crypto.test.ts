@@ -30,7 +30,7 @@ describe('tokenAmount', () => {
     [1000n, 'eur', USDC, 'currency'],
     [1000n, 'doge', USDC, 'currency'],
   ])('%s %s cannot be paid in %s exactly → refused naming %s', (amount, currency, token, param) => {
-    expect(() => tokenAmount(amount, currency, token)).toThrowError(expect.objectContaining({ code: 'parameter_invalid', param }));
+    expect(() => tokenAmount(amount, currency, token)).toThrowError(expect.objectContaining({ code: 'parameter_invalid', field: param }));
     expect(() => tokenAmount(amount, currency, token)).toThrow(DomainError);
   });
 });

@@ -4,18 +4,9 @@
  */
 import { expect } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
-import {
-  createPaymentIntent,
-  decide,
-  type CaptureMethod,
-  type Command,
-  type ConfirmationMethod,
-  type CreateParams,
-  type Decision,
-  type PaymentIntent,
-  type Settings,
-  type Status,
-} from '../../src/domain/payment-intent.js';
+import { createPaymentIntent, decide } from '../../src/domain/payment-intent.js';
+import type { CaptureMethod, ConfirmationMethod, Status } from '../../src/domain/status.js';
+import type { Command, CreateParams, Decision, PaymentIntent, IntentSettings as Settings } from '../../src/domain/intent.js';
 
 export const NOW = 1_700_000_000_000;
 /** When commands after creation happen; distinct from NOW so "= now" assertions can fail. */

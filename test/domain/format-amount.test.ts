@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Currency } from '../../src/domain/currency.js';
-import { formatAmount } from '../../src/http/routes/challenge.js';
+import { formatAmount } from '../../src/domain/currency.js';
 
 describe('formatAmount (shown to the customer on the 3-D Secure page)', () => {
   it.each([
@@ -18,6 +18,6 @@ describe('formatAmount (shown to the customer on the 3-D Secure page)', () => {
     [99_999_999n, 'omr', '99999.999 OMR'],
     [2n ** 64n, 'usd', '184467440737095516.16 USD'],
   ] satisfies [bigint, Currency, string][])('%s %s → %s', (amount, currency, expected) => {
-    expect(formatAmount({ amount, currency })).toBe(expected);
+    expect(formatAmount(amount, currency)).toBe(expected);
   });
 });

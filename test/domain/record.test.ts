@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT } from '../../src/domain/currency.js';
-import type { PaymentIntent } from '../../src/domain/payment-intent.js';
+import type { PaymentIntent } from '../../src/domain/intent.js';
 import { fromRecord, parseRecord, RECORD_VERSION, serializeRecord, toRecord } from '../../src/intents/record.js';
 import { confirmWith, created, expectBigintAmounts, reach, step } from './fixtures.js';
 

@@ -3,7 +3,8 @@
  * naming the current status, and the intent left exactly as it was.
  */
 import { describe, expect, it } from 'vitest';
-import type { Command, Status } from '../../src/domain/payment-intent.js';
+import type { Command } from '../../src/domain/intent.js';
+import type { Status } from '../../src/domain/status.js';
 import { ALL_STATUSES, confirmWith, created, reach, refusal, step } from './fixtures.js';
 
 const COMMANDS: { name: string; command: Command; allowedIn: readonly Status[] }[] = [
@@ -44,7 +45,7 @@ describe('refused transitions', () => {
     const snapshot = structuredClone(state);
     const error = refusal(() => step(state, command));
     expect(error.code).toBe('payment_intent_unexpected_state');
-    expect(error.status).toBe(status);
+    expect(error.currentStatus).toBe(status);
     expect(error.message).toContain(`status of ${status}`);
     expect(state).toStrictEqual(snapshot);
   });
@@ -58,7 +59,7 @@ describe('refused transitions', () => {
     const liveCanceled = step(created({}, { livemode: true }), { type: 'cancel' }).state;
     const error = refusal(() => step(liveCanceled, confirmWith('pm_card_visa')));
     expect(error.code).toBe('payment_intent_unexpected_state');
-    expect(error.status).toBe('canceled');
+    expect(error.currentStatus).toBe('canceled');
   });
 });
 

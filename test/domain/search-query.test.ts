@@ -4,7 +4,7 @@
  * index where they break and a message that names the problem.
  */
 import { describe, expect, it } from 'vitest';
-import { STATUSES } from '../../src/domain/payment-intent.js';
+import { STATUSES } from '../../src/domain/status.js';
 import { parseSearchQuery, QueryError, type Clause, type SearchQuery } from '../../src/domain/search-query.js';
 
 const and = (...clauses: Clause[]): SearchQuery => ({ join: 'AND', clauses });

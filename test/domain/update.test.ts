@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT } from '../../src/domain/currency.js';
-import type { PaymentIntent, Status, UpdateParams } from '../../src/domain/payment-intent.js';
+import type { PaymentIntent, UpdateParams } from '../../src/domain/intent.js';
+import type { Status } from '../../src/domain/status.js';
 import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, SETTINGS, step } from './fixtures.js';
 
 const update = (params: UpdateParams) => ({ type: 'update' as const, params });
@@ -204,10 +205,10 @@ describe('update: refusals (the intent is left as it was)', () => {
   const PAYMENT_FIELDS: { params: UpdateParams; param: string }[] = [
     { params: { amount: 3000n }, param: 'amount' },
     { params: { currency: 'eur' }, param: 'currency' },
-    { params: { captureMethod: 'manual' }, param: 'capture_method' },
-    { params: { paymentMethod: 'pm_card_mastercard' }, param: 'payment_method' },
-    { params: { paymentMethodTypes: ['card'] }, param: 'payment_method_types' },
-    { params: { statementDescriptor: 'NEW' }, param: 'statement_descriptor' },
+    { params: { captureMethod: 'manual' }, param: 'captureMethod' },
+    { params: { paymentMethod: 'pm_card_mastercard' }, param: 'paymentMethod' },
+    { params: { paymentMethodTypes: ['card'] }, param: 'paymentMethodTypes' },
+    { params: { statementDescriptor: 'NEW' }, param: 'statementDescriptor' },
     { params: { customer: 'cus_9' }, param: 'customer' },
   ];
   const IN_FLIGHT = ['processing', 'requires_capture', 'succeeded', 'canceled'] as const;
@@ -218,9 +219,9 @@ describe('update: refusals (the intent is left as it was)', () => {
       const snapshot = structuredClone(state);
       const error = refusal(() => step(state, update(params)));
       expect(error.code).toBe('payment_intent_unexpected_state');
-      expect(error.status).toBe(status);
+      expect(error.currentStatus).toBe(status);
       expect(error.message).toContain(status);
-      if (status !== 'canceled') expect(error.param).toBe(param);
+      if (status !== 'canceled') expect(error.field).toBe(param);
       expect(state).toStrictEqual(snapshot);
     });
   });
@@ -235,7 +236,7 @@ describe('update: refusals (the intent is left as it was)', () => {
     const snapshot = structuredClone(state);
     const error = refusal(() => step(state, update(params)));
     expect(error.code).toBe('payment_intent_unexpected_state');
-    expect(error.status).toBe('canceled');
+    expect(error.currentStatus).toBe('canceled');
     expect(state).toStrictEqual(snapshot);
   });
 
@@ -254,21 +255,21 @@ describe('update: refusals (the intent is left as it was)', () => {
       setup: () => created(),
       params: { paymentMethod: 'pm_nope' },
       code: 'resource_missing',
-      param: 'payment_method',
+      param: 'paymentMethod',
     },
     {
       name: 'a bank account on a card-only intent',
       setup: () => created({ paymentMethodTypes: ['card'] }),
       params: { paymentMethod: 'pm_usBankAccount' },
       code: 'payment_intent_incompatible_payment_method',
-      param: 'payment_method',
+      param: 'paymentMethod',
     },
     {
       name: 'payment_method_types that exclude the attached card',
       setup: () => created({ paymentMethod: 'pm_card_visa' }),
       params: { paymentMethodTypes: ['us_bank_account'] },
       code: 'payment_intent_incompatible_payment_method',
-      param: 'payment_method',
+      param: 'paymentMethod',
     },
   ] satisfies { name: string; setup: () => PaymentIntent; params: UpdateParams; code: string; param: string }[])(
     'refuses $name with $code',
@@ -277,7 +278,7 @@ describe('update: refusals (the intent is left as it was)', () => {
       const snapshot = structuredClone(state);
       const error = refusal(() => step(state, update(params)));
       expect(error.code).toBe(code);
-      expect(error.param).toBe(param);
+      expect(error.field).toBe(param);
       expect(state).toStrictEqual(snapshot);
     },
   );
@@ -294,7 +295,7 @@ describe('metadata limit across updates', () => {
     );
     const settings = { ...SETTINGS, asyncSettleDelayMs: 0 };
     expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings)).toThrowError(
-      expect.objectContaining({ code: 'parameter_invalid', param: 'metadata' }),
+      expect.objectContaining({ code: 'parameter_invalid', field: 'metadata' }),
     );
     expect(Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings).state.metadata)).toHaveLength(
       50,

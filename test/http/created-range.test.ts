@@ -1,6 +1,6 @@
 /** The created filters of every list: whole seconds on the wire, milliseconds in the rows. */
 import { describe, expect, it } from 'vitest';
-import { createdRange } from '../../src/http/schemas/list.js';
+import { createdRange } from '../../src/api/stripe/list.js';
 
 describe('createdRange', () => {
   it.each([

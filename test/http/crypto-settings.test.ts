@@ -4,7 +4,7 @@ import { HDKey } from '@scure/bip32';
 import { describe, expect, it } from 'vitest';
 import { depositAddress } from '../../src/chain/addresses.js';
 import { createApp } from '../../src/http/app.js';
-import { defaultCryptoXpub } from '../../src/http/routes/admin.js';
+import { defaultCryptoXpub } from '../../src/api/admin/index.js';
 import { allocateDepositIndex } from '../../src/merchants/crypto.js';
 import { ADMIN_TOKEN, call, createMerchant, get } from '../helpers.js';
 

@@ -58,7 +58,7 @@ describe('events', () => {
   it('state and events live together in the object’s own storage', async () => {
     const { body: created } = await createIntent(sk, { payment_method: 'pm_card_visa', confirm: true });
     await runInDurableObject(stub(created.id), async (_instance, state) => {
-      const record = state.storage.sql.exec<{ record: string }>('SELECT record FROM intent').one().record;
+      const record = state.storage.sql.exec<{ record: string }>('SELECT record FROM state').one().record;
       expect(parseRecord(record)).toMatchObject({ status: 'succeeded', revision: 2 });
       const count = state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n;
       expect(count).toBe(2);

@@ -1,33 +1,7 @@
-/** The wire of events, webhook endpoints, deliveries and the notification secret. */
+/** The wire of webhook endpoints, deliveries and the notification secret. */
 import { z } from '@hono/zod-openapi';
-import { EVENT_TYPES } from '../../domain/payment-intent.js';
-import { createdParams, cursorParams, limit, oneCursor } from './list.js';
-import { metadata, PaymentIntent } from './payment-intent.js';
-
-export const EventListQuery = z
-  .strictObject({ limit, ...cursorParams, type: z.enum(EVENT_TYPES).optional(), ...createdParams })
-  .refine(...oneCursor);
-
-export const PageQuery = z.strictObject({ limit, ...cursorParams }).refine(...oneCursor);
-
-export const Event = z
-  .object({
-    id: z.string(),
-    object: z.literal('event'),
-    api_version: z.string(),
-    created: z.number().int(),
-    livemode: z.boolean(),
-    type: z.enum(EVENT_TYPES),
-    sequence: z.number().int().openapi({ description: 'Per intent: 1 for its first event, one more for each after it.' }),
-    data: z.object({ object: PaymentIntent, previous_attributes: z.record(z.string(), z.unknown()) }),
-    request: z.object({ id: z.string().nullable(), idempotency_key: z.string().nullable() }),
-    pending_webhooks: z.number().int(),
-  })
-  .openapi('Event');
-
-export const EventList = z
-  .object({ object: z.literal('list'), url: z.string(), has_more: z.boolean(), data: z.array(Event) })
-  .openapi('EventList');
+import { EVENT_TYPES } from '../../../domain/status.js';
+import { booleanParam, metadata } from '../params.js';
 
 const enabledEvents = z
   .array(z.enum(['*', ...EVENT_TYPES]))
@@ -52,11 +26,7 @@ export const UpdateEndpointParams = z
     enabled_events: enabledEvents.optional(),
     description: z.union([z.literal('').transform(() => null), description]).optional(),
     metadata: z.union([z.literal('').transform(() => null), metadata]).optional(),
-    disabled: z
-      .union([z.boolean(), z.enum(['true', 'false'])])
-      .transform((v) => v === true || v === 'true')
-      .optional()
-      .openapi({ type: 'boolean' }),
+    disabled: booleanParam.optional(),
   })
   .openapi('UpdateWebhookEndpointParams');
 

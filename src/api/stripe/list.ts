@@ -34,6 +34,9 @@ export const oneCursor: [(q: { starting_after?: string; ending_before?: string }
   { message: 'pass at most one of starting_after and ending_before.', path: ['ending_before'] },
 ];
 
+/** A page of a list that has no other filters. */
+export const PageQuery = z.strictObject({ limit, ...cursorParams }).refine(...oneCursor);
+
 /**
  * The filters in milliseconds. An object's `created` is its creation time rounded down to the
  * second, so `created[gt]=T` means created_at ≥ (T+1) s, `created[lte]=T` means < (T+1) s, and

@@ -4,11 +4,13 @@
  * and booleans accept both spellings and are checked exactly — no floats anywhere.
  */
 import { z } from '@hono/zod-openapi';
-import { CURRENCIES, isCurrency, MAX_AMOUNT } from '../../domain/currency.js';
-import { EXPIRES_IN_MAX_SECONDS, EXPIRES_IN_MIN_SECONDS, MAX_TOKEN_AMOUNT, PHASES } from '../../domain/crypto.js';
-import { CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, METADATA_MAX_KEYS, STATUSES } from '../../domain/payment-intent.js';
-import { PAYMENT_METHOD_TYPES } from '../../domain/test-payment-methods.js';
-import { createdParams, cursorParams, limit, oneCursor } from './list.js';
+import { CURRENCIES, isCurrency, MAX_AMOUNT } from '../../../domain/currency.js';
+import { EXPIRES_IN_MAX_SECONDS, EXPIRES_IN_MIN_SECONDS, MAX_TOKEN_AMOUNT, PHASES } from '../../../domain/crypto.js';
+import { CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, STATUSES } from '../../../domain/status.js';
+import { PAYMENT_METHOD_TYPES } from '../../../domain/test-payment-methods.js';
+import { INTENT_ID_PATTERN } from '../../../lib/ids.js';
+import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
+import { booleanParam, clearable, metadata } from '../params.js';
 
 /**
  * A positive integer of minor units, from a JSON integer or a digit string, as a bigint. `max` is
@@ -130,39 +132,6 @@ const CryptoOptionsParams = z
 
 const paymentMethodOptions = z.strictObject({ crypto: CryptoOptionsParams.optional() });
 
-const booleanParam = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .transform((v) => v === true || v === 'true')
-  .openapi({ type: 'boolean' });
-
-/** JSON.parse makes "__proto__" an own key, which a plain object cannot hold: refuse it by name. */
-const noProtoKey = z.unknown().superRefine((value, ctx) => {
-  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
-    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'metadata keys cannot be "__proto__".' });
-  }
-});
-
-export const metadata = noProtoKey
-  .pipe(
-    z
-      .record(
-        z.string().min(1, 'metadata keys must not be empty.').max(40, 'metadata keys can be at most 40 characters.'),
-        z.string().max(500, 'metadata values can be at most 500 characters.'),
-      )
-      .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `metadata can have at most ${METADATA_MAX_KEYS} keys.`),
-  )
-  .openapi({
-    type: 'object',
-    additionalProperties: { type: 'string', maxLength: 500 },
-    description: 'Up to 50 keys of ≤40 characters with string values of ≤500 characters. On update, keys merge and "" removes a key.',
-    example: { order_id: 'A-1001' },
-  });
-
-/** An empty string clears the field (as Stripe's form encoding does it); otherwise the value. */
-function clearable<T extends z.ZodType>(schema: T) {
-  return z.union([z.literal('').transform(() => null), z.null(), schema]);
-}
-
 const paymentMethod = z
   .string()
   .refine((v) => !/^[\d\s-]{12,23}$/.test(v), 'raw card numbers are never accepted: pass a PaymentMethod id such as pm_card_visa.')
@@ -240,8 +209,19 @@ export const CancelPaymentIntentParams = z
   .strictObject({ cancellation_reason: z.enum(CANCELLATION_REASONS).optional() })
   .openapi('CancelPaymentIntentParams');
 
+/**
+ * A payment intent's id in the path. Ids have the form of INTENT_ID_PATTERN; any other string names
+ * no intent, and is answered as an unknown id is (404 resource_missing), not as a malformed one.
+ */
 export const IntentIdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pi_01JD4X2Q8Z3N9A7ZbC1dE2fG3h' }),
+  id: z
+    .string()
+    .max(255)
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      description: `The PaymentIntent's id (${INTENT_ID_PATTERN.source}).`,
+      example: 'pi_01JD4X2Q8Z3N9A7ZbC1dE2fG3h',
+    }),
 });
 
 export const RetrieveQuery = z.strictObject({
@@ -433,17 +413,3 @@ export const PaymentIntentSearchResult = z
     data: z.array(PaymentIntent),
   })
   .openapi('PaymentIntentSearchResult');
-
-export const ErrorEnvelope = z
-  .object({
-    error: z.object({
-      type: z.enum(['invalid_request_error', 'authentication_error', 'card_error', 'idempotency_error', 'api_error']),
-      code: z.string(),
-      message: z.string(),
-      param: z.string().nullable(),
-      payment_intent: PaymentIntent.optional(),
-      decline_code: z.string().optional(),
-      request_id: z.string().optional(),
-    }),
-  })
-  .openapi('Error');

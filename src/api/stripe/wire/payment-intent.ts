@@ -1,8 +1,13 @@
 /** Domain → wire. Times become Unix seconds; amounts stay exact (digit strings past 2^53). */
 import type { z } from '@hono/zod-openapi';
-import { displayAmount, paymentTypedData, sumTransfers, type CryptoPayment, type CryptoTransfer } from '../domain/crypto.js';
-import type { PaymentError, PaymentIntent } from '../domain/payment-intent.js';
-import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../http/schemas/payment-intent.js';
+import { displayAmount, paymentTypedData, sumTransfers, type CryptoPayment, type CryptoTransfer } from '../../../domain/crypto.js';
+import type { PaymentError, PaymentIntent } from '../../../domain/intent.js';
+import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../payment-intents/schemas.js';
+
+/** Where links handed out on the wire point: this deployment's public origin (PUBLIC_BASE_URL), never a request header. */
+export interface Links {
+  baseUrl: string;
+}
 
 type Wire = z.input<typeof WirePaymentIntent>;
 type BrowserWire = z.input<typeof BrowserPaymentIntent>;
@@ -27,8 +32,8 @@ export function paymentErrorToWire(error: PaymentError) {
   };
 }
 
-export function challengeUrl(baseUrl: string, intentId: string, token: string): string {
-  return `${baseUrl}/challenge/${intentId}/${token}`;
+export function challengeUrl(links: Links, intentId: string, token: string): string {
+  return `${links.baseUrl}/challenge/${intentId}/${token}`;
 }
 
 function seconds(ms: number): number;
@@ -37,13 +42,13 @@ function seconds(ms: number | null): number | null {
   return ms === null ? null : Math.floor(ms / 1000);
 }
 
-function nextActionToWire(intent: PaymentIntent, baseUrl: string): BrowserWire['next_action'] {
+function nextActionToWire(intent: PaymentIntent, links: Links): BrowserWire['next_action'] {
   const action = intent.nextAction;
   if (action === null) return null;
   if (action.type === 'redirect_to_url') {
     return {
       type: 'redirect_to_url',
-      redirect_to_url: { url: challengeUrl(baseUrl, intent.id, action.challengeToken), return_url: action.returnUrl },
+      redirect_to_url: { url: challengeUrl(links, intent.id, action.challengeToken), return_url: action.returnUrl },
     };
   }
   const c = intent.crypto!;
@@ -127,7 +132,7 @@ export function cryptoToWire(c: CryptoPayment): NonNullable<BrowserWire['crypto'
   };
 }
 
-export function toBrowserWire(intent: PaymentIntent, baseUrl: string): BrowserWire {
+export function toBrowserWire(intent: PaymentIntent, links: Links): BrowserWire {
   return {
     id: intent.id,
     object: 'payment_intent',
@@ -140,7 +145,7 @@ export function toBrowserWire(intent: PaymentIntent, baseUrl: string): BrowserWi
     payment_method: intent.paymentMethod,
     payment_method_types: intent.paymentMethodTypes,
     last_payment_error: intent.lastPaymentError && paymentErrorToWire(intent.lastPaymentError),
-    next_action: nextActionToWire(intent, baseUrl),
+    next_action: nextActionToWire(intent, links),
     cancellation_reason: intent.cancellationReason,
     canceled_at: seconds(intent.canceledAt),
     created: seconds(intent.created),
@@ -149,10 +154,10 @@ export function toBrowserWire(intent: PaymentIntent, baseUrl: string): BrowserWi
   };
 }
 
-export function toWire(intent: PaymentIntent, baseUrl: string): Wire {
+export function toWire(intent: PaymentIntent, links: Links): Wire {
   const c = intent.crypto;
   return {
-    ...toBrowserWire(intent, baseUrl),
+    ...toBrowserWire(intent, links),
     amount_capturable: amountToWire(intent.amountCapturable),
     amount_received: amountToWire(intent.amountReceived),
     payment_method_options: c ? { crypto: { network: c.network, token: c.token.symbol, expires_in: c.expiresIn } } : {},

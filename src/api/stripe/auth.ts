@@ -1,0 +1,77 @@
+/**
+ * The Stripe family's authentication: an API key as `Authorization: Bearer <key>` or as the user
+ * name of HTTP Basic auth (what `curl -u sk_test_…:` sends). Each route says which kinds of key it
+ * takes, and documents it: the middleware and the OpenAPI security requirement come together.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../../http/context.js';
+import { idempotent } from '../../http/idempotency.js';
+import { findKeyOwner } from '../../merchants/keys.js';
+import { StripeError } from './errors.js';
+
+/** The OpenAPI security schemes of this family, registered on its router (src/api/stripe/index.ts). */
+export const SECURITY_SCHEMES = {
+  ApiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'A secret key (sk_test_…, sk_live_…) or, where a route says so, a publishable key (pk_…): `Authorization: Bearer sk_test_…`.',
+  },
+  ApiKeyBasic: {
+    type: 'http',
+    scheme: 'basic',
+    description: 'The API key as the user name of HTTP Basic auth, with an empty password (`curl -u sk_test_…:`).',
+  },
+} as const;
+
+const API_KEY_SECURITY: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyBasic: [] }];
+
+export function requireKey(allowed: 'secret' | 'secret_or_publishable'): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = presentedKey(c.req.header('authorization'));
+    if (key === null) {
+      throw new StripeError(
+        'api_key_missing',
+        'You did not provide an API key. Provide it in the Authorization header as a Bearer token (Authorization: Bearer sk_test_…), or as the user name of HTTP Basic auth.',
+      );
+    }
+    const owner = await findKeyOwner(c.env.DB, key);
+    if (!owner) throw new StripeError('api_key_invalid', `Invalid API Key provided: ${redact(key)}`);
+    if (allowed === 'secret' && owner.kind !== 'secret') {
+      throw new StripeError('secret_key_required', 'This API call cannot be made with a publishable API key. Use a secret key (sk_…).');
+    }
+    c.set('auth', owner);
+    await next();
+  };
+}
+
+/** Route settings: a secret key, documented. */
+export const secretKey = { middleware: requireKey('secret'), security: API_KEY_SECURITY };
+/** A secret key, and an Idempotency-Key honoured (every POST that changes something). */
+export const secretKeyIdempotent = { middleware: [requireKey('secret'), idempotent], security: API_KEY_SECURITY };
+/** A secret key, or a publishable key for a browser (the route checks what else that needs). */
+export const secretOrPublishableKey = { middleware: requireKey('secret_or_publishable'), security: API_KEY_SECURITY };
+
+/** The key of `Authorization: Bearer <key>` or of Basic auth's user name; null when there is none. */
+export function presentedKey(header: string | undefined): string | null {
+  if (!header) return null;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!value) return null;
+  if (scheme!.toLowerCase() === 'bearer') return value;
+  if (scheme!.toLowerCase() === 'basic') {
+    let decoded: string;
+    try {
+      decoded = atob(value);
+    } catch {
+      return null;
+    }
+    const user = decoded.split(':', 1)[0]!;
+    return user === '' ? null : user;
+  }
+  return null;
+}
+
+/** Enough of a key to recognise it in a support conversation, never enough to use it. */
+function redact(key: string): string {
+  return key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 24))}${key.slice(-4)}` : '****';
+}

@@ -1,0 +1,26 @@
+/** What this family's handlers take from a request: the service seam as this caller, and where links point. */
+import type { Context } from 'hono';
+import { readSettings } from '../../env.js';
+import type { AppEnv } from '../../http/context.js';
+import { IntentService } from '../../intents/service.js';
+import type { Links } from './wire/payment-intent.js';
+
+export function intents(c: Context<AppEnv>): IntentService {
+  const auth = c.get('auth');
+  return new IntentService(c.env, {
+    merchantId: auth.merchantId,
+    livemode: auth.livemode,
+    requestId: c.get('requestId'),
+    idempotencyKey: c.get('idempotencyKey') ?? null,
+  });
+}
+
+/** The merchant and mode of the API key: every object is looked up within it. */
+export function scopeOf(c: Context<AppEnv>): { merchantId: string; livemode: boolean } {
+  const auth = c.get('auth');
+  return { merchantId: auth.merchantId, livemode: auth.livemode };
+}
+
+export function links(c: Context<AppEnv>): Links {
+  return { baseUrl: readSettings(c.env).publicBaseUrl };
+}

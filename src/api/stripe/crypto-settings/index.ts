@@ -1,0 +1,33 @@
+/** GET /v1/crypto_settings: the xpub a merchant's deposit addresses are derived from (set by the operator). */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../../../http/context.js';
+import { route } from '../../../http/router.js';
+import { errorResponses, jsonResponse } from '../../../http/schemas/common.js';
+import { cryptoSettings } from '../../../merchants/crypto.js';
+import { secretKey } from '../auth.js';
+import { scopeOf } from '../context.js';
+import { ErrorEnvelope } from '../errors.js';
+
+export const CryptoSettings = z
+  .object({ object: z.literal('crypto_settings'), xpub: z.string().nullable(), addresses_issued: z.number().int() })
+  .openapi('CryptoSettings', { example: { object: 'crypto_settings', xpub: 'xpub6C…', addresses_issued: 12 } });
+
+export function cryptoSettingsToWire(settings: { xpub: string | null; addressesIssued: number } | undefined) {
+  return { object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 };
+}
+
+const retrieve = createRoute({
+  method: 'get',
+  path: '/v1/crypto_settings',
+  tags: ['Crypto'],
+  summary: 'The xpub your deposit addresses are derived from (set by the operator), and how many were issued',
+  ...secretKey,
+  responses: {
+    200: jsonResponse(CryptoSettings, 'The crypto settings.'),
+    ...errorResponses(ErrorEnvelope, { 401: 'Missing or unknown API key.', 403: 'A publishable key.' }),
+  },
+});
+
+export function cryptoSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
+  route(app, retrieve, async (c) => c.json(cryptoSettingsToWire(await cryptoSettings(c.env.DB, scopeOf(c).merchantId)), 200));
+}

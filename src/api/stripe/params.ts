@@ -1,0 +1,36 @@
+/** Parameter shapes every resource of this family shares: booleans and metadata, as JSON or form values. */
+import { z } from '@hono/zod-openapi';
+import { METADATA_MAX_KEYS } from '../../domain/intent.js';
+
+export const booleanParam = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((v) => v === true || v === 'true')
+  .openapi({ type: 'boolean' });
+
+/** JSON.parse makes "__proto__" an own key, which a plain object cannot hold: refuse it by name. */
+const noProtoKey = z.unknown().superRefine((value, ctx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'metadata keys cannot be "__proto__".' });
+  }
+});
+
+export const metadata = noProtoKey
+  .pipe(
+    z
+      .record(
+        z.string().min(1, 'metadata keys must not be empty.').max(40, 'metadata keys can be at most 40 characters.'),
+        z.string().max(500, 'metadata values can be at most 500 characters.'),
+      )
+      .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `metadata can have at most ${METADATA_MAX_KEYS} keys.`),
+  )
+  .openapi({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 500 },
+    description: 'Up to 50 keys of ≤40 characters with string values of ≤500 characters. On update, keys merge and "" removes a key.',
+    example: { order_id: 'A-1001' },
+  });
+
+/** An empty string clears the field (as Stripe's form encoding does it); otherwise the value. */
+export function clearable<T extends z.ZodType>(schema: T) {
+  return z.union([z.literal('').transform(() => null), z.null(), schema]);
+}

@@ -1,0 +1,149 @@
+/** /v1/payment_intents: the routes as data — path, auth, parameters, responses. Handlers are in handlers.ts. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
+import { secretKey, secretKeyIdempotent, secretOrPublishableKey } from '../auth.js';
+import { ErrorEnvelope } from '../errors.js';
+import {
+  BrowserPaymentIntent,
+  CancelPaymentIntentParams,
+  CapturePaymentIntentParams,
+  ConfirmPaymentIntentParams,
+  CreatePaymentIntentParams,
+  CryptoSignatureParams,
+  IntentIdParam,
+  ListQuery,
+  PaymentIntent,
+  PaymentIntentList,
+  PaymentIntentSearchResult,
+  RetrieveQuery,
+  SearchQueryParams,
+  UpdatePaymentIntentParams,
+} from './schemas.js';
+
+const tags = ['PaymentIntents'];
+const errors = errorResponses(ErrorEnvelope, {
+  400: 'Invalid request: the error names the parameter.',
+  401: 'Missing or unknown API key.',
+  403: 'A publishable key on a secret-key route.',
+  404: 'No such payment intent (for this merchant and mode).',
+});
+const listErrors = errorResponses(ErrorEnvelope, {
+  400: 'Invalid request: the error names the parameter.',
+  401: 'Missing or unknown API key.',
+  403: 'A publishable key.',
+  404: 'A cursor that names no payment intent of this merchant and mode.',
+});
+const intentResponse = jsonResponse(PaymentIntent, 'The payment intent.');
+const paymentFailed = jsonResponse(
+  ErrorEnvelope,
+  'The payment attempt failed (card_declined, payment_intent_authentication_failure, …); the intent, now back in requires_payment_method, is in error.payment_intent.',
+);
+
+export const create = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents',
+  tags,
+  summary: 'Create a payment intent (optionally confirming it at once with confirm=true)',
+  ...secretKeyIdempotent,
+  request: { body: jsonBody(CreatePaymentIntentParams) },
+  responses: { 200: intentResponse, 402: paymentFailed, ...errors },
+});
+
+/** Registered before retrieve, which would otherwise take "search" for an id. */
+export const search = createRoute({
+  method: 'get',
+  path: '/v1/payment_intents/search',
+  tags,
+  summary: "Search payment intents with Stripe's query language (read-after-write)",
+  ...secretKey,
+  request: { query: SearchQueryParams },
+  responses: { 200: jsonResponse(PaymentIntentSearchResult, 'A page of results.'), ...listErrors },
+});
+
+export const retrieve = createRoute({
+  method: 'get',
+  path: '/v1/payment_intents/{id}',
+  tags,
+  summary: 'Retrieve a payment intent (with a publishable key: pass client_secret, browser-safe fields only)',
+  ...secretOrPublishableKey,
+  request: { params: IntentIdParam, query: RetrieveQuery },
+  responses: {
+    200: jsonResponse(
+      z.union([PaymentIntent, BrowserPaymentIntent]),
+      'The payment intent; BrowserPaymentIntent when asked with a publishable key.',
+    ),
+    ...errors,
+  },
+});
+
+export const update = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}',
+  tags,
+  summary: 'Update a payment intent',
+  ...secretKeyIdempotent,
+  request: { params: IntentIdParam, body: jsonBody(UpdatePaymentIntentParams, false) },
+  responses: { 200: intentResponse, ...errors },
+});
+
+export const confirm = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}/confirm',
+  tags,
+  summary: 'Confirm a payment intent',
+  ...secretKeyIdempotent,
+  request: { params: IntentIdParam, body: jsonBody(ConfirmPaymentIntentParams, false) },
+  responses: {
+    200: intentResponse,
+    402: paymentFailed,
+    ...errors,
+    503: jsonResponse(ErrorEnvelope, 'chain_unavailable: the network cannot be read right now; no deposit address was handed out.'),
+  },
+});
+
+/** A payer (a browser with the publishable key and client secret) or the merchant submits the payer's EIP-712 signature. */
+export const cryptoSignature = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}/crypto_signature',
+  tags,
+  summary: "Record the payer's EIP-712 signature over a crypto intent (next_action.crypto_transfer.typed_data)",
+  ...secretOrPublishableKey,
+  request: { params: IntentIdParam, body: jsonBody(CryptoSignatureParams) },
+  responses: {
+    200: jsonResponse(
+      z.union([PaymentIntent, BrowserPaymentIntent]),
+      'The payment intent with crypto.signature set; BrowserPaymentIntent when asked with a publishable key.',
+    ),
+    ...errors,
+  },
+});
+
+export const capture = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}/capture',
+  tags,
+  summary: 'Capture an authorized payment intent (all of it, or amount_to_capture)',
+  ...secretKeyIdempotent,
+  request: { params: IntentIdParam, body: jsonBody(CapturePaymentIntentParams, false) },
+  responses: { 200: intentResponse, ...errors },
+});
+
+export const cancel = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}/cancel',
+  tags,
+  summary: 'Cancel a payment intent',
+  ...secretKeyIdempotent,
+  request: { params: IntentIdParam, body: jsonBody(CancelPaymentIntentParams, false) },
+  responses: { 200: intentResponse, ...errors },
+});
+
+export const list = createRoute({
+  method: 'get',
+  path: '/v1/payment_intents',
+  tags,
+  summary: 'List payment intents, newest first',
+  ...secretKey,
+  request: { query: ListQuery },
+  responses: { 200: jsonResponse(PaymentIntentList, 'A page of payment intents.'), ...listErrors },
+});

@@ -1,0 +1,174 @@
+/**
+ * Webhook endpoints, deliveries and the notification secret. Endpoint signing secrets are returned
+ * only by create and by a roll; during a roll's overlap both sign.
+ */
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Cursor } from '../../../db/keyset.js';
+import {
+  type EndpointRow,
+  deliveryWithAttempts,
+  findDelivery,
+  findEndpoint,
+  insertEndpoint,
+  listDeliveries,
+  listEndpoints as listEndpointRows,
+  notificationSecret as readNotificationSecret,
+  rollNotificationSecret as rollNotificationSecretRow,
+  updateEndpoint as updateEndpointRow,
+} from '../../../db/webhooks.js';
+import { METADATA_MAX_KEYS, mergeMetadata } from '../../../domain/intent.js';
+import type { AppEnv } from '../../../http/context.js';
+import { newId } from '../../../lib/ids.js';
+import { attemptDelivery } from '../../../webhooks/deliver.js';
+import { newSigningSecret } from '../../../webhooks/signing.js';
+import { checkWebhookUrl } from '../../../webhooks/url-policy.js';
+import { scopeOf } from '../context.js';
+import { noSuchObject, StripeError } from '../errors.js';
+import { deliveryToWire, endpointToWire, notificationSecretToWire } from '../wire/webhook.js';
+import type * as routes from './routes.js';
+
+type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
+
+const DEFAULT_OVERLAP_SECONDS = 24 * 3600;
+
+export const createEndpoint: Handler<'createEndpoint'> = async (c) => {
+  const p = c.req.valid('json');
+  const scope = scopeOf(c);
+  const now = Date.now();
+  const row: EndpointRow = {
+    id: newId('we', now),
+    ...scope,
+    url: checkedUrl(p.url, scope.livemode),
+    enabledEvents: JSON.stringify(p.enabled_events),
+    description: p.description ?? null,
+    metadata: JSON.stringify(p.metadata ?? {}),
+    status: 'enabled',
+    secret: newSigningSecret(),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    createdAt: now,
+    deletedAt: null,
+  };
+  await insertEndpoint(c.env.DB, row);
+  return c.json({ ...endpointToWire(row), secret: row.secret }, 200);
+};
+
+export const listEndpoints: Handler<'listEndpoints'> = async (c) => {
+  const q = c.req.valid('query');
+  const cursorId = q.starting_after ?? q.ending_before;
+  if (cursorId !== undefined && !(await findEndpoint(c.env.DB, scopeOf(c), cursorId))) {
+    throw noSuchObject('webhook endpoint', cursorId, q.starting_after ? 'starting_after' : 'ending_before');
+  }
+  const page = await listEndpointRows(c.env.DB, scopeOf(c), {
+    limit: q.limit ?? 10,
+    cursor: cursorId ? { direction: q.starting_after ? 'after' : 'before', id: cursorId } : undefined,
+  });
+  return c.json(
+    { object: 'list' as const, url: '/v1/webhook_endpoints', has_more: page.hasMore, data: page.data.map(endpointToWire) },
+    200,
+  );
+};
+
+export const retrieveEndpoint: Handler<'retrieveEndpoint'> = async (c) =>
+  c.json(endpointToWire(await endpointOr404(c, c.req.valid('param').id)), 200);
+
+export const updateEndpoint: Handler<'updateEndpoint'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const p = c.req.valid('json');
+  const current = await endpointOr404(c, id);
+  const scope = scopeOf(c);
+  const metadata = p.metadata === undefined ? undefined : mergeMetadata(JSON.parse(current.metadata), p.metadata);
+  if (metadata && Object.keys(metadata).length > METADATA_MAX_KEYS) {
+    throw new StripeError('parameter_invalid', `metadata can have at most ${METADATA_MAX_KEYS} keys.`, 'metadata');
+  }
+  const updated = await updateEndpointRow(c.env.DB, scope, id, {
+    ...(p.url !== undefined ? { url: checkedUrl(p.url, scope.livemode) } : {}),
+    ...(p.enabled_events !== undefined ? { enabledEvents: JSON.stringify(p.enabled_events) } : {}),
+    ...(p.description !== undefined ? { description: p.description } : {}),
+    ...(metadata !== undefined ? { metadata: JSON.stringify(metadata) } : {}),
+    ...(p.disabled !== undefined ? { status: p.disabled ? ('disabled' as const) : ('enabled' as const) } : {}),
+  });
+  if (!updated) throw noSuchEndpoint(id);
+  return c.json(endpointToWire(updated), 200);
+};
+
+export const deleteEndpoint: Handler<'deleteEndpoint'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const deleted = await updateEndpointRow(c.env.DB, scopeOf(c), id, { deletedAt: Date.now(), status: 'disabled' });
+  if (!deleted) throw noSuchEndpoint(id);
+  return c.json({ id, object: 'webhook_endpoint' as const, deleted: true as const }, 200);
+};
+
+export const rollEndpointSecret: Handler<'rollEndpointSecret'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
+  const current = await endpointOr404(c, id);
+  const updated = await updateEndpointRow(c.env.DB, scopeOf(c), id, {
+    secret: newSigningSecret(),
+    previousSecret: current.secret,
+    previousSecretExpiresAt: Date.now() + overlapMs,
+  });
+  if (!updated) throw noSuchEndpoint(id);
+  return c.json({ ...endpointToWire(updated), secret: updated.secret }, 200);
+};
+
+export const endpointDeliveries: Handler<'endpointDeliveries'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const q = c.req.valid('query');
+  await endpointOr404(c, id);
+  const page = await listDeliveries(c.env.DB, scopeOf(c), { endpointId: id }, q.limit ?? 10, await deliveryCursor(c, q));
+  return c.json(
+    { object: 'list' as const, url: `/v1/webhook_endpoints/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
+    200,
+  );
+};
+
+export const retryDelivery: Handler<'retryDelivery'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const scope = scopeOf(c);
+  const delivery = await findDelivery(c.env.DB, id, scope);
+  if (!delivery) throw noSuchObject('webhook delivery', id, 'id');
+  const outcome = await attemptDelivery(c.env, delivery, delivery.attempts + 1);
+  if (outcome.kind === 'skipped') {
+    throw new StripeError('parameter_invalid', 'The endpoint of this delivery is disabled or deleted; enable it first.', 'id');
+  }
+  return c.json(deliveryToWire((await deliveryWithAttempts(c.env.DB, scope, id))!), 200);
+};
+
+export const notificationSecret: Handler<'notificationSecret'> = async (c) =>
+  c.json(notificationSecretToWire(await readNotificationSecret(c.env.DB, scopeOf(c)), scopeOf(c).livemode), 200);
+
+export const rollNotificationSecret: Handler<'rollNotificationSecret'> = async (c) => {
+  const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
+  const rolled = await rollNotificationSecretRow(c.env.DB, scopeOf(c), overlapMs);
+  return c.json(notificationSecretToWire(rolled, scopeOf(c).livemode), 200);
+};
+
+/** A delivery list's cursor: a delivery of this merchant and mode, or a 404 naming the parameter. */
+export async function deliveryCursor(
+  c: Context<AppEnv>,
+  q: { starting_after?: string; ending_before?: string },
+): Promise<Cursor | undefined> {
+  const id = q.starting_after ?? q.ending_before;
+  if (id === undefined) return undefined;
+  const anchor = await findDelivery(c.env.DB, id, scopeOf(c));
+  if (!anchor) throw noSuchObject('webhook delivery', id, q.starting_after ? 'starting_after' : 'ending_before');
+  return { direction: q.starting_after ? 'after' : 'before', createdAt: anchor.createdAt, id: anchor.id };
+}
+
+function checkedUrl(raw: string, livemode: boolean): string {
+  const check = checkWebhookUrl(raw, livemode);
+  if (!check.ok) throw new StripeError('parameter_invalid', `Invalid url: ${check.reason}`, 'url');
+  return check.url.href;
+}
+
+function noSuchEndpoint(id: string): StripeError {
+  return noSuchObject('webhook endpoint', id, 'id');
+}
+
+async function endpointOr404(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
+  const endpoint = await findEndpoint(c.env.DB, scopeOf(c), id);
+  if (!endpoint) throw noSuchEndpoint(id);
+  return endpoint;
+}

@@ -1,0 +1,50 @@
+/**
+ * Stripe's event object, rendered from the canonical event (src/intents/events.ts). Pure: the same
+ * canonical event and version always give the same bytes, so every delivery and every read of an
+ * event shows the same body. Versioned by API_VERSION: a new wire version adds a renderer beside
+ * this one, and what was delivered under the old one can still be rendered the old way.
+ */
+import { changedFields } from '../../../domain/intent.js';
+import type { IntentEvent } from '../../../intents/events.js';
+import { snakeCase } from '../spelling.js';
+import { type Links, toWire } from './payment-intent.js';
+
+/** The version of this API's wire format that events are rendered in. */
+export const API_VERSION = '2026-11-01';
+
+export interface EventWire {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  livemode: boolean;
+  type: string;
+  /** Per intent: 1 for its first event, then one more for each. */
+  sequence: number;
+  data: { object: ReturnType<typeof toWire>; previous_attributes: Record<string, unknown> };
+  request: { id: string | null; idempotency_key: string | null };
+  pending_webhooks?: number;
+}
+
+export function renderEvent(event: IntentEvent, links: Links): EventWire {
+  const object = toWire(event.object, links);
+  // The previous values, rendered exactly as the object is, then only the changed fields kept.
+  const previousState = { ...event.object, ...event.previousAttributes };
+  const before = toWire(previousState, links);
+  const previous: Record<string, unknown> = {};
+  for (const field of Object.keys(changedFields(event.object, previousState))) {
+    const key = snakeCase(field) as keyof typeof before;
+    previous[key] = before[key];
+  }
+  return {
+    id: event.id,
+    object: 'event',
+    api_version: API_VERSION,
+    created: Math.floor(event.created / 1000),
+    livemode: event.object.livemode,
+    type: event.type,
+    sequence: event.sequence,
+    data: { object, previous_attributes: previous },
+    request: { id: event.request.id, idempotency_key: event.request.idempotencyKey },
+  };
+}

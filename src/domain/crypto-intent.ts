@@ -1,0 +1,325 @@
+/**
+ * The transitions of a crypto payment intent (payment_method_types ["crypto"]): what a create and an
+ * update may ask for, the deposit address handed out at confirmation, what the chain's transfers
+ * mean for the intent, late funds, and the payer's signature. Pure, like the rest of the domain.
+ */
+import { isCurrency, MAX_AMOUNT } from './currency.js';
+import {
+  assess,
+  MAX_TOKEN_AMOUNT,
+  newCryptoPayment,
+  setPhase,
+  sumTransfers,
+  tokenAmount,
+  transferKey,
+  uniqueTransfers,
+  windowMs,
+  type CryptoOptions,
+  type CryptoPayment,
+  type PayerSignature,
+} from './crypto.js';
+import { DomainError, invalid, unexpectedState } from './errors.js';
+import {
+  changedFields,
+  event,
+  unchanged,
+  type ChainObservation,
+  type ConfirmCommand,
+  type CreateParams,
+  type Decision,
+  type DomainEvent,
+  type IntentSettings,
+  type PaymentIntent,
+  type UpdateParams,
+} from './intent.js';
+import type { PaymentMethodType } from './test-payment-methods.js';
+
+/** The crypto payment a create asks for, checked; null for a card-style intent. */
+export function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMethodType[], livemode: boolean): CryptoPayment | null {
+  if (!types.includes('crypto')) {
+    if (params.crypto) {
+      throw invalid('parameter_invalid', 'crypto', '{{crypto}} is only allowed with {{paymentMethodTypes}} ["crypto"].');
+    }
+    return null;
+  }
+  if (types.length > 1) {
+    throw invalid(
+      'parameter_invalid',
+      'paymentMethodTypes',
+      'crypto cannot be combined with other payment method types: a crypto PaymentIntent is paid by one transfer on one network.',
+    );
+  }
+  if (!params.crypto) {
+    throw invalid('parameter_missing', 'crypto.network', 'A crypto PaymentIntent needs {{crypto.network}} and {{crypto.token}}.');
+  }
+  if (params.paymentMethod !== undefined) throw noPaymentMethod();
+  if (params.captureMethod === 'manual') throw noManualCapture();
+  if (livemode && params.crypto.expiresIn !== null) {
+    throw invalid(
+      'parameter_invalid',
+      'crypto.expiresIn',
+      '{{crypto.expiresIn}} can only be set in test mode; live crypto payments have the 15-minute window.',
+    );
+  }
+  return newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto));
+}
+
+/** The token amount due for `amount` in `currency`, exactly, within a uint256 (and eight digits for usd). */
+export function cryptoAmount(amount: bigint, currency: string, options: CryptoOptions): bigint {
+  if (amount <= 0n) throw invalid('parameter_invalid', 'amount', '{{amount}} must be a positive integer.');
+  if (isCurrency(currency) && amount > MAX_AMOUNT) {
+    throw invalid('amount_too_large', 'amount', `{{amount}} must be at most ${MAX_AMOUNT} (eight digits of ${currency}).`);
+  }
+  const due = tokenAmount(amount, currency, options.token);
+  if (due > MAX_TOKEN_AMOUNT) {
+    throw invalid('amount_too_large', 'amount', '{{amount}} must fit an ERC-20 amount (at most 2^256 - 1 base units).');
+  }
+  return due;
+}
+
+function noPaymentMethod(): DomainError {
+  return invalid(
+    'parameter_invalid',
+    'paymentMethod',
+    'A crypto PaymentIntent takes no {{paymentMethod}}: it is paid by a transfer to the deposit address it gets when confirmed.',
+  );
+}
+
+function noManualCapture(): DomainError {
+  return invalid(
+    'parameter_invalid',
+    'captureMethod',
+    'An on-chain payment cannot be held for a later capture: use {{captureMethod}} automatic.',
+  );
+}
+
+/** A card-style intent cannot become a crypto one, and a crypto one keeps its shape. */
+export function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
+  if (!state.crypto) {
+    if (params.paymentMethodTypes?.includes('crypto')) {
+      throw invalid(
+        'parameter_invalid',
+        'paymentMethodTypes',
+        'A PaymentIntent cannot become a crypto one: create a new PaymentIntent with {{paymentMethodTypes}} ["crypto"] and {{crypto}}.',
+      );
+    }
+    return;
+  }
+  const types = params.paymentMethodTypes;
+  if (types !== undefined && (types.length !== 1 || types[0] !== 'crypto')) {
+    throw invalid(
+      'parameter_invalid',
+      'paymentMethodTypes',
+      'A crypto PaymentIntent keeps {{paymentMethodTypes}} ["crypto"]: create a new PaymentIntent to be paid otherwise.',
+    );
+  }
+  if (params.paymentMethod !== undefined) throw noPaymentMethod();
+  if (params.captureMethod === 'manual') throw noManualCapture();
+  const field = (['amount', 'currency'] as const).find((f) => params[f] !== undefined);
+  if (field && state.crypto.depositAddress) {
+    throw new DomainError({
+      code: 'payment_intent_unexpected_state',
+      operation: 'update',
+      field,
+      currentStatus: state.status,
+      detail: `You cannot update {{${field}}} on this PaymentIntent: the payer has been given a deposit address for ${state.crypto.amount} base units. Cancel it and create a new one.`,
+    });
+  }
+}
+
+/** The intent after an update of its amount or currency: the token amount due follows. */
+export function withCryptoAmount(next: PaymentIntent): PaymentIntent {
+  return next.crypto ? { ...next, crypto: { ...next.crypto, amount: cryptoAmount(next.amount, next.currency, next.crypto) } } : next;
+}
+
+export function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, command: ConfirmCommand, now: number): Decision {
+  if (command.paymentMethod !== undefined) throw noPaymentMethod();
+  // Confirming again while it waits changes nothing: same address, same window.
+  if (crypto.depositAddress !== null) return unchanged(state);
+  if (!command.deposit) throw new Error('confirming a crypto intent needs the deposit address allocated by the shell');
+  const expiresAt = now + windowMs(crypto);
+  const payment: CryptoPayment = {
+    ...crypto,
+    depositAddress: command.deposit.address,
+    depositIndex: command.deposit.index,
+    startBlock: command.deposit.startBlock,
+    expiresAt,
+  };
+  return {
+    state: { ...state, status: 'requires_action', nextAction: { type: 'crypto_transfer' }, lastPaymentError: null, crypto: payment },
+    events: [event('payment_intent.requires_action')],
+    timers: [{ kind: 'poll', at: Math.min(now + crypto.pollIntervalMs, expiresAt) }],
+    paymentError: null,
+  };
+}
+
+/** The watch stops counting: phases close, and late funds are watched for a while longer. */
+export function stoppedWaiting(
+  crypto: CryptoPayment,
+  outcome: 'completed' | 'failed',
+  now: number,
+  settings: IntentSettings,
+): CryptoPayment {
+  if (crypto.depositAddress === null) return crypto;
+  let phases = crypto.phases;
+  if (crypto.signature === null) phases = setPhase(phases, 'signature_verification', 'skipped', now);
+  phases = setPhase(phases, 'blockchain_confirmation', outcome, now);
+  // The deposit address is the merchant's own: confirmed funds are settled, there is nothing to move.
+  phases = setPhase(phases, 'settlement', outcome === 'completed' ? 'completed' : 'skipped', now);
+  return { ...crypto, phases, monitorUntil: now + settings.cryptoMonitorWindowMs };
+}
+
+/**
+ * What the chain says about a crypto intent. While it waits: partially funded, processing (enough
+ * seen, not yet confirmed), succeeded, back to waiting after a reorg, or abandoned at expiry. Once it
+ * has stopped waiting: new transfers within the monitoring window are recorded as late funds.
+ */
+export function observe(state: PaymentIntent, seen: ChainObservation, settings: IntentSettings): Decision {
+  const c = state.crypto;
+  if (!c || c.depositAddress === null || c.expiresAt === null) return unchanged(state);
+  const transfers = uniqueTransfers(seen.transfers);
+  const known = new Set([...c.transfers, ...c.late].map(transferKey));
+  const events: DomainEvent[] = [];
+  let next: PaymentIntent;
+
+  if (state.status === 'requires_action' || state.status === 'processing') {
+    const expiresAt = c.expiresAt;
+    const a = assess(
+      { amount: c.amount, confirmationsRequired: c.confirmationsRequired, expiresAt },
+      transfers,
+      seen.head,
+      seen.observedAt,
+    );
+    const inTime = transfers.filter((t) => t.at <= expiresAt);
+    const freshLate = transfers.filter((t) => t.at > expiresAt && !known.has(transferKey(t)));
+    let crypto: CryptoPayment = {
+      ...c,
+      transfers: inTime,
+      seen: a.kind === 'succeeded' ? sumTransfers(inTime) : a.seen,
+      confirmed: a.kind === 'succeeded' ? a.received : a.confirmed,
+      late: [...c.late, ...freshLate],
+    };
+    if (inTime.length > 0)
+      crypto = { ...crypto, phases: setPhase(crypto.phases, 'blockchain_confirmation', 'in_progress', seen.observedAt) };
+    next = { ...state, crypto };
+    switch (a.kind) {
+      case 'waiting':
+        if (state.status === 'processing') {
+          // What was seen is gone (a reorg): the payer's transfer is no longer on chain.
+          next = { ...next, status: 'requires_action', nextAction: { type: 'crypto_transfer' } };
+          events.push(event('payment_intent.requires_action'));
+        } else if (a.seen > c.seen) {
+          events.push(event('payment_intent.partially_funded'));
+        }
+        break;
+      case 'processing':
+        if (state.status !== 'processing') {
+          next = { ...next, status: 'processing', nextAction: null };
+          events.push(event('payment_intent.processing'));
+        }
+        break;
+      case 'succeeded':
+        next = {
+          ...next,
+          status: 'succeeded',
+          nextAction: null,
+          amountReceived: state.amount,
+          crypto: stoppedWaiting({ ...crypto, received: a.received, excess: a.excess }, 'completed', seen.observedAt, settings),
+        };
+        events.push(event('payment_intent.succeeded'));
+        break;
+      case 'expired':
+        next = {
+          ...next,
+          status: 'canceled',
+          cancellationReason: 'abandoned',
+          canceledAt: seen.observedAt,
+          nextAction: null,
+          crypto: {
+            ...stoppedWaiting(crypto, 'failed', seen.observedAt, settings),
+            monitorUntil: expiresAt + settings.cryptoMonitorWindowMs,
+          },
+        };
+        events.push(event('payment_intent.canceled'));
+        break;
+    }
+    if (freshLate.length > 0) events.push(event('payment_intent.late_funds_received'));
+  } else {
+    if (c.monitorUntil === null || seen.observedAt > c.monitorUntil) return unchanged(state);
+    const fresh = transfers.filter((t) => !known.has(transferKey(t)));
+    if (fresh.length === 0) return unchanged(state);
+    next = { ...state, crypto: { ...c, late: [...c.late, ...fresh] } };
+    events.push(event('payment_intent.late_funds_received'));
+  }
+  if (events.length === 0 && Object.keys(changedFields(state, next)).length === 0) return unchanged(state);
+  return { state: next, events, timers: [], paymentError: null };
+}
+
+const SIGNABLE = ['requires_action', 'processing'] as const;
+
+/**
+ * A payer signature is only for a confirmed crypto intent (one with a deposit address) that is
+ * still waiting or settling. The shell checks it before verifying a signature; the domain again.
+ */
+export function assertSignable(state: PaymentIntent): CryptoPayment {
+  const c = state.crypto;
+  if (!c || c.depositAddress === null) {
+    throw new DomainError({
+      code: 'payment_intent_unexpected_state',
+      operation: 'sign',
+      currentStatus: state.status,
+      allowedStatuses: SIGNABLE,
+      detail: 'Only a confirmed crypto PaymentIntent (with a deposit address) can take a payer signature.',
+    });
+  }
+  if (!(SIGNABLE as readonly string[]).includes(state.status)) throw unexpectedState('sign', state.status, SIGNABLE);
+  return c;
+}
+
+export function recordSignature(state: PaymentIntent, signature: PayerSignature): Decision {
+  const c = assertSignable(state);
+  if (c.signature) {
+    if (c.signature.signature.toLowerCase() === signature.signature.toLowerCase()) return unchanged(state);
+    throw invalid(
+      'parameter_invalid',
+      'signature',
+      `A payer signature by ${c.signature.signer} is already recorded for this PaymentIntent.`,
+    );
+  }
+  const phases = setPhase(
+    setPhase(c.phases, 'signature_verification', 'in_progress', signature.verifiedAt),
+    'signature_verification',
+    'completed',
+    signature.verifiedAt,
+  );
+  return {
+    state: { ...state, crypto: { ...c, signature, phases } },
+    events: [event('payment_intent.updated')],
+    timers: [],
+    paymentError: null,
+  };
+}
+
+/** The longest wait between late-funds checks, however long ago the intent stopped waiting. */
+export const LATE_POLL_MAX_MS = 15 * 60_000;
+
+/**
+ * When the shell should read the chain next: at the poll interval while the intent waits (and at
+ * the very moment it expires); while late funds are watched for, every cryptoLatePollMs at first,
+ * then a tenth of the time since it stopped waiting (at most 15 minutes: about 120 reads over 24 h
+ * instead of 1,440); then never.
+ */
+export function nextPoll(intent: PaymentIntent, now: number, settings: IntentSettings): number | null {
+  const c = intent.crypto;
+  if (!c || c.depositAddress === null || c.expiresAt === null) return null;
+  if (intent.status === 'requires_action' || intent.status === 'processing') {
+    const next = now + c.pollIntervalMs;
+    return c.expiresAt > now ? Math.min(next, c.expiresAt) : next;
+  }
+  if (c.monitorUntil !== null && now < c.monitorUntil) {
+    const stoppedAt = c.monitorUntil - settings.cryptoMonitorWindowMs;
+    const interval = Math.max(settings.cryptoLatePollMs, Math.min(Math.floor((now - stoppedAt) / 10), LATE_POLL_MAX_MS));
+    return Math.min(now + interval, c.monitorUntil);
+  }
+  return null;
+}

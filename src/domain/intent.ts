@@ -1,0 +1,221 @@
+/**
+ * The payment intent as the domain holds it, the commands that change it and what a decision
+ * returns — types and the few helpers every transition shares. The transitions themselves are in
+ * payment-intent.ts (card-style and bank payments) and crypto-intent.ts (on-chain payments).
+ */
+import { bigintAsString } from '../lib/json.js';
+import type { CryptoOptions, CryptoPayment, CryptoTransfer, PayerSignature } from './crypto.js';
+import type { CancellationReason, CaptureMethod, ConfirmationMethod, EventType, Status } from './status.js';
+import type { PaymentMethodType } from './test-payment-methods.js';
+
+export interface PaymentError {
+  type: 'card_error' | 'invalid_request_error';
+  code: string;
+  declineCode: string | null;
+  message: string;
+  paymentMethod: { id: string; type: PaymentMethodType };
+}
+
+/** A pending 3-D Secure challenge; each family builds the URL from the token. */
+export interface ChallengeAction {
+  type: 'redirect_to_url';
+  challengeToken: string;
+  returnUrl: string | null;
+}
+
+/** Waiting for an on-chain transfer; the details (address, amount, expiry) are in `crypto`. */
+export interface CryptoTransferAction {
+  type: 'crypto_transfer';
+}
+
+export interface PaymentIntent {
+  id: string;
+  merchantId: string;
+  livemode: boolean;
+  /** Milliseconds since the epoch. */
+  created: number;
+  amount: bigint;
+  amountCapturable: bigint;
+  amountReceived: bigint;
+  /** An ISO 4217 code, or for a crypto intent the token's own code (usdc, eth). */
+  currency: string;
+  status: Status;
+  captureMethod: CaptureMethod;
+  confirmationMethod: ConfirmationMethod;
+  clientSecret: string;
+  paymentMethod: string | null;
+  paymentMethodTypes: PaymentMethodType[];
+  lastPaymentError: PaymentError | null;
+  nextAction: ChallengeAction | CryptoTransferAction | null;
+  cancellationReason: CancellationReason | null;
+  canceledAt: number | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  receiptEmail: string | null;
+  statementDescriptor: string | null;
+  customer: string | null;
+  /** A per-intent callback (Paytree's notification_url) that receives this intent's events. */
+  notificationUrl: string | null;
+  /** A payment method whose 3-D Secure challenge has been passed, so a manual re-confirm may proceed. */
+  authenticatedPaymentMethod: string | null;
+  /** The on-chain payment of a crypto intent (payment_method_types ["crypto"]); null otherwise. */
+  crypto: CryptoPayment | null;
+  /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
+  revision: number;
+}
+
+export interface CreateParams {
+  amount: bigint;
+  currency: string;
+  captureMethod?: CaptureMethod;
+  confirmationMethod?: ConfirmationMethod;
+  paymentMethod?: string;
+  paymentMethodTypes?: PaymentMethodType[];
+  description?: string;
+  metadata?: Record<string, string>;
+  receiptEmail?: string;
+  statementDescriptor?: string;
+  customer?: string;
+  notificationUrl?: string;
+  /** The crypto options, resolved against the configured chains. */
+  crypto?: CryptoOptions;
+}
+
+/** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */
+export interface UpdateParams {
+  amount?: bigint;
+  currency?: string;
+  captureMethod?: CaptureMethod;
+  paymentMethod?: string;
+  paymentMethodTypes?: PaymentMethodType[];
+  description?: string | null;
+  metadata?: Record<string, string> | null;
+  receiptEmail?: string | null;
+  statementDescriptor?: string | null;
+  customer?: string | null;
+}
+
+export interface ConfirmCommand {
+  type: 'confirm';
+  paymentMethod?: string;
+  returnUrl?: string;
+  /** Fresh randomness for the challenge link, should this attempt need one. */
+  challengeToken: string;
+  /** For a crypto intent: the deposit address the shell allocated and the chain's head then. */
+  deposit?: { address: string; index: number; startBlock: bigint };
+}
+
+/** What the intent's watcher saw on chain: every transfer to the deposit address still on chain. */
+export interface ChainObservation {
+  type: 'chain_observed';
+  transfers: CryptoTransfer[];
+  head: bigint;
+  /** When the head was read: every block up to it has been scanned. */
+  observedAt: number;
+}
+
+export type Command =
+  | { type: 'update'; params: UpdateParams }
+  | ConfirmCommand
+  | { type: 'capture'; amountToCapture?: bigint }
+  | { type: 'cancel'; reason?: CancellationReason }
+  | { type: 'complete_challenge'; outcome: 'succeeded' | 'failed' }
+  | { type: 'settle' }
+  | ChainObservation
+  /** A payer's EIP-712 signature, already verified by the shell. */
+  | { type: 'record_signature'; signature: PayerSignature };
+
+export interface DomainEvent {
+  type: EventType;
+  /** Wire-relevant fields whose values changed, with their values before the change. */
+  previousAttributes: Partial<PaymentIntent>;
+  /** The intent right after this event, when it is not the decision's final state (create + confirm in one call). */
+  snapshot?: PaymentIntent;
+}
+
+/** Something the shell must do later: settle an asynchronous payment, or read the chain, at `at` (ms). */
+export interface Timer {
+  kind: 'settle' | 'poll';
+  at: number;
+}
+
+export interface Decision {
+  state: PaymentIntent;
+  events: DomainEvent[];
+  timers: Timer[];
+  /** Set when a payment attempt failed: the family answers with it (402 on Stripe's wire), the state still commits. */
+  paymentError: PaymentError | null;
+}
+
+/** The durations the state machine works with; parsed from the deployment's variables (src/env.ts). */
+export interface IntentSettings {
+  /** How long an asynchronous (bank debit) payment stays in processing before it settles. */
+  asyncSettleDelayMs: number;
+  /** How long after a crypto intent stops waiting its address is still watched for late funds. */
+  cryptoMonitorWindowMs: number;
+  /** How often it is watched then. */
+  cryptoLatePollMs: number;
+}
+
+/** Checked on the merged result of an update; the wire schema checks each request on its own. */
+export const METADATA_MAX_KEYS = 50;
+
+/** Statuses in which nothing is in flight yet: confirmable, and the payment fields are editable. */
+export const UNSETTLED: readonly Status[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+
+export function unchanged(state: PaymentIntent): Decision {
+  return { state, events: [], timers: [], paymentError: null };
+}
+
+export function event(type: EventType): DomainEvent {
+  return { type, previousAttributes: {} };
+}
+
+/** Stripe's metadata update: keys merge, "" removes a key, null (or "" for the whole field) clears all. */
+export function mergeMetadata(current: Record<string, string>, patch: Record<string, string> | null): Record<string, string> {
+  if (patch === null) return {};
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === '') delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+/** Fields that a client can see, compared by value, with their values before the change. */
+const VISIBLE_FIELDS = [
+  'amount',
+  'amountCapturable',
+  'amountReceived',
+  'currency',
+  'status',
+  'captureMethod',
+  'confirmationMethod',
+  'paymentMethod',
+  'paymentMethodTypes',
+  'lastPaymentError',
+  'nextAction',
+  'cancellationReason',
+  'canceledAt',
+  'description',
+  'metadata',
+  'receiptEmail',
+  'statementDescriptor',
+  'customer',
+  'notificationUrl',
+  'crypto',
+] as const satisfies readonly (keyof PaymentIntent)[];
+
+export function changedFields(before: PaymentIntent, after: PaymentIntent): DomainEvent['previousAttributes'] {
+  const changed: DomainEvent['previousAttributes'] = {};
+  for (const field of VISIBLE_FIELDS) {
+    if (!sameValue(before[field], after[field])) Object.assign(changed, { [field]: before[field] });
+  }
+  return changed;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a, bigintAsString) === JSON.stringify(b, bigintAsString);
+}

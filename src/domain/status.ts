@@ -1,0 +1,35 @@
+/** The payment intent's closed vocabularies: statuses, methods, reasons and event types. */
+
+export const STATUSES = [
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+  'requires_capture',
+  'succeeded',
+  'canceled',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const CAPTURE_METHODS = ['automatic', 'automatic_async', 'manual'] as const;
+export type CaptureMethod = (typeof CAPTURE_METHODS)[number];
+
+export const CONFIRMATION_METHODS = ['automatic', 'manual'] as const;
+export type ConfirmationMethod = (typeof CONFIRMATION_METHODS)[number];
+
+export const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+
+export const EVENT_TYPES = [
+  'payment_intent.created',
+  'payment_intent.updated',
+  'payment_intent.amount_capturable_updated',
+  'payment_intent.canceled',
+  'payment_intent.late_funds_received',
+  'payment_intent.partially_funded',
+  'payment_intent.payment_failed',
+  'payment_intent.processing',
+  'payment_intent.requires_action',
+  'payment_intent.succeeded',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,0 +1,361 @@
+/**
+ * The durable-entity shell: what every entity's Durable Object (a payment intent, a mandate…) does
+ * the same way, so that an entity is its state machine and a few hooks.
+ *
+ * - Commands run one at a time (`serialized`), including their awaited side effects.
+ * - `commit` writes the state, its events and its timers in one storage transaction; only then does
+ *   I/O run: the projection hook (the D1 read model) and the outbox (events to the webhook queue).
+ *   Both are written down before they run — events carry `projected` / `queued` flags and a timer
+ *   is committed with the change — so a failure or an eviction is retried by the alarm with
+ *   back-off: nothing lost, and a retry only repeats what receivers de-duplicate by event id.
+ * - Timers are rows keyed by (kind, key), several of one kind may be due; one alarm is armed for
+ *   the earliest. Dispatch is an exhaustive map from kind to handler: a row of an unknown kind is
+ *   an error (logged, kept, retried later), never silently taken for another kind.
+ * - The object's own SQLite schema is versioned: the entity lists its migrations, run in order on
+ *   load, so storage written by an older release is brought forward before it is read.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.js';
+import { newIdSeries } from '../lib/ids.js';
+import { logError } from '../lib/log.js';
+import type { WebhookMessage } from '../webhooks/messages.js';
+
+/** One step of an object's own schema. Steps run in version order, each in the load's transaction. */
+export interface Migration {
+  version: number;
+  description: string;
+  up(sql: SqlStorage): void;
+}
+
+/** Who asked for a change: a request, or the object's own alarm (no request id). */
+export interface Origin {
+  requestId: string | null;
+  idempotencyKey: string | null;
+}
+
+export const ALARM_ORIGIN: Origin = { requestId: null, idempotencyKey: null };
+
+/** An event as the shell stores it: canonical (no API family's wire), the state as JSON. */
+export interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  created: number;
+  request_id: string | null;
+  idempotency_key: string | null;
+  /** JSON of the fields that changed, with their values before the change (the entity's stored form). */
+  previous_attributes: string;
+  /** JSON of the entity right after this event (the entity's stored form). */
+  object: string;
+  projected: number;
+  queued: number;
+  [column: string]: SqlStorageValue;
+}
+
+/** An event to commit: its type, the previous values (stored form) and, when not the final state, the state after it. */
+export interface NewEvent<S> {
+  type: string;
+  previousAttributes: string;
+  snapshot?: S;
+}
+
+export interface TimerRow<K extends string> {
+  kind: K;
+  key: string;
+  dueAt: number;
+  attempts: number;
+}
+
+export type TimerHandlers<K extends string> = { readonly [kind in K]: (timer: TimerRow<K>) => Promise<void> };
+
+/** Kinds the shell itself sets: the read model is behind, events are not yet queued. */
+type ShellTimerKind = 'project' | 'outbox';
+
+/** First retry of a failed side effect or timer, doubling up to the cap. */
+const RETRY_MS = 1_000;
+const RETRY_CAP_MS = 5 * 60_000;
+/** Safety net armed with every commit, cleared once the side effect has happened. */
+const WATCHDOG_MS = 30_000;
+/** Messages per sendBatch call (the queue takes up to 100 and 256 KB). */
+const SEND_CHUNK = 25;
+
+/** Delay before retry `attempt` (1, 2, …) of something that failed: 2 s, 4 s, … up to 5 minutes. */
+export function backOffMs(attempt: number): number {
+  return Math.min(RETRY_MS * 2 ** attempt, RETRY_CAP_MS);
+}
+
+/** The tables every entity has: its state (one row), its events (outbox and projection flags), its timers. */
+export function createShellTables(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE state (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+      record TEXT NOT NULL
+    );
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      type TEXT NOT NULL,
+      created INTEGER NOT NULL,
+      request_id TEXT,
+      idempotency_key TEXT,
+      previous_attributes TEXT NOT NULL,
+      object TEXT NOT NULL,
+      projected INTEGER NOT NULL DEFAULT 0,
+      queued INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE timers (
+      kind TEXT NOT NULL,
+      key TEXT NOT NULL DEFAULT '',
+      due_at INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (kind, key)
+    );
+  `);
+}
+
+export abstract class DurableEntity<S, K extends string> extends DurableObject<Env> {
+  protected readonly sql: SqlStorage;
+  /** The entity's state; null until its first commit (an object only looked up stays empty). */
+  protected current: S | null = null;
+  /** Serializes commands, including their awaited side effects. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(() => this.load());
+  }
+
+  // --- what an entity provides ---------------------------------------------------------------
+
+  /** The entity's schema steps, oldest first; the first creates the shell's tables (createShellTables). */
+  protected abstract migrations(): readonly Migration[];
+  protected abstract serialize(state: S): string;
+  protected abstract parse(record: string): S;
+  /** Writes the read model for the state and the events not yet there. Idempotent: the alarm retries it. */
+  protected abstract project(state: S, events: EventRow[]): Promise<void>;
+  /** The queue messages that carry these events out of the outbox. */
+  protected abstract outboxMessages(state: S, events: EventRow[]): WebhookMessage[];
+  /** One handler per timer kind the entity sets. */
+  protected abstract timerHandlers(): TimerHandlers<K>;
+  /** Fields that identify the object in logs (never a secret). */
+  protected abstract logFields(): Record<string, unknown>;
+
+  // --- commands ------------------------------------------------------------------------------
+
+  protected serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** State, events and timers in one transaction; then the read model and the outbox. */
+  protected async commit(
+    state: S,
+    events: readonly NewEvent<S>[],
+    timers: readonly { kind: K; key?: string; at: number }[],
+    origin: Origin,
+    now: number,
+  ): Promise<void> {
+    const record = this.serialize(state);
+    this.ctx.storage.transactionSync(() => {
+      if (this.current === null) this.migrate();
+      this.sql.exec(
+        'INSERT INTO state (singleton, record) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET record = excluded.record',
+        record,
+      );
+      let seq = this.sql.exec<{ last: number | null }>('SELECT MAX(seq) AS last FROM events').one().last ?? 0;
+      const ids = newIdSeries('evt', events.length, now);
+      for (const [i, e] of events.entries()) {
+        seq += 1;
+        this.sql.exec(
+          'INSERT INTO events (seq, id, type, created, request_id, idempotency_key, previous_attributes, object) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          seq,
+          ids[i]!,
+          e.type,
+          now,
+          origin.requestId,
+          origin.idempotencyKey,
+          e.previousAttributes,
+          e.snapshot === undefined ? record : this.serialize(e.snapshot),
+        );
+      }
+      for (const t of timers) this.setTimer(t.kind, t.key ?? '', t.at);
+      this.setTimer('project', '', now + WATCHDOG_MS);
+      if (events.length > 0) this.setTimer('outbox', '', now + WATCHDOG_MS);
+    });
+    this.current = state;
+    await this.runProjection(0);
+    await this.flushOutbox(0);
+    await this.armAlarm();
+  }
+
+  /** Events recorded by this object, oldest first. */
+  protected storedEvents(): EventRow[] {
+    if (this.current === null) return [];
+    return this.sql.exec<EventRow>('SELECT * FROM events ORDER BY seq').toArray();
+  }
+
+  // --- timers --------------------------------------------------------------------------------
+
+  /** Sets (or moves) a timer; a moved timer starts its attempts again unless told otherwise. */
+  protected setTimer(kind: K | ShellTimerKind, key: string, at: number, attempts = 0): void {
+    this.sql.exec(
+      'INSERT INTO timers (kind, key, due_at, attempts) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, attempts = excluded.attempts',
+      kind,
+      key,
+      at,
+      attempts,
+    );
+  }
+
+  protected clearTimer(kind: K | ShellTimerKind, key = ''): void {
+    this.sql.exec('DELETE FROM timers WHERE kind = ? AND key = ?', kind, key);
+  }
+
+  /**
+   * Runs every due timer. Alarms are at-least-once and every handler is idempotent. A fired timer
+   * is removed once its handler returns, unless the handler moved it; a handler that throws is
+   * retried with back-off. Pending side effects (read model, outbox) are retried on every alarm,
+   * due or not, since catching up early is harmless.
+   */
+  override async alarm(): Promise<void> {
+    await this.serialized(async () => {
+      if (this.current === null) return;
+      const handlers = this.timerHandlers() as Partial<Record<string, (timer: TimerRow<K>) => Promise<void>>>;
+      const now = Date.now();
+      const rows = this.sql
+        .exec<{ kind: string; key: string; due_at: number; attempts: number }>(
+          'SELECT kind, key, due_at, attempts FROM timers ORDER BY due_at',
+        )
+        .toArray();
+      for (const row of rows) {
+        if (row.kind === 'project') await this.runProjection(row.attempts + 1);
+        else if (row.kind === 'outbox') await this.flushOutbox(row.attempts + 1);
+        else if (row.due_at <= now) await this.fire(row, handlers[row.kind]);
+      }
+      await this.armAlarm();
+    });
+  }
+
+  private async fire(
+    row: { kind: string; key: string; due_at: number; attempts: number },
+    handler: ((timer: TimerRow<K>) => Promise<void>) | undefined,
+  ): Promise<void> {
+    const attempt = row.attempts + 1;
+    if (!handler) {
+      // Written by a newer release, or a bug: keep it for a release that knows it, and do not spin.
+      this.retryLater(row, attempt);
+      logError(
+        'timer of an unknown kind; kept and retried later',
+        { ...this.logFields(), kind: row.kind, key: row.key, attempt },
+        new Error(`no handler for timer kind ${JSON.stringify(row.kind)}`),
+      );
+      return;
+    }
+    try {
+      await handler({ kind: row.kind as K, key: row.key, dueAt: row.due_at, attempts: row.attempts });
+    } catch (error) {
+      this.retryLater(row, attempt);
+      logError('timer failed; retrying with back-off', { ...this.logFields(), kind: row.kind, key: row.key, attempt }, error);
+      return;
+    }
+    // Removed unless the handler moved it (a poll sets its next one).
+    this.sql.exec('DELETE FROM timers WHERE kind = ? AND key = ? AND due_at = ?', row.kind, row.key, row.due_at);
+  }
+
+  private retryLater(row: { kind: string; key: string }, attempt: number): void {
+    this.sql.exec(
+      'UPDATE timers SET due_at = ?, attempts = ? WHERE kind = ? AND key = ?',
+      Date.now() + backOffMs(attempt),
+      attempt,
+      row.kind,
+      row.key,
+    );
+  }
+
+  protected async armAlarm(): Promise<void> {
+    const next = this.sql.exec<{ at: number | null }>('SELECT MIN(due_at) AS at FROM timers').one().at;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  // --- side effects --------------------------------------------------------------------------
+
+  /** The read row and the events not yet in it; on failure the timer retries with back-off. */
+  private async runProjection(attempt: number): Promise<void> {
+    if (this.current === null) return;
+    const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE projected = 0 ORDER BY seq').toArray();
+    try {
+      await this.project(this.current, pending);
+      this.ctx.storage.transactionSync(() => {
+        for (const r of pending) this.sql.exec('UPDATE events SET projected = 1 WHERE seq = ?', r.seq);
+        this.clearTimer('project');
+      });
+    } catch (error) {
+      this.retryLater({ kind: 'project', key: '' }, attempt);
+      logError('read model write failed; the alarm retries it', { ...this.logFields(), attempt }, error);
+    }
+  }
+
+  /**
+   * Sends the events not yet queued, oldest first. A send that fails leaves them in the outbox and
+   * the timer retries; a send that succeeded but was not recorded (eviction) is sent again, which
+   * receivers absorb: deliveries are de-duplicated by event id downstream.
+   */
+  private async flushOutbox(attempt: number): Promise<void> {
+    if (this.current === null) return;
+    const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE queued = 0 ORDER BY seq').toArray();
+    try {
+      for (let i = 0; i < pending.length; i += SEND_CHUNK) {
+        const chunk = pending.slice(i, i + SEND_CHUNK);
+        await this.sendToQueue(this.outboxMessages(this.current, chunk).map((body) => ({ body })));
+        this.ctx.storage.transactionSync(() => {
+          for (const r of chunk) this.sql.exec('UPDATE events SET queued = 1 WHERE seq = ?', r.seq);
+        });
+      }
+      this.clearTimer('outbox');
+    } catch (error) {
+      this.retryLater({ kind: 'outbox', key: '' }, attempt);
+      logError('queue send failed; the events stay in the outbox and the alarm retries', { ...this.logFields(), attempt }, error);
+    }
+  }
+
+  /** The one place the object talks to the queue (a seam the fault-injection tests replace). */
+  protected async sendToQueue(messages: MessageSendRequest<WebhookMessage>[]): Promise<void> {
+    await this.env.WEBHOOK_QUEUE.sendBatch(messages);
+  }
+
+  // --- storage -------------------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    // An object that was only looked up (an unknown id) writes nothing: tables appear on the first commit.
+    const tables = this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`,
+      )
+      .one().n;
+    if (tables === 0) return;
+    this.ctx.storage.transactionSync(() => this.migrate());
+    const row = this.sql.exec<{ record: string }>('SELECT record FROM state').toArray()[0];
+    this.current = row ? this.parse(row.record) : null;
+    await this.armAlarm();
+  }
+
+  /** Brings the object's schema to the newest version, in order; run inside a transaction. */
+  private migrate(): void {
+    this.sql.exec(
+      'CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)',
+    );
+    const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
+    const steps = this.migrations();
+    for (const step of steps) if (step.version > at) step.up(this.sql);
+    const latest = steps.at(-1)?.version ?? 0;
+    if (latest > at) {
+      this.sql.exec(
+        'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
+        latest,
+      );
+    }
+  }
+}

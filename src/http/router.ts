@@ -1,0 +1,71 @@
+/**
+ * Routers and route registration for every API family. Routes are declared with @hono/zod-openapi
+ * so zod schemas give validation, types and the OpenAPI document at once. Bodies are the one
+ * exception to its built-in validators: clients send JSON or form encoding, so the body is decoded
+ * here (src/http/body.ts) and then validated by the same schema, which is documented for both.
+ */
+import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
+import { readBody } from './body.js';
+import type { AppEnv } from './context.js';
+import { fromZodError } from './errors.js';
+
+/** A router whose validation failures become ValidationErrors, for the family's error handler to render. */
+export function newRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) throw fromZodError(result.error, validatedInput(c, result.target));
+    },
+  });
+}
+
+/** What a built-in validator saw, so an error can tell a missing parameter from an invalid one. */
+function validatedInput(c: Context, target: string): unknown {
+  if (target === 'param') return c.req.param();
+  if (target === 'query') {
+    return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
+  }
+  return undefined;
+}
+
+/**
+ * Registers a route. Its JSON body schema is documented for both media types and validated by
+ * `validateBody`, which puts the result where `c.req.valid('json')` reads it. Middleware is code,
+ * not documentation: it is kept out of the registered path.
+ */
+export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R, handler: RouteHandler<R, AppEnv>): void {
+  const media = config.request?.body?.content?.['application/json'];
+  const bodySchema = media && 'schema' in media ? (media.schema as z.ZodType) : undefined;
+  if (!bodySchema) {
+    app.openapi(config, handler);
+    return;
+  }
+  const { middleware, ...documented } = config;
+  app.openAPIRegistry.registerPath({
+    ...documented,
+    request: {
+      ...config.request,
+      body: {
+        ...config.request!.body!,
+        content: {
+          'application/x-www-form-urlencoded': { schema: bodySchema },
+          'application/json': { schema: bodySchema },
+        },
+      },
+    },
+  });
+  const { body: _body, ...request } = config.request!;
+  const own = middleware ? [middleware].flat() : [];
+  app.openapi({ ...config, request, hide: true, middleware: [...own, validateBody(bodySchema)] } as unknown as R, handler);
+}
+
+function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const raw = await readBody(c.req.raw);
+    const result = schema.safeParse(raw);
+    if (!result.success) throw fromZodError(result.error, raw);
+    c.req.addValidatedData('json', result.data as object);
+    await next();
+  };
+}

@@ -1,0 +1,24 @@
+/** OpenAPI pieces every family's routes use: request bodies, JSON responses, error responses. */
+import { z } from '@hono/zod-openapi';
+
+/** A JSON (or, per route(), also form-encoded) request body. */
+export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
+  return { required, content: { 'application/json': { schema } } };
+}
+
+/** A JSON response. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** An HTML response. */
+export const htmlResponse = { description: 'An HTML page.', content: { 'text/html': { schema: z.string() } } };
+
+/** The error responses of a family's routes, each in its envelope, described for the route at hand. */
+export function errorResponses<T extends z.ZodType, S extends number>(envelope: T, described: Record<S, string>) {
+  return Object.fromEntries(
+    Object.entries(described).map(([status, description]) => [status, jsonResponse(envelope, description as string)]),
+  ) as {
+    [K in S]: ReturnType<typeof jsonResponse<T>>;
+  };
+}

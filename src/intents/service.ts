@@ -1,0 +1,133 @@
+/**
+ * The service seam: the one way an API family reaches a payment intent. It finds the intent's
+ * Durable Object, passes the caller along, runs the command and maps its result: the intent (with
+ * a failed payment attempt, if any) or a thrown DomainError in the domain's own terms. A family
+ * translates its wire into these calls and renders what comes back; it never touches a stub.
+ */
+import type { CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
+import type { CancellationReason } from '../domain/status.js';
+import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
+import type { Env } from '../env.js';
+import { INTENT_ID_PATTERN, newClientSecret, newId, newToken } from '../lib/ids.js';
+import { fixedLengthSecretsEqual } from '../lib/secrets.js';
+import type { Caller, CommandResult } from './intent-object.js';
+
+export type { Caller } from './intent-object.js';
+
+/** A committed change: the intent now, and the failed payment attempt when there was one. */
+export interface Outcome {
+  intent: PaymentIntent;
+  paymentError: PaymentError | null;
+}
+
+/** A refusal of a command, with the intent as it is now (when the caller may see it). */
+export class CommandRefused extends DomainError {
+  constructor(
+    data: DomainErrorData,
+    readonly intent: PaymentIntent | null,
+  ) {
+    super(data);
+  }
+}
+
+export function isIntentId(id: string): boolean {
+  return INTENT_ID_PATTERN.test(id);
+}
+
+function intentObject(env: Env, id: string) {
+  if (!isIntentId(id)) throw noSuchIntent(id);
+  return env.INTENTS.get(env.INTENTS.idFromName(id));
+}
+
+function outcome(id: string, result: CommandResult): Outcome {
+  if (result.ok) return { intent: result.intent, paymentError: result.paymentError };
+  if (result.error.code === 'resource_missing' && result.error.resource?.type === 'payment_intent') throw noSuchIntent(id);
+  throw new CommandRefused(result.error, result.intent);
+}
+
+export class IntentService {
+  constructor(
+    private readonly env: Env,
+    private readonly caller: Caller,
+  ) {}
+
+  /** Creates an intent, and with `confirm` confirms it in the same step (Stripe's confirm=true). */
+  async create(params: CreateParams, confirm?: { returnUrl?: string }): Promise<Outcome> {
+    const id = newId('pi');
+    const result = await intentObject(this.env, id).create(
+      this.caller,
+      { id, clientSecret: newClientSecret(id) },
+      params,
+      confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
+    );
+    return outcome(id, result);
+  }
+
+  /** The intent, if this caller's merchant and mode own it. */
+  async retrieve(id: string): Promise<PaymentIntent> {
+    const intent = await intentObject(this.env, id).retrieve(this.caller);
+    if (!intent) throw noSuchIntent(id);
+    return intent;
+  }
+
+  /** The intent for a holder of its client secret (a browser): a wrong secret is as good as no intent. */
+  async retrieveWithClientSecret(id: string, clientSecret: string): Promise<PaymentIntent> {
+    const intent = await intentObject(this.env, id).retrieveWithClientSecret(this.caller, clientSecret);
+    if (!intent) throw noSuchIntent(id);
+    return intent;
+  }
+
+  /** The intent, checked against a client secret a secret-key holder passed along. */
+  async retrieveChecked(id: string, clientSecret: string | undefined): Promise<PaymentIntent> {
+    const intent = await this.retrieve(id);
+    if (clientSecret !== undefined && !fixedLengthSecretsEqual(clientSecret, intent.clientSecret)) throw noSuchIntent(id);
+    return intent;
+  }
+
+  update(id: string, params: UpdateParams): Promise<Outcome> {
+    return this.run(id, { type: 'update', params });
+  }
+
+  confirm(id: string, options: { paymentMethod?: string; returnUrl?: string }): Promise<Outcome> {
+    return this.run(id, { type: 'confirm', ...options, challengeToken: newToken() });
+  }
+
+  capture(id: string, amountToCapture?: bigint): Promise<Outcome> {
+    return this.run(id, { type: 'capture', amountToCapture });
+  }
+
+  cancel(id: string, reason?: CancellationReason): Promise<Outcome> {
+    return this.run(id, { type: 'cancel', reason });
+  }
+
+  /** A payer's EIP-712 signature; with a publishable key only together with the client secret. */
+  async submitSignature(
+    id: string,
+    input: { signature: string; signer: string; clientSecret?: string; publishable: boolean },
+  ): Promise<Outcome> {
+    return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input));
+  }
+
+  private async run(id: string, command: Parameters<ReturnType<typeof intentObject>['execute']>[1]): Promise<Outcome> {
+    return outcome(id, await intentObject(this.env, id).execute(this.caller, command));
+  }
+}
+
+/**
+ * The 3-D Secure challenge behind a link: the link's token is the only credential (random,
+ * single-use, compared in constant time by the intent's object). Null when it is not pending.
+ */
+export async function pendingChallenge(env: Env, id: string, token: string): Promise<PaymentIntent | null> {
+  if (!isIntentId(id)) return null;
+  return intentObject(env, id).challenge(token);
+}
+
+export async function completeChallenge(
+  env: Env,
+  id: string,
+  token: string,
+  outcomeOf: 'succeeded' | 'failed',
+  requestId: string,
+): Promise<Outcome> {
+  return outcome(id, await intentObject(env, id).completeChallenge(token, outcomeOf, requestId));
+}
