@@ -1,37 +1,22 @@
 import type { IntentSettings } from './domain/intent.js';
-import type { PaymentIntentObject } from './intents/intent-object.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
-/** Bindings and variables, as declared in wrangler.toml (vars) and set as secrets (ADMIN_TOKEN). */
-export interface Env {
-  DB: D1Database;
-  INTENTS: DurableObjectNamespace<PaymentIntentObject>;
-  /** Bearer token for /v1/admin/*. A secret: `wrangler secret put ADMIN_TOKEN`, or .dev.vars locally. */
-  ADMIN_TOKEN?: string;
-  /** Public origin of this deployment, which links this service hands out are built on (3-D Secure pages). Required. */
-  PUBLIC_BASE_URL?: string;
-  /** Milliseconds an asynchronous (bank debit) test payment stays in processing. */
-  ASYNC_SETTLE_DELAY_MS?: string;
+/**
+ * The worker's bindings and variables: the generated `Cloudflare.Env` (src/worker-configuration.d.ts, written by
+ * `npm run cf-typegen` from wrangler.toml and .dev.vars.example, which describe each one), refined where wrangler
+ * cannot say enough: the queues' message type, and that the names from .dev.vars.example may be unset.
+ */
+export interface Env extends Omit<Cloudflare.Env, Refined>, Partial<Pick<Cloudflare.Env, Unset>> {
   /** Events from the intents' outboxes, and webhook deliveries. */
   WEBHOOK_QUEUE: Queue<WebhookMessage>;
   /** Deliveries whose every attempt failed. */
   WEBHOOK_DLQ: Queue<WebhookMessage>;
-  /** Comma-separated seconds between delivery attempts. */
-  WEBHOOK_RETRY_DELAYS?: string;
-  /** Milliseconds a receiver may take to answer. */
-  WEBHOOK_TIMEOUT_MS?: string;
-  /** EVM networks for crypto payments, as JSON keyed by network key: src/chain/config.ts. */
-  CHAINS?: string;
-  /** Seconds a crypto intent's address is still watched for late funds after it stops waiting (default 86400). */
-  CRYPTO_MONITOR_WINDOW_SECONDS?: string;
-  /** Milliseconds between those late-funds checks (default 60000). */
-  CRYPTO_LATE_POLL_MS?: string;
-  /**
-   * Local development only (`npm run dev` sets it): every merchant created through the admin route
-   * gets this watch-only xpub. Never set it in a deployment: all merchants would share one wallet.
-   */
-  DEFAULT_CRYPTO_XPUB?: string;
 }
+
+/** Set only where an operator sets them (.dev.vars.example); wrangler types them as always-present strings. */
+type Unset = 'ADMIN_TOKEN' | 'CHAINS' | 'DEFAULT_CRYPTO_XPUB';
+/** Pick, unlike Omit, fails to compile when a name is no longer generated. */
+type Refined = keyof Pick<Cloudflare.Env, Unset | 'WEBHOOK_QUEUE' | 'WEBHOOK_DLQ'>;
 
 /** The deployment's variables, parsed: what the state machine needs, and what the edges need. */
 export interface Settings extends IntentSettings {

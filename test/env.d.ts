@@ -1,14 +1,11 @@
 import type { D1Migration } from 'cloudflare:test';
-import type { Env as WorkerEnv } from '../src/env.js';
 
+// The worker's bindings, GlobalProps (mainModule, durableNamespaces) included, come from
+// src/worker-configuration.d.ts (`npm run cf-typegen`); the tests add the migrations vitest.config.ts binds.
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    interface GlobalProps {
-      mainModule: typeof import('../src/index.js');
-      durableNamespaces: 'PaymentIntentObject';
     }
   }
 }
