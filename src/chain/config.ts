@@ -107,7 +107,6 @@ const chains = z
 
 export type ChainsConfig = z.output<typeof chains>;
 export type ChainConfig = z.output<typeof chain>;
-export type TokenConfig = z.output<typeof token>;
 
 /**
  * The networks in CHAINS, validated. Unset or empty means none: crypto payments are off. Throws an

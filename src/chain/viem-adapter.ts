@@ -26,6 +26,7 @@ import {
   type Hash,
   type PublicClient,
 } from 'viem';
+import { retryAfterMs as retryAfterMsOf } from '../lib/retry-after.js';
 import type { ChainConfig } from './config.js';
 import { ChainUnavailable, type BlockRange, type ChainFault, type ChainReader, type Transfer, type TransferScan } from './port.js';
 
@@ -239,7 +240,7 @@ function classify(error: unknown): ChainUnavailable {
       | RpcRequestError
       | null;
     const status = http?.status;
-    const retryAfterMs = parseRetryAfter(http?.headers?.get('retry-after'));
+    const retryAfterMs = retryAfterMsOf(http?.headers?.get('retry-after'), Date.now()) ?? undefined;
     const rpc = error.walk((e) => e instanceof RpcError) as RpcError | null;
     const rpcCode = rpc?.code ?? (error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null)?.code;
     if (status === 429 || rpcCode === -32005 || rpcCode === 429 || rpcCode === -32007) {
@@ -255,14 +256,6 @@ function classify(error: unknown): ChainUnavailable {
     return new ChainUnavailable('bad-response', error.shortMessage);
   }
   return new ChainUnavailable('bad-response', error instanceof Error ? error.message : String(error));
-}
-
-/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-function parseRetryAfter(value: string | null | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function sameAddress(a: string, b: string): boolean {

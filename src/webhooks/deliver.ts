@@ -4,6 +4,7 @@
  */
 import { notificationSecret, recordAttempt, signingSecrets, type DeliveryWithEndpoint } from '../db/webhooks.js';
 import { readSettings, type Env } from '../env.js';
+import { retryAfterMs } from '../lib/retry-after.js';
 import { signWebhook } from './signing.js';
 
 export type AttemptOutcome =
@@ -50,7 +51,8 @@ export async function attemptDelivery(
       signal: AbortSignal.timeout(readSettings(env).webhookTimeoutMs),
     });
     statusCode = response.status;
-    retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'), Date.now());
+    retryAfterSeconds = retryAfter === null ? null : Math.ceil(retryAfter / 1000);
     responseBody = await readSnippet(response);
   } catch (e) {
     error = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? 'timeout' : `network error: ${String(e)}`;
@@ -69,15 +71,6 @@ export async function attemptDelivery(
   if (ok) return { kind: 'succeeded', statusCode: statusCode! };
   if (gone) return { kind: 'gone', statusCode: statusCode! };
   return { kind: 'failed', statusCode, retryAfterSeconds };
-}
-
-/** Retry-After as seconds from now: a number of seconds or an HTTP date. */
-export function parseRetryAfter(header: string | null, now: number): number | null {
-  if (header === null) return null;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 async function readSnippet(response: Response): Promise<string> {

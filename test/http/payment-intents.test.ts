@@ -318,6 +318,8 @@ describe('cancel and refused transitions', () => {
       expect(body.error.type).toBe('invalid_request_error');
       expect(body.error.code).toBe('payment_intent_unexpected_state');
       expect(body.error.message).toContain(`status of ${status}`);
+      // The intent as it is now comes with the refusal (as Stripe sends it), so its status is not lost.
+      expect(body.error.payment_intent).toEqual(before);
       expect((await get(sk, `/v1/payment_intents/${id}`)).body).toEqual(before);
     },
   );

@@ -1,6 +1,6 @@
 /** /health/ready checks the configuration a deployment runs with, naming each problem. */
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 
 const app = createApp();
@@ -34,5 +34,39 @@ describe('/health/ready', () => {
     const res = await ready({ WEBHOOK_TIMEOUT_MS: 'soon', CHAINS: '' });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { problems: string[] }).problems[0]).toMatch(/^WEBHOOK_TIMEOUT_MS/);
+  });
+
+  it('answers 503 when D1 does not answer, without the driver message', async () => {
+    const brokenDb = {
+      prepare: () => {
+        throw new Error('D1_ERROR: internal error; reference = secret-ref-123');
+      },
+    };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await ready({ DB: brokenDb as unknown as string });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body).toEqual({ ok: false, problems: ['D1 (binding DB) does not answer a query'] });
+      expect(JSON.stringify(body)).not.toContain('secret-ref-123');
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('D1 does not answer'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it.each([
+    ['unset', undefined, /PUBLIC_BASE_URL is not set/],
+    ['not a URL', 'pay.example.com', /PUBLIC_BASE_URL must be an absolute http\(s\) URL/],
+    ['with credentials', 'https://user:pw@pay.example.com', /without query, fragment or credentials/],
+  ])('answers 503 when PUBLIC_BASE_URL is %s: links are built on it', async (_name, value, problem) => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await ready({ PUBLIC_BASE_URL: value });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { problems: string[] }).problems[0]).toMatch(problem);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

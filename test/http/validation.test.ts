@@ -55,6 +55,24 @@ describe('create: body decoding', () => {
     await expectNoIntents(key);
   });
 
+  it('refuses JSON sent as a form (curl -d without a Content-Type) saying which Content-Type to send, not "Missing required param"', async () => {
+    const key = await freshKey();
+    const res = await call(CREATE, { key, form: JSON.stringify(base) });
+    const error = await expectInvalid(res, null, 'content_type_invalid');
+    expect(error.message).toContain('Content-Type: application/json');
+    expect(error.message).not.toMatch(/Missing required param/);
+    await expectNoIntents(key);
+  });
+
+  it('says a body with no Content-Type is JSON when it is', async () => {
+    const key = await freshKey();
+    const body = new TextEncoder().encode(JSON.stringify(base)); // bytes: no Content-Type is added
+    const error = await expectInvalid(await call(CREATE, { key, method: 'POST', body }), null, 'content_type_invalid');
+    expect(error.message).toContain('(none)');
+    expect(error.message).toContain('The body is JSON: send it with Content-Type: application/json.');
+    await expectNoIntents(key);
+  });
+
   it('refuses a body over 64 KiB before parsing it', async () => {
     const key = await freshKey();
     const error = await expectInvalid(

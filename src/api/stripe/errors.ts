@@ -162,20 +162,25 @@ function fromValidationError(error: ValidationError): StripeError {
 }
 
 function fromDomainError(error: DomainError, c: Context<AppEnv>, links: Links): StripeError {
-  const param = error.field ? STRIPE_SPELLING(error.field) : null;
-  const extra: Record<string, unknown> = {};
-  // The intent as it is now goes with the refusal, as Stripe sends it: its current status is not lost.
+  const rendered = refusalToStripe(error);
+  // The intent as it is now goes with a refusal about it, as Stripe sends it: its current status is not lost.
   if (error instanceof CommandRefused && error.intent) {
     const publishable = c.get('auth')?.kind === 'publishable';
-    extra.payment_intent = publishable ? toBrowserWire(error.intent, links) : toWire(error.intent, links);
+    rendered.extra.payment_intent = publishable ? toBrowserWire(error.intent, links) : toWire(error.intent, links);
   }
+  return rendered;
+}
+
+/** A domain refusal in Stripe's words: its code, its message, and the parameter in Stripe's spelling. */
+export function refusalToStripe(error: DomainError): StripeError {
   if (error.code === 'resource_missing' && error.resource?.type === 'payment_intent') {
     return new StripeError('resource_missing', `No such payment_intent: '${error.resource.id}'`, 'intent');
   }
+  const param = error.field ? STRIPE_SPELLING(error.field) : null;
   if (error.code === 'payment_intent_unexpected_state' && error.detail === undefined) {
-    return new StripeError(error.code, unexpectedStateMessage(error, param), param, extra);
+    return new StripeError(error.code, unexpectedStateMessage(error, param), param, {});
   }
-  return new StripeError(error.code, error.describe(STRIPE_SPELLING), param, extra);
+  return new StripeError(error.code, error.describe(STRIPE_SPELLING), param, {});
 }
 
 /** Stripe's wording of an operation the intent's status does not allow. */
