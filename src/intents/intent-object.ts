@@ -64,6 +64,9 @@ export interface StoredEvent {
 
 type IntentTimer = 'settle' | 'poll';
 
+/** The caller may not see this intent, or there is none: the seam names the id it asked for. */
+const NOT_FOUND: CommandResult = { ok: false, error: noSuchIntent('').toData(), intent: null };
+
 /** The longest wait between polls after repeated chain faults. */
 const POLL_BACKOFF_CAP_MS = 60_000;
 
@@ -261,7 +264,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   }
 
   protected logFields(): Record<string, unknown> {
-    return { intent: this.current ? (this.current as PaymentIntent).id : null };
+    return { intent: this.current?.id ?? null };
   }
 
   // --- the shell's use -----------------------------------------------------------------------
@@ -349,9 +352,6 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return this.current !== null && this.current.merchantId === caller.merchantId && this.current.livemode === caller.livemode;
   }
 }
-
-/** The caller may not see this intent, or there is none: the seam names the id it asked for. */
-const NOT_FOUND: CommandResult = { ok: false, error: noSuchIntent('').toData(), intent: null };
 
 function refused(error: DomainError, intent: PaymentIntent | null): CommandResult {
   return { ok: false, error: error.toData(), intent };
