@@ -48,8 +48,10 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
     app.openapi(config, handler);
     return;
   }
+  // Like OpenAPIHono.openapi: the route's middleware is code, not documentation.
+  const { middleware: _middleware, ...described } = config;
   const documented = {
-    ...config,
+    ...described,
     request: {
       ...config.request,
       body: {
