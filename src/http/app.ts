@@ -24,6 +24,13 @@ const OPENAPI_INFO = {
   },
 };
 
+/** How clients authenticate (auth.ts): operations name these in their `security`. */
+const SECURITY_SCHEMES = {
+  apiKey: { type: 'http', scheme: 'bearer', description: 'An API key as a Bearer token: `Authorization: Bearer sk_test_…`.' },
+  apiKeyBasic: { type: 'http', scheme: 'basic', description: 'An API key as the HTTP Basic user name, no password: `-u sk_test_…:`.' },
+  adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret as a Bearer token, for /v1/admin/* only.' },
+} as const;
+
 export function createApp() {
   const app = newRouter();
 
@@ -100,7 +107,9 @@ export function createApp() {
   registerChallengeRoutes(app);
   registerWebhookRoutes(app);
 
-  app.doc31('/openapi.json', OPENAPI_INFO);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  // The server is configuration (PUBLIC_BASE_URL), never the request's Host; without it, relative.
+  app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: c.env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || '/' }] }));
   app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));
   return app;
 }
