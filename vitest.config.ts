@@ -60,6 +60,6 @@ export default defineConfig({
         ssr: { enabled: true, include: ['viem', 'viem/accounts', '@scure/bip32', '@scure/bip39', '@noble/curves/secp256k1'] },
       },
     },
-    globalSetup: ['./test/webhook-receiver.ts', './test/local-chain.ts'],
+    globalSetup: ['./test/webhook-receiver.ts', './test/local-chain.ts', './test/openapi-validator.ts'],
   },
 });
