@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** The static assets (wrangler.toml [assets]): the worker never reads them, tests do. */
+      ASSETS: Fetcher;
     }
     interface GlobalProps {
       mainModule: typeof import('../src/index.js');

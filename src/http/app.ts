@@ -5,7 +5,7 @@ import { chainsConfig } from '../chain/registry.js';
 import { readSettings } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
-import { renderDocs, type ApiDocument } from './docs.js';
+import { registerDocs } from './docs.js';
 import { ApiError, errorResponse } from './errors.js';
 import { newRouter } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -110,6 +110,6 @@ export function createApp() {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   // The server is configuration (PUBLIC_BASE_URL), never the request's Host; without it, relative.
   app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: c.env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || '/' }] }));
-  app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));
+  registerDocs(app);
   return app;
 }
