@@ -50,6 +50,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // Page tests run in Node with Chromium: vitest.pages.config.ts.
+    exclude: ['test/pages/**'],
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,
