@@ -52,6 +52,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // Page tests run in Node with Chromium: vitest.pages.config.ts.
+    exclude: ['test/pages/**'],
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,
@@ -62,6 +64,6 @@ export default defineConfig({
         ssr: { enabled: true, include: ['viem', 'viem/accounts', '@scure/bip32', '@scure/bip39', '@noble/curves/secp256k1'] },
       },
     },
-    globalSetup: ['./test/webhook-receiver.ts', './test/local-chain.ts'],
+    globalSetup: ['./test/webhook-receiver.ts', './test/local-chain.ts', './test/openapi-validator.ts'],
   },
 });

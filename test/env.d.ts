@@ -6,6 +6,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** The static assets (wrangler.toml [assets]): the worker never reads them, tests do. */
+      ASSETS: Fetcher;
     }
   }
 }

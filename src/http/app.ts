@@ -13,7 +13,7 @@ import { readSettings } from '../env.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { challengePages } from '../pages/challenge.js';
-import { type ApiDocument, renderDocs } from './docs.js';
+import { registerDocs } from './docs.js';
 import { newRouter } from './router.js';
 import { jsonResponse } from './schemas/common.js';
 
@@ -95,7 +95,8 @@ export function createApp() {
   app.route('/', adminApi());
   app.route('/', challengePages());
 
-  app.doc31('/openapi.json', OPENAPI_INFO);
-  app.get('/docs', (c) => c.html(renderDocs(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as ApiDocument)));
+  // The server is configuration (PUBLIC_BASE_URL), never the request's Host.
+  app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: readSettings(c.env).publicBaseUrl }] }));
+  registerDocs(app);
   return app;
 }

@@ -18,7 +18,11 @@ import { links } from '../stripe/context.js';
 import { ErrorEnvelope, noSuchObject, StripeError, stripeErrorHandler } from '../stripe/errors.js';
 
 export const ADMIN_SECURITY_SCHEME = {
-  AdminToken: { type: 'http', scheme: 'bearer', description: "The deployment's ADMIN_TOKEN: `Authorization: Bearer <ADMIN_TOKEN>`." },
+  adminToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The deployment's ADMIN_TOKEN as a Bearer token, for /v1/admin/* only: `Authorization: Bearer <ADMIN_TOKEN>`.",
+  },
 } as const;
 
 const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -30,7 +34,7 @@ const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
-const admin = { middleware: requireAdmin, security: [{ AdminToken: [] }] as Record<string, string[]>[] };
+const admin = { middleware: requireAdmin, security: [{ adminToken: [] }] as Record<string, string[]>[] };
 
 const tags = ['Admin'];
 const KeyPair = z.object({ secret: z.string(), publishable: z.string() });
@@ -111,7 +115,7 @@ const rollKeysRoute = createRoute({
 export function adminApi(): OpenAPIHono<AppEnv> {
   const app = newRouter();
   app.onError(stripeErrorHandler(links));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'AdminToken', ADMIN_SECURITY_SCHEME.AdminToken);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', ADMIN_SECURITY_SCHEME.adminToken);
   route(app, createMerchantRoute, async (c) => {
     // Checked before the merchant exists, so a bad variable never leaves one half made.
     const xpub = defaultCryptoXpub(c.env);

@@ -11,20 +11,20 @@ import { StripeError } from './errors.js';
 
 /** The OpenAPI security schemes of this family, registered on its router (src/api/stripe/index.ts). */
 export const SECURITY_SCHEMES = {
-  ApiKey: {
+  apiKey: {
     type: 'http',
     scheme: 'bearer',
     description:
-      'A secret key (sk_test_…, sk_live_…) or, where a route says so, a publishable key (pk_…): `Authorization: Bearer sk_test_…`.',
+      'An API key as a Bearer token: `Authorization: Bearer sk_test_…`. A secret key (sk_test_…, sk_live_…), or where a route says so a publishable key (pk_…).',
   },
-  ApiKeyBasic: {
+  apiKeyBasic: {
     type: 'http',
     scheme: 'basic',
     description: 'The API key as the user name of HTTP Basic auth, with an empty password (`curl -u sk_test_…:`).',
   },
 } as const;
 
-const API_KEY_SECURITY: Record<string, string[]>[] = [{ ApiKey: [] }, { ApiKeyBasic: [] }];
+const API_KEY_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, { apiKeyBasic: [] }];
 
 export function requireKey(allowed: 'secret' | 'secret_or_publishable'): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// Page tests run in Node: each starts `wrangler dev` and drives headless Chromium (test/pages/support.ts).
+export default defineConfig({
+  test: {
+    include: ['test/pages/**/*.test.ts'],
+    // Starting wrangler dev and Chromium on a busy 2-core machine.
+    hookTimeout: 120_000,
+    testTimeout: 60_000,
+  },
+});
