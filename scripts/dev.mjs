@@ -51,8 +51,16 @@ const CHAIN_BLOCK_TIME = 2;
 const DEMO_XPUB = 'xpub6Ce9NcJvTk372KjsGfWqbcex5DumjpNquQLApoeQUavSCjEc823BV1tb4rXUuPuht8h2hSxkg2EXUaKUJmniJvRZAELxypsCzBFdtosmV76';
 const startedAt = performance.now();
 
-// Wrangler must not try to phone home: there may be no network at all.
-const childEnv = { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false' };
+// Wrangler must not try to phone home: there may be no network at all. Nor fetch the `Request.cf`
+// object (a visitor's location, ASN, TLS details) from workers.cloudflare.com: offline, that fetch fails
+// with a warning and a stack trace on every start, and this API never reads request.cf. With
+// CLOUDFLARE_CF_FETCH_ENABLED=false (miniflare's documented switch, honoured by wrangler dev) the
+// placeholder object is used straight away. Either variable set in the environment wins.
+const childEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+};
 
 process.chdir(ROOT);
 const wranglerBin = resolveWrangler();
