@@ -376,7 +376,9 @@ describe('endpoints API', () => {
     expect(badNotify.res.status).toBe(400);
     expect(badNotify.body.error.param).toBe('notification_url');
 
-    const { body: endpoint } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/h', enabled_events: ['*'] });
+    // A mailbox, not an outside URL: every later event of this merchant is delivered to this endpoint
+    // too, and https://shop.example would mean real DNS lookups (failing, offline) from the test run.
+    const { endpoint } = await endpointWithMailbox(sk);
     const other = await createMerchant('Other');
     expect((await get(other.keys.test.secret, `/v1/webhook_endpoints/${endpoint.id}`)).res.status).toBe(404);
     expect((await call(`/v1/webhook_endpoints/${endpoint.id}`, { key: other.keys.test.secret, method: 'DELETE' })).status).toBe(404);
