@@ -1,5 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+// wrangler, asked by the pool for the worker's bindings, loads .dev.vars (the local secrets `npm run dev`
+// writes) into the tests as well and says "Using secrets defined in .dev.vars" for every test file.
+// Its info lines are left out (warnings and errors still print; WRANGLER_LOG=log brings them back);
+// what matters in that line is said once instead, below: which .dev.vars values the tests really get.
+process.env.WRANGLER_LOG ??= 'warn';
+let devVarsReported = false;
+
+/** Names .dev.vars defines that the test bindings do not override: they would reach the tests unseen. */
+function reportDevVarsReachingTests(bindings: Record<string, unknown>): void {
+  if (devVarsReported || !existsSync('.dev.vars')) return;
+  devVarsReported = true;
+  const names = [...readFileSync('.dev.vars', 'utf8').matchAll(/^\s*(?:export\s+)?([\w.-]+)\s*=/gm)].map((m) => m[1]!);
+  const reaching = [...new Set(names)].filter((name) => !(name in bindings));
+  if (reaching.length > 0) console.warn(`Note: .dev.vars sets ${reaching.join(', ')} for these tests too (wrangler loads it).`);
+}
 
 /**
  * CHAINS for the tests: `local` is the chain adapter tests' anvil. The payment-intent tests' anvil
@@ -28,25 +45,24 @@ function testChains(adapterChain: string, intentChain: string, receiverPort: num
 export default defineConfig({
   plugins: [
     // Called when the pool starts, after the globalSetup modules: `inject` reads what they provided.
-    cloudflareTest(async ({ inject }) => ({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ADMIN_TOKEN: 'test-admin-token',
-          ASYNC_SETTLE_DELAY_MS: '400',
-          // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
-          WEBHOOK_RETRY_DELAYS: '0,1,1',
-          WEBHOOK_TIMEOUT_MS: '1000',
-          TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-          // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
-          // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
-          // fail (503, timeouts) before passing requests through (its chain id is only a label).
-          CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
-          // Late funds are looked for every 300 ms (default: every minute).
-          CRYPTO_LATE_POLL_MS: '300',
-        },
-      },
-    })),
+    cloudflareTest(async ({ inject }) => {
+      const bindings = {
+        ADMIN_TOKEN: 'test-admin-token',
+        ASYNC_SETTLE_DELAY_MS: '400',
+        // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
+        WEBHOOK_RETRY_DELAYS: '0,1,1',
+        WEBHOOK_TIMEOUT_MS: '1000',
+        TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+        // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
+        // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
+        // fail (503, timeouts) before passing requests through (its chain id is only a label).
+        CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
+        // Late funds are looked for every 300 ms (default: every minute).
+        CRYPTO_LATE_POLL_MS: '300',
+      };
+      reportDevVarsReachingTests(bindings);
+      return { wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings } };
+    }),
   ],
   test: {
     include: ['test/**/*.test.ts'],
