@@ -34,7 +34,9 @@ const WEBHOOK_BURST = Number(process.env.BENCH_WEBHOOK_BURST ?? 1_000);
 const WEBHOOK_RETRY_AFTER_S = Number(process.env.BENCH_WEBHOOK_RETRY_AFTER ?? 30);
 
 const wranglerBin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+// No metrics, and no fetch of the `Request.cf` object from workers.cloudflare.com (miniflare's
+// CLOUDFLARE_CF_FETCH_ENABLED): offline it fails with a warning and a stack trace on each server start.
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' };
 const log = (line) => process.stdout.write(`[bench] ${line}\n`);
 
 process.chdir(ROOT);
@@ -476,10 +478,23 @@ async function json(method, path, token, body, expected) {
   return res.json();
 }
 
+/** A wrangler command, quiet when it succeeds; its whole output (stdout and stderr) when it fails. */
 function run(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[1]} exited with ${code}`))));
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        output += chunk;
+      });
+    }
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      process.stderr.write(output);
+      reject(new Error(`wrangler ${args.slice(1, 4).join(' ')} exited with ${code} (its output is above)`));
+    });
   });
 }
 

@@ -2,7 +2,8 @@
 /**
  * `npm run dev`: a local payment-intent API with a demo merchant, from a fresh clone or a second run.
  *
- *   1. applies the D1 migrations to the local database (`wrangler d1 migrations apply DB --local`);
+ *   1. applies the D1 migrations to the local database (`wrangler d1 migrations apply DB --local`) and
+ *      says in one line what it did (wrangler's full output only if it fails);
  *   2. makes sure .dev.vars holds an ADMIN_TOKEN (a random one is written if missing; never replaced);
  *   3. starts a local chain (anvil, scripts/local-chain.mjs) on 127.0.0.1:$CHAIN_PORT (default 8545),
  *      a block every 2 s, with the demo stablecoin `usdc` minted to anvil's first default account;
@@ -25,6 +26,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const say = (line = '') => process.stdout.write(`[dev] ${line}\n`);
 const fail = (message) => {
@@ -51,8 +53,16 @@ const CHAIN_BLOCK_TIME = 2;
 const DEMO_XPUB = 'xpub6Ce9NcJvTk372KjsGfWqbcex5DumjpNquQLApoeQUavSCjEc823BV1tb4rXUuPuht8h2hSxkg2EXUaKUJmniJvRZAELxypsCzBFdtosmV76';
 const startedAt = performance.now();
 
-// Wrangler must not try to phone home: there may be no network at all.
-const childEnv = { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false' };
+// Wrangler must not try to phone home: there may be no network at all. Nor fetch the `Request.cf`
+// object (a visitor's location, ASN, TLS details) from workers.cloudflare.com: offline, that fetch fails
+// with a warning and a stack trace on every start, and this API never reads request.cf. With
+// CLOUDFLARE_CF_FETCH_ENABLED=false (miniflare's documented switch, honoured by wrangler dev) the
+// placeholder object is used straight away. Either variable set in the environment wins.
+const childEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+};
 
 process.chdir(ROOT);
 const wranglerBin = resolveWrangler();
@@ -70,13 +80,18 @@ if (!(await portIsFree(HOST, CHAIN_PORT))) {
 }
 
 // 1. Migrations. `d1 migrations apply` asks "continue?" unless it sees a non-interactive terminal or
-//    CI (it has no --yes flag); CI=true plus a closed stdin answers yes without a prompt.
-say('applying D1 migrations to the local database (.wrangler/state)');
-const migrated = await run(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local'], {
+//    CI (it has no --yes flag); CI=true plus a closed stdin answers yes without a prompt. Its output
+//    (a table per migration, about 150 lines on a first start) is kept back and summed up in a line;
+//    it is printed in full when the command fails or says something this script does not recognise.
+const migration = await capture(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local'], {
   env: { ...childEnv, CI: 'true' },
-  stdio: ['ignore', 'inherit', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
 });
-if (migrated !== 0) fail(`wrangler d1 migrations apply exited with ${migrated}`);
+if (migration.code !== 0) {
+  process.stderr.write(migration.output);
+  fail(`wrangler d1 migrations apply DB --local exited with ${migration.code} (its output is above)`);
+}
+say(`D1 (local, .wrangler/state): ${summariseMigrations(migration.output)}`);
 
 // 2. The admin token, read by wrangler dev from .dev.vars.
 const adminToken = ensureAdminToken();
@@ -95,7 +110,8 @@ say(`local chain (anvil) on ${chain.rpcUrl}: a block every ${CHAIN_BLOCK_TIME} s
 // 4. The server, with the chain as network `local`. `--var NAME:value` splits at the first colon
 //    only, and no shell is involved, so JSON passes as it is.
 say(`starting wrangler dev on ${BASE_URL}`);
-const vars = { CHAINS: JSON.stringify(chain.chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
+// Links (3-D Secure pages, the OpenAPI server) are built on PUBLIC_BASE_URL: the origin served here.
+const vars = { PUBLIC_BASE_URL: BASE_URL, CHAINS: JSON.stringify(chain.chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
 const wrangler = spawn(
   process.execPath,
   [
@@ -176,12 +192,43 @@ function resolveWrangler() {
   }
 }
 
-function run(command, args, options) {
+/** Runs a command with its output kept (stdout and stderr interleaved, in arrival order). */
+function capture(command, args, options) {
   return new Promise((resolve) => {
     const child = spawn(command, args, options);
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        output += chunk;
+      });
+    }
     child.on('error', (error) => fail(`could not run ${command}: ${error.message}`));
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
   });
+}
+
+/**
+ * One line for a successful `d1 migrations apply`: "up to date" or which migrations were applied.
+ * Warnings and errors wrangler printed are passed on as they are; output of any other shape is
+ * printed whole rather than guessed at.
+ */
+function summariseMigrations(output) {
+  const plain = stripVTControlCharacters(output);
+  const lines = plain.split(/\r?\n/);
+  for (const line of lines) {
+    if (/\[(?:WARNING|ERROR)\]|✘|▲/.test(line)) process.stderr.write(`${line}\n`);
+  }
+  if (/No migrations to apply/.test(plain)) return 'database up to date (no migrations to apply)';
+  const count = /About to apply (\d+) migration/.exec(plain);
+  const done = [...plain.matchAll(/│\s*(\S+\.sql)\s*│\s*✅/g)].map((match) => match[1]);
+  const applied = [...new Set(done)];
+  if (count && applied.length === Number(count[1])) {
+    const names = applied.length > 2 ? `${applied[0]} … ${applied.at(-1)}` : applied.join(', ');
+    return `applied ${applied.length} migration${applied.length === 1 ? '' : 's'} (${names})`;
+  }
+  process.stdout.write(output);
+  return 'migrations applied (wrangler output above)';
 }
 
 /** The ADMIN_TOKEN in .dev.vars; writes a random 256-bit one if the file or the variable is missing. */

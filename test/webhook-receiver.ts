@@ -16,11 +16,19 @@
  * tests play a flaky JSON-RPC node that way (503s, timeouts, then the real anvil behind it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
-import Stripe from 'stripe';
 import type { TestProject } from 'vitest/node';
 import { z } from 'zod';
+
+// The two verifiers are loaded by Node itself, not imported through Vite: vitest-pool-workers inlines
+// every dependency into Vite's module runner (for workerd), and for this Node-side server that meant
+// transforming some 220 stripe modules at each start, printing "Sourcemap for … points to missing
+// source files" for each (stripe publishes its source maps without their sources).
+const require = createRequire(import.meta.url);
+const { Webhook } = require('standardwebhooks') as typeof import('standardwebhooks');
+type Webhook = InstanceType<typeof Webhook>;
+const Stripe = require('stripe') as typeof import('stripe').default;
 
 const scriptedResponse = z.strictObject({
   status: z.number().int().min(200).max(599),

@@ -15,6 +15,7 @@ import { depositAddress } from '../../src/chain/addresses.js';
 import { chainClient, randomXpub } from '../chain/local-chain-client.js';
 import { receiverOrigin } from '../webhooks/receiver-client.js';
 import { ADMIN_TOKEN, call, createMerchant, get, post, waitFor, type TestMerchant } from '../helpers.js';
+import { expectErrorLogs } from '../expected-logs.js';
 
 const chain = chainClient(inject('cryptoChain'));
 const USDC = 10n ** 6n;
@@ -294,33 +295,47 @@ describe('a failing RPC node', () => {
       currency: 'usd',
       payment_method_options: { crypto: { network: 'flaky', token: 'usdc', expires_in: 10 } },
     });
-    const refused = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
-    expect(refused.res.status).toBe(503);
-    expect(refused.body.error).toMatchObject({ type: 'api_error', code: 'chain_unavailable' });
-    expect(JSON.stringify(refused.body)).not.toContain('127.0.0.1');
-    expect((await intent(created.body.id)).status).toBe('requires_confirmation');
+    // Each fault is logged for the operator: at confirmation, and at every failed poll.
+    const logs = expectErrorLogs(
+      (log) =>
+        (log.msg === 'chain unavailable at confirmation' || log.msg === 'chain poll failed; retrying') &&
+        log.intent === created.body.id &&
+        log.network === 'flaky',
+    );
+    try {
+      const refused = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
+      expect(refused.res.status).toBe(503);
+      expect(refused.body.error).toMatchObject({ type: 'api_error', code: 'chain_unavailable' });
+      expect(JSON.stringify(refused.body)).not.toContain('127.0.0.1');
+      expect((await intent(created.body.id)).status).toBe('requires_confirmation');
 
-    await node({ default: passThrough() });
-    const { body } = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
-    expect(body.status).toBe('requires_action');
+      await node({ default: passThrough() });
+      const { body } = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
+      expect(body.status).toBe('requires_action');
 
-    // The node fails every way it can: 503s, answers slower than the 300 ms timeout, 429s.
-    await node({
-      script: [
-        { status: 429, retryAfter: '1' },
-        { status: 200, delayMs: 1_000, proxy: chain.info.rpcUrl },
-      ],
-      default: { status: 503, body: 'upstream down' },
-    });
-    await chain.payUsdc(body.next_action.crypto_transfer.deposit_address, 10_990_000n);
-    // Past the window, with the payment on chain but unreadable: still waiting, not abandoned.
-    await new Promise((r) => setTimeout(r, body.next_action.crypto_transfer.expires_at * 1000 - Date.now() + 2_000));
-    expect((await intent(body.id)).status).toBe('requires_action');
+      // The node fails every way it can: 503s, answers slower than the 300 ms timeout, 429s.
+      await node({
+        script: [
+          { status: 429, retryAfter: '1' },
+          { status: 200, delayMs: 1_000, proxy: chain.info.rpcUrl },
+        ],
+        default: { status: 503, body: 'upstream down' },
+      });
+      await chain.payUsdc(body.next_action.crypto_transfer.deposit_address, 10_990_000n);
+      // Past the window, with the payment on chain but unreadable: still waiting, not abandoned.
+      await new Promise((r) => setTimeout(r, body.next_action.crypto_transfer.expires_at * 1000 - Date.now() + 2_000));
+      expect((await intent(body.id)).status).toBe('requires_action');
 
-    await node({ default: passThrough() });
-    const done = await untilStatus(body.id, 'succeeded', 15_000);
-    expect(done.crypto.amount_received).toBe('10990000');
-    expect(done.canceled_at).toBeNull();
+      await node({ default: passThrough() });
+      const done = await untilStatus(body.id, 'succeeded', 15_000);
+      expect(done.crypto.amount_received).toBe('10990000');
+      expect(done.canceled_at).toBeNull();
+    } finally {
+      logs.restore();
+    }
+    expect(logs.caught).toContainEqual(expect.objectContaining({ msg: 'chain unavailable at confirmation', fault: 'server-error' }));
+    expect(logs.caught).toContainEqual(expect.objectContaining({ msg: 'chain poll failed; retrying', attempt: 0 }));
+    expect(JSON.stringify(logs.caught)).not.toContain('127.0.0.1');
   });
 });
 

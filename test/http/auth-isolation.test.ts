@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { expectErrorLogs } from '../expected-logs.js';
 
 let a: TestMerchant;
 let b: TestMerchant;
@@ -205,6 +206,7 @@ describe('browser lookups', () => {
 describe('faults', () => {
   it('a real fault is a 500 api_error with a generic message and the request id, nothing internal', async () => {
     await env.DB.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
+    const logs = expectErrorLogs((log) => log.msg === 'unhandled error');
     try {
       const res = await call('/v1/payment_intents', { key: a.keys.test.secret });
       expect(res.status).toBe(500);
@@ -213,7 +215,17 @@ describe('faults', () => {
       expect(body.error).toMatchObject({ type: 'api_error', code: 'internal_error', request_id: requestId });
       expect(body.error.message).toContain(requestId);
       expect(body.error.message).not.toMatch(/payment_intents|SQL|D1/i);
+      // What the client is not told is in the log, under the same request id.
+      expect(logs.caught).toEqual([
+        expect.objectContaining({
+          requestId,
+          method: 'GET',
+          path: '/v1/payment_intents',
+          error: expect.objectContaining({ message: expect.stringContaining('no such table: payment_intents') }),
+        }),
+      ]);
     } finally {
+      logs.restore();
       await env.DB.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
     }
   });

@@ -7,6 +7,7 @@ import { createApp } from '../../src/http/app.js';
 import { defaultCryptoXpub } from '../../src/api/admin/index.js';
 import { allocateDepositIndex } from '../../src/merchants/crypto.js';
 import { ADMIN_TOKEN, call, createMerchant, get } from '../helpers.js';
+import { expectErrorLogs } from '../expected-logs.js';
 
 /** m/44'/60'/0' of anvil's public test mnemonic ("test test … junk"), both halves. */
 const XPUB = 'xpub6Ce9NcJvTk36xtLSrJLZqE7wtgA5deCeYs7rSQtreh4cj6ByPtrg9sD7V2FNFLPnf8heNP3FGkeV9qwfzvZNSd54JoNXVsXFYSYwHsnJxqP';
@@ -108,11 +109,25 @@ describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
 
     const before = await merchantCount();
     for (const bad of [XPRV, 'xpub-nonsense']) {
-      const res = await createWith({ DEFAULT_CRYPTO_XPUB: bad });
-      expect(res.status).toBe(500);
-      const text = await res.text();
-      expect(JSON.parse(text).error.code).toBe('internal_error');
-      expect(text).not.toContain(bad.slice(4, 40));
+      const logs = expectErrorLogs((log) => log.msg === 'unhandled error');
+      try {
+        const res = await createWith({ DEFAULT_CRYPTO_XPUB: bad });
+        expect(res.status).toBe(500);
+        const text = await res.text();
+        expect(JSON.parse(text).error.code).toBe('internal_error');
+        expect(text).not.toContain(bad.slice(4, 40));
+        // The operator learns what is wrong from the log, which does not echo the value either.
+        expect(logs.caught).toEqual([
+          expect.objectContaining({
+            method: 'POST',
+            path: '/v1/admin/merchants',
+            error: expect.objectContaining({ message: expect.stringMatching(/^DEFAULT_CRYPTO_XPUB is misconfigured: /) }),
+          }),
+        ]);
+        expect(JSON.stringify(logs.caught)).not.toContain(bad.slice(4, 40));
+      } finally {
+        logs.restore();
+      }
     }
     expect(await merchantCount()).toBe(before);
   });

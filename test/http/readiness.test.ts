@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { expectErrorLogs } from '../expected-logs.js';
 
 const app = createApp();
 const ready = (vars: Record<string, string | undefined> = {}) => app.request('http://pay.test/health/ready', {}, { ...env, ...vars });
@@ -23,17 +24,32 @@ describe('/health/ready', () => {
         nativeCurrency: { symbol: 'eth', decimals: 18 },
       },
     });
-    const res = await ready({ CHAINS: chains });
-    expect(res.status).toBe(503);
-    const body = (await res.json()) as { ok: boolean; problems: string[] };
-    expect(body).toEqual({ ok: false, problems: ['CHAINS.base.confirmations: must be a whole number from 1 to 1000'] });
-    expect(JSON.stringify(body)).not.toContain('KEY-abc123');
+    const logs = expectErrorLogs((log) => log.msg === 'configuration is invalid');
+    try {
+      const res = await ready({ CHAINS: chains });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { ok: boolean; problems: string[] };
+      expect(body).toEqual({ ok: false, problems: ['CHAINS.base.confirmations: must be a whole number from 1 to 1000'] });
+      expect(JSON.stringify(body)).not.toContain('KEY-abc123');
+      // The operator's log names the same problems, and does not echo the RPC URL either.
+      expect(logs.caught).toEqual([expect.objectContaining({ problems: body.problems })]);
+      expect(JSON.stringify(logs.caught)).not.toContain('KEY-abc123');
+    } finally {
+      logs.restore();
+    }
   });
 
   it('answers 503 for a malformed variable', async () => {
-    const res = await ready({ WEBHOOK_TIMEOUT_MS: 'soon', CHAINS: '' });
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { problems: string[] }).problems[0]).toMatch(/^WEBHOOK_TIMEOUT_MS/);
+    const logs = expectErrorLogs((log) => log.msg === 'configuration is invalid');
+    try {
+      const res = await ready({ WEBHOOK_TIMEOUT_MS: 'soon', CHAINS: '' });
+      expect(res.status).toBe(503);
+      const { problems } = (await res.json()) as { problems: string[] };
+      expect(problems[0]).toMatch(/^WEBHOOK_TIMEOUT_MS/);
+      expect(logs.caught).toEqual([expect.objectContaining({ problems })]);
+    } finally {
+      logs.restore();
+    }
   });
 
   it('answers 503 when D1 does not answer, without the driver message', async () => {

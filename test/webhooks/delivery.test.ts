@@ -9,6 +9,7 @@ import Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxConfig, RecordedRequest } from '../webhook-receiver.js';
 import { call, createIntent, createMerchant, get, post, waitFor, type TestMerchant } from '../helpers.js';
+import { expectErrorLogs } from '../expected-logs.js';
 import { openMailbox, type TestMailbox } from './receiver-client.js';
 
 let m: TestMerchant;
@@ -157,12 +158,22 @@ describe('delivery', () => {
   it('after the last scheduled attempt the delivery fails and goes to the dead-letter queue; a manual retry can still deliver it', async () => {
     // WEBHOOK_RETRY_DELAYS is 0,1,1 in the test config: four attempts in all.
     const { endpoint, mailbox } = await endpointWithMailbox(sk, { default: { status: 500 } }, ['payment_intent.created']);
-    await createIntent(sk);
-    await waitFor(async () => (await deliveriesOf(sk, endpoint.id))[0]?.dead_lettered_at != null, 15_000);
+    const logs = expectErrorLogs((log) => log.msg === 'webhook message dead-lettered');
+    try {
+      await createIntent(sk);
+      await waitFor(async () => (await deliveriesOf(sk, endpoint.id))[0]?.dead_lettered_at != null, 15_000);
+      await waitFor(async () => logs.caught.length > 0);
+    } finally {
+      logs.restore();
+    }
     const [delivery] = await deliveriesOf(sk, endpoint.id);
     expect(delivery.status).toBe('failed');
     expect(delivery.attempts.map((a: any) => a.status_code)).toEqual([500, 500, 500, 500]);
     expect(await mailbox.received()).toHaveLength(4);
+    // The dead-letter consumer says so in the log, naming the delivery.
+    expect(logs.caught).toEqual([
+      expect.objectContaining({ kind: 'delivery', error: expect.objectContaining({ message: expect.stringContaining(delivery.id) }) }),
+    ]);
 
     await reconfigure(mailbox, { secrets: [endpoint.secret] });
     const retried = await post(sk, `/v1/webhook_deliveries/${delivery.id}/retry`);
@@ -186,13 +197,21 @@ describe('nothing lost', () => {
     });
     const { endpoint: all, mailbox: allBox } = await endpointWithMailbox(sk);
     let stuck: { type: string; queued: boolean }[] = [];
+    const logs = expectErrorLogs((log) => log.msg.startsWith('queue send failed') && log.intent === intent.id);
     try {
       await post(sk, `/v1/payment_intents/${intent.id}/confirm`, { payment_method: 'pm_card_visa' });
       stuck = await stub(intent.id).events({ merchantId: m.id, livemode: false });
+      await waitFor(async () => logs.caught.length > 0);
     } finally {
+      logs.restore();
       await restore();
     }
     expect(stuck.at(-1)).toMatchObject({ type: 'payment_intent.amount_capturable_updated', queued: false });
+    expect(logs.caught[0]).toMatchObject({
+      msg: 'queue send failed; the events stay in the outbox and the alarm retries',
+      attempt: 0,
+      error: { message: 'queue unavailable' },
+    });
     await runDurableObjectAlarm(stub(intent.id));
     const received = await receivedAtLeast(allBox, 1);
     expect(events(received).map((e) => e.type)).toContain('payment_intent.amount_capturable_updated');
@@ -213,11 +232,20 @@ describe('nothing lost', () => {
     } finally {
       await restore();
     }
-    // Evict: the in-memory object (and its hanging send) is gone; storage stays.
-    await runInDurableObject(stub(intent.id), async (_instance, state) => {
-      state.abort('evicted by the test');
-    }).catch(() => undefined);
-    await canceling;
+    // Evict: the in-memory object (and its hanging send) is gone; storage stays. The cancel request
+    // it was serving fails as any request does when its object breaks: a 500, logged.
+    const logs = expectErrorLogs((log) => log.msg === 'unhandled error' && log.path === `/v1/payment_intents/${intent.id}/cancel`);
+    try {
+      await runInDurableObject(stub(intent.id), async (_instance, state) => {
+        state.abort('evicted by the test');
+      }).catch(() => undefined);
+      await canceling;
+    } finally {
+      logs.restore();
+    }
+    expect(logs.caught).toEqual([
+      expect.objectContaining({ method: 'POST', error: expect.objectContaining({ message: 'evicted by the test' }) }),
+    ]);
     const after = await stub(intent.id).events({ merchantId: m.id, livemode: false });
     expect(after.find((e) => e.type === 'payment_intent.canceled')?.queued).toBe(false);
     await runDurableObjectAlarm(stub(intent.id));
@@ -348,7 +376,9 @@ describe('endpoints API', () => {
     expect(badNotify.res.status).toBe(400);
     expect(badNotify.body.error.param).toBe('notification_url');
 
-    const { body: endpoint } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/h', enabled_events: ['*'] });
+    // A mailbox, not an outside URL: every later event of this merchant is delivered to this endpoint
+    // too, and https://shop.example would mean real DNS lookups (failing, offline) from the test run.
+    const { endpoint } = await endpointWithMailbox(sk);
     const other = await createMerchant('Other');
     expect((await get(other.keys.test.secret, `/v1/webhook_endpoints/${endpoint.id}`)).res.status).toBe(404);
     expect((await call(`/v1/webhook_endpoints/${endpoint.id}`, { key: other.keys.test.secret, method: 'DELETE' })).status).toBe(404);
