@@ -4,7 +4,7 @@
  * a failed payment attempt, if any) or a thrown DomainError in the domain's own terms. A family
  * translates its wire into these calls and renders what comes back; it never touches a stub.
  */
-import type { CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
+import type { Command, CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
 import type { CancellationReason } from '../domain/status.js';
 import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
 import type { Env } from '../env.js';
@@ -108,7 +108,7 @@ export class IntentService {
     return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input));
   }
 
-  private async run(id: string, command: Parameters<ReturnType<typeof intentObject>['execute']>[1]): Promise<Outcome> {
+  private async run(id: string, command: Command): Promise<Outcome> {
     return outcome(id, await intentObject(this.env, id).execute(this.caller, command));
   }
 }
