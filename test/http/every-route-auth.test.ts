@@ -305,7 +305,7 @@ async function aDelivery(m: TestMerchant): Promise<string> {
   await waitFor(async () => {
     deliveries = ok(await get(m.keys.test.secret, `/v1/webhook_endpoints/${endpoint}/deliveries`)).data;
     return deliveries.length === 1 && deliveries[0].status === 'succeeded';
-  });
+  }, 10_000);
   return deliveries[0].id;
 }
 
