@@ -454,11 +454,20 @@ describe('search: tenant and mode isolation', () => {
     expect(await found('-customer:nobody', m.keys.live.secret)).toEqual([liveIntent.id]);
   });
 
-  it('a page token cannot reach across tenants', async () => {
+  it('a page token cannot reach across tenants or modes', async () => {
     const first = await search('amount>0', '&limit=1');
-    const { res, body } = await search('amount>0', `&page=${encodeURIComponent(first.body.next_page)}`, other.keys.test.secret);
-    expect(res.status).toBe(200);
-    for (const pi of body.data) expect(pi.id).toBe(otherIntent.id);
+    expect(first.body).toMatchObject({ has_more: true, next_page: expect.any(String) });
+    expect(first.body.data.map((pi: any) => pi.id)).toEqual(ids('g'));
+    const page = `&page=${encodeURIComponent(first.body.next_page)}`;
+    // For its own merchant the token leads on to the six intents older than g…
+    expect((await search('amount>0', page)).body.data.map((pi: any) => pi.id)).toEqual(ids('a', 'b', 'c', 'd', 'e', 'f'));
+    // …elsewhere it is only a position, and the other merchant's intent and the live one are both
+    // newer than g: nothing of theirs follows it, and nothing of this merchant's test intents either.
+    for (const key of [other.keys.test.secret, m.keys.live.secret]) {
+      const { res, body } = await search('amount>0', page, key);
+      expect(res.status).toBe(200);
+      expect(body).toEqual({ object: 'search_result', url: '/v1/payment_intents/search', has_more: false, next_page: null, data: [] });
+    }
   });
 });
 
