@@ -13,9 +13,10 @@ import { secretsEqual } from '../../lib/secrets.js';
 import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
 import { presentedKey } from '../stripe/auth.js';
-import { CryptoSettings, cryptoSettingsToWire } from '../stripe/crypto-settings/index.js';
+import { CryptoSettings } from '../stripe/crypto-settings/index.js';
 import { links } from '../stripe/context.js';
 import { ErrorEnvelope, noSuchObject, StripeError, stripeErrorHandler } from '../stripe/errors.js';
+import { cryptoSettingsToWire } from '../stripe/wire/crypto-settings.js';
 
 export const ADMIN_SECURITY_SCHEME = {
   adminToken: {

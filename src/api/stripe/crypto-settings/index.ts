@@ -7,14 +7,11 @@ import { cryptoSettings } from '../../../merchants/crypto.js';
 import { secretKey } from '../auth.js';
 import { scopeOf } from '../context.js';
 import { ErrorEnvelope } from '../errors.js';
+import { cryptoSettingsToWire } from '../wire/crypto-settings.js';
 
 export const CryptoSettings = z
   .object({ object: z.literal('crypto_settings'), xpub: z.string().nullable(), addresses_issued: z.number().int() })
   .openapi('CryptoSettings', { example: { object: 'crypto_settings', xpub: 'xpub6C…', addresses_issued: 12 } });
-
-export function cryptoSettingsToWire(settings: { xpub: string | null; addressesIssued: number } | undefined) {
-  return { object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 };
-}
 
 const retrieve = createRoute({
   method: 'get',
