@@ -11,8 +11,10 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, content: { 'application/json': { schema, ...withExample(example) } } };
 }
 
-/** An HTML response. */
-export const htmlResponse = { description: 'An HTML page.', content: { 'text/html': { schema: z.string() } } };
+/** An HTML page, with an example of it. */
+export function htmlResponse(example: string) {
+  return { description: 'An HTML page.', content: { 'text/html': { schema: z.string(), example } } };
+}
 
 function withExample(example: unknown): { example?: unknown } {
   return example === undefined ? {} : { example };
