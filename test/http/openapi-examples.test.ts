@@ -49,8 +49,17 @@ function problemOf(schema: z.ZodType, example: unknown, exact: boolean): string 
   if (example === undefined) return 'no example';
   const result = schema.safeParse(example);
   if (!result.success) return result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  if (exact && JSON.stringify(result.data) !== JSON.stringify(example)) return 'fields the schema does not declare';
+  if (exact && sortedJson(result.data) !== sortedJson(example)) return 'fields the schema does not declare';
   return null;
+}
+
+/** JSON with every object's keys sorted: equal for equal values, whatever order the keys were made in. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 
 /**
