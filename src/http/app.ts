@@ -31,6 +31,27 @@ const OPENAPI_INFO = {
 const Ready = z.object({ ok: z.literal(true), networks: z.array(z.string()) });
 const NotReady = z.object({ ok: z.literal(false), problems: z.array(z.string()) });
 
+export const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['Service'],
+  summary: 'Liveness: no storage touched',
+  security: [],
+  responses: { 200: jsonResponse(z.object({ ok: z.literal(true) }), 'Up.', { ok: true }) },
+});
+
+export const ready = createRoute({
+  method: 'get',
+  path: '/health/ready',
+  tags: ['Service'],
+  summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
+  security: [],
+  responses: {
+    200: jsonResponse(Ready, 'Ready.', { ok: true, networks: ['base', 'base-sepolia'] }),
+    503: jsonResponse(NotReady, 'A variable is invalid, or D1 does not answer: each problem named (never an RPC URL or a secret).'),
+  },
+});
+
 export function createApp() {
   const app = newRouter();
 
@@ -47,49 +68,26 @@ export function createApp() {
     renderStripeError(c, new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)),
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/health',
-      tags: ['Service'],
-      summary: 'Liveness: no storage touched',
-      security: [],
-      responses: { 200: jsonResponse(z.object({ ok: z.literal(true) }), 'Up.') },
-    }),
-    (c) => c.json({ ok: true as const }, 200),
-  );
+  app.openapi(health, (c) => c.json({ ok: true as const }, 200));
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/health/ready',
-      tags: ['Service'],
-      summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
-      security: [],
-      responses: {
-        200: jsonResponse(Ready, 'Ready.'),
-        503: jsonResponse(NotReady, 'A variable is invalid, or D1 does not answer: each problem named (never an RPC URL or a secret).'),
-      },
-    }),
-    async (c) => {
-      let networks: string[];
-      try {
-        readSettings(c.env);
-        networks = Object.keys(chainsConfig(c.env));
-      } catch (error) {
-        const problems = (error instanceof Error ? error.message : String(error)).split('\n');
-        logError('configuration is invalid', { problems }, error);
-        return c.json({ ok: false as const, problems }, 503);
-      }
-      try {
-        await c.env.DB.prepare('SELECT 1').first();
-      } catch (error) {
-        logError('D1 does not answer', {}, error);
-        return c.json({ ok: false as const, problems: ['D1 (binding DB) does not answer a query'] }, 503);
-      }
-      return c.json({ ok: true as const, networks }, 200);
-    },
-  );
+  app.openapi(ready, async (c) => {
+    let networks: string[];
+    try {
+      readSettings(c.env);
+      networks = Object.keys(chainsConfig(c.env));
+    } catch (error) {
+      const problems = (error instanceof Error ? error.message : String(error)).split('\n');
+      logError('configuration is invalid', { problems }, error);
+      return c.json({ ok: false as const, problems }, 503);
+    }
+    try {
+      await c.env.DB.prepare('SELECT 1').first();
+    } catch (error) {
+      logError('D1 does not answer', {}, error);
+      return c.json({ ok: false as const, problems: ['D1 (binding DB) does not answer a query'] }, 503);
+    }
+    return c.json({ ok: true as const, networks }, 200);
+  });
 
   app.route('/', stripeApi());
   app.route('/', adminApi());

@@ -30,9 +30,9 @@ function validatedInput(c: Context, target: string): unknown {
 }
 
 /**
- * Registers a route. Its JSON body schema is documented for both media types and validated by
- * `validateBody`, which puts the result where `c.req.valid('json')` reads it. Middleware is code,
- * not documentation: it is kept out of the registered path.
+ * Registers a route. Its JSON body schema (and its example) is documented for both media types and
+ * validated by `validateBody`, which puts the result where `c.req.valid('json')` reads it. Middleware
+ * is code, not documentation: it is kept out of the registered path.
  */
 export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R, handler: RouteHandler<R, AppEnv>): void {
   const media = config.request?.body?.content?.['application/json'];
@@ -48,10 +48,7 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
       ...config.request,
       body: {
         ...config.request!.body!,
-        content: {
-          'application/x-www-form-urlencoded': { schema: bodySchema },
-          'application/json': { schema: bodySchema },
-        },
+        content: { 'application/x-www-form-urlencoded': media!, 'application/json': media! },
       },
     },
   });

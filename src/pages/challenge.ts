@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { links } from '../api/stripe/context.js';
 import { ErrorEnvelope, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
+import { challengeLink } from '../api/stripe/examples.js';
 import { challengeUrl } from '../api/stripe/wire/payment-intent.js';
 import { type Currency, formatAmount } from '../domain/currency.js';
 import { DomainError } from '../domain/errors.js';
@@ -23,35 +24,53 @@ const Params = z.object({
   id: z
     .string()
     .regex(INTENT_ID_PATTERN)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'pi_01JD4X2Q8Z3N9A7ZbC1dE2fG3h' }),
+    .openapi({ param: { name: 'id', in: 'path' }, example: challengeLink.id }),
   token: z
     .string()
     .regex(/^[0-9A-Za-z]{32}$/)
-    .openapi({ param: { name: 'token', in: 'path' }, example: 'vimfjr3H7IrMw3B2vPKl8tsomJ9jrf5F' }),
+    .openapi({ param: { name: 'token', in: 'path' }, example: challengeLink.token }),
 });
-const Outcome = z
-  .strictObject({ outcome: z.enum(['succeeded', 'failed']) })
-  .openapi('ChallengeOutcome', { example: { outcome: 'succeeded' } });
+const Outcome = z.strictObject({ outcome: z.enum(['succeeded', 'failed']) }).openapi('ChallengeOutcome');
+/** The page as page() renders it, shortened: what a challenge for the payment of examples.ts shows. */
+const examplePage = (title: string, content: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8" /><title>${title}</title></head><body><h1>${title}</h1>${content}</body></html>`;
 const expiredLink = errorResponses(ErrorEnvelope, { 404: 'The link is invalid or has already been used.' });
 
-const show = createRoute({
+export const show = createRoute({
   method: 'get',
   path: '/challenge/{id}/{token}',
   tags,
   summary: 'The challenge page a customer is sent to',
   security: [],
   request: { params: Params },
-  responses: { 200: htmlResponse, ...expiredLink },
+  responses: {
+    200: htmlResponse(
+      examplePage(
+        'Confirm your payment',
+        `<p>Test-mode 3-D Secure authentication for a payment of <strong>20.00 USD</strong>.</p><form method="post" action="${challengeLink.url}"><button name="outcome" value="succeeded">Complete authentication</button><button name="outcome" value="failed">Fail authentication</button></form>`,
+      ),
+    ),
+    ...expiredLink,
+  },
 });
 
-const answer = createRoute({
+export const answer = createRoute({
   method: 'post',
   path: '/challenge/{id}/{token}',
   tags,
   summary: 'Complete or fail the challenge; redirects to the return_url given at confirmation',
   security: [],
-  request: { params: Params, body: jsonBody(Outcome) },
-  responses: { 200: htmlResponse, 303: { description: 'Back to the merchant’s return_url.' }, ...expiredLink },
+  request: { params: Params, body: jsonBody(Outcome, true, { outcome: 'succeeded' }) },
+  responses: {
+    200: htmlResponse(
+      examplePage(
+        'Authentication complete',
+        '<p>The payment of <strong>20.00 USD</strong> is now <code>succeeded</code>. You can close this page.</p>',
+      ),
+    ),
+    303: { description: 'Back to the merchant’s return_url.' },
+    ...expiredLink,
+  },
 });
 
 export function challengePages(): OpenAPIHono<AppEnv> {

@@ -38,9 +38,13 @@ describe('/docs in Chromium, with no internet', () => {
     for (const expected of ['Body', 'amount', 'required', 'currency', 'capture_method', 'automatic_async', 'metadata', 'Responses']) {
       expect(text).toContain(expected);
     }
+    // The curl example sends the route's example body, form-encoded; the response example is the intent it makes.
     expect(text).toContain(`curl ${server.url}/v1/payment_intents`);
-    expect(text).toContain("--data-urlencode 'amount=2000'");
+    for (const param of ['amount=2000', 'currency=usd', 'payment_method=pm_card_visa', 'confirm=true']) {
+      expect(text).toContain(`--data-urlencode '${param}'`);
+    }
     expect(text).toContain('"object": "payment_intent"');
+    expect(text).toContain('"status": "succeeded"');
   });
 
   it('shows how to authenticate: the API key as a Bearer token, preselected', async () => {

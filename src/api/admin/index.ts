@@ -13,9 +13,11 @@ import { secretsEqual } from '../../lib/secrets.js';
 import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
 import { presentedKey } from '../stripe/auth.js';
-import { CryptoSettings, cryptoSettingsToWire } from '../stripe/crypto-settings/index.js';
+import { CryptoSettings } from '../stripe/crypto-settings/index.js';
 import { links } from '../stripe/context.js';
 import { ErrorEnvelope, noSuchObject, StripeError, stripeErrorHandler } from '../stripe/errors.js';
+import * as examples from '../stripe/examples.js';
+import { cryptoSettingsToWire } from '../stripe/wire/crypto-settings.js';
 
 export const ADMIN_SECURITY_SCHEME = {
   adminToken: {
@@ -40,7 +42,7 @@ const tags = ['Admin'];
 const KeyPair = z.object({ secret: z.string(), publishable: z.string() });
 const MerchantWithKeys = z
   .object({
-    id: z.string().openapi({ example: 'acct_01JD4X2Q8Z3N9A7ZbC1dE2fG3h' }),
+    id: z.string(),
     name: z.string(),
     keys: z.object({ test: KeyPair.optional(), live: KeyPair.optional() }),
   })
@@ -57,7 +59,7 @@ const SetXpubParams = z
   })
   .openapi('SetXpubParams');
 const MerchantIdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'acct_01JD4X2Q8Z3N9A7ZbC1dE2fG3h' }),
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: examples.merchantWithKeys.id }),
 });
 const errors = errorResponses(ErrorEnvelope, {
   400: 'Invalid request: the error names the parameter.',
@@ -81,34 +83,34 @@ export function defaultCryptoXpub(env: Pick<Env, 'DEFAULT_CRYPTO_XPUB'>): string
   return xpub;
 }
 
-const createMerchantRoute = createRoute({
+export const createMerchantRoute = createRoute({
   method: 'post',
   path: '/v1/admin/merchants',
   tags,
   summary: 'Create a merchant with test and live keys',
   ...admin,
-  request: { body: jsonBody(CreateMerchantParams) },
-  responses: { 201: jsonResponse(MerchantWithKeys, 'The merchant and its keys.'), ...errors },
+  request: { body: jsonBody(CreateMerchantParams, true, examples.createMerchantRequest) },
+  responses: { 201: jsonResponse(MerchantWithKeys, 'The merchant and its keys.', examples.merchantWithKeys), ...errors },
 });
 
-const setXpubRoute = createRoute({
+export const setXpubRoute = createRoute({
   method: 'post',
   path: '/v1/admin/merchants/{id}/crypto',
   tags,
   summary: "Set the merchant's watch-only xpub, from which each crypto intent gets its own deposit address",
   ...admin,
-  request: { params: MerchantIdParam, body: jsonBody(SetXpubParams) },
-  responses: { 200: jsonResponse(CryptoSettings, 'The crypto settings.'), ...errors },
+  request: { params: MerchantIdParam, body: jsonBody(SetXpubParams, true, examples.setXpubRequest) },
+  responses: { 200: jsonResponse(CryptoSettings, 'The crypto settings.', examples.xpubSet), ...errors },
 });
 
-const rollKeysRoute = createRoute({
+export const rollKeysRoute = createRoute({
   method: 'post',
   path: '/v1/admin/merchants/{id}/roll_keys',
   tags,
   summary: 'Replace a merchant’s keys; the old ones stop working at once',
   ...admin,
-  request: { params: MerchantIdParam, body: jsonBody(RollKeysParams, false) },
-  responses: { 200: jsonResponse(MerchantWithKeys, 'The new keys.'), ...errors },
+  request: { params: MerchantIdParam, body: jsonBody(RollKeysParams, false, examples.rollKeysRequest) },
+  responses: { 200: jsonResponse(MerchantWithKeys, 'The new keys.', examples.rolledKeys), ...errors },
 });
 
 /** The admin family: its own auth (ADMIN_TOKEN), the canonical family's envelope. */

@@ -7,23 +7,21 @@ import { cryptoSettings } from '../../../merchants/crypto.js';
 import { secretKey } from '../auth.js';
 import { scopeOf } from '../context.js';
 import { ErrorEnvelope } from '../errors.js';
+import * as examples from '../examples.js';
+import { cryptoSettingsToWire } from '../wire/crypto-settings.js';
 
 export const CryptoSettings = z
   .object({ object: z.literal('crypto_settings'), xpub: z.string().nullable(), addresses_issued: z.number().int() })
-  .openapi('CryptoSettings', { example: { object: 'crypto_settings', xpub: 'xpub6C…', addresses_issued: 12 } });
+  .openapi('CryptoSettings');
 
-export function cryptoSettingsToWire(settings: { xpub: string | null; addressesIssued: number } | undefined) {
-  return { object: 'crypto_settings' as const, xpub: settings?.xpub ?? null, addresses_issued: settings?.addressesIssued ?? 0 };
-}
-
-const retrieve = createRoute({
+export const retrieve = createRoute({
   method: 'get',
   path: '/v1/crypto_settings',
   tags: ['Crypto'],
   summary: 'The xpub your deposit addresses are derived from (set by the operator), and how many were issued',
   ...secretKey,
   responses: {
-    200: jsonResponse(CryptoSettings, 'The crypto settings.'),
+    200: jsonResponse(CryptoSettings, 'The crypto settings.', examples.cryptoSettings),
     ...errorResponses(ErrorEnvelope, { 401: 'Missing or unknown API key.', 403: 'A publishable key.' }),
   },
 });

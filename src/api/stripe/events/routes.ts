@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonResponse } from '../../../http/schemas/common.js';
 import { secretKey } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
+import * as examples from '../examples.js';
 import { PageQuery } from '../list.js';
 import { WebhookDeliveryList } from '../webhooks/schemas.js';
 import { Event, EventList, EventListQuery } from './schemas.js';
@@ -18,7 +19,7 @@ const EventIdParam = z.object({
   id: z
     .string()
     .max(100)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'evt_01JD4X2Q8Z3N9A7ZbC1dE2fG3h0000' }),
+    .openapi({ param: { name: 'id', in: 'path' }, example: examples.event.id }),
 });
 
 export const list = createRoute({
@@ -28,7 +29,7 @@ export const list = createRoute({
   summary: 'List events, newest first',
   ...secretKey,
   request: { query: EventListQuery },
-  responses: { 200: jsonResponse(EventList, 'A page of events.'), ...errors },
+  responses: { 200: jsonResponse(EventList, 'A page of events.', examples.eventList), ...errors },
 });
 
 export const retrieve = createRoute({
@@ -38,7 +39,7 @@ export const retrieve = createRoute({
   summary: 'Retrieve an event',
   ...secretKey,
   request: { params: EventIdParam },
-  responses: { 200: jsonResponse(Event, 'The event.'), ...errors },
+  responses: { 200: jsonResponse(Event, 'The event.', examples.event), ...errors },
 });
 
 export const deliveries = createRoute({
@@ -48,5 +49,5 @@ export const deliveries = createRoute({
   summary: "An event's webhook deliveries and their attempts",
   ...secretKey,
   request: { params: EventIdParam, query: PageQuery },
-  responses: { 200: jsonResponse(WebhookDeliveryList, 'Deliveries, newest first.'), ...errors },
+  responses: { 200: jsonResponse(WebhookDeliveryList, 'Deliveries, newest first.', examples.eventDeliveryList), ...errors },
 });

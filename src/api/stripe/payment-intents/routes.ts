@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
 import { secretKey, secretKeyIdempotent, secretOrPublishableKey } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
+import * as examples from '../examples.js';
 import {
   BrowserPaymentIntent,
   CancelPaymentIntentParams,
@@ -10,7 +11,7 @@ import {
   ConfirmPaymentIntentParams,
   CreatePaymentIntentParams,
   CryptoSignatureParams,
-  IntentIdParam,
+  intentIdParam,
   ListQuery,
   PaymentIntent,
   PaymentIntentList,
@@ -33,7 +34,7 @@ const listErrors = errorResponses(ErrorEnvelope, {
   403: 'A publishable key.',
   404: 'A cursor that names no payment intent of this merchant and mode.',
 });
-const intentResponse = jsonResponse(PaymentIntent, 'The payment intent.');
+const intentResponse = (example: z.input<typeof PaymentIntent>) => jsonResponse(PaymentIntent, 'The payment intent.', example);
 const paymentFailed = jsonResponse(
   ErrorEnvelope,
   'The payment attempt failed (card_declined, payment_intent_authentication_failure, …); the intent, now back in requires_payment_method, is in error.payment_intent.',
@@ -45,8 +46,8 @@ export const create = createRoute({
   tags,
   summary: 'Create a payment intent (optionally confirming it at once with confirm=true)',
   ...secretKeyIdempotent,
-  request: { body: jsonBody(CreatePaymentIntentParams) },
-  responses: { 200: intentResponse, 402: paymentFailed, ...errors },
+  request: { body: jsonBody(CreatePaymentIntentParams, true, examples.createPaymentIntentRequest) },
+  responses: { 200: intentResponse(examples.paidIntent), 402: paymentFailed, ...errors },
 });
 
 /** Registered before retrieve, which would otherwise take "search" for an id. */
@@ -57,7 +58,7 @@ export const search = createRoute({
   summary: "Search payment intents with Stripe's query language (read-after-write)",
   ...secretKey,
   request: { query: SearchQueryParams },
-  responses: { 200: jsonResponse(PaymentIntentSearchResult, 'A page of results.'), ...listErrors },
+  responses: { 200: jsonResponse(PaymentIntentSearchResult, 'A page of results.', examples.paymentIntentSearchResult), ...listErrors },
 });
 
 export const retrieve = createRoute({
@@ -66,11 +67,12 @@ export const retrieve = createRoute({
   tags,
   summary: 'Retrieve a payment intent (with a publishable key: pass client_secret, browser-safe fields only)',
   ...secretOrPublishableKey,
-  request: { params: IntentIdParam, query: RetrieveQuery },
+  request: { params: intentIdParam(examples.updatedIntent.id), query: RetrieveQuery },
   responses: {
     200: jsonResponse(
       z.union([PaymentIntent, BrowserPaymentIntent]),
       'The payment intent; BrowserPaymentIntent when asked with a publishable key.',
+      examples.updatedIntent,
     ),
     ...errors,
   },
@@ -82,8 +84,11 @@ export const update = createRoute({
   tags,
   summary: 'Update a payment intent',
   ...secretKeyIdempotent,
-  request: { params: IntentIdParam, body: jsonBody(UpdatePaymentIntentParams, false) },
-  responses: { 200: intentResponse, ...errors },
+  request: {
+    params: intentIdParam(examples.updatedIntent.id),
+    body: jsonBody(UpdatePaymentIntentParams, false, examples.updatePaymentIntentRequest),
+  },
+  responses: { 200: intentResponse(examples.updatedIntent), ...errors },
 });
 
 export const confirm = createRoute({
@@ -92,9 +97,12 @@ export const confirm = createRoute({
   tags,
   summary: 'Confirm a payment intent',
   ...secretKeyIdempotent,
-  request: { params: IntentIdParam, body: jsonBody(ConfirmPaymentIntentParams, false) },
+  request: {
+    params: intentIdParam(examples.challengedIntent.id),
+    body: jsonBody(ConfirmPaymentIntentParams, false, examples.confirmPaymentIntentRequest),
+  },
   responses: {
-    200: intentResponse,
+    200: intentResponse(examples.challengedIntent),
     402: paymentFailed,
     ...errors,
     503: jsonResponse(ErrorEnvelope, 'chain_unavailable: the network cannot be read right now; no deposit address was handed out.'),
@@ -108,11 +116,15 @@ export const cryptoSignature = createRoute({
   tags,
   summary: "Record the payer's EIP-712 signature over a crypto intent (next_action.crypto_transfer.typed_data)",
   ...secretOrPublishableKey,
-  request: { params: IntentIdParam, body: jsonBody(CryptoSignatureParams) },
+  request: {
+    params: intentIdParam(examples.signedCryptoIntent.id),
+    body: jsonBody(CryptoSignatureParams, true, examples.cryptoSignatureRequest),
+  },
   responses: {
     200: jsonResponse(
       z.union([PaymentIntent, BrowserPaymentIntent]),
       'The payment intent with crypto.signature set; BrowserPaymentIntent when asked with a publishable key.',
+      examples.signedCryptoIntent,
     ),
     ...errors,
   },
@@ -124,8 +136,11 @@ export const capture = createRoute({
   tags,
   summary: 'Capture an authorized payment intent (all of it, or amount_to_capture)',
   ...secretKeyIdempotent,
-  request: { params: IntentIdParam, body: jsonBody(CapturePaymentIntentParams, false) },
-  responses: { 200: intentResponse, ...errors },
+  request: {
+    params: intentIdParam(examples.capturedIntent.id),
+    body: jsonBody(CapturePaymentIntentParams, false, examples.capturePaymentIntentRequest),
+  },
+  responses: { 200: intentResponse(examples.capturedIntent), ...errors },
 });
 
 export const cancel = createRoute({
@@ -134,8 +149,11 @@ export const cancel = createRoute({
   tags,
   summary: 'Cancel a payment intent',
   ...secretKeyIdempotent,
-  request: { params: IntentIdParam, body: jsonBody(CancelPaymentIntentParams, false) },
-  responses: { 200: intentResponse, ...errors },
+  request: {
+    params: intentIdParam(examples.canceledIntent.id),
+    body: jsonBody(CancelPaymentIntentParams, false, examples.cancelPaymentIntentRequest),
+  },
+  responses: { 200: intentResponse(examples.canceledIntent), ...errors },
 });
 
 export const list = createRoute({
@@ -145,5 +163,5 @@ export const list = createRoute({
   summary: 'List payment intents, newest first',
   ...secretKey,
   request: { query: ListQuery },
-  responses: { 200: jsonResponse(PaymentIntentList, 'A page of payment intents.'), ...listErrors },
+  responses: { 200: jsonResponse(PaymentIntentList, 'A page of payment intents.', examples.paymentIntentList), ...listErrors },
 });

@@ -210,19 +210,18 @@ export const CancelPaymentIntentParams = z
   .openapi('CancelPaymentIntentParams');
 
 /**
- * A payment intent's id in the path. Ids have the form of INTENT_ID_PATTERN; any other string names
- * no intent, and is answered as an unknown id is (404 resource_missing), not as a malformed one.
+ * A payment intent's id in the path, documented with `example`: the id of the intent the route's
+ * example answers with. Ids have the form of INTENT_ID_PATTERN; any other string names no intent,
+ * and is answered as an unknown id is (404 resource_missing), not as a malformed one.
  */
-export const IntentIdParam = z.object({
-  id: z
-    .string()
-    .max(255)
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      description: `The PaymentIntent's id (${INTENT_ID_PATTERN.source}).`,
-      example: 'pi_01JD4X2Q8Z3N9A7ZbC1dE2fG3h',
-    }),
-});
+export function intentIdParam(example: string) {
+  return z.object({
+    id: z
+      .string()
+      .max(255)
+      .openapi({ param: { name: 'id', in: 'path' }, description: `The PaymentIntent's id (${INTENT_ID_PATTERN.source}).`, example }),
+  });
+}
 
 export const RetrieveQuery = z.strictObject({
   client_secret: z
@@ -243,7 +242,7 @@ export const ListQuery = z
   .refine(...oneCursor);
 
 export const SearchQueryParams = z.strictObject({
-  query: z.string().min(1).max(2000).openapi({ example: `status:"succeeded" AND metadata['order_id']:"A-1"` }),
+  query: z.string().min(1).max(2000).openapi({ example: 'status:"succeeded" AND amount>1000' }),
   limit,
   page: z.string().max(200).optional().openapi({ description: 'The next_page token of the previous page.' }),
 });
@@ -339,10 +338,7 @@ const CryptoDetails = z
 
 export const CryptoSignatureParams = z
   .strictObject({
-    signature: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature: 0x followed by 130 hex digits.')
-      .openapi({ example: '0x…' }),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature: 0x followed by 130 hex digits.'),
     signer: z
       .string()
       .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address: 0x followed by 40 hex digits.')

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
 import { secretKey, secretKeyIdempotent } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
+import * as examples from '../examples.js';
 import { PageQuery } from '../list.js';
 import {
   CreateEndpointParams,
@@ -30,7 +31,7 @@ const idParam = (example: string) =>
       .max(100)
       .openapi({ param: { name: 'id', in: 'path' }, example }),
   });
-const EndpointId = idParam('we_01JD4X2Q8Z3N9A7ZbC1dE2fG3h');
+const EndpointId = idParam(examples.endpoint.id);
 
 export const createEndpoint = createRoute({
   method: 'post',
@@ -38,8 +39,8 @@ export const createEndpoint = createRoute({
   tags,
   summary: 'Create a webhook endpoint (its signing secret is in this answer only)',
   ...secretKeyIdempotent,
-  request: { body: jsonBody(CreateEndpointParams) },
-  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its secret.'), ...errors },
+  request: { body: jsonBody(CreateEndpointParams, true, examples.createEndpointRequest) },
+  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its secret.', examples.createdEndpoint), ...errors },
 });
 
 export const listEndpoints = createRoute({
@@ -49,7 +50,7 @@ export const listEndpoints = createRoute({
   summary: 'List webhook endpoints, newest first',
   ...secretKey,
   request: { query: PageQuery },
-  responses: { 200: jsonResponse(WebhookEndpointList, 'A page of endpoints.'), ...errors },
+  responses: { 200: jsonResponse(WebhookEndpointList, 'A page of endpoints.', examples.endpointList), ...errors },
 });
 
 export const retrieveEndpoint = createRoute({
@@ -59,7 +60,7 @@ export const retrieveEndpoint = createRoute({
   summary: 'Retrieve a webhook endpoint',
   ...secretKey,
   request: { params: EndpointId },
-  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint (without its secret).'), ...errors },
+  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint (without its secret).', examples.endpoint), ...errors },
 });
 
 export const updateEndpoint = createRoute({
@@ -68,8 +69,8 @@ export const updateEndpoint = createRoute({
   tags,
   summary: 'Update a webhook endpoint (disabled=true stops deliveries to it)',
   ...secretKeyIdempotent,
-  request: { params: EndpointId, body: jsonBody(UpdateEndpointParams, false) },
-  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint.'), ...errors },
+  request: { params: EndpointId, body: jsonBody(UpdateEndpointParams, false, examples.updateEndpointRequest) },
+  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint.', examples.updatedEndpoint), ...errors },
 });
 
 export const deleteEndpoint = createRoute({
@@ -79,7 +80,7 @@ export const deleteEndpoint = createRoute({
   summary: 'Delete a webhook endpoint',
   ...secretKey,
   request: { params: EndpointId },
-  responses: { 200: jsonResponse(DeletedEndpoint, 'Deleted.'), ...errors },
+  responses: { 200: jsonResponse(DeletedEndpoint, 'Deleted.', examples.deletedEndpoint), ...errors },
 });
 
 export const rollEndpointSecret = createRoute({
@@ -88,8 +89,8 @@ export const rollEndpointSecret = createRoute({
   tags,
   summary: 'Replace the signing secret; the old one keeps signing for expires_in_seconds (default 24 h)',
   ...secretKeyIdempotent,
-  request: { params: EndpointId, body: jsonBody(RollSecretParams, false) },
-  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its new secret.'), ...errors },
+  request: { params: EndpointId, body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
+  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its new secret.', examples.rolledEndpoint), ...errors },
 });
 
 export const endpointDeliveries = createRoute({
@@ -99,7 +100,7 @@ export const endpointDeliveries = createRoute({
   summary: "An endpoint's deliveries and their attempts, newest first",
   ...secretKey,
   request: { params: EndpointId, query: PageQuery },
-  responses: { 200: jsonResponse(WebhookDeliveryList, 'Deliveries.'), ...errors },
+  responses: { 200: jsonResponse(WebhookDeliveryList, 'Deliveries.', examples.endpointDeliveryList), ...errors },
 });
 
 export const retryDelivery = createRoute({
@@ -108,8 +109,8 @@ export const retryDelivery = createRoute({
   tags,
   summary: 'Deliver again now, by hand (one attempt, recorded like the others)',
   ...secretKeyIdempotent,
-  request: { params: idParam('whd_0123456789abcdef01234567') },
-  responses: { 200: jsonResponse(WebhookDelivery, 'The delivery after the attempt.'), ...errors },
+  request: { params: idParam(examples.delivery.id) },
+  responses: { 200: jsonResponse(WebhookDelivery, 'The delivery after the attempt.', examples.delivery), ...errors },
 });
 
 export const notificationSecret = createRoute({
@@ -118,7 +119,7 @@ export const notificationSecret = createRoute({
   tags,
   summary: "The merchant's secret that signs deliveries to intents' notification_url",
   ...secretKey,
-  responses: { 200: jsonResponse(NotificationSecret, 'The secret.'), ...errors },
+  responses: { 200: jsonResponse(NotificationSecret, 'The secret.', examples.notificationSecret), ...errors },
 });
 
 export const rollNotificationSecret = createRoute({
@@ -127,6 +128,6 @@ export const rollNotificationSecret = createRoute({
   tags,
   summary: 'Replace the notification secret; the old one keeps signing for expires_in_seconds (default 24 h)',
   ...secretKeyIdempotent,
-  request: { body: jsonBody(RollSecretParams, false) },
-  responses: { 200: jsonResponse(NotificationSecret, 'The new secret.'), ...errors },
+  request: { body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
+  responses: { 200: jsonResponse(NotificationSecret, 'The new secret.', examples.rolledNotificationSecret), ...errors },
 });

@@ -5,6 +5,7 @@
  * this one, and what was delivered under the old one can still be rendered the old way.
  */
 import { changedFields } from '../../../domain/intent.js';
+import type { EventType } from '../../../domain/status.js';
 import type { IntentEvent } from '../../../intents/events.js';
 import { snakeCase } from '../spelling.js';
 import { type Links, toWire } from './payment-intent.js';
@@ -18,7 +19,7 @@ export interface EventWire {
   api_version: string;
   created: number;
   livemode: boolean;
-  type: string;
+  type: EventType;
   /** Per intent: 1 for its first event, then one more for each. */
   sequence: number;
   data: { object: ReturnType<typeof toWire>; previous_attributes: Record<string, unknown> };

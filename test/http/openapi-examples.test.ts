@@ -1,0 +1,217 @@
+/**
+ * The examples of the served OpenAPI document are valid for their operations: each success
+ * response's example parses with the route's response schema (nothing missing, nothing extra), each
+ * request body's example (JSON and form alike) with the route's body schema, each parameter's
+ * example with the route's parameter schema. The routes are the exported route configs, checked to
+ * be exactly the document's operations; the examples are read from the document, as clients get it.
+ */
+import type { RouteConfig } from '@hono/zod-openapi';
+import { verifyTypedData } from 'viem';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import * as admin from '../../src/api/admin/index.js';
+import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
+import * as eventRoutes from '../../src/api/stripe/events/routes.js';
+import * as examples from '../../src/api/stripe/examples.js';
+import * as paymentIntentRoutes from '../../src/api/stripe/payment-intents/routes.js';
+import * as webhookRoutes from '../../src/api/stripe/webhooks/routes.js';
+import { depositAddress } from '../../src/chain/addresses.js';
+import * as app from '../../src/http/app.js';
+import { readBody } from '../../src/http/body.js';
+import { INTENT_ID_PATTERN } from '../../src/lib/ids.js';
+import { bigintAsString } from '../../src/lib/json.js';
+import { sha256Hex } from '../../src/lib/secrets.js';
+import { API_KEY_PATTERN } from '../../src/merchants/keys.js';
+import * as challenge from '../../src/pages/challenge.js';
+import { servedDocument } from './openapi-document.js';
+
+const ROUTES: RouteConfig[] = [
+  app.health,
+  app.ready,
+  ...Object.values(paymentIntentRoutes),
+  ...Object.values(eventRoutes),
+  ...Object.values(webhookRoutes),
+  cryptoSettings.retrieve,
+  admin.createMerchantRoute,
+  admin.setXpubRoute,
+  admin.rollKeysRoute,
+  challenge.show,
+  challenge.answer,
+];
+
+type Json = Record<string, any>;
+const nameOf = (route: RouteConfig) => `${route.method.toUpperCase()} ${route.path}`;
+const operationOf = (doc: Json, route: RouteConfig): Json => doc.paths[route.path][route.method];
+const schemaOf = (media: unknown) => (media as { schema: z.ZodType }).schema;
+
+/** What is wrong with `example` for `schema`, or null. `exact`: parsing must give it back unchanged (no field stripped). */
+function problemOf(schema: z.ZodType, example: unknown, exact: boolean): string | null {
+  if (example === undefined) return 'no example';
+  const result = schema.safeParse(example);
+  if (!result.success) return result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  if (exact && sortedJson(result.data) !== sortedJson(example)) return 'fields the schema does not declare';
+  return null;
+}
+
+/** JSON with every object's keys sorted: equal for equal values, whatever order the keys were made in. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/**
+ * A body form-encoded as the reference page's curl example sends it (Scalar: nested keys joined with
+ * ".", an array as its key repeated), not as the API's bracket notation: an example that the page
+ * would turn into a different request must fail here.
+ */
+function asReferencePageForm(body: Record<string, unknown>): string {
+  const form = new URLSearchParams();
+  const add = (key: string, value: unknown): void => {
+    if (value === null || value === undefined) return;
+    if (Array.isArray(value)) for (const item of value) form.append(key, String(item));
+    else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) add(`${key}.${k}`, v);
+    else form.append(key, String(value));
+  };
+  for (const [key, value] of Object.entries(body)) add(key, value);
+  return form.toString();
+}
+
+describe('OpenAPI examples', () => {
+  it('are checked here for every operation of the document', async () => {
+    const doc = await servedDocument();
+    const documented = Object.entries<Json>(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(ROUTES.map(nameOf).sort()).toEqual(documented.sort());
+    expect(ROUTES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it("give every success response an example that the route's response schema accepts, field for field", async () => {
+    const doc = await servedDocument();
+    const problems: string[] = [];
+    let checked = 0;
+    for (const route of ROUTES) {
+      for (const [status, response] of Object.entries(route.responses)) {
+        if (!/^2\d\d$/.test(status) || !('content' in response) || !response.content) continue;
+        for (const [type, media] of Object.entries(response.content)) {
+          const example = operationOf(doc, route).responses[status].content[type].example;
+          const problem = problemOf(schemaOf(media), example, type === 'application/json');
+          if (problem) problems.push(`${nameOf(route)} ${status} ${type}: ${problem}`);
+          checked += 1;
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(ROUTES.length);
+  });
+
+  it("give every request body an example, for JSON and form encoding alike, that the route's body schema accepts", async () => {
+    const doc = await servedDocument();
+    const problems: string[] = [];
+    let checked = 0;
+    for (const route of ROUTES) {
+      const media = route.request?.body?.content['application/json'];
+      if (!media) continue;
+      const content = operationOf(doc, route).requestBody.content;
+      expect(Object.keys(content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+      for (const type of Object.keys(content)) {
+        const problem = problemOf(schemaOf(media), content[type].example, false);
+        if (problem) problems.push(`${nameOf(route)} ${type}: ${problem}`);
+      }
+      checked += 1;
+    }
+    expect(problems).toEqual([]);
+    const withBody = Object.values<Json>(doc.paths).flatMap((item) => Object.values<Json>(item).filter((op) => op.requestBody));
+    expect(checked).toBe(withBody.length);
+  });
+
+  it("give request bodies that mean the same in the reference page's form-encoded curl example", async () => {
+    const doc = await servedDocument();
+    const problems: string[] = [];
+    for (const route of ROUTES) {
+      const media = route.request?.body?.content['application/json'];
+      if (!media) continue;
+      const example = operationOf(doc, route).requestBody.content['application/x-www-form-urlencoded'].example;
+      const form = asReferencePageForm(example);
+      const sent = new Request('http://pay.test/', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form,
+      });
+      const [asJson, asForm] = [schemaOf(media).safeParse(example), schemaOf(media).safeParse(await readBody(sent))];
+      if (!asForm.success || JSON.stringify(asForm.data, bigintAsString) !== JSON.stringify(asJson.data, bigintAsString)) {
+        problems.push(`${nameOf(route)}: ${form} is not the example`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("give every path parameter an example, which the route's parameter schema accepts (query parameters' too)", async () => {
+    const doc = await servedDocument();
+    const problems: string[] = [];
+    let pathParameters = 0;
+    let exampledPathParameters = 0;
+    for (const route of ROUTES) {
+      const parameters: Json[] = operationOf(doc, route).parameters ?? [];
+      for (const [where, schema] of [
+        ['path', route.request?.params],
+        ['query', route.request?.query],
+      ] as const) {
+        // On the parameter or, as zod-openapi writes it, on the parameter's schema.
+        const exampled = parameters
+          .filter((p) => p.in === where)
+          .flatMap((p) => ((p.example ?? p.schema?.example) === undefined ? [] : [[p.name, p.example ?? p.schema.example]]));
+        if (where === 'path') {
+          pathParameters += parameters.filter((p) => p.in === 'path').length;
+          exampledPathParameters += exampled.length;
+        }
+        if (!schema || exampled.length === 0) continue;
+        const problem = problemOf(schema as z.ZodType, Object.fromEntries(exampled), false);
+        if (problem) problems.push(`${nameOf(route)} ${where}: ${problem}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(exampledPathParameters).toBe(pathParameters);
+    expect(pathParameters).toBeGreaterThanOrEqual(15);
+  });
+
+  it('use ids, secrets and keys of the forms the API makes them in', async () => {
+    const intents = [
+      examples.paidIntent,
+      examples.updatedIntent,
+      examples.challengedIntent,
+      examples.capturedIntent,
+      examples.canceledIntent,
+      examples.signedCryptoIntent,
+    ];
+    for (const intent of intents) {
+      expect(intent.id).toMatch(INTENT_ID_PATTERN);
+      expect(intent.client_secret).toMatch(new RegExp(`^${intent.id}_secret_[0-9A-Za-z]{25}$`));
+    }
+    for (const id of [...examples.eventList.data.map((e) => e.id), examples.endpoint.id, examples.merchantWithKeys.id]) {
+      expect(id).toMatch(/^(evt|we|acct)_[0-9A-Za-z]{24}$/);
+    }
+    const { delivery } = examples;
+    expect(delivery.id).toBe(`whd_${(await sha256Hex(`${delivery.event}:${delivery.endpoint}`)).slice(0, 24)}`);
+    const secrets = [examples.createdEndpoint, examples.rolledEndpoint, examples.notificationSecret, examples.rolledNotificationSecret];
+    for (const { secret } of secrets) expect(secret).toMatch(/^whsec_[0-9A-Za-z+/]{43}=$/);
+    for (const pair of [...Object.values(examples.merchantWithKeys.keys), ...Object.values(examples.rolledKeys.keys)]) {
+      expect([pair.secret, pair.publishable]).toEqual([expect.stringMatching(API_KEY_PATTERN), expect.stringMatching(API_KEY_PATTERN)]);
+    }
+  });
+
+  it("show a crypto payment as it happens: the deposit address is the xpub's first, the payer's signature verifies", async () => {
+    const intent = examples.signedCryptoIntent;
+    if (intent.next_action?.type !== 'crypto_transfer') throw new Error('the crypto example waits for a transfer');
+    const transfer = intent.next_action.crypto_transfer;
+    expect(transfer.deposit_address).toBe(depositAddress(examples.cryptoSettings.xpub!, 0));
+    const { signer, signature } = examples.cryptoSignatureRequest;
+    expect(await verifyTypedData({ ...transfer.typed_data, address: signer, signature } as Parameters<typeof verifyTypedData>[0])).toBe(
+      true,
+    );
+    expect(intent.crypto?.signature).toMatchObject({ signer, signature });
+  });
+});
