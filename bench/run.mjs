@@ -28,6 +28,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 6);
 const SMALL = 1_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
+const RUN_ID = randomBytes(6).toString('hex');
 const TARGETS = { route: 0.5, lookup: 0.8, p99Growth: 1.5 };
 const WEBHOOK_LATENCY_SAMPLES = Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 200);
 const WEBHOOK_BURST = Number(process.env.BENCH_WEBHOOK_BURST ?? 1_000);
@@ -324,17 +325,32 @@ async function createMany(sk, count, paramsOf) {
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const res = await fetch(`${base}/v1/payment_intents`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' },
-        body: JSON.stringify(paramsOf(i)),
-      });
+      const res = await postSafely(`${base}/v1/payment_intents`, sk, `seed-${RUN_ID}-${count}-${i}`, paramsOf(i));
       if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
       made[i] = await res.json();
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   return made;
+}
+
+/**
+ * A create that survives a dropped keep-alive connection (ECONNRESET after a pause between phases):
+ * retried with the same Idempotency-Key, so a retry never makes a second intent.
+ */
+async function postSafely(url, sk, idempotencyKey, body) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      log(`create retried after a network error (${error.cause?.code ?? error.message})`);
+    }
+  }
 }
 
 /** Rows as the intent's Durable Object would project them, older than the API-made ones. */
