@@ -10,7 +10,10 @@ export interface TestMerchant {
   keys: { test: { secret: string; publishable: string }; live: { secret: string; publishable: string } };
 }
 
-export function call(path: string, init: RequestInit & { key?: string; json?: unknown; form?: string } = {}): Promise<Response> {
+export type ClientRequestInit = RequestInit & { key?: string; json?: unknown; form?: string };
+
+/** A request as a client sends it: the key as a Bearer token, a JSON or form body with its Content-Type. */
+export function clientRequest(path: string, init: ClientRequestInit = {}): Request {
   const headers = new Headers(init.headers);
   if (init.key) headers.set('Authorization', `Bearer ${init.key}`);
   let body = init.body;
@@ -22,7 +25,11 @@ export function call(path: string, init: RequestInit & { key?: string; json?: un
     body = init.form;
   }
   const method = init.method ?? (body !== undefined ? 'POST' : 'GET');
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, method, headers, body }));
+  return new Request(`${BASE}${path}`, { ...init, method, headers, body });
+}
+
+export function call(path: string, init: ClientRequestInit = {}): Promise<Response> {
+  return exports.default.fetch(clientRequest(path, init));
 }
 
 export async function createMerchant(name = 'Test merchant'): Promise<TestMerchant> {

@@ -5,9 +5,9 @@
  * it; a route whose path parameters this file cannot fill, or whose body it cannot write, fails
  * until someone teaches the tables below about it.
  *
- * Access is told from the path alone, since the document declares no security: /health,
- * /health/ready and /challenge/{id}/{token} are public, /v1/admin/* takes ADMIN_TOKEN, every other
- * path takes an API key. Each operation gets its own merchant, so "a refusal changed nothing" can
+ * Access is told from the path alone (/health, /health/ready and /challenge/{id}/{token} are
+ * public, /v1/admin/* takes ADMIN_TOKEN, every other path takes an API key), and the document's
+ * own `security` of each operation must say the same, so what it tells clients is what is enforced. Each operation gets its own merchant, so "a refusal changed nothing" can
  * compare everything that merchant sees, in both modes, before and after.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
@@ -16,7 +16,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.js';
 import { randomXpub } from '../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call as callThroughRuntime, type TestMerchant, waitFor } from '../helpers.js';
+import { ADMIN_TOKEN, type ClientRequestInit, call as callThroughRuntime, clientRequest, type TestMerchant, waitFor } from '../helpers.js';
 import { openMailbox, type TestMailbox } from '../webhooks/receiver-client.js';
 import { expectError, type WireError } from './validation-support.js';
 
@@ -28,17 +28,9 @@ import { expectError, type WireError } from './validation-support.js';
  * slower than the one before it (cloudflare/workers-sdk#15446: about 6 ms at first, 370 ms after
  * 1,500), and this table sends about 4,800. The handler, its env and bindings are the same.
  */
-async function call(path: string, init: RequestInit & { key?: string; json?: unknown } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.key) headers.set('Authorization', `Bearer ${init.key}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set('Content-Type', 'application/json');
-    body = JSON.stringify(init.json);
-  }
-  const method = init.method ?? (body !== undefined ? 'POST' : 'GET');
+async function call(path: string, init: ClientRequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://pay.test${path}`, { ...init, method, headers, body }), env, ctx);
+  const res = await worker.fetch(clientRequest(path, init), env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -73,6 +65,7 @@ interface DocParameter {
 }
 
 interface DocOperation {
+  security?: Record<string, string[]>[];
   parameters?: DocParameter[];
   requestBody?: { required?: boolean };
   responses: Record<string, unknown>;
@@ -86,6 +79,8 @@ interface Operation {
   method: string;
   path: string;
   access: Access;
+  /** The schemes the document's `security` names for it. */
+  documentedSchemes: string[];
   pathParams: DocParameter[];
   queryParams: DocParameter[];
   hasBody: boolean;
@@ -114,6 +109,7 @@ async function registeredOperations(): Promise<Operation[]> {
         method: method.toUpperCase(),
         path,
         access: accessOf(path),
+        documentedSchemes: (spec.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort(),
         pathParams: parameters.filter((p) => p.in === 'path'),
         queryParams: parameters.filter((p) => p.in === 'query'),
         hasBody: spec.requestBody !== undefined,
@@ -486,6 +482,11 @@ describe('the operations read from /openapi.json', () => {
     ).toEqual(['GET /challenge/{id}/{token}', 'GET /health', 'GET /health/ready', 'POST /challenge/{id}/{token}']);
     expect(byAccess('admin').length).toBeGreaterThan(0);
     expect(byAccess('api_key').map((op) => op.name)).toEqual(expect.arrayContaining(Object.keys(PUBLISHABLE)));
+  });
+
+  it('declare in the document the access that is enforced: none on public ones, the admin token on admin ones, the API key (Bearer or Basic) on the others', () => {
+    const DOCUMENTED: Record<Access, string[]> = { public: [], admin: ['adminToken'], api_key: ['apiKey', 'apiKeyBasic'] };
+    expect(OPERATIONS.filter((op) => op.documentedSchemes.join() !== DOCUMENTED[op.access].join()).map((op) => op.name)).toEqual([]);
   });
 
   it('all have objects this file can make for their path parameters, and a body where one is required', () => {
