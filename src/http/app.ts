@@ -73,8 +73,9 @@ export function createApp() {
   app.openapi(ready, async (c) => {
     let networks: string[];
     try {
-      readSettings(c.env);
+      const { publicBaseUrl } = readSettings(c.env);
       networks = Object.keys(chainsConfig(c.env));
+      assertReachableBaseUrl(publicBaseUrl, new URL(c.req.url).hostname);
     } catch (error) {
       const problems = (error instanceof Error ? error.message : String(error)).split('\n');
       logError('configuration is invalid', { problems }, error);
@@ -97,4 +98,19 @@ export function createApp() {
   app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: readSettings(c.env).publicBaseUrl }] }));
   registerDocs(app);
   return app;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * A deployment left with the local-development PUBLIC_BASE_URL (a loopback origin) would hand its
+ * payers links to their own machine. The request's host is only compared here, never used in a link.
+ */
+function assertReachableBaseUrl(publicBaseUrl: string, requestHost: string): void {
+  const configured = new URL(publicBaseUrl).hostname;
+  if (LOOPBACK.test(configured) && !LOOPBACK.test(requestHost)) {
+    throw new Error(
+      `PUBLIC_BASE_URL is ${publicBaseUrl}, a loopback origin, but this deployment is reached as ${requestHost}: set PUBLIC_BASE_URL to its public origin`,
+    );
+  }
 }

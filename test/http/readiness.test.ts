@@ -85,4 +85,20 @@ describe('/health/ready', () => {
       logged.mockRestore();
     }
   });
+
+  it('answers 503 when a deployment kept the local-development PUBLIC_BASE_URL (a loopback origin): its links would point at the payer', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await ready({ PUBLIC_BASE_URL: 'http://127.0.0.1:8787' });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { problems: string[] }).problems[0]).toMatch(
+        /PUBLIC_BASE_URL is http:\/\/127\.0\.0\.1:8787, a loopback origin, but this deployment is reached as pay\.test/,
+      );
+      // Locally, where the service is reached on loopback too, that same value is right.
+      const local = await app.request('http://127.0.0.1:8787/health/ready', {}, { ...env, PUBLIC_BASE_URL: 'http://127.0.0.1:8787' });
+      expect(local.status).toBe(200);
+    } finally {
+      logged.mockRestore();
+    }
+  });
 });
