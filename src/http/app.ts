@@ -74,7 +74,7 @@ export function createApp() {
     let networks: string[];
     try {
       readSettings(c.env);
-      networks = Object.keys(chainsConfig(c.env));
+      networks = [...chainsConfig(c.env).keys()];
     } catch (error) {
       const problems = (error instanceof Error ? error.message : String(error)).split('\n');
       logError('configuration is invalid', { problems }, error);
