@@ -1,12 +1,14 @@
 /**
  * `Idempotency-Key` on POST: the first request with a key executes and its response — status and
  * body, errors included — is kept for 24 hours; a retry with the same parameters replays it
- * without executing again. Scoped to merchant and mode. Runs after authentication.
+ * without executing again. Scoped to merchant and mode. Runs after authentication and after the
+ * body is validated (src/http/router.ts puts it there): the parameters are compared as validated,
+ * whatever their encoding, and a request refused by validation claims nothing — it never began to
+ * execute, so its retry, corrected or not, is simply validated again (Stripe does the same).
  */
 import type { MiddlewareHandler } from 'hono';
 import { claimKey, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
-import { readBody } from './body.js';
 import type { AppEnv } from './context.js';
 import { RequestError } from './errors.js';
 
@@ -21,7 +23,9 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const auth = c.get('auth');
   const scope = { merchantId: auth.merchantId, livemode: auth.livemode, key };
-  const fingerprint = await fingerprintOf(c.req.raw);
+  // The body as router.ts validated it (undefined on a route that takes none).
+  const params: unknown = c.req.valid('json' as never);
+  const fingerprint = await fingerprintOf(c.req.method, new URL(c.req.url).pathname, params);
   const claim = await claimKey(c.env.DB, scope, fingerprint, Date.now());
 
   if (!claim.claimed) {
@@ -52,22 +56,23 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   await recordResponse(c.env.DB, scope, c.res.status, await c.res.clone().text());
 };
 
-/** Method, path and the parameters in a canonical form (keys sorted), hashed. */
-async function fingerprintOf(request: Request): Promise<string> {
-  let params: string;
-  try {
-    params = canonicalJson(await readBody(request.clone()));
-  } catch {
-    params = `raw:${await request.clone().text()}`;
-  }
-  return sha256Hex(`${request.method} ${new URL(request.url).pathname}\n${params}`);
+/**
+ * Method, path and the validated parameters in a canonical form, hashed: JSON and form encoding of
+ * the same parameters are one request. A route without a body has none to compare.
+ */
+function fingerprintOf(method: string, path: string, params: unknown): Promise<string> {
+  return sha256Hex(`${method} ${path}\n${params === undefined ? '' : canonicalJson(params)}`);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/** Keys sorted, undefined members left out, bigints as their digits (the same as the digit string). */
+export function canonicalJson(value: unknown): string {
+  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value);
+  return JSON.stringify(value) ?? 'null';
 }
