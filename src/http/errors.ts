@@ -34,6 +34,26 @@ export class RequestError extends Error {
 }
 
 /**
+ * The body stopped arriving: the client went away, or its connection broke, while sending it. The
+ * client's doing, not a fault of the service: a 400 (which nobody may be left to read), logged by the
+ * family's error handler as a warning. Nothing ran, so the same request may be sent again.
+ */
+export class BodyNotReceived extends RequestError {
+  constructor(
+    /** What the runtime said ("Network connection lost."), for the log. */
+    readonly reason: string,
+  ) {
+    super(
+      'body_invalid',
+      'The request body was not received in full: the connection was lost while it was being sent. Send the request again.',
+      null,
+      true,
+    );
+    this.name = 'BodyNotReceived';
+  }
+}
+
+/**
  * A parameter that failed its schema: what kind of failure, where, and why (the schema's words).
  * The family phrases it ("Missing required param: amount.", "Received unknown parameter: x").
  */
