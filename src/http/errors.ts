@@ -15,6 +15,7 @@ export const REQUEST_ERROR_CODES = [
   'amount_too_large',
   'idempotency_key_reused',
   'idempotency_key_in_use',
+  'idempotency_secret_gone',
   'route_not_found',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { readBody } from './body.js';
 import type { AppEnv } from './context.js';
 import { fromZodError } from './errors.js';
-import { idempotent } from './idempotency.js';
+import { claimsIdempotencyKey } from './idempotency.js';
 
 /** A router whose validation failures become ValidationErrors, for the family's error handler to render. */
 export function newRouter(): OpenAPIHono<AppEnv> {
@@ -56,7 +56,7 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
   });
   const { body: _body, ...request } = config.request!;
   const own = middleware ? [middleware].flat() : [];
-  const claim = own.indexOf(idempotent);
+  const claim = own.findIndex(claimsIdempotencyKey);
   const chain = claim === -1 ? [...own, validateBody(bodySchema)] : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
   app.openapi({ ...config, request, hide: true, middleware: chain } as unknown as R, handler);
 }

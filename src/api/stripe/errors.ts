@@ -46,6 +46,7 @@ export const STRIPE_ERRORS = {
   secret_key_required: { status: 403, type: 'authentication_error' },
   idempotency_key_reused: { status: 400, type: 'idempotency_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
+  idempotency_secret_gone: { status: 409, type: 'idempotency_error' },
   internal_error: { status: 500, type: 'api_error' },
   chain_unavailable: { status: 503, type: 'api_error' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; type: ErrorType }>;
