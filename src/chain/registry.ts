@@ -5,24 +5,30 @@
  * ("Cannot perform I/O on behalf of a different Durable Object"). Each object keeps its own.
  */
 import type { CryptoOptions } from '../domain/crypto.js';
-import { parseChains, type ChainsConfig } from './config.js';
+import { type ChainConfig, parseChains } from './config.js';
 import type { ChainReader } from './port.js';
 import { ViemChainReader } from './viem-adapter.js';
 
-let cached: { raw: string | undefined; chains: ChainsConfig } | undefined;
+/**
+ * The networks by key. A Map, not the parsed object: network names come from clients, and a plain
+ * object would answer `constructor` or `toString` with what every object inherits.
+ */
+export type Networks = ReadonlyMap<string, ChainConfig>;
+
+let cached: { raw: string | undefined; chains: Networks } | undefined;
 
 function load(raw: string | undefined) {
-  if (cached?.raw !== raw || !cached) cached = { raw, chains: parseChains(raw) };
+  if (cached?.raw !== raw || !cached) cached = { raw, chains: new Map(Object.entries(parseChains(raw))) };
   return cached;
 }
 
-export function chainsConfig(env: { CHAINS?: string }): ChainsConfig {
+export function chainsConfig(env: { CHAINS?: string }): Networks {
   return load(env.CHAINS).chains;
 }
 
 /** A new reader of `network` (keep it for the caller's lifetime), or undefined when CHAINS no longer has it. */
 export function newChainReader(env: { CHAINS?: string }, network: string): ChainReader | undefined {
-  const config = load(env.CHAINS).chains[network];
+  const config = load(env.CHAINS).chains.get(network);
   return config && new ViemChainReader(network, config, { timeoutMs: config.rpcTimeoutMs });
 }
 
@@ -35,9 +41,9 @@ export function resolveCryptoOptions(
   livemode: boolean,
 ): CryptoOptionsLookup {
   const chains = chainsConfig(env);
-  const chain = chains[requested.network];
+  const chain = chains.get(requested.network);
   // A test key sees only test networks and a live key only live ones, as if the others did not exist.
-  const usable = Object.keys(chains).filter((key) => chains[key]!.livemode === livemode);
+  const usable = [...chains].filter(([, config]) => config.livemode === livemode).map(([key]) => key);
   if (!chain || chain.livemode !== livemode) {
     const mode = livemode ? 'live' : 'test';
     return {

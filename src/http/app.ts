@@ -74,7 +74,7 @@ export function createApp() {
     let networks: string[];
     try {
       const { publicBaseUrl } = readSettings(c.env);
-      networks = Object.keys(chainsConfig(c.env));
+      networks = [...chainsConfig(c.env).keys()];
       assertReachableBaseUrl(publicBaseUrl, new URL(c.req.url).hostname);
     } catch (error) {
       const problems = (error instanceof Error ? error.message : String(error)).split('\n');

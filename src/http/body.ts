@@ -4,7 +4,7 @@
  * route's zod schema like any other input.
  */
 import qs from 'qs';
-import { RequestError } from './errors.js';
+import { BodyNotReceived, RequestError } from './errors.js';
 
 /** Bodies larger than this are refused before parsing (the largest valid body is ~30 KB of metadata). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -13,7 +13,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export async function readBody(request: Request): Promise<unknown> {
   const length = Number(request.headers.get('content-length') ?? '0');
   if (length > MAX_BODY_BYTES) throw new RequestError('body_invalid', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-  const bytes = await request.arrayBuffer();
+  const bytes = await receive(request);
   if (bytes.byteLength > MAX_BODY_BYTES) throw new RequestError('body_invalid', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   let text: string;
   try {
@@ -51,6 +51,17 @@ export async function readBody(request: Request): Promise<unknown> {
     'content_type_invalid',
     `Unsupported Content-Type ${JSON.stringify(mediaType || '(none)')}: send application/x-www-form-urlencoded or application/json.${hint}`,
   );
+}
+
+/** The body's bytes. A stream that errors is a client that went away mid-body (workerd: "Network connection lost."). */
+async function receive(request: Request): Promise<ArrayBuffer> {
+  // A body read twice is our bug, not the client's: let it fail as one.
+  if (request.bodyUsed) return request.arrayBuffer();
+  try {
+    return await request.arrayBuffer();
+  } catch (error) {
+    throw new BodyNotReceived(error instanceof Error ? error.message.slice(0, 200) : 'the body stream failed');
+  }
 }
 
 function parseJsonObject(text: string): object {

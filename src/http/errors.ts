@@ -15,6 +15,7 @@ export const REQUEST_ERROR_CODES = [
   'amount_too_large',
   'idempotency_key_reused',
   'idempotency_key_in_use',
+  'idempotency_secret_gone',
   'route_not_found',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
@@ -30,6 +31,26 @@ export class RequestError extends Error {
   ) {
     super(message);
     this.name = 'RequestError';
+  }
+}
+
+/**
+ * The body stopped arriving: the client went away, or its connection broke, while sending it. The
+ * client's doing, not a fault of the service: a 400 (which nobody may be left to read), logged by the
+ * family's error handler as a warning. Nothing ran, so the same request may be sent again.
+ */
+export class BodyNotReceived extends RequestError {
+  constructor(
+    /** What the runtime said ("Network connection lost."), for the log. */
+    readonly reason: string,
+  ) {
+    super(
+      'body_invalid',
+      'The request body was not received in full: the connection was lost while it was being sent. Send the request again.',
+      null,
+      true,
+    );
+    this.name = 'BodyNotReceived';
   }
 }
 

@@ -1,19 +1,52 @@
 /**
  * `Idempotency-Key` on POST: the first request with a key executes and its response — status and
  * body, errors included — is kept for 24 hours; a retry with the same parameters replays it
- * without executing again. Scoped to merchant and mode. Runs after authentication.
+ * without executing again. Scoped to merchant and mode. Runs after authentication and after the
+ * body is validated (src/http/router.ts puts it there): the parameters are compared as validated,
+ * whatever their encoding, and a request refused by validation claims nothing — it never began to
+ * execute, so its retry, corrected or not, is simply validated again (Stripe does the same).
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { claimKey, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
-import { readBody } from './body.js';
 import type { AppEnv } from './context.js';
 import { RequestError } from './errors.js';
 
 const MAX_KEY_LENGTH = 255;
 const HEADER = 'Idempotency-Key';
 
-export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
+/**
+ * A secret that a route's answer shows (a webhook signing secret): it is kept out of the record. The
+ * record holds a reference in its place, the secret's SHA-256; a replay looks the secret up where it
+ * lives and shows it again only if it is still the live one there. Otherwise (rolled since, or its
+ * object deleted) the replay is refused with idempotency_secret_gone: a retry never hands out a
+ * secret that no longer signs, nor one that will stop at the end of a roll's overlap.
+ */
+export interface ShownSecret {
+  /** The answer's top-level field that holds the secret. */
+  field: string;
+  /** The secret live now for the object the recorded answer describes; null when there is none. */
+  live(c: Context<AppEnv>, answer: Record<string, unknown>): Promise<string | null>;
+}
+
+/** Where a recorded answer had its secret: `{"$secret": {"sha256": "…"}}` (a secret is a string on the wire, never an object). */
+const SECRET_REFERENCE = '$secret';
+
+const claimers = new WeakSet<MiddlewareHandler<AppEnv>>();
+
+/** Whether this middleware claims the Idempotency-Key (router.ts validates the body before it). */
+export function claimsIdempotencyKey(middleware: unknown): boolean {
+  return claimers.has(middleware as MiddlewareHandler<AppEnv>);
+}
+
+/** The Idempotency-Key middleware of a route, told which secret its answer shows, if any. */
+export function idempotent(shown?: ShownSecret): MiddlewareHandler<AppEnv> {
+  const middleware: MiddlewareHandler<AppEnv> = (c, next) => runIdempotently(c, next, shown);
+  claimers.add(middleware);
+  return middleware;
+}
+
+async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, shown: ShownSecret | undefined) {
   const key = c.req.header('idempotency-key');
   if (c.req.method !== 'POST' || key === undefined) return next();
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
@@ -21,7 +54,9 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const auth = c.get('auth');
   const scope = { merchantId: auth.merchantId, livemode: auth.livemode, key };
-  const fingerprint = await fingerprintOf(c.req.raw);
+  // The body as router.ts validated it (undefined on a route that takes none).
+  const params: unknown = c.req.valid('json' as never);
+  const fingerprint = await fingerprintOf(c.req.method, new URL(c.req.url).pathname, params);
   const claim = await claimKey(c.env.DB, scope, fingerprint, Date.now());
 
   if (!claim.claimed) {
@@ -42,32 +77,77 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
         true,
       );
     }
+    const body = shown ? await withLiveSecret(c, claim.body, shown) : claim.body;
     c.header('Idempotent-Replayed', 'true');
-    return c.body(claim.body, claim.status as 200, { 'Content-Type': 'application/json; charset=UTF-8' });
+    return c.body(body, claim.status as 200, { 'Content-Type': 'application/json; charset=UTF-8' });
   }
 
   c.set('idempotencyKey', key);
   await next();
   // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
-  await recordResponse(c.env.DB, scope, c.res.status, await c.res.clone().text());
-};
-
-/** Method, path and the parameters in a canonical form (keys sorted), hashed. */
-async function fingerprintOf(request: Request): Promise<string> {
-  let params: string;
-  try {
-    params = canonicalJson(await readBody(request.clone()));
-  } catch {
-    params = `raw:${await request.clone().text()}`;
-  }
-  return sha256Hex(`${request.method} ${new URL(request.url).pathname}\n${params}`);
+  const answer = await c.res.clone().text();
+  await recordResponse(c.env.DB, scope, c.res.status, shown ? await withoutSecret(answer, shown) : answer);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/** The answer to record: the secret replaced by its reference. An answer without it (a refusal) is kept as it is. */
+async function withoutSecret(answer: string, shown: ShownSecret): Promise<string> {
+  const object = jsonObject(answer);
+  const secret = object?.[shown.field];
+  if (!object || typeof secret !== 'string') return answer;
+  return JSON.stringify({ ...object, [shown.field]: { [SECRET_REFERENCE]: { sha256: await sha256Hex(secret) } } });
+}
+
+/** The recorded answer with its secret shown again, if that very secret is still the live one. */
+async function withLiveSecret(c: Context<AppEnv>, recorded: string, shown: ShownSecret): Promise<string> {
+  const object = jsonObject(recorded);
+  const reference = referenceIn(object?.[shown.field]);
+  if (!object || !reference) return recorded;
+  const live = await shown.live(c, object);
+  if (live === null || (await sha256Hex(live)) !== reference.sha256) {
+    throw new RequestError(
+      'idempotency_secret_gone',
+      'A request with this Idempotency-Key has already run, and the secret its answer showed is no longer the live one ' +
+        '(it was rolled since, or its object deleted), so it is not shown again. Retrieve the object, and roll its secret ' +
+        'if you do not hold the current one.',
+      [HEADER],
+      false,
+    );
+  }
+  return JSON.stringify({ ...object, [shown.field]: live });
+}
+
+function referenceIn(value: unknown): { sha256: string } | undefined {
+  if (value === null || typeof value !== 'object' || !Object.hasOwn(value, SECRET_REFERENCE)) return undefined;
+  const reference = (value as Record<string, unknown>)[SECRET_REFERENCE] as { sha256?: unknown } | null;
+  return typeof reference?.sha256 === 'string' ? { sha256: reference.sha256 } : undefined;
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Method, path and the validated parameters in a canonical form, hashed: JSON and form encoding of
+ * the same parameters are one request. A route without a body has none to compare.
+ */
+function fingerprintOf(method: string, path: string, params: unknown): Promise<string> {
+  return sha256Hex(`${method} ${path}\n${params === undefined ? '' : canonicalJson(params)}`);
+}
+
+/** Keys sorted, undefined members left out, bigints as their digits (the same as the digit string). */
+export function canonicalJson(value: unknown): string {
+  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value);
+  return JSON.stringify(value) ?? 'null';
 }

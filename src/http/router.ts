@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { readBody } from './body.js';
 import type { AppEnv } from './context.js';
 import { fromZodError } from './errors.js';
+import { claimsIdempotencyKey } from './idempotency.js';
 
 /** A router whose validation failures become ValidationErrors, for the family's error handler to render. */
 export function newRouter(): OpenAPIHono<AppEnv> {
@@ -31,8 +32,9 @@ function validatedInput(c: Context, target: string): unknown {
 
 /**
  * Registers a route. Its JSON body schema (and its example) is documented for both media types and
- * validated by `validateBody`, which puts the result where `c.req.valid('json')` reads it. Middleware
- * is code, not documentation: it is kept out of the registered path.
+ * validated by `validateBody`, which puts the result where `c.req.valid('json')` reads it: after
+ * authentication, and before an Idempotency-Key is claimed, whose fingerprint is of the validated
+ * parameters. Middleware is code, not documentation: it is kept out of the registered path.
  */
 export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R, handler: RouteHandler<R, AppEnv>): void {
   const media = config.request?.body?.content?.['application/json'];
@@ -54,7 +56,9 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
   });
   const { body: _body, ...request } = config.request!;
   const own = middleware ? [middleware].flat() : [];
-  app.openapi({ ...config, request, hide: true, middleware: [...own, validateBody(bodySchema)] } as unknown as R, handler);
+  const claim = own.findIndex(claimsIdempotencyKey);
+  const chain = claim === -1 ? [...own, validateBody(bodySchema)] : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
+  app.openapi({ ...config, request, hide: true, middleware: chain } as unknown as R, handler);
 }
 
 function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {

@@ -7,6 +7,11 @@ export function logError(msg: string, fields: Record<string, unknown>, error: un
   console.error(JSON.stringify({ level: 'error', msg, ...fields, error: describe(error) }));
 }
 
+/** Something that went wrong on the client's side (a lost connection): worth seeing, not a fault of ours. */
+export function logWarn(msg: string, fields: Record<string, unknown>): void {
+  console.warn(JSON.stringify({ level: 'warn', msg, ...fields }));
+}
+
 function describe(error: unknown): { name: string; message: string; stack?: string } {
   let root = error;
   while (root instanceof Error && root.message.startsWith('Failed query:') && root.cause !== undefined) root = root.cause;

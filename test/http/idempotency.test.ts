@@ -85,6 +85,81 @@ describe('Idempotency-Key', () => {
     expect(second.id).not.toBe(first.id);
   });
 
+  it('the same parameters as JSON and as a form are the same request: replayed, not refused', async () => {
+    const before = await count();
+    // The amount is a JSON number here and a string in the form: both validate to the same bigint.
+    const json = await withKey('encoding-1', '/v1/payment_intents', {
+      amount: 1500,
+      currency: 'usd',
+      metadata: { order_id: 'A-1', note: 'two words' },
+      payment_method_types: ['card'],
+    });
+    const form = await call('/v1/payment_intents', {
+      key: sk,
+      form: 'metadata[note]=two+words&amount=1500&payment_method_types[0]=card&currency=usd&metadata[order_id]=A-1',
+      headers: { 'Idempotency-Key': 'encoding-1' },
+    });
+    expect(json.status).toBe(200);
+    expect(form.status).toBe(200);
+    expect(form.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await form.json()).toEqual(await json.json());
+    expect(await count()).toBe(before + 1);
+    // Another route, an enum parameter:
+    const created = (await (await call('/v1/payment_intents', { key: sk, json: { amount: 1000, currency: 'usd' } })).json()) as any;
+    const path = `/v1/payment_intents/${created.id}/cancel`;
+    const cancelJson = await withKey('encoding-2', path, { cancellation_reason: 'abandoned' });
+    const cancelForm = await call(path, { key: sk, form: 'cancellation_reason=abandoned', headers: { 'Idempotency-Key': 'encoding-2' } });
+    expect(cancelForm.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await cancelForm.json()).toEqual(await cancelJson.json());
+  });
+
+  it('an optional body left out, sent empty, as {} or as an empty form is the same request', async () => {
+    const created = (await (await call('/v1/payment_intents', { key: sk, json: { amount: 1000, currency: 'usd' } })).json()) as any;
+    const path = `/v1/payment_intents/${created.id}/cancel`;
+    const first = await call(path, { key: sk, method: 'POST', headers: { 'Idempotency-Key': 'empty-1' } });
+    expect(first.status).toBe(200);
+    for (const init of [{ json: {} }, { form: '' }, { body: '', method: 'POST' }]) {
+      const again = await call(path, { key: sk, ...init, headers: { 'Idempotency-Key': 'empty-1' } });
+      expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    }
+  });
+
+  it('a request refused by validation claims nothing: the corrected request under the same key executes', async () => {
+    const before = await count();
+    const refused = await withKey('invalid-1', '/v1/payment_intents', { amount: 1000 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 'parameter_missing', param: 'currency' });
+    const row = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key = 'invalid-1'`).first();
+    expect(row).toBeNull();
+    // The same refused request again: validated again, the same answer, still nothing recorded.
+    const again = await withKey('invalid-1', '/v1/payment_intents', { amount: 1000 });
+    expect(again.status).toBe(400);
+    expect(again.headers.get('Idempotent-Replayed')).toBeNull();
+    const corrected = await withKey('invalid-1', '/v1/payment_intents', { amount: 1000, currency: 'usd' });
+    expect(corrected.status).toBe(200);
+    expect(corrected.headers.get('Idempotent-Replayed')).toBeNull();
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('a refusal after validation (by the handler) is recorded and replayed as before', async () => {
+    const first = await withKey(
+      'handler-refusal-1',
+      '/v1/webhook_endpoints',
+      { url: 'http://127.0.0.1/hook', enabled_events: ['*'] },
+      m.keys.live.secret,
+    );
+    expect(first.status).toBe(400);
+    const again = await withKey(
+      'handler-refusal-1',
+      '/v1/webhook_endpoints',
+      { url: 'http://127.0.0.1/hook', enabled_events: ['*'] },
+      m.keys.live.secret,
+    );
+    expect(again.status).toBe(400);
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+  });
+
   it('refuses an over-long key', async () => {
     const res = await withKey('k'.repeat(256), '/v1/payment_intents', { amount: 1000, currency: 'usd' });
     expect(res.status).toBe(400);

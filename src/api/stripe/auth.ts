@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../http/context.js';
-import { idempotent } from '../../http/idempotency.js';
+import { idempotent, type ShownSecret } from '../../http/idempotency.js';
 import { findKeyOwner } from '../../merchants/keys.js';
 import { StripeError } from './errors.js';
 
@@ -48,7 +48,12 @@ export function requireKey(allowed: 'secret' | 'secret_or_publishable'): Middlew
 /** Route settings: a secret key, documented. */
 export const secretKey = { middleware: requireKey('secret'), security: API_KEY_SECURITY };
 /** A secret key, and an Idempotency-Key honoured (every POST that changes something). */
-export const secretKeyIdempotent = { middleware: [requireKey('secret'), idempotent], security: API_KEY_SECURITY };
+export const secretKeyIdempotent = { middleware: [requireKey('secret'), idempotent()], security: API_KEY_SECURITY };
+/** The same, for a route whose answer shows a secret: the idempotency record holds only a reference to it. */
+export const secretKeyIdempotentShowing = (secret: ShownSecret) => ({
+  middleware: [requireKey('secret'), idempotent(secret)],
+  security: API_KEY_SECURITY,
+});
 /** A secret key, or a publishable key for a browser (the route checks what else that needs). */
 export const secretOrPublishableKey = { middleware: requireKey('secret_or_publishable'), security: API_KEY_SECURITY };
 

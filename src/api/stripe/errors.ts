@@ -11,9 +11,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DOMAIN_ERROR_CODES, DomainError, type Operation } from '../../domain/errors.js';
 import type { PaymentError, PaymentIntent as DomainIntent } from '../../domain/intent.js';
 import type { AppEnv } from '../../http/context.js';
-import { REQUEST_ERROR_CODES, RequestError, ValidationError } from '../../http/errors.js';
+import { BodyNotReceived, REQUEST_ERROR_CODES, RequestError, ValidationError } from '../../http/errors.js';
 import { CommandRefused } from '../../intents/service.js';
-import { logError } from '../../lib/log.js';
+import { logError, logWarn } from '../../lib/log.js';
 import { PaymentIntent } from './payment-intents/schemas.js';
 import { paramName, STRIPE_SPELLING } from './spelling.js';
 import { type Links, paymentErrorToWire, toBrowserWire, toWire } from './wire/payment-intent.js';
@@ -46,6 +46,7 @@ export const STRIPE_ERRORS = {
   secret_key_required: { status: 403, type: 'authentication_error' },
   idempotency_key_reused: { status: 400, type: 'idempotency_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
+  idempotency_secret_gone: { status: 409, type: 'idempotency_error' },
   internal_error: { status: 500, type: 'api_error' },
   chain_unavailable: { status: 503, type: 'api_error' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; type: ErrorType }>;
@@ -136,6 +137,11 @@ function toStripeError(error: unknown, c: Context<AppEnv>, links: Links): Stripe
   if (error instanceof StripeError) return error;
   if (error instanceof DomainError) return fromDomainError(error, c, links);
   if (error instanceof ValidationError) return fromValidationError(error);
+  if (error instanceof BodyNotReceived) {
+    // The client's doing (it went away mid-body): a warning with the request id, not an error.
+    const { method, path } = c.req;
+    logWarn('request body not received in full', { requestId: c.get('requestId'), method, path, reason: error.reason });
+  }
   if (error instanceof RequestError) {
     const param = error.path === null ? null : paramName(error.path);
     return new StripeError(error.code, error.message, param, {}, error.retryable);

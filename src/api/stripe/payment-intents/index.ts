@@ -1,5 +1,6 @@
 /** Registers /v1/payment_intents on the family's router, in the order paths must be matched. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../../../http/context.js';
 import { route } from '../../../http/router.js';
@@ -11,12 +12,9 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
   // checkout page); nothing else is allowed cross-origin, and no credentials but the Authorization header.
   app.use(
     '/v1/payment_intents/:id',
-    cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET'], maxAge: 600 }),
+    browserRoute('GET', (c) => c.req.param('id') !== 'search'),
   );
-  app.use(
-    '/v1/payment_intents/:id/crypto_signature',
-    cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['POST'], maxAge: 600 }),
-  );
+  app.use('/v1/payment_intents/:id/crypto_signature', browserRoute('POST'));
   route(app, routes.create, handlers.create);
   route(app, routes.search, handlers.search);
   route(app, routes.retrieve, handlers.retrieve);
@@ -26,4 +24,18 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
   route(app, routes.capture, handlers.capture);
   route(app, routes.cancel, handlers.cancel);
   route(app, routes.list, handlers.list);
+}
+
+/**
+ * CORS for one browser route: its method's requests and their preflights, and nothing else matched
+ * by the path pattern (another method on the same path, or a literal path such as /search that the
+ * pattern also matches) gets a CORS header.
+ */
+function browserRoute(method: 'GET' | 'POST', isRoute: (c: Context<AppEnv>) => boolean = () => true): MiddlewareHandler<AppEnv> {
+  const allow = cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: [method], maxAge: 600 });
+  return async (c, next) => {
+    const requested = c.req.method === 'OPTIONS' ? c.req.header('access-control-request-method') : c.req.method;
+    if (requested?.toUpperCase() !== method || !isRoute(c)) return next();
+    return allow(c, next);
+  };
 }

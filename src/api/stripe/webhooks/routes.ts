@@ -1,7 +1,7 @@
 /** /v1/webhook_endpoints, /v1/webhook_deliveries and /v1/notification_secret: the routes as data. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
-import { secretKey, secretKeyIdempotent } from '../auth.js';
+import { secretKey, secretKeyIdempotent, secretKeyIdempotentShowing } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
 import * as examples from '../examples.js';
 import { PageQuery } from '../list.js';
@@ -16,6 +16,7 @@ import {
   WebhookEndpoint,
   WebhookEndpointList,
 } from './schemas.js';
+import { endpointSecret, notificationSecretOfScope } from './secrets.js';
 
 const tags = ['Webhook endpoints'];
 const errors = errorResponses(ErrorEnvelope, {
@@ -38,7 +39,7 @@ export const createEndpoint = createRoute({
   path: '/v1/webhook_endpoints',
   tags,
   summary: 'Create a webhook endpoint (its signing secret is in this answer only)',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentShowing(endpointSecret),
   request: { body: jsonBody(CreateEndpointParams, true, examples.createEndpointRequest) },
   responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its secret.', examples.createdEndpoint), ...errors },
 });
@@ -88,7 +89,7 @@ export const rollEndpointSecret = createRoute({
   path: '/v1/webhook_endpoints/{id}/roll_secret',
   tags,
   summary: 'Replace the signing secret; the old one keeps signing for expires_in_seconds (default 24 h)',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentShowing(endpointSecret),
   request: { params: EndpointId, body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
   responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its new secret.', examples.rolledEndpoint), ...errors },
 });
@@ -127,7 +128,7 @@ export const rollNotificationSecret = createRoute({
   path: '/v1/notification_secret/roll',
   tags,
   summary: 'Replace the notification secret; the old one keeps signing for expires_in_seconds (default 24 h)',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentShowing(notificationSecretOfScope),
   request: { body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
   responses: { 200: jsonResponse(NotificationSecret, 'The new secret.', examples.rolledNotificationSecret), ...errors },
 });
