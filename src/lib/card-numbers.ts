@@ -3,31 +3,35 @@
  * that a log line never carries one.
  *
  * What counts as a card number: 13 to 19 digits that pass the Luhn check, written in one piece or
- * in groups of at most six digits, separated by single spaces or by single dashes (one kind per
- * number, as cards are printed and typed: `4242 4242 4242 4242`, `3782-822463-10005`), and standing
- * on their own in the text: not glued to a letter on either side. Anything else may surround them
- * (`pm_4242424242424242`, `card: 4242…`, a URL path, an e-mail's local part, a metadata key).
+ * in groups as cards print them — groups of four to six digits and a last one of up to six,
+ * separated by single spaces or by single dashes, one kind per number (`4242 4242 4242 4242`,
+ * `3782-822463-10005`, `6205 5000 0000 0000 004`) — and standing on their own in the text: not
+ * glued to a letter on either side. Anything else may surround them (`pm_4242424242424242`,
+ * `card: 4242…`, a URL path, an e-mail's local part, a metadata key).
  *
  * The trade-off, which the tests pin down:
- * - One number in ten passes the Luhn check, so one long order number (or other identifier) of 13
- *   to 19 digits in ten is refused as a card number. Numbers longer than 19 digits, or glued to a
- *   letter (`ORD1234567890123456`), never are.
+ * - One number in ten passes the Luhn check, so about one long order number (or other identifier)
+ *   of 13 to 19 digits in eleven is refused as a card number. Numbers longer than 19 digits, or
+ *   glued to a letter (`ORD1234567890123456`), never are.
  * - Issuer numbers never begin with 0, and those beginning with 1 (UATP, the airlines' cards) have 15
  *   digits: zero-padded numbers and millisecond, microsecond and nanosecond Unix times (13, 16 and 19
  *   digits beginning with 1) are not taken for card numbers.
  * - A digit run glued to letters is part of a token (a hex hash or signature, a UUID, a base58 key,
  *   an id): not a card number. A card number written that way (`visa4242424242424242`) is missed.
- * - Groups longer than six digits are not joined (a UUID's `3456-789012345678` is not one number),
- *   nor are groups joined by mixed separators (two phone numbers `415-555-0100 415-555-0199`).
- *   A list of phone numbers or dates separated by single spaces only can still add up to 13 to 19
- *   Luhn-valid digits, one time in ten when it does.
- * - Only ASCII digits, spaces and dashes: full-width digits or other separators are not recognised.
+ * - Groups are joined only as cards group them: runs of three or fewer digits (phone numbers,
+ *   dates) or of more than six (a UUID's `3456-789012345678`) are not joined to what follows, and
+ *   mixed separators never are. Four-digit codes separated by single spaces (`1234 5678 9012 3456`)
+ *   look exactly like a card number, and one time in ten are taken for one.
+ * - Only ASCII digits, spaces and dashes: full-width digits or other separators are not recognised,
+ *   nor is a number split by doubled separators or a line break.
  */
 
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
-/** The longest group that is joined to its neighbours (Amex's middle group has six digits). */
-const MAX_GROUP = 6;
+/** The digits of a group followed by another: four (most cards) to six (Amex's middle group). */
+const INNER_GROUP = { min: 4, max: 6 };
+/** The digits of a number's last group when it has several (4-4-4-4-3, 4-6-5). */
+const LAST_GROUP_MAX = 6;
 const SEPARATORS = new Set([' ', '-']);
 const LETTER = /\p{L}/u;
 
@@ -83,17 +87,18 @@ function* cardNumberSpans(text: string): Generator<Span> {
     if (isLetter(text, start - 1)) continue;
     let digits = '';
     let separator: string | undefined;
-    let longestGroup = 0;
     for (let last = first; last < groups.length; last++) {
       const [groupStart, groupEnd] = groups[last]!;
       if (last > first) {
-        const gap = text.slice(groups[last - 1]![1], groupStart);
+        const [previousStart, previousEnd] = groups[last - 1]!;
+        const gap = text.slice(previousEnd, groupStart);
         if (!SEPARATORS.has(gap) || (separator !== undefined && gap !== separator)) break;
+        const previousLength = previousEnd - previousStart;
+        if (previousLength < INNER_GROUP.min || previousLength > INNER_GROUP.max || groupEnd - groupStart > LAST_GROUP_MAX) break;
         separator = gap;
       }
       digits += text.slice(groupStart, groupEnd);
-      longestGroup = Math.max(longestGroup, groupEnd - groupStart);
-      if (digits.length > MAX_DIGITS || (last > first && longestGroup > MAX_GROUP)) break;
+      if (digits.length > MAX_DIGITS) break;
       if (isCardNumber(digits) && !isLetter(text, groupEnd)) yield [start, groupEnd];
     }
   }

@@ -523,6 +523,7 @@ describe('values that are not card numbers are accepted and kept as sent', () =>
       order: '4242424242424241',
       phone: '+1 (415) 555-0100',
       phones: '415-555-0109 415-555-0199',
+      phones_spaced: '415 555 0109 415 555 0199',
       invoice: 'Invoice 2024-117, 3 mugs at 12.50, table 42',
       created_ms: '1712345678907',
       long_number: '42424242424242424242',
