@@ -484,6 +484,15 @@ describe('card numbers in form-encoded bodies, in places no schema has, and befo
     expect(holdsPartOf(answer, '4242424242424242'), answer).toBe(false);
   });
 
+  it('does not echo a card number sent as an API key (401, no piece of it in the message)', async () => {
+    for (const key of ['4242424242424242', 'sk_test_4242424242424242']) {
+      const res = await call('/v1/payment_intents', { key });
+      const answer = await res.clone().text();
+      await expectError(res, { status: 401, type: 'authentication_error', code: 'api_key_invalid', param: null });
+      expect(holdsPartOf(answer, '4242424242424242'), answer).toBe(false);
+    }
+  });
+
   it('does not echo a card number in the path of an unknown route', async () => {
     const res = await call('/v1/payment_intents/4242424242424242/refund', { key: merchant.keys.test.secret });
     const answer = await res.clone().text();
