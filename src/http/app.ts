@@ -10,6 +10,7 @@ import { renderStripeError, StripeError, stripeErrorHandler } from '../api/strip
 import { stripeApi } from '../api/stripe/index.js';
 import { chainsConfig } from '../chain/registry.js';
 import { readSettings } from '../env.js';
+import { redactCardNumbers } from '../lib/card-numbers.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { challengePages } from '../pages/challenge.js';
@@ -62,10 +63,14 @@ export function createApp() {
     await next();
   });
 
-  // Anything outside a family (health, the description) answers in the canonical envelope.
+  // Anything outside a family (health, the description) answers in the canonical envelope. An
+  // unknown path is quoted, but never a card number in it (no route refused it: none matched).
   app.onError(stripeErrorHandler(links));
   app.notFound((c) =>
-    renderStripeError(c, new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)),
+    renderStripeError(
+      c,
+      new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactCardNumbers(c.req.path)}).`),
+    ),
   );
 
   app.openapi(health, (c) => c.json({ ok: true as const }, 200));

@@ -3,11 +3,13 @@
  * so zod schemas give validation, types and the OpenAPI document at once. Bodies are the one
  * exception to its built-in validators: clients send JSON or form encoding, so the body is decoded
  * here (src/http/body.ts) and then validated by the same schema, which is documented for both.
+ * Every route refuses card numbers in any of its inputs before anything else runs (card-numbers.ts).
  */
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { readBody } from './body.js';
+import { cardNumberRefused, findCardNumber, STORED_HEADERS } from './card-numbers.js';
 import type { AppEnv } from './context.js';
 import { fromZodError } from './errors.js';
 import { claimsIdempotencyKey } from './idempotency.js';
@@ -34,16 +36,19 @@ function validatedInput(c: Context, target: string): unknown {
  * Registers a route. Its JSON body schema (and its example) is documented for both media types and
  * validated by `validateBody`, which puts the result where `c.req.valid('json')` reads it: after
  * authentication, and before an Idempotency-Key is claimed, whose fingerprint is of the validated
- * parameters. Middleware is code, not documentation: it is kept out of the registered path.
+ * parameters. Middleware is code, not documentation: it is kept out of the registered path. Card
+ * numbers are refused first, before the route's own middleware (authentication, idempotency) and its
+ * validators.
  */
 export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R, handler: RouteHandler<R, AppEnv>): void {
   const media = config.request?.body?.content?.['application/json'];
   const bodySchema = media && 'schema' in media ? (media.schema as z.ZodType) : undefined;
+  const own = config.middleware ? [config.middleware].flat() : [];
   if (!bodySchema) {
-    app.openapi(config, handler);
+    app.openapi({ ...config, middleware: [refuseCardNumbers(), ...own] }, handler);
     return;
   }
-  const { middleware, ...documented } = config;
+  const { middleware: _middleware, ...documented } = config;
   app.openAPIRegistry.registerPath({
     ...documented,
     request: {
@@ -55,15 +60,50 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
     },
   });
   const { body: _body, ...request } = config.request!;
-  const own = middleware ? [middleware].flat() : [];
   const claim = own.findIndex(claimsIdempotencyKey);
-  const chain = claim === -1 ? [...own, validateBody(bodySchema)] : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
-  app.openapi({ ...config, request, hide: true, middleware: chain } as unknown as R, handler);
+  const validated =
+    claim === -1 ? [...own, validateBody(bodySchema)] : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
+  app.openapi({ ...config, request, hide: true, middleware: [refuseCardNumbers(bodySchema), ...validated] } as unknown as R, handler);
+}
+
+/**
+ * Refuses a card number in the path, the query (names and values), the headers the API keeps and
+ * the body (keys and values). In the body, what the schema makes a number (an amount in a token's
+ * base units, written as a digit string) is not text, so a valid body is looked at as the schema
+ * reads it; an invalid one is looked at as sent, since its refusal may quote it. A body that cannot
+ * be decoded is validateBody's to refuse, after authentication.
+ */
+function refuseCardNumbers(bodySchema?: z.ZodType): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const headers = Object.fromEntries(STORED_HEADERS.map((name) => [name, c.req.header(name)]));
+    let found = findCardNumber(c.req.param()) ?? findCardNumber(validatedInput(c, 'query')) ?? findCardNumber(headers);
+    if (!found && bodySchema) {
+      const raw = await decodedBody(c.req.raw).catch(() => undefined);
+      if (raw !== undefined) {
+        const parsed = bodySchema.safeParse(raw);
+        found = findCardNumber(parsed.success ? parsed.data : raw);
+      }
+    }
+    if (found) throw cardNumberRefused(found);
+    await next();
+  };
+}
+
+const decodedBodies = new WeakMap<Request, Promise<unknown>>();
+
+/** The request's body, decoded once. A clone is read: the idempotency fingerprint reads the body too. */
+function decodedBody(request: Request): Promise<unknown> {
+  let decoded = decodedBodies.get(request);
+  if (!decoded) {
+    decoded = readBody(request.clone());
+    decodedBodies.set(request, decoded);
+  }
+  return decoded;
 }
 
 function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const raw = await readBody(c.req.raw);
+    const raw = await decodedBody(c.req.raw);
     const result = schema.safeParse(raw);
     if (!result.success) throw fromZodError(result.error, raw);
     c.req.addValidatedData('json', result.data as object);

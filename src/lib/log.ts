@@ -1,10 +1,18 @@
+import { redactCardNumbers } from './card-numbers.js';
+
 /**
  * Structured logs that never carry secrets. Drizzle wraps a driver error in one whose message
  * holds the SQL *and its parameters* — which may be an API key hash or an intent record with its
- * client secret — so only the driver's own error is logged.
+ * client secret — so only the driver's own error is logged. Nor do they carry card numbers: a
+ * request path, an error message or a stored value may quote one (requests carrying one are
+ * refused, but data stored before that was not), so every string is redacted before it is written.
  */
 export function logError(msg: string, fields: Record<string, unknown>, error: unknown): void {
-  console.error(JSON.stringify({ level: 'error', msg, ...fields, error: describe(error) }));
+  console.error(JSON.stringify({ level: 'error', msg, ...fields, error: describe(error) }, withoutCardNumbers));
+}
+
+function withoutCardNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? redactCardNumbers(value) : value;
 }
 
 /** Something that went wrong on the client's side (a lost connection): worth seeing, not a fault of ours. */

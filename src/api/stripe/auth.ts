@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../http/context.js';
 import { idempotent, type ShownSecret } from '../../http/idempotency.js';
+import { containsCardNumber } from '../../lib/card-numbers.js';
 import { findKeyOwner } from '../../merchants/keys.js';
 import { StripeError } from './errors.js';
 
@@ -76,7 +77,8 @@ export function presentedKey(header: string | undefined): string | null {
   return null;
 }
 
-/** Enough of a key to recognise it in a support conversation, never enough to use it. */
+/** Enough of a key to recognise it in a support conversation, never enough to use it; nothing of a card number sent as one. */
 function redact(key: string): string {
+  if (containsCardNumber(key)) return '****';
   return key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 24))}${key.slice(-4)}` : '****';
 }
