@@ -162,23 +162,49 @@ export async function findDelivery(d1: D1Database, id: string, scope?: Scope): P
   return row && { ...row.delivery, endpoint: row.endpoint };
 }
 
-/** Records one attempt and the delivery's new state together. */
+/**
+ * Records one attempt and the delivery's new state in one batch. The attempt takes the next number
+ * in the insert itself, so attempts made at the same time (the queue's, manual retries) each get
+ * their own. `status` null leaves the delivery's status as it is now. Returns the attempt's number.
+ */
 export async function recordAttempt(
   d1: D1Database,
-  attempt: AttemptRow,
-  status: DeliveryRow['status'],
+  attempt: Omit<AttemptRow, 'attempt'>,
+  status: DeliveryRow['status'] | null,
   disableEndpoint: string | null,
-): Promise<void> {
+): Promise<number> {
   const db = drizzle(d1);
+  const a = webhookAttempts;
   const d = webhookDeliveries;
-  await db.batch([
-    db.insert(webhookAttempts).values(attempt).onConflictDoNothing(),
+  const [inserted] = await db.batch([
+    db
+      .insert(a)
+      .select(
+        db
+          .select({
+            deliveryId: sql`${attempt.deliveryId}`.as('delivery_id'),
+            attempt: sql`coalesce(max(${a.attempt}), 0) + 1`.as('attempt'),
+            statusCode: sql`${attempt.statusCode}`.as('status_code'),
+            durationMs: sql`${attempt.durationMs}`.as('duration_ms'),
+            responseBody: sql`${attempt.responseBody}`.as('response_body'),
+            error: sql`${attempt.error}`.as('error'),
+            createdAt: sql`${attempt.createdAt}`.as('created_at'),
+          })
+          .from(a)
+          .where(eq(a.deliveryId, attempt.deliveryId)),
+      )
+      .returning({ attempt: a.attempt }),
     db
       .update(d)
-      .set({ attempts: sql`max(${d.attempts}, ${attempt.attempt})`, status, updatedAt: attempt.createdAt })
+      .set({
+        attempts: sql`(SELECT max(${a.attempt}) FROM ${a} WHERE ${a.deliveryId} = ${attempt.deliveryId})`,
+        ...(status ? { status } : {}),
+        updatedAt: sql`max(${d.updatedAt}, ${attempt.createdAt})`,
+      })
       .where(eq(d.id, attempt.deliveryId)),
     ...(disableEndpoint ? [db.update(webhookEndpoints).set({ status: 'disabled' }).where(eq(webhookEndpoints.id, disableEndpoint))] : []),
   ]);
+  return inserted[0]!.attempt;
 }
 
 export async function markDeliveryFailed(d1: D1Database, id: string, now: number): Promise<void> {

@@ -129,7 +129,7 @@ export const retryDelivery: Handler<'retryDelivery'> = async (c) => {
   const scope = scopeOf(c);
   const delivery = await findDelivery(c.env.DB, id, scope);
   if (!delivery) throw noSuchObject('webhook delivery', id, 'id');
-  const outcome = await attemptDelivery(c.env, delivery, delivery.attempts + 1);
+  const outcome = await attemptDelivery(c.env, delivery);
   if (outcome.kind === 'skipped') {
     throw new StripeError('parameter_invalid', 'The endpoint of this delivery is disabled or deleted; enable it first.', 'id');
   }
