@@ -45,6 +45,38 @@ export async function updateEndpoint(
   return row;
 }
 
+/**
+ * Replaces the endpoint's secret with a new one, on condition that the secret it replaces is still
+ * the current one: of two rolls that read the same secret, the second changes nothing and gets
+ * 'conflict' — it has handed out no secret, so none that never signs.
+ */
+export async function rollEndpointSecret(
+  d1: D1Database,
+  scope: Scope,
+  id: string,
+  overlapMs: number,
+  now = Date.now(),
+): Promise<EndpointRow | 'conflict' | undefined> {
+  const current = await findEndpoint(d1, scope, id);
+  if (!current) return undefined;
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set({ secret: newSigningSecret(), previousSecrets: afterRoll(current, overlapMs, now) })
+    .where(
+      and(
+        eq(t.id, id),
+        eq(t.merchantId, scope.merchantId),
+        eq(t.livemode, scope.livemode),
+        isNull(t.deletedAt),
+        eq(t.secret, current.secret),
+      ),
+    )
+    .returning();
+  if (row) return row;
+  return (await findEndpoint(d1, scope, id)) ? 'conflict' : undefined;
+}
+
 export async function listEndpoints(
   d1: D1Database,
   scope: Scope,
@@ -97,23 +129,52 @@ export async function notificationSecret(d1: D1Database, scope: Scope, now = Dat
   return row!;
 }
 
+/** As rollEndpointSecret: the roll happens only if the secret it replaces is still the current one. */
 export async function rollNotificationSecret(d1: D1Database, scope: Scope, overlapMs: number, now = Date.now()) {
   const current = await notificationSecret(d1, scope, now);
   const t = notificationSecrets;
   const [row] = await drizzle(d1)
     .update(t)
-    .set({ secret: newSigningSecret(), previousSecret: current.secret, previousSecretExpiresAt: now + overlapMs, createdAt: now })
-    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .set({ secret: newSigningSecret(), previousSecrets: afterRoll(current, overlapMs, now), createdAt: now })
+    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), eq(t.secret, current.secret)))
     .returning();
-  return row!;
+  return row ?? ('conflict' as const);
 }
 
-/** The secrets that sign now: the current one, and during a roll's overlap the previous one too. */
-export function signingSecrets(
-  row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
-  now: number,
-): string[] {
-  return row.previousSecret && (row.previousSecretExpiresAt ?? 0) > now ? [row.secret, row.previousSecret] : [row.secret];
+/** A secret a roll replaced: it keeps signing until expiresAt (ms). */
+interface PreviousSecret {
+  secret: string;
+  expiresAt: number;
+}
+
+/** At most this many replaced secrets sign besides the current one; a roll past it drops the oldest. */
+const MAX_PREVIOUS_SECRETS = 10;
+
+/**
+ * The previous secrets after a roll: the replaced one signs for the overlap, and the older ones still
+ * signing keep their time but never more than the overlap (so a roll with no overlap ends them all).
+ */
+function afterRoll(row: { secret: string; previousSecrets: string }, overlapMs: number, now: number): string {
+  const until = now + overlapMs;
+  const older = parsePrevious(row.previousSecrets).map((p) => ({ secret: p.secret, expiresAt: Math.min(p.expiresAt, until) }));
+  return JSON.stringify(
+    [{ secret: row.secret, expiresAt: until }, ...older].filter((p) => p.expiresAt > now).slice(0, MAX_PREVIOUS_SECRETS),
+  );
+}
+
+function parsePrevious(json: string): PreviousSecret[] {
+  return JSON.parse(json) as PreviousSecret[];
+}
+
+/** The secrets that sign now: the current one, and each replaced one still in its overlap. */
+export function signingSecrets(row: { secret: string; previousSecrets: string }, now: number): string[] {
+  return [row.secret, ...parsePrevious(row.previousSecrets).flatMap((p) => (p.expiresAt > now ? [p.secret] : []))];
+}
+
+/** When the last replaced secret stops signing (ms), or null when only the current one signs. */
+export function previousSecretsExpireAt(row: { previousSecrets: string }, now: number): number | null {
+  const live = parsePrevious(row.previousSecrets).filter((p) => p.expiresAt > now);
+  return live.length === 0 ? null : Math.max(...live.map((p) => p.expiresAt));
 }
 
 // --- deliveries --------------------------------------------------------------------------------

@@ -19,6 +19,16 @@ async function burst(n: number, send: (i: number) => Promise<Answer>, allowed: n
   return answers;
 }
 
+const withStatus = (answers: Answer[], status: number) => answers.filter((a) => a.res.status === status).map((a) => a.body);
+
+/** A 409 as Stripe's clients read it: the envelope, its code, and no automatic retry. */
+function expectConflicts(answers: Answer[]): void {
+  for (const a of answers.filter((x) => x.res.status === 409)) {
+    expect(a.body.error).toMatchObject({ type: 'invalid_request_error', code: 'concurrent_update', param: null });
+    expect(a.res.headers.get('Stripe-Should-Retry')).toBe('false');
+  }
+}
+
 async function newEndpoint(sk: string, params: Record<string, unknown> = {}) {
   const { res, body } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/hooks', enabled_events: ['*'], ...params });
   expect(res.status).toBe(200);
@@ -45,6 +55,63 @@ async function deliveredOnce(answers: Omit<MailboxConfig, 'secrets'> = {}) {
   }, 8_000);
   return { sk, endpoint, mailbox, delivery };
 }
+
+/** Whether a receiver holding only this secret accepts a delivery sent now (a manual retry). */
+async function signsWith(sk: string, mailbox: TestMailbox, deliveryId: string, secret: string): Promise<boolean> {
+  await reconfigure(mailbox, [secret]);
+  const retried = await post(sk, `/v1/webhook_deliveries/${deliveryId}/retry`);
+  expect(retried.res.status).toBe(200);
+  const [received] = await mailbox.received();
+  return received!.verifiedStandard && received!.verifiedStripe;
+}
+
+describe('secret rolls in parallel', () => {
+  it('10 rolls of an endpoint secret: every secret a 200 handed out signs deliveries; the others are 409s', async () => {
+    const { sk, endpoint, mailbox, delivery } = await deliveredOnce();
+    const answers = await burst(10, () => post(sk, `/v1/webhook_endpoints/${endpoint.id}/roll_secret`), [200, 409]);
+    expectConflicts(answers);
+    const secrets = withStatus(answers, 200).map((e) => e.secret as string);
+    expect(secrets.length).toBeGreaterThan(0);
+    expect(new Set(secrets).size).toBe(secrets.length);
+    for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
+  });
+
+  it('10 rolls of the notification secret: every secret a 200 handed out signs; the last one is the one shown', async () => {
+    const m = await createMerchant('Parallel notification rolls');
+    const sk = m.keys.test.secret;
+    const initial = (await get(sk, '/v1/notification_secret')).body.secret;
+    const mailbox = await openMailbox({ secrets: [initial] });
+    await createIntent(sk, { notification_url: mailbox.url });
+    const [first] = await waitForRequests(mailbox, 1);
+    const eventId = JSON.parse(first!.body).id;
+    const [delivery] = (await get(sk, `/v1/events/${eventId}/deliveries`)).body.data;
+
+    const answers = await burst(10, () => post(sk, '/v1/notification_secret/roll'), [200, 409]);
+    expectConflicts(answers);
+    const secrets = withStatus(answers, 200).map((s) => s.secret as string);
+    expect(secrets.length).toBeGreaterThan(0);
+    expect(secrets).toContain((await get(sk, '/v1/notification_secret')).body.secret);
+    for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
+  });
+});
+
+describe('secret rolls one after another', () => {
+  // A burst's winners can form such a chain too: a roll that read the secret another had just made.
+  it('each replaced secret signs until its own overlap ends; a roll with no overlap ends them all', async () => {
+    const { sk, endpoint, mailbox, delivery } = await deliveredOnce();
+    const secrets: string[] = [endpoint.secret];
+    for (let i = 0; i < 3; i++) {
+      const { res, body } = await post(sk, `/v1/webhook_endpoints/${endpoint.id}/roll_secret`, { expires_in_seconds: 3600 });
+      expect(res.status).toBe(200);
+      secrets.push(body.secret);
+    }
+    for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
+
+    const { body: last } = await post(sk, `/v1/webhook_endpoints/${endpoint.id}/roll_secret`, { expires_in_seconds: 0 });
+    for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(false);
+    expect(await signsWith(sk, mailbox, delivery.id, last.secret)).toBe(true);
+  });
+});
 
 describe('delivery attempts in parallel', () => {
   it('10 manual retries at once: the receiver gets 10 more requests and each is recorded with its own number', async () => {
@@ -80,3 +147,12 @@ describe('delivery attempts in parallel', () => {
     }
   });
 });
+
+async function waitForRequests(mailbox: TestMailbox, n: number) {
+  let got: Awaited<ReturnType<TestMailbox['received']>> = [];
+  await waitFor(async () => {
+    got = await mailbox.received();
+    return got.length >= n;
+  }, 8_000);
+  return got;
+}

@@ -96,8 +96,8 @@ describe('webhook endpoint update, roll, delete', () => {
       'parameter_invalid',
       'expires_in_seconds',
     );
-    const row = await env.DB.prepare('SELECT secret, previous_secret FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
-    expect(row).toEqual({ secret: endpoint.secret, previous_secret: null });
+    const row = await env.DB.prepare('SELECT secret, previous_secrets FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
+    expect(row).toEqual({ secret: endpoint.secret, previous_secrets: '[]' });
   });
 
   it.each([

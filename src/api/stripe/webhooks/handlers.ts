@@ -14,6 +14,7 @@ import {
   listDeliveries,
   listEndpoints as listEndpointRows,
   notificationSecret as readNotificationSecret,
+  rollEndpointSecret as rollEndpointSecretRow,
   rollNotificationSecret as rollNotificationSecretRow,
   updateEndpoint as updateEndpointRow,
 } from '../../../db/webhooks.js';
@@ -45,8 +46,7 @@ export const createEndpoint: Handler<'createEndpoint'> = async (c) => {
     metadata: JSON.stringify(p.metadata ?? {}),
     status: 'enabled',
     secret: newSigningSecret(),
-    previousSecret: null,
-    previousSecretExpiresAt: null,
+    previousSecrets: '[]',
     createdAt: now,
     deletedAt: null,
   };
@@ -103,14 +103,10 @@ export const deleteEndpoint: Handler<'deleteEndpoint'> = async (c) => {
 export const rollEndpointSecret: Handler<'rollEndpointSecret'> = async (c) => {
   const { id } = c.req.valid('param');
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
-  const current = await endpointOr404(c, id);
-  const updated = await updateEndpointRow(c.env.DB, scopeOf(c), id, {
-    secret: newSigningSecret(),
-    previousSecret: current.secret,
-    previousSecretExpiresAt: Date.now() + overlapMs,
-  });
-  if (!updated) throw noSuchEndpoint(id);
-  return c.json({ ...endpointToWire(updated), secret: updated.secret }, 200);
+  const rolled = await rollEndpointSecretRow(c.env.DB, scopeOf(c), id, overlapMs);
+  if (rolled === 'conflict') throw concurrentRoll("this endpoint's secret");
+  if (!rolled) throw noSuchEndpoint(id);
+  return c.json({ ...endpointToWire(rolled), secret: rolled.secret }, 200);
 };
 
 export const endpointDeliveries: Handler<'endpointDeliveries'> = async (c) => {
@@ -142,8 +138,24 @@ export const notificationSecret: Handler<'notificationSecret'> = async (c) =>
 export const rollNotificationSecret: Handler<'rollNotificationSecret'> = async (c) => {
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
   const rolled = await rollNotificationSecretRow(c.env.DB, scopeOf(c), overlapMs);
+  if (rolled === 'conflict') throw concurrentRoll('the notification secret');
   return c.json(notificationSecretToWire(rolled, scopeOf(c).livemode), 200);
 };
+
+/**
+ * Another roll replaced the same secret first. Answering 200 would hand out a secret that is
+ * already superseded; the caller learns instead that its roll did not happen (and is not retried
+ * automatically: rolling again would supersede the secret the other caller just received).
+ */
+function concurrentRoll(what: string): StripeError {
+  return new StripeError(
+    'concurrent_update',
+    `Another request rolled ${what} at the same time; this roll was not applied and issued no secret. Roll again if you still need a new one.`,
+    null,
+    {},
+    false,
+  );
+}
 
 /** A delivery list's cursor: a delivery of this merchant and mode, or a 404 naming the parameter. */
 export async function deliveryCursor(
