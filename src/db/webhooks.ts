@@ -1,6 +1,12 @@
-/** Webhook endpoints, notification secrets, deliveries and attempts in D1. */
+/**
+ * Webhook endpoints, notification secrets, deliveries and attempts in D1. Requests change these rows
+ * concurrently, so every change is one conditional statement (or one batch): new values are computed
+ * by SQL from the row as it is then, and the WHERE clause re-checks whatever the change assumed.
+ * Nothing is written back from an earlier read.
+ */
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core';
 import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { newSigningSecret } from '../webhooks/signing.js';
 import { events, notificationSecrets, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.js';
@@ -30,16 +36,57 @@ export async function findEndpoint(d1: D1Database, scope: Scope, id: string): Pr
   return row;
 }
 
+/** What an update sets; `metadata` is merged: a key set to '' is removed, and null removes them all. */
+export interface EndpointChanges {
+  url?: string;
+  enabledEvents?: string[];
+  description?: string | null;
+  status?: EndpointRow['status'];
+  metadata?: Record<string, string> | null;
+}
+
+/**
+ * Applies the changes in one statement: the metadata is merged into the row's metadata as it is at
+ * that moment (json_patch), and the statement changes nothing if the merge would pass `maxMetadataKeys`.
+ * No changes at all leave the row as it is. Undefined when there is no such endpoint.
+ */
 export async function updateEndpoint(
   d1: D1Database,
   scope: Scope,
   id: string,
-  set: Partial<EndpointRow>,
-): Promise<EndpointRow | undefined> {
+  changes: EndpointChanges,
+  maxMetadataKeys: number,
+): Promise<EndpointRow | 'too_many_metadata_keys' | undefined> {
   const t = webhookEndpoints;
+  const set: SQLiteUpdateSetSource<typeof t> = {};
+  if (changes.url !== undefined) set.url = changes.url;
+  if (changes.enabledEvents !== undefined) set.enabledEvents = JSON.stringify(changes.enabledEvents);
+  if (changes.description !== undefined) set.description = changes.description;
+  if (changes.status !== undefined) set.status = changes.status;
+  const conditions = [eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)];
+  if (changes.metadata === null) set.metadata = '{}';
+  else if (changes.metadata !== undefined) {
+    // In a JSON merge patch null removes a key: Stripe's '' is that.
+    const patch = JSON.stringify(Object.fromEntries(Object.entries(changes.metadata).map(([k, v]) => [k, v === '' ? null : v])));
+    set.metadata = sql`json_patch(${t.metadata}, ${patch})`;
+    conditions.push(sql`(SELECT count(*) FROM json_each(json_patch(${t.metadata}, ${patch}))) <= ${maxMetadataKeys}`);
+  }
+  if (Object.keys(set).length === 0) return findEndpoint(d1, scope, id);
   const [row] = await drizzle(d1)
     .update(t)
     .set(set)
+    .where(and(...conditions))
+    .returning();
+  if (row) return row;
+  return (await findEndpoint(d1, scope, id)) ? 'too_many_metadata_keys' : undefined;
+}
+
+/** Deletes the endpoint; undefined when there is no such endpoint (or it is already deleted). */
+export async function deleteEndpoint(d1: D1Database, scope: Scope, id: string, now: number): Promise<EndpointRow | undefined> {
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set({ deletedAt: now, status: 'disabled' })
     .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)))
     .returning();
   return row;

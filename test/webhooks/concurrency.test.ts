@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MailboxConfig } from '../webhook-receiver.js';
 import { expectErrorLogs } from '../expected-logs.js';
-import { createIntent, createMerchant, get, post, waitFor } from '../helpers.js';
+import { call, createIntent, createMerchant, get, post, waitFor } from '../helpers.js';
 import { openMailbox, type TestMailbox } from './receiver-client.js';
 
 type Answer = { res: Response; body: any };
@@ -28,6 +28,8 @@ function expectConflicts(answers: Answer[]): void {
     expect(a.res.headers.get('Stripe-Should-Retry')).toBe('false');
   }
 }
+
+const keys = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, `v${i}`]));
 
 async function newEndpoint(sk: string, params: Record<string, unknown> = {}) {
   const { res, body } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/hooks', enabled_events: ['*'], ...params });
@@ -65,6 +67,97 @@ async function signsWith(sk: string, mailbox: TestMailbox, deliveryId: string, s
   return received!.verifiedStandard && received!.verifiedStripe;
 }
 
+describe('endpoint updates in parallel', () => {
+  it('20 updates each adding one metadata key: all answer 200 and all 20 keys are kept', async () => {
+    const { keys: k } = await createMerchant('Parallel metadata');
+    const endpoint = await newEndpoint(k.test.secret);
+    const answers = await burst(20, (i) =>
+      post(k.test.secret, `/v1/webhook_endpoints/${endpoint.id}`, { metadata: { [`k${i}`]: `v${i}` } }),
+    );
+    answers.forEach((a, i) => expect(a.body.metadata[`k${i}`]).toBe(`v${i}`));
+    expect((await get(k.test.secret, `/v1/webhook_endpoints/${endpoint.id}`)).body.metadata).toEqual(keys('k', 20));
+  });
+
+  it('a description and two metadata keys sent at once are all kept', async () => {
+    const { keys: k } = await createMerchant('Parallel fields');
+    const sk = k.test.secret;
+    const endpoint = await newEndpoint(sk, { metadata: { keep: 'me' } });
+    await burst(3, (i) =>
+      post(sk, `/v1/webhook_endpoints/${endpoint.id}`, [{ description: 'Orders' }, { metadata: { a: '1' } }, { metadata: { b: '2' } }][i]!),
+    );
+    expect((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).body).toMatchObject({
+      description: 'Orders',
+      metadata: { keep: 'me', a: '1', b: '2' },
+    });
+  });
+
+  it('keys added and removed at once: exactly the additions are there, exactly the removals are gone', async () => {
+    const { keys: k } = await createMerchant('Parallel add and remove');
+    const sk = k.test.secret;
+    const endpoint = await newEndpoint(sk, { metadata: keys('old', 10) });
+    await burst(20, (i) =>
+      post(sk, `/v1/webhook_endpoints/${endpoint.id}`, { metadata: i < 10 ? { [`new${i}`]: `v${i}` } : { [`old${i - 10}`]: '' } }),
+    );
+    expect((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).body.metadata).toEqual(keys('new', 10));
+  });
+
+  it('the 50-key limit holds: with 45 keys, 10 parallel additions give exactly five 200s and five 400s', async () => {
+    const { keys: k } = await createMerchant('Parallel limit');
+    const sk = k.test.secret;
+    const endpoint = await newEndpoint(sk, { metadata: keys('a', 45) });
+    const answers = await burst(10, (i) => post(sk, `/v1/webhook_endpoints/${endpoint.id}`, { metadata: { [`b${i}`]: 'x' } }), [200, 400]);
+    const accepted = answers.flatMap((a, i) => (a.res.status === 200 ? [`b${i}`] : []));
+    expect(accepted).toHaveLength(5);
+    for (const refused of withStatus(answers, 400)) expect(refused.error).toMatchObject({ code: 'parameter_invalid', param: 'metadata' });
+    const metadata = (await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).body.metadata;
+    expect(Object.keys(metadata).sort()).toEqual([...Object.keys(keys('a', 45)), ...accepted].sort());
+  });
+});
+
+describe('endpoint create and delete in parallel', () => {
+  it('20 creates: 20 endpoints, each listed, each with its own secret', async () => {
+    const { keys: k } = await createMerchant('Parallel creates');
+    const sk = k.test.secret;
+    const answers = await burst(20, (i) => post(sk, '/v1/webhook_endpoints', { url: `https://shop.example/h${i}`, enabled_events: ['*'] }));
+    const created = withStatus(answers, 200);
+    expect(new Set(created.map((e) => e.id)).size).toBe(20);
+    expect(new Set(created.map((e) => e.secret)).size).toBe(20);
+    const listed = (await get(sk, '/v1/webhook_endpoints?limit=100')).body.data.map((e: any) => e.id);
+    expect(listed.sort()).toEqual(created.map((e) => e.id).sort());
+  });
+
+  it('10 deletes of one endpoint: one 200, nine 404s, and the endpoint is gone', async () => {
+    const { keys: k } = await createMerchant('Parallel deletes');
+    const sk = k.test.secret;
+    const endpoint = await newEndpoint(sk);
+    const answers = await burst(
+      10,
+      () => call(`/v1/webhook_endpoints/${endpoint.id}`, { key: sk, method: 'DELETE' }).then(answer),
+      [200, 404],
+    );
+    expect(withStatus(answers, 200)).toEqual([{ id: endpoint.id, object: 'webhook_endpoint', deleted: true }]);
+    for (const missing of withStatus(answers, 404)) expect(missing.error).toMatchObject({ code: 'resource_missing', param: 'id' });
+    expect((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).res.status).toBe(404);
+  });
+
+  it('updates racing a delete: each is a 200 or a 404, never a 5xx, and the endpoint stays deleted', async () => {
+    const { keys: k } = await createMerchant('Update versus delete');
+    const sk = k.test.secret;
+    const endpoint = await newEndpoint(sk);
+    const answers = await burst(
+      11,
+      (i) =>
+        i === 5
+          ? call(`/v1/webhook_endpoints/${endpoint.id}`, { key: sk, method: 'DELETE' }).then(answer)
+          : post(sk, `/v1/webhook_endpoints/${endpoint.id}`, { metadata: { [`k${i}`]: 'v' } }),
+      [200, 404],
+    );
+    expect(answers[5]!.res.status).toBe(200);
+    expect((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).res.status).toBe(404);
+    expect((await get(sk, '/v1/webhook_endpoints')).body.data).toEqual([]);
+  });
+});
+
 describe('secret rolls in parallel', () => {
   it('10 rolls of an endpoint secret: every secret a 200 handed out signs deliveries; the others are 409s', async () => {
     const { sk, endpoint, mailbox, delivery } = await deliveredOnce();
@@ -91,6 +184,26 @@ describe('secret rolls in parallel', () => {
     const secrets = withStatus(answers, 200).map((s) => s.secret as string);
     expect(secrets.length).toBeGreaterThan(0);
     expect(secrets).toContain((await get(sk, '/v1/notification_secret')).body.secret);
+    for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
+  });
+
+  it('rolls and metadata updates at once do not undo each other', async () => {
+    const { sk, endpoint, mailbox, delivery } = await deliveredOnce();
+    const answers = await burst(
+      20,
+      (i) =>
+        i % 2
+          ? post(sk, `/v1/webhook_endpoints/${endpoint.id}/roll_secret`)
+          : post(sk, `/v1/webhook_endpoints/${endpoint.id}`, { metadata: { [`k${i}`]: 'v' } }),
+      [200, 409],
+    );
+    expectConflicts(answers);
+    // Only rolls may conflict; every update is kept.
+    expect(answers.filter((a, i) => i % 2 === 0 && a.res.status !== 200)).toEqual([]);
+    const updated = Object.fromEntries(answers.flatMap((_, i) => (i % 2 ? [] : [[`k${i}`, 'v']])));
+    expect((await get(sk, `/v1/webhook_endpoints/${endpoint.id}`)).body.metadata).toEqual(updated);
+    const secrets = answers.filter((a, i) => i % 2 && a.res.status === 200).map((a) => a.body.secret as string);
+    expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
   });
 });
@@ -147,6 +260,10 @@ describe('delivery attempts in parallel', () => {
     }
   });
 });
+
+async function answer(res: Response): Promise<Answer> {
+  return { res, body: await res.json() };
+}
 
 async function waitForRequests(mailbox: TestMailbox, n: number) {
   let got: Awaited<ReturnType<TestMailbox['received']>> = [];

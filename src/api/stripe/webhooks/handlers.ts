@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { Cursor } from '../../../db/keyset.js';
 import {
   type EndpointRow,
+  deleteEndpoint as deleteEndpointRow,
   deliveryWithAttempts,
   findDelivery,
   findEndpoint,
@@ -18,7 +19,7 @@ import {
   rollNotificationSecret as rollNotificationSecretRow,
   updateEndpoint as updateEndpointRow,
 } from '../../../db/webhooks.js';
-import { METADATA_MAX_KEYS, mergeMetadata } from '../../../domain/intent.js';
+import { METADATA_MAX_KEYS } from '../../../domain/intent.js';
 import type { AppEnv } from '../../../http/context.js';
 import { newId } from '../../../lib/ids.js';
 import { attemptDelivery } from '../../../webhooks/deliver.js';
@@ -76,27 +77,30 @@ export const retrieveEndpoint: Handler<'retrieveEndpoint'> = async (c) =>
 export const updateEndpoint: Handler<'updateEndpoint'> = async (c) => {
   const { id } = c.req.valid('param');
   const p = c.req.valid('json');
-  const current = await endpointOr404(c, id);
   const scope = scopeOf(c);
-  const metadata = p.metadata === undefined ? undefined : mergeMetadata(JSON.parse(current.metadata), p.metadata);
-  if (metadata && Object.keys(metadata).length > METADATA_MAX_KEYS) {
+  const updated = await updateEndpointRow(
+    c.env.DB,
+    scope,
+    id,
+    {
+      url: p.url === undefined ? undefined : checkedUrl(p.url, scope.livemode),
+      enabledEvents: p.enabled_events,
+      description: p.description,
+      metadata: p.metadata,
+      status: p.disabled === undefined ? undefined : p.disabled ? 'disabled' : 'enabled',
+    },
+    METADATA_MAX_KEYS,
+  );
+  if (updated === 'too_many_metadata_keys') {
     throw new StripeError('parameter_invalid', `metadata can have at most ${METADATA_MAX_KEYS} keys.`, 'metadata');
   }
-  const updated = await updateEndpointRow(c.env.DB, scope, id, {
-    ...(p.url !== undefined ? { url: checkedUrl(p.url, scope.livemode) } : {}),
-    ...(p.enabled_events !== undefined ? { enabledEvents: JSON.stringify(p.enabled_events) } : {}),
-    ...(p.description !== undefined ? { description: p.description } : {}),
-    ...(metadata !== undefined ? { metadata: JSON.stringify(metadata) } : {}),
-    ...(p.disabled !== undefined ? { status: p.disabled ? ('disabled' as const) : ('enabled' as const) } : {}),
-  });
   if (!updated) throw noSuchEndpoint(id);
   return c.json(endpointToWire(updated), 200);
 };
 
 export const deleteEndpoint: Handler<'deleteEndpoint'> = async (c) => {
   const { id } = c.req.valid('param');
-  const deleted = await updateEndpointRow(c.env.DB, scopeOf(c), id, { deletedAt: Date.now(), status: 'disabled' });
-  if (!deleted) throw noSuchEndpoint(id);
+  if (!(await deleteEndpointRow(c.env.DB, scopeOf(c), id, Date.now()))) throw noSuchEndpoint(id);
   return c.json({ id, object: 'webhook_endpoint' as const, deleted: true as const }, 200);
 };
 
