@@ -10,7 +10,7 @@ import type { AppEnv } from '../../http/context.js';
 import { newRouter, route } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas/common.js';
 import { secretsEqual } from '../../lib/secrets.js';
-import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
+import { setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
 import { presentedKey } from '../stripe/auth.js';
 import { CryptoSettings } from '../stripe/crypto-settings/index.js';
@@ -129,13 +129,15 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   route(app, setXpubRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { xpub } = c.req.valid('json');
+    let settings: Awaited<ReturnType<typeof setMerchantXpub>>;
     try {
-      if (!(await setMerchantXpub(c.env.DB, id, xpub))) throw noSuchObject('merchant', id, 'id');
+      settings = await setMerchantXpub(c.env.DB, id, xpub);
     } catch (error) {
       if (error instanceof InvalidXpubError) throw new StripeError('parameter_invalid', `Invalid xpub: ${error.message}`, 'xpub');
       throw error;
     }
-    return c.json(cryptoSettingsToWire(await cryptoSettings(c.env.DB, id)), 200);
+    if (!settings) throw noSuchObject('merchant', id, 'id');
+    return c.json(cryptoSettingsToWire(settings), 200);
   });
 
   route(app, rollKeysRoute, async (c) => {
