@@ -110,7 +110,11 @@ export const rollKeysRoute = createRoute({
   summary: 'Replace a merchant’s keys; the old ones stop working at once',
   ...admin,
   request: { params: MerchantIdParam, body: jsonBody(RollKeysParams, false, examples.rollKeysRequest) },
-  responses: { 200: jsonResponse(MerchantWithKeys, 'The new keys.', examples.rolledKeys), ...errors },
+  responses: {
+    200: jsonResponse(MerchantWithKeys, 'The new keys.', examples.rolledKeys),
+    ...errors,
+    ...errorResponses(ErrorEnvelope, { 409: 'Another roll of the same keys won: this one changed nothing.' }),
+  },
 });
 
 /** The admin family: its own auth (ADMIN_TOKEN), the canonical family's envelope. */
@@ -144,6 +148,16 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     const { id } = c.req.valid('param');
     const { mode } = c.req.valid('json');
     const rolled = await rollKeys(c.env.DB, id, mode ? [mode] : ['test', 'live']);
+    if (rolled === 'conflict') {
+      // Another roll replaced the same keys first: answering 200 would hand out keys already revoked.
+      throw new StripeError(
+        'concurrent_update',
+        "Another request rolled this merchant's keys at the same time; this roll was not applied and issued no keys.",
+        null,
+        {},
+        false,
+      );
+    }
     if (!rolled) throw noSuchObject('merchant', id, 'id');
     return c.json(rolled, 200);
   });
