@@ -169,6 +169,13 @@ describe('secret rolls in parallel', () => {
     for (const secret of secrets) expect(await signsWith(sk, mailbox, delivery.id, secret)).toBe(true);
   });
 
+  it('10 first reads of the notification secret at once (each may create it): all show the one secret', async () => {
+    const { keys: k } = await createMerchant('Parallel first reads');
+    const answers = await burst(10, () => get(k.test.secret, '/v1/notification_secret'));
+    expect(new Set(answers.map((a) => a.body.secret)).size).toBe(1);
+    expect((await get(k.test.secret, '/v1/notification_secret')).body.secret).toBe(answers[0]!.body.secret);
+  });
+
   it('10 rolls of the notification secret: every secret a 200 handed out signs; the last one is the one shown', async () => {
     const m = await createMerchant('Parallel notification rolls');
     const sk = m.keys.test.secret;
