@@ -150,9 +150,8 @@ export const webhookEndpoints = sqliteTable(
     metadata: text('metadata').notNull(),
     status: text('status', { enum: ['enabled', 'disabled'] }).notNull(),
     secret: text('secret').notNull(),
-    /** During a roll, the old secret keeps signing until this time (ms). */
-    previousSecret: text('previous_secret'),
-    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    /** Secrets replaced by rolls that still sign until their own time: JSON [{secret, expiresAt (ms)}], newest first. */
+    previousSecrets: text('previous_secrets').notNull().default('[]'),
     createdAt: integer('created_at').notNull(),
     deletedAt: integer('deleted_at'),
   },
@@ -166,8 +165,8 @@ export const notificationSecrets = sqliteTable(
     merchantId: text('merchant_id').notNull(),
     livemode: integer('livemode', { mode: 'boolean' }).notNull(),
     secret: text('secret').notNull(),
-    previousSecret: text('previous_secret'),
-    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    /** As webhook_endpoints.previous_secrets. */
+    previousSecrets: text('previous_secrets').notNull().default('[]'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.merchantId, t.livemode] })],

@@ -1,6 +1,12 @@
-/** Webhook endpoints, notification secrets, deliveries and attempts in D1. */
+/**
+ * Webhook endpoints, notification secrets, deliveries and attempts in D1. Requests change these rows
+ * concurrently, so every change is one conditional statement (or one batch): new values are computed
+ * by SQL from the row as it is then, and the WHERE clause re-checks whatever the change assumed.
+ * Nothing is written back from an earlier read.
+ */
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core';
 import { keyset, type CreatedRange, type Cursor } from './keyset.js';
 import { newSigningSecret } from '../webhooks/signing.js';
 import { events, notificationSecrets, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.js';
@@ -30,19 +36,92 @@ export async function findEndpoint(d1: D1Database, scope: Scope, id: string): Pr
   return row;
 }
 
+/** What an update sets; `metadata` is merged: a key set to '' is removed, and null removes them all. */
+export interface EndpointChanges {
+  url?: string;
+  enabledEvents?: string[];
+  description?: string | null;
+  status?: EndpointRow['status'];
+  metadata?: Record<string, string> | null;
+}
+
+/**
+ * Applies the changes in one statement: the metadata is merged into the row's metadata as it is at
+ * that moment (json_patch), and the statement changes nothing if the merge would pass `maxMetadataKeys`.
+ * No changes at all leave the row as it is. Undefined when there is no such endpoint.
+ */
 export async function updateEndpoint(
   d1: D1Database,
   scope: Scope,
   id: string,
-  set: Partial<EndpointRow>,
-): Promise<EndpointRow | undefined> {
+  changes: EndpointChanges,
+  maxMetadataKeys: number,
+): Promise<EndpointRow | 'too_many_metadata_keys' | undefined> {
   const t = webhookEndpoints;
+  const set: SQLiteUpdateSetSource<typeof t> = {};
+  if (changes.url !== undefined) set.url = changes.url;
+  if (changes.enabledEvents !== undefined) set.enabledEvents = JSON.stringify(changes.enabledEvents);
+  if (changes.description !== undefined) set.description = changes.description;
+  if (changes.status !== undefined) set.status = changes.status;
+  const conditions = [eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)];
+  if (changes.metadata === null) set.metadata = '{}';
+  else if (changes.metadata !== undefined) {
+    // In a JSON merge patch null removes a key: Stripe's '' is that.
+    const patch = JSON.stringify(Object.fromEntries(Object.entries(changes.metadata).map(([k, v]) => [k, v === '' ? null : v])));
+    set.metadata = sql`json_patch(${t.metadata}, ${patch})`;
+    conditions.push(sql`(SELECT count(*) FROM json_each(json_patch(${t.metadata}, ${patch}))) <= ${maxMetadataKeys}`);
+  }
+  if (Object.keys(set).length === 0) return findEndpoint(d1, scope, id);
   const [row] = await drizzle(d1)
     .update(t)
     .set(set)
+    .where(and(...conditions))
+    .returning();
+  if (row) return row;
+  return (await findEndpoint(d1, scope, id)) ? 'too_many_metadata_keys' : undefined;
+}
+
+/** Deletes the endpoint; undefined when there is no such endpoint (or it is already deleted). */
+export async function deleteEndpoint(d1: D1Database, scope: Scope, id: string, now: number): Promise<EndpointRow | undefined> {
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set({ deletedAt: now, status: 'disabled' })
     .where(and(eq(t.id, id), eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), isNull(t.deletedAt)))
     .returning();
   return row;
+}
+
+/**
+ * Replaces the endpoint's secret with a new one, on condition that the secret it replaces is still
+ * the current one: of two rolls that read the same secret, the second changes nothing and gets
+ * 'conflict' — it has handed out no secret, so none that never signs.
+ */
+export async function rollEndpointSecret(
+  d1: D1Database,
+  scope: Scope,
+  id: string,
+  overlapMs: number,
+  now = Date.now(),
+): Promise<EndpointRow | 'conflict' | undefined> {
+  const current = await findEndpoint(d1, scope, id);
+  if (!current) return undefined;
+  const t = webhookEndpoints;
+  const [row] = await drizzle(d1)
+    .update(t)
+    .set({ secret: newSigningSecret(), previousSecrets: afterRoll(current, overlapMs, now) })
+    .where(
+      and(
+        eq(t.id, id),
+        eq(t.merchantId, scope.merchantId),
+        eq(t.livemode, scope.livemode),
+        isNull(t.deletedAt),
+        eq(t.secret, current.secret),
+      ),
+    )
+    .returning();
+  if (row) return row;
+  return (await findEndpoint(d1, scope, id)) ? 'conflict' : undefined;
 }
 
 export async function listEndpoints(
@@ -97,23 +176,52 @@ export async function notificationSecret(d1: D1Database, scope: Scope, now = Dat
   return row!;
 }
 
+/** As rollEndpointSecret: the roll happens only if the secret it replaces is still the current one. */
 export async function rollNotificationSecret(d1: D1Database, scope: Scope, overlapMs: number, now = Date.now()) {
   const current = await notificationSecret(d1, scope, now);
   const t = notificationSecrets;
   const [row] = await drizzle(d1)
     .update(t)
-    .set({ secret: newSigningSecret(), previousSecret: current.secret, previousSecretExpiresAt: now + overlapMs, createdAt: now })
-    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode)))
+    .set({ secret: newSigningSecret(), previousSecrets: afterRoll(current, overlapMs, now), createdAt: now })
+    .where(and(eq(t.merchantId, scope.merchantId), eq(t.livemode, scope.livemode), eq(t.secret, current.secret)))
     .returning();
-  return row!;
+  return row ?? ('conflict' as const);
 }
 
-/** The secrets that sign now: the current one, and during a roll's overlap the previous one too. */
-export function signingSecrets(
-  row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
-  now: number,
-): string[] {
-  return row.previousSecret && (row.previousSecretExpiresAt ?? 0) > now ? [row.secret, row.previousSecret] : [row.secret];
+/** A secret a roll replaced: it keeps signing until expiresAt (ms). */
+interface PreviousSecret {
+  secret: string;
+  expiresAt: number;
+}
+
+/** At most this many replaced secrets sign besides the current one; a roll past it drops the oldest. */
+const MAX_PREVIOUS_SECRETS = 10;
+
+/**
+ * The previous secrets after a roll: the replaced one signs for the overlap, and the older ones still
+ * signing keep their time but never more than the overlap (so a roll with no overlap ends them all).
+ */
+function afterRoll(row: { secret: string; previousSecrets: string }, overlapMs: number, now: number): string {
+  const until = now + overlapMs;
+  const older = parsePrevious(row.previousSecrets).map((p) => ({ secret: p.secret, expiresAt: Math.min(p.expiresAt, until) }));
+  return JSON.stringify(
+    [{ secret: row.secret, expiresAt: until }, ...older].filter((p) => p.expiresAt > now).slice(0, MAX_PREVIOUS_SECRETS),
+  );
+}
+
+function parsePrevious(json: string): PreviousSecret[] {
+  return JSON.parse(json) as PreviousSecret[];
+}
+
+/** The secrets that sign now: the current one, and each replaced one still in its overlap. */
+export function signingSecrets(row: { secret: string; previousSecrets: string }, now: number): string[] {
+  return [row.secret, ...parsePrevious(row.previousSecrets).flatMap((p) => (p.expiresAt > now ? [p.secret] : []))];
+}
+
+/** When the last replaced secret stops signing (ms), or null when only the current one signs. */
+export function previousSecretsExpireAt(row: { previousSecrets: string }, now: number): number | null {
+  const live = parsePrevious(row.previousSecrets).filter((p) => p.expiresAt > now);
+  return live.length === 0 ? null : Math.max(...live.map((p) => p.expiresAt));
 }
 
 // --- deliveries --------------------------------------------------------------------------------
@@ -162,23 +270,49 @@ export async function findDelivery(d1: D1Database, id: string, scope?: Scope): P
   return row && { ...row.delivery, endpoint: row.endpoint };
 }
 
-/** Records one attempt and the delivery's new state together. */
+/**
+ * Records one attempt and the delivery's new state in one batch. The attempt takes the next number
+ * in the insert itself, so attempts made at the same time (the queue's, manual retries) each get
+ * their own. `status` null leaves the delivery's status as it is now. Returns the attempt's number.
+ */
 export async function recordAttempt(
   d1: D1Database,
-  attempt: AttemptRow,
-  status: DeliveryRow['status'],
+  attempt: Omit<AttemptRow, 'attempt'>,
+  status: DeliveryRow['status'] | null,
   disableEndpoint: string | null,
-): Promise<void> {
+): Promise<number> {
   const db = drizzle(d1);
+  const a = webhookAttempts;
   const d = webhookDeliveries;
-  await db.batch([
-    db.insert(webhookAttempts).values(attempt).onConflictDoNothing(),
+  const [inserted] = await db.batch([
+    db
+      .insert(a)
+      .select(
+        db
+          .select({
+            deliveryId: sql`${attempt.deliveryId}`.as('delivery_id'),
+            attempt: sql`coalesce(max(${a.attempt}), 0) + 1`.as('attempt'),
+            statusCode: sql`${attempt.statusCode}`.as('status_code'),
+            durationMs: sql`${attempt.durationMs}`.as('duration_ms'),
+            responseBody: sql`${attempt.responseBody}`.as('response_body'),
+            error: sql`${attempt.error}`.as('error'),
+            createdAt: sql`${attempt.createdAt}`.as('created_at'),
+          })
+          .from(a)
+          .where(eq(a.deliveryId, attempt.deliveryId)),
+      )
+      .returning({ attempt: a.attempt }),
     db
       .update(d)
-      .set({ attempts: sql`max(${d.attempts}, ${attempt.attempt})`, status, updatedAt: attempt.createdAt })
+      .set({
+        attempts: sql`(SELECT max(${a.attempt}) FROM ${a} WHERE ${a.deliveryId} = ${attempt.deliveryId})`,
+        ...(status ? { status } : {}),
+        updatedAt: sql`max(${d.updatedAt}, ${attempt.createdAt})`,
+      })
       .where(eq(d.id, attempt.deliveryId)),
     ...(disableEndpoint ? [db.update(webhookEndpoints).set({ status: 'disabled' }).where(eq(webhookEndpoints.id, disableEndpoint))] : []),
   ]);
+  return inserted[0]!.attempt;
 }
 
 export async function markDeliveryFailed(d1: D1Database, id: string, now: number): Promise<void> {

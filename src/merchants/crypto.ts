@@ -7,21 +7,27 @@ import { drizzle } from 'drizzle-orm/d1';
 import { assertXpub } from '../chain/addresses.js';
 import { depositCounters, merchants } from '../db/schema.js';
 
-/** Sets the xpub (checked: a public, account-level key); false if there is no such merchant. */
-export async function setMerchantXpub(d1: D1Database, merchantId: string, xpub: string): Promise<boolean> {
+export interface CryptoSettings {
+  xpub: string | null;
+  addressesIssued: number;
+}
+
+/**
+ * Sets the xpub (checked: a public, account-level key) in one statement, and returns the settings as
+ * that statement left them — not as a later read finds them, which a parallel set may have changed.
+ * Undefined if there is no such merchant.
+ */
+export async function setMerchantXpub(d1: D1Database, merchantId: string, xpub: string): Promise<CryptoSettings | undefined> {
   assertXpub(xpub);
-  const updated = await drizzle(d1)
+  const [row] = await drizzle(d1)
     .update(merchants)
     .set({ cryptoXpub: xpub })
     .where(eq(merchants.id, merchantId))
-    .returning({ id: merchants.id });
-  return updated.length > 0;
+    .returning({ xpub: merchants.cryptoXpub, addressesIssued: merchants.nextDepositIndex });
+  return row;
 }
 
-export async function cryptoSettings(
-  d1: D1Database,
-  merchantId: string,
-): Promise<{ xpub: string | null; addressesIssued: number } | undefined> {
+export async function cryptoSettings(d1: D1Database, merchantId: string): Promise<CryptoSettings | undefined> {
   const [row] = await drizzle(d1)
     .select({ xpub: merchants.cryptoXpub, addressesIssued: merchants.nextDepositIndex })
     .from(merchants)

@@ -3,8 +3,9 @@
  * stored. Test and live keys are separate worlds: each key carries its mode, and every object is
  * looked up with the merchant id *and* the mode of the key that asks.
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notExists, notInArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { alias } from 'drizzle-orm/sqlite-core';
 import { apiKeys, merchants } from '../db/schema.js';
 import { newId, newToken } from '../lib/ids.js';
 import { sha256Hex } from '../lib/secrets.js';
@@ -34,22 +35,66 @@ export async function createMerchant(d1: D1Database, name: string, now = Date.no
   return { id, name, keys };
 }
 
-/** Replaces the merchant's keys of the given modes: the old ones stop working at once. */
-export async function rollKeys(d1: D1Database, merchantId: string, modes: readonly Mode[], now = Date.now()) {
+/**
+ * Replaces the merchant's keys of the given modes: the old ones stop working at once. A roll
+ * replaces exactly the keys it read, in one batch whose every statement holds only while no other
+ * key of those modes has appeared meanwhile: of two rolls that read the same keys, the second
+ * changes nothing and gets 'conflict' — so no roll hands out keys another has already revoked.
+ * Undefined when there is no such merchant.
+ */
+export async function rollKeys(d1: D1Database, merchantId: string, modes: readonly Mode[]) {
   const db = drizzle(d1);
   const [merchant] = await db.select().from(merchants).where(eq(merchants.id, merchantId)).limit(1);
-  if (!merchant) return null;
+  if (!merchant) return undefined;
+  const other = alias(apiKeys, 'other');
+  const ofModes = (t: typeof apiKeys | typeof other) =>
+    and(
+      eq(t.merchantId, merchantId),
+      inArray(
+        t.livemode,
+        modes.map((mode) => mode === 'live'),
+      ),
+      isNull(t.revokedAt),
+    );
+  const seen = (await db.select({ keyHash: apiKeys.keyHash }).from(apiKeys).where(ofModes(apiKeys))).map((k) => k.keyHash);
+  // After the read: a roll that replaces another's keys is never dated before them.
+  const now = Date.now();
   const keys: Keys = {};
   for (const mode of modes) keys[mode] = newKeyPair(mode);
-  const livemodes = modes.map((mode) => mode === 'live');
-  forgetMerchantKeys(merchantId);
-  await db.batch([
+  const rows = await keyRows(merchantId, keys, now);
+  const unchanged = notExists(
+    db
+      .select({ one: sql`1` })
+      .from(other)
+      .where(and(ofModes(other), notInArray(other.keyHash, [...seen, ...rows.map((r) => r.keyHash)]))),
+  );
+  const [, ...inserted] = await db.batch([
     db
       .update(apiKeys)
       .set({ revokedAt: now })
-      .where(and(eq(apiKeys.merchantId, merchantId), inArray(apiKeys.livemode, livemodes), isNull(apiKeys.revokedAt))),
-    db.insert(apiKeys).values(await keyRows(merchantId, keys, now)),
+      .where(and(inArray(apiKeys.keyHash, seen), isNull(apiKeys.revokedAt), unchanged)),
+    ...rows.map((row) =>
+      db
+        .insert(apiKeys)
+        .select(
+          db
+            .select({
+              keyHash: sql`${row.keyHash}`.as('key_hash'),
+              merchantId: sql`${row.merchantId}`.as('merchant_id'),
+              kind: sql`${row.kind}`.as('kind'),
+              livemode: sql`${row.livemode ? 1 : 0}`.as('livemode'),
+              hint: sql`${row.hint}`.as('hint'),
+              createdAt: sql`${row.createdAt}`.as('created_at'),
+              revokedAt: sql`NULL`.as('revoked_at'),
+            })
+            .from(merchants)
+            .where(and(eq(merchants.id, merchantId), unchanged)),
+        )
+        .returning({ keyHash: apiKeys.keyHash }),
+    ),
   ]);
+  if (inserted.flat().length < rows.length) return 'conflict' as const;
+  forgetMerchantKeys(merchantId);
   return { id: merchant.id, name: merchant.name, keys };
 }
 

@@ -94,7 +94,7 @@ async function deliver(message: Message<Extract<WebhookMessage, { kind: 'deliver
   // Already delivered or given up (a duplicate message, or a manual retry got there first).
   if (delivery?.status !== 'pending') return null;
 
-  const outcome = await attemptDelivery(env, delivery, delivery.attempts + 1);
+  const outcome = await attemptDelivery(env, delivery);
   if (outcome.kind !== 'failed') {
     if (outcome.kind === 'skipped') await markDeliveryFailed(env.DB, delivery.id, Date.now());
     return null;

@@ -18,12 +18,7 @@ export type AttemptOutcome =
 const SNIPPET_BYTES = 1024;
 const USER_AGENT = 'edge-payment-intents-webhooks/1';
 
-export async function attemptDelivery(
-  env: Env,
-  delivery: DeliveryWithEndpoint,
-  attempt: number,
-  now = Date.now(),
-): Promise<AttemptOutcome> {
+export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, now = Date.now()): Promise<AttemptOutcome> {
   const scope = { merchantId: delivery.merchantId, livemode: delivery.livemode };
   let secrets: string[];
   if (delivery.endpointId) {
@@ -61,11 +56,12 @@ export async function attemptDelivery(
 
   const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
   const gone = statusCode === 410;
-  // A failed attempt leaves the delivery as it was: pending while the schedule runs, failed after it.
+  // A failed attempt leaves the delivery's status as it is by then: pending while the schedule runs,
+  // failed after it, succeeded if another attempt got through meanwhile.
   await recordAttempt(
     env.DB,
-    { deliveryId: delivery.id, attempt, statusCode, durationMs, responseBody, error, createdAt: now },
-    ok ? 'succeeded' : gone ? 'failed' : delivery.status,
+    { deliveryId: delivery.id, statusCode, durationMs, responseBody, error, createdAt: now },
+    ok ? 'succeeded' : gone ? 'failed' : null,
     gone ? delivery.endpointId : null,
   );
   if (ok) return { kind: 'succeeded', statusCode: statusCode! };

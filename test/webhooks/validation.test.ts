@@ -72,6 +72,13 @@ describe('webhook endpoint update, roll, delete', () => {
     await endpointUnchanged();
   });
 
+  it.each([['=1'], ['&&&'], ['']])('an update whose form body %o has no parameters answers the endpoint unchanged', async (form) => {
+    const res = await call(`/v1/webhook_endpoints/${endpointId}`, { key: sk, form });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual((await get(sk, `/v1/webhook_endpoints/${endpointId}`)).body);
+    await endpointUnchanged();
+  });
+
   it('refuses an update that would leave more than 50 metadata keys', async () => {
     const keys = (p: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${p}${i}`, 'v']));
     const { body: endpoint } = await post(sk, '/v1/webhook_endpoints', {
@@ -96,8 +103,8 @@ describe('webhook endpoint update, roll, delete', () => {
       'parameter_invalid',
       'expires_in_seconds',
     );
-    const row = await env.DB.prepare('SELECT secret, previous_secret FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
-    expect(row).toEqual({ secret: endpoint.secret, previous_secret: null });
+    const row = await env.DB.prepare('SELECT secret, previous_secrets FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
+    expect(row).toEqual({ secret: endpoint.secret, previous_secrets: '[]' });
   });
 
   it.each([

@@ -10,7 +10,7 @@ import type { AppEnv } from '../../http/context.js';
 import { newRouter, route } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas/common.js';
 import { secretsEqual } from '../../lib/secrets.js';
-import { cryptoSettings, setMerchantXpub } from '../../merchants/crypto.js';
+import { setMerchantXpub } from '../../merchants/crypto.js';
 import { createMerchant, rollKeys } from '../../merchants/keys.js';
 import { presentedKey } from '../stripe/auth.js';
 import { CryptoSettings } from '../stripe/crypto-settings/index.js';
@@ -110,7 +110,11 @@ export const rollKeysRoute = createRoute({
   summary: 'Replace a merchant’s keys; the old ones stop working at once',
   ...admin,
   request: { params: MerchantIdParam, body: jsonBody(RollKeysParams, false, examples.rollKeysRequest) },
-  responses: { 200: jsonResponse(MerchantWithKeys, 'The new keys.', examples.rolledKeys), ...errors },
+  responses: {
+    200: jsonResponse(MerchantWithKeys, 'The new keys.', examples.rolledKeys),
+    ...errors,
+    ...errorResponses(ErrorEnvelope, { 409: 'Another roll of the same keys won: this one changed nothing.' }),
+  },
 });
 
 /** The admin family: its own auth (ADMIN_TOKEN), the canonical family's envelope. */
@@ -129,19 +133,31 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   route(app, setXpubRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { xpub } = c.req.valid('json');
+    let settings: Awaited<ReturnType<typeof setMerchantXpub>>;
     try {
-      if (!(await setMerchantXpub(c.env.DB, id, xpub))) throw noSuchObject('merchant', id, 'id');
+      settings = await setMerchantXpub(c.env.DB, id, xpub);
     } catch (error) {
       if (error instanceof InvalidXpubError) throw new StripeError('parameter_invalid', `Invalid xpub: ${error.message}`, 'xpub');
       throw error;
     }
-    return c.json(cryptoSettingsToWire(await cryptoSettings(c.env.DB, id)), 200);
+    if (!settings) throw noSuchObject('merchant', id, 'id');
+    return c.json(cryptoSettingsToWire(settings), 200);
   });
 
   route(app, rollKeysRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { mode } = c.req.valid('json');
     const rolled = await rollKeys(c.env.DB, id, mode ? [mode] : ['test', 'live']);
+    if (rolled === 'conflict') {
+      // Another roll replaced the same keys first: answering 200 would hand out keys already revoked.
+      throw new StripeError(
+        'concurrent_update',
+        "Another request rolled this merchant's keys at the same time; this roll was not applied and issued no keys.",
+        null,
+        {},
+        false,
+      );
+    }
     if (!rolled) throw noSuchObject('merchant', id, 'id');
     return c.json(rolled, 200);
   });

@@ -47,6 +47,8 @@ export const STRIPE_ERRORS = {
   idempotency_key_reused: { status: 400, type: 'idempotency_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   idempotency_secret_gone: { status: 409, type: 'idempotency_error' },
+  // A conditional write lost to a concurrent one (two rolls of one secret): nothing was changed.
+  concurrent_update: { status: 409, type: 'invalid_request_error' },
   internal_error: { status: 500, type: 'api_error' },
   chain_unavailable: { status: 503, type: 'api_error' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; type: ErrorType }>;

@@ -209,8 +209,7 @@ const endpointRow: EndpointRow = {
   metadata: '{}',
   status: 'enabled',
   secret: 'whsec_vP68CAEmU1VNKIk3iLvGcubAqxHtEUR6lZjUx6e6KDc=',
-  previousSecret: null,
-  previousSecretExpiresAt: null,
+  previousSecrets: '[]',
   createdAt: at('2026-11-01T08:15:42.311Z'),
   deletedAt: null,
 };
@@ -229,8 +228,9 @@ const ENDPOINT_ROLLED_AT = at('2026-11-02T17:30:04.228Z');
 const rolledEndpointRow: EndpointRow = {
   ...endpointRow,
   secret: 'whsec_3jZOVEq3cUwz8h7FpRSwiBWy4yR3+/TW/57e+kk+1cw=',
-  previousSecret: endpointRow.secret,
-  previousSecretExpiresAt: ENDPOINT_ROLLED_AT + rollSecretRequest.expires_in_seconds * 1000,
+  previousSecrets: JSON.stringify([
+    { secret: endpointRow.secret, expiresAt: ENDPOINT_ROLLED_AT + rollSecretRequest.expires_in_seconds * 1000 },
+  ]),
 };
 export const rolledEndpoint = { ...endpointToWire(rolledEndpointRow), secret: rolledEndpointRow.secret };
 
@@ -282,8 +282,7 @@ export const endpointDeliveryList = {
 
 const notificationSecretRow = {
   secret: 'whsec_y/HbHYfJ4K68g07/BCd4WEAKFdKGJs8WKhq4BoEVxdo=',
-  previousSecret: null,
-  previousSecretExpiresAt: null,
+  previousSecrets: '[]',
   createdAt: at('2026-11-01T08:16:05.934Z'),
 };
 export const notificationSecret = notificationSecretToWire(notificationSecretRow, owner.livemode);
@@ -291,11 +290,13 @@ const NOTIFICATION_ROLLED_AT = at('2026-11-02T17:31:40.552Z');
 export const rolledNotificationSecret = notificationSecretToWire(
   {
     secret: 'whsec_LqS+/ExFBNb/82fCAAVQ0bvL2SOzojKAmUjpy8PbLwQ=',
-    previousSecret: notificationSecretRow.secret,
-    previousSecretExpiresAt: NOTIFICATION_ROLLED_AT + rollSecretRequest.expires_in_seconds * 1000,
+    previousSecrets: JSON.stringify([
+      { secret: notificationSecretRow.secret, expiresAt: NOTIFICATION_ROLLED_AT + rollSecretRequest.expires_in_seconds * 1000 },
+    ]),
     createdAt: NOTIFICATION_ROLLED_AT,
   },
   owner.livemode,
+  NOTIFICATION_ROLLED_AT,
 );
 
 // --- crypto settings and the operator's API -------------------------------------------------------

@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { Cursor } from '../../../db/keyset.js';
 import {
   type EndpointRow,
+  deleteEndpoint as deleteEndpointRow,
   deliveryWithAttempts,
   findDelivery,
   findEndpoint,
@@ -14,10 +15,11 @@ import {
   listDeliveries,
   listEndpoints as listEndpointRows,
   notificationSecret as readNotificationSecret,
+  rollEndpointSecret as rollEndpointSecretRow,
   rollNotificationSecret as rollNotificationSecretRow,
   updateEndpoint as updateEndpointRow,
 } from '../../../db/webhooks.js';
-import { METADATA_MAX_KEYS, mergeMetadata } from '../../../domain/intent.js';
+import { METADATA_MAX_KEYS } from '../../../domain/intent.js';
 import type { AppEnv } from '../../../http/context.js';
 import { newId } from '../../../lib/ids.js';
 import { attemptDelivery } from '../../../webhooks/deliver.js';
@@ -45,8 +47,7 @@ export const createEndpoint: Handler<'createEndpoint'> = async (c) => {
     metadata: JSON.stringify(p.metadata ?? {}),
     status: 'enabled',
     secret: newSigningSecret(),
-    previousSecret: null,
-    previousSecretExpiresAt: null,
+    previousSecrets: '[]',
     createdAt: now,
     deletedAt: null,
   };
@@ -76,41 +77,40 @@ export const retrieveEndpoint: Handler<'retrieveEndpoint'> = async (c) =>
 export const updateEndpoint: Handler<'updateEndpoint'> = async (c) => {
   const { id } = c.req.valid('param');
   const p = c.req.valid('json');
-  const current = await endpointOr404(c, id);
   const scope = scopeOf(c);
-  const metadata = p.metadata === undefined ? undefined : mergeMetadata(JSON.parse(current.metadata), p.metadata);
-  if (metadata && Object.keys(metadata).length > METADATA_MAX_KEYS) {
+  const updated = await updateEndpointRow(
+    c.env.DB,
+    scope,
+    id,
+    {
+      url: p.url === undefined ? undefined : checkedUrl(p.url, scope.livemode),
+      enabledEvents: p.enabled_events,
+      description: p.description,
+      metadata: p.metadata,
+      status: p.disabled === undefined ? undefined : p.disabled ? 'disabled' : 'enabled',
+    },
+    METADATA_MAX_KEYS,
+  );
+  if (updated === 'too_many_metadata_keys') {
     throw new StripeError('parameter_invalid', `metadata can have at most ${METADATA_MAX_KEYS} keys.`, 'metadata');
   }
-  const updated = await updateEndpointRow(c.env.DB, scope, id, {
-    ...(p.url !== undefined ? { url: checkedUrl(p.url, scope.livemode) } : {}),
-    ...(p.enabled_events !== undefined ? { enabledEvents: JSON.stringify(p.enabled_events) } : {}),
-    ...(p.description !== undefined ? { description: p.description } : {}),
-    ...(metadata !== undefined ? { metadata: JSON.stringify(metadata) } : {}),
-    ...(p.disabled !== undefined ? { status: p.disabled ? ('disabled' as const) : ('enabled' as const) } : {}),
-  });
   if (!updated) throw noSuchEndpoint(id);
   return c.json(endpointToWire(updated), 200);
 };
 
 export const deleteEndpoint: Handler<'deleteEndpoint'> = async (c) => {
   const { id } = c.req.valid('param');
-  const deleted = await updateEndpointRow(c.env.DB, scopeOf(c), id, { deletedAt: Date.now(), status: 'disabled' });
-  if (!deleted) throw noSuchEndpoint(id);
+  if (!(await deleteEndpointRow(c.env.DB, scopeOf(c), id, Date.now()))) throw noSuchEndpoint(id);
   return c.json({ id, object: 'webhook_endpoint' as const, deleted: true as const }, 200);
 };
 
 export const rollEndpointSecret: Handler<'rollEndpointSecret'> = async (c) => {
   const { id } = c.req.valid('param');
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
-  const current = await endpointOr404(c, id);
-  const updated = await updateEndpointRow(c.env.DB, scopeOf(c), id, {
-    secret: newSigningSecret(),
-    previousSecret: current.secret,
-    previousSecretExpiresAt: Date.now() + overlapMs,
-  });
-  if (!updated) throw noSuchEndpoint(id);
-  return c.json({ ...endpointToWire(updated), secret: updated.secret }, 200);
+  const rolled = await rollEndpointSecretRow(c.env.DB, scopeOf(c), id, overlapMs);
+  if (rolled === 'conflict') throw concurrentRoll("this endpoint's secret");
+  if (!rolled) throw noSuchEndpoint(id);
+  return c.json({ ...endpointToWire(rolled), secret: rolled.secret }, 200);
 };
 
 export const endpointDeliveries: Handler<'endpointDeliveries'> = async (c) => {
@@ -129,7 +129,7 @@ export const retryDelivery: Handler<'retryDelivery'> = async (c) => {
   const scope = scopeOf(c);
   const delivery = await findDelivery(c.env.DB, id, scope);
   if (!delivery) throw noSuchObject('webhook delivery', id, 'id');
-  const outcome = await attemptDelivery(c.env, delivery, delivery.attempts + 1);
+  const outcome = await attemptDelivery(c.env, delivery);
   if (outcome.kind === 'skipped') {
     throw new StripeError('parameter_invalid', 'The endpoint of this delivery is disabled or deleted; enable it first.', 'id');
   }
@@ -142,8 +142,24 @@ export const notificationSecret: Handler<'notificationSecret'> = async (c) =>
 export const rollNotificationSecret: Handler<'rollNotificationSecret'> = async (c) => {
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
   const rolled = await rollNotificationSecretRow(c.env.DB, scopeOf(c), overlapMs);
+  if (rolled === 'conflict') throw concurrentRoll('the notification secret');
   return c.json(notificationSecretToWire(rolled, scopeOf(c).livemode), 200);
 };
+
+/**
+ * Another roll replaced the same secret first. Answering 200 would hand out a secret that is
+ * already superseded; the caller learns instead that its roll did not happen (and is not retried
+ * automatically: rolling again would supersede the secret the other caller just received).
+ */
+function concurrentRoll(what: string): StripeError {
+  return new StripeError(
+    'concurrent_update',
+    `Another request rolled ${what} at the same time; this roll was not applied and issued no secret. Roll again if you still need a new one.`,
+    null,
+    {},
+    false,
+  );
+}
 
 /** A delivery list's cursor: a delivery of this merchant and mode, or a 404 naming the parameter. */
 export async function deliveryCursor(

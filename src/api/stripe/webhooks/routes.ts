@@ -33,6 +33,11 @@ const idParam = (example: string) =>
       .openapi({ param: { name: 'id', in: 'path' }, example }),
   });
 const EndpointId = idParam(examples.endpoint.id);
+/** A roll that lost to another roll of the same secret. */
+const rollErrors = {
+  ...errors,
+  ...errorResponses(ErrorEnvelope, { 409: 'Another roll of the same secret won: this one changed nothing.' }),
+};
 
 export const createEndpoint = createRoute({
   method: 'post',
@@ -91,7 +96,7 @@ export const rollEndpointSecret = createRoute({
   summary: 'Replace the signing secret; the old one keeps signing for expires_in_seconds (default 24 h)',
   ...secretKeyIdempotentShowing(endpointSecret),
   request: { params: EndpointId, body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
-  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its new secret.', examples.rolledEndpoint), ...errors },
+  responses: { 200: jsonResponse(WebhookEndpoint, 'The endpoint, with its new secret.', examples.rolledEndpoint), ...rollErrors },
 });
 
 export const endpointDeliveries = createRoute({
@@ -130,5 +135,5 @@ export const rollNotificationSecret = createRoute({
   summary: 'Replace the notification secret; the old one keeps signing for expires_in_seconds (default 24 h)',
   ...secretKeyIdempotentShowing(notificationSecretOfScope),
   request: { body: jsonBody(RollSecretParams, false, examples.rollSecretRequest) },
-  responses: { 200: jsonResponse(NotificationSecret, 'The new secret.', examples.rolledNotificationSecret), ...errors },
+  responses: { 200: jsonResponse(NotificationSecret, 'The new secret.', examples.rolledNotificationSecret), ...rollErrors },
 });

@@ -1,5 +1,5 @@
 /** Webhook endpoints, deliveries and the notification secret on Stripe's wire: rows → objects, times in Unix seconds. */
-import type { DeliveryWithAttempts, EndpointRow } from '../../../db/webhooks.js';
+import { type DeliveryWithAttempts, type EndpointRow, previousSecretsExpireAt } from '../../../db/webhooks.js';
 import { API_VERSION } from './event.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -41,14 +41,17 @@ export function deliveryToWire(row: DeliveryWithAttempts) {
   };
 }
 
+/** `previous_secret_expires_at`: when the last secret that rolls replaced stops signing, as of `now`. */
 export function notificationSecretToWire(
-  row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null; createdAt: number },
+  row: { secret: string; previousSecrets: string; createdAt: number },
   livemode: boolean,
+  now = Date.now(),
 ) {
+  const previousExpireAt = previousSecretsExpireAt(row, now);
   return {
     object: 'notification_secret' as const,
     secret: row.secret,
-    previous_secret_expires_at: row.previousSecretExpiresAt === null ? null : seconds(row.previousSecretExpiresAt),
+    previous_secret_expires_at: previousExpireAt === null ? null : seconds(previousExpireAt),
     livemode,
     created: seconds(row.createdAt),
   };
