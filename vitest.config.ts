@@ -40,9 +40,11 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * without a stray block confirming it) and `flaky` (behind the webhook receiver's mailbox
  * `rpc-flaky`, which tests script to fail before passing requests through). Chain ids must differ
  * between networks and both anvils are 31337, so the three carry labels (31340, 31339, 31338): only
- * EIP-712 domains use a network's chain id.
+ * EIP-712 domains use a network's chain id. `faulty` (31336) is the fault matrix's own anvil
+ * (test/faults/), always behind the mailbox `rpc-faults`, which passes requests through until a case
+ * takes the node down.
  */
-function testChains(adapterChain: string, intentChain: string, receiverPort: number): string {
+function testChains(adapterChain: string, intentChain: string, faultChain: string, receiverPort: number): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
   const testnet = { ...second, chainId: 31_340 };
@@ -54,7 +56,15 @@ function testChains(adapterChain: string, intentChain: string, receiverPort: num
     rpcTimeoutMs: 300,
     confirmations: 1,
   };
-  return JSON.stringify({ local, testnet, deep, flaky });
+  const { local: third } = JSON.parse(faultChain) as { local: Record<string, unknown> };
+  const faulty = {
+    ...third,
+    chainId: 31_336,
+    rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-faults`],
+    rpcTimeoutMs: 5_000,
+    confirmations: 1,
+  };
+  return JSON.stringify({ local, testnet, deep, flaky, faulty });
 }
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
@@ -74,7 +84,12 @@ export default defineConfig({
         // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
         // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
         // fail (503, timeouts) before passing requests through (its chain id is only a label).
-        CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
+        CHAINS: testChains(
+          inject('localChain').chains,
+          inject('cryptoChain').chains,
+          inject('faultChain').chains,
+          inject('webhookReceiverPort'),
+        ),
         // Late funds are looked for every 300 ms (default: every minute).
         CRYPTO_LATE_POLL_MS: '300',
       };
