@@ -47,9 +47,16 @@ export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
 
   c.set('idempotencyKey', key);
-  await next();
-  // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
-  await recordResponse(c.env.DB, scope, c.res.status, await c.res.clone().text());
+  // Once claimed, the request runs to its recorded answer even if the client goes away: workerd
+  // cancels the work of a request whose client disconnected (waitUntil's excepted), and the key
+  // would then stay in progress for its 24 hours, so no retry could ever learn what it did.
+  const answered = (async () => {
+    await next();
+    // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
+    await recordResponse(c.env.DB, scope, c.res.status, await c.res.clone().text());
+  })();
+  c.executionCtx.waitUntil(answered);
+  await answered;
 };
 
 /** Method, path and the parameters in a canonical form (keys sorted), hashed. */
