@@ -75,9 +75,9 @@ const cryptoParams = {
   payment_method_options: { crypto: { network: 'faulty', token: 'usdc' } },
 };
 
-async function expectOk(pending: ReturnType<typeof post>, status = 200): Promise<any> {
+async function expectOk(pending: ReturnType<typeof post>): Promise<any> {
   const { res, body } = await pending;
-  expect(res.status, JSON.stringify(body)).toBe(status);
+  expect(res.status, JSON.stringify(body)).toBe(200);
   return body;
 }
 
@@ -89,9 +89,9 @@ async function created(c: CaseContext, params: Record<string, unknown> = {}): Pr
   return expectOk(post(c.sk, '/v1/payment_intents', createParams(c, params)));
 }
 
-async function confirmed(c: CaseContext, create: Record<string, unknown>, confirm: Record<string, unknown>, status = 200) {
+async function confirmed(c: CaseContext, create: Record<string, unknown>, confirm: Record<string, unknown>) {
   const intent = await created(c, create);
-  return expectOk(post(c.sk, `/v1/payment_intents/${intent.id}/confirm`, confirm), status);
+  return expectOk(post(c.sk, `/v1/payment_intents/${intent.id}/confirm`, confirm));
 }
 
 const chain = chainClient(inject('faultChain'));

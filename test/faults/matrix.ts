@@ -169,6 +169,7 @@ function expectAlarmForPendingWork(view: ObjectView): void {
 export async function runCase(fault: Fault, command: Command, world: World): Promise<void> {
   const marker = crypto.randomUUID();
   const mailbox = await openMailbox({ secrets: [world.notificationSecret] });
+  const context = { sk: world.sk, marker, mailbox };
   const client = new AbortController();
   let answer: Promise<Answer> | undefined;
   let subject: Subject = { id: null };
@@ -194,12 +195,12 @@ export async function runCase(fault: Fault, command: Command, world: World): Pro
 
   fault.arm?.(kit);
   try {
-    subject = await command.setup({ sk: world.sk, marker, mailbox });
+    subject = await command.setup(context);
     await fault.prepare?.();
     const key = `fault-${marker}`;
     try {
       if (command.request) {
-        answer = send(command.request(subject, { sk: world.sk, marker, mailbox }), world, key, client.signal);
+        answer = send(command.request(subject, context), world, key, client.signal);
       } else {
         await command.trigger?.(subject);
       }
@@ -228,7 +229,7 @@ export async function runCase(fault: Fault, command: Command, world: World): Pro
     // A retry with the same Idempotency-Key replays the first answer (or, after a disconnect, the
     // one it would have had) and never runs the command again. The challenge link is single-use:
     // followed again, it runs only if the first try left nothing behind.
-    const request = command.request?.(subject, { sk: world.sk, marker, mailbox });
+    const request = command.request?.(subject, context);
     if (request) {
       const again = await retry(request, world, key);
       if (request.api) {
