@@ -18,15 +18,18 @@ function reportDevVarsReachingTests(bindings: Record<string, unknown>): void {
   if (reaching.length > 0) console.warn(`Note: .dev.vars sets ${reaching.join(', ')} for these tests too (wrangler loads it).`);
 }
 
-// vitest-pool-workers 0.14 runs workerd verbosely and prints its info lines to stdout. Two of them
+// vitest-pool-workers 0.14 runs workerd verbosely and prints its info lines to stdout. Some of them
 // are dropped here: the pool's runner WebSocket closing at the end of a test file (later pool versions
 // drop it themselves, workers-sdk PR 13833; 0.14.9 is the newest that runs on Node 20, see
-// shared/TOOLCHAIN.md), and the eviction test/webhooks/delivery.test.ts causes on purpose. Every other
+// shared/TOOLCHAIN.md), the evictions test/webhooks/delivery.test.ts and the fault matrix (test/faults/)
+// cause on purpose, and workerd's two notes on an alarm moved while it was due (actor-sqlite.c++), which
+// the matrix causes by running alarms early and evicting objects in the middle of one. Every other
 // workerd line still prints, failed subrequests ("connect(): Connection refused", "Network connection
 // lost") included.
 const BENIGN_WORKERD_LINES = [
   /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/,
   /^uncaught exception; exception = workerd\/api\/actor-state\.c\+\+:\d+: failed: broken\.outputGateBroken; jsg\.Error: evicted by the test\n/,
+  /^NOSENTRY SQLite alarm (overdue, running despite AlarmManager mismatch|handler canceled with requestScheduledAlarm\.);/,
 ];
 const writeStdout = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
@@ -40,9 +43,11 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * without a stray block confirming it) and `flaky` (behind the webhook receiver's mailbox
  * `rpc-flaky`, which tests script to fail before passing requests through). Chain ids must differ
  * between networks and both anvils are 31337, so the three carry labels (31340, 31339, 31338): only
- * EIP-712 domains use a network's chain id.
+ * EIP-712 domains use a network's chain id. `faulty` (31336) is the fault matrix's own anvil
+ * (test/faults/), always behind the mailbox `rpc-faults`, which passes requests through until a case
+ * takes the node down.
  */
-function testChains(adapterChain: string, intentChain: string, receiverPort: number): string {
+function testChains(adapterChain: string, intentChain: string, faultChain: string, receiverPort: number): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
   const testnet = { ...second, chainId: 31_340 };
@@ -54,7 +59,15 @@ function testChains(adapterChain: string, intentChain: string, receiverPort: num
     rpcTimeoutMs: 300,
     confirmations: 1,
   };
-  return JSON.stringify({ local, testnet, deep, flaky });
+  const { local: third } = JSON.parse(faultChain) as { local: Record<string, unknown> };
+  const faulty = {
+    ...third,
+    chainId: 31_336,
+    rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-faults`],
+    rpcTimeoutMs: 5_000,
+    confirmations: 1,
+  };
+  return JSON.stringify({ local, testnet, deep, flaky, faulty });
 }
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
@@ -74,7 +87,12 @@ export default defineConfig({
         // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
         // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
         // fail (503, timeouts) before passing requests through (its chain id is only a label).
-        CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
+        CHAINS: testChains(
+          inject('localChain').chains,
+          inject('cryptoChain').chains,
+          inject('faultChain').chains,
+          inject('webhookReceiverPort'),
+        ),
         // Late funds are looked for every 300 ms (default: every minute).
         CRYPTO_LATE_POLL_MS: '300',
       };
@@ -89,6 +107,8 @@ export default defineConfig({
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,
+    // Concurrent tests (only the fault matrix's, test/faults/) mostly wait for alarms and queues.
+    maxConcurrency: 8,
     // viem is hundreds of small modules, each fetched into workerd one by one: about 2.5 s per test
     // file that imports it. Pre-bundled, it loads in well under a second. The same goes for the stripe
     // SDK (some 220 modules: import 2.9 s → 1.2 s), which also publishes source maps without their

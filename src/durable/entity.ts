@@ -185,6 +185,9 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
       if (events.length > 0) this.setTimer('outbox', '', now + WATCHDOG_MS);
     });
     this.current = state;
+    // The side effects' timers are on the alarm before they run: an object evicted during them
+    // (a deploy, a crash) wakes up by itself to finish them, without waiting for another call.
+    await this.armAlarm();
     await this.runProjection(0);
     await this.flushOutbox(0);
     await this.armAlarm();

@@ -83,10 +83,17 @@ async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, sh
   }
 
   c.set('idempotencyKey', key);
-  await next();
-  // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
-  const answer = await c.res.clone().text();
-  await recordResponse(c.env.DB, scope, c.res.status, shown ? await withoutSecret(answer, shown) : answer);
+  // Once claimed, the request runs to its recorded answer even if the client goes away: workerd
+  // cancels the work of a request whose client disconnected (waitUntil's excepted), and the key
+  // would then stay in progress for its 24 hours, so no retry could ever learn what it did.
+  const answered = (async () => {
+    await next();
+    // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
+    const answer = await c.res.clone().text();
+    await recordResponse(c.env.DB, scope, c.res.status, shown ? await withoutSecret(answer, shown) : answer);
+  })();
+  c.executionCtx.waitUntil(answered);
+  await answered;
 }
 
 /** The answer to record: the secret replaced by its reference. An answer without it (a refusal) is kept as it is. */
