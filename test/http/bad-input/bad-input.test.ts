@@ -36,6 +36,7 @@ import {
   stateOf,
   type Target,
 } from '../route-fixtures.js';
+import { conforms } from './schema.js';
 import { buildRequest, type Case, casesFor, documentedNames, hasLoneSurrogate, type OperationCases, percentEncode } from './cases.js';
 
 type Defect = 'cardNumbersInFreeText' | 'emptyEndpointUpdate';
@@ -232,6 +233,16 @@ function answerViolations(op: Operation, c: Case, sent: Set<string>, res: Respon
     if (!op.success.includes(res.status)) v.push(`${res.status} is not a documented success of ${op.name} (${op.success.join(', ')})`);
     if (c.kind === 'refuse') v.push('accepted, but the document makes this request invalid');
     if (res.status >= 300 && !res.headers.get('location')) v.push('a redirect without a Location');
+    const documented = (op.spec.responses[String(res.status)] as any)?.content?.['application/json']?.schema;
+    if (documented && (res.headers.get('content-type') ?? '').startsWith('application/json')) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        v.push('a success that is not JSON');
+      }
+      if (body !== undefined && !conforms(doc, documented, body)) v.push(`the ${res.status} answer does not match its documented schema`);
+    }
   }
   const param = typeof error?.param === 'string' ? error.param : null;
   const code = typeof error?.code === 'string' ? error.code : '';

@@ -58,6 +58,7 @@ type Mutation =
 
 type RequestVariant =
   | { type: 'content-type'; value: string | null }
+  | { type: 'multipart' }
   | { type: 'bytes'; name: 'bom' | 'utf-16' | 'invalid utf-8' | 'overlong utf-8' | 'surrogate utf-8' | 'nul byte' }
   | { type: 'json-text'; name: string; text: (json: string) => string }
   | { type: 'form-text'; name: string; text: (form: string) => string; reads: 'nothing' | 'as-sent' | 'unknown-parameter' | 'undecided' }
@@ -165,6 +166,7 @@ const NUMBERS: Generated[] = [
   g('2^53+1 (loses a digit)', 2 ** 53 + 1),
   g('-2^53', -(2 ** 53)),
   g('2^64', 2 ** 64),
+  g('2^256', 2 ** 256),
   g('1e21', 1e21),
   g('1e308', 1e308),
   g('-0', -0),
@@ -333,11 +335,13 @@ function valuesFor(doc: OpenApiDocument, param: Param): fc.Arbitrary<Generated> 
 /** Strings only: what a path segment, a query value or a header can carry. */
 function stringValuesFor(doc: OpenApiDocument, param: Param): fc.Arbitrary<Generated> {
   const strings = (arb: fc.Arbitrary<Generated>) => arb.filter((v) => typeof v.value === 'string');
-  return fc.oneof(
+  const values = fc.oneof(
     fc.constantFrom(...[...NUMBERS, ...STRINGS].filter((v) => typeof v.value === 'string')),
     randomStrings(),
     ...schemaValues(doc, param).map(strings),
   );
+  // A path segment the URL parser resolves (".", "..") or a sibling route's name leads to another route.
+  return param.in === 'path' ? values.filter((v) => !['', '.', '..', 'search'].includes(v.value as string)) : values;
 }
 
 /** A valid value of the schema, for filling what a nested mutation needs around it. */
@@ -540,6 +544,7 @@ export function casesFor(doc: OpenApiDocument, op: Operation, base: ApiRequest, 
     mutations.push(
       fc.constantFrom(...CONTENT_TYPES).map((value): Mutation => ({ kind: 'request', variant: { type: 'content-type', value } })),
     );
+    mutations.push(fc.constant<Mutation>({ kind: 'request', variant: { type: 'multipart' } }));
     mutations.push(
       fc
         .constantFrom('bom', 'utf-16', 'invalid utf-8', 'overlong utf-8', 'surrogate utf-8', 'nul byte')
@@ -710,6 +715,8 @@ function requestLabel(v: RequestVariant): string {
   switch (v.type) {
     case 'content-type':
       return v.value === null ? 'no Content-Type' : `Content-Type ${JSON.stringify(v.value)}`;
+    case 'multipart':
+      return 'the parameters as multipart/form-data';
     case 'bytes':
       return `body bytes: ${v.name}`;
     case 'json-text':
@@ -742,6 +749,8 @@ function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding
       const media = (v.value ?? '').split(';')[0]!.trim().toLowerCase();
       return media === (encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded') ? 'any' : 'refuse';
     }
+    case 'multipart':
+      return 'refuse'; // not a media type the document lists, and never empty (the closing boundary)
     case 'bytes':
       // A NUL byte is only ever wrong in JSON (in a form it is one more character of a value).
       return v.name === 'bom' || (v.name === 'nul byte' && encoding === 'form') ? 'any' : 'refuse';
@@ -1136,6 +1145,10 @@ export function buildRequest(context: Pick<Context, 'doc' | 'op'>, base: ApiRequ
     if (m.kind === 'request') {
       const v = m.variant;
       if (v.type === 'content-type') contentType = v.value;
+      if (v.type === 'multipart') {
+        contentType = 'multipart/form-data; boundary=fuzz';
+        text = multipart(formPairs(body));
+      }
       if (v.type === 'json-text' && c.encoding === 'json') text = v.text(text);
       if (v.type === 'form-text' && c.encoding === 'form') text = v.text(formText(body));
     }
@@ -1151,6 +1164,19 @@ export function buildRequest(context: Pick<Context, 'doc' | 'op'>, base: ApiRequ
 function formKey(path: readonly string[]): string {
   const [head, ...rest] = path.map(percentEncode);
   return (head ?? '') + rest.map((p) => `[${p}]`).join('');
+}
+
+/** The form pairs as multipart/form-data parts (names and values decoded), as a browser's FormData sends them. */
+function multipart(pairs: [string, string][]): string {
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const parts = pairs.map(([k, v]) => `--fuzz\r\nContent-Disposition: form-data; name="${decode(k)}"\r\n\r\n${decode(v)}\r\n`);
+  return `${parts.join('')}--fuzz--\r\n`;
 }
 
 function mangle(bytes: Uint8Array, text: string, name: string): Uint8Array {
