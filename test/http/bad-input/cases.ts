@@ -641,9 +641,13 @@ const IDEMPOTENCY_PARAM: Param = {
   required: false,
 };
 
-/** A string parameter that is not one of a fixed set of words: where a person could type a card number. */
+/**
+ * A string parameter that is neither one of a fixed set of words nor a number spelled as a string:
+ * where a person could type a card number.
+ */
 function acceptsText(doc: OpenApiDocument, param: Param): boolean {
   const bs = branches(doc, param.schema);
+  if (bs.some((b) => b.type === 'integer' || b.type === 'number')) return false;
   return bs.some((b) => b.type === 'string' && !Array.isArray(b.enum)) || (bs.length === 1 && bs[0]!.type === undefined && !bs[0]!.enum);
 }
 
