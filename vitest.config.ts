@@ -122,5 +122,7 @@ export default defineConfig({
       },
     },
     globalSetup: ['./test/webhook-receiver.ts', './test/local-chain.ts', './test/openapi-validator.ts'],
+    // The generated bad-input suite (test/http/bad-input): a seed to reproduce a run, one operation, more cases.
+    provide: { fuzzSeed: process.env.FUZZ_SEED ?? '', fuzzOnly: process.env.FUZZ_ONLY ?? '', fuzzScale: process.env.FUZZ_SCALE ?? '' },
   },
 });

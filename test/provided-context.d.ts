@@ -13,6 +13,10 @@ declare module 'vitest' {
     faultChain: LocalChainInfo;
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
+    /** FUZZ_SEED, FUZZ_ONLY and FUZZ_SCALE for test/http/bad-input ('' when unset). */
+    fuzzSeed: string;
+    fuzzOnly: string;
+    fuzzScale: string;
   }
 }
 
