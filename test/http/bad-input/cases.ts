@@ -591,7 +591,8 @@ export function casesFor(doc: OpenApiDocument, op: Operation, base: ApiRequest, 
         ([w, asKey]): Mutation => ({
           kind: 'card',
           param,
-          key: asKey ? w.text.slice(0, 40) : 'note',
+          // A metadata key holds at most 40 characters: a longer form is sent as the bare digits, so the key still holds the whole number.
+          key: asKey ? (w.text.length <= 40 ? w.text : w.digits) : 'note',
           text: asKey ? 'x' : w.text,
           digits: w.digits,
           form: `${w.form}, as a metadata ${asKey ? 'key' : 'value'}`,
