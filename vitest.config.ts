@@ -40,11 +40,13 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * without a stray block confirming it) and `flaky` (behind the webhook receiver's mailbox
  * `rpc-flaky`, which tests script to fail before passing requests through). Chain ids must differ
  * between networks and both anvils are 31337, so the three carry labels (31340, 31339, 31338): only
- * EIP-712 domains use a network's chain id.
+ * EIP-712 domains use a network's chain id. `rewind` is a third anvil, which only
+ * test/crypto/chain-rewind.test.ts uses and moves backwards (label 31341).
  */
-function testChains(adapterChain: string, intentChain: string, receiverPort: number): string {
+function testChains(adapterChain: string, intentChain: string, rewindChain: string, receiverPort: number): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
+  const { local: third } = JSON.parse(rewindChain) as { local: Record<string, unknown> };
   const testnet = { ...second, chainId: 31_340 };
   const deep = { ...testnet, chainId: 31_339, confirmations: 12 };
   const flaky = {
@@ -54,7 +56,8 @@ function testChains(adapterChain: string, intentChain: string, receiverPort: num
     rpcTimeoutMs: 300,
     confirmations: 1,
   };
-  return JSON.stringify({ local, testnet, deep, flaky });
+  const rewind = { ...third, chainId: 31_341 };
+  return JSON.stringify({ local, testnet, deep, flaky, rewind });
 }
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
@@ -74,7 +77,12 @@ export default defineConfig({
         // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
         // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
         // fail (503, timeouts) before passing requests through (its chain id is only a label).
-        CHAINS: testChains(inject('localChain').chains, inject('cryptoChain').chains, inject('webhookReceiverPort')),
+        CHAINS: testChains(
+          inject('localChain').chains,
+          inject('cryptoChain').chains,
+          inject('rewindChain').chains,
+          inject('webhookReceiverPort'),
+        ),
         // Late funds are looked for every 300 ms (default: every minute).
         CRYPTO_LATE_POLL_MS: '300',
       };

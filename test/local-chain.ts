@@ -11,9 +11,10 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain } from '../scripts/local-chain.mjs';
 
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  // Two chains: one for the chain adapter's tests, one for the payment-intent tests. Each file
+  // Three chains: one for the chain adapter's tests, one for the payment-intent tests, one that
+  // test/crypto/chain-rewind.test.ts moves backwards (evm_revert: a reset chain). Each file
   // rewrites history only on its own chain, so no other file's transactions vanish under it.
-  const [chain, second] = await Promise.all([startLocalChain(), startLocalChain()]);
+  const [chain, second, third] = await Promise.all([startLocalChain(), startLocalChain(), startLocalChain()]);
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
     console.log(
@@ -38,7 +39,15 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: second.mnemonic,
     chains: JSON.stringify({ local: { ...second.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  provide('rewindChain', {
+    rpcUrl: third.rpcUrl,
+    chainId: third.chainId,
+    usdc: third.usdc,
+    accounts: third.accounts,
+    mnemonic: third.mnemonic,
+    chains: JSON.stringify({ local: { ...third.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop()]);
+    await Promise.all([chain.stop(), second.stop(), third.stop()]);
   };
 }

@@ -9,6 +9,8 @@ declare module 'vitest' {
     localChain: LocalChainInfo;
     /** A second such chain, for the payment-intent tests (CHAINS networks testnet, deep, flaky). */
     cryptoChain: LocalChainInfo;
+    /** A third, moved backwards by test/crypto/chain-rewind.test.ts (CHAINS network rewind). */
+    rewindChain: LocalChainInfo;
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
   }
