@@ -7,19 +7,19 @@ export function logError(msg: string, fields: Record<string, unknown>, error: un
   console.error(JSON.stringify({ level: 'error', msg, ...fields, error: describe(error) }));
 }
 
+/** Something an operator should know about that is not a failure (a yellow line, not a red one). */
+export function logWarn(msg: string, fields: Record<string, unknown>): void {
+  console.warn(JSON.stringify({ level: 'warn', msg, ...fields }));
+}
+
+/** A notable return to normal (the end of what a warning announced). */
+export function logInfo(msg: string, fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ level: 'info', msg, ...fields }));
+}
+
 function describe(error: unknown): { name: string; message: string; stack?: string } {
   let root = error;
   while (root instanceof Error && root.message.startsWith('Failed query:') && root.cause !== undefined) root = root.cause;
   if (root instanceof Error) return { name: root.name, message: root.message, stack: root.stack };
   return { name: 'NonError', message: typeof root === 'string' ? root : 'non-Error value thrown' };
-}
-
-/** Something an operator should know about that needs no action now and is not a failure (yellow, not red). */
-export function logWarn(msg: string, fields: Record<string, unknown>): void {
-  console.warn(JSON.stringify({ level: 'warn', msg, ...fields }));
-}
-
-/** A notable change back to normal (the end of what a warning announced). */
-export function logInfo(msg: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level: 'info', msg, ...fields }));
 }
