@@ -92,8 +92,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    // Page tests run in Node with Chromium: vitest.pages.config.ts.
-    exclude: ['test/pages/**'],
+    // Page tests (Node, Chromium) and the dev scripts' tests (Node, anvil, npm run dev): vitest.pages.config.ts.
+    exclude: ['test/pages/**', 'test/scripts/**'],
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,
