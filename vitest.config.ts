@@ -45,11 +45,13 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * between networks and both anvils are 31337, so the three carry labels (31340, 31339, 31338): only
  * EIP-712 domains use a network's chain id. `faulty` (31336) is the fault matrix's own anvil
  * (test/faults/), always behind the mailbox `rpc-faults`, which passes requests through until a case
- * takes the node down.
+ * takes the node down. `rewind` (31341) is a fourth anvil, which only test/crypto/chain-rewind.test.ts
+ * uses and moves backwards.
  */
-function testChains(adapterChain: string, intentChain: string, faultChain: string, receiverPort: number): string {
+function testChains(adapterChain: string, intentChain: string, faultChain: string, rewindChain: string, receiverPort: number): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
+  const { local: fourth } = JSON.parse(rewindChain) as { local: Record<string, unknown> };
   const testnet = { ...second, chainId: 31_340 };
   const deep = { ...testnet, chainId: 31_339, confirmations: 12 };
   const flaky = {
@@ -67,7 +69,8 @@ function testChains(adapterChain: string, intentChain: string, faultChain: strin
     rpcTimeoutMs: 5_000,
     confirmations: 1,
   };
-  return JSON.stringify({ local, testnet, deep, flaky, faulty });
+  const rewind = { ...fourth, chainId: 31_341 };
+  return JSON.stringify({ local, testnet, deep, flaky, faulty, rewind });
 }
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
@@ -91,6 +94,7 @@ export default defineConfig({
           inject('localChain').chains,
           inject('cryptoChain').chains,
           inject('faultChain').chains,
+          inject('rewindChain').chains,
           inject('webhookReceiverPort'),
         ),
         // Late funds are looked for every 300 ms (default: every minute).
@@ -102,8 +106,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    // Page tests run in Node with Chromium: vitest.pages.config.ts.
-    exclude: ['test/pages/**'],
+    // Page tests (Node, Chromium) and the dev scripts' tests (Node, anvil, npm run dev): vitest.pages.config.ts.
+    exclude: ['test/pages/**', 'test/scripts/**'],
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,

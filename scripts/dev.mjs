@@ -6,27 +6,35 @@
  *      says in one line what it did (wrangler's full output only if it fails);
  *   2. makes sure .dev.vars holds an ADMIN_TOKEN (a random one is written if missing; never replaced);
  *   3. starts a local chain (anvil, scripts/local-chain.mjs) on 127.0.0.1:$CHAIN_PORT (default 8545),
- *      a block every 2 s, with the demo stablecoin `usdc` minted to anvil's first default account;
+ *      a block every 2 s, kept in .wrangler/state/local-chain/ across restarts (as the local D1 and
+ *      Durable Objects are, which remember its blocks), with the demo stablecoin `usdc` minted to
+ *      anvil's first default account the first time;
  *   4. starts `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787) with that chain as network
  *      `local` (CHAINS) and DEFAULT_CRYPTO_XPUB set to the demo xpub, forwarding output and signals;
  *   5. once GET /health answers 200, reuses the merchant in .dev-merchant.json if its test secret key
  *      still works, or creates one through POST /v1/admin/merchants and saves its keys there; either
  *      way the merchant ends up with the demo xpub, so it can take crypto payments;
- *   6. prints the URL, the keys, the chain and a curl example, and keeps running until wrangler exits
- *      (Ctrl-C); the chain stops with it.
+ *   6. prints the URL, the keys, the chain and the commands to try it (with this run's URLs), and keeps
+ *      running until wrangler exits (Ctrl-C); the chain stops with it.
+ *
+ * One `npm run dev` per checkout: it holds .wrangler/state/dev.lock (scripts/dev-lock.mjs), and a
+ * second one is refused with the first one's URLs. Its URLs are also saved in .dev-merchant.json
+ * (`dev`), where scripts/pay-intent.mjs finds them.
  *
  * Plain Node (>= 20); the chain uses the project's viem and anvil. State lives in .wrangler/state
- * (local D1 and Durable Objects) and survives restarts; the chain starts empty every time, with the
- * token at the same address (the deployer's first transaction).
+ * (local D1, Durable Objects and the chain) and survives restarts; deleting that directory starts
+ * all three afresh. The token is at the same address on every new chain (the deployer's first
+ * transaction) and found there on a kept one.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
+import { acquireDevLock } from './dev-lock.mjs';
 
 const say = (line = '') => process.stdout.write(`[dev] ${line}\n`);
 const fail = (message) => {
@@ -37,11 +45,19 @@ const fail = (message) => {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEV_VARS = join(ROOT, '.dev.vars');
 const MERCHANT_FILE = join(ROOT, '.dev-merchant.json');
+/** wrangler's local state (D1, Durable Objects); the chain and the lock are kept with it. */
+const STATE_DIR = join(ROOT, '.wrangler', 'state');
+const LOCK_FILE = join(STATE_DIR, 'dev.lock');
+const CHAIN_STATE = join(STATE_DIR, 'local-chain', 'anvil-state.json');
 const HOST = '127.0.0.1';
 const PORT = parsePort('PORT', process.env.PORT ?? '8787');
 const CHAIN_PORT = parsePort('CHAIN_PORT', process.env.CHAIN_PORT ?? '8545');
 if (PORT === CHAIN_PORT) fail(`PORT and CHAIN_PORT must differ, both are ${PORT}`);
 const BASE_URL = `http://${HOST}:${PORT}`;
+const RPC_URL = `http://${HOST}:${CHAIN_PORT}`;
+/** What scripts/pay-intent.mjs assumes without API_BASE / RPC_URL and without .dev-merchant.json. */
+const DEFAULT_BASE_URL = 'http://127.0.0.1:8787';
+const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 const READY_TIMEOUT_MS = 120_000;
 /** Seconds between the local chain's blocks: confirmations arrive by themselves, as on a real chain. */
 const CHAIN_BLOCK_TIME = 2;
@@ -67,15 +83,26 @@ const childEnv = {
 process.chdir(ROOT);
 const wranglerBin = resolveWrangler();
 
-// Ports first: one already taken (say, by an earlier `npm run dev`) would make the checks below talk to
-// the wrong server, so refuse before doing anything.
+// One server per checkout: a second one on the same .wrangler/state would share its SQLite files with
+// the first (SQLITE_BUSY) and overwrite .dev-merchant.json. Checked before the ports, so a second
+// start gets this answer whatever ports it asks for.
+mkdirSync(STATE_DIR, { recursive: true });
+const lock = acquireDevLock(LOCK_FILE, { apiBase: BASE_URL, rpcUrl: RPC_URL });
+if (!lock.acquired) refuseSecondInstance(lock.holder);
+if (lock.staleHolderReplaced) say(`took over ${relative(ROOT, LOCK_FILE)}: the npm run dev that left it is gone`);
+
+// Ports next: one already taken (by another checkout's `npm run dev`, say) would make the checks below
+// talk to the wrong server, so refuse before doing anything.
 if (!(await portIsFree(HOST, PORT))) {
-  fail(`${HOST}:${PORT} is already in use. Stop whatever listens there, or pick another port: PORT=8788 npm run dev`);
+  fail(
+    `${HOST}:${PORT} is already in use (another program, or \`npm run dev\` in another checkout). ` +
+      `Stop whatever listens there, or pick other ports: PORT=${PORT + 1} CHAIN_PORT=${CHAIN_PORT + 1} npm run dev`,
+  );
 }
 if (!(await portIsFree(HOST, CHAIN_PORT))) {
   fail(
-    `${HOST}:${CHAIN_PORT} (the local chain) is already in use: another anvil or \`npm run dev\`? ` +
-      `Stop it, or pick another port: CHAIN_PORT=8546 npm run dev`,
+    `${HOST}:${CHAIN_PORT} (the local chain) is already in use (another anvil, or \`npm run dev\` in another checkout). ` +
+      `Stop it, or pick other ports: PORT=${PORT + 1} CHAIN_PORT=${CHAIN_PORT + 1} npm run dev`,
   );
 }
 
@@ -96,16 +123,36 @@ say(`D1 (local, .wrangler/state): ${summariseMigrations(migration.output)}`);
 // 2. The admin token, read by wrangler dev from .dev.vars.
 const adminToken = ensureAdminToken();
 
-// 3. The chain. anvil is killed when this process exits, however it exits (see local-chain.mjs).
+// 3. The chain, kept with the rest of the local state: the intents remember its blocks, so it must not
+//    start empty while they do. anvil is stopped when this process exits, however it exits, and
+//    writes the chain to CHAIN_STATE then (and every 10 s meanwhile; see local-chain.mjs).
 let chain;
 try {
   // Imported here: it needs viem, and without `npm install` resolveWrangler above says so first.
-  const { startLocalChain } = await import('./local-chain.mjs');
-  chain = await startLocalChain({ port: CHAIN_PORT, host: HOST, blockTime: CHAIN_BLOCK_TIME });
+  const { startLocalChain, UnreadableChainState } = await import('./local-chain.mjs');
+  const start = () => startLocalChain({ port: CHAIN_PORT, host: HOST, blockTime: CHAIN_BLOCK_TIME, statePath: CHAIN_STATE });
+  try {
+    chain = await start();
+  } catch (error) {
+    if (!(error instanceof UnreadableChainState)) throw error;
+    // Cut short by a hard kill while anvil wrote it: nothing in it can be used. Kept for a look.
+    const aside = `${CHAIN_STATE}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(CHAIN_STATE, aside);
+    process.stderr.write(
+      `[dev] warning: ${error.message}\n[dev] moved it to ${relative(ROOT, aside)} and started a new chain. Crypto intents of ` +
+        'earlier runs wait (one warning each) until the new chain is past the blocks they read, then scan it again.\n',
+    );
+    chain = await start();
+  }
 } catch (error) {
   fail(`could not start the local chain: ${error.message}`);
 }
-say(`local chain (anvil) on ${chain.rpcUrl}: a block every ${CHAIN_BLOCK_TIME} s, usdc at ${chain.usdc.address}`);
+const chainState = relative(ROOT, CHAIN_STATE);
+say(
+  chain.state.loaded
+    ? `local chain (anvil) on ${chain.rpcUrl}: loaded from ${chainState} at block ${chain.state.headAtStart}, a block every ${CHAIN_BLOCK_TIME} s, usdc at ${chain.usdc.address}`
+    : `local chain (anvil) on ${chain.rpcUrl}: new, kept in ${chainState}, a block every ${CHAIN_BLOCK_TIME} s, usdc deployed at ${chain.usdc.address}`,
+);
 
 // 4. The server, with the chain as network `local`. `--var NAME:value` splits at the first colon
 //    only, and no shell is involved, so JSON passes as it is.
@@ -166,6 +213,7 @@ try {
   await waitForHealth();
   const { merchant, reused, reason } = await demoMerchant(adminToken);
   const xpubNote = await ensureDemoXpub(merchant, adminToken);
+  saveMerchant({ ...merchant, dev: { api_base: BASE_URL, rpc_url: RPC_URL } });
   printSummary(merchant, reused, reason, xpubNote);
 } catch (error) {
   if (!wranglerExited && !stopping) {
@@ -326,8 +374,45 @@ async function demoMerchant(token) {
   }
   const merchant = JSON.parse(body);
   // The API shows keys once; this file is the only copy (gitignored).
-  writeFileSync(MERCHANT_FILE, `${JSON.stringify(merchant, null, 2)}\n`, { mode: 0o600 });
+  saveMerchant(merchant);
   return { merchant, reused: false, reason };
+}
+
+/** .dev-merchant.json: the merchant and its keys, and (`dev`) where this run serves it, for scripts/pay-intent.mjs. */
+function saveMerchant(merchant) {
+  writeFileSync(MERCHANT_FILE, `${JSON.stringify(merchant, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** A second `npm run dev` in this checkout: says which one runs, and how to use it or stop it. */
+function refuseSecondInstance(holder) {
+  const who = holder ? `pid ${holder.pid}, since ${holder.startedAt}` : 'it is starting';
+  const lines = [
+    `another \`npm run dev\` is running in this checkout (${who})${holder ? `: ${holder.apiBase}, chain ${holder.rpcUrl}` : ''}.`,
+    `  Two would share ${relative(ROOT, STATE_DIR)} (the local D1 database, Durable Objects and chain) and ${relative(ROOT, MERCHANT_FILE)};`,
+    '  SQLite cannot serve one database to two servers (SQLITE_BUSY), so this one does not start.',
+  ];
+  if (holder) {
+    lines.push(
+      '  Use the running one (its demo merchant is in .dev-merchant.json):',
+      `    curl ${holder.apiBase}/health`,
+      `    ${payIntentCommand(holder.apiBase, holder.rpcUrl)}`,
+      `  or stop it first (Ctrl-C in its terminal, or kill -INT ${holder.pid}).`,
+    );
+  }
+  lines.push(
+    '  For a second, independent server, use a second checkout (its own .wrangler/state), on other ports:',
+    `    git worktree add ../${basename(ROOT)}-2 && cd ../${basename(ROOT)}-2 && npm ci && PORT=${PORT + 1} CHAIN_PORT=${CHAIN_PORT + 1} npm run dev`,
+  );
+  fail(lines.join('\n'));
+}
+
+/** scripts/pay-intent.mjs for a server and chain, with API_BASE / RPC_URL when they are not its defaults. */
+function payIntentCommand(apiBase, rpcUrl, id = 'pi_…') {
+  const env = [
+    ...(apiBase === DEFAULT_BASE_URL ? [] : [`API_BASE=${apiBase}`]),
+    ...(rpcUrl === DEFAULT_RPC_URL ? [] : [`RPC_URL=${rpcUrl}`]),
+  ];
+  return [...env, 'node scripts/pay-intent.mjs', id].join(' ');
 }
 
 /**
@@ -369,16 +454,17 @@ function printSummary(merchant, reused, reason, xpubNote) {
     `   (live keys are in ${file}; live confirmation is refused: no processor is configured)`,
     `   crypto: ${xpubNote}`,
     '',
-    ` Local chain (network "local", chain id ${chain.chainId}): ${chain.rpcUrl}, a block every ${CHAIN_BLOCK_TIME} s, fresh every start`,
+    ` Local chain (network "local", chain id ${chain.chainId}): ${chain.rpcUrl}, a block every ${CHAIN_BLOCK_TIME} s`,
+    `   kept in ${relative(process.cwd(), CHAIN_STATE)} across restarts (${chain.state.loaded ? `loaded at block ${chain.state.headAtStart}` : 'new this start'}); rm -r .wrangler/state resets it with the database`,
     `   usdc (6 decimals): ${chain.usdc.address}`,
-    `   demo payer (anvil account 0, 1,000,000 usdc): ${chain.accounts[0].address}`,
+    `   demo payer (anvil account 0; 1,000,000 usdc minted to it on a new chain): ${chain.accounts[0].address}`,
     '',
     ' Try it:',
     `   curl ${BASE_URL}/v1/payment_intents -u ${test.secret}: -d amount=2000 -d currency=usd`,
     '   pay a crypto intent from the demo payer (README: "Crypto payments (local chain)"):',
-    '     node scripts/pay-intent.mjs pi_…',
+    `     ${payIntentCommand(BASE_URL, chain.rpcUrl)}`,
     '',
-    ` Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s. Ctrl-C stops the server and the chain.`,
+    ` Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s. Ctrl-C stops the server and the chain (which is saved).`,
     '='.repeat(78),
     '',
   ];

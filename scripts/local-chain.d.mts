@@ -2,6 +2,11 @@
 import type { Address, Hex } from 'viem';
 
 export const ANVIL_MNEMONIC: string;
+
+/** The chain's state file could not be loaded (cut short by a hard kill mid-write, say). */
+export class UnreadableChainState extends Error {
+  readonly statePath: string;
+}
 export const LOCAL_CHAIN_ID: number;
 
 export interface LocalChainAccount {
@@ -29,18 +34,28 @@ export interface LocalChain {
   accounts: LocalChainAccount[];
   mnemonic: string;
   chainsConfig: LocalChainsConfig;
+  /** Where the chain is kept and whether it was loaded from there (false: a new chain); null without statePath. */
+  state: { path: string; loaded: boolean; interval: number; headAtStart: bigint } | null;
+  /** Whether the demo token was deployed at this start (false: found on the loaded chain). */
+  usdcDeployed: boolean;
   /** Milliseconds: anvil until listening, compiling the token (0 when cached), deploying and minting, all. */
   timings: { anvilMs: number; compileMs: number; compileCached: boolean; deployMs: number; totalMs: number };
   /** Settles with anvil's exit code or signal when it ends, whoever ended it. */
   exited: Promise<number | string | null>;
-  /** Stops anvil (SIGTERM, then SIGKILL after 2 s); resolves once it has exited. */
+  /** Stops anvil (SIGTERM, then SIGKILL after 2 s, or 10 s when it keeps a state file); resolves once it has exited. */
   stop(): Promise<void>;
 }
 
-/** Starts anvil (port 0: a free one), deploys the demo USDC and mints 1,000,000 USDC to account 0. */
+/**
+ * Starts anvil (port 0: a free one), deploys the demo USDC and mints 1,000,000 USDC to account 0.
+ * With statePath the chain is loaded from that file if it exists (the token then found, not
+ * deployed again) and written back on exit and every stateInterval seconds (default 10).
+ */
 export function startLocalChain(options?: {
   port?: number;
   host?: string;
   blockTime?: number;
   onLog?: (line: string) => void;
+  statePath?: string;
+  stateInterval?: number;
 }): Promise<LocalChain>;

@@ -8,13 +8,20 @@
  *   chain.rpcUrl, chain.usdc.address, chain.accounts[0].privateKey, chain.chainsConfig
  *   await chain.stop();
  *
- *   node scripts/local-chain.mjs [--port 8545] [--block-time 2] [--logs]   starts one and prints its CHAINS config
+ *   node scripts/local-chain.mjs [--port 8545] [--block-time 2] [--state <file>] [--logs]   starts one and prints its CHAINS config
  *
  * Automine by default (tests): every transaction gets its own block at once; confirmations come from
  * mining more (`anvil_mine`). `blockTime` (seconds) mines a block every N seconds instead, as a real
- * chain does, so confirmations arrive by themselves (`npm run dev`). anvil is killed on stop(), on
+ * chain does, so confirmations arrive by themselves (`npm run dev`). anvil is stopped on stop(), on
  * this process's exit, and — through a tiny watchdog process reading a pipe from this one — even
  * when this process dies without running exit handlers (SIGKILL, a crash).
+ *
+ * Without `statePath` the chain is new and empty every time (tests). With it (`npm run dev`), anvil
+ * loads the chain from that file if it exists and writes it back on exit and every
+ * `stateInterval` seconds (`--state`, `--state-interval`), so blocks, balances and the token survive
+ * a restart, and a hard kill loses at most the last interval. The demo token is deployed only when
+ * it is not on the chain yet: at the address of the deployer's first transaction, with exactly the
+ * code this file compiles.
  *
  * The token is compiled with solc-js against @openzeppelin/contracts (no network) and the bytecode
  * cached in node_modules/.cache/local-chain, keyed by compiler, sources and settings. Plain Node
@@ -22,12 +29,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { getAddress } from 'viem/utils';
+import { getAddress, getContractAddress } from 'viem/utils';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(ROOT, 'package.json'));
@@ -41,6 +48,19 @@ const USDC_DECIMALS = 6;
 /** Minted to the first default account at start: 1,000,000 USDC. */
 const USDC_MINTED = 1_000_000n * 10n ** BigInt(USDC_DECIMALS);
 const START_TIMEOUT_MS = 15_000;
+/** Seconds between state dumps when the chain is kept in a file. */
+const DEFAULT_STATE_INTERVAL = 10;
+/** How long anvil may take to exit (and write its state) after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+/** The chain's state file could not be loaded (cut short by a hard kill mid-write, say). */
+export class UnreadableChainState extends Error {
+  constructor(statePath, detail) {
+    super(`anvil could not load the chain's state from ${statePath}: ${detail}`);
+    this.name = 'UnreadableChainState';
+    this.statePath = statePath;
+  }
+}
 
 const TOKEN_SOURCE = `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.0;
@@ -63,40 +83,75 @@ contract LocalUSDC is ERC20 {
 `;
 
 /**
- * Starts anvil, deploys the demo stablecoin and mints to the first default account. `onLog` gets
- * anvil's log lines once it listens (by default they are dropped). `timings` (milliseconds) says
- * where start-up time went.
+ * Starts anvil, deploys the demo stablecoin and mints to the first default account (or, on a chain
+ * loaded from `statePath` that has it already, finds it there). `onLog` gets anvil's log lines once
+ * it listens (by default they are dropped). `timings` (milliseconds) says where start-up time went.
  */
-export async function startLocalChain({ port = 0, host = '127.0.0.1', blockTime, onLog } = {}) {
+export async function startLocalChain({
+  port = 0,
+  host = '127.0.0.1',
+  blockTime,
+  onLog,
+  statePath,
+  stateInterval = DEFAULT_STATE_INTERVAL,
+} = {}) {
   if (blockTime !== undefined && !(Number.isInteger(blockTime) && blockTime >= 1)) {
     throw new Error(`blockTime must be a whole number of seconds, at least 1, got ${blockTime}`);
   }
+  if (statePath !== undefined && !(Number.isInteger(stateInterval) && stateInterval >= 1)) {
+    throw new Error(`stateInterval must be a whole number of seconds, at least 1, got ${stateInterval}`);
+  }
+  const loaded = statePath !== undefined && existsSync(statePath);
+  if (statePath !== undefined) mkdirSync(dirname(statePath), { recursive: true });
   const started = performance.now();
-  const anvil = await spawnAnvil({ port, host, blockTime, onLog });
+  const anvil = await spawnAnvil({
+    port,
+    host,
+    blockTime,
+    onLog,
+    state: statePath && { path: statePath, interval: stateInterval, loaded },
+  });
   const anvilMs = performance.now() - started;
 
   try {
     const rpcUrl = `http://${anvil.host}:${anvil.port}`;
     const rpc = jsonRpc(rpcUrl);
     const chainId = Number(await rpc('eth_chainId', []));
+    const headAtStart = BigInt(await rpc('eth_blockNumber', []));
 
     const compileStarted = performance.now();
     const token = compileToken();
     const compileMs = performance.now() - compileStarted;
     const deployStarted = performance.now();
     const [deployer] = anvil.accounts;
-    // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
-    const deploy = await transact(rpc, { from: deployer.address, data: token.bytecode }, blockTime);
-    if (deploy.status !== '0x1') throw new Error(`the USDC deployment reverted (${deploy.transactionHash})`);
-    const mint = await transact(
-      rpc,
-      { from: deployer.address, to: deploy.contractAddress, data: token.mintSelector + word(deployer.address) + word(USDC_MINTED) },
-      blockTime,
-    );
-    if (mint.status !== '0x1') throw new Error(`minting USDC reverted (${mint.transactionHash})`);
+    // The token is the deployer's first transaction, so it has the same address on every chain
+    // started here. On a chain loaded from a file it is there already: never deployed over itself.
+    const expected = getContractAddress({ from: deployer.address, nonce: 0n });
+    const code = await rpc('eth_getCode', [expected, 'latest']);
+    let address = expected;
+    let deployed = false;
+    if (code !== '0x' && code.toLowerCase() !== token.runtimeBytecode.toLowerCase()) {
+      throw new Error(
+        `the chain loaded from ${statePath} has another contract at ${expected} than the demo usdc this checkout builds ` +
+          `(its source or compiler changed?). Move the file away to start a new, empty chain: mv ${statePath} ${statePath}.old`,
+      );
+    }
+    if (code === '0x') {
+      // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
+      const deploy = await transact(rpc, { from: deployer.address, data: token.bytecode }, blockTime);
+      if (deploy.status !== '0x1') throw new Error(`the USDC deployment reverted (${deploy.transactionHash})`);
+      address = getAddress(deploy.contractAddress);
+      const mint = await transact(
+        rpc,
+        { from: deployer.address, to: address, data: token.mintSelector + word(deployer.address) + word(USDC_MINTED) },
+        blockTime,
+      );
+      if (mint.status !== '0x1') throw new Error(`minting USDC reverted (${mint.transactionHash})`);
+      deployed = true;
+    }
     const deployMs = performance.now() - deployStarted;
 
-    const usdc = { address: getAddress(deploy.contractAddress), decimals: USDC_DECIMALS };
+    const usdc = { address: getAddress(address), decimals: USDC_DECIMALS };
     return {
       rpcUrl,
       chainId,
@@ -104,6 +159,10 @@ export async function startLocalChain({ port = 0, host = '127.0.0.1', blockTime,
       usdc,
       accounts: anvil.accounts,
       mnemonic: ANVIL_MNEMONIC,
+      /** Where the chain is kept, and whether it was loaded from there (false: a new chain); null without statePath. */
+      state: statePath === undefined ? null : { path: statePath, loaded, interval: stateInterval, headAtStart },
+      /** Whether the demo token was deployed now (false: found on the loaded chain). */
+      usdcDeployed: deployed,
       /** The CHAINS variable's value for this chain (an object: JSON.stringify it for the binding). */
       chainsConfig: {
         local: {
@@ -149,8 +208,13 @@ function resolveAnvil() {
   }
 }
 
-/** Resolves once anvil listens, with its port and default accounts (read from --config-out). */
-function spawnAnvil({ port, host, blockTime, onLog }) {
+/**
+ * Resolves once anvil listens, with its port and default accounts (read from --config-out). With
+ * `state`, anvil loads the chain from state.path (if it exists) and writes it there on exit and every
+ * state.interval seconds; anvil is then stopped with SIGTERM (it writes the file), SIGKILL only
+ * after STOP_GRACE_MS.
+ */
+function spawnAnvil({ port, host, blockTime, onLog, state }) {
   const dir = mkdtempSync(join(tmpdir(), 'local-chain-'));
   const configOut = join(dir, 'anvil.json');
   const child = spawn(
@@ -169,10 +233,11 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
         configOut,
       ],
       ...(blockTime ? ['--block-time', String(blockTime)] : []),
+      ...(state ? ['--state', state.path, '--state-interval', String(state.interval)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const watchdog = startWatchdog(child.pid);
+  const watchdog = startWatchdog(child.pid, state ? STOP_GRACE_MS : 2_000);
 
   let exited = false;
   const exit = new Promise((resolve) =>
@@ -181,8 +246,10 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
       resolve(signal ?? code);
     }),
   );
+  // On exit nothing can be awaited: SIGTERM lets anvil write its state and leave by itself (the
+  // watchdog, which sees this process gone, kills it if it has not after STOP_GRACE_MS).
   const killOnExit = () => {
-    if (!exited) child.kill('SIGKILL');
+    if (!exited) child.kill(state ? 'SIGTERM' : 'SIGKILL');
   };
   process.once('exit', killOnExit);
 
@@ -192,7 +259,7 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
       process.removeListener('exit', killOnExit);
       if (!exited) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), state ? STOP_GRACE_MS : 2_000);
         await exit;
         clearTimeout(timer);
       }
@@ -207,6 +274,9 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
     let listening = false;
     const fail = async (message) => {
       await stop();
+      // anvil refuses a state file it cannot parse (cut short by a hard kill while it was written).
+      const unreadable = state?.loaded && /invalid value .* for '--state <PATH>': (.*)/.exec(output);
+      if (unreadable) return reject(new UnreadableChainState(state.path, unreadable[1].trim()));
       reject(new Error(`${message}\n--- anvil output ---\n${output.trim()}`));
     };
     const timer = setTimeout(() => fail(`anvil did not start listening within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
@@ -255,17 +325,28 @@ function spawnAnvil({ port, host, blockTime, onLog }) {
 }
 
 /**
- * A second process that kills anvil when this one is gone however it ended: it waits for the end
- * of a pipe whose other end only this process holds. Unreferenced, so it never keeps us alive.
+ * A second process that stops anvil when this one is gone however it ended: it waits for the end
+ * of a pipe whose other end only this process holds, sends SIGTERM (anvil writes its state file,
+ * if it keeps one, and exits) and SIGKILL if anvil is still there after `graceMs`. Unreferenced, so
+ * it never keeps us alive.
  */
-function startWatchdog(anvilPid) {
+function startWatchdog(anvilPid, graceMs) {
   if (anvilPid === undefined) return undefined;
   const source = `
     const pid = Number(process.argv[1]);
-    const end = () => { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); };
+    const graceMs = Number(process.argv[2]);
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const end = () => {
+      try { process.kill(pid, 'SIGTERM'); } catch { process.exit(0); }
+      const deadline = Date.now() + graceMs;
+      const check = setInterval(() => {
+        if (!alive()) process.exit(0);
+        if (Date.now() > deadline) { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); }
+      }, 100);
+    };
     process.stdin.on('end', end).on('error', end).resume();
   `;
-  const watchdog = spawn(process.execPath, ['-e', source, String(anvilPid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdog = spawn(process.execPath, ['-e', source, String(anvilPid), String(graceMs)], { stdio: ['pipe', 'ignore', 'ignore'] });
   watchdog.on('error', () => {}); // best effort: exit handlers and stop() remain
   watchdog.stdin.on('error', () => {});
   watchdog.unref();
@@ -275,7 +356,7 @@ function startWatchdog(anvilPid) {
 
 // --- the token -----------------------------------------------------------------------------------
 
-/** The token's creation bytecode and `mint` selector; compiled once, then read from the cache. */
+/** The token's creation and runtime bytecode and `mint` selector; compiled once, then read from the cache. */
 function compileToken() {
   const solcVersion = JSON.parse(readFileSync(require.resolve('solc/package.json'), 'utf8')).version;
   const ozVersion = JSON.parse(readFileSync(require.resolve('@openzeppelin/contracts/package.json'), 'utf8')).version;
@@ -286,7 +367,7 @@ function compileToken() {
       optimizer: { enabled: true, runs: 200 },
       // Fixed, so the bytecode runs on any anvil hardfork from cancun on.
       evmVersion: 'cancun',
-      outputSelection: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.methodIdentifiers'] } },
+      outputSelection: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.methodIdentifiers'] } },
     },
   };
   const key = createHash('sha256')
@@ -316,7 +397,11 @@ function compileToken() {
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) throw new Error(`compiling LocalUSDC failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   const { evm } = output.contracts['LocalUSDC.sol'].LocalUSDC;
-  const token = { bytecode: `0x${evm.bytecode.object}`, mintSelector: `0x${evm.methodIdentifiers['mint(address,uint256)']}` };
+  const token = {
+    bytecode: `0x${evm.bytecode.object}`,
+    runtimeBytecode: `0x${evm.deployedBytecode.object}`,
+    mintSelector: `0x${evm.methodIdentifiers['mint(address,uint256)']}`,
+  };
   mkdirSync(dirname(cacheFile), { recursive: true });
   writeFileSync(cacheFile, JSON.stringify(token));
   return { ...token, cached: false };
@@ -369,19 +454,35 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const portArg = args.includes('--port') ? args[args.indexOf('--port') + 1] : '8545';
   const port = Number(portArg);
   const blockTimeArg = args.includes('--block-time') ? args[args.indexOf('--block-time') + 1] : undefined;
-  if (!/^\d+$/.test(portArg ?? '') || port > 65535 || (blockTimeArg !== undefined && !/^[1-9]\d*$/.test(blockTimeArg))) {
-    process.stderr.write(`usage: node scripts/local-chain.mjs [--port 8545] [--block-time <seconds>] [--logs]\n`);
+  const statePath = args.includes('--state') ? args[args.indexOf('--state') + 1] : undefined;
+  if (
+    !/^\d+$/.test(portArg ?? '') ||
+    port > 65535 ||
+    (blockTimeArg !== undefined && !/^[1-9]\d*$/.test(blockTimeArg)) ||
+    (args.includes('--state') && !statePath)
+  ) {
+    process.stderr.write(`usage: node scripts/local-chain.mjs [--port 8545] [--block-time <seconds>] [--state <file>] [--logs]\n`);
     process.exit(2);
   }
   const blockTime = blockTimeArg === undefined ? undefined : Number(blockTimeArg);
   const logs = args.includes('--logs');
   try {
-    const chain = await startLocalChain({ port, blockTime, onLog: logs ? (line) => process.stdout.write(`[anvil] ${line}\n`) : undefined });
+    const chain = await startLocalChain({
+      port,
+      blockTime,
+      statePath,
+      onLog: logs ? (line) => process.stdout.write(`[anvil] ${line}\n`) : undefined,
+    });
     const { timings } = chain;
     const lines = [
       `Local chain (anvil) at ${chain.rpcUrl}, chain id ${chain.chainId}, ${blockTime ? `a block every ${blockTime} s` : 'automine (a block per transaction)'}`,
-      `  started in ${ms(timings.totalMs)} (anvil ${ms(timings.anvilMs)}, USDC ${timings.compileCached ? 'cached bytecode' : `compiled in ${ms(timings.compileMs)}`}, deploy + mint ${ms(timings.deployMs)})`,
-      `  USDC (6 decimals): ${chain.usdc.address}; 1,000,000 USDC minted to account 0; anyone may call mint(to, amount)`,
+      ...(chain.state
+        ? [
+            `  ${chain.state.loaded ? `loaded from ${chain.state.path} at block ${chain.state.headAtStart}` : `new; kept in ${chain.state.path}`} (written on exit and every ${chain.state.interval} s)`,
+          ]
+        : []),
+      `  started in ${ms(timings.totalMs)} (anvil ${ms(timings.anvilMs)}, USDC ${timings.compileCached ? 'cached bytecode' : `compiled in ${ms(timings.compileMs)}`}, ${chain.usdcDeployed ? `deploy + mint ${ms(timings.deployMs)}` : 'already deployed'})`,
+      `  USDC (6 decimals): ${chain.usdc.address}${chain.usdcDeployed ? '; 1,000,000 USDC minted to account 0' : ''}; anyone may call mint(to, amount)`,
       `  mnemonic: ${chain.mnemonic}`,
       ...chain.accounts.slice(0, 3).map((a, i) => `  account ${i}: ${a.address}  key ${a.privateKey}`),
       '',

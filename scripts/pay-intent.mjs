@@ -4,29 +4,33 @@
  * the local chain of `npm run dev`, then watches the intent until it settles. README: "Crypto
  * payments (local chain)".
  *
- *   node scripts/pay-intent.mjs <pi_id> [--amount <base units>]
+ *   node scripts/pay-intent.mjs <pi_id> [--amount <base units>] [--api-base <url>] [--rpc-url <url>]
  *
  * --amount sends that many base units instead of the amount asked (fewer show a partial payment).
- * Environment: SK or STRIPE_SECRET_KEY (default: the test secret key in .dev-merchant.json),
- * API_BASE (default http://127.0.0.1:8787), RPC_URL (default http://127.0.0.1:8545).
+ * The server and its chain, first found wins: --api-base / --rpc-url, the environment's API_BASE /
+ * RPC_URL, the URLs `npm run dev` saved in .dev-merchant.json (`dev`: the running one, or the last
+ * one), then http://127.0.0.1:8787 and http://127.0.0.1:8545. The key: SK or STRIPE_SECRET_KEY,
+ * else the test secret key in .dev-merchant.json.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createPublicClient, createWalletClient, defineChain, erc20Abi, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
 /** anvil's first default account (public test mnemonic): 10,000 eth and the demo usdc. */
 const PAYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const API_BASE = process.env.API_BASE ?? 'http://127.0.0.1:8787';
-const RPC_URL = process.env.RPC_URL ?? 'http://127.0.0.1:8545';
+const DEFAULT_API_BASE = 'http://127.0.0.1:8787';
+const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
+const USAGE = 'usage: node scripts/pay-intent.mjs <pi_id> [--amount <base units>] [--api-base <url>] [--rpc-url <url>]';
+/** Without a change in the intent this long after the transfer is mined, the API may be watching another chain. */
+const UNSEEN_HINT_MS = 10_000;
 
-const [id, flag, amountArg] = process.argv.slice(2);
-if (!id?.startsWith('pi_') || (flag !== undefined && (flag !== '--amount' || !/^\d+$/.test(amountArg ?? '')))) {
-  exit('usage: node scripts/pay-intent.mjs <pi_id> [--amount <base units>]', 2);
-}
-const secretKey =
-  process.env.SK ??
-  process.env.STRIPE_SECRET_KEY ??
-  JSON.parse(readFileSync(new URL('../.dev-merchant.json', import.meta.url), 'utf8')).keys.test.secret;
+const { id, amountArg, apiBaseArg, rpcUrlArg } = parseArgs(process.argv.slice(2));
+const MERCHANT_FILE = new URL('../.dev-merchant.json', import.meta.url);
+const saved = existsSync(MERCHANT_FILE) ? readSaved() : undefined;
+const API_BASE = url('API base', apiBaseArg ?? process.env.API_BASE ?? saved?.dev?.api_base ?? DEFAULT_API_BASE);
+const RPC_URL = url('RPC URL', rpcUrlArg ?? process.env.RPC_URL ?? saved?.dev?.rpc_url ?? DEFAULT_RPC_URL);
+const secretKey = process.env.SK ?? process.env.STRIPE_SECRET_KEY ?? saved?.keys?.test?.secret;
+if (!secretKey) exit('no key: set SK (a test secret key), or run `npm run dev` once, which saves its demo merchant in .dev-merchant.json');
 
 const intent = await getIntent();
 const transfer = intent.next_action?.crypto_transfer;
@@ -37,7 +41,7 @@ if (intent.status !== 'requires_action' || intent.next_action?.type !== 'crypto_
 const amount = BigInt(amountArg ?? transfer.amount_remaining);
 console.log(
   `${id}: ${transfer.amount_remaining_display} of ${transfer.amount_display} ${transfer.token} due; paying ${amount} base units ` +
-    `to ${transfer.deposit_address} on ${transfer.network}, before ${new Date(transfer.expires_at * 1000).toISOString()}`,
+    `to ${transfer.deposit_address} on ${transfer.network} (${RPC_URL}), before ${new Date(transfer.expires_at * 1000).toISOString()}`,
 );
 
 // Send: an ERC-20 transfer, or plain eth when token_address is null (the native coin).
@@ -47,6 +51,21 @@ const chain = defineChain({
   nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
   rpcUrls: { default: { http: [RPC_URL] } },
 });
+const publicClient = () => createPublicClient({ chain, transport: http(RPC_URL), pollingInterval: 250 });
+// The chain at RPC_URL must be the network the intent names: the same chain id, and its token there.
+const rpcChainId = await publicClient()
+  .getChainId()
+  .catch((error) => exit(`cannot reach the chain at ${RPC_URL} (${error.shortMessage ?? error.message}); is \`npm run dev\` running?`));
+if (rpcChainId !== transfer.chain_id) {
+  exit(
+    `the chain at ${RPC_URL} has chain id ${rpcChainId}, but ${id} is to be paid on ${transfer.network} (chain id ${transfer.chain_id})`,
+  );
+}
+if (transfer.token_address && (await publicClient().getCode({ address: transfer.token_address })) === undefined) {
+  exit(
+    `the chain at ${RPC_URL} has no contract at ${transfer.token_address} (${transfer.token}): not the chain of the server at ${API_BASE}?`,
+  );
+}
 const account = privateKeyToAccount(PAYER_KEY);
 const wallet = createWalletClient({ account, chain, transport: http(RPC_URL) });
 const hash = transfer.token_address
@@ -57,7 +76,7 @@ const hash = transfer.token_address
       args: [transfer.deposit_address, amount],
     })
   : await wallet.sendTransaction({ to: transfer.deposit_address, value: amount });
-const receipt = await createPublicClient({ chain, transport: http(RPC_URL), pollingInterval: 250 }).waitForTransactionReceipt({ hash });
+const receipt = await publicClient().waitForTransactionReceipt({ hash });
 if (receipt.status !== 'success') exit(`transaction ${hash} reverted`);
 console.log(`sent ${amount} base units from ${account.address}: tx ${hash} (block ${receipt.blockNumber})`);
 
@@ -65,8 +84,10 @@ console.log(`sent ${amount} base units from ${account.address}: tx ${hash} (bloc
 // confirmations. An underpayment leaves the intent waiting for the rest: stop once it is confirmed.
 const due = BigInt(transfer.amount);
 const confirmedBefore = BigInt(intent.crypto.amount_confirmed);
+const seenBefore = BigInt(intent.crypto.amount_seen);
 const started = Date.now();
 let last;
+let hinted = false;
 while (Date.now() - started < 60_000) {
   const { status, crypto, amount_received, cancellation_reason } = await getIntent();
   const line = `${status}  seen ${crypto.amount_seen}, confirmed ${crypto.amount_confirmed} of ${due}  amount_received=${amount_received}${cancellation_reason ? ` (${cancellation_reason})` : ''}`;
@@ -78,7 +99,14 @@ while (Date.now() - started < 60_000) {
   if (status === 'canceled') process.exit(1);
   const confirmed = BigInt(crypto.amount_confirmed);
   if (status === 'requires_action' && confirmed > confirmedBefore) {
-    exit(`partially paid: ${due - confirmed} base units still due (node scripts/pay-intent.mjs ${id} pays the rest)`);
+    exit(`partially paid: ${due - confirmed} base units still due (${command(id)} pays the rest)`);
+  }
+  if (!hinted && Date.now() - started > UNSEEN_HINT_MS && BigInt(crypto.amount_seen) <= seenBefore && status === intent.status) {
+    hinted = true;
+    console.log(
+      `the server at ${API_BASE} has not seen the transfer yet: is ${RPC_URL} its chain? (\`npm run dev\` prints both; ` +
+        'they are saved in .dev-merchant.json)',
+    );
   }
   await new Promise((resolve) => setTimeout(resolve, 1_000));
 }
@@ -94,4 +122,49 @@ async function getIntent() {
 function exit(message, code = 1) {
   console.error(message);
   process.exit(code);
+}
+
+function parseArgs(args) {
+  const parsed = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = args[i + 1];
+    if (arg === '--amount' && /^\d+$/.test(value ?? '')) parsed.amountArg = value;
+    else if (arg === '--api-base' && value) parsed.apiBaseArg = value;
+    else if (arg === '--rpc-url' && value) parsed.rpcUrlArg = value;
+    else if (arg.startsWith('pi_') && parsed.id === undefined) {
+      parsed.id = arg;
+      continue;
+    } else exit(USAGE, 2);
+    i++;
+  }
+  if (!parsed.id) exit(USAGE, 2);
+  return parsed;
+}
+
+function readSaved() {
+  try {
+    return JSON.parse(readFileSync(MERCHANT_FILE, 'utf8'));
+  } catch (error) {
+    exit(`.dev-merchant.json is not readable JSON (${error.message}): run \`npm run dev\` again, which rewrites it`);
+  }
+}
+
+function url(what, value) {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value.replace(/\/+$/, '');
+  } catch {
+    // refused below
+  }
+  return exit(`${what}: not an http(s) URL: ${JSON.stringify(value)}`, 2);
+}
+
+/** This script again for `pi`, with API_BASE / RPC_URL when they are not the defaults: it can be pasted anywhere. */
+function command(pi) {
+  const env = [
+    ...(API_BASE === DEFAULT_API_BASE ? [] : [`API_BASE=${API_BASE}`]),
+    ...(RPC_URL === DEFAULT_RPC_URL ? [] : [`RPC_URL=${RPC_URL}`]),
+  ];
+  return [...env, 'node scripts/pay-intent.mjs', pi].join(' ');
 }

@@ -11,10 +11,11 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain } from '../scripts/local-chain.mjs';
 
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  // Three chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
-  // fault matrix (test/faults/). Each file rewrites history only on its own chain, so no other
+  // Four chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
+  // fault matrix (test/faults/), one that test/crypto/chain-rewind.test.ts moves backwards
+  // (evm_revert: a reset chain). Each file rewrites history only on its own chain, so no other
   // file's transactions vanish under it.
-  const [chain, second, third] = await Promise.all([startLocalChain(), startLocalChain(), startLocalChain()]);
+  const [chain, second, third, fourth] = await Promise.all([startLocalChain(), startLocalChain(), startLocalChain(), startLocalChain()]);
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
     console.log(
@@ -47,7 +48,15 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: third.mnemonic,
     chains: JSON.stringify({ local: { ...third.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  provide('rewindChain', {
+    rpcUrl: fourth.rpcUrl,
+    chainId: fourth.chainId,
+    usdc: fourth.usdc,
+    accounts: fourth.accounts,
+    mnemonic: fourth.mnemonic,
+    chains: JSON.stringify({ local: { ...fourth.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop(), third.stop()]);
+    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop()]);
   };
 }

@@ -11,6 +11,8 @@ declare module 'vitest' {
     cryptoChain: LocalChainInfo;
     /** A third, for the fault matrix (CHAINS network faulty, behind the receiver's mailbox rpc-faults). */
     faultChain: LocalChainInfo;
+    /** A third, moved backwards by test/crypto/chain-rewind.test.ts (CHAINS network rewind). */
+    rewindChain: LocalChainInfo;
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
     /** FUZZ_SEED, FUZZ_ONLY and FUZZ_SCALE for test/http/bad-input ('' when unset). */

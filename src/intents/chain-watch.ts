@@ -3,6 +3,17 @@
  * and what is on chain for it, read from a cursor kept in the object's own storage (table `watch`)
  * with reorg re-checks. The intent's Durable Object calls it from its poll timer and turns what it
  * finds into a `chain_observed` command for the domain.
+ *
+ * A chain whose head is below the last block the watch has read went backwards past it: a chain
+ * that was reset (a local dev chain started empty), a reorg deeper than the re-checked blocks, or a
+ * node far behind the others. From the head alone these cannot be told apart, and each calls for
+ * something else: a reset or deep reorg dropped what was read, a lagging node has not got there
+ * yet (payments beyond its head are real). So the watch claims nothing while the head is below
+ * that block: no observation (nothing counted, nothing uncounted, no expiry), only `behind`. Once
+ * the head is past it again, the blocks read before may be other blocks now: the watch scans again
+ * from before the intent's start block (or the lowest head it saw, if lower: a reset chain's
+ * payments to the address may be in low blocks) and checks every transfer it holds against its
+ * block's hash, however deep. What is on chain then is what counts.
  */
 import type { Address } from 'viem';
 import { depositAddress } from '../chain/addresses.js';
@@ -39,6 +50,42 @@ export const watchMigration = (version: number): Migration => ({
   description: 'the chain watch of a crypto intent',
   up: createWatchTable,
 });
+
+/** The watch remembers a chain that went backwards past it until the chain is back (see `Rewind`). */
+export const watchRewindMigration = (version: number): Migration => ({
+  version,
+  description: 'the chain watch remembers a chain that went backwards past it',
+  up: (sql) => sql.exec('ALTER TABLE watch ADD COLUMN rewind TEXT'),
+});
+
+/** The chain went backwards past the watch; stored as JSON (block numbers as digit strings) in `watch.rewind`. */
+interface Rewind {
+  /** The last block read before the head went below it: the watch waits for the head to be here again. */
+  lastRead: bigint;
+  /** Where the scan starts again once it is. */
+  rescanFrom: bigint;
+  /** When the watch first saw the head below lastRead (ms). */
+  since: number;
+}
+
+/** What a look at the chain gave: an observation for the domain, or nothing while the chain is behind. */
+export type WatchResult =
+  | {
+      kind: 'observed';
+      observation: ChainObservation;
+      /** False when the scan stopped short of the head (the next poll continues at once). */
+      caughtUp: boolean;
+      /** Set when this look ended a rewind: the blocks from `from` on were scanned again. */
+      rescanned: { from: bigint; lastRead: bigint; since: number } | null;
+    }
+  | {
+      kind: 'behind';
+      head: bigint;
+      lastRead: bigint;
+      rescanFrom: bigint;
+      /** True on the look that found the chain behind (the episode's first). */
+      first: boolean;
+    };
 
 /**
  * Confirming a crypto intent hands the payer a deposit address: the chain's head is read first
@@ -85,23 +132,44 @@ export async function allocateDeposit(
  * confirmations (plus a margin) are checked against their block's hash — a different hash means a
  * reorg dropped them — and the last blocks are scanned again, so a re-included one is found.
  * `caughtUp` is false when the scan stopped short of the head (the next poll continues at once).
+ * A head below the last block read is `behind` (see the top of this file): nothing is observed.
  */
-export async function observeDeposit(
-  sql: SqlStorage,
-  reader: ChainReader,
-  c: CryptoPayment,
-): Promise<{ observation: ChainObservation; caughtUp: boolean }> {
-  const stored = sql.exec<{ cursor: string; transfers: string }>('SELECT cursor, transfers FROM watch').toArray()[0];
-  const cursor = stored ? BigInt(stored.cursor) : c.startBlock!;
+export async function observeDeposit(sql: SqlStorage, reader: ChainReader, c: CryptoPayment): Promise<WatchResult> {
+  const stored = sql
+    .exec<{ cursor: string; transfers: string; rewind: string | null }>('SELECT cursor, transfers, rewind FROM watch')
+    .toArray()[0];
+  const startBlock = c.startBlock!;
+  const cursor = stored ? BigInt(stored.cursor) : startBlock;
   const watched: CryptoTransfer[] = stored ? (JSON.parse(stored.transfers) as StoredTransfer[]).map(transferFromRecord) : [];
+  let rewind = stored?.rewind ? parseRewind(stored.rewind) : null;
 
   const observedAt = Date.now();
   const head = await reader.head();
   const recheckDepth = BigInt(c.confirmationsRequired) + REORG_MARGIN;
+
+  const lastRead = rewind?.lastRead ?? cursor - 1n;
+  if (head < lastRead) {
+    // Below the lowest head seen, a reset chain may hold payments to the address; before the start
+    // block, a reorg deeper than the intent's age may. The margin covers a fork a few blocks lower.
+    const rescanFrom = maxBig(0n, minBig(startBlock, head + 1n) - recheckDepth);
+    const first = rewind === null;
+    rewind = { lastRead, rescanFrom: rewind ? minBig(rewind.rescanFrom, rescanFrom) : rescanFrom, since: rewind?.since ?? observedAt };
+    sql.exec(
+      'INSERT INTO watch (singleton, cursor, transfers, rewind) VALUES (1, ?, ?, ?) ON CONFLICT (singleton) DO UPDATE SET rewind = excluded.rewind',
+      cursor.toString(),
+      JSON.stringify(watched.map(transferToRecord)),
+      serializeRewind(rewind),
+    );
+    return { kind: 'behind', head, lastRead, rescanFrom: rewind.rescanFrom, first };
+  }
+
   const found = new Map<string, CryptoTransfer>();
-  let from = maxBig(c.startBlock!, cursor - recheckDepth);
+  // After a rewind, from the rescan point; otherwise the last blocks again (a scan that went
+  // below the start block and stopped short goes on from its cursor).
+  let from = rewind ? rewind.rescanFrom : maxBig(minBig(startBlock, cursor), cursor - recheckDepth);
   for (const t of watched) {
-    if (head - t.blockNumber + 1n > recheckDepth) {
+    // After a rewind every block read before may be another block now: all are checked.
+    if (!rewind && head - t.blockNumber + 1n > recheckDepth) {
       found.set(transferKey(t), t);
       continue;
     }
@@ -121,19 +189,38 @@ export async function observeDeposit(
   }
   const transfers = [...found.values()];
   sql.exec(
-    'INSERT INTO watch (singleton, cursor, transfers) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET cursor = excluded.cursor, transfers = excluded.transfers',
+    'INSERT INTO watch (singleton, cursor, transfers, rewind) VALUES (1, ?, ?, NULL) ON CONFLICT (singleton) DO UPDATE SET cursor = excluded.cursor, transfers = excluded.transfers, rewind = NULL',
     from.toString(),
     JSON.stringify(transfers.map(transferToRecord)),
   );
+  const rescanned = rewind && { from: rewind.rescanFrom, lastRead: rewind.lastRead, since: rewind.since };
   if (from <= head) {
     // Not every block up to the head has been read yet: what was read counts, but it cannot
     // vouch for the time past the window (no expiry on it).
     const vouched = Math.min(observedAt, (c.expiresAt ?? observedAt) - 1);
-    return { observation: { type: 'chain_observed', transfers, head: from - 1n, observedAt: vouched }, caughtUp: false };
+    return {
+      kind: 'observed',
+      observation: { type: 'chain_observed', transfers, head: from - 1n, observedAt: vouched },
+      caughtUp: false,
+      rescanned,
+    };
   }
-  return { observation: { type: 'chain_observed', transfers, head, observedAt }, caughtUp: true };
+  return { kind: 'observed', observation: { type: 'chain_observed', transfers, head, observedAt }, caughtUp: true, rescanned };
+}
+
+function parseRewind(json: string): Rewind {
+  const r = JSON.parse(json) as { lastRead: string; rescanFrom: string; since: number };
+  return { lastRead: BigInt(r.lastRead), rescanFrom: BigInt(r.rescanFrom), since: r.since };
+}
+
+function serializeRewind(r: Rewind): string {
+  return JSON.stringify({ lastRead: r.lastRead.toString(), rescanFrom: r.rescanFrom.toString(), since: r.since });
 }
 
 function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }

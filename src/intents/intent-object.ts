@@ -24,10 +24,10 @@ import {
   type TimerHandlers,
 } from '../durable/entity.js';
 import { readSettings } from '../env.js';
-import { logError } from '../lib/log.js';
+import { logError, logInfo, logWarn } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
-import { allocateDeposit, observeDeposit, watchMigration } from './chain-watch.js';
+import { allocateDeposit, observeDeposit, watchMigration, watchRewindMigration, type WatchResult } from './chain-watch.js';
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
@@ -78,6 +78,7 @@ const MIGRATIONS: readonly Migration[] = [
     up: (sql) => (hasTable(sql, 'intent') ? adoptPreShellLayout(sql) : createShellTables(sql)),
   },
   watchMigration(2),
+  watchRewindMigration(3),
 ];
 
 export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTimer> {
@@ -304,14 +305,16 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
 
   /**
    * One look at the chain for a crypto intent, then the decision on what it means. A chain fault
-   * changes nothing: the poll is retried with backoff (or after the node's Retry-After).
+   * changes nothing: the poll is retried with backoff (or after the node's Retry-After). A chain
+   * behind the watch (reset, a deep reorg, a node far behind: chain-watch.ts) changes nothing
+   * either: one warning, then the usual polls until the chain is back past the last block read.
    */
   private async poll(attempt: number): Promise<void> {
     const intent = this.current!;
     const c = intent.crypto;
     if (!c || c.depositAddress === null || c.startBlock === null) return;
     const settings = readSettings(this.env);
-    let result: Awaited<ReturnType<typeof observeDeposit>>;
+    let result: WatchResult;
     try {
       const reader = this.chainReader(c.network);
       if (!reader) throw new ChainUnavailable('http-error', `the network ${c.network} is no longer in CHAINS`);
@@ -326,6 +329,34 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         error,
       );
       return;
+    }
+    if (result.kind === 'behind') {
+      if (result.first) {
+        logWarn('chain went back past the watch; the intent waits for it', {
+          intent: intent.id,
+          network: c.network,
+          head: result.head.toString(),
+          lastRead: result.lastRead.toString(),
+          rescanFrom: result.rescanFrom.toString(),
+          detail:
+            `The head of ${c.network} (block ${result.head}) is below block ${result.lastRead}, the last one this intent read: ` +
+            'the chain was reset, a deep reorg replaced blocks, or the node is far behind. Nothing about the intent changes meanwhile ' +
+            `(nothing counted or taken back, no expiry). Once the chain is past block ${result.lastRead} again, it is scanned again ` +
+            `from block ${result.rescanFrom} and what is on chain then counts.`,
+        });
+      }
+      const next = nextPoll(intent, Date.now(), settings);
+      if (next !== null) this.setTimer('poll', '', next);
+      return;
+    }
+    if (result.rescanned) {
+      logInfo('chain back past the watch; scanned again', {
+        intent: intent.id,
+        network: c.network,
+        from: result.rescanned.from.toString(),
+        lastRead: result.rescanned.lastRead.toString(),
+        waitedMs: Date.now() - result.rescanned.since,
+      });
     }
     const outcome = await this.run(result.observation, ALARM_ORIGIN);
     if (!outcome.ok)

@@ -15,9 +15,17 @@ function withoutCardNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? redactCardNumbers(value) : value;
 }
 
-/** Something that went wrong on the client's side (a lost connection): worth seeing, not a fault of ours. */
+/**
+ * Something an operator should know about that is not a fault of ours (a client that went away, a
+ * chain that went backwards): a yellow line, not a red one.
+ */
 export function logWarn(msg: string, fields: Record<string, unknown>): void {
-  console.warn(JSON.stringify({ level: 'warn', msg, ...fields }));
+  console.warn(JSON.stringify({ level: 'warn', msg, ...fields }, withoutCardNumbers));
+}
+
+/** A notable return to normal (the end of what a warning announced). */
+export function logInfo(msg: string, fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ level: 'info', msg, ...fields }, withoutCardNumbers));
 }
 
 function describe(error: unknown): { name: string; message: string; stack?: string } {

@@ -1,0 +1,364 @@
+/// <reference types="node" />
+/**
+ * The dev scripts, in Node (vitest.pages.config.ts runs this file): the local chain kept in a file
+ * across restarts (scripts/local-chain.mjs), one `npm run dev` per checkout (scripts/dev-lock.mjs,
+ * scripts/dev.mjs), and scripts/pay-intent.mjs paying on the chain of the server `npm run dev`
+ * saved in .dev-merchant.json, with commands that carry those URLs. Issue 10, defects 12 and 13.
+ *
+ * Nothing here touches the checkout's own .wrangler/state, .dev.vars or .dev-merchant.json: dev.mjs
+ * and pay-intent.mjs run from a throwaway copy of scripts/ beside links to the sources.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acquireDevLock } from '../../scripts/dev-lock.mjs';
+import { type LocalChain, startLocalChain, UnreadableChainState } from '../../scripts/local-chain.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HOST = '127.0.0.1';
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function rpc<T = any>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+function word(value: string | bigint): string {
+  return (typeof value === 'bigint' ? value.toString(16) : value.slice(2).toLowerCase()).padStart(64, '0');
+}
+
+async function usdcBalance(chain: Pick<LocalChain, 'rpcUrl' | 'usdc'>, owner: string): Promise<bigint> {
+  // balanceOf(address)
+  return BigInt(await rpc(chain.rpcUrl, 'eth_call', [{ to: chain.usdc.address, data: `0x70a08231${word(owner)}` }, 'latest']));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment of a developer's shell, without anything that would point the scripts elsewhere. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['API_BASE', 'RPC_URL', 'SK', 'STRIPE_SECRET_KEY', 'PORT', 'CHAIN_PORT']) delete env[name];
+  return { ...env, WRANGLER_SEND_METRICS: 'false', ...extra };
+}
+
+/** A checkout of its own: a copy of scripts/ (their ROOT is where they are) beside links to the rest. */
+function throwawayCheckout(): string {
+  const dir = tempDir('dev-scripts-checkout-');
+  cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  for (const name of ['node_modules', 'src', 'migrations', 'public', 'wrangler.toml', 'package.json', 'tsconfig.json']) {
+    symlinkSync(join(ROOT, name), join(dir, name));
+  }
+  return dir;
+}
+
+describe('the local chain kept in a file (scripts/local-chain.mjs, statePath)', () => {
+  it('is loaded on the next start, with its blocks, balances and token: the token is found, not deployed again', async () => {
+    const statePath = join(tempDir('local-chain-state-'), 'local-chain', 'anvil-state.json');
+    const first = await startLocalChain({ statePath });
+    let stopped = false;
+    cleanups.push(() => (stopped ? undefined : first.stop()));
+    expect(first.state).toMatchObject({ path: statePath, loaded: false });
+    expect(first.usdcDeployed).toBe(true);
+    const payer = first.accounts[0]!.address;
+    const payee = first.accounts[1]!.address;
+    // A usdc transfer (transfer(address,uint256)), then blocks on top of it.
+    const tx = await rpc<string>(first.rpcUrl, 'eth_sendTransaction', [
+      { from: payer, to: first.usdc.address, data: `0xa9059cbb${word(payee)}${word(1_234_567n)}` },
+    ]);
+    await rpc(first.rpcUrl, 'anvil_mine', ['0x10']);
+    const head = BigInt(await rpc<string>(first.rpcUrl, 'eth_blockNumber'));
+    const hashOf3 = (await rpc<{ hash: string }>(first.rpcUrl, 'eth_getBlockByNumber', ['0x3', false])).hash;
+    const nonce = await rpc<string>(first.rpcUrl, 'eth_getTransactionCount', [payer, 'latest']);
+    await first.stop();
+    stopped = true;
+    expect(existsSync(statePath)).toBe(true);
+
+    const second = await startLocalChain({ statePath });
+    cleanups.push(() => second.stop());
+    expect(second.state).toMatchObject({ path: statePath, loaded: true, headAtStart: head });
+    expect(second.usdcDeployed).toBe(false);
+    expect(second.usdc.address).toBe(first.usdc.address);
+    expect((await rpc<{ hash: string }>(second.rpcUrl, 'eth_getBlockByNumber', ['0x3', false])).hash).toBe(hashOf3);
+    expect(await rpc(second.rpcUrl, 'eth_getTransactionReceipt', [tx])).toMatchObject({ status: '0x1' });
+    expect(await usdcBalance(second, payee)).toBe(1_234_567n);
+    // Nothing was sent at start: no second deployment or mint.
+    expect(await rpc(second.rpcUrl, 'eth_getTransactionCount', [payer, 'latest'])).toBe(nonce);
+    expect(await usdcBalance(second, payer)).toBe(1_000_000n * 10n ** 6n - 1_234_567n);
+  });
+
+  it('names a state file it cannot read (cut short by a hard kill mid-write)', async () => {
+    const statePath = join(tempDir('local-chain-state-'), 'anvil-state.json');
+    writeFileSync(statePath, '{"block": {"number": ');
+    const error = await startLocalChain({ statePath }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreadableChainState);
+    expect((error as UnreadableChainState).statePath).toBe(statePath);
+    expect((error as Error).message).toContain(statePath);
+  });
+});
+
+describe('one npm run dev per checkout (scripts/dev-lock.mjs)', () => {
+  it('refuses a second holder with the first one’s URLs, and takes over a lock whose process is gone or was replaced', async () => {
+    const path = join(tempDir('dev-lock-'), 'dev.lock');
+    const holderSource = `
+      import(${JSON.stringify(pathToFileURL(join(ROOT, 'scripts', 'dev-lock.mjs')).href)}).then(({ acquireDevLock }) => {
+        const lock = acquireDevLock(process.argv[1], { apiBase: 'http://127.0.0.1:8797', rpcUrl: 'http://127.0.0.1:8557' });
+        console.log(lock.acquired ? 'acquired' : 'refused');
+        setInterval(() => {}, 1000);
+      });`;
+    const holder = spawn(process.execPath, ['-e', holderSource, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => holder.kill('SIGKILL'));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes('acquired') ? resolve() : reject(new Error(String(chunk)))));
+    });
+
+    expect(acquireDevLock(path, { apiBase: 'http://127.0.0.1:8798' })).toEqual({
+      acquired: false,
+      holder: expect.objectContaining({ pid: holder.pid, apiBase: 'http://127.0.0.1:8797', rpcUrl: 'http://127.0.0.1:8557' }),
+    });
+
+    // Killed without a chance to clean up: the file stays, and is stale.
+    const gone = new Promise((resolve) => holder.once('exit', resolve));
+    holder.kill('SIGKILL');
+    await gone;
+    expect(existsSync(path)).toBe(true);
+    const taken = acquireDevLock(path, { apiBase: 'http://127.0.0.1:8798' });
+    expect(taken).toMatchObject({ acquired: true, staleHolderReplaced: true });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, apiBase: 'http://127.0.0.1:8798' });
+    if (taken.acquired) taken.release();
+    expect(existsSync(path)).toBe(false);
+
+    // A pid in use by another process than the one that wrote the lock (reused): stale too, where
+    // start times are known (Linux).
+    if (existsSync(`/proc/${process.pid}/stat`)) {
+      writeFileSync(path, JSON.stringify({ pid: process.pid, startTime: '1', startedAt: '2020-01-01T00:00:00.000Z' }));
+      const again = acquireDevLock(path);
+      expect(again).toMatchObject({ acquired: true, staleHolderReplaced: true });
+      if (again.acquired) again.release();
+    }
+  });
+});
+
+describe('scripts/pay-intent.mjs on a server that is not on the default ports', () => {
+  let chain: LocalChain;
+  let api: Server;
+  let apiBase: string;
+  const due = 10_990_000n;
+  const deposit = '0x1111111111111111111111111111111111111111';
+
+  beforeAll(async () => {
+    chain = await startLocalChain();
+    // The payment-intent API, reduced to what the script reads: the intent, funded as the chain says.
+    api = createHttpServer(async (req, res) => {
+      if (req.url !== '/v1/payment_intents/pi_test' || req.headers.authorization !== 'Bearer sk_test_saved') {
+        res.writeHead(404).end(JSON.stringify({ error: { message: `unexpected ${req.url}` } }));
+        return;
+      }
+      const paid = await usdcBalance(chain, deposit);
+      const waiting = paid < due;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'pi_test',
+          status: waiting ? 'requires_action' : 'succeeded',
+          amount_received: waiting ? 0 : 1099,
+          cancellation_reason: null,
+          next_action: waiting
+            ? {
+                type: 'crypto_transfer',
+                crypto_transfer: {
+                  network: 'local',
+                  chain_id: chain.chainId,
+                  token: 'usdc',
+                  token_address: chain.usdc.address,
+                  deposit_address: deposit,
+                  amount: due.toString(),
+                  amount_display: '10.99',
+                  amount_remaining: (due - paid).toString(),
+                  amount_remaining_display: (Number(due - paid) / 1e6).toFixed(2),
+                  expires_at: Math.floor(Date.now() / 1000) + 900,
+                },
+              }
+            : null,
+          crypto: { amount_seen: paid.toString(), amount_confirmed: paid.toString() },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => api.listen(0, HOST, resolve));
+    apiBase = `http://${HOST}:${(api.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => api?.close(resolve));
+    await chain?.stop();
+  });
+
+  function payIntent(checkout: string, args: string[], env: Record<string, string> = {}) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(checkout, 'scripts', 'pay-intent.mjs'), ...args], {
+        env: cleanEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('pays on the chain saved in .dev-merchant.json, and its "pays the rest" command carries the URLs', async () => {
+    const checkout = tempDir('pay-intent-checkout-');
+    cpSync(join(ROOT, 'scripts'), join(checkout, 'scripts'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    // What `npm run dev` saves: the merchant's keys, and where this run serves it.
+    writeFileSync(
+      join(checkout, '.dev-merchant.json'),
+      JSON.stringify({ id: 'acct_test', keys: { test: { secret: 'sk_test_saved' } }, dev: { api_base: apiBase, rpc_url: chain.rpcUrl } }),
+    );
+
+    const partial = await payIntent(checkout, ['pi_test', '--amount', '5000000']);
+    expect(partial.stdout).toContain(`on local (${chain.rpcUrl})`);
+    expect(await usdcBalance(chain, deposit)).toBe(5_000_000n);
+    const rerun = `API_BASE=${apiBase} RPC_URL=${chain.rpcUrl} node scripts/pay-intent.mjs pi_test`;
+    expect(partial.stderr).toContain(`partially paid: 5990000 base units still due (${rerun} pays the rest)`);
+
+    // The printed command works as it is, from anywhere (no .dev-merchant.json URLs needed).
+    writeFileSync(join(checkout, '.dev-merchant.json'), JSON.stringify({ keys: { test: { secret: 'sk_test_saved' } } }));
+    const rest = await payIntent(checkout, ['pi_test'], { API_BASE: apiBase, RPC_URL: chain.rpcUrl });
+    expect(rest.stderr).toBe('');
+    expect(rest.stdout).toMatch(/succeeded/);
+    expect(rest.code).toBe(0);
+    expect(await usdcBalance(chain, deposit)).toBe(due);
+  });
+});
+
+describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
+  interface Dev {
+    child: ChildProcess;
+    output: () => string;
+    exited: Promise<number | null>;
+  }
+  const running: Dev[] = [];
+
+  function startDev(checkout: string, port: number, chainPort: number): Dev {
+    // Its own process group, so that wrangler, workerd and anvil go with it.
+    const child = spawn(process.execPath, [join(checkout, 'scripts', 'dev.mjs')], {
+      cwd: checkout,
+      env: cleanEnv({ PORT: String(port), CHAIN_PORT: String(chainPort) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const dev = { child, output: () => output, exited };
+    running.push(dev);
+    return dev;
+  }
+
+  async function until(dev: Dev, text: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!dev.output().includes(text)) {
+      if (dev.child.exitCode !== null) throw new Error(`npm run dev exited (${dev.child.exitCode}):\n${dev.output()}`);
+      if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${dev.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Ctrl-C, as a terminal sends it: to the whole process group. */
+  async function stop(dev: Dev): Promise<number | null> {
+    if (dev.child.exitCode === null) process.kill(-dev.child.pid!, 'SIGINT');
+    const timer = setTimeout(() => process.kill(-dev.child.pid!, 'SIGKILL'), 20_000);
+    const code = await dev.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  afterAll(async () => {
+    for (const dev of running) {
+      try {
+        if (dev.child.exitCode === null) await stop(dev);
+      } catch {
+        // gone
+      }
+    }
+  });
+
+  it('refuses a second server on the same state with the first one’s URLs; prints commands with its own; keeps its chain across a restart', async () => {
+    const checkout = throwawayCheckout();
+    const [port, chainPort, otherPort, otherChainPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const apiBase = `http://${HOST}:${port}`;
+    const rpcUrl = `http://${HOST}:${chainPort}`;
+
+    const first = startDev(checkout, port, chainPort);
+    await until(first, 'Ready in', 150_000);
+    // Every printed helper command carries this run's URLs.
+    expect(first.output()).toContain(`curl ${apiBase}/v1/payment_intents -u sk_test_`);
+    expect(first.output()).toContain(`API_BASE=${apiBase} RPC_URL=${rpcUrl} node scripts/pay-intent.mjs pi_…`);
+    expect(first.output()).toContain('new, kept in .wrangler/state/local-chain/anvil-state.json');
+    expect(JSON.parse(readFileSync(join(checkout, '.dev-merchant.json'), 'utf8')).dev).toEqual({ api_base: apiBase, rpc_url: rpcUrl });
+    expect(JSON.parse(readFileSync(join(checkout, '.wrangler', 'state', 'dev.lock'), 'utf8'))).toMatchObject({
+      pid: first.child.pid,
+      apiBase,
+      rpcUrl,
+    });
+
+    // A second one in the same checkout, on other ports (as a port clash would suggest): refused at once.
+    const second = startDev(checkout, otherPort, otherChainPort);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`another \`npm run dev\` is running in this checkout (pid ${first.child.pid}, since `);
+    expect(second.output()).toContain(`: ${apiBase}, chain ${rpcUrl}.`);
+    expect(second.output()).toContain(`API_BASE=${apiBase} RPC_URL=${rpcUrl} node scripts/pay-intent.mjs pi_…`);
+    expect(second.output()).toContain(`kill -INT ${first.child.pid}`);
+    // Before anything: no migration, no chain, no server.
+    expect(second.output()).not.toMatch(/\[dev\] (D1|local chain|starting wrangler)/);
+    expect(await fetch(`http://${HOST}:${otherPort}/health`).catch(() => null)).toBeNull();
+    // The first one is unharmed.
+    expect((await fetch(`${apiBase}/health`)).status).toBe(200);
+
+    const head = BigInt(await rpc<string>(rpcUrl, 'eth_blockNumber'));
+    expect(await stop(first)).toBe(0);
+    expect(existsSync(join(checkout, '.wrangler', 'state', 'dev.lock'))).toBe(false);
+    expect(existsSync(join(checkout, '.wrangler', 'state', 'local-chain', 'anvil-state.json'))).toBe(true);
+
+    // Started again: the chain is the one it was, the token found there.
+    const again = startDev(checkout, port, chainPort);
+    await until(again, 'Ready in', 150_000);
+    const loaded = /loaded from \.wrangler\/state\/local-chain\/anvil-state\.json at block (\d+)/.exec(again.output());
+    expect(loaded, again.output()).not.toBeNull();
+    expect(BigInt(loaded![1]!)).toBeGreaterThanOrEqual(head);
+    expect(again.output()).toContain('usdc at 0x5FbDB2315678afecb367f032d93F642f64180aa3');
+    expect(again.output()).not.toContain('"level":"error"');
+    expect(await stop(again)).toBe(0);
+  }, 360_000);
+});
