@@ -78,33 +78,34 @@ function refuseCardNumbers(bodySchema?: z.ZodType): MiddlewareHandler<AppEnv> {
     const headers = Object.fromEntries(STORED_HEADERS.map((name) => [name, c.req.header(name)]));
     let found = findCardNumber(c.req.param()) ?? findCardNumber(validatedInput(c, 'query')) ?? findCardNumber(headers);
     if (!found && bodySchema) {
-      const raw = await decodedBody(c.req.raw).catch(() => undefined);
-      if (raw !== undefined) {
-        const parsed = bodySchema.safeParse(raw);
-        found = findCardNumber(parsed.success ? parsed.data : raw);
-      }
+      const body = await parsedBody(c.req.raw, bodySchema).catch(() => undefined);
+      if (body) found = findCardNumber(body.result.success ? body.result.data : body.raw);
     }
     if (found) throw cardNumberRefused(found);
     await next();
   };
 }
 
-const decodedBodies = new WeakMap<Request, Promise<unknown>>();
+interface ParsedBody {
+  raw: unknown;
+  result: ReturnType<z.ZodType['safeParse']>;
+}
 
-/** The request's body, decoded once. A clone is read: the idempotency fingerprint reads the body too. */
-function decodedBody(request: Request): Promise<unknown> {
-  let decoded = decodedBodies.get(request);
-  if (!decoded) {
-    decoded = readBody(request.clone());
-    decodedBodies.set(request, decoded);
+const parsedBodies = new WeakMap<Request, Promise<ParsedBody>>();
+
+/** The request's body, decoded and checked against the route's schema once, for the card check and validateBody. */
+function parsedBody(request: Request, schema: z.ZodType): Promise<ParsedBody> {
+  let parsed = parsedBodies.get(request);
+  if (!parsed) {
+    parsed = readBody(request).then((raw) => ({ raw, result: schema.safeParse(raw) }));
+    parsedBodies.set(request, parsed);
   }
-  return decoded;
+  return parsed;
 }
 
 function validateBody(schema: z.ZodType): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const raw = await decodedBody(c.req.raw);
-    const result = schema.safeParse(raw);
+    const { raw, result } = await parsedBody(c.req.raw, schema);
     if (!result.success) throw fromZodError(result.error, raw);
     c.req.addValidatedData('json', result.data as object);
     await next();
