@@ -195,6 +195,32 @@ describe.each(SHARD_NAMES)('a merchant on %s', (shard) => {
   });
 });
 
+describe('from before shards', () => {
+  it('a queue message without a shard is one queued before the split: its endpoints and deliveries are on SHARD_0', async () => {
+    const m = on.SHARD_0;
+    const mailbox = await openMailbox({ secrets: [] });
+    const { body: endpoint } = await post(m.keys.test.secret, '/v1/webhook_endpoints', {
+      url: mailbox.url,
+      enabled_events: ['payment_intent.canceled'],
+    });
+    const event = {
+      id: `evt_before${crypto.randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      object: 'event',
+      type: 'payment_intent.canceled',
+    };
+    await env.WEBHOOK_QUEUE.send({
+      kind: 'event',
+      eventId: event.id,
+      merchantId: m.id,
+      livemode: false,
+      notificationUrl: null,
+      event: JSON.stringify(event),
+    });
+    await waitFor(async () => (await mailbox.received()).length === 1, 8_000);
+    expect(await count('SHARD_0', 'SELECT 1 FROM webhook_deliveries WHERE endpoint_id = ?', endpoint.id)).toBe(1);
+  });
+});
+
 describe('migrations', () => {
   it('are applied to the directory and to every shard, each database holding its own tables', async () => {
     const applied = async (d1: D1Database) =>
