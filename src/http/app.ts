@@ -46,11 +46,14 @@ export const ready = createRoute({
   method: 'get',
   path: '/health/ready',
   tags: ['Service'],
-  summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
+  summary: 'Readiness: the configuration (variables, CHAINS, OPEN_SHARDS) is valid and the D1 directory and every shard answer a query',
   security: [],
   responses: {
     200: jsonResponse(Ready, 'Ready.', { ok: true, networks: ['base', 'base-sepolia'] }),
-    503: jsonResponse(NotReady, 'A variable is invalid, or D1 does not answer: each problem named (never an RPC URL or a secret).'),
+    503: jsonResponse(
+      NotReady,
+      'A variable is invalid, a D1 database does not answer, or a shard merchants are on is not bound: each problem named (never an RPC URL or a secret).',
+    ),
   },
 });
 
