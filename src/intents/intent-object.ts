@@ -124,9 +124,8 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         if (error instanceof DomainError) return refused(error, null);
         throw error;
       }
-      const shard = caller.shard;
       return this.commitDecision(decision, caller, now, () =>
-        this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', shard),
+        this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', caller.shard),
       );
     });
   }

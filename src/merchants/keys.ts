@@ -42,36 +42,33 @@ export async function createMerchant(env: Env, name: string, now = Date.now()) {
   const id = newId('acct', now);
   const keys = { test: newKeyPair('test'), live: newKeyPair('live') };
   const db = drizzle(env.DIRECTORY);
-  const [, [merchant]] = await db.batch([
+  await db.batch([
     db
       .insert(shards)
       .values(open.map((binding) => ({ binding })))
       .onConflictDoNothing(),
-    db
-      .insert(merchants)
-      .select(
-        db
-          .select({
-            id: sql`${id}`.as('id'),
-            name: sql`${name}`.as('name'),
-            createdAt: sql`${now}`.as('created_at'),
-            shard: shards.binding,
-            cryptoXpub: sql`NULL`.as('crypto_xpub'),
-            nextDepositIndex: sql`0`.as('next_deposit_index'),
-          })
-          .from(shards)
-          .where(inArray(shards.binding, open))
-          .orderBy(shards.merchants, sql`length(${shards.binding})`, shards.binding)
-          .limit(1),
-      )
-      .returning({ shard: merchants.shard }),
+    db.insert(merchants).select(
+      db
+        .select({
+          id: sql`${id}`.as('id'),
+          name: sql`${name}`.as('name'),
+          createdAt: sql`${now}`.as('created_at'),
+          shard: shards.binding,
+          cryptoXpub: sql`NULL`.as('crypto_xpub'),
+          nextDepositIndex: sql`0`.as('next_deposit_index'),
+        })
+        .from(shards)
+        .where(inArray(shards.binding, open))
+        .orderBy(shards.merchants, sql`length(${shards.binding})`, shards.binding)
+        .limit(1),
+    ),
     db
       .update(shards)
       .set({ merchants: sql`${shards.merchants} + 1` })
       .where(eq(shards.binding, db.select({ shard: merchants.shard }).from(merchants).where(eq(merchants.id, id)))),
     db.insert(apiKeys).values(await keyRows(id, keys, now)),
   ]);
-  return { id, name, shard: merchant!.shard, keys };
+  return { id, name, keys };
 }
 
 /**

@@ -125,9 +125,9 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   route(app, createMerchantRoute, async (c) => {
     // Checked before the merchant exists, so a bad variable never leaves one half made.
     const xpub = defaultCryptoXpub(c.env);
-    const { id, name, keys } = await createMerchant(c.env, c.req.valid('json').name);
-    if (xpub) await setMerchantXpub(c.env.DIRECTORY, id, xpub);
-    return c.json({ id, name, keys }, 201);
+    const merchant = await createMerchant(c.env, c.req.valid('json').name);
+    if (xpub) await setMerchantXpub(c.env.DIRECTORY, merchant.id, xpub);
+    return c.json(merchant, 201);
   });
 
   route(app, setXpubRoute, async (c) => {
