@@ -86,7 +86,10 @@ export default defineConfig({
         // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
         WEBHOOK_RETRY_DELAYS: '0,1,1',
         WEBHOOK_TIMEOUT_MS: '1000',
-        TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+        // The directory's and the shards' migrations, which test/apply-migrations.ts applies to DIRECTORY and to
+        // both shards (wrangler.toml binds SHARD_0 and SHARD_1, both open: OPEN_SHARDS).
+        DIRECTORY_MIGRATIONS: await readD1Migrations('./migrations/directory'),
+        SHARD_MIGRATIONS: await readD1Migrations('./migrations/shard'),
         // The local anvil chain started by test/local-chain.ts, as network `local`; and as `flaky`,
         // the same chain behind the webhook receiver's mailbox `rpc-flaky`, which tests script to
         // fail (503, timeouts) before passing requests through (its chain id is only a label).

@@ -2,8 +2,9 @@
 /**
  * `npm run dev`: a local payment-intent API with a demo merchant, from a fresh clone or a second run.
  *
- *   1. applies the D1 migrations to the local database (`wrangler d1 migrations apply DB --local`) and
- *      says in one line what it did (wrangler's full output only if it fails);
+ *   1. applies the D1 migrations to each local database wrangler.toml binds — the directory and every shard
+ *      (`wrangler d1 migrations apply <binding> --local`) — and says in one line each what it did
+ *      (wrangler's full output only if it fails);
  *   2. makes sure .dev.vars holds an ADMIN_TOKEN (a random one is written if missing; never replaced);
  *   3. starts a local chain (anvil, scripts/local-chain.mjs) on 127.0.0.1:$CHAIN_PORT (default 8545),
  *      a block every 2 s, kept in .wrangler/state/local-chain/ across restarts (as the local D1 and
@@ -110,15 +111,17 @@ if (!(await portIsFree(HOST, CHAIN_PORT))) {
 //    CI (it has no --yes flag); CI=true plus a closed stdin answers yes without a prompt. Its output
 //    (a table per migration, about 150 lines on a first start) is kept back and summed up in a line;
 //    it is printed in full when the command fails or says something this script does not recognise.
-const migration = await capture(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local'], {
-  env: { ...childEnv, CI: 'true' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-if (migration.code !== 0) {
-  process.stderr.write(migration.output);
-  fail(`wrangler d1 migrations apply DB --local exited with ${migration.code} (its output is above)`);
+for (const binding of d1Bindings()) {
+  const migration = await capture(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', binding, '--local'], {
+    env: { ...childEnv, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (migration.code !== 0) {
+    process.stderr.write(migration.output);
+    fail(`wrangler d1 migrations apply ${binding} --local exited with ${migration.code} (its output is above)`);
+  }
+  say(`D1 ${binding} (local, .wrangler/state): ${summariseMigrations(migration.output)}`);
 }
-say(`D1 (local, .wrangler/state): ${summariseMigrations(migration.output)}`);
 
 // 2. The admin token, read by wrangler dev from .dev.vars.
 const adminToken = ensureAdminToken();
@@ -254,6 +257,14 @@ function capture(command, args, options) {
     child.on('error', (error) => fail(`could not run ${command}: ${error.message}`));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
   });
+}
+
+/** The D1 bindings of wrangler.toml (DIRECTORY, SHARD_0, SHARD_1, …), in its order: each has its migrations. */
+function d1Bindings() {
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const bindings = [...toml.matchAll(/^\[\[d1_databases\]\]\s*\nbinding\s*=\s*"([A-Z0-9_]+)"/gm)].map((match) => match[1]);
+  if (bindings.length === 0) fail('wrangler.toml binds no D1 database ([[d1_databases]] with binding first)');
+  return bindings;
 }
 
 /**

@@ -4,9 +4,11 @@ import type { WebhookMessage } from './webhooks/messages.js';
 /**
  * The worker's bindings and variables: the generated `Cloudflare.Env` (src/worker-configuration.d.ts, written by
  * `npm run cf-typegen` from wrangler.toml and .dev.vars.example, which describe each one), refined where wrangler
- * cannot say enough: the queues' message type, and that the names from .dev.vars.example may be unset.
+ * cannot say enough: the queues' message type, and that the names from .dev.vars.example may be unset. The shard
+ * bindings (SHARD_<n>) are left out: code reaches a shard only through src/db/shards.ts, by the name the merchant's
+ * directory row, its intent's object or a queue message carries.
  */
-export interface Env extends Omit<Cloudflare.Env, Refined>, Partial<Pick<Cloudflare.Env, Unset>> {
+export interface Env extends Omit<Cloudflare.Env, Refined | `SHARD_${number}`>, Partial<Pick<Cloudflare.Env, Unset>> {
   /** Events from the intents' outboxes, and webhook deliveries. */
   WEBHOOK_QUEUE: Queue<WebhookMessage>;
   /** Deliveries whose every attempt failed. */

@@ -1,5 +1,6 @@
 /** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the payment intent Durable Object class. */
 import { purgeExpiredKeys } from './db/idempotency.js';
+import { boundShards, shardDatabase } from './db/shards.js';
 import type { Env } from './env.js';
 import { createApp } from './http/app.js';
 import { handleWebhookBatch } from './webhooks/consumer.js';
@@ -13,8 +14,15 @@ export default {
   fetch: app.fetch,
   /** The webhook queue and its dead-letter queue. */
   queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env),
-  /** Hourly (wrangler.toml [triggers]): drops idempotency keys past their 24 hours. */
+  /** Hourly (wrangler.toml [triggers]): drops idempotency keys past their 24 hours, on every shard. */
   async scheduled(controller, env) {
-    await purgeExpiredKeys(env.DB, controller.scheduledTime);
+    // Every shard is purged even if one fails; the run then fails, naming the shards that did not answer.
+    const shards = boundShards(env);
+    const results = await Promise.allSettled(shards.map((shard) => purgeExpiredKeys(shardDatabase(env, shard), controller.scheduledTime)));
+    const failed = shards.filter((_, i) => results[i]!.status === 'rejected');
+    if (failed.length > 0) {
+      const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      throw new AggregateError(reasons, `purging expired idempotency keys failed on ${failed.join(', ')}`);
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -1,4 +1,8 @@
-/** Test helpers: a merchant made through the admin API, and requests to the worker as a client sends them. */
+/**
+ * Test helpers: a merchant made through the admin API, requests to the worker as a client sends them, and
+ * the D1 database a merchant's rows are on (its shard, as the directory assigned it).
+ */
+import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -60,4 +64,35 @@ export async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_0
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The shards wrangler.toml binds (both open to new merchants in the tests), by binding name. */
+export const SHARDS: Readonly<Record<string, D1Database>> = { SHARD_0: env.SHARD_0, SHARD_1: env.SHARD_1 };
+
+/** The binding name of the merchant's shard, as the directory has it. */
+export async function shardNameOf(merchantId: string): Promise<string> {
+  const row = await env.DIRECTORY.prepare('SELECT shard FROM merchants WHERE id = ?').bind(merchantId).first<{ shard: string }>();
+  if (!row) throw new Error(`no merchant ${merchantId} in the directory`);
+  return row.shard;
+}
+
+/** The database of the merchant's shard: where its intents, events, endpoints, deliveries and keys are. */
+export async function shardOf(merchantId: string): Promise<D1Database> {
+  return SHARDS[await shardNameOf(merchantId)]!;
+}
+
+/** A query's rows from every shard, shard by shard: for checks that must hold wherever a row is. */
+export async function fromEveryShard<T>(query: string, ...binds: unknown[]): Promise<T[]> {
+  const rows = await Promise.all(
+    Object.values(SHARDS).map(
+      async (d1) =>
+        (
+          await d1
+            .prepare(query)
+            .bind(...binds)
+            .all<T>()
+        ).results,
+    ),
+  );
+  return rows.flat();
 }

@@ -1,45 +1,12 @@
 /**
- * D1 read model. The intents' Durable Objects are the source of truth; these tables serve lists,
- * lookups and (later) search. Rows here are never the wire shape: see src/intents/ for conversions.
+ * A shard's D1 read model: everything of a merchant that grows with its business (intents, their
+ * metadata index, events, webhook endpoints, deliveries and attempts, the notification secret,
+ * idempotency keys). Each merchant's rows live on one shard only (src/db/shards.ts); what is global
+ * is in the directory (src/db/directory-schema.ts). The intents' Durable Objects are the source of
+ * truth; these tables serve lists, lookups and search. Rows here are never the wire shape: see
+ * src/intents/ for conversions. Migrations: migrations/shard (`npm run db:generate`).
  */
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-
-export const merchants = sqliteTable('merchants', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  createdAt: integer('created_at').notNull(),
-  /** Watch-only extended public key that deposit addresses are derived from (m/0/i); never a private key. */
-  cryptoXpub: text('crypto_xpub'),
-  /** The next unused child index: taken with one UPDATE … RETURNING, so no two intents share an address. */
-  nextDepositIndex: integer('next_deposit_index').notNull().default(0),
-});
-
-/**
- * The next unused child index of each xpub, across merchants: two merchants given the same xpub
- * (the local-dev default, or an operator's slip) still never hand out the same deposit address.
- */
-export const depositCounters = sqliteTable('deposit_counters', {
-  xpub: text('xpub').primaryKey(),
-  nextIndex: integer('next_index').notNull(),
-});
-
-/** API keys, stored only as SHA-256 hashes: a key has ≥128 random bits, so a fast hash suffices. */
-export const apiKeys = sqliteTable(
-  'api_keys',
-  {
-    keyHash: text('key_hash').primaryKey(),
-    merchantId: text('merchant_id')
-      .notNull()
-      .references(() => merchants.id),
-    kind: text('kind', { enum: ['secret', 'publishable'] }).notNull(),
-    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
-    /** The key's first characters and last four, for display ("sk_test_…AbCd"); never enough to use it. */
-    hint: text('hint').notNull(),
-    createdAt: integer('created_at').notNull(),
-    revokedAt: integer('revoked_at'),
-  },
-  (t) => [index('api_keys_merchant').on(t.merchantId, t.livemode)],
-);
 
 export const paymentIntents = sqliteTable(
   'payment_intents',

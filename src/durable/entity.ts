@@ -149,17 +149,22 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
     return result;
   }
 
-  /** State, events and timers in one transaction; then the read model and the outbox. */
+  /**
+   * State, events and timers in one transaction; then the read model and the outbox. `alsoWrite`
+   * writes the entity's own rows in the same transaction, once its schema is current.
+   */
   protected async commit(
     state: S,
     events: readonly NewEvent<S>[],
     timers: readonly { kind: K; key?: string; at: number }[],
     origin: Origin,
     now: number,
+    alsoWrite?: () => void,
   ): Promise<void> {
     const record = this.serialize(state);
     this.ctx.storage.transactionSync(() => {
       if (this.current === null) this.migrate();
+      alsoWrite?.();
       this.sql.exec(
         'INSERT INTO state (singleton, record) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET record = excluded.record',
         record,

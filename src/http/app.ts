@@ -9,7 +9,8 @@ import { links } from '../api/stripe/context.js';
 import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
 import { stripeApi } from '../api/stripe/index.js';
 import { chainsConfig } from '../chain/registry.js';
-import { readSettings } from '../env.js';
+import { boundShards, openShards, shardDatabase } from '../db/shards.js';
+import { type Env, readSettings } from '../env.js';
 import { redactCardNumbers } from '../lib/card-numbers.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
@@ -45,11 +46,14 @@ export const ready = createRoute({
   method: 'get',
   path: '/health/ready',
   tags: ['Service'],
-  summary: 'Readiness: the configuration (variables, CHAINS) is valid and the D1 read model answers a query',
+  summary: 'Readiness: the configuration (variables, CHAINS, OPEN_SHARDS) is valid and the D1 directory and every shard answer a query',
   security: [],
   responses: {
     200: jsonResponse(Ready, 'Ready.', { ok: true, networks: ['base', 'base-sepolia'] }),
-    503: jsonResponse(NotReady, 'A variable is invalid, or D1 does not answer: each problem named (never an RPC URL or a secret).'),
+    503: jsonResponse(
+      NotReady,
+      'A variable is invalid, a D1 database does not answer, or a shard merchants are on is not bound: each problem named (never an RPC URL or a secret).',
+    ),
   },
 });
 
@@ -86,12 +90,8 @@ export function createApp() {
       logError('configuration is invalid', { problems }, error);
       return c.json({ ok: false as const, problems }, 503);
     }
-    try {
-      await c.env.DB.prepare('SELECT 1').first();
-    } catch (error) {
-      logError('D1 does not answer', {}, error);
-      return c.json({ ok: false as const, problems: ['D1 (binding DB) does not answer a query'] }, 503);
-    }
+    const problems = await databaseProblems(c.env);
+    if (problems.length > 0) return c.json({ ok: false as const, problems }, 503);
     return c.json({ ok: true as const, networks }, 200);
   });
 
@@ -103,6 +103,43 @@ export function createApp() {
   app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: readSettings(c.env).publicBaseUrl }] }));
   registerDocs(app);
   return app;
+}
+
+/**
+ * What keeps the read model from serving: the directory or a shard that does not answer, a shard
+ * OPEN_SHARDS names or the directory assigned merchants to that is not bound. All are checked at once,
+ * so one answer names every problem.
+ */
+async function databaseProblems(env: Env): Promise<string[]> {
+  const bound = boundShards(env);
+  const directory = async (): Promise<string[]> => {
+    let assigned: string[];
+    try {
+      assigned = (await env.DIRECTORY.prepare('SELECT binding FROM shards').all<{ binding: string }>()).results.map((r) => r.binding);
+    } catch (error) {
+      logError('D1 does not answer', { binding: 'DIRECTORY' }, error);
+      return ['D1 (binding DIRECTORY) does not answer a query'];
+    }
+    return assigned
+      .filter((shard) => !bound.includes(shard))
+      .map((shard) => `merchants are assigned to the shard ${shard}, which is not bound (a D1 binding ${shard})`);
+  };
+  const shard = async (name: string): Promise<string[]> => {
+    try {
+      await shardDatabase(env, name).prepare('SELECT 1').first();
+      return [];
+    } catch (error) {
+      logError('D1 does not answer', { binding: name }, error);
+      return [`D1 (binding ${name}) does not answer a query`];
+    }
+  };
+  const problems = (await Promise.all([directory(), ...bound.map(shard)])).flat();
+  try {
+    openShards(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return problems;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;

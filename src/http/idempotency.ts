@@ -9,7 +9,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { claimKey, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
-import type { AppEnv } from './context.js';
+import { type AppEnv, shardOf } from './context.js';
 import { RequestError } from './errors.js';
 
 const MAX_KEY_LENGTH = 255;
@@ -57,7 +57,7 @@ async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, sh
   // The body as router.ts validated it (undefined on a route that takes none).
   const params: unknown = c.req.valid('json' as never);
   const fingerprint = await fingerprintOf(c.req.method, new URL(c.req.url).pathname, params);
-  const claim = await claimKey(c.env.DB, scope, fingerprint, Date.now());
+  const claim = await claimKey(shardOf(c), scope, fingerprint, Date.now());
 
   if (!claim.claimed) {
     if (claim.fingerprint !== fingerprint) {
@@ -90,7 +90,7 @@ async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, sh
     await next();
     // Errors thrown by the handler have already become c.res (Hono's compose runs onError first).
     const answer = await c.res.clone().text();
-    await recordResponse(c.env.DB, scope, c.res.status, shown ? await withoutSecret(answer, shown) : answer);
+    await recordResponse(shardOf(c), scope, c.res.status, shown ? await withoutSecret(answer, shown) : answer);
   })();
   c.executionCtx.waitUntil(answered);
   await answered;

@@ -9,6 +9,7 @@ import { type Address, getAddress, type Hex, verifyTypedData } from 'viem';
 import { ChainUnavailable, type ChainReader } from '../chain/port.js';
 import { newChainReader } from '../chain/registry.js';
 import { projectIntent } from '../db/intents.js';
+import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { nextPoll, assertSignable } from '../domain/crypto-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
@@ -31,10 +32,12 @@ import { allocateDeposit, observeDeposit, watchMigration, watchRewindMigration, 
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
-/** Who is asking: the merchant and mode of the API key, and the request. */
+/** Who is asking: the merchant and mode of the API key, the merchant's shard, and the request. */
 export interface Caller {
   merchantId: string;
   livemode: boolean;
+  /** The merchant's shard (src/db/shards.ts): a new intent keeps it and projects there for good. */
+  shard: string;
   requestId: string;
   idempotencyKey: string | null;
 }
@@ -79,6 +82,15 @@ const MIGRATIONS: readonly Migration[] = [
   },
   watchMigration(2),
   watchRewindMigration(3),
+  {
+    version: 4,
+    description:
+      "the intent's shard, the read model it projects to; an object from before shards projected to the single database, now SHARD_0",
+    up: (sql) => {
+      sql.exec('CREATE TABLE placement (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), shard TEXT NOT NULL)');
+      sql.exec('INSERT INTO placement (singleton, shard) SELECT 1, ? FROM state', SHARD_BEFORE_SPLIT);
+    },
+  },
 ];
 
 export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTimer> {
@@ -112,7 +124,9 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         if (error instanceof DomainError) return refused(error, null);
         throw error;
       }
-      return this.commitDecision(decision, caller, now);
+      return this.commitDecision(decision, caller, now, () =>
+        this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', caller.shard),
+      );
     });
   }
 
@@ -238,7 +252,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
 
   protected async project(state: PaymentIntent, events: EventRow[]): Promise<void> {
     await projectIntent(
-      this.env.DB,
+      shardDatabase(this.env, this.shard()),
       state,
       events.map((r) => ({ id: r.id, sequence: r.seq, type: r.type, createdAt: r.created, canonical: serializeEventRow(r) })),
     );
@@ -247,6 +261,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   protected outboxMessages(state: PaymentIntent, events: EventRow[]): WebhookMessage[] {
     return events.map((r) => ({
       kind: 'event',
+      shard: this.shard(),
       eventId: r.id,
       merchantId: state.merchantId,
       livemode: state.livemode,
@@ -285,13 +300,20 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return this.commitDecision(decision, origin, now);
   }
 
-  private async commitDecision(decision: Decision, origin: Origin, now: number): Promise<CommandResult> {
+  private async commitDecision(decision: Decision, origin: Origin, now: number, alsoWrite?: () => void): Promise<CommandResult> {
     const events = decision.events.map((e) => ({
       type: e.type,
       previousAttributes: JSON.stringify(partialToRecord(e.previousAttributes)),
       snapshot: e.snapshot,
     }));
-    await this.commit(decision.state, events, decision.timers, { requestId: origin.requestId, idempotencyKey: origin.idempotencyKey }, now);
+    await this.commit(
+      decision.state,
+      events,
+      decision.timers,
+      { requestId: origin.requestId, idempotencyKey: origin.idempotencyKey },
+      now,
+      alsoWrite,
+    );
     return { ok: true, intent: decision.state, paymentError: decision.paymentError };
   }
 
@@ -300,7 +322,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     const c = intent.crypto;
     if (command.type !== 'confirm' || !c || c.depositAddress !== null) return command;
     if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) return command;
-    return { ...command, deposit: await allocateDeposit(this.env.DB, intent, this.chainReader(c.network)) };
+    return { ...command, deposit: await allocateDeposit(this.env.DIRECTORY, intent, this.chainReader(c.network)) };
   }
 
   /**
@@ -377,6 +399,11 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       if (reader) this.readers.set(network, reader);
     }
     return reader;
+  }
+
+  /** The shard this intent's read model is on, kept in the object since its creation (read locally, never from D1). */
+  private shard(): string {
+    return this.sql.exec<{ shard: string }>('SELECT shard FROM placement').one().shard;
   }
 
   private owned(caller: Owner): boolean {

@@ -5,7 +5,7 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { assertXpub } from '../chain/addresses.js';
-import { depositCounters, merchants } from '../db/schema.js';
+import { depositCounters, merchants } from '../db/directory-schema.js';
 
 export interface CryptoSettings {
   xpub: string | null;

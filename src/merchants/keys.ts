@@ -6,7 +6,9 @@
 import { and, eq, inArray, isNull, notExists, notInArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { apiKeys, merchants } from '../db/schema.js';
+import { apiKeys, merchants, shards } from '../db/directory-schema.js';
+import { openShards } from '../db/shards.js';
+import type { Env } from '../env.js';
 import { newId, newToken } from '../lib/ids.js';
 import { sha256Hex } from '../lib/secrets.js';
 
@@ -22,16 +24,50 @@ export interface ApiKeyOwner {
   merchantId: string;
   livemode: boolean;
   kind: KeyKind;
+  /** The binding of the merchant's shard (src/db/shards.ts): requests reach its read model there. */
+  shard: string;
 }
 
 /** `sk_test_`, `pk_live_`, … followed by 32 base62 characters (190 random bits). */
 export const API_KEY_PATTERN = /^(sk|pk)_(test|live)_[0-9A-Za-z]{32}$/;
 
-export async function createMerchant(d1: D1Database, name: string, now = Date.now()) {
+/**
+ * Creates a merchant with its keys, on the open shard (OPEN_SHARDS) holding the fewest merchants,
+ * ties to the lowest-numbered. One batch, one transaction on the directory's single writer: the
+ * choice reads the counts every earlier creation left, and the count moves with the merchant, so
+ * concurrent creations spread evenly and two never read the same counts.
+ */
+export async function createMerchant(env: Env, name: string, now = Date.now()) {
+  const open = openShards(env);
   const id = newId('acct', now);
   const keys = { test: newKeyPair('test'), live: newKeyPair('live') };
-  const db = drizzle(d1);
-  await db.batch([db.insert(merchants).values({ id, name, createdAt: now }), db.insert(apiKeys).values(await keyRows(id, keys, now))]);
+  const db = drizzle(env.DIRECTORY);
+  await db.batch([
+    db
+      .insert(shards)
+      .values(open.map((binding) => ({ binding })))
+      .onConflictDoNothing(),
+    db.insert(merchants).select(
+      db
+        .select({
+          id: sql`${id}`.as('id'),
+          name: sql`${name}`.as('name'),
+          createdAt: sql`${now}`.as('created_at'),
+          shard: shards.binding,
+          cryptoXpub: sql`NULL`.as('crypto_xpub'),
+          nextDepositIndex: sql`0`.as('next_deposit_index'),
+        })
+        .from(shards)
+        .where(inArray(shards.binding, open))
+        .orderBy(shards.merchants, sql`length(${shards.binding})`, shards.binding)
+        .limit(1),
+    ),
+    db
+      .update(shards)
+      .set({ merchants: sql`${shards.merchants} + 1` })
+      .where(eq(shards.binding, db.select({ shard: merchants.shard }).from(merchants).where(eq(merchants.id, id)))),
+    db.insert(apiKeys).values(await keyRows(id, keys, now)),
+  ]);
   return { id, name, keys };
 }
 
@@ -107,15 +143,16 @@ export const KEY_CACHE_TTL_MS = 15_000;
 const KEY_CACHE_MAX = 10_000;
 const keyCache = new Map<string, { owner: ApiKeyOwner; until: number }>();
 
-/** The owner of a key, or null if the key is malformed, unknown or revoked. */
+/** The owner of a key and the merchant's shard (one directory read), or null if the key is malformed, unknown or revoked. */
 export async function findKeyOwner(d1: D1Database, key: string, now = Date.now()): Promise<ApiKeyOwner | null> {
   if (!API_KEY_PATTERN.test(key)) return null;
   const hash = await sha256Hex(key);
   const cached = keyCache.get(hash);
   if (cached && cached.until > now) return cached.owner;
   const [row] = await drizzle(d1)
-    .select({ merchantId: apiKeys.merchantId, livemode: apiKeys.livemode, kind: apiKeys.kind })
+    .select({ merchantId: apiKeys.merchantId, livemode: apiKeys.livemode, kind: apiKeys.kind, shard: merchants.shard })
     .from(apiKeys)
+    .innerJoin(merchants, eq(merchants.id, apiKeys.merchantId))
     .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
     .limit(1);
   if (!row) {

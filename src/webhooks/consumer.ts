@@ -6,6 +6,7 @@
  * failed and sent to the dead-letter queue.
  */
 import { createDeliveries, endpointsFor, findDelivery, markDeadLettered, markDeliveryFailed, type DeliveryRow } from '../db/webhooks.js';
+import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { readSettings, type Env } from '../env.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { logError } from '../lib/log.js';
@@ -38,11 +39,18 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
   );
 }
 
+/** The merchant's shard the message names; a message from before shards names none (src/webhooks/messages.ts). */
+function shardOfMessage(message: WebhookMessage): string {
+  return message.shard ?? SHARD_BEFORE_SPLIT;
+}
+
 async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: Env): Promise<void> {
+  const shard = shardOfMessage(message);
+  const d1 = shardDatabase(env, shard);
   const event = eventOf(message);
   const scope = { merchantId: message.merchantId, livemode: message.livemode };
   // Endpoints are the canonical family's (their api_version is its wire); so, for now, is notification_url.
-  const targets: { endpointId: string | null; url: string; wire: EventWireName }[] = (await endpointsFor(env.DB, scope, event.type)).map(
+  const targets: { endpointId: string | null; url: string; wire: EventWireName }[] = (await endpointsFor(d1, scope, event.type)).map(
     (e) => ({ endpointId: e.id, url: e.url, wire: 'stripe' }),
   );
   if (message.notificationUrl) targets.push({ endpointId: null, url: message.notificationUrl, wire: 'stripe' });
@@ -67,10 +75,12 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
       deadLetteredAt: null,
     })),
   );
-  const fresh = await createDeliveries(env.DB, rows);
+  const fresh = await createDeliveries(d1, rows);
   // A queue batch holds at most 100 messages.
   for (let i = 0; i < fresh.length; i += 100) {
-    await env.WEBHOOK_QUEUE.sendBatch(fresh.slice(i, i + 100).map((id) => ({ body: { kind: 'delivery' as const, deliveryId: id } })));
+    await env.WEBHOOK_QUEUE.sendBatch(
+      fresh.slice(i, i + 100).map((id) => ({ body: { kind: 'delivery' as const, shard, deliveryId: id } })),
+    );
   }
 }
 
@@ -90,13 +100,15 @@ function eventOf(message: Extract<WebhookMessage, { kind: 'event' }>): {
 
 /** One attempt; the number of seconds after which to try again, or null when done. */
 async function deliver(message: Message<Extract<WebhookMessage, { kind: 'delivery' }>>, env: Env): Promise<number | null> {
-  const delivery = await findDelivery(env.DB, message.body.deliveryId);
+  const shard = shardOfMessage(message.body);
+  const d1 = shardDatabase(env, shard);
+  const delivery = await findDelivery(d1, message.body.deliveryId);
   // Already delivered or given up (a duplicate message, or a manual retry got there first).
   if (delivery?.status !== 'pending') return null;
 
-  const outcome = await attemptDelivery(env, delivery);
+  const outcome = await attemptDelivery(env, d1, delivery);
   if (outcome.kind !== 'failed') {
-    if (outcome.kind === 'skipped') await markDeliveryFailed(env.DB, delivery.id, Date.now());
+    if (outcome.kind === 'skipped') await markDeliveryFailed(d1, delivery.id, Date.now());
     return null;
   }
   const delays = readSettings(env).webhookRetryDelaysSeconds;
@@ -105,14 +117,15 @@ async function deliver(message: Message<Extract<WebhookMessage, { kind: 'deliver
     const scheduled = delays[message.attempts - 1]!;
     return Math.min(Math.max(scheduled, outcome.retryAfterSeconds ?? 0), MAX_DELAY_SECONDS);
   }
-  await markDeliveryFailed(env.DB, delivery.id, Date.now());
-  await env.WEBHOOK_DLQ.send({ kind: 'delivery', deliveryId: delivery.id });
+  await markDeliveryFailed(d1, delivery.id, Date.now());
+  await env.WEBHOOK_DLQ.send({ kind: 'delivery', shard, deliveryId: delivery.id });
   return null;
 }
 
 async function handleDeadLetter(message: Message<WebhookMessage>, env: Env): Promise<void> {
   // Either our own hand-off after the last attempt, or the queue's max_retries backstop.
-  if (message.body.kind === 'delivery') await markDeadLettered(env.DB, message.body.deliveryId, Date.now());
+  if (message.body.kind === 'delivery')
+    await markDeadLettered(shardDatabase(env, shardOfMessage(message.body)), message.body.deliveryId, Date.now());
   logError('webhook message dead-lettered', { kind: message.body.kind }, new Error(JSON.stringify(message.body).slice(0, 200)));
 }
 

@@ -18,7 +18,8 @@ export type AttemptOutcome =
 const SNIPPET_BYTES = 1024;
 const USER_AGENT = 'edge-payment-intents-webhooks/1';
 
-export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, now = Date.now()): Promise<AttemptOutcome> {
+/** `d1` is the shard of the delivery's merchant, where the delivery, its secrets and its attempts are. */
+export async function attemptDelivery(env: Env, d1: D1Database, delivery: DeliveryWithEndpoint, now = Date.now()): Promise<AttemptOutcome> {
   const scope = { merchantId: delivery.merchantId, livemode: delivery.livemode };
   let secrets: string[];
   if (delivery.endpointId) {
@@ -26,7 +27,7 @@ export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, 
     if (endpoint?.status !== 'enabled') return { kind: 'skipped' };
     secrets = signingSecrets(endpoint, now);
   } else {
-    secrets = signingSecrets(await notificationSecret(env.DB, scope, now), now);
+    secrets = signingSecrets(await notificationSecret(d1, scope, now), now);
   }
 
   const eventId = (JSON.parse(delivery.body) as { id: string }).id;
@@ -59,7 +60,7 @@ export async function attemptDelivery(env: Env, delivery: DeliveryWithEndpoint, 
   // A failed attempt leaves the delivery's status as it is by then: pending while the schedule runs,
   // failed after it, succeeded if another attempt got through meanwhile.
   await recordAttempt(
-    env.DB,
+    d1,
     { deliveryId: delivery.id, statusCode, durationMs, responseBody, error, createdAt: now },
     ok ? 'succeeded' : gone ? 'failed' : null,
     gone ? delivery.endpointId : null,

@@ -108,18 +108,26 @@ describe('the object’s own schema', () => {
         .toArray()
         .map((r) => r.name),
     );
-    expect(tables).toEqual(['events', 'schema_version', 'state', 'timers', 'watch']);
+    expect(tables).toEqual(['events', 'placement', 'schema_version', 'state', 'timers', 'watch']);
     expect(
       await runInDurableObject(
         stub(id),
         (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
       ),
-    ).toBe(3);
+    ).toBe(4);
+    // Written before shards, it projected to the single database, which is now SHARD_0.
+    expect(
+      await runInDurableObject(
+        stub(id),
+        (_i, state) => state.storage.sql.exec<{ shard: string }>('SELECT shard FROM placement').one().shard,
+      ),
+    ).toBe('SHARD_0');
 
-    // And it works as any other: a command commits on top of what was brought over.
+    // And it works as any other: a command commits on top of what was brought over, and its row is on SHARD_0.
     const confirmed = await post(sk, `/v1/payment_intents/${id}/confirm`, { payment_method: 'pm_card_visa' });
     expect(confirmed.body).toMatchObject({ id, status: 'succeeded', amount_received: 1500 });
     expect((await stub(id).events({ merchantId: m.id, livemode: false })).map((e) => e.seq)).toEqual([1, 2]);
+    expect(await env.SHARD_0.prepare('SELECT status FROM payment_intents WHERE id = ?').bind(id).first()).toEqual({ status: 'succeeded' });
   });
 
   it('a new object writes its schema version with its first commit', async () => {
@@ -128,6 +136,6 @@ describe('the object’s own schema', () => {
       stub(intent.id),
       (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
     );
-    expect(version).toBe(3);
+    expect(version).toBe(4);
   });
 });

@@ -12,6 +12,7 @@ import { DurableEntity } from '../../src/durable/entity.js';
 import type { PaymentIntent } from '../../src/domain/intent.js';
 import type { Env } from '../../src/env.js';
 import { PaymentIntentObject } from '../../src/intents/intent-object.js';
+import { SHARDS } from '../helpers.js';
 
 /** Where in the command the fault strikes. */
 export type Step = 'commit' | 'project' | 'send';
@@ -109,17 +110,18 @@ export function installFaultHooks(): () => void {
   };
 }
 
-/** The object as its projection sees it, with a D1 whose intents table is missing. */
+/** The object as its projection sees it, with shards whose intents table is missing. */
 function withRefusingD1(object: { env: Env }): unknown {
-  const d1 = object.env.DB;
-  const refusing = new Proxy(d1, {
-    get(target, name) {
-      if (name === 'prepare') return (query: string) => target.prepare(query.replaceAll('"payment_intents"', '"payment_intents_gone"'));
-      const value = Reflect.get(target, name);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return Object.create(object, { env: { value: { ...object.env, DB: refusing } } });
+  const refusing = (d1: D1Database) =>
+    new Proxy(d1, {
+      get(target, name) {
+        if (name === 'prepare') return (query: string) => target.prepare(query.replaceAll('"payment_intents"', '"payment_intents_gone"'));
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  const shards = Object.fromEntries(Object.entries(SHARDS).map(([binding, d1]) => [binding, refusing(d1)]));
+  return Object.create(object, { env: { value: { ...object.env, ...shards } } });
 }
 
 function never(): Promise<never> {

@@ -6,6 +6,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
+import { fromEveryShard } from '../helpers.js';
 import type { TestMailbox } from '../webhooks/receiver-client.js';
 import { MARKER_KEY } from './injection.js';
 
@@ -94,12 +95,10 @@ interface DeliveryRow {
 
 async function deliveriesOf(eventIds: string[]): Promise<DeliveryRow[]> {
   if (eventIds.length === 0) return [];
-  const { results } = await env.DB.prepare(
+  return fromEveryShard<DeliveryRow>(
     `SELECT id, event_id, status, attempts, body FROM webhook_deliveries WHERE event_id IN (${eventIds.map(() => '?').join(',')})`,
-  )
-    .bind(...eventIds)
-    .all<DeliveryRow>();
-  return results;
+    ...eventIds,
+  );
 }
 
 /** Waits until every event of the intent has been delivered (its delivery succeeded). */
@@ -131,13 +130,16 @@ export async function expectConsistent(id: string, types: string[], mailbox: Tes
   expect(view.timers.filter((t) => t.kind === 'project' || t.kind === 'outbox')).toEqual([]);
 
   // D1: the same events, once each, and the row exactly the object's state (revision, status, amounts…).
-  const { results: d1Events } = await env.DB.prepare('SELECT id, sequence, type FROM events WHERE intent_id = ? ORDER BY sequence, id')
-    .bind(id)
-    .all<{ id: string; sequence: number; type: string }>();
+  const d1Events = await fromEveryShard<{ id: string; sequence: number; type: string }>(
+    'SELECT id, sequence, type FROM events WHERE intent_id = ? ORDER BY sequence, id',
+    id,
+  );
   expect(d1Events).toEqual(view.events.map((e) => ({ id: e.id, sequence: e.seq, type: e.type })));
-  const row = await env.DB.prepare('SELECT status, revision, amount, record FROM payment_intents WHERE id = ?')
-    .bind(id)
-    .first<{ status: string; revision: number; amount: string; record: string }>();
+  const [row = null, ...elsewhere] = await fromEveryShard<{ status: string; revision: number; amount: string; record: string }>(
+    'SELECT status, revision, amount, record FROM payment_intents WHERE id = ?',
+    id,
+  );
+  expect(elsewhere).toEqual([]);
   if (view.record === null) {
     expect(row).toBeNull();
   } else {
@@ -145,9 +147,11 @@ export async function expectConsistent(id: string, types: string[], mailbox: Tes
     expect(row).toEqual({ status: state.status, revision: state.revision, amount: String(state.amount), record: view.record });
   }
   // One intent per case, however often its create was tried.
-  const { results: marked } = await env.DB.prepare('SELECT intent_id FROM payment_intent_metadata WHERE key = ? AND value = ?')
-    .bind(MARKER_KEY, marker)
-    .all<{ intent_id: string }>();
+  const marked = await fromEveryShard<{ intent_id: string }>(
+    'SELECT intent_id FROM payment_intent_metadata WHERE key = ? AND value = ?',
+    MARKER_KEY,
+    marker,
+  );
   expect(marked.map((r) => r.intent_id)).toEqual(view.record === null ? [] : [id]);
 
   // Every event delivered, each delivery done and every attempt recorded.
@@ -156,11 +160,10 @@ export async function expectConsistent(id: string, types: string[], mailbox: Tes
   expect(deliveries.filter((d) => d.status !== 'succeeded')).toEqual([]);
   const attempts = new Map<string, { attempt: number; status_code: number | null; error: string | null }[]>();
   if (deliveries.length > 0) {
-    const { results } = await env.DB.prepare(
+    const results = await fromEveryShard<{ delivery_id: string; attempt: number; status_code: number | null; error: string | null }>(
       `SELECT delivery_id, attempt, status_code, error FROM webhook_attempts WHERE delivery_id IN (${deliveries.map(() => '?').join(',')}) ORDER BY attempt`,
-    )
-      .bind(...deliveries.map((d) => d.id))
-      .all<{ delivery_id: string; attempt: number; status_code: number | null; error: string | null }>();
+      ...deliveries.map((d) => d.id),
+    );
     for (const { delivery_id, ...r } of results) attempts.set(delivery_id, [...(attempts.get(delivery_id) ?? []), r]);
   }
   for (const d of deliveries) {

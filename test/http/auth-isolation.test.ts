@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant, shardOf } from '../helpers.js';
 import { expectErrorLogs } from '../expected-logs.js';
 
 let a: TestMerchant;
@@ -30,7 +30,7 @@ describe('merchants and keys', () => {
     expect(keys[2]).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
     expect(keys[3]).toMatch(/^pk_live_[0-9A-Za-z]{32}$/);
     expect(new Set(keys).size).toBe(4);
-    const rows = await env.DB.prepare('SELECT * FROM api_keys WHERE merchant_id = ?').bind(a.id).all();
+    const rows = await env.DIRECTORY.prepare('SELECT * FROM api_keys WHERE merchant_id = ?').bind(a.id).all();
     expect(rows.results).toHaveLength(4);
     const stored = JSON.stringify(rows.results);
     for (const key of keys) expect(stored).not.toContain(key.slice(8));
@@ -205,7 +205,8 @@ describe('browser lookups', () => {
 
 describe('faults', () => {
   it('a real fault is a 500 api_error with a generic message and the request id, nothing internal', async () => {
-    await env.DB.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
+    const d1 = await shardOf(a.id);
+    await d1.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
     const logs = expectErrorLogs((log) => log.msg === 'unhandled error');
     try {
       const res = await call('/v1/payment_intents', { key: a.keys.test.secret });
@@ -226,7 +227,7 @@ describe('faults', () => {
       ]);
     } finally {
       logs.restore();
-      await env.DB.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
+      await d1.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
     }
   });
 });
@@ -236,10 +237,10 @@ describe('key cache', () => {
     const { findKeyOwner, KEY_CACHE_TTL_MS } = await import('../../src/merchants/keys.js');
     const m = await createMerchant('Cached');
     const now = Date.now();
-    expect(await findKeyOwner(env.DB, m.keys.test.secret, now)).toMatchObject({ merchantId: m.id, kind: 'secret' });
+    expect(await findKeyOwner(env.DIRECTORY, m.keys.test.secret, now)).toMatchObject({ merchantId: m.id, kind: 'secret' });
     // Revoke behind the cache's back, as another isolate's roll would.
-    await env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE merchant_id = ?').bind(now, m.id).run();
-    expect(await findKeyOwner(env.DB, m.keys.test.secret, now + 1)).not.toBeNull();
-    expect(await findKeyOwner(env.DB, m.keys.test.secret, now + KEY_CACHE_TTL_MS + 1)).toBeNull();
+    await env.DIRECTORY.prepare('UPDATE api_keys SET revoked_at = ? WHERE merchant_id = ?').bind(now, m.id).run();
+    expect(await findKeyOwner(env.DIRECTORY, m.keys.test.secret, now + 1)).not.toBeNull();
+    expect(await findKeyOwner(env.DIRECTORY, m.keys.test.secret, now + KEY_CACHE_TTL_MS + 1)).toBeNull();
   });
 });

@@ -18,7 +18,15 @@ import worker from '../../src/index.js';
 import { logError } from '../../src/lib/log.js';
 import { randomXpub } from '../chain/local-chain-client.js';
 import { expectErrorLogs } from '../expected-logs.js';
-import { ADMIN_TOKEN, type ClientRequestInit, call as callThroughRuntime, clientRequest, type TestMerchant, waitFor } from '../helpers.js';
+import {
+  ADMIN_TOKEN,
+  type ClientRequestInit,
+  call as callThroughRuntime,
+  clientRequest,
+  type TestMerchant,
+  waitFor,
+  SHARDS,
+} from '../helpers.js';
 import { openMailbox, type TestMailbox } from '../webhooks/receiver-client.js';
 import { expectError } from './validation-support.js';
 
@@ -85,16 +93,22 @@ function captureConsole(): void {
   }
 }
 
-/** Every text cell of every D1 table that holds a card number, as `table: value`. */
+/** Every text cell of every table of every D1 database (the directory and each shard) that holds a card number, as `database.table: value`. */
 async function cardNumbersInD1(): Promise<string[]> {
-  const tables = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
-  ).all<{ name: string }>();
   const found: string[] = [];
-  for (const { name } of tables.results) {
-    const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all<Record<string, unknown>>();
-    for (const row of rows.results) {
-      for (const value of Object.values(row)) if (typeof value === 'string' && holdsCardNumber(value)) found.push(`${name}: ${value}`);
+  for (const [binding, d1] of Object.entries({ DIRECTORY: env.DIRECTORY, ...SHARDS })) {
+    const tables = await d1
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+      )
+      .all<{ name: string }>();
+    for (const { name } of tables.results) {
+      const rows = await d1.prepare(`SELECT * FROM "${name}"`).all<Record<string, unknown>>();
+      for (const row of rows.results) {
+        for (const value of Object.values(row)) {
+          if (typeof value === 'string' && holdsCardNumber(value)) found.push(`${binding}.${name}: ${value}`);
+        }
+      }
     }
   }
   return found;

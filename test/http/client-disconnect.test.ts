@@ -11,11 +11,14 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index.js';
-import { ADMIN_TOKEN, createMerchant, get, type TestMerchant } from '../helpers.js';
+import { ADMIN_TOKEN, createMerchant, get, type TestMerchant, shardOf } from '../helpers.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 beforeAll(async () => {
   m = await createMerchant('Disconnects');
+  d1 = await shardOf(m.id);
 });
 
 /** A request whose body sends its first bytes, then fails as a lost connection does. */
@@ -85,7 +88,7 @@ describe('a body cut off by the client', () => {
     ]);
     vi.restoreAllMocks();
     expect((await get(m.keys.test.secret, '/v1/payment_intents?limit=100')).body.data.length).toBe(before);
-    const claimed = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key = 'cut-off-1'`).first();
+    const claimed = await d1.prepare(`SELECT key FROM idempotency_keys WHERE key = 'cut-off-1'`).first();
     expect(claimed).toBeNull();
   });
 

@@ -63,7 +63,7 @@ describe('key rolls in parallel', () => {
     const working = [];
     for (const key of rolled) if (await works(key)) working.push(key);
     expect(working).toHaveLength(1);
-    const { results: made } = await env.DB.prepare(
+    const { results: made } = await env.DIRECTORY.prepare(
       "SELECT created_at, revoked_at FROM api_keys WHERE merchant_id = ? AND livemode = 0 AND kind = 'secret' AND key_hash != ? ORDER BY created_at, revoked_at IS NULL",
     )
       .bind(m.id, await sha256Hex(m.keys.test.secret))
@@ -83,7 +83,7 @@ describe('key rolls in parallel', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slowWrites = new Proxy(env.DB, {
+    const slowWrites = new Proxy(env.DIRECTORY, {
       get(target, property) {
         if (property === 'batch') {
           return async (statements: D1PreparedStatement[]) => {
@@ -98,7 +98,7 @@ describe('key rolls in parallel', () => {
     });
     const stale = rollKeys(slowWrites, m.id, ['test']);
     await atWrite;
-    const won = await rollKeys(env.DB, m.id, ['test']);
+    const won = await rollKeys(env.DIRECTORY, m.id, ['test']);
     release();
     expect(await stale).toBe('conflict');
     expect(won).toMatchObject({ id: m.id });
@@ -133,7 +133,7 @@ describe('crypto settings in parallel', () => {
     const taken: ({ xpub: string; index: number } | undefined)[] = [];
     await burst(20, async (i) => {
       if (i % 4 === 3) return admin(`/v1/admin/merchants/${m.id}/crypto`, { xpub: xpubs[i % 2] });
-      taken.push(await allocateDepositIndex(env.DB, m.id));
+      taken.push(await allocateDepositIndex(env.DIRECTORY, m.id));
       return { res: new Response(null, { status: 200 }), body: null };
     });
     const addresses = taken.map((t) => depositAddress(t!.xpub, t!.index));

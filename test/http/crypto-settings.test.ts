@@ -50,9 +50,9 @@ describe('crypto settings', () => {
 
   it('concurrent intents never share a deposit index, so never an address', async () => {
     const m = await createMerchant('Busy crypto shop');
-    expect(await allocateDepositIndex(env.DB, m.id)).toBeUndefined(); // no xpub yet
+    expect(await allocateDepositIndex(env.DIRECTORY, m.id)).toBeUndefined(); // no xpub yet
     await call(`/v1/admin/merchants/${m.id}/crypto`, { key: ADMIN_TOKEN, json: { xpub: XPUB } });
-    const taken = await Promise.all(Array.from({ length: 25 }, () => allocateDepositIndex(env.DB, m.id)));
+    const taken = await Promise.all(Array.from({ length: 25 }, () => allocateDepositIndex(env.DIRECTORY, m.id)));
     // Other tests use the same xpub, so the run of indexes starts wherever its counter stood.
     const indexes = taken.map((t) => t!.index).sort((a, b) => a - b);
     expect(new Set(indexes).size).toBe(25);
@@ -64,7 +64,7 @@ describe('crypto settings', () => {
     const xpub = HDKey.fromMasterSeed(crypto.getRandomValues(new Uint8Array(32))).derive("m/44'/60'/0'").publicExtendedKey;
     const [a, b] = [await createMerchant('Shop A'), await createMerchant('Shop B')];
     for (const m of [a, b]) await call(`/v1/admin/merchants/${m.id}/crypto`, { key: ADMIN_TOKEN, json: { xpub } });
-    const taken = await Promise.all(Array.from({ length: 20 }, (_, i) => allocateDepositIndex(env.DB, (i % 2 ? a : b).id)));
+    const taken = await Promise.all(Array.from({ length: 20 }, (_, i) => allocateDepositIndex(env.DIRECTORY, (i % 2 ? a : b).id)));
     expect(taken.map((t) => t!.index).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect((await get(a.keys.test.secret, '/v1/crypto_settings')).body.addresses_issued).toBe(10);
     expect((await get(b.keys.test.secret, '/v1/crypto_settings')).body.addresses_issued).toBe(10);
@@ -84,7 +84,7 @@ describe('DEFAULT_CRYPTO_XPUB (local development)', () => {
       },
       { ...env, ...vars },
     );
-  const merchantCount = async () => (await env.DB.prepare('SELECT count(*) AS n FROM merchants').first<{ n: number }>())!.n;
+  const merchantCount = async () => (await env.DIRECTORY.prepare('SELECT count(*) AS n FROM merchants').first<{ n: number }>())!.n;
 
   it('gives every merchant created through the admin route the xpub', async () => {
     const res = await createWith({ DEFAULT_CRYPTO_XPUB: XPUB });

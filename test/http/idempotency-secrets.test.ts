@@ -6,21 +6,23 @@
  * 409 idempotency_error that shows no secret: a retry must never hand out a secret that no longer
  * signs, or will soon stop. API keys (the admin API) never go through idempotency at all.
  */
-import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { ADMIN_TOKEN, call, createMerchant, get, post, type TestMerchant, shardOf, fromEveryShard } from '../helpers.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 let sk: string;
 beforeAll(async () => {
   m = await createMerchant('Idempotent secrets');
+  d1 = await shardOf(m.id);
   sk = m.keys.test.secret;
 });
 
 const withKey = (key: string, path: string, json: unknown = {}) => call(path, { key: sk, json, headers: { 'Idempotency-Key': key } });
 
 async function recorded(key: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT response_body FROM idempotency_keys WHERE key = ?').bind(key).first<{ response_body: string }>();
+  const row = await d1.prepare('SELECT response_body FROM idempotency_keys WHERE key = ?').bind(key).first<{ response_body: string }>();
   if (!row) throw new Error(`no idempotency record for ${key}`);
   return row.response_body;
 }
@@ -114,7 +116,7 @@ describe('notification secret', () => {
   it('GET with an Idempotency-Key records nothing', async () => {
     const res = await call('/v1/notification_secret', { key: sk, headers: { 'Idempotency-Key': 'notification-get-1' } });
     expect(res.status).toBe(200);
-    const row = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key = 'notification-get-1'`).first();
+    const row = await d1.prepare(`SELECT key FROM idempotency_keys WHERE key = 'notification-get-1'`).first();
     expect(row).toBeNull();
   });
 });
@@ -134,8 +136,7 @@ describe('API keys', () => {
       headers: { 'Idempotency-Key': 'admin-2' },
     });
     expect(rolled.status).toBe(200);
-    const rows = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key IN ('admin-1', 'admin-2')`).all();
-    expect(rows.results).toEqual([]);
+    expect(await fromEveryShard(`SELECT key FROM idempotency_keys WHERE key IN ('admin-1', 'admin-2')`)).toEqual([]);
   });
 });
 
@@ -171,7 +172,7 @@ describe('every answer that shows a secret is covered here', () => {
 
 afterAll(async () => {
   // Whatever ran in this file: no record holds a signing secret or an API key.
-  const { results } = await env.DB.prepare('SELECT key, response_body FROM idempotency_keys').all<{ key: string; response_body: string }>();
+  const results = await fromEveryShard<{ key: string; response_body: string }>('SELECT key, response_body FROM idempotency_keys');
   expect(results.length).toBeGreaterThan(0);
   for (const row of results) expect(row.response_body ?? '', row.key).not.toMatch(/whsec_|sk_test_|sk_live_/);
   expect((await get(sk, '/v1/webhook_endpoints')).res.status).toBe(200);

@@ -1,12 +1,15 @@
 /** Idempotency-Key: replays never execute twice; other parameters under the same key are refused. */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createMerchant, get, type TestMerchant } from '../helpers.js';
+import { call, createMerchant, get, type TestMerchant, shardOf } from '../helpers.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 let sk: string;
 beforeAll(async () => {
   m = await createMerchant('Idempotent');
+  d1 = await shardOf(m.id);
   sk = m.keys.test.secret;
 });
 
@@ -78,7 +81,8 @@ describe('Idempotency-Key', () => {
 
   it('a key expires after 24 hours and can then be used again', async () => {
     const first = (await (await withKey('old-key', '/v1/payment_intents', { amount: 1000, currency: 'usd' })).json()) as any;
-    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'old-key'`)
+    await d1
+      .prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'old-key'`)
       .bind(Date.now() - 1)
       .run();
     const second = (await (await withKey('old-key', '/v1/payment_intents', { amount: 1000, currency: 'usd' })).json()) as any;
@@ -129,7 +133,7 @@ describe('Idempotency-Key', () => {
     const refused = await withKey('invalid-1', '/v1/payment_intents', { amount: 1000 });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as any).error).toMatchObject({ code: 'parameter_missing', param: 'currency' });
-    const row = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key = 'invalid-1'`).first();
+    const row = await d1.prepare(`SELECT key FROM idempotency_keys WHERE key = 'invalid-1'`).first();
     expect(row).toBeNull();
     // The same refused request again: validated again, the same answer, still nothing recorded.
     const again = await withKey('invalid-1', '/v1/payment_intents', { amount: 1000 });
@@ -173,11 +177,12 @@ describe('housekeeping', () => {
     const worker = (await import('../../src/index.js')).default;
     await withKey('purge-me', '/v1/payment_intents', { amount: 1000, currency: 'usd' });
     await withKey('keep-me', '/v1/payment_intents', { amount: 1000, currency: 'usd' });
-    await env.DB.prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'purge-me'`)
+    await d1
+      .prepare(`UPDATE idempotency_keys SET expires_at = ? WHERE key = 'purge-me'`)
       .bind(Date.now() - 1)
       .run();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }), env);
-    const keys = await env.DB.prepare(`SELECT key FROM idempotency_keys WHERE key IN ('purge-me', 'keep-me')`).all();
+    const keys = await d1.prepare(`SELECT key FROM idempotency_keys WHERE key IN ('purge-me', 'keep-me')`).all();
     expect(keys.results.map((r) => r.key)).toEqual(['keep-me']);
   });
 });

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { expectErrorLogs } from '../expected-logs.js';
+import { createMerchant } from '../helpers.js';
 
 const app = createApp();
 const ready = (vars: Record<string, string | undefined> = {}) => app.request('http://pay.test/health/ready', {}, { ...env, ...vars });
@@ -52,7 +53,7 @@ describe('/health/ready', () => {
     }
   });
 
-  it('answers 503 when D1 does not answer, without the driver message', async () => {
+  it('answers 503 when the directory or a shard does not answer, naming each binding, without the driver message', async () => {
     const brokenDb = {
       prepare: () => {
         throw new Error('D1_ERROR: internal error; reference = secret-ref-123');
@@ -60,15 +61,42 @@ describe('/health/ready', () => {
     };
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const res = await ready({ DB: brokenDb as unknown as string });
+      const res = await ready({ DIRECTORY: brokenDb as unknown as string, SHARD_1: brokenDb as unknown as string });
       expect(res.status).toBe(503);
       const body = await res.json();
-      expect(body).toEqual({ ok: false, problems: ['D1 (binding DB) does not answer a query'] });
+      expect(body).toEqual({
+        ok: false,
+        problems: ['D1 (binding DIRECTORY) does not answer a query', 'D1 (binding SHARD_1) does not answer a query'],
+      });
       expect(JSON.stringify(body)).not.toContain('secret-ref-123');
       expect(logged).toHaveBeenCalledWith(expect.stringContaining('D1 does not answer'));
     } finally {
       logged.mockRestore();
     }
+  });
+
+  it('answers 503 when a shard merchants are on, or one open to new merchants, is not bound', async () => {
+    await createMerchant('On some shard'); // the directory now knows both open shards
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await ready({ SHARD_1: undefined });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        ok: false,
+        problems: [
+          'merchants are assigned to the shard SHARD_1, which is not bound (a D1 binding SHARD_1)',
+          'OPEN_SHARDS names SHARD_1, which is not a bound shard (a D1 binding SHARD_<n>)',
+        ],
+      });
+      const typo = await ready({ OPEN_SHARDS: 'SHARD_0,SHARD_9' });
+      expect(((await typo.json()) as { problems: string[] }).problems).toEqual([
+        'OPEN_SHARDS names SHARD_9, which is not a bound shard (a D1 binding SHARD_<n>)',
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
+    // A shard closed to new merchants is still served: closing one is how a full shard is retired from assignment.
+    expect((await ready({ OPEN_SHARDS: 'SHARD_1' })).status).toBe(200);
   });
 
   it.each([

@@ -6,12 +6,15 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectIntent } from '../../src/db/intents.js';
 import { parseRecord } from '../../src/intents/record.js';
-import { createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { createIntent, createMerchant, get, post, type TestMerchant, shardOf } from '../helpers.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 let sk: string;
 beforeAll(async () => {
   m = await createMerchant('Durable');
+  d1 = await shardOf(m.id);
   sk = m.keys.test.secret;
 });
 afterEach(() => vi.restoreAllMocks());
@@ -19,7 +22,8 @@ afterEach(() => vi.restoreAllMocks());
 const stub = (id: string) => env.INTENTS.get(env.INTENTS.idFromName(id));
 
 async function readRow(id: string, table = 'payment_intents') {
-  return env.DB.prepare(`SELECT status, revision, record FROM ${table} WHERE id = ?`)
+  return d1
+    .prepare(`SELECT status, revision, record FROM ${table} WHERE id = ?`)
     .bind(id)
     .first<{ status: string; revision: number; record: string }>();
 }
@@ -80,14 +84,14 @@ describe('read model', () => {
     const { body: created } = await createIntent(sk);
     expect((await readRow(created.id))?.status).toBe('requires_payment_method');
 
-    await env.DB.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
+    await d1.exec('ALTER TABLE payment_intents RENAME TO payment_intents_away');
     let confirmed: Awaited<ReturnType<typeof post>> | undefined;
     try {
       confirmed = await post(sk, `/v1/payment_intents/${created.id}/confirm`, { payment_method: 'pm_card_visa' });
       // An alarm while D1 is still down retries, fails again, and keeps the retry armed.
       await runDurableObjectAlarm(stub(created.id));
     } finally {
-      await env.DB.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
+      await d1.exec('ALTER TABLE payment_intents_away RENAME TO payment_intents');
     }
     expect(confirmed.res.status).toBe(200);
     expect(confirmed.body.status).toBe('succeeded');
@@ -114,7 +118,7 @@ describe('read model', () => {
     const old = await stub(created.id).retrieve({ merchantId: m.id, livemode: false });
     await post(sk, `/v1/payment_intents/${created.id}/confirm`, { payment_method: 'pm_card_visa' });
     expect((await readRow(created.id))?.status).toBe('succeeded');
-    await projectIntent(env.DB, old!);
+    await projectIntent(d1, old!);
     expect(await readRow(created.id)).toMatchObject({ status: 'succeeded', revision: 2 });
   });
 });

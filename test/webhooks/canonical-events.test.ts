@@ -7,13 +7,16 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderEvent } from '../../src/api/stripe/wire/event.js';
 import { parseEvent } from '../../src/intents/events.js';
-import { createIntent, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
+import { createIntent, createMerchant, get, post, type TestMerchant, waitFor, shardOf } from '../helpers.js';
 import { openMailbox } from './receiver-client.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 let sk: string;
 beforeAll(async () => {
   m = await createMerchant('Canonical events');
+  d1 = await shardOf(m.id);
   sk = m.keys.test.secret;
 });
 
@@ -26,7 +29,8 @@ describe('canonical events', () => {
       confirm: true,
       metadata: { n: '1' },
     });
-    const row = await env.DB.prepare(`SELECT canonical, body FROM events WHERE intent_id = ? AND type = 'payment_intent.requires_action'`)
+    const row = await d1
+      .prepare(`SELECT canonical, body FROM events WHERE intent_id = ? AND type = 'payment_intent.requires_action'`)
       .bind(intent.id)
       .first<{ canonical: string; body: string | null }>();
     expect(row!.body).toBeNull();
@@ -57,7 +61,8 @@ describe('canonical events', () => {
     const { body: intent } = await createIntent(sk, { capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
     await post(sk, `/v1/payment_intents/${intent.id}/capture`, { amount_to_capture: 700 });
     const stored = await stub(intent.id).events({ merchantId: m.id, livemode: false });
-    const rows = await env.DB.prepare('SELECT canonical FROM events WHERE intent_id = ? ORDER BY sequence')
+    const rows = await d1
+      .prepare('SELECT canonical FROM events WHERE intent_id = ? ORDER BY sequence')
       .bind(intent.id)
       .all<{ canonical: string }>();
     expect(rows.results).toHaveLength(stored.length);
@@ -91,9 +96,10 @@ describe('events from before canonical events', () => {
       type: 'payment_intent.created',
       data: { object: { id: 'pi_x' } },
     };
-    await env.DB.prepare(
-      'INSERT INTO events (id, merchant_id, livemode, intent_id, sequence, type, created_at, canonical, body) VALUES (?, ?, 0, ?, 1, ?, ?, NULL, ?)',
-    )
+    await d1
+      .prepare(
+        'INSERT INTO events (id, merchant_id, livemode, intent_id, sequence, type, created_at, canonical, body) VALUES (?, ?, 0, ?, 1, ?, ?, NULL, ?)',
+      )
       .bind(body.id, m.id, 'pi_x', body.type, Date.now(), JSON.stringify(body))
       .run();
     const served = await get(sk, `/v1/events/${body.id}`);

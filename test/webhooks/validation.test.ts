@@ -1,13 +1,15 @@
 /** Bad input on the events and webhook routes: a 4xx in the envelope, naming the parameter, and nothing changed. */
-import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { call, createMerchant, get, post, type TestMerchant, shardOf } from '../helpers.js';
 
 let m: TestMerchant;
+/** The merchant's shard, where its rows are. */
+let d1: D1Database;
 let sk: string;
 let endpointId: string;
 beforeAll(async () => {
   m = await createMerchant('Webhook validation');
+  d1 = await shardOf(m.id);
   sk = m.keys.test.secret;
   const { body } = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/hooks', enabled_events: ['*'] });
   endpointId = body.id;
@@ -103,7 +105,7 @@ describe('webhook endpoint update, roll, delete', () => {
       'parameter_invalid',
       'expires_in_seconds',
     );
-    const row = await env.DB.prepare('SELECT secret, previous_secrets FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
+    const row = await d1.prepare('SELECT secret, previous_secrets FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first();
     expect(row).toEqual({ secret: endpoint.secret, previous_secrets: '[]' });
   });
 

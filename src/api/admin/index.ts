@@ -125,8 +125,8 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   route(app, createMerchantRoute, async (c) => {
     // Checked before the merchant exists, so a bad variable never leaves one half made.
     const xpub = defaultCryptoXpub(c.env);
-    const merchant = await createMerchant(c.env.DB, c.req.valid('json').name);
-    if (xpub) await setMerchantXpub(c.env.DB, merchant.id, xpub);
+    const merchant = await createMerchant(c.env, c.req.valid('json').name);
+    if (xpub) await setMerchantXpub(c.env.DIRECTORY, merchant.id, xpub);
     return c.json(merchant, 201);
   });
 
@@ -135,7 +135,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
     const { xpub } = c.req.valid('json');
     let settings: Awaited<ReturnType<typeof setMerchantXpub>>;
     try {
-      settings = await setMerchantXpub(c.env.DB, id, xpub);
+      settings = await setMerchantXpub(c.env.DIRECTORY, id, xpub);
     } catch (error) {
       if (error instanceof InvalidXpubError) throw new StripeError('parameter_invalid', `Invalid xpub: ${error.message}`, 'xpub');
       throw error;
@@ -147,7 +147,7 @@ export function adminApi(): OpenAPIHono<AppEnv> {
   route(app, rollKeysRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { mode } = c.req.valid('json');
-    const rolled = await rollKeys(c.env.DB, id, mode ? [mode] : ['test', 'live']);
+    const rolled = await rollKeys(c.env.DIRECTORY, id, mode ? [mode] : ['test', 'live']);
     if (rolled === 'conflict') {
       // Another roll replaced the same keys first: answering 200 would hand out keys already revoked.
       throw new StripeError(

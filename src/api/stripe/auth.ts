@@ -36,7 +36,7 @@ export function requireKey(allowed: 'secret' | 'secret_or_publishable'): Middlew
         'You did not provide an API key. Provide it in the Authorization header as a Bearer token (Authorization: Bearer sk_test_…), or as the user name of HTTP Basic auth.',
       );
     }
-    const owner = await findKeyOwner(c.env.DB, key);
+    const owner = await findKeyOwner(c.env.DIRECTORY, key);
     if (!owner) throw new StripeError('api_key_invalid', `Invalid API Key provided: ${redact(key)}`);
     if (allowed === 'secret' && owner.kind !== 'secret') {
       throw new StripeError('secret_key_required', 'This API call cannot be made with a publishable API key. Use a secret key (sk_…).');

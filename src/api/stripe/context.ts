@@ -10,6 +10,7 @@ export function intents(c: Context<AppEnv>): IntentService {
   return new IntentService(c.env, {
     merchantId: auth.merchantId,
     livemode: auth.livemode,
+    shard: auth.shard,
     requestId: c.get('requestId'),
     idempotencyKey: c.get('idempotencyKey') ?? null,
   });

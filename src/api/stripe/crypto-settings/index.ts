@@ -27,5 +27,5 @@ export const retrieve = createRoute({
 });
 
 export function cryptoSettingsRoutes(app: OpenAPIHono<AppEnv>): void {
-  route(app, retrieve, async (c) => c.json(cryptoSettingsToWire(await cryptoSettings(c.env.DB, scopeOf(c).merchantId)), 200));
+  route(app, retrieve, async (c) => c.json(cryptoSettingsToWire(await cryptoSettings(c.env.DIRECTORY, scopeOf(c).merchantId)), 200));
 }

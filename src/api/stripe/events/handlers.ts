@@ -2,7 +2,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { findEvent, listDeliveries, listEvents, pendingWebhooks, type EventRow } from '../../../db/webhooks.js';
-import type { AppEnv } from '../../../http/context.js';
+import { type AppEnv, shardOf } from '../../../http/context.js';
 import { parseEvent } from '../../../intents/events.js';
 import { links, scopeOf } from '../context.js';
 import { noSuchObject } from '../errors.js';
@@ -20,17 +20,17 @@ export const list: Handler<'list'> = async (c) => {
   const cursorId = q.starting_after ?? q.ending_before;
   let cursor: Parameters<typeof listEvents>[2]['cursor'];
   if (cursorId !== undefined) {
-    const anchor = await findEvent(c.env.DB, scope, cursorId);
+    const anchor = await findEvent(shardOf(c), scope, cursorId);
     if (!anchor) throw noSuchObject('event', cursorId, q.starting_after ? 'starting_after' : 'ending_before');
     cursor = { direction: q.starting_after ? 'after' : 'before', createdAt: anchor.createdAt, id: anchor.id };
   }
-  const page = await listEvents(c.env.DB, scope, { limit: q.limit ?? 10, type: q.type, cursor, created: createdRange(q) });
+  const page = await listEvents(shardOf(c), scope, { limit: q.limit ?? 10, type: q.type, cursor, created: createdRange(q) });
   return c.json({ object: 'list' as const, url: '/v1/events', has_more: page.hasMore, data: await eventsToWire(c, page.data) }, 200);
 };
 
 export const retrieve: Handler<'retrieve'> = async (c) => {
   const { id } = c.req.valid('param');
-  const event = await findEvent(c.env.DB, scopeOf(c), id);
+  const event = await findEvent(shardOf(c), scopeOf(c), id);
   if (!event) throw noSuchObject('event', id, 'id');
   const [wire] = await eventsToWire(c, [event]);
   return c.json(wire!, 200);
@@ -39,8 +39,8 @@ export const retrieve: Handler<'retrieve'> = async (c) => {
 export const deliveries: Handler<'deliveries'> = async (c) => {
   const { id } = c.req.valid('param');
   const q = c.req.valid('query');
-  if (!(await findEvent(c.env.DB, scopeOf(c), id))) throw noSuchObject('event', id, 'id');
-  const page = await listDeliveries(c.env.DB, scopeOf(c), { eventId: id }, q.limit ?? 10, await deliveryCursor(c, q));
+  if (!(await findEvent(shardOf(c), scopeOf(c), id))) throw noSuchObject('event', id, 'id');
+  const page = await listDeliveries(shardOf(c), scopeOf(c), { eventId: id }, q.limit ?? 10, await deliveryCursor(c, q));
   return c.json(
     { object: 'list' as const, url: `/v1/events/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
     200,
@@ -50,7 +50,7 @@ export const deliveries: Handler<'deliveries'> = async (c) => {
 /** Each event on Stripe's wire, with the number of its deliveries still pending. */
 async function eventsToWire(c: Context<AppEnv>, rows: EventRow[]) {
   const pending = await pendingWebhooks(
-    c.env.DB,
+    shardOf(c),
     rows.map((r) => r.id),
   );
   return rows.map((r) => ({ ...eventBody(r, c), pending_webhooks: pending.get(r.id) ?? 0 }));

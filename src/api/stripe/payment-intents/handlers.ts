@@ -11,7 +11,7 @@ import { searchIntents } from '../../../db/search.js';
 import type { CryptoOptions } from '../../../domain/crypto.js';
 import type { CreateParams, PaymentIntent as DomainIntent, UpdateParams } from '../../../domain/intent.js';
 import { parseSearchQuery, QueryError } from '../../../domain/search-query.js';
-import type { AppEnv } from '../../../http/context.js';
+import { type AppEnv, shardOf } from '../../../http/context.js';
 import type { Outcome } from '../../../intents/service.js';
 import { isIntentId } from '../../../intents/service.js';
 import { INTENT_ID_PATTERN } from '../../../lib/ids.js';
@@ -69,7 +69,7 @@ export const search: Handler<'search'> = async (c) => {
   }
   const limit = q.limit ?? 10;
   const after = q.page === undefined ? undefined : decodePage(q.page);
-  const page = await searchIntents(c.env.DB, { ...scopeOf(c), query, limit, after });
+  const page = await searchIntents(shardOf(c), { ...scopeOf(c), query, limit, after });
   const last = page.data.at(-1);
   return c.json(
     {
@@ -157,11 +157,11 @@ export const list: Handler<'list'> = async (c) => {
   let cursor: Parameters<typeof listIntents>[1]['cursor'];
   if (cursorId !== undefined) {
     const param = q.starting_after !== undefined ? 'starting_after' : 'ending_before';
-    const key = isIntentId(cursorId) ? await findCursor(c.env.DB, scope.merchantId, scope.livemode, cursorId) : undefined;
+    const key = isIntentId(cursorId) ? await findCursor(shardOf(c), scope.merchantId, scope.livemode, cursorId) : undefined;
     if (!key) throw noSuchObject('payment_intent', cursorId, param);
     cursor = { direction: q.starting_after !== undefined ? 'after' : 'before', ...key };
   }
-  const page = await listIntents(c.env.DB, {
+  const page = await listIntents(shardOf(c), {
     ...scope,
     limit: q.limit ?? 10,
     cursor,
@@ -195,7 +195,7 @@ async function cryptoOptions(
     livemode,
   );
   if (!found.ok) throw new StripeError('parameter_invalid', found.message, `${CRYPTO_PARAM}[${found.param}]`);
-  const settings = await cryptoSettings(c.env.DB, merchantId);
+  const settings = await cryptoSettings(c.env.DIRECTORY, merchantId);
   if (!settings?.xpub) {
     throw new StripeError(
       'crypto_not_configured',

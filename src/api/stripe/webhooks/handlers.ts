@@ -20,7 +20,7 @@ import {
   updateEndpoint as updateEndpointRow,
 } from '../../../db/webhooks.js';
 import { METADATA_MAX_KEYS } from '../../../domain/intent.js';
-import type { AppEnv } from '../../../http/context.js';
+import { type AppEnv, shardOf } from '../../../http/context.js';
 import { newId } from '../../../lib/ids.js';
 import { attemptDelivery } from '../../../webhooks/deliver.js';
 import { newSigningSecret } from '../../../webhooks/signing.js';
@@ -51,17 +51,17 @@ export const createEndpoint: Handler<'createEndpoint'> = async (c) => {
     createdAt: now,
     deletedAt: null,
   };
-  await insertEndpoint(c.env.DB, row);
+  await insertEndpoint(shardOf(c), row);
   return c.json({ ...endpointToWire(row), secret: row.secret }, 200);
 };
 
 export const listEndpoints: Handler<'listEndpoints'> = async (c) => {
   const q = c.req.valid('query');
   const cursorId = q.starting_after ?? q.ending_before;
-  if (cursorId !== undefined && !(await findEndpoint(c.env.DB, scopeOf(c), cursorId))) {
+  if (cursorId !== undefined && !(await findEndpoint(shardOf(c), scopeOf(c), cursorId))) {
     throw noSuchObject('webhook endpoint', cursorId, q.starting_after ? 'starting_after' : 'ending_before');
   }
-  const page = await listEndpointRows(c.env.DB, scopeOf(c), {
+  const page = await listEndpointRows(shardOf(c), scopeOf(c), {
     limit: q.limit ?? 10,
     cursor: cursorId ? { direction: q.starting_after ? 'after' : 'before', id: cursorId } : undefined,
   });
@@ -79,7 +79,7 @@ export const updateEndpoint: Handler<'updateEndpoint'> = async (c) => {
   const p = c.req.valid('json');
   const scope = scopeOf(c);
   const updated = await updateEndpointRow(
-    c.env.DB,
+    shardOf(c),
     scope,
     id,
     {
@@ -100,14 +100,14 @@ export const updateEndpoint: Handler<'updateEndpoint'> = async (c) => {
 
 export const deleteEndpoint: Handler<'deleteEndpoint'> = async (c) => {
   const { id } = c.req.valid('param');
-  if (!(await deleteEndpointRow(c.env.DB, scopeOf(c), id, Date.now()))) throw noSuchEndpoint(id);
+  if (!(await deleteEndpointRow(shardOf(c), scopeOf(c), id, Date.now()))) throw noSuchEndpoint(id);
   return c.json({ id, object: 'webhook_endpoint' as const, deleted: true as const }, 200);
 };
 
 export const rollEndpointSecret: Handler<'rollEndpointSecret'> = async (c) => {
   const { id } = c.req.valid('param');
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
-  const rolled = await rollEndpointSecretRow(c.env.DB, scopeOf(c), id, overlapMs);
+  const rolled = await rollEndpointSecretRow(shardOf(c), scopeOf(c), id, overlapMs);
   if (rolled === 'conflict') throw concurrentRoll("this endpoint's secret");
   if (!rolled) throw noSuchEndpoint(id);
   return c.json({ ...endpointToWire(rolled), secret: rolled.secret }, 200);
@@ -117,7 +117,7 @@ export const endpointDeliveries: Handler<'endpointDeliveries'> = async (c) => {
   const { id } = c.req.valid('param');
   const q = c.req.valid('query');
   await endpointOr404(c, id);
-  const page = await listDeliveries(c.env.DB, scopeOf(c), { endpointId: id }, q.limit ?? 10, await deliveryCursor(c, q));
+  const page = await listDeliveries(shardOf(c), scopeOf(c), { endpointId: id }, q.limit ?? 10, await deliveryCursor(c, q));
   return c.json(
     { object: 'list' as const, url: `/v1/webhook_endpoints/${id}/deliveries`, has_more: page.hasMore, data: page.data.map(deliveryToWire) },
     200,
@@ -127,21 +127,21 @@ export const endpointDeliveries: Handler<'endpointDeliveries'> = async (c) => {
 export const retryDelivery: Handler<'retryDelivery'> = async (c) => {
   const { id } = c.req.valid('param');
   const scope = scopeOf(c);
-  const delivery = await findDelivery(c.env.DB, id, scope);
+  const delivery = await findDelivery(shardOf(c), id, scope);
   if (!delivery) throw noSuchObject('webhook delivery', id, 'id');
-  const outcome = await attemptDelivery(c.env, delivery);
+  const outcome = await attemptDelivery(c.env, shardOf(c), delivery);
   if (outcome.kind === 'skipped') {
     throw new StripeError('parameter_invalid', 'The endpoint of this delivery is disabled or deleted; enable it first.', 'id');
   }
-  return c.json(deliveryToWire((await deliveryWithAttempts(c.env.DB, scope, id))!), 200);
+  return c.json(deliveryToWire((await deliveryWithAttempts(shardOf(c), scope, id))!), 200);
 };
 
 export const notificationSecret: Handler<'notificationSecret'> = async (c) =>
-  c.json(notificationSecretToWire(await readNotificationSecret(c.env.DB, scopeOf(c)), scopeOf(c).livemode), 200);
+  c.json(notificationSecretToWire(await readNotificationSecret(shardOf(c), scopeOf(c)), scopeOf(c).livemode), 200);
 
 export const rollNotificationSecret: Handler<'rollNotificationSecret'> = async (c) => {
   const overlapMs = (c.req.valid('json').expires_in_seconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
-  const rolled = await rollNotificationSecretRow(c.env.DB, scopeOf(c), overlapMs);
+  const rolled = await rollNotificationSecretRow(shardOf(c), scopeOf(c), overlapMs);
   if (rolled === 'conflict') throw concurrentRoll('the notification secret');
   return c.json(notificationSecretToWire(rolled, scopeOf(c).livemode), 200);
 };
@@ -168,7 +168,7 @@ export async function deliveryCursor(
 ): Promise<Cursor | undefined> {
   const id = q.starting_after ?? q.ending_before;
   if (id === undefined) return undefined;
-  const anchor = await findDelivery(c.env.DB, id, scopeOf(c));
+  const anchor = await findDelivery(shardOf(c), id, scopeOf(c));
   if (!anchor) throw noSuchObject('webhook delivery', id, q.starting_after ? 'starting_after' : 'ending_before');
   return { direction: q.starting_after ? 'after' : 'before', createdAt: anchor.createdAt, id: anchor.id };
 }
@@ -184,7 +184,7 @@ function noSuchEndpoint(id: string): StripeError {
 }
 
 async function endpointOr404(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
-  const endpoint = await findEndpoint(c.env.DB, scopeOf(c), id);
+  const endpoint = await findEndpoint(shardOf(c), scopeOf(c), id);
   if (!endpoint) throw noSuchEndpoint(id);
   return endpoint;
 }
