@@ -1,10 +1,11 @@
-/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the payment intent Durable Object class. */
+/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers). */
 import { purgeExpiredKeys } from './db/idempotency.js';
 import type { Env } from './env.js';
 import { createApp } from './http/app.js';
 import { handleWebhookBatch } from './webhooks/consumer.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
+export { ChainWatcher } from './chain/watcher.js';
 export { PaymentIntentObject } from './intents/intent-object.js';
 
 const app = createApp();
