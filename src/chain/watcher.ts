@@ -355,7 +355,6 @@ export class ChainWatcher extends DurableObject<Env> {
 
     const tokenWatches = watches.filter((w) => w.token !== '');
     const coinWatches = watches.filter((w) => w.token === '');
-    const wanted = new Set(watches.map((w) => `${w.address}|${w.token}`));
     const found: Transfer[] = [];
     const replaced: { token: 'logs' | 'coin'; from: number; to: number }[] = [];
     let reached = head;
@@ -402,6 +401,13 @@ export class ChainWatcher extends DurableObject<Env> {
 
     const caughtUp = reached >= head;
     this.ctx.storage.transactionSync(() => {
+      // The watches as they are now: one dropped while the chain was read keeps none of its transfers.
+      const wanted = new Set(
+        this.sql
+          .exec<{ key: string }>(`SELECT DISTINCT address || '|' || token AS key FROM watches`)
+          .toArray()
+          .map((r) => r.key),
+      );
       for (const r of replaced) {
         this.sql.exec(
           `DELETE FROM transfers WHERE block_number BETWEEN ? AND ? AND ${r.token === 'coin' ? "token = ''" : "token != ''"}`,
