@@ -51,7 +51,7 @@ export interface Command {
   follows?: string[];
   /** It reads a chain: the RPC fault applies. */
   readsChain?: boolean;
-  /** Runs after the checks: a crypto intent left waiting is canceled, so it stops polling. */
+  /** Runs after the checks: a crypto intent left waiting is canceled, so it stops waiting on the chain watcher. */
   cleanup?: boolean;
 }
 
