@@ -23,12 +23,15 @@ function reportDevVarsReachingTests(bindings: Record<string, unknown>): void {
 // drop it themselves, workers-sdk PR 13833; 0.14.9 is the newest that runs on Node 20, see
 // shared/TOOLCHAIN.md), the evictions test/webhooks/delivery.test.ts and the fault matrix (test/faults/)
 // cause on purpose, and workerd's two notes on an alarm moved while it was due (actor-sqlite.c++), which
-// the matrix causes by running alarms early and evicting objects in the middle of one. Every other
+// the matrix causes by running alarms early and evicting objects in the middle of one; and the refusal
+// test/chain/watcher.test.ts makes an intent answer a delivery with on purpose (workerd reports an RPC
+// method's rejection as uncaught in the callee, though the caller, the chain watcher, handles it). Every other
 // workerd line still prints, failed subrequests ("connect(): Connection refused", "Network connection
 // lost") included.
 const BENIGN_WORKERD_LINES = [
   /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/,
   /^uncaught exception; exception = workerd\/api\/actor-state\.c\+\+:\d+: failed: broken\.outputGateBroken; jsg\.Error: evicted by the test\n/,
+  /^uncaught exception; source = Uncaught \(in promise\); stack = Error: the intent is unavailable \(test\)\n/,
   /^NOSENTRY SQLite alarm (overdue, running despite AlarmManager mismatch|handler canceled with requestScheduledAlarm\.);/,
 ];
 const writeStdout = process.stdout.write.bind(process.stdout);
@@ -46,9 +49,18 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * EIP-712 domains use a network's chain id. `faulty` (31336) is the fault matrix's own anvil
  * (test/faults/), always behind the mailbox `rpc-faults`, which passes requests through until a case
  * takes the node down. `rewind` (31341) is a fourth anvil, which only test/crypto/chain-rewind.test.ts
- * uses and moves backwards.
+ * uses and moves backwards. `watched` (31342) and `watched-b` (31343) are a fifth anvil's, each behind
+ * its own mailbox of the receiver (`rpc-watched`, `rpc-watched-b`): test/chain/watcher.test.ts counts
+ * the chain watchers' RPC calls there, takes one network down while the other runs, and reorgs it.
  */
-function testChains(adapterChain: string, intentChain: string, faultChain: string, rewindChain: string, receiverPort: number): string {
+function testChains(
+  adapterChain: string,
+  intentChain: string,
+  faultChain: string,
+  rewindChain: string,
+  watcherChain: string,
+  receiverPort: number,
+): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
   const { local: second } = JSON.parse(intentChain) as { local: Record<string, unknown> };
   const { local: fourth } = JSON.parse(rewindChain) as { local: Record<string, unknown> };
@@ -70,7 +82,10 @@ function testChains(adapterChain: string, intentChain: string, faultChain: strin
     confirmations: 1,
   };
   const rewind = { ...fourth, chainId: 31_341 };
-  return JSON.stringify({ local, testnet, deep, flaky, faulty, rewind });
+  const { local: fifth } = JSON.parse(watcherChain) as { local: Record<string, unknown> };
+  const watched = { ...fifth, chainId: 31_342, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched`], confirmations: 2 };
+  const watchedB = { ...watched, chainId: 31_343, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-b`] };
+  return JSON.stringify({ local, testnet, deep, flaky, faulty, rewind, watched, 'watched-b': watchedB });
 }
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
@@ -98,10 +113,9 @@ export default defineConfig({
           inject('cryptoChain').chains,
           inject('faultChain').chains,
           inject('rewindChain').chains,
+          inject('watcherChain').chains,
           inject('webhookReceiverPort'),
         ),
-        // Late funds are looked for every 300 ms (default: every minute).
-        CRYPTO_LATE_POLL_MS: '300',
       };
       reportDevVarsReachingTests(bindings);
       return { wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings } };

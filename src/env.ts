@@ -41,7 +41,6 @@ export function readSettings(env: Env): Settings {
       .map((part) => wholeNumber('WEBHOOK_RETRY_DELAYS', part.trim())),
     webhookTimeoutMs: wholeNumber('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS ?? '15000'),
     cryptoMonitorWindowMs: wholeNumber('CRYPTO_MONITOR_WINDOW_SECONDS', env.CRYPTO_MONITOR_WINDOW_SECONDS ?? '86400') * 1000,
-    cryptoLatePollMs: wholeNumber('CRYPTO_LATE_POLL_MS', env.CRYPTO_LATE_POLL_MS ?? '60000'),
   };
   if (settings.webhookRetryDelaysSeconds.some((s) => s > 43_200)) {
     throw new Error('WEBHOOK_RETRY_DELAYS: a queue retry can be delayed by at most 43200 seconds (12 hours)');

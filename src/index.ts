@@ -1,4 +1,4 @@
-/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the payment intent Durable Object class. */
+/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers). */
 import { purgeExpiredKeys } from './db/idempotency.js';
 import { boundShards, shardDatabase } from './db/shards.js';
 import type { Env } from './env.js';
@@ -6,6 +6,7 @@ import { createApp } from './http/app.js';
 import { handleWebhookBatch } from './webhooks/consumer.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
+export { ChainWatcher } from './chain/watcher.js';
 export { PaymentIntentObject } from './intents/intent-object.js';
 
 const app = createApp();

@@ -11,11 +11,18 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain } from '../scripts/local-chain.mjs';
 
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  // Four chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
+  // Five chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
   // fault matrix (test/faults/), one that test/crypto/chain-rewind.test.ts moves backwards
-  // (evm_revert: a reset chain). Each file rewrites history only on its own chain, so no other
-  // file's transactions vanish under it.
-  const [chain, second, third, fourth] = await Promise.all([startLocalChain(), startLocalChain(), startLocalChain(), startLocalChain()]);
+  // (evm_revert: a reset chain), one for the chain watcher's tests (test/chain/watcher.test.ts,
+  // which reorgs it). Each file rewrites history only on its own chain, so no other file's
+  // transactions vanish under it.
+  const [chain, second, third, fourth, fifth] = await Promise.all([
+    startLocalChain(),
+    startLocalChain(),
+    startLocalChain(),
+    startLocalChain(),
+    startLocalChain(),
+  ]);
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
     console.log(
@@ -56,7 +63,15 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: fourth.mnemonic,
     chains: JSON.stringify({ local: { ...fourth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  provide('watcherChain', {
+    rpcUrl: fifth.rpcUrl,
+    chainId: fifth.chainId,
+    usdc: fifth.usdc,
+    accounts: fifth.accounts,
+    mnemonic: fifth.mnemonic,
+    chains: JSON.stringify({ local: { ...fifth.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop()]);
+    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop()]);
   };
 }

@@ -13,6 +13,8 @@ declare module 'vitest' {
     faultChain: LocalChainInfo;
     /** A third, moved backwards by test/crypto/chain-rewind.test.ts (CHAINS network rewind). */
     rewindChain: LocalChainInfo;
+    /** A fifth, for the chain watcher's tests (CHAINS networks watched and watched-b, behind the mailboxes rpc-watched and rpc-watched-b). */
+    watcherChain: LocalChainInfo;
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
     /** FUZZ_SEED, FUZZ_ONLY and FUZZ_SCALE for test/http/bad-input ('' when unset). */

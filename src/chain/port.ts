@@ -1,7 +1,7 @@
 /**
  * What the payment-intent engine needs from an EVM chain, and nothing more: the head, payments to
- * an address in a block range, and block hashes to notice reorgs. src/chain/viem-adapter.ts
- * implements it over JSON-RPC.
+ * a set of addresses in a block range, and block hashes to notice reorgs. src/chain/viem-adapter.ts
+ * implements it over JSON-RPC; src/chain/watcher.ts is its one reader for payments.
  *
  * How a caller stays correct with it: scan from a cursor (`fromBlock`) and resume from the scan's
  * `toBlock + 1`; count a transfer's confirmations as head - blockNumber + 1; before trusting a
@@ -24,6 +24,10 @@ export interface Transfer {
   from: Address;
   /** Base units of the token or coin. */
   value: bigint;
+  /** The recipient: one of the watched addresses. */
+  to: Address;
+  /** The ERC-20 contract whose Transfer log it is; null for the native coin. */
+  token: Address | null;
 }
 
 export interface TransferScan {
@@ -50,13 +54,17 @@ export interface ChainReader {
    * ChainUnavailable (`behind`), not an absent block: a lagging node must not look like a reorg.
    */
   blockHash(blockNumber: bigint): Promise<Hash>;
-  /** ERC-20 Transfer logs of `token` to `to`. */
-  erc20Transfers(query: BlockRange & { token: Address; to: Address }): Promise<TransferScan>;
   /**
-   * Successful transactions sending the native coin straight to `to`. Coin moved to it by a
-   * contract (an internal transfer, such as a smart-contract wallet's) is not seen.
+   * ERC-20 Transfer logs of any of `tokens` to any of `to`: one eth_getLogs per block range and
+   * chunk of recipients, however many addresses are watched (up to the adapter's chunk size).
    */
-  nativeTransfers(query: BlockRange & { to: Address }): Promise<TransferScan>;
+  erc20Transfers(query: BlockRange & { tokens: readonly Address[]; to: readonly Address[] }): Promise<TransferScan>;
+  /**
+   * Successful transactions sending the native coin straight to any of `to`: each block's
+   * transactions are read once, whatever the number of addresses. Coin moved by a contract (an
+   * internal transfer, such as a smart-contract wallet's) is not seen.
+   */
+  nativeTransfers(query: BlockRange & { to: readonly Address[] }): Promise<TransferScan>;
 }
 
 export type ChainFault =

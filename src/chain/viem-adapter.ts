@@ -45,6 +45,11 @@ export interface ViemChainOptions {
   maxLogRange?: number;
   /** Blocks fetched whole per nativeTransfers call. Default 20. */
   maxBlockScan?: number;
+  /**
+   * Recipient addresses per eth_getLogs (the `to` topic's list). Default 1000: a thousand watched
+   * addresses cost one call per range; providers that cap the request size need a smaller chunk.
+   */
+  maxRecipientsPerQuery?: number;
 }
 
 /** Faults worth another round soon; the others would only repeat (or, a timeout, take as long again). */
@@ -59,6 +64,7 @@ export class ViemChainReader implements ChainReader {
   private readonly maxRetryAfterMs: number;
   private readonly maxLogRange: bigint;
   private readonly maxBlockScan: bigint;
+  private readonly maxRecipientsPerQuery: number;
 
   constructor(
     /** The network key in CHAINS, for messages. */
@@ -72,6 +78,7 @@ export class ViemChainReader implements ChainReader {
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 2_000;
     this.maxLogRange = BigInt(options.maxLogRange ?? 1_000);
     this.maxBlockScan = BigInt(options.maxBlockScan ?? 20);
+    this.maxRecipientsPerQuery = options.maxRecipientsPerQuery ?? 1_000;
     // defineChain, not viem/chains: importing that catalogue costs seconds at start.
     const chain = defineChain({
       id: config.chainId,
@@ -105,49 +112,69 @@ export class ViemChainReader implements ChainReader {
     });
   }
 
-  erc20Transfers({ token, to, fromBlock, toBlock }: BlockRange & { token: Address; to: Address }): Promise<TransferScan> {
+  erc20Transfers({
+    tokens,
+    to,
+    fromBlock,
+    toBlock,
+  }: BlockRange & { tokens: readonly Address[]; to: readonly Address[] }): Promise<TransferScan> {
+    const watchedTokens = new Set(tokens.map((t) => t.toLowerCase()));
+    const recipients = new Set(to.map((t) => t.toLowerCase()));
     return this.scan('erc20Transfers', { fromBlock, toBlock }, this.maxLogRange, async (client, range) => {
-      const logs = await client.getLogs({ address: token, event: TRANSFER_EVENT, args: { to }, ...range, strict: true });
       const timestamps = new Map<Hash, number>();
       const transfers: Transfer[] = [];
-      for (const log of logs) {
-        if (log.removed) continue;
-        const { blockNumber, blockHash, transactionHash, logIndex } = log;
-        // viem drops logs whose arguments miss the filter (another recipient), not logs of another
-        // contract or block. A node that ignored those, or answered with pending logs, is not trusted.
-        if (
-          blockNumber === null ||
-          blockHash === null ||
-          transactionHash === null ||
-          logIndex === null ||
-          blockNumber < range.fromBlock ||
-          blockNumber > range.toBlock ||
-          !sameAddress(log.address, token)
-        ) {
-          throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${transactionHash})`);
-        }
-        let at = timestamps.get(blockHash) ?? (log.blockTimestamp ? Number(log.blockTimestamp) * 1000 : undefined);
-        if (at === undefined) at = Number((await client.getBlock({ blockHash })).timestamp) * 1000;
-        timestamps.set(blockHash, at);
-        transfers.push({
-          txHash: transactionHash,
-          logIndex,
-          blockNumber,
-          blockHash,
-          at,
-          from: getAddress(log.args.from),
-          value: log.args.value,
+      for (let i = 0; i < to.length; i += this.maxRecipientsPerQuery) {
+        const logs = await client.getLogs({
+          address: [...tokens],
+          event: TRANSFER_EVENT,
+          args: { to: to.slice(i, i + this.maxRecipientsPerQuery) as Address[] },
+          ...range,
+          strict: true,
         });
+        for (const log of logs) {
+          if (log.removed) continue;
+          const { blockNumber, blockHash, transactionHash, logIndex } = log;
+          // viem drops logs whose arguments miss the filter (another recipient), not logs of another
+          // contract or block. A node that ignored those, or answered with pending logs, is not trusted.
+          if (
+            blockNumber === null ||
+            blockHash === null ||
+            transactionHash === null ||
+            logIndex === null ||
+            blockNumber < range.fromBlock ||
+            blockNumber > range.toBlock ||
+            !watchedTokens.has(log.address.toLowerCase()) ||
+            !recipients.has(log.args.to.toLowerCase())
+          ) {
+            throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${transactionHash})`);
+          }
+          let at = timestamps.get(blockHash) ?? (log.blockTimestamp ? Number(log.blockTimestamp) * 1000 : undefined);
+          if (at === undefined) at = Number((await client.getBlock({ blockHash })).timestamp) * 1000;
+          timestamps.set(blockHash, at);
+          transfers.push({
+            txHash: transactionHash,
+            logIndex,
+            blockNumber,
+            blockHash,
+            at,
+            from: getAddress(log.args.from),
+            value: log.args.value,
+            to: getAddress(log.args.to),
+            token: getAddress(log.address),
+          });
+        }
       }
       return transfers.sort(chainOrder);
     });
   }
 
-  nativeTransfers({ to, fromBlock, toBlock }: BlockRange & { to: Address }): Promise<TransferScan> {
+  nativeTransfers({ to, fromBlock, toBlock }: BlockRange & { to: readonly Address[] }): Promise<TransferScan> {
+    const recipients = new Set(to.map((t) => t.toLowerCase()));
     // eth_getBalance at two blocks would also see coin sent by contracts, but not who paid or in
     // which transaction, and needs historical state that pruned nodes drop. Scanning the blocks'
     // transactions gives the hash, the payer and the block to watch for reorgs.
     return this.scan('nativeTransfers', { fromBlock, toBlock }, this.maxBlockScan, async (client, range) => {
+      if (recipients.size === 0) return [];
       const numbers: bigint[] = [];
       for (let n = range.fromBlock; n <= range.toBlock; n++) numbers.push(n);
       const transfers: Transfer[] = [];
@@ -158,7 +185,7 @@ export class ViemChainReader implements ChainReader {
         for (const block of blocks) {
           if (block.hash === null || block.number === null) throw new ChainUnavailable('bad-response', 'the node returned a pending block');
           for (const tx of block.transactions) {
-            if (tx.to === null || !sameAddress(tx.to, to) || tx.value === 0n) continue;
+            if (tx.to === null || !recipients.has(tx.to.toLowerCase()) || tx.value === 0n) continue;
             // A transaction in a block can still have failed (and moved nothing).
             const receipt = await client.getTransactionReceipt({ hash: tx.hash });
             if (receipt.status !== 'success') continue;
@@ -176,6 +203,8 @@ export class ViemChainReader implements ChainReader {
               at: Number(block.timestamp) * 1000,
               from: getAddress(tx.from),
               value: tx.value,
+              to: getAddress(tx.to),
+              token: null,
             });
           }
         }
@@ -256,10 +285,6 @@ function classify(error: unknown): ChainUnavailable {
     return new ChainUnavailable('bad-response', error.shortMessage);
   }
   return new ChainUnavailable('bad-response', error instanceof Error ? error.message : String(error));
-}
-
-function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 function min(...values: bigint[]): bigint {

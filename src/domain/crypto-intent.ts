@@ -148,7 +148,8 @@ export function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, comma
   return {
     state: { ...state, status: 'requires_action', nextAction: { type: 'crypto_transfer' }, lastPaymentError: null, crypto: payment },
     events: [event('payment_intent.requires_action')],
-    timers: [{ kind: 'poll', at: Math.min(now + crypto.pollIntervalMs, expiresAt) }],
+    // The shell registers the address with the network's chain watcher (src/chain/watcher.ts).
+    timers: [{ kind: 'watch', at: now }],
     paymentError: null,
   };
 }
@@ -252,7 +253,9 @@ export function observe(state: PaymentIntent, seen: ChainObservation, settings: 
     events.push(event('payment_intent.late_funds_received'));
   }
   if (events.length === 0 && Object.keys(changedFields(state, next)).length === 0) return unchanged(state);
-  return { state: next, events, timers: [], paymentError: null };
+  // Stopped waiting: the watch changes (late funds only, until monitorUntil).
+  const rewatch = next.status !== state.status && !WAITING.includes(next.status);
+  return { state: next, events, timers: rewatch ? [{ kind: 'watch', at: seen.observedAt }] : [], paymentError: null };
 }
 
 const SIGNABLE = ['requires_action', 'processing'] as const;
@@ -300,26 +303,30 @@ export function recordSignature(state: PaymentIntent, signature: PayerSignature)
   };
 }
 
-/** The longest wait between late-funds checks, however long ago the intent stopped waiting. */
-export const LATE_POLL_MAX_MS = 15 * 60_000;
+const WAITING: readonly string[] = ['requires_action', 'processing'];
+
+/** What a crypto intent asks the chain watcher to watch; null when it needs no watching (any more). */
+export interface WatchRequest {
+  address: string;
+  /** The ERC-20 contract; null for the native coin. */
+  token: string | null;
+  fromBlock: bigint;
+  confirmations: number;
+  /** Null while it waits for its payment; then the end of the late-funds window. */
+  until: number | null;
+  /** The expiry while it waits: the watcher delivers an observation at or after it, so expiry is decided on time. */
+  notifyAt: number | null;
+}
 
 /**
- * When the shell should read the chain next: at the poll interval while the intent waits (and at
- * the very moment it expires); while late funds are watched for, every cryptoLatePollMs at first,
- * then a tenth of the time since it stopped waiting (at most 15 minutes: about 120 reads over 24 h
- * instead of 1,440); then never.
+ * The watch a crypto intent needs now: its deposit address, from its start block, while it waits
+ * (and then until the end of its late-funds window); none before confirmation or after that window.
  */
-export function nextPoll(intent: PaymentIntent, now: number, settings: IntentSettings): number | null {
+export function watchRequest(intent: PaymentIntent, now: number): WatchRequest | null {
   const c = intent.crypto;
-  if (!c || c.depositAddress === null || c.expiresAt === null) return null;
-  if (intent.status === 'requires_action' || intent.status === 'processing') {
-    const next = now + c.pollIntervalMs;
-    return c.expiresAt > now ? Math.min(next, c.expiresAt) : next;
-  }
-  if (c.monitorUntil !== null && now < c.monitorUntil) {
-    const stoppedAt = c.monitorUntil - settings.cryptoMonitorWindowMs;
-    const interval = Math.max(settings.cryptoLatePollMs, Math.min(Math.floor((now - stoppedAt) / 10), LATE_POLL_MAX_MS));
-    return Math.min(now + interval, c.monitorUntil);
-  }
+  if (!c || c.depositAddress === null || c.startBlock === null || c.expiresAt === null) return null;
+  const base = { address: c.depositAddress, token: c.token.address, fromBlock: c.startBlock, confirmations: c.confirmationsRequired };
+  if (WAITING.includes(intent.status)) return { ...base, until: null, notifyAt: c.expiresAt };
+  if (c.monitorUntil !== null && now < c.monitorUntil) return { ...base, until: c.monitorUntil, notifyAt: null };
   return null;
 }

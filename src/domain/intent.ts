@@ -133,9 +133,12 @@ export interface DomainEvent {
   snapshot?: PaymentIntent;
 }
 
-/** Something the shell must do later: settle an asynchronous payment, or read the chain, at `at` (ms). */
+/**
+ * Something the shell must do later, at `at` (ms): settle an asynchronous payment, or bring the
+ * chain watcher's registration in line with the intent (`watch`, see crypto-intent.ts watchRequest).
+ */
 export interface Timer {
-  kind: 'settle' | 'poll';
+  kind: 'settle' | 'watch';
   at: number;
 }
 
@@ -153,8 +156,6 @@ export interface IntentSettings {
   asyncSettleDelayMs: number;
   /** How long after a crypto intent stops waiting its address is still watched for late funds. */
   cryptoMonitorWindowMs: number;
-  /** How often it is watched then. */
-  cryptoLatePollMs: number;
 }
 
 /** Checked on the merged result of an update; the wire schema checks each request on its own. */

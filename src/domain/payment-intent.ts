@@ -301,7 +301,8 @@ function cancel(state: PaymentIntent, reason: CancellationReason | undefined, no
       nextAction: null,
     },
     events: [event('payment_intent.canceled')],
-    timers: [],
+    // A crypto intent's watch becomes a late-funds watch.
+    timers: state.crypto?.depositAddress ? [{ kind: 'watch', at: now }] : [],
     paymentError: null,
   };
 }

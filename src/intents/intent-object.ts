@@ -1,16 +1,18 @@
 /**
  * One Durable Object per payment intent: the intent's state machine (src/domain) in the durable
  * shell (src/durable/entity.ts), and the intent's only writer. What is the intent's own here: its
- * RPC surface (create, read, commands, the payer's signature, the 3-D Secure challenge), its
- * timers (settle an asynchronous payment, poll the chain), its projection into D1 and its outbox
- * messages. Reading the chain is src/intents/chain-watch.ts.
+ * RPC surface (create, read, commands, the payer's signature, the 3-D Secure challenge, what the
+ * chain watcher delivers), its timers (settle an asynchronous payment, register its chain watch),
+ * its projection into D1 and its outbox messages. The chain is read by the network's watcher
+ * (src/chain/watcher.ts); the intent's side of that is src/intents/chain-watch.ts.
  */
 import { type Address, getAddress, type Hex, verifyTypedData } from 'viem';
-import { ChainUnavailable, type ChainReader } from '../chain/port.js';
+import type { ChainReader } from '../chain/port.js';
 import { newChainReader } from '../chain/registry.js';
+import { chainWatcher, type DeliveryAck, type WatchDelivery } from '../chain/watcher.js';
 import { projectIntent } from '../db/intents.js';
 import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
-import { nextPoll, assertSignable } from '../domain/crypto-intent.js';
+import { assertSignable, watchRequest } from '../domain/crypto-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, PaymentError, PaymentIntent } from '../domain/intent.js';
@@ -28,7 +30,7 @@ import { readSettings } from '../env.js';
 import { logError, logInfo, logWarn } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
-import { allocateDeposit, observeDeposit, watchMigration, watchRewindMigration, type WatchResult } from './chain-watch.js';
+import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
@@ -65,13 +67,10 @@ export interface StoredEvent {
   queued: boolean;
 }
 
-type IntentTimer = 'settle' | 'poll';
+type IntentTimer = 'settle' | 'watch';
 
 /** The caller may not see this intent, or there is none: the seam names the id it asked for. */
 const NOT_FOUND: CommandResult = { ok: false, error: noSuchIntent('').toData(), intent: null };
-
-/** The longest wait between polls after repeated chain faults. */
-const POLL_BACKOFF_CAP_MS = 60_000;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -91,6 +90,7 @@ const MIGRATIONS: readonly Migration[] = [
       sql.exec('INSERT INTO placement (singleton, shard) SELECT 1, ? FROM state', SHARD_BEFORE_SPLIT);
     },
   },
+  watcherMigration(5),
 ];
 
 export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTimer> {
@@ -275,7 +275,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       settle: async () => {
         await this.run({ type: 'settle' }, ALARM_ORIGIN);
       },
-      poll: (timer) => this.poll(timer.attempts),
+      watch: () => this.syncWatch(),
     };
   }
 
@@ -326,69 +326,82 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   }
 
   /**
-   * One look at the chain for a crypto intent, then the decision on what it means. A chain fault
-   * changes nothing: the poll is retried with backoff (or after the node's Retry-After). A chain
-   * behind the watch (reset, a deep reorg, a node far behind: chain-watch.ts) changes nothing
-   * either: one warning, then the usual polls until the chain is back past the last block read.
+   * Brings the network watcher's registration in line with the intent: registered while it waits
+   * and through its late-funds window, unregistered after. Idempotent on the watcher; a failure
+   * throws, and the shell retries the timer with back-off until the watcher has it.
    */
-  private async poll(attempt: number): Promise<void> {
+  private async syncWatch(): Promise<void> {
     const intent = this.current!;
     const c = intent.crypto;
-    if (!c || c.depositAddress === null || c.startBlock === null) return;
-    const settings = readSettings(this.env);
-    let result: WatchResult;
-    try {
-      const reader = this.chainReader(c.network);
-      if (!reader) throw new ChainUnavailable('http-error', `the network ${c.network} is no longer in CHAINS`);
-      result = await observeDeposit(this.sql, reader, c);
-    } catch (error) {
-      const fault = error instanceof ChainUnavailable ? error : undefined;
-      const delay = Math.max(fault?.retryAfterMs ?? 0, Math.min(c.pollIntervalMs * 2 ** attempt, POLL_BACKOFF_CAP_MS));
-      this.setTimer('poll', '', Date.now() + delay, attempt + 1);
-      logError(
-        'chain poll failed; retrying',
-        { intent: intent.id, network: c.network, attempt, fault: fault?.fault ?? 'bug', retryInMs: delay },
-        error,
-      );
-      return;
+    if (!c || c.depositAddress === null) return;
+    const watcher = chainWatcher(this.env, c.network);
+    const subscriber = { kind: 'payment_intent' as const, id: intent.id };
+    const request = watchRequest(intent, Date.now());
+    if (request) {
+      await watcher.watch(c.network, {
+        subscriber,
+        address: request.address as Address,
+        token: request.token as Address | null,
+        fromBlock: request.fromBlock,
+        confirmations: request.confirmations,
+        until: request.until,
+        notifyAt: request.notifyAt,
+      });
+    } else {
+      await watcher.unwatch(c.network, subscriber, c.depositAddress as Address, c.token.address as Address | null);
     }
-    if (result.kind === 'behind') {
-      if (result.first) {
+  }
+
+  /**
+   * What the network's watcher saw for the deposit address: the domain decides what it means. A
+   * chain that went backwards past the watcher (reset, a deep reorg, a node far behind) changes
+   * nothing: one warning, and the watcher delivers again once it has scanned the chain again.
+   * The answer tells the watcher whether the intent still needs watching.
+   */
+  async chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> {
+    return this.serialized(async () => {
+      const intent = this.current;
+      const c = intent?.crypto;
+      if (!intent || !c || c.network !== delivery.network || c.depositAddress !== delivery.address || c.token.address !== delivery.token) {
+        return { watching: false };
+      }
+      if (delivery.kind === 'behind') {
         logWarn('chain went back past the watch; the intent waits for it', {
           intent: intent.id,
           network: c.network,
-          head: result.head.toString(),
-          lastRead: result.lastRead.toString(),
-          rescanFrom: result.rescanFrom.toString(),
+          head: delivery.head.toString(),
+          lastRead: delivery.lastRead.toString(),
+          rescanFrom: delivery.rescanFrom.toString(),
           detail:
-            `The head of ${c.network} (block ${result.head}) is below block ${result.lastRead}, the last one this intent read: ` +
+            `The head of ${c.network} (block ${delivery.head}) is below block ${delivery.lastRead}, the last one its watcher read: ` +
             'the chain was reset, a deep reorg replaced blocks, or the node is far behind. Nothing about the intent changes meanwhile ' +
-            `(nothing counted or taken back, no expiry). Once the chain is past block ${result.lastRead} again, it is scanned again ` +
-            `from block ${result.rescanFrom} and what is on chain then counts.`,
+            `(nothing counted or taken back, no expiry). Once the chain is past block ${delivery.lastRead} again, it is scanned again ` +
+            `from block ${delivery.rescanFrom} and what is on chain then counts.`,
+        });
+        return { watching: true };
+      }
+      if (delivery.rescanned) {
+        logInfo('chain back past the watch; scanned again', {
+          intent: intent.id,
+          network: c.network,
+          from: delivery.rescanned.from.toString(),
+          lastRead: delivery.rescanned.lastRead.toString(),
+          waitedMs: Date.now() - delivery.rescanned.since,
         });
       }
-      const next = nextPoll(intent, Date.now(), settings);
-      if (next !== null) this.setTimer('poll', '', next);
-      return;
-    }
-    if (result.rescanned) {
-      logInfo('chain back past the watch; scanned again', {
-        intent: intent.id,
-        network: c.network,
-        from: result.rescanned.from.toString(),
-        lastRead: result.rescanned.lastRead.toString(),
-        waitedMs: Date.now() - result.rescanned.since,
-      });
-    }
-    const outcome = await this.run(result.observation, ALARM_ORIGIN);
-    if (!outcome.ok)
-      logError(
-        'chain observation refused',
-        { intent: intent.id, code: outcome.error.code },
-        new Error(outcome.error.detail ?? outcome.error.code),
+      const outcome = await this.run(
+        { type: 'chain_observed', transfers: delivery.transfers, head: delivery.head, observedAt: delivery.observedAt },
+        ALARM_ORIGIN,
       );
-    const next = nextPoll(this.current!, Date.now(), settings);
-    if (next !== null) this.setTimer('poll', '', result.caughtUp ? next : Date.now());
+      if (!outcome.ok) {
+        logError(
+          'chain observation refused',
+          { intent: intent.id, code: outcome.error.code },
+          new Error(outcome.error.detail ?? outcome.error.code),
+        );
+      }
+      return { watching: watchRequest(this.current!, Date.now()) !== null };
+    });
   }
 
   /** The chain as this object reads it; one reader per network, this object's own (see registry.ts). */

@@ -96,7 +96,7 @@ describe('ViemChainReader', () => {
     await payUsdc(freshDepositAddress(), 1_000_000n); // to someone else: not ours
 
     const head = await chain.head();
-    const scan = await chain.erc20Transfers({ token: usdc.address, to, fromBlock, toBlock: head });
+    const scan = await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock, toBlock: head });
     const block = await publicClient.getBlock({ blockHash: receipt.blockHash });
     expect(scan).toEqual({
       toBlock: head,
@@ -109,6 +109,8 @@ describe('ViemChainReader', () => {
           at: Number(block.timestamp) * 1000,
           from: localChain.accounts[0]!.address,
           value: 12_340_000n,
+          to,
+          token: usdc.address,
         },
       ],
     });
@@ -126,13 +128,27 @@ describe('ViemChainReader', () => {
     const first = await payUsdc(to, 1n);
     const second = await payUsdc(to, 2n);
     const toBlock = await chain.head();
-    const { transfers } = await chain.erc20Transfers({ token: usdc.address, to, fromBlock, toBlock });
+    const { transfers } = await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock, toBlock });
     expect(transfers.map((t) => [t.txHash, t.value])).toEqual([
       [first.transactionHash, 1n],
       [second.transactionHash, 2n],
     ]);
     const otherToken: Address = '0x000000000000000000000000000000000000dEaD';
-    expect((await chain.erc20Transfers({ token: otherToken, to, fromBlock, toBlock })).transfers).toEqual([]);
+    expect((await chain.erc20Transfers({ tokens: [otherToken], to: [to], fromBlock, toBlock })).transfers).toEqual([]);
+  });
+
+  it('reads payments to many addresses in one scan, each with its recipient, and none to an address not asked for', async () => {
+    const watched = Array.from({ length: 30 }, () => freshDepositAddress());
+    const fromBlock = (await chain.head()) + 1n;
+    const paid = [watched[0]!, watched[17]!, watched[29]!];
+    for (const [i, to] of paid.entries()) await payUsdc(to, BigInt(i + 1));
+    await payUsdc(freshDepositAddress(), 9n);
+    const coin = await payEth(watched[3]!, 5n);
+    const toBlock = await chain.head();
+    const logs = await chain.erc20Transfers({ tokens: [usdc.address], to: watched, fromBlock, toBlock });
+    expect(logs.transfers.map((t) => [t.to, t.token, t.value])).toEqual(paid.map((to, i) => [to, usdc.address, BigInt(i + 1)]));
+    const coins = await chain.nativeTransfers({ to: watched, fromBlock, toBlock });
+    expect(coins.transfers).toEqual([expect.objectContaining({ txHash: coin.transactionHash, to: watched[3], token: null, value: 5n })]);
   });
 
   it('sees a native ETH payment, without a log index; a failed one and one to someone else are not seen', async () => {
@@ -145,7 +161,7 @@ describe('ViemChainReader', () => {
     expect(reverted.status).toBe('reverted');
 
     const head = await chain.head();
-    const scan = await chain.nativeTransfers({ to, fromBlock, toBlock: head });
+    const scan = await chain.nativeTransfers({ to: [to], fromBlock, toBlock: head });
     const block = await publicClient.getBlock({ blockHash: receipt.blockHash });
     expect(scan).toEqual({
       toBlock: head,
@@ -158,10 +174,12 @@ describe('ViemChainReader', () => {
           at: Number(block.timestamp) * 1000,
           from: localChain.accounts[0]!.address,
           value: parseEther('0.25'),
+          to,
+          token: null,
         },
       ],
     });
-    expect((await chain.nativeTransfers({ to: usdc.address, fromBlock, toBlock: head })).transfers).toEqual([]);
+    expect((await chain.nativeTransfers({ to: [usdc.address], fromBlock, toBlock: head })).transfers).toEqual([]);
   });
 
   it('clamps a range past the head to the head, and answers an empty scan for a range wholly past it', async () => {
@@ -171,20 +189,20 @@ describe('ViemChainReader', () => {
     await payEth(to, 5n);
     const head = await chain.head();
 
-    const logs = await chain.erc20Transfers({ token: usdc.address, to, fromBlock, toBlock: head + 1000n });
+    const logs = await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock, toBlock: head + 1000n });
     expect(logs.toBlock).toBe(head);
     expect(logs.transfers.map((t) => t.txHash)).toEqual([receipt.transactionHash]);
-    const coins = await chain.nativeTransfers({ to, fromBlock, toBlock: head + 1000n });
+    const coins = await chain.nativeTransfers({ to: [to], fromBlock, toBlock: head + 1000n });
     expect(coins.toBlock).toBe(head);
     expect(coins.transfers.map((t) => t.value)).toEqual([5n]);
 
     // anvil's eth_getLogs fails for a fromBlock past its head; the port must not.
-    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head + 5n, toBlock: head + 10n })).toEqual({
+    expect(await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: head + 5n, toBlock: head + 10n })).toEqual({
       transfers: [],
       toBlock: head,
     });
-    expect(await chain.nativeTransfers({ to, fromBlock: head + 5n, toBlock: head + 10n })).toEqual({ transfers: [], toBlock: head });
-    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock: head, toBlock: head - 1n })).toEqual({
+    expect(await chain.nativeTransfers({ to: [to], fromBlock: head + 5n, toBlock: head + 10n })).toEqual({ transfers: [], toBlock: head });
+    expect(await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: head, toBlock: head - 1n })).toEqual({
       transfers: [],
       toBlock: head - 1n,
     });
@@ -202,13 +220,13 @@ describe('ViemChainReader', () => {
 
     const seen: bigint[] = [];
     for (let cursor = fromBlock; cursor <= head; ) {
-      const scan = await small.erc20Transfers({ token: usdc.address, to, fromBlock: cursor, toBlock: head });
+      const scan = await small.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: cursor, toBlock: head });
       expect(scan.toBlock).toBe(cursor);
       seen.push(...scan.transfers.map((t) => t.value));
       cursor = scan.toBlock + 1n;
     }
     expect(seen).toEqual([1n, 2n]);
-    const coins = await small.nativeTransfers({ to, fromBlock, toBlock: head });
+    const coins = await small.nativeTransfers({ to: [to], fromBlock, toBlock: head });
     expect(coins.toBlock).toBe(fromBlock + 2n);
     expect(coins.transfers.map((t) => t.value)).toEqual([3n]);
   });
@@ -219,14 +237,17 @@ describe('ViemChainReader', () => {
     const receipt = await payUsdc(to, 7_000_000n);
     await mine(1);
     const head = await chain.head();
-    const [seen] = (await chain.erc20Transfers({ token: usdc.address, to, fromBlock, toBlock: head })).transfers;
+    const [seen] = (await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock, toBlock: head })).transfers;
     expect(seen?.txHash).toBe(receipt.transactionHash);
 
     // Replace the last two blocks (the payment's and the one on top) with empty ones.
     await rpc('anvil_reorg', [2, []]);
     expect(await chain.head()).toBe(head);
     expect(await chain.blockHash(seen!.blockNumber)).not.toBe(seen!.blockHash);
-    expect(await chain.erc20Transfers({ token: usdc.address, to, fromBlock, toBlock: head })).toEqual({ transfers: [], toBlock: head });
+    expect(await chain.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock, toBlock: head })).toEqual({
+      transfers: [],
+      toBlock: head,
+    });
     expect(await publicClient.getTransactionReceipt({ hash: receipt.transactionHash }).catch(() => null)).toBeNull();
   });
 
@@ -235,7 +256,7 @@ describe('ViemChainReader', () => {
     const to = freshDepositAddress();
     const fromBlock = (await chain.head()) + 1n;
     const receipt = await payEth(to, parseEther('2'));
-    const [seen] = (await chain.nativeTransfers({ to, fromBlock, toBlock: receipt.blockNumber })).transfers;
+    const [seen] = (await chain.nativeTransfers({ to: [to], fromBlock, toBlock: receipt.blockNumber })).transfers;
     expect(seen?.txHash).toBe(receipt.transactionHash);
 
     expect(await rpc('evm_revert', [snapshot])).toBe(true);
@@ -246,11 +267,11 @@ describe('ViemChainReader', () => {
     expect(behind.fault).toBe('behind');
     expect(behind.message).toContain(`block ${seen!.blockNumber} is past the node's head ${head}`);
     // A scan from the old cursor covers nothing and says so: resume from head + 1.
-    expect(await chain.nativeTransfers({ to, fromBlock, toBlock: fromBlock + 5n })).toEqual({ transfers: [], toBlock: head });
+    expect(await chain.nativeTransfers({ to: [to], fromBlock, toBlock: fromBlock + 5n })).toEqual({ transfers: [], toBlock: head });
 
     await mine(2);
     expect(await chain.blockHash(seen!.blockNumber)).not.toBe(seen!.blockHash);
-    expect((await chain.nativeTransfers({ to, fromBlock, toBlock: await chain.head() })).transfers).toEqual([]);
+    expect((await chain.nativeTransfers({ to: [to], fromBlock, toBlock: await chain.head() })).transfers).toEqual([]);
   });
 });
 
@@ -261,8 +282,8 @@ describe('ViemChainReader when nodes fail', () => {
     const calls = [
       () => reader.head(),
       () => reader.blockHash(1n),
-      () => reader.erc20Transfers({ token: usdc.address, to, fromBlock: 1n, toBlock: 2n }),
-      () => reader.nativeTransfers({ to, fromBlock: 1n, toBlock: 2n }),
+      () => reader.erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: 1n, toBlock: 2n }),
+      () => reader.nativeTransfers({ to: [to], fromBlock: 1n, toBlock: 2n }),
     ];
     for (const call of calls) {
       const error = await failure(call());
@@ -382,7 +403,7 @@ describe('ViemChainReader when nodes fail', () => {
         { status: 200, body: jsonRpc(block) },
       ],
     });
-    expect(await readerOver([node.url]).erc20Transfers({ token: usdc.address, to, fromBlock: 1n, toBlock: 5n })).toEqual({
+    expect(await readerOver([node.url]).erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: 1n, toBlock: 5n })).toEqual({
       toBlock: 5n,
       transfers: [
         {
@@ -393,6 +414,8 @@ describe('ViemChainReader when nodes fail', () => {
           at: 0x6553f100 * 1000,
           from: localChain.accounts[1]!.address,
           value: 42n,
+          to,
+          token: usdc.address,
         },
       ],
     });
@@ -410,7 +433,7 @@ describe('ViemChainReader when nodes fail', () => {
           { status: 200, body: jsonRpc(logs) },
         ],
       });
-    const query = { token: usdc.address, to, fromBlock: 1n, toBlock: 5n };
+    const query = { tokens: [usdc.address], to: [to], fromBlock: 1n, toBlock: 5n };
     expect(await readerOver([(await careless([log(freshDepositAddress())])).url]).erc20Transfers(query)).toEqual({
       transfers: [],
       toBlock: 5n,
@@ -430,7 +453,7 @@ describe('ViemChainReader when nodes fail', () => {
         { status: 200, body: jsonRpc([]) },
       ],
     });
-    const scan = await readerOver([lagging.url]).erc20Transfers({ token: usdc.address, to, fromBlock: 2n, toBlock: 100n });
+    const scan = await readerOver([lagging.url]).erc20Transfers({ tokens: [usdc.address], to: [to], fromBlock: 2n, toBlock: 100n });
     expect(scan).toEqual({ transfers: [], toBlock: 3n });
     const [, logsRequest] = await lagging.received();
     expect(JSON.parse(logsRequest!.body)).toMatchObject({ method: 'eth_getLogs', params: [{ fromBlock: '0x2', toBlock: '0x3' }] });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CryptoOptions, CryptoTransfer } from '../../src/domain/crypto.js';
 import { createPaymentIntent } from '../../src/domain/payment-intent.js';
-import { nextPoll } from '../../src/domain/crypto-intent.js';
+import { watchRequest } from '../../src/domain/crypto-intent.js';
 import type { PaymentIntent } from '../../src/domain/intent.js';
 import { parseRecord, serializeRecord } from '../../src/intents/record.js';
 import { IDS, LATER, NOW, SETTINGS, step } from './fixtures.js';
@@ -44,14 +44,14 @@ function observe(state: PaymentIntent, transfers: CryptoTransfer[], head: bigint
 }
 
 describe('confirming a crypto intent', () => {
-  it('records the deposit address, starts the 15-minute window and asks for a poll', () => {
+  it('records the deposit address, starts the 15-minute window and asks for its chain watch', () => {
     const created = createPaymentIntent(IDS, { amount: 1099n, currency: 'usd', crypto: USDC }, NOW).state;
     expect(created).toMatchObject({ status: 'requires_confirmation', paymentMethodTypes: ['crypto'] });
     expect(created.crypto).toMatchObject({ amount: DUE, depositAddress: null, expiresAt: null });
     const decision = step(created, { type: 'confirm', challengeToken: 'unused', deposit: DEPOSIT });
     expect(decision.state).toMatchObject({ status: 'requires_action', nextAction: { type: 'crypto_transfer' } });
     expect(decision.state.crypto).toMatchObject({ depositAddress: DEPOSIT.address, depositIndex: 7, startBlock: 100n, expiresAt: EXPIRES });
-    expect(decision.timers).toEqual([{ kind: 'poll', at: LATER + 2_000 }]);
+    expect(decision.timers).toEqual([{ kind: 'watch', at: LATER }]);
     expect(decision.events.map((e) => e.type)).toEqual(['payment_intent.requires_action']);
   });
 
@@ -151,20 +151,32 @@ describe('chain observations', () => {
   });
 });
 
-describe('when to poll', () => {
-  it('every poll interval while waiting, exactly at expiry, every late-poll interval after, then never', () => {
+describe('what it asks the chain watcher to watch', () => {
+  const watched = { address: DEPOSIT.address, token: USDC.token.address, fromBlock: 100n, confirmations: 3 };
+
+  it('its address from its start block while waiting (told at expiry), then late funds until the window closes, then nothing', () => {
     const state = waiting();
-    expect(nextPoll(state, LATER, SETTINGS)).toBe(LATER + 2_000);
-    expect(nextPoll(state, EXPIRES - 500, SETTINGS)).toBe(EXPIRES);
-    expect(nextPoll(state, EXPIRES + 10, SETTINGS)).toBe(EXPIRES + 2_010);
-    const canceled = observe(state, [], 130n, EXPIRES).state;
-    expect(nextPoll(canceled, EXPIRES + 1, SETTINGS)).toBe(EXPIRES + 1 + SETTINGS.cryptoLatePollMs);
-    // Less often as time goes by: a tenth of the time since it stopped waiting, at most 15 minutes.
-    expect(nextPoll(canceled, EXPIRES + 2 * 3_600_000, SETTINGS)).toBe(EXPIRES + 2 * 3_600_000 + 12 * 60_000);
-    expect(nextPoll(canceled, EXPIRES + 10 * 3_600_000, SETTINGS)).toBe(EXPIRES + 10 * 3_600_000 + 15 * 60_000);
-    expect(nextPoll(canceled, EXPIRES + SETTINGS.cryptoMonitorWindowMs - 1_000, SETTINGS)).toBe(EXPIRES + SETTINGS.cryptoMonitorWindowMs);
-    expect(nextPoll(canceled, EXPIRES + SETTINGS.cryptoMonitorWindowMs, SETTINGS)).toBeNull();
-    expect(nextPoll(createPaymentIntent(IDS, { amount: 1n, currency: 'usd' }, NOW).state, NOW, SETTINGS)).toBeNull();
+    expect(watchRequest(state, LATER)).toEqual({ ...watched, until: null, notifyAt: EXPIRES });
+    const processing = observe(state, [transfer(1, DUE, 110n)], 110n);
+    expect(processing.state.status).toBe('processing');
+    expect(watchRequest(processing.state, LATER + 5_000)).toEqual({ ...watched, until: null, notifyAt: EXPIRES });
+
+    const canceled = observe(state, [], 130n, EXPIRES);
+    expect(canceled.state.status).toBe('canceled');
+    // Stopping to wait asks for the watch to change: late funds only.
+    expect(canceled.timers).toEqual([{ kind: 'watch', at: EXPIRES }]);
+    const monitorUntil = EXPIRES + SETTINGS.cryptoMonitorWindowMs;
+    expect(watchRequest(canceled.state, EXPIRES + 1)).toEqual({ ...watched, until: monitorUntil, notifyAt: null });
+    expect(watchRequest(canceled.state, monitorUntil)).toBeNull();
+
+    const succeeded = observe(processing.state, [transfer(1, DUE, 110n)], 112n, LATER + 9_000);
+    expect(succeeded.state.status).toBe('succeeded');
+    expect(succeeded.timers).toEqual([{ kind: 'watch', at: LATER + 9_000 }]);
+    expect(watchRequest(succeeded.state, LATER + 9_000)).toMatchObject({ until: LATER + 9_000 + SETTINGS.cryptoMonitorWindowMs });
+
+    const cancelledByMerchant = step(state, { type: 'cancel' }, LATER + 1_000);
+    expect(cancelledByMerchant.timers).toEqual([{ kind: 'watch', at: LATER + 1_000 }]);
+    expect(watchRequest(createPaymentIntent(IDS, { amount: 1n, currency: 'usd' }, NOW).state, NOW)).toBeNull();
   });
 });
 

@@ -11,7 +11,7 @@ import type { Command, CreateParams, Decision, PaymentIntent, IntentSettings as 
 export const NOW = 1_700_000_000_000;
 /** When commands after creation happen; distinct from NOW so "= now" assertions can fail. */
 export const LATER = NOW + 61_234;
-export const SETTINGS: Settings = { asyncSettleDelayMs: 86_400_000, cryptoMonitorWindowMs: 86_400_000, cryptoLatePollMs: 60_000 };
+export const SETTINGS: Settings = { asyncSettleDelayMs: 86_400_000, cryptoMonitorWindowMs: 86_400_000 };
 export const IDS = { id: 'pi_test_1', clientSecret: 'pi_test_1_secret_abc', merchantId: 'acct_test', livemode: false };
 export const AMOUNT = 2000n;
 

@@ -34,7 +34,7 @@ export interface ClientRequest {
 
 export interface Command {
   name: string;
-  /** Run by a client's request, or by the intent's own alarm. */
+  /** Run by a client's request, or by the object's own timers (its alarm; a crypto transfer: the chain watcher's delivery). */
   via: 'request' | 'alarm';
   /** The events its setup records, one commit each: the intent's revision is their number. */
   before: string[];
@@ -51,7 +51,7 @@ export interface Command {
   follows?: string[];
   /** It reads a chain: the RPC fault applies. */
   readsChain?: boolean;
-  /** Runs after the checks: a crypto intent left waiting is canceled, so it stops polling. */
+  /** Runs after the checks: a crypto intent left waiting is canceled, so it stops waiting on the chain watcher. */
   cleanup?: boolean;
 }
 
@@ -226,7 +226,7 @@ export const COMMANDS: readonly Command[] = [
   settle('pm_usBankAccount', ['payment_intent.succeeded']),
   settle('pm_usBankAccount_insufficientFunds', ['payment_intent.payment_failed']),
   {
-    name: 'crypto transfer observed by alarm',
+    name: 'crypto transfer delivered by the chain watcher',
     via: 'alarm',
     before: [...CREATED, 'payment_intent.requires_action'],
     setup: async (c) => {

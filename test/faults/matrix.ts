@@ -35,6 +35,8 @@ interface Kit {
   disconnect(): Promise<void>;
   /** Resets the object as a deploy or a crash does: memory gone, storage kept. */
   evict(id: string): Promise<void>;
+  /** How many error lines the app had logged when the case began. */
+  logsAtStart: number;
 }
 
 export interface Fault {
@@ -79,6 +81,12 @@ export async function chainNode(up: boolean): Promise<void> {
 }
 
 const logged = (k: Kit, id: string, msg: string) => k.world.logs.some((l) => l.msg === msg && l.intent === id);
+/**
+ * The fault network's watcher met the failing node during this case. It reads the chain for every
+ * intent at once, so its line names the network, not an intent; the shared cases run one at a time.
+ */
+const watcherFailed = (k: Kit) =>
+  k.world.logs.slice(k.logsAtStart).some((l) => l.msg === 'chain poll failed; retrying' && l.network === 'faulty');
 
 export const FAULTS: readonly Fault[] = [
   eviction('evicted before the commit', 'commit', 'hang', true),
@@ -114,11 +122,11 @@ export const FAULTS: readonly Fault[] = [
     client: 'error',
     prepare: () => chainNode(false),
     strike: async (k) => {
-      // A poll meets the failing node, then the node comes back: the next poll (after back-off) sees the transfer.
-      if (k.command.via === 'alarm') await waitFor(async () => logged(k, k.subject.id!, 'chain poll failed; retrying'), 10_000);
+      // The watcher's read meets the failing node, then the node comes back: its next read (after back-off) sees the transfer.
+      if (k.command.via === 'alarm') await waitFor(async () => watcherFailed(k), 10_000);
     },
     undo: () => chainNode(true),
-    struck: (k, id) => logged(k, id, 'chain unavailable at confirmation') || logged(k, id, 'chain poll failed; retrying'),
+    struck: (k, id) => logged(k, id, 'chain unavailable at confirmation') || (k.command.via === 'alarm' && watcherFailed(k)),
   },
 ];
 
@@ -178,6 +186,7 @@ export async function runCase(fault: Fault, command: Command, world: World): Pro
     marker,
     command,
     world,
+    logsAtStart: world.logs.length,
     get subject() {
       return subject;
     },
@@ -276,6 +285,7 @@ export function holdBackFaultLogs(): { caught: AppErrorLog[]; restore(): void } 
         'queue send failed; the events stay in the outbox and the alarm retries',
         'chain unavailable at confirmation',
         'chain poll failed; retrying',
+        'watch delivery failed; retrying',
       ].includes(log.msg) ||
       (log.msg === 'unhandled error' && log.error.message === 'evicted by the test'),
   );

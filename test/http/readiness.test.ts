@@ -12,7 +12,10 @@ describe('/health/ready', () => {
   it('lists the configured networks when everything is valid', async () => {
     const res = await ready();
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, networks: ['local', 'testnet', 'deep', 'flaky', 'faulty', 'rewind'] });
+    expect(await res.json()).toEqual({
+      ok: true,
+      networks: ['local', 'testnet', 'deep', 'flaky', 'faulty', 'rewind', 'watched', 'watched-b'],
+    });
   });
 
   it('answers 503 naming each CHAINS problem, without echoing an RPC URL', async () => {

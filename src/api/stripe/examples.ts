@@ -21,7 +21,7 @@ import { deliveryToWire, endpointToWire, notificationSecretToWire } from './wire
 
 const links: Links = { baseUrl: 'https://pay.example.com' };
 /** The deployment's defaults (src/env.ts). */
-const settings: IntentSettings = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000, cryptoLatePollMs: 60_000 };
+const settings: IntentSettings = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000 };
 const at = (iso: string) => Date.parse(iso);
 
 /** One test-mode merchant; every id below carries the time it was made at, as newId makes it. */

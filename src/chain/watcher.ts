@@ -1,0 +1,683 @@
+/**
+ * One watcher per network: a Durable Object named by the network key in CHAINS, the only reader of
+ * that chain for payments. Whatever waits for a payment (a crypto intent today; refunds, escrows
+ * and mandates later) registers a watch — an address, a token contract or the native coin, the
+ * block to look from, until when, and which object to tell — and the watcher reads each new block
+ * range once for all of them: one eth_getLogs for the Transfer logs of every watched token to every
+ * watched address (src/chain/viem-adapter.ts chunks the address list at 1,000), and each block's
+ * transactions once when a native-coin watch exists. RPC calls per minute grow with blocks, not
+ * with watches.
+ *
+ * Correctness comes from a cursor and re-reads, all in the object's own SQLite (versioned below):
+ * - every read re-scans the last `confirmations + REORG_MARGIN` blocks for logs (in the same one
+ *   call), and re-checks the hash of each block holding a native transfer that is not yet final,
+ *   so a reorg drops what it dropped and a re-included transfer is found again;
+ * - a watch registered with a start block below the cursor is caught up from that block;
+ * - a head below the last block read is a chain that went backwards past the watcher (reset, a
+ *   reorg deeper than the re-checked blocks, a node far behind): nothing is claimed while it lasts,
+ *   every watch is told once (`behind`), and once the head is past that block again everything is
+ *   scanned again from before the lowest start block, so only what is on chain then counts;
+ * - a chain fault (`ChainUnavailable`) backs off, honouring the node's Retry-After.
+ *
+ * What a watch is told is a delivery: every transfer to its address (of its token) still on chain,
+ * with the head and the time the head was read (which vouches for the time: the domain decides an
+ * expiry on it). A watch is told when its transfers changed, when one of them is short of its
+ * confirmations and the head moved, when its `notifyAt` time has come (an intent's expiry), and
+ * about a chain that went backwards. Deliveries are rows, sent concurrently from the alarm, each
+ * retried with back-off until the subscriber answers: a busy or evicted subscriber never holds up
+ * the others. Alarms are at-least-once and every step is idempotent: a delivery repeats what the
+ * subscriber already knows, which it ignores.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { type Address, getAddress } from 'viem';
+import type { CryptoTransfer } from '../domain/crypto.js';
+import { backOffMs } from '../durable/entity.js';
+import type { Env } from '../env.js';
+import { logError } from '../lib/log.js';
+import { ChainUnavailable, type ChainReader, type Transfer } from './port.js';
+import { chainsConfig, newChainReader } from './registry.js';
+
+/** Blocks past the deepest required confirmations that are still re-read on every read (re-inclusions). */
+export const REORG_MARGIN = 3n;
+/** Scan calls per read; a longer backlog continues at once in the next read. */
+const MAX_SCANS_PER_READ = 20;
+/** The longest wait between reads after repeated chain faults. */
+const FAULT_BACKOFF_CAP_MS = 60_000;
+/** Deliveries in flight at once, and how long one may take before it counts as failed (and is retried). */
+const DELIVERY_CONCURRENCY = 16;
+const DELIVERY_TIMEOUT_MS = 5_000;
+
+/**
+ * Who is told: the kind of object and its name. Each kind maps to a Durable Object namespace whose
+ * objects implement `chainObserved` (see `subscriberStub`).
+ */
+export interface Subscriber {
+  kind: 'payment_intent';
+  id: string;
+}
+
+/** A registration: what to look for, from which block, until when, and whom to tell. */
+export interface Watch {
+  subscriber: Subscriber;
+  address: Address;
+  /** The ERC-20 contract; null for the native coin. */
+  token: Address | null;
+  /** The first block a payment can be in (the head when the address was handed out). */
+  fromBlock: bigint;
+  /** Blocks on top of and including a transfer's before it is final for the subscriber. */
+  confirmations: number;
+  /** When the watch ends by itself (ms); null: until unregistered. */
+  until: number | null;
+  /** A time the subscriber must hear from the chain at or after (ms), even if nothing changed. */
+  notifyAt: number | null;
+}
+
+/** What a subscriber is told. */
+export type WatchDelivery =
+  | {
+      kind: 'observed';
+      network: string;
+      address: Address;
+      token: Address | null;
+      /** Every transfer to the address (of the token) in blocks up to `head`, in chain order. */
+      transfers: CryptoTransfer[];
+      head: bigint;
+      /** When the head was read: every block up to it has been scanned. */
+      observedAt: number;
+      /** Set on the first delivery after the chain came back past the watcher (see the top of this file). */
+      rescanned: { from: bigint; lastRead: bigint; since: number } | null;
+    }
+  | {
+      kind: 'behind';
+      network: string;
+      address: Address;
+      token: Address | null;
+      head: bigint;
+      lastRead: bigint;
+      rescanFrom: bigint;
+    };
+
+/** A subscriber's answer: false when it no longer needs the watch (the watcher drops it). */
+export interface DeliveryAck {
+  watching: boolean;
+}
+
+interface WatchRow {
+  [column: string]: SqlStorageValue;
+  subscriber: string;
+  address: string;
+  token: string;
+  from_block: number;
+  confirmations: number;
+  until: number | null;
+  notify_at: number | null;
+  scanned: number;
+  delivered: string;
+  delivered_head: number | null;
+}
+
+interface TransferRow {
+  [column: string]: SqlStorageValue;
+  address: string;
+  token: string;
+  tx_hash: string;
+  log_index: number;
+  block_number: number;
+  block_hash: string;
+  at: number;
+  sender: string;
+  value: string;
+}
+
+interface CursorRow {
+  [column: string]: SqlStorageValue;
+  next_block: number | null;
+  head: number | null;
+  observed_at: number | null;
+  rewind: string | null;
+  faults: number;
+  read_at: number | null;
+}
+
+/** The chain went backwards past the watcher; stored as JSON in `cursor.rewind`. */
+interface Rewind {
+  /** The last block read before the head went below it: nothing is claimed until the head is here again. */
+  lastRead: number;
+  /** Where everything is scanned again from once it is. */
+  rescanFrom: number;
+  /** Where that scan has got to (it may take several reads). */
+  scanFrom: number;
+  /** When the head was first seen below lastRead (ms). */
+  since: number;
+  /** The head last seen below lastRead. */
+  head: number;
+}
+
+interface Migration {
+  version: number;
+  up(sql: SqlStorage): void;
+}
+
+/**
+ * The watcher's own schema, in version order. Block numbers are SQLite integers: no chain is
+ * anywhere near 2^53 blocks, and ranges are compared in SQL. Amounts stay digit strings. A watch's
+ * token is '' for the native coin (a key column cannot be NULL).
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE cursor (
+          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+          next_block INTEGER,
+          head INTEGER,
+          observed_at INTEGER,
+          rewind TEXT,
+          faults INTEGER NOT NULL DEFAULT 0,
+          read_at INTEGER
+        );
+        INSERT INTO cursor (singleton) VALUES (1);
+        CREATE TABLE watches (
+          subscriber TEXT NOT NULL,
+          address TEXT NOT NULL,
+          token TEXT NOT NULL,
+          from_block INTEGER NOT NULL,
+          confirmations INTEGER NOT NULL,
+          until INTEGER,
+          notify_at INTEGER,
+          scanned INTEGER NOT NULL DEFAULT 0,
+          delivered TEXT NOT NULL DEFAULT '',
+          delivered_head INTEGER,
+          PRIMARY KEY (subscriber, address, token)
+        );
+        CREATE INDEX watches_by_address ON watches (address, token);
+        CREATE TABLE transfers (
+          address TEXT NOT NULL,
+          token TEXT NOT NULL,
+          tx_hash TEXT NOT NULL,
+          log_index INTEGER NOT NULL,
+          block_number INTEGER NOT NULL,
+          block_hash TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          sender TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (address, token, tx_hash, log_index)
+        );
+        CREATE INDEX transfers_by_block ON transfers (block_number);
+        CREATE TABLE deliveries (
+          subscriber TEXT NOT NULL,
+          address TEXT NOT NULL,
+          token TEXT NOT NULL,
+          due_at INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          rescanned TEXT,
+          PRIMARY KEY (subscriber, address, token)
+        );
+      `),
+  },
+];
+
+export class ChainWatcher extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private reader: ChainReader | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => this.ctx.storage.transactionSync(() => this.migrate()));
+  }
+
+  // --- RPC -----------------------------------------------------------------------------------
+
+  /**
+   * Registers (or updates) a watch. Idempotent: the same registration again changes nothing; a
+   * start block lower than before is caught up from.
+   */
+  async watch(network: string, watch: Watch): Promise<void> {
+    this.assertNetwork(network);
+    const subscriber = subscriberKey(watch.subscriber);
+    const address = getAddress(watch.address);
+    const token = watch.token === null ? '' : getAddress(watch.token);
+    const fromBlock = Number(watch.fromBlock);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO watches (subscriber, address, token, from_block, confirmations, until, notify_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (subscriber, address, token) DO UPDATE SET
+           scanned = CASE WHEN excluded.from_block < watches.from_block THEN 0 ELSE watches.scanned END,
+           from_block = MIN(excluded.from_block, watches.from_block),
+           confirmations = excluded.confirmations, until = excluded.until, notify_at = excluded.notify_at`,
+        subscriber,
+        address,
+        token,
+        fromBlock,
+        watch.confirmations,
+        watch.until,
+        watch.notifyAt,
+      );
+      const cursor = this.cursor();
+      if (cursor.read_at === null) this.sql.exec('UPDATE cursor SET read_at = ?', Date.now());
+    });
+    await this.armAlarm();
+  }
+
+  /** Drops a watch (and what was found for it). Idempotent. */
+  async unwatch(network: string, subscriber: Subscriber, address: Address, token: Address | null): Promise<void> {
+    this.assertNetwork(network);
+    this.ctx.storage.transactionSync(() =>
+      this.dropWatch(subscriberKey(subscriber), getAddress(address), token === null ? '' : getAddress(token)),
+    );
+    await this.armAlarm();
+  }
+
+  /** The watches and the cursor, for tests and support tooling. */
+  async inspect(): Promise<{ watches: WatchRow[]; cursor: CursorRow; deliveries: number }> {
+    return {
+      watches: this.sql.exec<WatchRow>('SELECT * FROM watches ORDER BY subscriber').toArray(),
+      cursor: this.cursor(),
+      deliveries: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM deliveries').one().n,
+    };
+  }
+
+  // --- the alarm -----------------------------------------------------------------------------
+
+  /** Reads the chain when due, then sends the due deliveries; re-arms for the earliest next thing. */
+  override async alarm(): Promise<void> {
+    const network = this.network();
+    const readAt = this.cursor().read_at;
+    if (readAt !== null && readAt <= Date.now()) await this.read(network);
+    await this.deliver(network);
+    await this.armAlarm();
+  }
+
+  private async read(network: string): Promise<void> {
+    this.dropEnded();
+    const watches = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
+    if (watches.length === 0) {
+      this.sql.exec('UPDATE cursor SET read_at = NULL, faults = 0');
+      return;
+    }
+    const config = chainsConfig(this.env).get(network);
+    const cursor = this.cursor();
+    try {
+      this.reader ??= newChainReader(this.env, network);
+      if (!config || !this.reader) throw new ChainUnavailable('http-error', `the network ${network} is no longer in CHAINS`);
+      const caughtUp = await this.scan(this.reader, watches, cursor);
+      this.sql.exec('UPDATE cursor SET read_at = ?, faults = 0', caughtUp ? Date.now() + config.pollIntervalMs : Date.now());
+    } catch (error) {
+      const fault = error instanceof ChainUnavailable ? error : undefined;
+      const interval = config?.pollIntervalMs ?? FAULT_BACKOFF_CAP_MS;
+      const delay = Math.max(fault?.retryAfterMs ?? 0, Math.min(interval * 2 ** cursor.faults, FAULT_BACKOFF_CAP_MS));
+      this.sql.exec('UPDATE cursor SET read_at = ?, faults = faults + 1', Date.now() + delay);
+      logError(
+        'chain poll failed; retrying',
+        { network, watches: watches.length, attempt: cursor.faults, fault: fault?.fault ?? 'bug', retryInMs: delay },
+        error,
+      );
+    }
+  }
+
+  /**
+   * One read: the head, the chain-went-backwards check, the re-checks, the scans; then the found
+   * transfers replace what was held for the scanned blocks, and deliveries are queued. True when
+   * every block up to the head has been read.
+   */
+  private async scan(reader: ChainReader, watches: WatchRow[], cursor: CursorRow): Promise<boolean> {
+    const observedAt = Date.now();
+    const head = Number(await reader.head());
+    const depth = Math.max(...watches.map((w) => w.confirmations)) + Number(REORG_MARGIN);
+    const lowestStart = Math.min(...watches.map((w) => w.from_block));
+    let rewind = cursor.rewind ? (JSON.parse(cursor.rewind) as Rewind) : null;
+    const lastRead = rewind?.lastRead ?? (cursor.next_block === null ? null : cursor.next_block - 1);
+
+    if (lastRead !== null && head < lastRead) {
+      // Below the lowest head seen, a reset chain may hold payments; before the start blocks, a
+      // reorg deeper than the watches' age may. The margin covers a fork a few blocks lower.
+      const rescanFrom = Math.max(0, Math.min(lowestStart, head + 1) - depth);
+      const first = rewind === null;
+      const lowest = rewind ? Math.min(rewind.rescanFrom, rescanFrom) : rescanFrom;
+      rewind = { lastRead, rescanFrom: lowest, scanFrom: lowest, since: rewind?.since ?? observedAt, head };
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec('UPDATE cursor SET rewind = ?', JSON.stringify(rewind));
+        // Each watch hears of it once per episode; meanwhile nothing else is delivered.
+        if (first) for (const w of watches) this.queueDelivery(w, observedAt, null);
+      });
+      return true;
+    }
+
+    const unscanned = watches.filter((w) => w.scanned === 0);
+    const catchUp = unscanned.length > 0 ? Math.min(...unscanned.map((w) => w.from_block)) : Number.POSITIVE_INFINITY;
+    const logFrom = Math.min(
+      catchUp,
+      rewind ? rewind.scanFrom : cursor.next_block === null ? lowestStart : Math.max(0, cursor.next_block - depth),
+    );
+    let coinFrom = Math.min(catchUp, rewind ? rewind.scanFrom : (cursor.next_block ?? lowestStart));
+
+    const tokenWatches = watches.filter((w) => w.token !== '');
+    const coinWatches = watches.filter((w) => w.token === '');
+    const found: Transfer[] = [];
+    const replaced: { token: 'logs' | 'coin'; from: number; to: number }[] = [];
+    let reached = head;
+
+    if (tokenWatches.length > 0) {
+      const tokens = unique(tokenWatches.map((w) => w.token)) as Address[];
+      const to = unique(tokenWatches.map((w) => w.address)) as Address[];
+      let from = logFrom;
+      for (let scans = 0; scans < MAX_SCANS_PER_READ && from <= head; scans++) {
+        const result = await reader.erc20Transfers({ tokens, to, fromBlock: BigInt(from), toBlock: BigInt(head) });
+        const last = Number(result.toBlock);
+        if (last < from) break;
+        found.push(...result.transfers);
+        replaced.push({ token: 'logs', from, to: last });
+        from = last + 1;
+      }
+      reached = Math.min(reached, from - 1);
+    }
+    if (coinWatches.length > 0) {
+      // A native transfer not yet final is re-checked against its block's hash (a different hash:
+      // a reorg replaced the block), and the blocks from there are read again.
+      const recent = this.sql
+        .exec<{ block_number: number; block_hash: string }>(
+          `SELECT DISTINCT block_number, block_hash FROM transfers WHERE token = '' AND block_number > ?`,
+          rewind ? -1 : head - depth,
+        )
+        .toArray();
+      for (const block of recent) {
+        if (block.block_number >= coinFrom) continue;
+        if ((await reader.blockHash(BigInt(block.block_number))) !== block.block_hash) coinFrom = block.block_number;
+      }
+      const to = unique(coinWatches.map((w) => w.address)) as Address[];
+      let from = coinFrom;
+      for (let scans = 0; scans < MAX_SCANS_PER_READ && from <= head; scans++) {
+        const result = await reader.nativeTransfers({ to, fromBlock: BigInt(from), toBlock: BigInt(head) });
+        const last = Number(result.toBlock);
+        if (last < from) break;
+        found.push(...result.transfers);
+        replaced.push({ token: 'coin', from, to: last });
+        from = last + 1;
+      }
+      reached = Math.min(reached, from - 1);
+    }
+
+    const caughtUp = reached >= head;
+    this.ctx.storage.transactionSync(() => {
+      // The watches as they are now: one dropped while the chain was read keeps none of its transfers.
+      const wanted = new Set(
+        this.sql
+          .exec<{ key: string }>(`SELECT DISTINCT address || '|' || token AS key FROM watches`)
+          .toArray()
+          .map((r) => r.key),
+      );
+      for (const r of replaced) {
+        this.sql.exec(
+          `DELETE FROM transfers WHERE block_number BETWEEN ? AND ? AND ${r.token === 'coin' ? "token = ''" : "token != ''"}`,
+          r.from,
+          r.to,
+        );
+      }
+      for (const t of found) {
+        const token = t.token ?? '';
+        if (!wanted.has(`${t.to}|${token}`)) continue;
+        this.sql.exec(
+          `INSERT INTO transfers (address, token, tx_hash, log_index, block_number, block_hash, at, sender, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash, at = excluded.at`,
+          t.to,
+          token,
+          t.txHash,
+          t.logIndex,
+          Number(t.blockNumber),
+          t.blockHash,
+          t.at,
+          t.from,
+          t.value.toString(),
+        );
+      }
+      for (const w of unscanned) {
+        this.sql.exec(
+          'UPDATE watches SET scanned = 1 WHERE subscriber = ? AND address = ? AND token = ? AND from_block >= ?',
+          w.subscriber,
+          w.address,
+          w.token,
+          w.from_block,
+        );
+      }
+      if (!caughtUp) {
+        // The scan stopped short of the head: what was read is kept, nothing is delivered yet (it
+        // could not vouch for the time), and the next read, at once, goes on from here.
+        if (rewind) this.sql.exec('UPDATE cursor SET rewind = ?', JSON.stringify({ ...rewind, scanFrom: reached + 1 }));
+        else this.sql.exec('UPDATE cursor SET next_block = ?', reached + 1);
+        return;
+      }
+      this.sql.exec('UPDATE cursor SET next_block = ?, head = ?, observed_at = ?, rewind = NULL', head + 1, head, observedAt);
+      const rescanned = rewind && JSON.stringify({ from: rewind.rescanFrom, lastRead: rewind.lastRead, since: rewind.since });
+      for (const w of watches) {
+        const held = this.transfersOf(w.address, w.token, head);
+        const due =
+          rescanned !== null ||
+          digest(held) !== w.delivered ||
+          (w.notify_at !== null && w.notify_at <= observedAt) ||
+          // Short of its confirmations when last told: the subscriber counts them on the new head.
+          (w.delivered_head !== null &&
+            head !== w.delivered_head &&
+            held.some((t) => w.delivered_head! - t.block_number + 1 < w.confirmations));
+        if (due) this.queueDelivery(w, Date.now(), rescanned);
+      }
+    });
+    return caughtUp;
+  }
+
+  /** Sends every due delivery, a few at a time; a failure or a slow subscriber is retried later. */
+  private async deliver(network: string): Promise<void> {
+    const due = this.sql
+      .exec<{ subscriber: string; address: string; token: string; due_at: number; attempts: number; rescanned: string | null }>(
+        'SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at',
+        Date.now(),
+      )
+      .toArray();
+    for (let i = 0; i < due.length; i += DELIVERY_CONCURRENCY) {
+      await Promise.all(due.slice(i, i + DELIVERY_CONCURRENCY).map((d) => this.deliverOne(network, d)));
+    }
+  }
+
+  private async deliverOne(
+    network: string,
+    d: { subscriber: string; address: string; token: string; due_at: number; attempts: number; rescanned: string | null },
+  ): Promise<void> {
+    const cursor = this.cursor();
+    const token = d.token === '' ? null : (d.token as Address);
+    const address = d.address as Address;
+    let delivery: WatchDelivery;
+    let sent: { digest: string; head: number; observedAt: number } | null = null;
+    if (cursor.rewind !== null) {
+      const rewind = JSON.parse(cursor.rewind) as Rewind;
+      delivery = {
+        kind: 'behind',
+        network,
+        address,
+        token,
+        head: BigInt(rewind.head),
+        lastRead: BigInt(rewind.lastRead),
+        rescanFrom: BigInt(rewind.rescanFrom),
+      };
+    } else {
+      if (cursor.head === null || cursor.observed_at === null) return;
+      const held = this.transfersOf(address, d.token, cursor.head);
+      const rescanned = d.rescanned ? (JSON.parse(d.rescanned) as { from: number; lastRead: number; since: number }) : null;
+      delivery = {
+        kind: 'observed',
+        network,
+        address,
+        token,
+        transfers: held.map(toCryptoTransfer),
+        head: BigInt(cursor.head),
+        observedAt: cursor.observed_at,
+        rescanned: rescanned && { from: BigInt(rescanned.from), lastRead: BigInt(rescanned.lastRead), since: rescanned.since },
+      };
+      sent = { digest: digest(held), head: cursor.head, observedAt: cursor.observed_at };
+    }
+    let ack: DeliveryAck;
+    try {
+      ack = await withTimeout(subscriberStub(this.env, d.subscriber).chainObserved(delivery), DELIVERY_TIMEOUT_MS);
+    } catch (error) {
+      const attempt = d.attempts + 1;
+      this.sql.exec(
+        'UPDATE deliveries SET due_at = ?, attempts = ? WHERE subscriber = ? AND address = ? AND token = ? AND due_at = ?',
+        Date.now() + backOffMs(attempt),
+        attempt,
+        d.subscriber,
+        d.address,
+        d.token,
+        d.due_at,
+      );
+      logError('watch delivery failed; retrying', { network, subscriber: d.subscriber, attempt }, error);
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      const key = [d.subscriber, d.address, d.token];
+      // Removed unless queued again meanwhile (then it is sent again, with what is newer).
+      this.sql.exec('DELETE FROM deliveries WHERE subscriber = ? AND address = ? AND token = ? AND due_at = ?', ...key, d.due_at);
+      if (!ack.watching) this.dropWatch(d.subscriber, d.address, d.token);
+      else if (sent) {
+        this.sql.exec(
+          `UPDATE watches SET delivered = ?, delivered_head = ?, notify_at = CASE WHEN notify_at <= ? THEN NULL ELSE notify_at END
+           WHERE subscriber = ? AND address = ? AND token = ?`,
+          sent.digest,
+          sent.head,
+          sent.observedAt,
+          ...key,
+        );
+      }
+    });
+  }
+
+  // --- storage -------------------------------------------------------------------------------
+
+  private queueDelivery(w: WatchRow, at: number, rescanned: string | null): void {
+    this.sql.exec(
+      `INSERT INTO deliveries (subscriber, address, token, due_at, rescanned) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET due_at = MIN(deliveries.due_at, excluded.due_at), rescanned = COALESCE(excluded.rescanned, deliveries.rescanned)`,
+      w.subscriber,
+      w.address,
+      w.token,
+      at,
+      rescanned,
+    );
+  }
+
+  private transfersOf(address: string, token: string, head: number): TransferRow[] {
+    return this.sql
+      .exec<TransferRow>(
+        'SELECT * FROM transfers WHERE address = ? AND token = ? AND block_number <= ? ORDER BY block_number, log_index',
+        address,
+        token,
+        head,
+      )
+      .toArray();
+  }
+
+  /** Watches past their end. */
+  private dropEnded(): void {
+    const ended = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE until IS NOT NULL AND until < ?', Date.now()).toArray();
+    if (ended.length === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const w of ended) this.dropWatch(w.subscriber, w.address, w.token);
+    });
+  }
+
+  /** Removes a watch, its pending delivery, and the transfers no other watch of the address needs. */
+  private dropWatch(subscriber: string, address: string, token: string): void {
+    this.sql.exec('DELETE FROM watches WHERE subscriber = ? AND address = ? AND token = ?', subscriber, address, token);
+    this.sql.exec('DELETE FROM deliveries WHERE subscriber = ? AND address = ? AND token = ?', subscriber, address, token);
+    const others = this.sql
+      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM watches WHERE address = ? AND token = ?', address, token)
+      .one().n;
+    if (others === 0) this.sql.exec('DELETE FROM transfers WHERE address = ? AND token = ?', address, token);
+  }
+
+  private cursor(): CursorRow {
+    return this.sql.exec<CursorRow>('SELECT * FROM cursor').one();
+  }
+
+  private async armAlarm(): Promise<void> {
+    const next = this.sql
+      .exec<{ at: number | null }>('SELECT MIN(at) AS at FROM (SELECT read_at AS at FROM cursor UNION ALL SELECT due_at FROM deliveries)')
+      .one().at;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  /** The network this object watches: its name, kept at the first registration (alarms carry no name). */
+  private network(): string {
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'network'`).toArray()[0];
+    if (!row) throw new Error('a chain watcher without a network: nothing was ever registered with it');
+    return row.value;
+  }
+
+  private assertNetwork(network: string): void {
+    const known = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'network'`).toArray()[0];
+    if (known && known.value !== network) throw new Error(`this watcher watches ${known.value}, not ${network}`);
+    if (!known) this.sql.exec(`INSERT INTO meta (key, value) VALUES ('network', ?)`, network);
+  }
+
+  /** Brings the schema to the newest version, in order; run inside a transaction. */
+  private migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
+    for (const step of MIGRATIONS) if (step.version > at) step.up(this.sql);
+    const latest = MIGRATIONS.at(-1)!.version;
+    if (latest > at) {
+      this.sql.exec(
+        'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
+        latest,
+      );
+    }
+  }
+}
+
+/** The watcher of `network` (one per network, named by its key). */
+export function chainWatcher(env: Env, network: string): DurableObjectStub<ChainWatcher> {
+  return env.CHAIN_WATCHERS.get(env.CHAIN_WATCHERS.idFromName(network));
+}
+
+function subscriberKey(s: Subscriber): string {
+  return `${s.kind}:${s.id}`;
+}
+
+/** The object a subscriber key names. */
+function subscriberStub(env: Env, key: string): { chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> } {
+  const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (kind === 'payment_intent') return env.INTENTS.get(env.INTENTS.idFromName(id));
+  throw new Error(`unknown subscriber kind ${JSON.stringify(kind)}`);
+}
+
+function toCryptoTransfer(r: TransferRow): CryptoTransfer {
+  return {
+    txHash: r.tx_hash,
+    logIndex: r.log_index,
+    blockNumber: BigInt(r.block_number),
+    blockHash: r.block_hash,
+    at: r.at,
+    from: r.sender,
+    value: BigInt(r.value),
+  };
+}
+
+/** What a subscriber was told about its transfers: a different digest means something changed. */
+function digest(transfers: TransferRow[]): string {
+  return transfers.map((t) => `${t.tx_hash}:${t.log_index}:${t.block_hash}`).join(',');
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
