@@ -1,5 +1,10 @@
-/** Idempotency-key rows: claim before executing, record the response after, replay for 24 hours. */
-import { and, eq, lte, sql } from 'drizzle-orm';
+/**
+ * Idempotency-key rows of the merchant. Routes not on an intent claim a key before executing,
+ * record the response after and replay it for 24 hours. Keys used on an intent are kept by its
+ * Durable Object; their rows here only say which request holds the key (src/db/intents.ts writes
+ * them), read by keyHolder before another object may take the key.
+ */
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { idempotencyKeys } from './schema.js';
 
@@ -50,6 +55,17 @@ export async function claimKey(d1: D1Database, scope: KeyScope, fingerprint: str
 
 export async function recordResponse(d1: D1Database, scope: KeyScope, status: number, body: string): Promise<void> {
   await drizzle(d1).update(idempotencyKeys).set({ state: 'done', responseStatus: status, responseBody: body }).where(scopeIs(scope));
+}
+
+/** The fingerprint of the request that holds this key now, if any (claimed, recorded or kept by an intent's object). */
+export async function keyHolder(d1: D1Database, scope: KeyScope, now: number): Promise<string | null> {
+  const t = idempotencyKeys;
+  const [row] = await drizzle(d1)
+    .select({ fingerprint: t.fingerprint })
+    .from(t)
+    .where(and(scopeIs(scope), gt(t.expiresAt, now)))
+    .limit(1);
+  return row?.fingerprint ?? null;
 }
 
 /** Deletes expired keys (run from the scheduled handler). */

@@ -108,13 +108,13 @@ describe('the object’s own schema', () => {
         .toArray()
         .map((r) => r.name),
     );
-    expect(tables).toEqual(['events', 'schema_version', 'state', 'timers', 'watch']);
+    expect(tables).toEqual(['events', 'idempotency_keys', 'schema_version', 'state', 'timers', 'watch']);
     expect(
       await runInDurableObject(
         stub(id),
         (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
       ),
-    ).toBe(3);
+    ).toBe(4);
 
     // And it works as any other: a command commits on top of what was brought over.
     const confirmed = await post(sk, `/v1/payment_intents/${id}/confirm`, { payment_method: 'pm_card_visa' });
@@ -128,6 +128,6 @@ describe('the object’s own schema', () => {
       stub(intent.id),
       (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
     );
-    expect(version).toBe(3);
+    expect(version).toBe(4);
   });
 });
