@@ -18,7 +18,7 @@ export interface KeyScope {
 
 export type Claim =
   | { claimed: true }
-  | { claimed: false; fingerprint: string; state: 'in_progress' }
+  | { claimed: false; fingerprint: string; state: 'in_progress' | 'kept_by_object' }
   | { claimed: false; fingerprint: string; state: 'done'; status: number; body: string };
 
 /**
@@ -57,15 +57,19 @@ export async function recordResponse(d1: D1Database, scope: KeyScope, status: nu
   await drizzle(d1).update(idempotencyKeys).set({ state: 'done', responseStatus: status, responseBody: body }).where(scopeIs(scope));
 }
 
-/** The fingerprint of the request that holds this key now, if any (claimed, recorded or kept by an intent's object). */
-export async function keyHolder(d1: D1Database, scope: KeyScope, now: number): Promise<string | null> {
+/** The live row of this key, if any: the request holding it (claimed, recorded, or kept by an intent's object). */
+export async function keyHolder(d1: D1Database, scope: KeyScope, now: number): Promise<Exclude<Claim, { claimed: true }> | null> {
   const t = idempotencyKeys;
   const [row] = await drizzle(d1)
-    .select({ fingerprint: t.fingerprint })
+    .select()
     .from(t)
     .where(and(scopeIs(scope), gt(t.expiresAt, now)))
     .limit(1);
-  return row?.fingerprint ?? null;
+  if (!row) return null;
+  if (row.state === 'done' && row.responseStatus !== null && row.responseBody !== null) {
+    return { claimed: false, fingerprint: row.fingerprint, state: 'done', status: row.responseStatus, body: row.responseBody };
+  }
+  return { claimed: false, fingerprint: row.fingerprint, state: row.state === 'kept_by_object' ? 'kept_by_object' : 'in_progress' };
 }
 
 /** Deletes expired keys (run from the scheduled handler). */

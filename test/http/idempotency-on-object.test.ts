@@ -198,6 +198,31 @@ describe('refusals', () => {
   });
 });
 
+describe('keys claimed in D1 by the release before this one', () => {
+  it('a create recorded there is replayed from there, not run again; one still in progress there is 409', async () => {
+    const params = { amount: 1000, currency: 'usd' };
+    const fingerprint = await fingerprintOf('POST', '/v1/payment_intents', CreatePaymentIntentParams.parse(params));
+    const { body: made } = await createIntent(sk, params);
+    const [done, running] = [unique('legacy-done'), unique('legacy-running')];
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO idempotency_keys (merchant_id, livemode, key, fingerprint, state, response_status, response_body, created_at, expires_at) VALUES (?, 0, ?, ?, 'done', 200, ?, ?, ?)`,
+      ).bind(m.id, done, fingerprint, JSON.stringify(made), now, now + 3_600_000),
+      env.DB.prepare(
+        `INSERT INTO idempotency_keys (merchant_id, livemode, key, fingerprint, state, created_at, expires_at) VALUES (?, 0, ?, ?, 'in_progress', ?, ?)`,
+      ).bind(m.id, running, fingerprint, now, now + 3_600_000),
+    ]);
+    const before = await count();
+    const replay = await withKey(done, '/v1/payment_intents', params);
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await replay.json()).toEqual(made);
+    const inUse = await withKey(running, '/v1/payment_intents', params);
+    expect(inUse.status).toBe(409);
+    expect(await count()).toBe(before);
+  });
+});
+
 describe('expiry', () => {
   it('after 24 hours a key is forgotten by its object: the same create makes a new intent, at the key’s next id', async () => {
     const key = unique('expired-create');
