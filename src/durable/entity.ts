@@ -233,7 +233,7 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
 
   /** The answer kept for this key, if it has not expired. */
   protected lookUpKey(request: KeyedRequest, now: number): KeyLookup {
-    if (!this.hasKeys()) return { kind: 'new' };
+    if (!this.keysTable) return { kind: 'new' };
     const [row] = this.sql
       .exec<{ fingerprint: string; answer: string }>(
         'SELECT fingerprint, answer FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ? AND expires_at > ?',
@@ -336,10 +336,6 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
     });
   }
 
-  private hasKeys(): boolean {
-    return this.keysTable;
-  }
-
   /** Events recorded by this object, oldest first. */
   protected storedEvents(): EventRow[] {
     if (this.current === null) return [];
@@ -372,7 +368,7 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   override async alarm(): Promise<void> {
     await this.serialized(async () => {
       // An object without state may still keep answers (a create refused under a key) to forget.
-      if (this.current === null && !this.hasKeys()) return;
+      if (this.current === null && !this.keysTable) return;
       const handlers = this.timerHandlers() as Partial<Record<string, (timer: TimerRow<K>) => Promise<void>>>;
       const now = Date.now();
       const rows = this.sql
@@ -383,8 +379,10 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
       for (const row of rows) {
         if (row.kind === 'forget_keys') {
           if (row.due_at <= now) this.forgetExpiredKeys(now);
-        } else if (this.current === null) continue;
-        else if (row.kind === 'project') await this.runProjection(row.attempts + 1);
+          continue;
+        }
+        if (this.current === null) continue;
+        if (row.kind === 'project') await this.runProjection(row.attempts + 1);
         else if (row.kind === 'outbox') await this.flushOutbox(row.attempts + 1);
         else if (row.due_at <= now) await this.fire(row, handlers[row.kind]);
       }
@@ -440,7 +438,7 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   private async runProjection(attempt: number): Promise<void> {
     if (this.current === null) return;
     const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE projected = 0 ORDER BY seq').toArray();
-    const keys = this.hasKeys()
+    const keys = this.keysTable
       ? this.sql
           .exec<KeyRow>('SELECT merchant_id, livemode, key, fingerprint, created_at, expires_at FROM idempotency_keys WHERE projected = 0')
           .toArray()
