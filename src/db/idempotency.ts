@@ -1,5 +1,10 @@
-/** Idempotency-key rows: claim before executing, record the response after, replay for 24 hours. */
-import { and, eq, lte, sql } from 'drizzle-orm';
+/**
+ * Idempotency-key rows of the merchant. Routes not on an intent claim a key before executing,
+ * record the response after and replay it for 24 hours. Keys used on an intent are kept by its
+ * Durable Object; their rows here only say which request holds the key (src/db/intents.ts writes
+ * them), read by keyHolder before another object may take the key.
+ */
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { idempotencyKeys } from './schema.js';
 
@@ -13,7 +18,7 @@ export interface KeyScope {
 
 export type Claim =
   | { claimed: true }
-  | { claimed: false; fingerprint: string; state: 'in_progress' }
+  | { claimed: false; fingerprint: string; state: 'in_progress' | 'kept_by_object' }
   | { claimed: false; fingerprint: string; state: 'done'; status: number; body: string };
 
 /**
@@ -50,6 +55,21 @@ export async function claimKey(d1: D1Database, scope: KeyScope, fingerprint: str
 
 export async function recordResponse(d1: D1Database, scope: KeyScope, status: number, body: string): Promise<void> {
   await drizzle(d1).update(idempotencyKeys).set({ state: 'done', responseStatus: status, responseBody: body }).where(scopeIs(scope));
+}
+
+/** The live row of this key, if any: the request holding it (claimed, recorded, or kept by an intent's object). */
+export async function keyHolder(d1: D1Database, scope: KeyScope, now: number): Promise<Exclude<Claim, { claimed: true }> | null> {
+  const t = idempotencyKeys;
+  const [row] = await drizzle(d1)
+    .select()
+    .from(t)
+    .where(and(scopeIs(scope), gt(t.expiresAt, now)))
+    .limit(1);
+  if (!row) return null;
+  if (row.state === 'done' && row.responseStatus !== null && row.responseBody !== null) {
+    return { claimed: false, fingerprint: row.fingerprint, state: 'done', status: row.responseStatus, body: row.responseBody };
+  }
+  return { claimed: false, fingerprint: row.fingerprint, state: row.state === 'kept_by_object' ? 'kept_by_object' : 'in_progress' };
 }
 
 /** Deletes expired keys (run from the scheduled handler). */

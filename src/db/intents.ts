@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent } from '../domain/intent.js';
 import type { Status } from '../domain/status.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
-import { events, paymentIntentMetadata, paymentIntents } from './schema.js';
+import { events, idempotencyKeys, paymentIntentMetadata, paymentIntents } from './schema.js';
 
 /**
  * Upserts the intent's row. The write only lands if it carries a higher revision than the row, so
@@ -20,7 +20,20 @@ export interface ProjectedEvent {
   canonical: string;
 }
 
-export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEvents: ProjectedEvent[] = []): Promise<void> {
+/** An Idempotency-Key the intent's object answered: the merchant's record that the key is taken. */
+export interface ProjectedKey {
+  key: string;
+  fingerprint: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export async function projectIntent(
+  d1: D1Database,
+  intent: PaymentIntent,
+  newEvents: ProjectedEvent[] = [],
+  keys: ProjectedKey[] = [],
+): Promise<void> {
   const row = {
     id: intent.id,
     merchantId: intent.merchantId,
@@ -71,6 +84,34 @@ export async function projectIntent(d1: D1Database, intent: PaymentIntent, newEv
         .insert(events)
         .values(eventRows.slice(i * 12, i * 12 + 12))
         .onConflictDoNothing(),
+    ),
+    // The first use of a key holds it (a row of another request stays); one past its 24 hours is taken over.
+    ...Array.from({ length: Math.ceil(keys.length / 10) }, (_, i) =>
+      db
+        .insert(idempotencyKeys)
+        .values(
+          keys.slice(i * 10, i * 10 + 10).map((k) => ({
+            merchantId: intent.merchantId,
+            livemode: intent.livemode,
+            key: k.key,
+            fingerprint: k.fingerprint,
+            state: 'kept_by_object' as const,
+            createdAt: k.createdAt,
+            expiresAt: k.expiresAt,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [idempotencyKeys.merchantId, idempotencyKeys.livemode, idempotencyKeys.key],
+          set: {
+            fingerprint: sql`excluded.fingerprint`,
+            state: 'kept_by_object',
+            responseStatus: null,
+            responseBody: null,
+            createdAt: sql`excluded.created_at`,
+            expiresAt: sql`excluded.expires_at`,
+          },
+          setWhere: sql`${idempotencyKeys.expiresAt} <= excluded.created_at`,
+        }),
     ),
     db.delete(m).where(and(eq(m.intentId, intent.id), holdsThisRevision)),
     db.insert(m).select(

@@ -37,8 +37,11 @@ export const paymentIntents = sqliteTable(
 );
 
 /**
- * Idempotency keys, scoped to merchant and mode. A row is claimed (in_progress) before the request
- * executes and holds its response afterwards; replays answer from it for 24 hours.
+ * Idempotency keys, scoped to merchant and mode. On routes that are not on an intent a row is
+ * claimed (in_progress) before the request executes and holds its response afterwards; replays
+ * answer from it for 24 hours. A key used on an intent is kept, with its answer, by the intent's
+ * Durable Object; its row here (kept_by_object, no response) is written with the intent's
+ * projection, so that the key is refused on any other route or object.
  */
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
@@ -48,7 +51,7 @@ export const idempotencyKeys = sqliteTable(
     key: text('key').notNull(),
     /** SHA-256 of method, path and canonical parameters: the same key with other parameters is refused. */
     fingerprint: text('fingerprint').notNull(),
-    state: text('state', { enum: ['in_progress', 'done'] }).notNull(),
+    state: text('state', { enum: ['in_progress', 'done', 'kept_by_object'] }).notNull(),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
     createdAt: integer('created_at').notNull(),

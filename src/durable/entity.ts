@@ -13,9 +13,15 @@
  *   an error (logged, kept, retried later), never silently taken for another kind.
  * - The object's own SQLite schema is versioned: the entity lists its migrations, run in order on
  *   load, so storage written by an older release is brought forward before it is read.
+ * - An Idempotency-Key is kept with the change it caused: its answer is written in the commit's
+ *   transaction (or, for a refusal, on its own), replayed for 24 hours, and projected with the
+ *   read model as the merchant's record of the key (src/http/idempotency.ts reads it to refuse a
+ *   key reused on another object). A key in flight is held in memory only: a request whose object
+ *   went away holds nothing, and its retry finds the committed answer or runs.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.js';
+import { IDEMPOTENCY_TTL_MS } from '../db/idempotency.js';
 import { newIdSeries } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
@@ -34,6 +40,28 @@ export interface Origin {
 }
 
 export const ALARM_ORIGIN: Origin = { requestId: null, idempotencyKey: null };
+
+/** A request's Idempotency-Key: scoped to the merchant and mode, with the fingerprint of the request (method, path, parameters). */
+export interface KeyedRequest {
+  merchantId: string;
+  livemode: boolean;
+  key: string;
+  fingerprint: string;
+}
+
+/** What the object holds for a key: nothing (or only an expired answer), the answer to replay, or another request's. */
+export type KeyLookup = { kind: 'new' } | { kind: 'recorded'; answer: string } | { kind: 'reused' } | { kind: 'in_flight' };
+
+/** A key's answer as the read model gets it: the merchant's record that the key is taken, and by which request. */
+export interface KeyRow {
+  merchant_id: string;
+  livemode: number;
+  key: string;
+  fingerprint: string;
+  created_at: number;
+  expires_at: number;
+  [column: string]: SqlStorageValue;
+}
 
 /** An event as the shell stores it: canonical (no API family's wire), the state as JSON. */
 export interface EventRow {
@@ -68,8 +96,8 @@ export interface TimerRow<K extends string> {
 
 export type TimerHandlers<K extends string> = { readonly [kind in K]: (timer: TimerRow<K>) => Promise<void> };
 
-/** Kinds the shell itself sets: the read model is behind, events are not yet queued. */
-type ShellTimerKind = 'project' | 'outbox';
+/** Kinds the shell itself sets: the read model is behind, events are not yet queued, idempotency keys to forget. */
+type ShellTimerKind = 'project' | 'outbox' | 'forget_keys';
 
 /** First retry of a failed side effect or timer, doubling up to the cap. */
 const RETRY_MS = 1_000;
@@ -113,12 +141,41 @@ export function createShellTables(sql: SqlStorage): void {
   `);
 }
 
+/**
+ * The object's idempotency keys (a migration step of every entity that takes them): the answer a
+ * key got, as the entity encodes it, until it expires; `projected` once the read model has it.
+ */
+export function idempotencyKeysMigration(version: number): Migration {
+  return {
+    version,
+    description: 'idempotency keys kept with the change they caused',
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE idempotency_keys (
+          merchant_id TEXT NOT NULL,
+          livemode INTEGER NOT NULL,
+          key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          projected INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (merchant_id, livemode, key)
+        );
+      `),
+  };
+}
+
 export abstract class DurableEntity<S, K extends string> extends DurableObject<Env> {
   protected readonly sql: SqlStorage;
   /** The entity's state; null until its first commit (an object only looked up stays empty). */
   protected current: S | null = null;
   /** Serializes commands, including their awaited side effects. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Keys of the requests running now (scope → fingerprint). Memory only: it goes with the object. */
+  private readonly keysInFlight = new Map<string, string>();
+  /** Whether the schema has idempotency_keys (set by migrate: an object only looked up has no tables yet). */
+  private keysTable = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -132,8 +189,11 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   protected abstract migrations(): readonly Migration[];
   protected abstract serialize(state: S): string;
   protected abstract parse(record: string): S;
-  /** Writes the read model for the state and the events not yet there. Idempotent: the alarm retries it. */
-  protected abstract project(state: S, events: EventRow[]): Promise<void>;
+  /**
+   * Writes the read model for the state, the events and the idempotency keys not yet there, in one
+   * batch. Idempotent: the alarm retries it.
+   */
+  protected abstract project(state: S, events: EventRow[], keys: KeyRow[]): Promise<void>;
   /** The queue messages that carry these events out of the outbox. */
   protected abstract outboxMessages(state: S, events: EventRow[]): WebhookMessage[];
   /** One handler per timer kind the entity sets. */
@@ -150,8 +210,59 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   }
 
   /**
-   * State, events and timers in one transaction; then the read model and the outbox. `alsoWrite`
-   * writes the entity's own rows in the same transaction, once its schema is current.
+   * Runs a keyed request once: a key this object already answered is replayed (or refused, for
+   * other parameters), a key in flight here is refused, anything else runs. Checked before the
+   * request waits its turn, so a retry of a request still running is told so at once.
+   */
+  protected async once<T>(
+    request: KeyedRequest | null,
+    answered: (lookup: Exclude<KeyLookup, { kind: 'new' }>) => T,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    if (request === null) return run();
+    const scope = scopeOf(request);
+    const running = this.keysInFlight.get(scope);
+    if (running !== undefined) return answered(running === request.fingerprint ? { kind: 'in_flight' } : { kind: 'reused' });
+    this.keysInFlight.set(scope, request.fingerprint);
+    try {
+      return await run();
+    } finally {
+      this.keysInFlight.delete(scope);
+    }
+  }
+
+  /** The answer kept for this key, if it has not expired. */
+  protected lookUpKey(request: KeyedRequest, now: number): KeyLookup {
+    if (!this.keysTable) return { kind: 'new' };
+    const [row] = this.sql
+      .exec<{ fingerprint: string; answer: string }>(
+        'SELECT fingerprint, answer FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ? AND expires_at > ?',
+        request.merchantId,
+        request.livemode ? 1 : 0,
+        request.key,
+        now,
+      )
+      .toArray();
+    if (!row) return { kind: 'new' };
+    return row.fingerprint === request.fingerprint ? { kind: 'recorded', answer: row.answer } : { kind: 'reused' };
+  }
+
+  /** Keeps a refusal's answer for its key (no state changes); then the read model learns of the key. */
+  protected async recordAnswer(request: KeyedRequest, answer: string, now: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      if (this.current === null) this.migrate();
+      this.writeKey(request, answer, now);
+      if (this.current !== null) this.setTimer('project', '', now + WATCHDOG_MS);
+    });
+    await this.armAlarm();
+    await this.runProjection(0);
+    await this.armAlarm();
+  }
+
+  /**
+   * State, events, timers and the request's answer for its key in one transaction; then the read
+   * model and the outbox. `alsoWrite` writes the entity's own rows in the same transaction, once its
+   * schema is current.
    */
   protected async commit(
     state: S,
@@ -159,12 +270,14 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
     timers: readonly { kind: K; key?: string; at: number }[],
     origin: Origin,
     now: number,
+    answer?: { request: KeyedRequest; body: string },
     alsoWrite?: () => void,
   ): Promise<void> {
     const record = this.serialize(state);
     this.ctx.storage.transactionSync(() => {
       if (this.current === null) this.migrate();
       alsoWrite?.();
+      if (answer) this.writeKey(answer.request, answer.body, now);
       this.sql.exec(
         'INSERT INTO state (singleton, record) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET record = excluded.record',
         record,
@@ -198,6 +311,37 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
     await this.armAlarm();
   }
 
+  private writeKey(request: KeyedRequest, answer: string, now: number): void {
+    // An expired answer of the same key is replaced: the key starts again.
+    this.sql.exec(
+      `INSERT INTO idempotency_keys (merchant_id, livemode, key, fingerprint, answer, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (merchant_id, livemode, key) DO UPDATE SET fingerprint = excluded.fingerprint, answer = excluded.answer,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, projected = 0`,
+      request.merchantId,
+      request.livemode ? 1 : 0,
+      request.key,
+      request.fingerprint,
+      answer,
+      now,
+      now + IDEMPOTENCY_TTL_MS,
+    );
+    // Keys are written in time order, so the earliest expiry is the one already set, if any.
+    this.sql.exec(
+      `INSERT INTO timers (kind, key, due_at) VALUES ('forget_keys', '', ?) ON CONFLICT (kind, key) DO NOTHING`,
+      now + IDEMPOTENCY_TTL_MS,
+    );
+  }
+
+  /** Deletes the keys past their 24 hours; the timer moves to the next expiry, or goes. */
+  private forgetExpiredKeys(now: number): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('DELETE FROM idempotency_keys WHERE expires_at <= ?', now);
+      const next = this.sql.exec<{ at: number | null }>('SELECT MIN(expires_at) AS at FROM idempotency_keys').one().at;
+      if (next === null) this.clearTimer('forget_keys');
+      else this.setTimer('forget_keys', '', next);
+    });
+  }
+
   /** Events recorded by this object, oldest first. */
   protected storedEvents(): EventRow[] {
     if (this.current === null) return [];
@@ -229,7 +373,8 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
    */
   override async alarm(): Promise<void> {
     await this.serialized(async () => {
-      if (this.current === null) return;
+      // An object without state may still keep answers (a create refused under a key) to forget.
+      if (this.current === null && !this.keysTable) return;
       const handlers = this.timerHandlers() as Partial<Record<string, (timer: TimerRow<K>) => Promise<void>>>;
       const now = Date.now();
       const rows = this.sql
@@ -238,6 +383,11 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
         )
         .toArray();
       for (const row of rows) {
+        if (row.kind === 'forget_keys') {
+          if (row.due_at <= now) this.forgetExpiredKeys(now);
+          continue;
+        }
+        if (this.current === null) continue;
         if (row.kind === 'project') await this.runProjection(row.attempts + 1);
         else if (row.kind === 'outbox') await this.flushOutbox(row.attempts + 1);
         else if (row.due_at <= now) await this.fire(row, handlers[row.kind]);
@@ -294,10 +444,25 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   private async runProjection(attempt: number): Promise<void> {
     if (this.current === null) return;
     const pending = this.sql.exec<EventRow>('SELECT * FROM events WHERE projected = 0 ORDER BY seq').toArray();
+    const keys = this.keysTable
+      ? this.sql
+          .exec<KeyRow>('SELECT merchant_id, livemode, key, fingerprint, created_at, expires_at FROM idempotency_keys WHERE projected = 0')
+          .toArray()
+      : [];
     try {
-      await this.project(this.current, pending);
+      await this.project(this.current, pending, keys);
       this.ctx.storage.transactionSync(() => {
         for (const r of pending) this.sql.exec('UPDATE events SET projected = 1 WHERE seq = ?', r.seq);
+        // Only the rows projected: a key answered again since (an expired one taken over) stays pending.
+        for (const k of keys) {
+          this.sql.exec(
+            'UPDATE idempotency_keys SET projected = 1 WHERE merchant_id = ? AND livemode = ? AND key = ? AND created_at = ?',
+            k.merchant_id,
+            k.livemode,
+            k.key,
+            k.created_at,
+          );
+        }
         this.clearTimer('project');
       });
     } catch (error) {
@@ -358,6 +523,7 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
     const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
     const steps = this.migrations();
     for (const step of steps) if (step.version > at) step.up(this.sql);
+    this.keysTable = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'idempotency_keys'`).toArray().length > 0;
     const latest = steps.at(-1)?.version ?? 0;
     if (latest > at) {
       this.sql.exec(
@@ -366,4 +532,8 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
       );
     }
   }
+}
+
+function scopeOf(request: KeyedRequest): string {
+  return JSON.stringify([request.merchantId, request.livemode, request.key]);
 }

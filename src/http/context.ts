@@ -10,8 +10,10 @@ export interface AppEnv {
     requestId: string;
     /** The merchant, mode and kind of the API key, and the merchant's shard, once a family's auth has run. */
     auth: ApiKeyOwner;
-    /** The request's Idempotency-Key, once claimed (src/http/idempotency.ts). */
-    idempotencyKey?: string;
+    /** The Idempotency-Key of a request on an intent and the request's fingerprint, for its object (src/http/idempotency.ts). */
+    idempotency?: { key: string; fingerprint: string };
+    /** Set when the intent's object answered from a key's kept answer: the response says Idempotent-Replayed. */
+    idempotentReplay?: true;
   };
 }
 

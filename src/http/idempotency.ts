@@ -5,9 +5,15 @@
  * body is validated (src/http/router.ts puts it there): the parameters are compared as validated,
  * whatever their encoding, and a request refused by validation claims nothing — it never began to
  * execute, so its retry, corrected or not, is simply validated again (Stripe does the same).
+ *
+ * Two ways to keep a key. On a route that changes one intent (`idempotentOnObject`), the intent's
+ * Durable Object keeps it with the change it caused, in the commit's transaction: no claim before
+ * and no record after, and a request that died on the way holds nothing. Other routes
+ * (`idempotent`: webhook endpoints, secret rolls) claim the key in D1 before running and record
+ * the response after.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { claimKey, recordResponse } from '../db/idempotency.js';
+import { claimKey, keyHolder, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { type AppEnv, shardOf } from './context.js';
 import { RequestError } from './errors.js';
@@ -46,9 +52,62 @@ export function idempotent(shown?: ShownSecret): MiddlewareHandler<AppEnv> {
   return middleware;
 }
 
-async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, shown: ShownSecret | undefined) {
-  const key = c.req.header('idempotency-key');
-  if (c.req.method !== 'POST' || key === undefined) return next();
+/**
+ * The Idempotency-Key of a route that changes one intent: passed on, with the request's
+ * fingerprint, to the intent's object, which replays or runs (src/intents/intent-object.ts). A key
+ * the merchant's record in D1 gives to another request (another route, another intent, other
+ * parameters) is refused here, before any object is asked.
+ */
+export function idempotentOnObject(): MiddlewareHandler<AppEnv> {
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (c.req.method !== 'POST' || key === undefined) return next();
+    const { scope, fingerprint } = await keyedRequest(c, key);
+    const holder = await keyHolder(shardOf(c), scope, Date.now());
+    if (holder !== null && holder.fingerprint !== fingerprint) throw keyReused(key);
+    // A key claimed in D1 on this very request by a release before keys were kept by objects (for
+    // 24 hours after the deploy): its answer is there, not in the object.
+    if (holder !== null && holder.state === 'in_progress') throw keyInUse();
+    if (holder !== null && holder.state === 'done') {
+      c.header('Idempotent-Replayed', 'true');
+      return c.body(holder.body, holder.status as 200, { 'Content-Type': 'application/json; charset=UTF-8' });
+    }
+    c.set('idempotency', { key, fingerprint });
+    // The request runs to the object's answer even if the client goes away (see runIdempotently).
+    const answered = (async () => {
+      await next();
+      if (c.get('idempotentReplay')) c.header('Idempotent-Replayed', 'true');
+    })();
+    c.executionCtx.waitUntil(answered);
+    await answered;
+  };
+  claimers.add(middleware);
+  return middleware;
+}
+
+/** The key refused: it was first used with other parameters, or on another route or object. */
+export function keyReused(key: string): RequestError {
+  return new RequestError(
+    'idempotency_key_reused',
+    `Keys for idempotent requests can only be used with the same parameters they were first used with. ` +
+      `Try using a key other than '${key}' if you meant to execute a different request.`,
+    [HEADER],
+    false,
+  );
+}
+
+/** The key's first request is still running. */
+export function keyInUse(): RequestError {
+  return new RequestError(
+    'idempotency_key_in_use',
+    'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
+    [HEADER],
+    true,
+  );
+}
+
+/** The key checked, its scope (merchant and mode) and the request's fingerprint. */
+async function keyedRequest(c: Context<AppEnv>, key: string) {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
     throw new RequestError('parameter_invalid', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters long.`, [HEADER]);
   }
@@ -56,33 +115,23 @@ async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, sh
   const scope = { merchantId: auth.merchantId, livemode: auth.livemode, key };
   // The body as router.ts validated it (undefined on a route that takes none).
   const params: unknown = c.req.valid('json' as never);
-  const fingerprint = await fingerprintOf(c.req.method, new URL(c.req.url).pathname, params);
+  return { scope, fingerprint: await fingerprintOf(c.req.method, new URL(c.req.url).pathname, params) };
+}
+
+async function runIdempotently(c: Context<AppEnv>, next: () => Promise<void>, shown: ShownSecret | undefined) {
+  const key = c.req.header('idempotency-key');
+  if (c.req.method !== 'POST' || key === undefined) return next();
+  const { scope, fingerprint } = await keyedRequest(c, key);
   const claim = await claimKey(shardOf(c), scope, fingerprint, Date.now());
 
   if (!claim.claimed) {
-    if (claim.fingerprint !== fingerprint) {
-      throw new RequestError(
-        'idempotency_key_reused',
-        `Keys for idempotent requests can only be used with the same parameters they were first used with. ` +
-          `Try using a key other than '${key}' if you meant to execute a different request.`,
-        [HEADER],
-        false,
-      );
-    }
-    if (claim.state === 'in_progress') {
-      throw new RequestError(
-        'idempotency_key_in_use',
-        'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
-        [HEADER],
-        true,
-      );
-    }
+    if (claim.fingerprint !== fingerprint) throw keyReused(key);
+    if (claim.state !== 'done') throw keyInUse();
     const body = shown ? await withLiveSecret(c, claim.body, shown) : claim.body;
     c.header('Idempotent-Replayed', 'true');
     return c.body(body, claim.status as 200, { 'Content-Type': 'application/json; charset=UTF-8' });
   }
 
-  c.set('idempotencyKey', key);
   // Once claimed, the request runs to its recorded answer even if the client goes away: workerd
   // cancels the work of a request whose client disconnected (waitUntil's excepted), and the key
   // would then stay in progress for its 24 hours, so no retry could ever learn what it did.
@@ -142,7 +191,7 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
  * Method, path and the validated parameters in a canonical form, hashed: JSON and form encoding of
  * the same parameters are one request. A route without a body has none to compare.
  */
-function fingerprintOf(method: string, path: string, params: unknown): Promise<string> {
+export function fingerprintOf(method: string, path: string, params: unknown): Promise<string> {
   return sha256Hex(`${method} ${path}\n${params === undefined ? '' : canonicalJson(params)}`);
 }
 

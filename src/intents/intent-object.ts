@@ -22,6 +22,10 @@ import {
   createShellTables,
   DurableEntity,
   type EventRow,
+  idempotencyKeysMigration,
+  type KeyedRequest,
+  type KeyLookup,
+  type KeyRow,
   type Migration,
   type Origin,
   type TimerHandlers,
@@ -34,23 +38,33 @@ import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
-/** Who is asking: the merchant and mode of the API key, the merchant's shard, and the request. */
+/** Who is asking: the merchant and mode of the API key, the merchant's shard, and the request (with its Idempotency-Key, if any). */
 export interface Caller {
   merchantId: string;
   livemode: boolean;
   /** The merchant's shard (src/db/shards.ts): a new intent keeps it and projects there for good. */
   shard: string;
   requestId: string;
-  idempotencyKey: string | null;
+  idempotency: { key: string; fingerprint: string } | null;
 }
 
 export type Owner = Pick<Caller, 'merchantId' | 'livemode'>;
 
-/** A command's outcome as it crosses the RPC boundary: plain data, the error as DomainErrorData. */
-export type CommandResult =
-  | { ok: true; intent: PaymentIntent; paymentError: PaymentError | null }
+/** A command's answer as it crosses the RPC boundary: plain data, the error as DomainErrorData; `replayed` when kept for its key and given again. */
+export type Answer =
+  | { ok: true; intent: PaymentIntent; paymentError: PaymentError | null; replayed?: true }
   /** `intent` is the intent as it is now, when the caller may see it. */
-  | { ok: false; error: DomainErrorData; intent: PaymentIntent | null };
+  | { ok: false; error: DomainErrorData; intent: PaymentIntent | null; replayed?: true };
+
+/** What a command's caller gets: the answer, or the Idempotency-Key's refusal. */
+export type CommandResult =
+  | Answer
+  /**
+   * The Idempotency-Key was used with other parameters, or its request is still running here; or
+   * (`expired`, a create only) this object's intent was made under the key, which has expired since:
+   * the create goes on to the key's next id.
+   */
+  | { ok: false; idempotency: 'reused' | 'in_flight' | 'expired' };
 
 /** An intent's event as the object stores it (read by tests and support tooling). */
 export interface StoredEvent {
@@ -70,7 +84,7 @@ export interface StoredEvent {
 type IntentTimer = 'settle' | 'watch';
 
 /** The caller may not see this intent, or there is none: the seam names the id it asked for. */
-const NOT_FOUND: CommandResult = { ok: false, error: noSuchIntent('').toData(), intent: null };
+const NOT_FOUND: Answer = { ok: false, error: noSuchIntent('').toData(), intent: null };
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -91,6 +105,7 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   watcherMigration(5),
+  idempotencyKeysMigration(6),
 ];
 
 export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTimer> {
@@ -104,30 +119,48 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     params: CreateParams,
     confirm?: ConfirmCommand,
   ): Promise<CommandResult> {
-    return this.serialized(async () => {
-      if (this.current) {
-        return refused(invalid('parameter_invalid', 'id', `A PaymentIntent with id ${ids.id} already exists.`), null);
-      }
-      const now = Date.now();
-      let decision: Decision;
-      try {
-        decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now);
-        if (confirm) {
-          const created = decision;
-          const prepared = await this.prepare(created.state, confirm);
-          const confirmed = decide(created.state, prepared, now, readSettings(this.env));
-          // payment_intent.created shows the intent as created, the confirm's events as confirmed.
-          const createdEvents = created.events.map((e) => ({ ...e, snapshot: created.state }));
-          decision = { ...confirmed, events: [...createdEvents, ...confirmed.events] };
+    const request = keyedRequest(caller);
+    return this.once(request, answeredAlready, () =>
+      this.serialized(async () => {
+        const now = Date.now();
+        const kept = request && this.lookUpKey(request, now);
+        if (kept && kept.kind !== 'new') return answeredAlready(kept);
+        if (this.current) {
+          // An id made from a key is taken only by that key's create, answered above until it expired.
+          if (request) return { ok: false, idempotency: 'expired' };
+          return refused(invalid('parameter_invalid', 'id', `A PaymentIntent with id ${ids.id} already exists.`), null);
         }
-      } catch (error) {
-        if (error instanceof DomainError) return refused(error, null);
-        throw error;
+        return this.createNow(caller, request, ids, params, confirm, now);
+      }),
+    );
+  }
+
+  private async createNow(
+    caller: Caller,
+    request: KeyedRequest | null,
+    ids: { id: string; clientSecret: string },
+    params: CreateParams,
+    confirm: ConfirmCommand | undefined,
+    now: number,
+  ): Promise<CommandResult> {
+    let decision: Decision;
+    try {
+      decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now);
+      if (confirm) {
+        const created = decision;
+        const prepared = await this.prepare(created.state, confirm);
+        const confirmed = decide(created.state, prepared, now, readSettings(this.env));
+        // payment_intent.created shows the intent as created, the confirm's events as confirmed.
+        const createdEvents = created.events.map((e) => ({ ...e, snapshot: created.state }));
+        decision = { ...confirmed, events: [...createdEvents, ...confirmed.events] };
       }
-      return this.commitDecision(decision, caller, now, () =>
-        this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', caller.shard),
-      );
-    });
+    } catch (error) {
+      if (error instanceof DomainError) return this.refuse(request, refused(error, null), now);
+      throw error;
+    }
+    return this.commitDecision(decision, originOf(caller), now, request, () =>
+      this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', caller.shard),
+    );
   }
 
   /** The intent, if it belongs to this merchant and mode; otherwise null, exactly as if it did not exist. */
@@ -141,19 +174,31 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return fixedLengthSecretsEqual(clientSecret, this.current.clientSecret) ? this.current : null;
   }
 
+  /**
+   * A command of the intent's owner. Under an Idempotency-Key its answer, refusals included, is
+   * kept here with the change (an unknown or another merchant's intent keeps nothing: a 404 is not
+   * this object's to remember).
+   */
   async execute(caller: Caller, command: Command): Promise<CommandResult> {
-    return this.serialized(async () => {
-      const intent = this.owned(caller) ? this.current : null;
-      if (!intent) return NOT_FOUND;
-      let prepared: Command;
-      try {
-        prepared = await this.prepare(intent, command);
-      } catch (error) {
-        if (error instanceof DomainError) return refused(error, intent);
-        throw error;
-      }
-      return this.run(prepared, caller);
-    });
+    if (!this.owned(caller)) return NOT_FOUND;
+    const request = keyedRequest(caller);
+    return this.once(request, answeredAlready, () =>
+      this.serialized(async () => {
+        const intent = this.owned(caller) ? this.current : null;
+        if (!intent) return NOT_FOUND;
+        const now = Date.now();
+        const kept = request && this.lookUpKey(request, now);
+        if (kept && kept.kind !== 'new') return answeredAlready(kept);
+        let prepared: Command;
+        try {
+          prepared = await this.prepare(intent, command);
+        } catch (error) {
+          if (error instanceof DomainError) return this.refuse(request, refused(error, intent), now);
+          throw error;
+        }
+        return this.run(prepared, originOf(caller), request);
+      }),
+    );
   }
 
   /**
@@ -199,7 +244,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         );
       }
       const signature = { signer: getAddress(input.signer), signature: input.signature.toLowerCase(), verifiedAt: Date.now() };
-      return this.run({ type: 'record_signature', signature }, caller);
+      return this.run({ type: 'record_signature', signature }, originOf(caller));
     });
   }
 
@@ -250,11 +295,12 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return parseRecord(record);
   }
 
-  protected async project(state: PaymentIntent, events: EventRow[]): Promise<void> {
+  protected async project(state: PaymentIntent, events: EventRow[], keys: KeyRow[]): Promise<void> {
     await projectIntent(
       shardDatabase(this.env, this.shard()),
       state,
       events.map((r) => ({ id: r.id, sequence: r.seq, type: r.type, createdAt: r.created, canonical: serializeEventRow(r) })),
+      keys.map((k) => ({ key: k.key, fingerprint: k.fingerprint, createdAt: k.created_at, expiresAt: k.expires_at })),
     );
   }
 
@@ -285,7 +331,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
 
   // --- the shell's use -----------------------------------------------------------------------
 
-  private async run(command: Command, origin: Origin): Promise<CommandResult> {
+  private async run(command: Command, origin: Origin, request: KeyedRequest | null = null): Promise<Answer> {
     const intent = this.current;
     if (!intent) return NOT_FOUND;
     const now = Date.now();
@@ -293,28 +339,46 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     try {
       decision = decide(intent, command, now, readSettings(this.env));
     } catch (error) {
-      if (error instanceof DomainError) return refused(error, intent);
+      if (error instanceof DomainError) return this.refuse(request, refused(error, intent), now);
       throw error;
     }
-    if (decision.state === intent) return { ok: true, intent, paymentError: null };
-    return this.commitDecision(decision, origin, now);
+    if (decision.state === intent) {
+      const unchanged: Answer = { ok: true, intent, paymentError: null };
+      return request ? this.refuse(request, unchanged, now) : unchanged;
+    }
+    return this.commitDecision(decision, origin, now, request);
   }
 
-  private async commitDecision(decision: Decision, origin: Origin, now: number, alsoWrite?: () => void): Promise<CommandResult> {
+  /** Commits the decision; under a key, its answer is kept in the same transaction (with `alsoWrite`'s rows). */
+  private async commitDecision(
+    decision: Decision,
+    origin: Origin,
+    now: number,
+    request: KeyedRequest | null,
+    alsoWrite?: () => void,
+  ): Promise<Answer> {
     const events = decision.events.map((e) => ({
       type: e.type,
       previousAttributes: JSON.stringify(partialToRecord(e.previousAttributes)),
       snapshot: e.snapshot,
     }));
+    const result: Answer = { ok: true, intent: decision.state, paymentError: decision.paymentError };
     await this.commit(
       decision.state,
       events,
       decision.timers,
-      { requestId: origin.requestId, idempotencyKey: origin.idempotencyKey },
+      origin,
       now,
+      request ? { request, body: encodeAnswer(result) } : undefined,
       alsoWrite,
     );
-    return { ok: true, intent: decision.state, paymentError: decision.paymentError };
+    return result;
+  }
+
+  /** An answer that changed nothing (a refusal, or a command with nothing to do): kept for its key, if any. */
+  private async refuse(request: KeyedRequest | null, result: Answer, now: number): Promise<Answer> {
+    if (request) await this.recordAnswer(request, encodeAnswer(result), now);
+    return result;
   }
 
   /** A crypto intent's first confirmation gets its deposit address (the chain's head read first). */
@@ -424,8 +488,40 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   }
 }
 
-function refused(error: DomainError, intent: PaymentIntent | null): CommandResult {
+function refused(error: DomainError, intent: PaymentIntent | null): Answer {
   return { ok: false, error: error.toData(), intent };
+}
+
+function keyedRequest(caller: Caller): KeyedRequest | null {
+  return caller.idempotency && { merchantId: caller.merchantId, livemode: caller.livemode, ...caller.idempotency };
+}
+
+function originOf(caller: Caller): Origin {
+  return { requestId: caller.requestId, idempotencyKey: caller.idempotency?.key ?? null };
+}
+
+/** A key's kept answer replayed, or why the key cannot run here. */
+function answeredAlready(lookup: Exclude<KeyLookup, { kind: 'new' }>): CommandResult {
+  if (lookup.kind === 'recorded') return decodeAnswer(lookup.answer);
+  return { ok: false, idempotency: lookup.kind };
+}
+
+/**
+ * A key's answer as kept: the outcome in the domain's terms (the intent in its stored form), not a
+ * family's wire. A replay is rendered again by the family that asks, the same way as the first
+ * answer, so a rendering change reaches replays too (as it reaches retrieves).
+ */
+function encodeAnswer(result: Answer): string {
+  const intent = result.intent && serializeRecord(result.intent);
+  return JSON.stringify(result.ok ? { ok: true, intent, paymentError: result.paymentError } : { ok: false, error: result.error, intent });
+}
+
+function decodeAnswer(answer: string): Answer {
+  const kept = JSON.parse(answer) as
+    | { ok: true; intent: string; paymentError: PaymentError | null }
+    | { ok: false; error: DomainErrorData; intent: string | null };
+  if (kept.ok) return { ok: true, intent: parseRecord(kept.intent), paymentError: kept.paymentError, replayed: true };
+  return { ok: false, error: kept.error, intent: kept.intent === null ? null : parseRecord(kept.intent), replayed: true };
 }
 
 function hasTable(sql: SqlStorage, name: string): boolean {

@@ -8,7 +8,8 @@ import type { Command, CreateParams, PaymentError, PaymentIntent, UpdateParams }
 import type { CancellationReason } from '../domain/status.js';
 import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
 import type { Env } from '../env.js';
-import { INTENT_ID_PATTERN, newClientSecret, newId, newToken } from '../lib/ids.js';
+import { keyInUse, keyReused } from '../http/idempotency.js';
+import { INTENT_ID_PATTERN, keyedIntentId, newClientSecret, newId, newToken } from '../lib/ids.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { Caller, CommandResult } from './intent-object.js';
 
@@ -39,7 +40,14 @@ function intentObject(env: Env, id: string) {
   return env.INTENTS.get(env.INTENTS.idFromName(id));
 }
 
-function outcome(id: string, result: CommandResult): Outcome {
+/** The object's answer as the seam gives it; `onReplay` hears of an answer kept for an Idempotency-Key and given again. */
+function outcome(id: string, result: CommandResult, caller?: Caller, onReplay?: () => void): Outcome {
+  if ('idempotency' in result) {
+    // 'expired' is a create's alone, and create goes on to the next id.
+    if (result.idempotency === 'in_flight') throw keyInUse();
+    throw keyReused(caller?.idempotency?.key ?? '');
+  }
+  if (result.replayed) onReplay?.();
   if (result.ok) return { intent: result.intent, paymentError: result.paymentError };
   if (result.error.code === 'resource_missing' && result.error.resource?.type === 'payment_intent') throw noSuchIntent(id);
   throw new CommandRefused(result.error, result.intent);
@@ -49,18 +57,27 @@ export class IntentService {
   constructor(
     private readonly env: Env,
     private readonly caller: Caller,
+    /** Told when the answer is one kept for the caller's Idempotency-Key, given again. */
+    private readonly onReplay?: () => void,
   ) {}
 
-  /** Creates an intent, and with `confirm` confirms it in the same step (Stripe's confirm=true). */
+  /**
+   * Creates an intent, and with `confirm` confirms it in the same step (Stripe's confirm=true).
+   * Under an Idempotency-Key the id comes from the key, so that every request with it reaches the
+   * one object that keeps its answer; an id whose intent outlived the key gives way to the next.
+   */
   async create(params: CreateParams, confirm?: { returnUrl?: string }): Promise<Outcome> {
-    const id = newId('pi');
-    const result = await intentObject(this.env, id).create(
-      this.caller,
-      { id, clientSecret: newClientSecret(id) },
-      params,
-      confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
-    );
-    return outcome(id, result);
+    const key = this.caller.idempotency?.key;
+    for (let generation = 0; ; generation++) {
+      const id = key === undefined ? newId('pi') : await keyedIntentId(this.caller.merchantId, this.caller.livemode, key, generation);
+      const result = await intentObject(this.env, id).create(
+        this.caller,
+        { id, clientSecret: newClientSecret(id) },
+        params,
+        confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
+      );
+      if (!('idempotency' in result && result.idempotency === 'expired')) return outcome(id, result, this.caller, this.onReplay);
+    }
   }
 
   /** The intent, if this caller's merchant and mode own it. */
@@ -105,11 +122,11 @@ export class IntentService {
     id: string,
     input: { signature: string; signer: string; clientSecret?: string; publishable: boolean },
   ): Promise<Outcome> {
-    return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input));
+    return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input), this.caller);
   }
 
   private async run(id: string, command: Command): Promise<Outcome> {
-    return outcome(id, await intentObject(this.env, id).execute(this.caller, command));
+    return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onReplay);
   }
 }
 

@@ -29,8 +29,28 @@ function timePrefix(nowMs: number): string {
 
 export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we';
 
-/** A payment intent's id, as newId('pi') makes it. Anything else names no intent. */
+/** A payment intent's id, as newId('pi') or keyedIntentId makes it. Anything else names no intent. */
 export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
+
+/**
+ * The id of the intent a create under an Idempotency-Key makes: 24 base62 characters (142 bits) of
+ * a SHA-256 over the merchant, the mode, the key and the key's generation, so that every request
+ * with one key reaches one object. The generation counts the key's reuses after it expired (an
+ * intent made under it outlives its 24 hours). Not time-ordered: lists sort by creation time first.
+ */
+export async function keyedIntentId(merchantId: string, livemode: boolean, key: string, generation: number): Promise<string> {
+  // A JSON array: each part delimited, so no two inputs encode alike.
+  const input = JSON.stringify(['payment_intent id from Idempotency-Key', merchantId, livemode, key, generation]);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input)));
+  let n = 0n;
+  for (const byte of digest) n = (n << 8n) | BigInt(byte);
+  let out = '';
+  for (let i = 0; i < 24; i++) {
+    out += BASE62[Number(n % 62n)];
+    n /= 62n;
+  }
+  return `pi_${out}`;
+}
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   return `${prefix}_${timePrefix(nowMs)}${randomBase62(14)}`;

@@ -109,13 +109,13 @@ describe('the object’s own schema', () => {
         .map((r) => r.name),
     );
     // Step 5 drops the table in which releases before the chain watcher kept each intent's own cursor.
-    expect(tables).toEqual(['events', 'placement', 'schema_version', 'state', 'timers']);
+    expect(tables).toEqual(['events', 'idempotency_keys', 'placement', 'schema_version', 'state', 'timers']);
     expect(
       await runInDurableObject(
         stub(id),
         (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
       ),
-    ).toBe(5);
+    ).toBe(6);
     // Written before shards, it projected to the single database, which is now SHARD_0.
     expect(
       await runInDurableObject(
@@ -137,6 +137,6 @@ describe('the object’s own schema', () => {
       stub(intent.id),
       (_i, state) => state.storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
     );
-    expect(version).toBe(5);
+    expect(version).toBe(6);
   });
 });

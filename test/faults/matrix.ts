@@ -48,6 +48,11 @@ export interface Fault {
   beforeCommit?: boolean;
   /** What the client sees: the answer it would get without the fault, an error, or nothing. */
   client: 'answer' | 'error' | 'nothing';
+  /**
+   * The error is the object going away, not an answer of the object's: nothing of it is kept. A
+   * retry under the key finds the committed change (replayed) or, struck before the commit, runs.
+   */
+  lost?: boolean;
   /** Before the setup (a hook waits for the command's own change, a revision above the setup's). */
   arm?(k: Kit): void;
   /** After the setup, before the command. */
@@ -68,7 +73,7 @@ async function strikeThenEvict(k: Kit): Promise<void> {
 }
 
 function eviction(name: string, step: Step, action: 'hang' | 'done-then-hang', beforeCommit = false): Fault {
-  return { name, applies: () => true, beforeCommit, client: 'error', arm: hook(step, action), strike: strikeThenEvict };
+  return { name, applies: () => true, beforeCommit, client: 'error', lost: true, arm: hook(step, action), strike: strikeThenEvict };
 }
 
 const RPC_MAILBOX = () => `${receiverOrigin()}/mailboxes/rpc-faults`;
@@ -235,21 +240,23 @@ export async function runCase(fault: Fault, command: Command, world: World): Pro
     }
     await recover(id!);
 
-    // A retry with the same Idempotency-Key replays the first answer (or, after a disconnect, the
-    // one it would have had) and never runs the command again. The challenge link is single-use:
+    // A retry with the same Idempotency-Key replays the first answer (or, after a disconnect or an
+    // eviction, the one it would have had) and never runs the command again; after an eviction
+    // before the commit nothing is kept, and the retry runs it. The challenge link is single-use:
     // followed again, it runs only if the first try left nothing behind.
     const request = command.request?.(subject, context);
     if (request) {
       const again = await retry(request, world, key);
       if (request.api) {
-        if (answered && 'status' in answered) expect(again).toEqual({ ...answered, replayed: true });
+        if (fault.lost) expect(again).toMatchObject({ status: succeeds, replayed: fault.beforeCommit !== true });
+        else if (answered && 'status' in answered) expect(again).toEqual({ ...answered, replayed: true });
         else expect(again).toMatchObject({ status: succeeds, replayed: true });
       }
     }
 
     // It happened once, or — a request with an Idempotency-Key refused before its commit — not at
-    // all (its retry replays the failure, as Stripe's v1 API does).
-    const never = fault.beforeCommit === true && request?.api === true;
+    // all (its retry replays the refusal, as Stripe's v1 API does).
+    const never = fault.beforeCommit === true && request?.api === true && fault.lost !== true;
     const expected = never ? command.before : [...command.before, ...command.records, ...(command.follows ?? [])];
     await recover(id!, (view) => view.events.length >= expected.length);
 

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../http/context.js';
-import { idempotent, type ShownSecret } from '../../http/idempotency.js';
+import { idempotent, idempotentOnObject, type ShownSecret } from '../../http/idempotency.js';
 import { containsCardNumber } from '../../lib/card-numbers.js';
 import { findKeyOwner } from '../../merchants/keys.js';
 import { StripeError } from './errors.js';
@@ -50,6 +50,8 @@ export function requireKey(allowed: 'secret' | 'secret_or_publishable'): Middlew
 export const secretKey = { middleware: requireKey('secret'), security: API_KEY_SECURITY };
 /** A secret key, and an Idempotency-Key honoured (every POST that changes something). */
 export const secretKeyIdempotent = { middleware: [requireKey('secret'), idempotent()], security: API_KEY_SECURITY };
+/** A secret key, and an Idempotency-Key kept by the intent the route changes (its Durable Object). */
+export const secretKeyIdempotentOnObject = { middleware: [requireKey('secret'), idempotentOnObject()], security: API_KEY_SECURITY };
 /** The same, for a route whose answer shows a secret: the idempotency record holds only a reference to it. */
 export const secretKeyIdempotentShowing = (secret: ShownSecret) => ({
   middleware: [requireKey('secret'), idempotent(secret)],

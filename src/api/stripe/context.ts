@@ -7,13 +7,17 @@ import type { Links } from './wire/payment-intent.js';
 
 export function intents(c: Context<AppEnv>): IntentService {
   const auth = c.get('auth');
-  return new IntentService(c.env, {
-    merchantId: auth.merchantId,
-    livemode: auth.livemode,
-    shard: auth.shard,
-    requestId: c.get('requestId'),
-    idempotencyKey: c.get('idempotencyKey') ?? null,
-  });
+  return new IntentService(
+    c.env,
+    {
+      merchantId: auth.merchantId,
+      livemode: auth.livemode,
+      shard: auth.shard,
+      requestId: c.get('requestId'),
+      idempotency: c.get('idempotency') ?? null,
+    },
+    () => c.set('idempotentReplay', true),
+  );
 }
 
 /** The merchant and mode of the API key: every object is looked up within it. */

@@ -1,7 +1,7 @@
 /** /v1/payment_intents: the routes as data — path, auth, parameters, responses. Handlers are in handlers.ts. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
-import { secretKey, secretKeyIdempotent, secretOrPublishableKey } from '../auth.js';
+import { secretKey, secretKeyIdempotentOnObject, secretOrPublishableKey } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
 import * as examples from '../examples.js';
 import {
@@ -45,7 +45,7 @@ export const create = createRoute({
   path: '/v1/payment_intents',
   tags,
   summary: 'Create a payment intent (optionally confirming it at once with confirm=true)',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentOnObject,
   request: { body: jsonBody(CreatePaymentIntentParams, true, examples.createPaymentIntentRequest) },
   responses: { 200: intentResponse(examples.paidIntent), 402: paymentFailed, ...errors },
 });
@@ -83,7 +83,7 @@ export const update = createRoute({
   path: '/v1/payment_intents/{id}',
   tags,
   summary: 'Update a payment intent',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentOnObject,
   request: {
     params: intentIdParam(examples.updatedIntent.id),
     body: jsonBody(UpdatePaymentIntentParams, false, examples.updatePaymentIntentRequest),
@@ -96,7 +96,7 @@ export const confirm = createRoute({
   path: '/v1/payment_intents/{id}/confirm',
   tags,
   summary: 'Confirm a payment intent',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentOnObject,
   request: {
     params: intentIdParam(examples.challengedIntent.id),
     body: jsonBody(ConfirmPaymentIntentParams, false, examples.confirmPaymentIntentRequest),
@@ -135,7 +135,7 @@ export const capture = createRoute({
   path: '/v1/payment_intents/{id}/capture',
   tags,
   summary: 'Capture an authorized payment intent (all of it, or amount_to_capture)',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentOnObject,
   request: {
     params: intentIdParam(examples.capturedIntent.id),
     body: jsonBody(CapturePaymentIntentParams, false, examples.capturePaymentIntentRequest),
@@ -148,7 +148,7 @@ export const cancel = createRoute({
   path: '/v1/payment_intents/{id}/cancel',
   tags,
   summary: 'Cancel a payment intent',
-  ...secretKeyIdempotent,
+  ...secretKeyIdempotentOnObject,
   request: {
     params: intentIdParam(examples.canceledIntent.id),
     body: jsonBody(CancelPaymentIntentParams, false, examples.cancelPaymentIntentRequest),
