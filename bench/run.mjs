@@ -41,6 +41,9 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 6);
 const SERIAL_DURATION_S = Number(process.env.BENCH_SERIAL_DURATION ?? DURATION_S);
 /** One client, one request at a time: the latency a caller sees with no queue in front of it. */
 const SERIAL = { connections: 1, duration: SERIAL_DURATION_S };
+// Workerd evicts a Durable Object 10 s after its last request (miniflare's default): evicting the
+// hundreds a write route woke is work of its own, which must not land in the next route's window.
+const SETTLE_MS = Number(process.env.BENCH_SETTLE ?? 12) * 1000;
 const SMALL = 1_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 // A confirm needs an intent of its own each time (a repeat answers 400): room for 300 req/s at
@@ -77,6 +80,7 @@ const results = {
     connections: CONNECTIONS,
     durationSeconds: DURATION_S,
     serialDurationSeconds: SERIAL_DURATION_S,
+    settleSeconds: SETTLE_MS / 1000,
     node: process.version,
     loadAverageAtStart: loadavg().map(round),
     ...(process.env.BENCH_NOTE ? { note: process.env.BENCH_NOTE } : {}),
@@ -112,14 +116,31 @@ try {
   const confirmPath = (intent) => `/v1/payment_intents/${intent.id}/confirm`;
   const keylessPool = (await createMany(sk, CONFIRM_POOL, () => ({ amount: 1000, currency: 'usd' }))).map(confirmPath);
   const keyedPool = (await createMany(sk, CONFIRM_POOL, () => ({ amount: 1000, currency: 'usd' }))).map(confirmPath);
+  await settle();
 
   const createBody = 'amount=2000&currency=usd&metadata[order_id]=bench';
   const searchPath = (query) => `/v1/payment_intents/search?query=${encodeURIComponent(query)}`;
   const routes = {
-    create: { server: product, method: 'POST', path: '/v1/payment_intents', headers: form, body: createBody },
-    create_keyed: { server: product, method: 'POST', path: '/v1/payment_intents', headers: form, body: createBody, keyed: true },
+    create: { server: product, method: 'POST', path: '/v1/payment_intents', headers: form, body: createBody, wakesObjects: true },
+    create_keyed: {
+      server: product,
+      method: 'POST',
+      path: '/v1/payment_intents',
+      headers: form,
+      body: createBody,
+      keyed: true,
+      wakesObjects: true,
+    },
     // The pool's position (next) lives on the route: its 1-connection run goes on where the 20-connection one stopped.
-    confirm: { server: product, method: 'POST', rotate: keylessPool, next: 0, headers: form, body: 'payment_method=pm_card_visa' },
+    confirm: {
+      server: product,
+      method: 'POST',
+      rotate: keylessPool,
+      next: 0,
+      headers: form,
+      body: 'payment_method=pm_card_visa',
+      wakesObjects: true,
+    },
     confirm_keyed: {
       server: product,
       method: 'POST',
@@ -128,6 +149,7 @@ try {
       headers: form,
       body: 'payment_method=pm_card_visa',
       keyed: true,
+      wakesObjects: true,
     },
     retrieve: { server: product, method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}`, headers: auth },
     browser_lookup: {
@@ -149,6 +171,7 @@ try {
       // A stored intent of the size the product writes.
       body: seedRows(REFERENCE_MERCHANT, 0, 1)[0].record,
       reference: true,
+      wakesObjects: true,
     },
     reference_select: { server: reference, method: 'GET', path: `/select?merchant=${REFERENCE_MERCHANT}`, reference: true },
   };
@@ -223,7 +246,9 @@ async function measureAll(routes, names) {
     const spec = routes[name];
     const floor = await measure(`${spec.server.name} floor`, floorOf(spec.server));
     const route = await measure(name, spec);
+    if (spec.wakesObjects) await settle();
     const serial = await measure(`${name}, 1 conn`, spec, SERIAL);
+    if (spec.wakesObjects) await settle();
     out[name] = {
       ...route,
       server: spec.server.name,
@@ -235,6 +260,11 @@ async function measureAll(routes, names) {
     };
   }
   return { floorsAtOneConnection, routes: out };
+}
+
+/** Waits out the eviction of the Durable Objects woken so far (see SETTLE_MS). */
+function settle() {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
 function floorOf(server) {
@@ -303,41 +333,28 @@ function evaluate(results) {
   const s = results.phases.small.routes;
   const l = results.phases.large.routes;
   const checks = [];
+  // From the measured figures, not the rounded ratios: 0.07 / 0.10 would say 0.70 for 0.0704 / 0.0951.
+  const ratio = (r) => r.rps / r.floor.rps;
   const clean = (...rs) => rs.every((r) => r.non2xx === 0 && r.errors === 0 && !r.replays);
-  const check = (text, value, target, ...measured) =>
+  const atLeast = (text, value, target, ...measured) =>
     checks.push({ check: text, value: round(value), target, pass: value >= target && clean(...measured) });
   for (const name of ['create', 'confirm']) {
     const keyed = s[`${name}_keyed`];
-    check(
-      `${name} with Idempotency-Key ≥ ${TARGETS.keyed}× without`,
-      keyed.throughputRatio / s[name].throughputRatio,
-      TARGETS.keyed,
-      keyed,
-      s[name],
-    );
+    atLeast(`${name} with Idempotency-Key ≥ ${TARGETS.keyed}× without`, ratio(keyed) / ratio(s[name]), TARGETS.keyed, keyed, s[name]);
   }
   for (const name of ['create', 'create_keyed', 'confirm', 'confirm_keyed']) {
     const ref = s.reference_write;
-    check(`${name} ≥ ${TARGETS.write}× the write reference`, s[name].throughputRatio / ref.throughputRatio, TARGETS.write, s[name], ref);
+    atLeast(`${name} ≥ ${TARGETS.write}× the write reference`, ratio(s[name]) / ratio(ref), TARGETS.write, s[name], ref);
   }
-  for (const [phase, routes] of [
-    ['small', s],
-    ['large', l],
-  ]) {
+  for (const phase of ['small', 'large']) {
+    const { intents, routes } = results.phases[phase];
     for (const name of ['list', 'search', 'search_metadata']) {
       const ref = routes.reference_select;
-      const intents = results.phases[phase].intents;
-      check(
-        `${name} at ${intents} intents ≥ ${TARGETS.select}× the select reference`,
-        routes[name].throughputRatio / ref.throughputRatio,
-        TARGETS.select,
-        routes[name],
-        ref,
-      );
+      const text = `${name} at ${intents} intents ≥ ${TARGETS.select}× the select reference`;
+      atLeast(text, ratio(routes[name]) / ratio(ref), TARGETS.select, routes[name], ref);
     }
   }
-  for (const name of ['retrieve', 'browser_lookup'])
-    check(`${name} ≥ ${TARGETS.read}× the floor`, s[name].throughputRatio, TARGETS.read, s[name]);
+  for (const name of ['retrieve', 'browser_lookup']) atLeast(`${name} ≥ ${TARGETS.read}× the floor`, ratio(s[name]), TARGETS.read, s[name]);
   for (const name of ['list', 'search', 'search_metadata']) {
     const growth = round(l[name].p99 / s[name].p99);
     checks.push({
