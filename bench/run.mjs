@@ -1,38 +1,68 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: load each route of a local `wrangler dev` with autocannon and compare it to a
- * trivial route (GET /health: no storage) served by the same process in the same run. Machines here
- * are shared and noisy, so the ratios to that floor are what count, not absolute numbers.
+ * `npm run bench`: what this service's users do, on a local `wrangler dev` loaded with autocannon,
+ * beside what the stack allows, in one run on one machine. Machines here are shared and noisy, so a
+ * route's throughput counts as a ratio to its process's floor (GET /health: no storage), measured
+ * right before it; absolute numbers alone say little.
  *
- *   phase 1: 1,000 intents (made through the API) — create, retrieve, confirm, list, search, lookup
- *   phase 2: 100,000 intents (99,000 more written straight into local D1) — list and search again
+ * Two servers, started alike (the same wrangler and flags, the same static-assets layer in front):
+ * the product (wrangler.toml), and the reference worker (bench/reference/), which does only the
+ * least durable I/O a write needs (a new Durable Object's SQLite insert, then one D1 insert) and a
+ * list needs (one indexed D1 select of the list's shape, over as many rows).
+ *
+ *   small: 1,000 intents made through the API (plus the confirm pools). create and confirm without
+ *          and with an Idempotency-Key (the official SDK sends a fresh one with every POST), retrieve,
+ *          the browser lookup, list, search; the reference's write and select
+ *   large: LARGE intents, the rest written straight into both D1s: list, search and select again
  *   webhooks: state change → signed request received (p50, p99), and sustained deliveries per second
+ *   chain: runChainBench of bench/chain.mjs, when that file exists (BENCH_CHAIN=0 skips it)
  *
- * Prints a table and writes bench/results.json. Uses its own state directory (.wrangler/bench),
- * wiped at the start, and its own port; nothing of `npm run dev` is touched.
+ * Every route at 20 connections (throughput) and at 1 (latency p50, p99). Prints a table and each
+ * target as PASS or MISS, and writes both to bench/results.json (BENCH_OUT: another file). State in
+ * .wrangler/bench and .wrangler/bench-reference, wiped first; its own ports: `npm run dev` is untouched.
+ *
+ * A short run while developing:
+ *   BENCH_DURATION=2 BENCH_LARGE=5000 BENCH_WEBHOOK_SAMPLES=20 BENCH_WEBHOOK_BURST=100 BENCH_OUT=/tmp/bench.json npm run bench
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const STATE = join(ROOT, '.wrangler', 'bench');
 const HOST = '127.0.0.1';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 6);
+const SERIAL_DURATION_S = Number(process.env.BENCH_SERIAL_DURATION ?? DURATION_S);
+/** One client, one request at a time: the latency a caller sees with no queue in front of it. */
+const SERIAL = { connections: 1, duration: SERIAL_DURATION_S };
+// Workerd evicts a Durable Object 10 s after its last request (miniflare's default): evicting the
+// hundreds a write route woke is work of its own, which must not land in the next route's window.
+const SETTLE_MS = Number(process.env.BENCH_SETTLE ?? 12) * 1000;
 const SMALL = 1_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
+// A confirm needs an intent of its own each time (a repeat answers 400): room for 300 req/s at
+// 20 connections and 100 at 1, for each of the two confirm routes.
+const CONFIRM_POOL = Number(process.env.BENCH_CONFIRM_POOL ?? DURATION_S * 300 + SERIAL_DURATION_S * 100);
+const OUT = process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results.json');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const RUN_ID = randomBytes(6).toString('hex');
-const TARGETS = { route: 0.5, lookup: 0.8, p99Growth: 1.5 };
+/** Throughput ratios: keyed/keyless, route/reference (each to its own floor), route/floor. */
+const TARGETS = { keyed: 0.95, write: 0.9, select: 0.9, read: 0.8, p99Growth: 1.5 };
 const WEBHOOK_LATENCY_SAMPLES = Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 200);
 const WEBHOOK_BURST = Number(process.env.BENCH_WEBHOOK_BURST ?? 1_000);
 const WEBHOOK_RETRY_AFTER_S = Number(process.env.BENCH_WEBHOOK_RETRY_AFTER ?? 30);
+const CHAIN_BENCH = join(ROOT, 'bench', 'chain.mjs');
+/** The reference's rows all belong to one merchant, as the product's list reads one merchant's. */
+const REFERENCE_MERCHANT = 'acct_reference';
+
+/** Seeding batches made so far: each batch's Idempotency-Keys are its own, or a batch would replay another's. */
+let batches = 0;
 
 const wranglerBin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
 // No metrics, and no fetch of the `Request.cf` object from workers.cloudflare.com (miniflare's
@@ -40,22 +70,42 @@ const wranglerBin = createRequire(import.meta.url).resolve('wrangler/bin/wrangle
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' };
 const log = (line) => process.stdout.write(`[bench] ${line}\n`);
 
-process.chdir(ROOT);
-rmSync(STATE, { recursive: true, force: true });
-mkdirSync(STATE, { recursive: true });
-await run([wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE]);
+const product = await server('product', 'wrangler.toml', join(ROOT, '.wrangler', 'bench'), { ADMIN_TOKEN });
+const reference = await server('reference', 'bench/reference/wrangler.toml', join(ROOT, '.wrangler', 'bench-reference'), {});
+const base = product.base;
 
-const port = await freePort();
-const inspectorPort = await freePort();
-const base = `http://${HOST}:${port}`;
-let server = await startServer();
+const started = performance.now();
+const results = {
+  machine: {
+    connections: CONNECTIONS,
+    durationSeconds: DURATION_S,
+    serialDurationSeconds: SERIAL_DURATION_S,
+    settleSeconds: SETTLE_MS / 1000,
+    node: process.version,
+    loadAverageAtStart: loadavg().map(round),
+    ...(process.env.BENCH_NOTE ? { note: process.env.BENCH_NOTE } : {}),
+  },
+  phases: {},
+};
+
+process.chdir(ROOT);
+for (const s of [product, reference]) {
+  rmSync(s.state, { recursive: true, force: true });
+  mkdirSync(s.state, { recursive: true });
+}
+const small = SMALL + 2 * CONFIRM_POOL;
+await migrateProductD1();
+await migrateReferenceD1();
+await seedReferenceD1(0, small);
+await Promise.all([start(product), start(reference)]);
 try {
   const merchant = await json('POST', '/v1/admin/merchants', ADMIN_TOKEN, { name: 'Bench' }, 201);
   const sk = merchant.keys.test.secret;
   const pk = merchant.keys.test.publishable;
   const auth = { authorization: `Bearer ${sk}` };
+  const form = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
 
-  log(`seeding ${SMALL} intents through the API`);
+  log(`seeding ${SMALL} intents and two confirm pools of ${CONFIRM_POOL} through the API`);
   const seeded = await createMany(sk, SMALL, (i) => ({
     amount: 500 + (i % 5000),
     currency: i % 3 === 0 ? 'eur' : 'usd',
@@ -63,137 +113,264 @@ try {
     ...(i % 2 === 0 ? { payment_method: 'pm_card_visa', confirm: true } : {}),
   }));
   const lookupIntent = seeded[0];
-  const confirmPool = await createMany(sk, Number(process.env.BENCH_CONFIRM_POOL ?? 2_500), () => ({ amount: 1000, currency: 'usd' }));
-  // The pool only serves confirm; delete nothing, but it also counts toward the list size.
-  const small = SMALL + confirmPool.length;
+  const confirmPath = (intent) => `/v1/payment_intents/${intent.id}/confirm`;
+  const keylessPool = (await createMany(sk, CONFIRM_POOL, () => ({ amount: 1000, currency: 'usd' }))).map(confirmPath);
+  const keyedPool = (await createMany(sk, CONFIRM_POOL, () => ({ amount: 1000, currency: 'usd' }))).map(confirmPath);
+  await settle();
 
+  const createBody = 'amount=2000&currency=usd&metadata[order_id]=bench';
+  const searchPath = (query) => `/v1/payment_intents/search?query=${encodeURIComponent(query)}`;
   const routes = {
-    create: {
+    create: { server: product, method: 'POST', path: '/v1/payment_intents', headers: form, body: createBody, wakesObjects: true },
+    create_keyed: {
+      server: product,
       method: 'POST',
       path: '/v1/payment_intents',
-      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'amount=2000&currency=usd&metadata[order_id]=bench',
+      headers: form,
+      body: createBody,
+      keyed: true,
+      wakesObjects: true,
     },
-    retrieve: { method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}`, headers: auth },
+    // The pool's position (next) lives on the route: its 1-connection run goes on where the 20-connection one stopped.
     confirm: {
+      server: product,
       method: 'POST',
-      rotate: confirmPool.map((i) => `/v1/payment_intents/${i.id}/confirm`),
-      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      rotate: keylessPool,
+      next: 0,
+      headers: form,
       body: 'payment_method=pm_card_visa',
+      wakesObjects: true,
     },
-    list: { method: 'GET', path: '/v1/payment_intents?limit=10', headers: auth },
-    search: {
-      method: 'GET',
-      path: `/v1/payment_intents/search?query=${encodeURIComponent('status:"succeeded" AND amount>1000')}`,
-      headers: auth,
+    confirm_keyed: {
+      server: product,
+      method: 'POST',
+      rotate: keyedPool,
+      next: 0,
+      headers: form,
+      body: 'payment_method=pm_card_visa',
+      keyed: true,
+      wakesObjects: true,
     },
-    search_metadata: {
-      method: 'GET',
-      path: `/v1/payment_intents/search?query=${encodeURIComponent(`metadata['order_id']:"A-${SMALL - 7}"`)}`,
-      headers: auth,
-    },
+    retrieve: { server: product, method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}`, headers: auth },
     browser_lookup: {
+      server: product,
       method: 'GET',
       path: `/v1/payment_intents/${lookupIntent.id}?client_secret=${lookupIntent.client_secret}`,
       headers: { authorization: `Bearer ${pk}` },
     },
+    list: { server: product, method: 'GET', path: '/v1/payment_intents?limit=10', headers: auth },
+    search: { server: product, method: 'GET', path: searchPath('status:"succeeded" AND amount>1000'), headers: auth },
+    search_metadata: { server: product, method: 'GET', path: searchPath(`metadata['order_id']:"A-${SMALL - 7}"`), headers: auth },
+    // One `SELECT 1` on D1 through the product's own process: not a target, shown for comparison.
+    d1_select_1: { server: product, method: 'GET', path: '/health/ready', reference: true },
+    reference_write: {
+      server: reference,
+      method: 'POST',
+      path: `/write?merchant=${REFERENCE_MERCHANT}_writes`,
+      headers: { 'content-type': 'application/json' },
+      // A stored intent of the size the product writes.
+      body: seedRows(REFERENCE_MERCHANT, 0, 1)[0].record,
+      reference: true,
+      wakesObjects: true,
+    },
+    reference_select: { server: reference, method: 'GET', path: `/select?merchant=${REFERENCE_MERCHANT}`, reference: true },
   };
 
-  const results = { machine: { connections: CONNECTIONS, durationSeconds: DURATION_S, node: process.version }, phases: {} };
+  // Each reference right after the routes it bounds, so they see the same machine.
   results.phases.small = {
     intents: small,
-    routes: await measureAll(['create', 'retrieve', 'confirm', 'list', 'search', 'search_metadata', 'browser_lookup'], routes),
+    ...(await measureAll(routes, [
+      'create',
+      'create_keyed',
+      'confirm',
+      'confirm_keyed',
+      'reference_write',
+      'retrieve',
+      'browser_lookup',
+      'list',
+      'search',
+      'search_metadata',
+      'reference_select',
+      'd1_select_1',
+    ])),
   };
 
-  log(`stopping the server to write ${LARGE - small} more intents straight into local D1`);
-  await stopServer(server);
-  await seedDirect(merchant.id, LARGE - small);
-  server = await startServer();
-  results.phases.large = { intents: LARGE, routes: await measureAll(['list', 'search', 'search_metadata'], routes) };
+  log(`stopping both servers to write ${LARGE - small} more intents (and reference rows) straight into their D1`);
+  await stop(product);
+  await stop(reference);
+  await seedProductD1(merchant.id, small, LARGE - small);
+  await seedReferenceD1(small, LARGE - small);
+  await Promise.all([start(product), start(reference)]);
+  results.phases.large = { intents: LARGE, ...(await measureAll(routes, ['list', 'search', 'search_metadata', 'reference_select'])) };
   results.webhooks = await measureWebhooks();
-
-  results.targets = evaluate(results);
-  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results);
-  log('wrote bench/results.json');
 } finally {
-  await stopServer(server);
+  await stop(product);
+  await stop(reference);
 }
+
+if (process.env.BENCH_CHAIN !== '0' && existsSync(CHAIN_BENCH)) {
+  log('chain: bench/chain.mjs');
+  const { runChainBench } = await import(CHAIN_BENCH);
+  results.chain = await runChainBench({ log });
+}
+
+results.targets = evaluate(results);
+results.machine.loadAverageAtEnd = loadavg().map(round);
+results.machine.totalSeconds = Math.round((performance.now() - started) / 1000);
+// How steady the machine was: on a quiet one the product's floors stay within a few percent of each other.
+const floors = Object.values(results.phases).flatMap((p) =>
+  Object.values(p.routes)
+    .filter((r) => r.server === 'product')
+    .map((r) => r.floor.rps),
+);
+results.machine.productFloorRps = { min: Math.min(...floors), max: Math.max(...floors) };
+writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+printTable(results);
+log(`wrote ${OUT} (${results.machine.totalSeconds} s in all)`);
 
 // --- measuring ----------------------------------------------------------------------------------
 
-async function measureAll(names, routes) {
+/**
+ * Per route: its process's floor, the route at CONNECTIONS (throughput), then the route at one
+ * connection (latency with no queueing: what one client waits).
+ */
+async function measureAll(routes, names) {
   const out = {};
   // Discarded: the first seconds after start (or after seeding) include the isolate's cold start,
   // which once put the first floor at 114 req/s with a 5.3 s p99 and made create look 1.08×.
-  await measure('warm-up (discarded)', { method: 'GET', path: '/health' });
+  // At least 5 s: the product also drains the seeding's backlog (its events on the queue) for ~2 s.
+  for (const s of [product, reference]) await measure(`warm-up ${s.name} (discarded)`, floorOf(s), { duration: Math.max(DURATION_S, 5) });
+  const floorsAtOneConnection = {};
+  for (const s of [product, reference]) floorsAtOneConnection[s.name] = await measure(`${s.name} floor, 1 conn`, floorOf(s), SERIAL);
   for (const name of names) {
-    // The floor is measured right before each route, so both see the same machine conditions.
-    const floor = await measure('floor', { method: 'GET', path: '/health' });
-    const route = await measure(name, routes[name]);
-    out[name] = { ...route, floor, throughputRatio: round(route.rps / floor.rps), p99Ratio: round(route.p99 / floor.p99) };
+    const spec = routes[name];
+    const floor = await measure(`${spec.server.name} floor`, floorOf(spec.server));
+    const route = await measure(name, spec);
+    if (spec.wakesObjects) await settle();
+    const serial = await measure(`${name}, 1 conn`, spec, SERIAL);
+    if (spec.wakesObjects) await settle();
+    out[name] = {
+      ...route,
+      server: spec.server.name,
+      floor,
+      // Three decimals: write routes run near 0.1× the floor, where two would hide a 10 % difference.
+      throughputRatio: Math.round((route.rps / floor.rps) * 1000) / 1000,
+      p99Ratio: round(route.p99 / floor.p99),
+      serial,
+      ...(spec.reference ? { reference: true } : {}),
+    };
   }
-  // Not a target: one `SELECT 1` on D1 per request, the ceiling of any route that must touch D1.
-  const floor = await measure('floor', { method: 'GET', path: '/health' });
-  const d1 = await measure('d1_select_1', { method: 'GET', path: '/health/ready' });
-  out.d1_select_1 = { ...d1, floor, throughputRatio: round(d1.rps / floor.rps), p99Ratio: round(d1.p99 / floor.p99), reference: true };
-  return out;
+  return { floorsAtOneConnection, routes: out };
 }
 
-async function measure(name, spec) {
-  let next = 0;
+/** Waits out the eviction of the Durable Objects woken so far (see SETTLE_MS). */
+function settle() {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
+function floorOf(server) {
+  return { server, method: 'GET', path: '/health' };
+}
+
+async function measure(name, spec, { connections = CONNECTIONS, duration = DURATION_S } = {}) {
+  const rotate = spec.rotate;
+  let replays = 0;
+  const request = {
+    method: spec.method,
+    path: spec.path ?? rotate[0],
+    headers: spec.headers,
+    body: spec.body,
+  };
+  if (rotate || spec.keyed) {
+    request.setupRequest = (req) => ({
+      ...req,
+      ...(rotate ? { path: rotate[spec.next++ % rotate.length] } : {}),
+      // As stripe-node does for every v1 POST (RequestSender._defaultIdempotencyKey).
+      ...(spec.keyed ? { headers: { ...req.headers, 'idempotency-key': `stripe-node-retry-${randomUUID()}` } } : {}),
+    });
+  }
+  if (spec.keyed) {
+    // A replayed answer would be a cheap lookup, not the create or confirm this route is to measure.
+    request.onResponse = (_status, _body, _context, headers) => {
+      if (Object.keys(headers).some((h) => h.toLowerCase() === 'idempotent-replayed')) replays++;
+    };
+  }
   const result = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    requests: [
-      {
-        method: spec.method,
-        path: spec.path ?? spec.rotate[0],
-        headers: spec.headers,
-        body: spec.body,
-        ...(spec.rotate ? { setupRequest: (req) => ({ ...req, path: spec.rotate[next++ % spec.rotate.length] }) } : {}),
-      },
-    ],
+    url: spec.server.base,
+    connections,
+    duration,
+    requests: [request],
   });
   const summary = {
+    connections,
     rps: round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    ...(spec.keyed ? { replays } : {}),
   };
-  if (spec.rotate && summary.requests > spec.rotate.length) {
-    log(`warning: ${name} sent ${summary.requests} requests to a pool of ${spec.rotate.length}; repeats answer 400`);
+  if (result.non2xx) {
+    summary.statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]));
+  }
+  if (rotate && spec.next > rotate.length) {
+    log(`warning: ${name}: ${spec.next} requests for a pool of ${rotate.length}; the repeats answer 400 (raise BENCH_CONFIRM_POOL)`);
   }
   log(
-    `${name.padEnd(16)} ${String(summary.rps).padStart(8)} req/s  p50 ${summary.p50} ms  p99 ${summary.p99} ms  non-2xx ${summary.non2xx}`,
+    `${name.padEnd(28)} ${String(summary.rps).padStart(8)} req/s  p50 ${summary.p50} ms  p99 ${summary.p99} ms  non-2xx ${summary.non2xx}` +
+      (replays ? `  replays ${replays}` : '') +
+      (summary.statuses ? `  statuses ${JSON.stringify(summary.statuses)}` : ''),
   );
   return summary;
 }
 
+/**
+ * The targets of issue 11. Ratios are of throughput to the floor of the route's own process, measured
+ * right before it, so a slower minute or a heavier process front does not count against either side.
+ * A route that answered anything but 2xx (or replayed a key) does not pass, whatever its speed.
+ */
 function evaluate(results) {
   const s = results.phases.small.routes;
   const l = results.phases.large.routes;
   const checks = [];
-  for (const [name, r] of Object.entries(s)) {
-    if (r.reference) continue;
-    const target = name === 'browser_lookup' ? TARGETS.lookup : TARGETS.route;
-    checks.push({ check: `${name} throughput ≥ ${target}× floor`, value: r.throughputRatio, pass: r.throughputRatio >= target });
+  // From the measured figures, not the rounded ratios: 0.07 / 0.10 would say 0.70 for 0.0704 / 0.0951.
+  const ratio = (r) => r.rps / r.floor.rps;
+  const clean = (...rs) => rs.every((r) => r.non2xx === 0 && r.errors === 0 && !r.replays);
+  const atLeast = (text, value, target, ...measured) =>
+    checks.push({ check: text, value: round(value), target, pass: value >= target && clean(...measured) });
+  for (const name of ['create', 'confirm']) {
+    const keyed = s[`${name}_keyed`];
+    atLeast(`${name} with Idempotency-Key ≥ ${TARGETS.keyed}× without`, ratio(keyed) / ratio(s[name]), TARGETS.keyed, keyed, s[name]);
   }
-  for (const name of Object.keys(l)) {
-    if (l[name].reference) continue;
+  for (const name of ['create', 'create_keyed', 'confirm', 'confirm_keyed']) {
+    const ref = s.reference_write;
+    atLeast(`${name} ≥ ${TARGETS.write}× the write reference`, ratio(s[name]) / ratio(ref), TARGETS.write, s[name], ref);
+  }
+  for (const phase of ['small', 'large']) {
+    const { intents, routes } = results.phases[phase];
+    for (const name of ['list', 'search', 'search_metadata']) {
+      const ref = routes.reference_select;
+      const text = `${name} at ${intents} intents ≥ ${TARGETS.select}× the select reference`;
+      atLeast(text, ratio(routes[name]) / ratio(ref), TARGETS.select, routes[name], ref);
+    }
+  }
+  for (const name of ['retrieve', 'browser_lookup']) atLeast(`${name} ≥ ${TARGETS.read}× the floor`, ratio(s[name]), TARGETS.read, s[name]);
+  for (const name of ['list', 'search', 'search_metadata']) {
     const growth = round(l[name].p99 / s[name].p99);
     checks.push({
       check: `${name} p99 at ${LARGE} ≤ ${TARGETS.p99Growth}× p99 at ${results.phases.small.intents}`,
       value: growth,
+      target: TARGETS.p99Growth,
       pass: growth <= TARGETS.p99Growth,
     });
   }
+  // bench/chain.mjs may report its own targets in this shape; they are printed and counted alike.
+  if (Array.isArray(results.chain?.targets)) checks.push(...results.chain.targets.map((t) => ({ ...t, check: `chain: ${t.check}` })));
   return checks;
 }
 
+/** The table in Markdown, as the README's Benchmark section shows it. */
 function printTable(results) {
   const rows = [];
   for (const [phase, { intents, routes }] of Object.entries(results.phases)) {
@@ -207,16 +384,22 @@ function printTable(results) {
         r.throughputRatio,
         r.p50,
         r.p99,
-        r.floor.p99,
-        r.non2xx,
+        r.serial.p50,
+        r.serial.p99,
+        r.non2xx + r.serial.non2xx,
       ]);
     }
   }
-  const header = ['phase', 'intents', 'route', 'req/s', 'floor req/s', 'ratio', 'p50 ms', 'p99 ms', 'floor p99', 'non-2xx'];
+  const header = ['phase', 'intents', 'route', 'req/s', 'floor req/s', 'ratio', 'p50 ms', 'p99 ms', '1-conn p50', '1-conn p99', 'non-2xx'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
   console.log(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  console.log('');
+  for (const [phase, { floorsAtOneConnection }] of Object.entries(results.phases)) {
+    const floors = Object.entries(floorsAtOneConnection).map(([name, f]) => `${name} p50 ${f.p50} ms, p99 ${f.p99} ms`);
+    console.log(`${phase}: the floors at 1 connection: ${floors.join('; ')}`);
+  }
   console.log('');
   for (const t of results.targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.check}: ${t.value}`);
   const w = results.webhooks;
@@ -224,6 +407,7 @@ function printTable(results) {
     `\nwebhooks: state change → signed request received, p50 ${w.latency.p50} ms, p99 ${w.latency.p99} ms (${w.latency.samples} events, one at a time); ` +
       `sustained ${w.throughput.deliveriesPerSecond} deliveries/s (${w.throughput.deliveries} deliveries of ${w.throughput.creates} creates at ${w.throughput.concurrency} concurrent)`,
   );
+  if (results.chain) console.log(`\nchain: ${JSON.stringify(results.chain)}`);
 }
 
 // --- webhooks -----------------------------------------------------------------------------------
@@ -321,11 +505,12 @@ async function measureWebhooks() {
 
 async function createMany(sk, count, paramsOf) {
   const made = new Array(count);
+  const batch = ++batches;
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const res = await postSafely(`${base}/v1/payment_intents`, sk, `seed-${RUN_ID}-${count}-${i}`, paramsOf(i));
+      const res = await postSafely(`${base}/v1/payment_intents`, sk, `seed-${RUN_ID}-${batch}-${i}`, paramsOf(i));
       if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
       made[i] = await res.json();
     }
@@ -353,65 +538,111 @@ async function postSafely(url, sk, idempotencyKey, body) {
   }
 }
 
-/** Rows as the intent's Durable Object would project them, older than the API-made ones. */
-async function seedDirect(merchantId, count) {
-  const file = join(STATE, 'seed.sql');
+/**
+ * The product's D1 as the bench uses it: these two functions are the only place that knows its
+ * bindings and tables, so a new layout (a directory database and shards) changes only them. Both run
+ * with the server stopped.
+ */
+function migrateProductD1() {
+  return wrangler(product, ['d1', 'migrations', 'apply', 'DB', '--local']);
+}
+
+/**
+ * `count` intents of merchantId written straight in, as their objects would project them, older than
+ * the API-made ones (`from` goes on where a previous seed stopped).
+ */
+function seedProductD1(merchantId, from, count) {
+  return executeSql(
+    product,
+    'DB',
+    chunked(seedRows(merchantId, from, count), 100).flatMap((rows) => [
+      `INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${rows
+        .map((r) => values([r.id, merchantId, 0, r.status, r.amount, r.currency, null, r.created, 2, r.record]))
+        .join(',')};`,
+      `INSERT INTO payment_intent_metadata (intent_id, merchant_id, livemode, key, value) VALUES ${rows
+        .map((r) => values([r.id, merchantId, 0, 'order_id', r.orderId]))
+        .join(',')};`,
+    ]),
+  );
+}
+
+/** The reference's D1 (bench/reference/migrations). */
+function migrateReferenceD1() {
+  return wrangler(reference, ['d1', 'migrations', 'apply', 'DB', '--local']);
+}
+
+/** The reference's rows are records of the product's intents, of one merchant, as many as the product's. */
+function seedReferenceD1(from, count) {
+  return executeSql(
+    reference,
+    'DB',
+    chunked(seedRows(REFERENCE_MERCHANT, from, count), 100).map(
+      (rows) =>
+        `INSERT INTO rows (id, merchant_id, livemode, created_at, record) VALUES ${rows
+          .map((r) => values([r.id, REFERENCE_MERCHANT, 0, r.created, r.record]))
+          .join(',')};`,
+    ),
+  );
+}
+
+/** Intents as their Durable Objects would store and project them, one a second back from a day ago. */
+function seedRows(merchantId, from, count) {
   const now = Date.now();
-  const chunks = [];
   const statuses = ['requires_payment_method', 'succeeded', 'canceled', 'requires_capture'];
-  for (let start = 0; start < count; start += 100) {
-    const values = [];
-    const metadataRows = [];
-    for (let i = start; i < Math.min(count, start + 100); i++) {
-      const created = now - 86_400_000 - i * 1000;
-      const id = `pi_${timePart(created)}${randomBase62(14)}`;
-      const status = statuses[i % statuses.length];
-      const amount = 500 + (i % 5000);
-      const currency = i % 3 === 0 ? 'eur' : 'usd';
-      const received = status === 'succeeded' ? amount : 0;
-      const record = {
-        id,
-        merchantId,
-        livemode: false,
-        created,
-        amount: String(amount),
-        amountCapturable: status === 'requires_capture' ? String(amount) : '0',
-        amountReceived: String(received),
-        currency,
-        status,
-        captureMethod: 'automatic',
-        confirmationMethod: 'automatic',
-        clientSecret: `${id}_secret_${randomBase62(25)}`,
-        paymentMethod: status === 'succeeded' ? 'pm_card_visa' : null,
-        paymentMethodTypes: ['card'],
-        lastPaymentError: null,
-        nextAction: null,
-        cancellationReason: null,
-        canceledAt: status === 'canceled' ? created + 1000 : null,
-        description: null,
-        metadata: { order_id: `S-${i}` },
-        receiptEmail: null,
-        statementDescriptor: null,
-        customer: null,
-        notificationUrl: null,
-        authenticatedPaymentMethod: null,
-        crypto: null,
-        revision: 2,
-        v: 2,
-      };
-      // The read model keeps amounts as digit strings (token base units can pass 64-bit integers).
-      values.push(
-        `(${[id, merchantId, 0, status, String(amount), currency, null, created, 2, JSON.stringify(record)].map(sqlValue).join(',')})`,
-      );
-      metadataRows.push(`(${[id, merchantId, 0, 'order_id', `S-${i}`].map(sqlValue).join(',')})`);
-    }
-    chunks.push(
-      `INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${values.join(',')};`,
-    );
-    chunks.push(`INSERT INTO payment_intent_metadata (intent_id, merchant_id, livemode, key, value) VALUES ${metadataRows.join(',')};`);
-  }
-  writeFileSync(file, chunks.join('\n'));
-  await run([wranglerBin, 'd1', 'execute', 'DB', '--local', '--persist-to', STATE, '--file', file]);
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    const created = now - 86_400_000 - i * 1000;
+    const id = `pi_${timePart(created)}${randomBase62(14)}`;
+    const status = statuses[i % statuses.length];
+    // The read model keeps amounts as digit strings (token base units can pass 64-bit integers).
+    const amount = String(500 + (i % 5000));
+    const orderId = `S-${i}`;
+    const record = {
+      id,
+      merchantId,
+      livemode: false,
+      created,
+      amount,
+      amountCapturable: status === 'requires_capture' ? amount : '0',
+      amountReceived: status === 'succeeded' ? amount : '0',
+      currency: i % 3 === 0 ? 'eur' : 'usd',
+      status,
+      captureMethod: 'automatic',
+      confirmationMethod: 'automatic',
+      clientSecret: `${id}_secret_${randomBase62(25)}`,
+      paymentMethod: status === 'succeeded' ? 'pm_card_visa' : null,
+      paymentMethodTypes: ['card'],
+      lastPaymentError: null,
+      nextAction: null,
+      cancellationReason: null,
+      canceledAt: status === 'canceled' ? created + 1000 : null,
+      description: null,
+      metadata: { order_id: orderId },
+      receiptEmail: null,
+      statementDescriptor: null,
+      customer: null,
+      notificationUrl: null,
+      authenticatedPaymentMethod: null,
+      crypto: null,
+      revision: 2,
+      v: 2,
+    };
+    return { id, created, status, amount, currency: record.currency, orderId, record: JSON.stringify(record) };
+  });
+}
+
+async function executeSql(server, binding, statements) {
+  const file = join(server.state, 'seed.sql');
+  writeFileSync(file, statements.join('\n'));
+  await wrangler(server, ['d1', 'execute', binding, '--local', '--file', file]);
+}
+
+function chunked(items, size) {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+}
+
+function values(row) {
+  return `(${row.map(sqlValue).join(',')})`;
 }
 
 function sqlValue(v) {
@@ -436,46 +667,55 @@ function randomBase62(length) {
   return [...randomBytes(length)].map((b) => alphabet[b % 62]).join('');
 }
 
-// --- the server ---------------------------------------------------------------------------------
+// --- the servers --------------------------------------------------------------------------------
 
-async function startServer() {
+/** A `wrangler dev` of one config, with its own state directory and ports (free now, taken at start). */
+async function server(name, config, state, vars) {
+  const port = await freePort();
+  return { name, config, state, vars, port, inspectorPort: await freePort(), base: `http://${HOST}:${port}`, child: null };
+}
+
+/** Both servers start alike: only the config, the state directory, the ports and the variables differ. */
+async function start(s) {
   const child = spawn(
     process.execPath,
-    // Its own inspector port too, so a `npm run dev` running beside it does not collide on 9229.
     [
       wranglerBin,
       'dev',
+      '--config',
+      s.config,
       '--ip',
       HOST,
       '--port',
-      String(port),
+      String(s.port),
+      // Its own inspector port too, so a `npm run dev` running beside it does not collide on 9229.
       '--inspector-port',
-      String(inspectorPort),
+      String(s.inspectorPort),
       '--persist-to',
-      STATE,
-      '--var',
-      `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      s.state,
+      ...Object.entries(s.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       '--log-level',
       'warn',
       '--show-interactive-dev-session=false',
     ],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  s.child = child;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev (${s.name}) exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${base}/health`)).ok) return child;
+      if ((await fetch(`${s.base}/health`)).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  child.kill('SIGTERM');
-  throw new Error('wrangler dev did not answer /health within 120 s');
+  throw new Error(`wrangler dev (${s.name}) did not answer /health within 120 s`);
 }
 
-async function stopServer(child) {
+async function stop(s) {
+  const child = s.child;
   if (!child || child.exitCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGINT');
@@ -494,10 +734,13 @@ async function json(method, path, token, body, expected) {
   return res.json();
 }
 
-/** A wrangler command, quiet when it succeeds; its whole output (stdout and stderr) when it fails. */
-function run(args) {
+/** A wrangler command on a server's config and state, quiet when it succeeds; all its output when it fails. */
+function wrangler(s, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [wranglerBin, ...args, '--config', s.config, '--persist-to', s.state], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     for (const stream of [child.stdout, child.stderr]) {
       stream.setEncoding('utf8');
@@ -509,7 +752,7 @@ function run(args) {
     child.on('close', (code) => {
       if (code === 0) return resolve();
       process.stderr.write(output);
-      reject(new Error(`wrangler ${args.slice(1, 4).join(' ')} exited with ${code} (its output is above)`));
+      reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} (${s.name}) exited with ${code} (its output is above)`));
     });
   });
 }
