@@ -32,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { encodeFunctionData, parseAbi } from 'viem';
+import { d1Bindings } from '../scripts/d1-bindings.mjs';
 import { ANVIL_MNEMONIC, startLocalChain } from '../scripts/local-chain.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,7 +66,9 @@ export async function runChainBench({ log = () => {} } = {}) {
   let server;
   let miner;
   try {
-    await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', STATE], env);
+    for (const binding of d1Bindings(join(ROOT, 'wrangler.toml'))) {
+      await run(wranglerBin, ['d1', 'migrations', 'apply', binding, '--local', '--persist-to', STATE], env);
+    }
     server = await startServer();
     // Blocks keep coming, as on a real chain: mined straight on anvil (not through the proxy).
     miner = setInterval(() => void rpc(chain.rpcUrl, 'anvil_mine', ['0x1']).catch(() => undefined), BLOCK_MS);

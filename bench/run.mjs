@@ -33,6 +33,7 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { d1Bindings } from '../scripts/d1-bindings.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -543,18 +544,30 @@ async function postSafely(url, sk, idempotencyKey, body) {
  * bindings and tables, so a new layout (a directory database and shards) changes only them. Both run
  * with the server stopped.
  */
-function migrateProductD1() {
-  return wrangler(product, ['d1', 'migrations', 'apply', 'DB', '--local']);
+async function migrateProductD1() {
+  for (const binding of d1Bindings(product.config)) await wrangler(product, ['d1', 'migrations', 'apply', binding, '--local']);
 }
 
 /**
  * `count` intents of merchantId written straight in, as their objects would project them, older than
  * the API-made ones (`from` goes on where a previous seed stopped).
  */
-function seedProductD1(merchantId, from, count) {
+async function seedProductD1(merchantId, from, count) {
+  // The merchant's rows are on its shard, which the directory chose when it was created.
+  const [{ results }] = JSON.parse(
+    await wrangler(product, [
+      'd1',
+      'execute',
+      'DIRECTORY',
+      '--local',
+      '--json',
+      '--command',
+      `SELECT shard FROM merchants WHERE id = '${merchantId}'`,
+    ]),
+  );
   return executeSql(
     product,
-    'DB',
+    results[0].shard,
     chunked(seedRows(merchantId, from, count), 100).flatMap((rows) => [
       `INSERT INTO payment_intents (id, merchant_id, livemode, status, amount, currency, customer, created_at, revision, record) VALUES ${rows
         .map((r) => values([r.id, merchantId, 0, r.status, r.amount, r.currency, null, r.created, 2, r.record]))
@@ -734,7 +747,7 @@ async function json(method, path, token, body, expected) {
   return res.json();
 }
 
-/** A wrangler command on a server's config and state, quiet when it succeeds; all its output when it fails. */
+/** A wrangler command on a server's config and state, quiet when it succeeds (resolving with its stdout); all its output when it fails. */
 function wrangler(s, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [wranglerBin, ...args, '--config', s.config, '--persist-to', s.state], {
@@ -742,15 +755,17 @@ function wrangler(s, args) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let stdout = '';
     for (const stream of [child.stdout, child.stderr]) {
       stream.setEncoding('utf8');
       stream.on('data', (chunk) => {
         output += chunk;
+        if (stream === child.stdout) stdout += chunk;
       });
     }
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) return resolve();
+      if (code === 0) return resolve(stdout);
       process.stderr.write(output);
       reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} (${s.name}) exited with ${code} (its output is above)`));
     });

@@ -35,6 +35,7 @@ import { createServer } from 'node:net';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
+import { d1Bindings } from './d1-bindings.mjs';
 import { acquireDevLock } from './dev-lock.mjs';
 
 const say = (line = '') => process.stdout.write(`[dev] ${line}\n`);
@@ -111,7 +112,7 @@ if (!(await portIsFree(HOST, CHAIN_PORT))) {
 //    CI (it has no --yes flag); CI=true plus a closed stdin answers yes without a prompt. Its output
 //    (a table per migration, about 150 lines on a first start) is kept back and summed up in a line;
 //    it is printed in full when the command fails or says something this script does not recognise.
-for (const binding of d1Bindings()) {
+for (const binding of d1Bindings(join(ROOT, 'wrangler.toml'))) {
   const migration = await capture(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', binding, '--local'], {
     env: { ...childEnv, CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -257,14 +258,6 @@ function capture(command, args, options) {
     child.on('error', (error) => fail(`could not run ${command}: ${error.message}`));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
   });
-}
-
-/** The D1 bindings of wrangler.toml (DIRECTORY, SHARD_0, SHARD_1, …), in its order: each has its migrations. */
-function d1Bindings() {
-  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
-  const bindings = [...toml.matchAll(/^\[\[d1_databases\]\]\s*\nbinding\s*=\s*"([A-Z0-9_]+)"/gm)].map((match) => match[1]);
-  if (bindings.length === 0) fail('wrangler.toml binds no D1 database ([[d1_databases]] with binding first)');
-  return bindings;
 }
 
 /**
