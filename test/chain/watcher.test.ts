@@ -172,9 +172,13 @@ describe('one watcher per network', () => {
     await registered('watched', [id]);
     await watcher('watched').unwatch('watched', { kind: 'payment_intent', id }, address, chain.usdc.address);
     const stub = env.INTENTS.get(env.INTENTS.idFromName(id));
-    // Its storage as the release before the watcher left it: schema 3, the intent's own cursor, a poll timer.
+    // Its storage as the release before the watcher left it: schema 3 (no shard placement, no keys of
+    // its own: steps 4 and 6 make them again; a pre-shard object projects to SHARD_0), the intent's own
+    // cursor, a poll timer.
     await runInDurableObject(stub, async (_instance, state) => {
       state.storage.sql.exec(`
+        DROP TABLE placement;
+        DROP TABLE IF EXISTS idempotency_keys;
         CREATE TABLE watch (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), cursor TEXT NOT NULL, transfers TEXT NOT NULL, rewind TEXT);
         INSERT INTO watch (singleton, cursor, transfers) VALUES (1, '1', '[]');
         UPDATE schema_version SET version = 3;
