@@ -57,6 +57,26 @@ export async function recordResponse(d1: D1Database, scope: KeyScope, status: nu
   await drizzle(d1).update(idempotencyKeys).set({ state: 'done', responseStatus: status, responseBody: body }).where(scopeIs(scope));
 }
 
+/**
+ * Keeps a refusal made before a key's request reached an intent's object (a parameter the handler
+ * refused), so that a retry is answered with it as Stripe does. A row already there (the key's first
+ * request, or one kept by an object meanwhile) wins: nothing is overwritten.
+ */
+export async function keepRefusal(d1: D1Database, scope: KeyScope, fingerprint: string, status: number, body: string, now: number) {
+  await drizzle(d1)
+    .insert(idempotencyKeys)
+    .values({
+      ...scope,
+      fingerprint,
+      state: 'done',
+      responseStatus: status,
+      responseBody: body,
+      createdAt: now,
+      expiresAt: now + IDEMPOTENCY_TTL_MS,
+    })
+    .onConflictDoNothing();
+}
+
 /** The live row of this key, if any: the request holding it (claimed, recorded, or kept by an intent's object). */
 export async function keyHolder(d1: D1Database, scope: KeyScope, now: number): Promise<Exclude<Claim, { claimed: true }> | null> {
   const t = idempotencyKeys;

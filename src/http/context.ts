@@ -14,6 +14,8 @@ export interface AppEnv {
     idempotency?: { key: string; fingerprint: string };
     /** Set when the intent's object answered from a key's kept answer: the response says Idempotent-Replayed. */
     idempotentReplay?: true;
+    /** Set when the intent's object answered: it keeps what the key did (a refusal made before it is kept in D1). */
+    idempotencyKeptByObject?: true;
   };
 }
 

@@ -13,7 +13,7 @@
  * the response after.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { claimKey, keyHolder, recordResponse } from '../db/idempotency.js';
+import { claimKey, keepRefusal, keyHolder, recordResponse } from '../db/idempotency.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { type AppEnv, shardOf } from './context.js';
 import { RequestError } from './errors.js';
@@ -77,12 +77,25 @@ export function idempotentOnObject(): MiddlewareHandler<AppEnv> {
     const answered = (async () => {
       await next();
       if (c.get('idempotentReplay')) c.header('Idempotent-Replayed', 'true');
+      // Refused before the object was asked (a parameter the handler checks, the account's crypto
+      // settings): nothing holds the key, so the refusal is kept here, and a retry gets it again.
+      if (!c.get('idempotencyKeptByObject') && keptRefusal(c.res.status)) {
+        await keepRefusal(shardOf(c), scope, fingerprint, c.res.status, await c.res.clone().text(), Date.now());
+      }
     })();
     c.executionCtx.waitUntil(answered);
     await answered;
   };
   claimers.add(middleware);
   return middleware;
+}
+
+/**
+ * A refusal that says what the request was, kept for its key: a 4xx, but not 409 (a conflict of the
+ * moment: the key in use, a concurrent update) nor 429. A 5xx is no answer and is never kept.
+ */
+function keptRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 409 && status !== 429;
 }
 
 /** The key refused: it was first used with other parameters, or on another route or object. */

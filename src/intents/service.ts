@@ -40,14 +40,18 @@ function intentObject(env: Env, id: string) {
   return env.INTENTS.get(env.INTENTS.idFromName(id));
 }
 
-/** The object's answer as the seam gives it; `onReplay` hears of an answer kept for an Idempotency-Key and given again. */
-function outcome(id: string, result: CommandResult, caller?: Caller, onReplay?: () => void): Outcome {
+/**
+ * The object's answer as the seam gives it. `onAnswer` hears that the intent's object answered (so
+ * the object, not the caller, keeps what a key did) and whether that answer was one kept for the
+ * Idempotency-Key and given again.
+ */
+function outcome(id: string, result: CommandResult, caller?: Caller, onAnswer?: (replayed: boolean) => void): Outcome {
+  onAnswer?.('replayed' in result && result.replayed === true);
   if ('idempotency' in result) {
     // 'expired' is a create's alone, and create goes on to the next id.
     if (result.idempotency === 'in_flight') throw keyInUse();
     throw keyReused(caller?.idempotency?.key ?? '');
   }
-  if (result.replayed) onReplay?.();
   if (result.ok) return { intent: result.intent, paymentError: result.paymentError };
   if (result.error.code === 'resource_missing' && result.error.resource?.type === 'payment_intent') throw noSuchIntent(id);
   throw new CommandRefused(result.error, result.intent);
@@ -57,8 +61,8 @@ export class IntentService {
   constructor(
     private readonly env: Env,
     private readonly caller: Caller,
-    /** Told when the answer is one kept for the caller's Idempotency-Key, given again. */
-    private readonly onReplay?: () => void,
+    /** Told when the intent's object answered, and whether with an answer kept for the caller's Idempotency-Key. */
+    private readonly onAnswer?: (replayed: boolean) => void,
   ) {}
 
   /**
@@ -76,7 +80,7 @@ export class IntentService {
         params,
         confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
       );
-      if (!('idempotency' in result && result.idempotency === 'expired')) return outcome(id, result, this.caller, this.onReplay);
+      if (!('idempotency' in result && result.idempotency === 'expired')) return outcome(id, result, this.caller, this.onAnswer);
     }
   }
 
@@ -126,7 +130,7 @@ export class IntentService {
   }
 
   private async run(id: string, command: Command): Promise<Outcome> {
-    return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onReplay);
+    return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onAnswer);
   }
 }
 

@@ -10,7 +10,8 @@ import { CancelPaymentIntentParams, CreatePaymentIntentParams } from '../../src/
 import { fingerprintOf } from '../../src/http/idempotency.js';
 import type { Caller } from '../../src/intents/intent-object.js';
 import { keyedIntentId } from '../../src/lib/ids.js';
-import { call, createIntent, createMerchant, get, shardNameOf, shardOf, type TestMerchant } from '../helpers.js';
+import { randomXpub } from '../chain/local-chain-client.js';
+import { ADMIN_TOKEN, call, createIntent, createMerchant, get, shardNameOf, shardOf, type TestMerchant } from '../helpers.js';
 
 let m: TestMerchant;
 let sk: string;
@@ -199,6 +200,47 @@ describe('refusals', () => {
     const again = await withKey(key, '/v1/payment_intents', params);
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
     expect(await again.json()).toEqual(await first.json());
+  });
+});
+
+describe('refusals made before the object is asked', () => {
+  it('confirm=true without a payment method: the 400 is kept for the key and replayed; no intent is made', async () => {
+    const key = unique('refused-before-object');
+    const params = { amount: 1000, currency: 'usd', confirm: true };
+    const before = await count();
+    const first = await withKey(key, '/v1/payment_intents', params);
+    expect(first.status).toBe(400);
+    const firstBody = (await first.json()) as any;
+    expect(firstBody.error).toMatchObject({ code: 'parameter_missing', param: 'payment_method' });
+    const again = await withKey(key, '/v1/payment_intents', params);
+    expect(again.status).toBe(400);
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await again.json()).toEqual(firstBody);
+    // The same key with the parameter added is another request: refused, not run.
+    const corrected = await withKey(key, '/v1/payment_intents', { ...params, payment_method: 'pm_card_visa' });
+    expect(corrected.status).toBe(400);
+    expect(((await corrected.json()) as any).error).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(await count()).toBe(before);
+  });
+
+  it('crypto before the account has an xpub: the refusal is replayed after the xpub is set, as Stripe replays an error', async () => {
+    const merchant = await createMerchant('Refused before its xpub');
+    const secret = merchant.keys.test.secret;
+    const key = unique('crypto-not-configured');
+    const params = { amount: 1099, currency: 'usd', payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } };
+    const send = () => call('/v1/payment_intents', { key: secret, json: params, headers: { 'Idempotency-Key': key } });
+    const first = await send();
+    expect(first.status).toBe(400);
+    const firstBody = (await first.json()) as any;
+    expect(firstBody.error).toMatchObject({ code: 'crypto_not_configured' });
+    const set = await call(`/v1/admin/merchants/${merchant.id}/crypto`, { key: ADMIN_TOKEN, json: { xpub: randomXpub() } });
+    expect(set.status).toBe(200);
+    const again = await send();
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await again.json()).toEqual(firstBody);
+    // A new key runs it, now that the account can take crypto.
+    const fresh = await call('/v1/payment_intents', { key: secret, json: params, headers: { 'Idempotency-Key': unique('fresh') } });
+    expect(fresh.status).toBe(200);
   });
 });
 

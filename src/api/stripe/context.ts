@@ -16,7 +16,10 @@ export function intents(c: Context<AppEnv>): IntentService {
       requestId: c.get('requestId'),
       idempotency: c.get('idempotency') ?? null,
     },
-    () => c.set('idempotentReplay', true),
+    (replayed) => {
+      c.set('idempotencyKeptByObject', true);
+      if (replayed) c.set('idempotentReplay', true);
+    },
   );
 }
 
