@@ -7,7 +7,7 @@
  */
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { readBody } from './body.js';
 import { cardNumberRefused, findCardNumber, STORED_HEADERS } from './card-numbers.js';
 import type { AppEnv } from './context.js';
@@ -44,26 +44,64 @@ export function route<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, config: R
   const media = config.request?.body?.content?.['application/json'];
   const bodySchema = media && 'schema' in media ? (media.schema as z.ZodType) : undefined;
   const own = config.middleware ? [config.middleware].flat() : [];
-  if (!bodySchema) {
+  const claim = own.findIndex(claimsIdempotencyKey);
+  if (!bodySchema && claim === -1) {
     app.openapi({ ...config, middleware: [refuseCardNumbers(), ...own] }, handler);
     return;
   }
+  // Documented as clients send it (either media type; the Idempotency-Key header and its 409), served
+  // by a hidden twin whose middleware is code: no header validator, the body validated below.
   const { middleware: _middleware, ...documented } = config;
   app.openAPIRegistry.registerPath({
     ...documented,
     request: {
       ...config.request,
-      body: {
-        ...config.request!.body!,
-        content: { 'application/x-www-form-urlencoded': media!, 'application/json': media! },
-      },
+      ...(bodySchema && {
+        body: {
+          ...config.request!.body!,
+          content: { 'application/x-www-form-urlencoded': media!, 'application/json': media! },
+        },
+      }),
+      ...(claim !== -1 && { headers: IDEMPOTENCY_KEY_HEADER }),
     },
+    responses: claim === -1 ? config.responses : { ...config.responses, ...keyConflictResponse(config.responses) },
   });
-  const { body: _body, ...request } = config.request!;
-  const claim = own.findIndex(claimsIdempotencyKey);
-  const validated =
-    claim === -1 ? [...own, validateBody(bodySchema)] : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
+  const { body: _body, ...request } = config.request ?? {};
+  const validated = !bodySchema
+    ? own
+    : claim === -1
+      ? [...own, validateBody(bodySchema)]
+      : [...own.slice(0, claim), validateBody(bodySchema), ...own.slice(claim)];
   app.openapi({ ...config, request, hide: true, middleware: [refuseCardNumbers(bodySchema), ...validated] } as unknown as R, handler);
+}
+
+/** The Idempotency-Key header of a route that honours one (src/http/idempotency.ts), as documented. */
+const IDEMPOTENCY_KEY_HEADER = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      description:
+        'Runs the request once: a retry with the same key and parameters within 24 hours gets the first answer again (errors included, ' +
+        'with `Idempotent-Replayed: true`); the key with other parameters, or on another route or object, is a 400 ' +
+        '`idempotency_key_reused`; while its first request runs, a 409 `idempotency_key_in_use`.',
+      example: 'stripe-node-retry-6f1c0a52-0b8e-4c7e-9f3e-2d0f5a4b7c11',
+    }),
+});
+
+/** The 409 of a key whose first request is still running, in the family's error envelope (the one its 400 uses). */
+function keyConflictResponse(responses: RouteConfig['responses']): RouteConfig['responses'] {
+  const refusal = responses[400] ?? responses['400'];
+  if (!refusal || !('content' in refusal) || responses[409] !== undefined) return {};
+  return {
+    409: {
+      ...refusal,
+      description:
+        'A request with this Idempotency-Key is still running (idempotency_key_in_use), or a concurrent change won (concurrent_update): retry.',
+    },
+  };
 }
 
 /**
