@@ -76,7 +76,6 @@ export function resolveCryptoOptions(
       chainId: chain.chainId,
       token,
       confirmationsRequired: chain.confirmations,
-      pollIntervalMs: chain.pollIntervalMs,
       expiresIn: requested.expiresIn,
     },
   };

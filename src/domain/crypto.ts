@@ -138,7 +138,6 @@ export interface CryptoOptions {
     address: string | null;
   };
   confirmationsRequired: number;
-  pollIntervalMs: number;
   /** Seconds, as asked for in test mode (payment_method_options.crypto.expires_in); null for the default window. */
   expiresIn: number | null;
 }

@@ -56,7 +56,10 @@ function cryptoToRecord(c: CryptoPayment): StoredCrypto {
   };
 }
 
-function cryptoFromRecord(c: StoredCrypto): CryptoPayment {
+function cryptoFromRecord(stored: StoredCrypto): CryptoPayment {
+  // Records written before the chain watcher carry the network's poll interval, which only the
+  // network's watcher uses now: it is not brought along.
+  const { pollIntervalMs: _polledByTheWatcherNow, ...c } = stored as StoredCrypto & { pollIntervalMs?: number };
   return {
     ...c,
     amount: BigInt(c.amount),

@@ -15,7 +15,6 @@ const USDC: CryptoOptions = {
   chainId: 8453,
   token: { symbol: 'usdc', decimals: 6, usdPegged: true, address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' },
   confirmationsRequired: 3,
-  pollIntervalMs: 2_000,
   expiresIn: null,
 };
 const DEPOSIT = { address: '0x00000000000000000000000000000000000000d1', index: 7, startBlock: 100n };
@@ -184,6 +183,15 @@ describe('stored crypto intents', () => {
   it('round-trip exactly, bigints included', () => {
     const state = observe(waiting(), [transfer(1, 2n ** 200n, 110n)], 111n).state;
     expect(parseRecord(serializeRecord(state))).toStrictEqual(state);
+  });
+
+  it('drop the poll interval a record from before the chain watcher carries', () => {
+    const state = waiting();
+    const record = JSON.parse(serializeRecord(state));
+    record.crypto.pollIntervalMs = 2_000;
+    const loaded = parseRecord(JSON.stringify(record));
+    expect(loaded.crypto).not.toHaveProperty('pollIntervalMs');
+    expect(loaded).toStrictEqual(state);
   });
 
   it('a version-1 record (before crypto) loads as a card-style intent', () => {

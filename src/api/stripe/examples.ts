@@ -127,7 +127,6 @@ const BASE_SEPOLIA_USDC: CryptoOptions = {
   chainId: 84532,
   token: { symbol: 'usdc', decimals: 6, usdPegged: true, address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' },
   confirmationsRequired: 3,
-  pollIntervalMs: 4_000,
   expiresIn: null,
 };
 /**
