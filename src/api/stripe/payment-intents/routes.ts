@@ -96,9 +96,13 @@ export const live = createRoute({
     'A wrong client secret, or an intent of another merchant or mode, is a 404 as for an unknown intent, and no socket.',
   ].join(' '),
   ...keyInHeaderOrPublishableInQuery,
-  request: { params: intentIdParam(examples.updatedIntent.id), query: LiveQuery },
+  request: { params: intentIdParam(examples.challengedIntentLive.id), query: LiveQuery },
   responses: {
-    101: { description: 'Switching Protocols: the WebSocket; each message is a BrowserPaymentIntent as JSON text.' },
+    101: jsonResponse(
+      BrowserPaymentIntent,
+      'Switching Protocols: the WebSocket. Each message is a BrowserPaymentIntent as JSON text (shown here as this response\'s content).',
+      examples.challengedIntentLive,
+    ),
     ...errors,
     426: jsonResponse(ErrorEnvelope, 'upgrade_required: the request was not a WebSocket upgrade (no `Upgrade: websocket` header).'),
   },
