@@ -100,7 +100,7 @@ export const live = createRoute({
   responses: {
     101: jsonResponse(
       BrowserPaymentIntent,
-      'Switching Protocols: the WebSocket. Each message is a BrowserPaymentIntent as JSON text (shown here as this response\'s content).',
+      "Switching Protocols: the WebSocket. Each message is a BrowserPaymentIntent as JSON text (shown here as this response's content).",
       examples.challengedIntentLive,
     ),
     ...errors,
