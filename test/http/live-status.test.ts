@@ -8,6 +8,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_SOCKET_CAP } from '../../src/intents/live-status.js';
 import { call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { type Live, listen, openLive } from '../live-socket.js';
 
 const stub = (id: string) => env.INTENTS.get(env.INTENTS.idFromName(id));
 
@@ -18,55 +19,11 @@ beforeAll(async () => {
   other = await createMerchant('Another merchant');
 });
 
-interface Live {
-  res: Response;
-  ws: WebSocket;
-  /** The next message, parsed (fails after a few seconds without one, saying what it waited for). */
-  next(waitingFor?: string): Promise<any>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
 function livePath(id: string, query: Record<string, string>): string {
   return `/v1/payment_intents/${id}/live?${new URLSearchParams(query)}`;
 }
 
-/** Opens the socket as a browser does: no Authorization header, the publishable key in the URL. */
-async function open(intent: { id: string; client_secret: string }, key = m.keys.test.publishable): Promise<Live> {
-  const res = await call(livePath(intent.id, { client_secret: intent.client_secret, key }), { headers: { Upgrade: 'websocket' } });
-  if (res.status !== 101) throw new Error(`${res.status} ${await res.text()}`);
-  return listen(res);
-}
-
-function listen(res: Response): Live {
-  const ws = res.webSocket!;
-  const queue: string[] = [];
-  const waiting: ((text: string) => void)[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })),
-  );
-  ws.addEventListener('message', (e) => {
-    const text = e.data as string;
-    const waiter = waiting.shift();
-    if (waiter) waiter(text);
-    else queue.push(text);
-  });
-  ws.accept();
-  return {
-    res,
-    ws,
-    closed,
-    next: (waitingFor = 'a message') =>
-      new Promise((resolve, reject) => {
-        const queued = queue.shift();
-        if (queued !== undefined) return resolve(JSON.parse(queued));
-        const timer = setTimeout(() => reject(new Error(`no message within 5 s: waiting for ${waitingFor}`)), 5_000);
-        waiting.push((text) => {
-          clearTimeout(timer);
-          resolve(JSON.parse(text));
-        });
-      }),
-  };
-}
+const open = (intent: { id: string; client_secret: string }): Promise<Live> => openLive(intent, m.keys.test.publishable);
 
 /** What the browser lookup answers for the intent now. */
 async function lookup(intent: { id: string; client_secret: string }) {
