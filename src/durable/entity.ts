@@ -200,6 +200,12 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
   protected abstract timerHandlers(): TimerHandlers<K>;
   /** Fields that identify the object in logs (never a secret). */
   protected abstract logFields(): Record<string, unknown>;
+  /**
+   * Told of each committed change, once its transaction is durable and before the read model and
+   * the outbox run: for in-memory I/O that must not wait on them (the intent's live status
+   * sockets). It must not throw; nothing retries it.
+   */
+  protected committed(_state: S): void {}
 
   // --- commands ------------------------------------------------------------------------------
 
@@ -303,6 +309,7 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
       if (events.length > 0) this.setTimer('outbox', '', now + WATCHDOG_MS);
     });
     this.current = state;
+    this.committed(state);
     // The side effects' timers are on the alarm before they run: an object evicted during them
     // (a deploy, a crash) wakes up by itself to finish them, without waiting for another call.
     await this.armAlarm();

@@ -30,10 +30,11 @@ import {
   type Origin,
   type TimerHandlers,
 } from '../durable/entity.js';
-import { readSettings } from '../env.js';
+import { type Env, readSettings } from '../env.js';
 import { logError, logInfo, logWarn } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
+import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
 import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
@@ -110,6 +111,71 @@ const MIGRATIONS: readonly Migration[] = [
 
 export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTimer> {
   private readonly readers = new Map<string, ChainReader>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // A live socket's keep-alive is answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+  }
+
+  // --- live status (src/intents/live-status.ts) ---------------------------------------------
+
+  /**
+   * Opens a live status socket (the only fetch this object answers; the seam checked the Upgrade).
+   * The caller must own the intent and, unless it is the merchant's secret key, show the client
+   * secret: otherwise a 404, exactly as for an unknown intent, and no socket.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const live = readLiveRequest(request);
+    const intent = live && this.owned(live) ? this.current : null;
+    if (!live || !intent) return new Response(null, { status: 404 });
+    if (live.clientSecret !== null && !fixedLengthSecretsEqual(live.clientSecret, intent.clientSecret)) {
+      return new Response(null, { status: 404 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    if (this.ctx.getWebSockets().length >= LIVE_SOCKET_CAP) {
+      server.accept();
+      server.close(LIVE_CLOSE.full.code, LIVE_CLOSE.full.reason);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    const attachment: LiveAttachment = { wire: live.wire };
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment(attachment);
+    server.send(renderLive(intent, attachment, this.baseUrl()));
+    if (isFinal(intent)) server.close(LIVE_CLOSE.final(intent).code, LIVE_CLOSE.final(intent).reason);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** `ping` is answered by the auto-response; anything else a browser sends is ignored. */
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed, or a code (1005, 1006) that cannot be sent back.
+    }
+  }
+
+  /** Every open socket gets the change, committed and durable; a final status closes them. */
+  protected override committed(state: PaymentIntent): void {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    const baseUrl = this.baseUrl();
+    for (const ws of sockets) {
+      try {
+        ws.send(renderLive(state, ws.deserializeAttachment() as LiveAttachment, baseUrl));
+        if (isFinal(state)) ws.close(LIVE_CLOSE.final(state).code, LIVE_CLOSE.final(state).reason);
+      } catch (error) {
+        // A socket going away as we send: the browser reconnects or falls back to polling.
+        logWarn('live status push failed', { intent: state.id, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+
+  private baseUrl(): string {
+    return readSettings(this.env).publicBaseUrl;
+  }
 
   // --- RPC -----------------------------------------------------------------------------------
 

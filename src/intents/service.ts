@@ -12,6 +12,8 @@ import { keyInUse, keyReused } from '../http/idempotency.js';
 import { INTENT_ID_PATTERN, keyedIntentId, newClientSecret, newId, newToken } from '../lib/ids.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { Caller, CommandResult } from './intent-object.js';
+import { liveRequest } from './live-status.js';
+import type { LiveWireName } from '../api/live-wires.js';
 
 export type { Caller } from './intent-object.js';
 
@@ -96,6 +98,18 @@ export class IntentService {
     const intent = await intentObject(this.env, id).retrieveWithClientSecret(this.caller, clientSecret);
     if (!intent) throw noSuchIntent(id);
     return intent;
+  }
+
+  /**
+   * A live status socket (src/intents/live-status.ts): the object's 101 with the socket, or, for
+   * an intent this caller may not see or a wrong client secret, the same refusal as a lookup's.
+   * `clientSecret` null: the merchant's secret key, which needs none.
+   */
+  async openLiveStatus(id: string, clientSecret: string | null, wire: LiveWireName): Promise<WebSocket> {
+    const live = { merchantId: this.caller.merchantId, livemode: this.caller.livemode, clientSecret, wire };
+    const res = await intentObject(this.env, id).fetch(liveRequest(live));
+    if (res.status !== 101 || !res.webSocket) throw noSuchIntent(id);
+    return res.webSocket;
   }
 
   /** The intent, checked against a client secret a secret-key holder passed along. */

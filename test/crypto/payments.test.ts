@@ -15,6 +15,7 @@ import { depositAddress } from '../../src/chain/addresses.js';
 import { chainClient, randomXpub } from '../chain/local-chain-client.js';
 import { receiverOrigin } from '../webhooks/receiver-client.js';
 import { ADMIN_TOKEN, call, createMerchant, get, post, waitFor, type TestMerchant } from '../helpers.js';
+import { openLive } from '../live-socket.js';
 import { expectErrorLogs } from '../expected-logs.js';
 
 const chain = chainClient(inject('cryptoChain'));
@@ -152,6 +153,27 @@ describe('an ERC-20 payment', () => {
       'payment_intent.processing',
       'payment_intent.succeeded',
     ]);
+  });
+});
+
+describe('live status', () => {
+  it("pushes the payer's socket processing when the transfer is seen, then succeeded at 12 confirmations, with no request", async () => {
+    const body = await confirmed({ network: 'deep', token: 'usdc' });
+    const live = await openLive(body, merchant.keys.test.publishable);
+    expect((await live.next()).status).toBe('requires_action');
+    await chain.payUsdc(body.next_action.crypto_transfer.deposit_address, 10_990_000n);
+    const processing = await live.next('processing');
+    expect(processing).toMatchObject({ status: 'processing', crypto: { amount_seen: '10990000', amount_received: '0' } });
+    expect(processing).not.toHaveProperty('metadata');
+    await chain.mine(11);
+    // Confirmations counted on the way are changes too: each is pushed, still processing.
+    let last = await live.next('succeeded');
+    for (let more = 0; last.status === 'processing' && more < 20; more++) last = await live.next('succeeded');
+    expect(last).toMatchObject({ status: 'succeeded', crypto: { amount_received: '10990000' } });
+    expect(last).toEqual(
+      (await get(merchant.keys.test.publishable, `/v1/payment_intents/${body.id}?client_secret=${body.client_secret}`)).body,
+    );
+    expect((await live.closed).code).toBe(1000);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type Access,
   type ApiRequest,
   createMerchant,
+  firstMessage,
   missingRecipes,
   type ObjectRef,
   type Operation,
@@ -39,6 +40,10 @@ const byAccess = (access: Access) => OPERATIONS.filter((op) => op.access === acc
  */
 const PUBLISHABLE: Record<string, (request: ApiRequest, intent: any) => ApiRequest> = {
   'GET /v1/payment_intents/{id}': (request, intent) => ({ ...request, query: { ...request.query, client_secret: intent.client_secret } }),
+  'GET /v1/payment_intents/{id}/live': (request, intent) => ({
+    ...request,
+    query: { ...request.query, client_secret: intent.client_secret },
+  }),
   'POST /v1/payment_intents/{id}/crypto_signature': (request, intent) => ({
     ...request,
     body: { ...(request.body as object), client_secret: intent.client_secret },
@@ -113,11 +118,14 @@ function expectUnauthenticated(res: Response, code: 'api_key_missing' | 'api_key
   return expectError(res, { status: 401, type: 'authentication_error', code, param: null });
 }
 
-/** The documented success; when the answer is an object with an id, it is the id the path named. */
+/**
+ * The documented success; when the answer is an object with an id, it is the id the path named. A
+ * WebSocket's answer is its first message.
+ */
 async function expectSuccess(op: Operation, res: Response, request: ApiRequest): Promise<any> {
-  const text = await res.text();
+  const text = res.webSocket ? await firstMessage(res.webSocket) : await res.text();
   expect(op.success, `${res.status} ${text}`).toContain(res.status);
-  if (!res.headers.get('content-type')?.startsWith('application/json')) return text;
+  if (!res.webSocket && !res.headers.get('content-type')?.startsWith('application/json')) return text;
   const body = JSON.parse(text);
   expect(body, text).not.toHaveProperty('error');
   if (request.path.id !== undefined && typeof body.id === 'string') expect(body.id).toBe(request.path.id);

@@ -171,14 +171,29 @@ export function pathOf(op: Operation, values: Record<string, string>): string {
   });
 }
 
+/** Sends the request as its client would: a WebSocket operation (its success is a 101) with `Upgrade: websocket`. */
 export function send(op: Operation, request: ApiRequest, key?: string): Promise<Response> {
   const path = pathOf(op, request.path);
   const query = new URLSearchParams(request.query).toString();
   const url = query ? `${path}?${query}` : path;
+  const upgrade: Record<string, string> = op.success.includes(101) ? { Upgrade: 'websocket' } : {};
   if (request.rawBody !== undefined) {
-    return call(url, { method: op.method, key, body: request.rawBody, headers: { 'Content-Type': 'application/json' } });
+    return call(url, { method: op.method, key, body: request.rawBody, headers: { 'Content-Type': 'application/json', ...upgrade } });
   }
-  return call(url, { method: op.method, key, json: request.body });
+  return call(url, { method: op.method, key, json: request.body, headers: upgrade });
+}
+
+/** A WebSocket answer's first message (what a WebSocket operation documents as its 101's content); the socket is then closed. */
+export function firstMessage(ws: WebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message on the WebSocket within 5 s')), 5_000);
+    ws.addEventListener('message', (e) => {
+      clearTimeout(timer);
+      ws.close(1000, 'read');
+      resolve(e.data as string);
+    });
+    ws.accept();
+  });
 }
 
 // --- fixtures: a real object of each kind, owned by the operation's merchant (test mode) ----------

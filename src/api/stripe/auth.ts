@@ -8,6 +8,7 @@ import type { AppEnv } from '../../http/context.js';
 import { idempotent, idempotentOnObject, type ShownSecret } from '../../http/idempotency.js';
 import { containsCardNumber } from '../../lib/card-numbers.js';
 import { findKeyOwner } from '../../merchants/keys.js';
+import { noSuchIntent } from '../../domain/errors.js';
 import { StripeError } from './errors.js';
 
 /** The OpenAPI security schemes of this family, registered on its router (src/api/stripe/index.ts). */
@@ -27,9 +28,16 @@ export const SECURITY_SCHEMES = {
 
 const API_KEY_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, { apiKeyBasic: [] }];
 
-export function requireKey(allowed: 'secret' | 'secret_or_publishable'): MiddlewareHandler<AppEnv> {
+/**
+ * `keyInQuery`: the route also takes a publishable key as the query parameter `key`, for a browser
+ * that cannot set a header (a WebSocket). The Authorization header still comes first. A secret key
+ * there is refused as if the intent did not exist: a secret key never goes in a URL.
+ */
+export function requireKey(allowed: 'secret' | 'secret_or_publishable', options: { keyInQuery?: true } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const key = presentedKey(c.req.header('authorization'));
+    const fromHeader = presentedKey(c.req.header('authorization'));
+    const fromQuery = options.keyInQuery && fromHeader === null ? (c.req.query('key') ?? null) : null;
+    const key = fromHeader ?? fromQuery;
     if (key === null) {
       throw new StripeError(
         'api_key_missing',
@@ -38,6 +46,7 @@ export function requireKey(allowed: 'secret' | 'secret_or_publishable'): Middlew
     }
     const owner = await findKeyOwner(c.env.DIRECTORY, key);
     if (!owner) throw new StripeError('api_key_invalid', `Invalid API Key provided: ${redact(key)}`);
+    if (fromQuery !== null && owner.kind !== 'publishable') throw noSuchIntent(c.req.param('id') ?? '');
     if (allowed === 'secret' && owner.kind !== 'secret') {
       throw new StripeError('secret_key_required', 'This API call cannot be made with a publishable API key. Use a secret key (sk_…).');
     }
@@ -59,6 +68,12 @@ export const secretKeyIdempotentShowing = (secret: ShownSecret) => ({
 });
 /** A secret key, or a publishable key for a browser (the route checks what else that needs). */
 export const secretOrPublishableKey = { middleware: requireKey('secret_or_publishable'), security: API_KEY_SECURITY };
+
+/** A secret key, or (a browser's WebSocket) a publishable key in the header or as the query parameter `key`. */
+export const keyInHeaderOrPublishableInQuery = {
+  middleware: requireKey('secret_or_publishable', { keyInQuery: true }),
+  security: API_KEY_SECURITY,
+};
 
 /** The key of `Authorization: Bearer <key>` or of Basic auth's user name; null when there is none. */
 export function presentedKey(header: string | undefined): string | null {

@@ -35,6 +35,8 @@ export const STRIPE_ERRORS = {
   content_type_invalid: { status: 400, type: 'invalid_request_error' },
   resource_missing: { status: 404, type: 'invalid_request_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
+  // A WebSocket route (live status) asked without `Upgrade: websocket`.
+  upgrade_required: { status: 426, type: 'invalid_request_error' },
   // A payment attempt that failed: the intent has committed the failure and comes with the error.
   card_declined: { status: 402, type: 'card_error' },
   payment_intent_authentication_failure: { status: 402, type: 'card_error' },

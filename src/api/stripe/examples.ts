@@ -16,7 +16,7 @@ import type { IntentEvent } from '../../intents/events.js';
 import type { CreateEndpointParams } from './webhooks/schemas.js';
 import { cryptoSettingsToWire } from './wire/crypto-settings.js';
 import { renderEvent } from './wire/event.js';
-import { challengeUrl, type Links, toWire } from './wire/payment-intent.js';
+import { challengeUrl, type Links, toBrowserWire, toWire } from './wire/payment-intent.js';
 import { deliveryToWire, endpointToWire, notificationSecretToWire } from './wire/webhook.js';
 
 const links: Links = { baseUrl: 'https://pay.example.com' };
@@ -90,6 +90,8 @@ const challenged = then(
   '2026-11-02T10:06:12.803Z',
 );
 export const challengedIntent = toWire(challenged.state, links);
+/** A live status message (GET …/live): the same intent as a browser sees it, sent when the confirm committed. */
+export const challengedIntentLive = toBrowserWire(challenged.state, links);
 /** Its challenge page: the path's id and token, and the page's URL (next_action.redirect_to_url.url). */
 export const challengeLink = {
   id: challenged.state.id,

@@ -100,6 +100,25 @@ export const retrieve: Handler<'retrieve'> = async (c) => {
   return c.json(toWire(await intents(c).retrieveChecked(id, clientSecret), links(c)), 200);
 };
 
+export const live: Handler<'live'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const { client_secret: clientSecret } = c.req.valid('query');
+  const publishable = c.get('auth').kind === 'publishable';
+  if (publishable && clientSecret === undefined) {
+    throw new StripeError('parameter_missing', "With a publishable key, pass the PaymentIntent's client_secret.", 'client_secret');
+  }
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    throw new StripeError(
+      'upgrade_required',
+      "This is a WebSocket endpoint: send the request with the header Upgrade: websocket (a browser's new WebSocket(url) does).",
+    );
+  }
+  // A secret key holder owns the intent; a client secret it passes along is checked all the same.
+  const webSocket = await intents(c).openLiveStatus(id, clientSecret ?? null, 'stripe');
+  // A response of our own (the object's has immutable headers): the app adds its Request-Id to it.
+  return new Response(null, { status: 101, webSocket }) as never;
+};
+
 export const update: Handler<'update'> = async (c) => {
   const { id } = c.req.valid('param');
   const p = c.req.valid('json');

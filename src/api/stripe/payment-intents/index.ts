@@ -18,6 +18,7 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
   route(app, routes.create, handlers.create);
   route(app, routes.search, handlers.search);
   route(app, routes.retrieve, handlers.retrieve);
+  route(app, routes.live, handlers.live);
   route(app, routes.update, handlers.update);
   route(app, routes.confirm, handlers.confirm);
   route(app, routes.cryptoSignature, handlers.cryptoSignature);

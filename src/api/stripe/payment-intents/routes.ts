@@ -1,7 +1,7 @@
 /** /v1/payment_intents: the routes as data — path, auth, parameters, responses. Handlers are in handlers.ts. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
-import { secretKey, secretKeyIdempotentOnObject, secretOrPublishableKey } from '../auth.js';
+import { keyInHeaderOrPublishableInQuery, secretKey, secretKeyIdempotentOnObject, secretOrPublishableKey } from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
 import * as examples from '../examples.js';
 import {
@@ -12,6 +12,7 @@ import {
   CreatePaymentIntentParams,
   CryptoSignatureParams,
   intentIdParam,
+  LiveQuery,
   ListQuery,
   PaymentIntent,
   PaymentIntentList,
@@ -75,6 +76,35 @@ export const retrieve = createRoute({
       examples.updatedIntent,
     ),
     ...errors,
+  },
+});
+
+/** A browser (publishable key and client secret) or the merchant watches the intent change: a WebSocket. */
+export const live = createRoute({
+  method: 'get',
+  path: '/v1/payment_intents/{id}/live',
+  tags,
+  summary: 'Live status: a WebSocket that sends the browser-safe intent now and after every change',
+  description: [
+    "Open it from a browser with `new WebSocket('wss://…/v1/payment_intents/pi_…/live?client_secret=pi_…_secret_…&key=pk_test_…')`:",
+    'a WebSocket cannot send an Authorization header, so the publishable key travels as the query parameter `key`',
+    '(publishable keys are public by design; a secret key is only taken in the Authorization header, never in the URL).',
+    'The first message is the intent exactly as the browser lookup (`GET /v1/payment_intents/{id}` with a publishable key) returns it;',
+    'then one message of the same shape after each committed change (a request, a settlement, an on-chain transfer, an expiry).',
+    'Send `ping` to get `pong`. At most 20 sockets per intent: the next one is closed at once with code 1013.',
+    'Once the intent is succeeded or canceled the socket is closed with code 1000 (late funds of a crypto intent are not pushed).',
+    'A wrong client secret, or an intent of another merchant or mode, is a 404 as for an unknown intent, and no socket.',
+  ].join(' '),
+  ...keyInHeaderOrPublishableInQuery,
+  request: { params: intentIdParam(examples.challengedIntentLive.id), query: LiveQuery },
+  responses: {
+    101: jsonResponse(
+      BrowserPaymentIntent,
+      "Switching Protocols: the WebSocket. Each message is a BrowserPaymentIntent as JSON text (shown here as this response's content).",
+      examples.challengedIntentLive,
+    ),
+    ...errors,
+    426: jsonResponse(ErrorEnvelope, 'upgrade_required: the request was not a WebSocket upgrade (no `Upgrade: websocket` header).'),
   },
 });
 

@@ -231,6 +231,18 @@ export const RetrieveQuery = z.strictObject({
     .openapi({ description: 'Required with a publishable key: the intent is then returned with browser-safe fields only.' }),
 });
 
+export const LiveQuery = z.strictObject({
+  client_secret: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Required with a publishable key: the intent's client secret, as for the browser lookup." }),
+  key: z.string().max(200).optional().openapi({
+    description:
+      'A publishable key (pk_test_…, pk_live_…), for a browser: its WebSocket cannot set an Authorization header. Publishable keys are public by design; a secret key is never taken here (the answer is a 404, as for an unknown intent). Ignored when an Authorization header is sent.',
+  }),
+});
+
 export const ListQuery = z
   .strictObject({
     limit,
