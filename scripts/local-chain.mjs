@@ -311,15 +311,22 @@ function spawnAnvil({ port, host, blockTime, onLog, state }) {
         partial = lines.pop();
         for (const line of lines) onLine(line);
       });
+      // anvil's last words (its refusal of a state file) may end without a newline.
+      stream.on('end', () => {
+        if (partial !== '') onLine(partial);
+        partial = '';
+      });
     }
     child.once('error', (error) => {
       clearTimeout(timer);
       fail(`could not run anvil: ${error.message}`);
     });
-    exit.then((codeOrSignal) => {
+    // 'close', not 'exit': it comes once anvil's output has been read to the end, so the reason it
+    // stopped (a state file it cannot read) is in `output` when fail() looks for it.
+    child.once('close', (code, signal) => {
       if (listening) return;
       clearTimeout(timer);
-      fail(`anvil exited (${codeOrSignal}) before it was listening`);
+      fail(`anvil exited (${code ?? signal}) before it was listening`);
     });
   });
 }
