@@ -26,13 +26,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { encodeFunctionData, parseAbi } from 'viem';
 import { d1Bindings } from '../scripts/d1-bindings.mjs';
+import { freePort, stopChild } from './processes.mjs';
 import { ANVIL_MNEMONIC, startLocalChain } from '../scripts/local-chain.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,8 +60,8 @@ export async function runChainBench({ log = () => {} } = {}) {
   const chains = {
     bench: { ...chain.chainsConfig.local, rpcUrls: [proxy.url], pollIntervalMs: POLL_INTERVAL_MS, confirmations: CONFIRMATIONS },
   };
-  const port = await freePort();
-  const inspectorPort = await freePort();
+  const port = await freePort(HOST);
+  const inspectorPort = await freePort(HOST);
   const base = `http://${HOST}:${port}`;
   let server;
   let miner;
@@ -137,7 +137,7 @@ export async function runChainBench({ log = () => {} } = {}) {
     return results;
   } finally {
     clearInterval(miner);
-    await stopServer(server);
+    await stopChild(server);
     await proxy.close();
     await chain.stop();
   }
@@ -305,15 +305,6 @@ async function rpc(url, method, params) {
   return answer.result;
 }
 
-async function stopServer(child) {
-  if (!child || child.exitCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
-}
-
 /** A wrangler command, quiet when it succeeds; its whole output when it fails. */
 function run(bin, args, env) {
   return new Promise((resolve, reject) => {
@@ -326,17 +317,6 @@ function run(bin, args, env) {
       output += d;
     });
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(' ')} failed:\n${output}`))));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
   });
 }
 

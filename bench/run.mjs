@@ -29,11 +29,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { d1Bindings } from '../scripts/d1-bindings.mjs';
+import { freePort, stopChild } from './processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -700,8 +700,8 @@ function randomBase62(length) {
 
 /** A `wrangler dev` of one config, with its own state directory and ports (free now, taken at start). */
 async function server(name, config, state, vars) {
-  const port = await freePort();
-  return { name, config, state, vars, port, inspectorPort: await freePort(), base: `http://${HOST}:${port}`, child: null };
+  const port = await freePort(HOST);
+  return { name, config, state, vars, port, inspectorPort: await freePort(HOST), base: `http://${HOST}:${port}`, child: null };
 }
 
 /** Both servers start alike: only the config, the state directory, the ports and the variables differ. */
@@ -743,14 +743,8 @@ async function start(s) {
   throw new Error(`wrangler dev (${s.name}) did not answer /health within 120 s`);
 }
 
-async function stop(s) {
-  const child = s.child;
-  if (!child || child.exitCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
+function stop(s) {
+  return stopChild(s.child);
 }
 
 async function json(method, path, token, body, expected) {
@@ -784,17 +778,6 @@ function wrangler(s, args) {
       if (code === 0) return resolve(stdout);
       process.stderr.write(output);
       reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} (${s.name}) exited with ${code} (its output is above)`));
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port: p } = s.address();
-      s.close(() => resolve(p));
     });
   });
 }
