@@ -28,6 +28,15 @@ export interface CryptoTransferAction {
   type: 'crypto_transfer';
 }
 
+/**
+ * Bounds of an amount the payer chooses (a Checkout line item's custom_unit_amount), in the intent's
+ * minor units; null bounds are open. An intent without them has the amount its merchant set.
+ */
+export interface PayerAmount {
+  minimum: bigint | null;
+  maximum: bigint | null;
+}
+
 export interface PaymentIntent {
   id: string;
   merchantId: string;
@@ -60,6 +69,10 @@ export interface PaymentIntent {
   authenticatedPaymentMethod: string | null;
   /** The on-chain payment of a crypto intent (payment_method_types ["crypto"]); null otherwise. */
   crypto: CryptoPayment | null;
+  /** The Checkout Session (cs_…) that made this intent and is told how it ends; null for an intent made directly. */
+  checkoutSession: string | null;
+  /** Set when the payer chooses the amount at confirmation, within these bounds; null: the amount is the merchant's. */
+  payerAmount: PayerAmount | null;
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
   revision: number;
 }
@@ -79,6 +92,10 @@ export interface CreateParams {
   notificationUrl?: string;
   /** The crypto options, resolved against the configured chains. */
   crypto?: CryptoOptions;
+  /** The Checkout Session making this intent. */
+  checkoutSession?: string;
+  /** The payer chooses the amount at confirmation, within these bounds. */
+  payerAmount?: PayerAmount;
 }
 
 /** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */
@@ -101,6 +118,10 @@ export interface ConfirmCommand {
   returnUrl?: string;
   /** Fresh randomness for the challenge link, should this attempt need one. */
   challengeToken: string;
+  /** The amount the payer chose (an intent with payerAmount only), in minor units. */
+  amount?: bigint;
+  /** The network and token a payer chose for an intent whose payment_method_types include crypto but name none yet. */
+  crypto?: CryptoOptions;
   /** For a crypto intent: the deposit address the shell allocated and the chain's head then. */
   deposit?: { address: string; index: number; startBlock: bigint };
 }

@@ -81,6 +81,8 @@ export function createPaymentIntent(
     notificationUrl: params.notificationUrl ?? null,
     authenticatedPaymentMethod: null,
     crypto,
+    checkoutSession: params.checkoutSession ?? null,
+    payerAmount: params.payerAmount ?? null,
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };

@@ -4,11 +4,12 @@
  *
  *   v1: card-style intents.
  *   v2: `crypto` (null for card-style intents, which is what a v1 record becomes).
+ *   v3: `checkoutSession` and `payerAmount` (null in what v1 and v2 become).
  */
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
-import type { PaymentIntent } from '../domain/intent.js';
+import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 2;
+export const RECORD_VERSION = 3;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
@@ -17,7 +18,13 @@ type Stored<T> = {
 export type StoredTransfer = Stored<CryptoTransfer>;
 type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transfers: StoredTransfer[]; late: StoredTransfer[] };
 
-export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto'> & { v: typeof RECORD_VERSION; crypto: StoredCrypto | null };
+type StoredPayerAmount = { minimum: string | null; maximum: string | null };
+
+export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto' | 'payerAmount'> & {
+  v: typeof RECORD_VERSION;
+  crypto: StoredCrypto | null;
+  payerAmount: StoredPayerAmount | null;
+};
 
 export function toRecord(intent: PaymentIntent): IntentRecord {
   return {
@@ -27,6 +34,10 @@ export function toRecord(intent: PaymentIntent): IntentRecord {
     amountCapturable: intent.amountCapturable.toString(),
     amountReceived: intent.amountReceived.toString(),
     crypto: intent.crypto && cryptoToRecord(intent.crypto),
+    payerAmount: intent.payerAmount && {
+      minimum: intent.payerAmount.minimum?.toString() ?? null,
+      maximum: intent.payerAmount.maximum?.toString() ?? null,
+    },
   };
 }
 
@@ -39,6 +50,14 @@ export function fromRecord(stored: { v: number } & Record<string, unknown>): Pay
     amountCapturable: BigInt(record.amountCapturable),
     amountReceived: BigInt(record.amountReceived),
     crypto: record.crypto && cryptoFromRecord(record.crypto),
+    payerAmount: record.payerAmount && payerAmountFromRecord(record.payerAmount),
+  };
+}
+
+function payerAmountFromRecord(stored: StoredPayerAmount): PayerAmount {
+  return {
+    minimum: stored.minimum === null ? null : BigInt(stored.minimum),
+    maximum: stored.maximum === null ? null : BigInt(stored.maximum),
   };
 }
 
@@ -82,9 +101,12 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
+  const beforeCheckout = { checkoutSession: null, payerAmount: null };
   switch (stored.v) {
     case 1:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v' | 'crypto'>), v: RECORD_VERSION, crypto: null };
+      return { ...(stored as unknown as Omit<IntentRecord, 'v' | 'crypto'>), v: RECORD_VERSION, crypto: null, ...beforeCheckout };
+    case 2:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCheckout };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:

@@ -55,6 +55,8 @@ describe('createPaymentIntent', () => {
       notificationUrl: null,
       authenticatedPaymentMethod: null,
       crypto: null,
+      checkoutSession: null,
+      payerAmount: null,
       revision: 1,
     });
     expectBigintAmounts(state);

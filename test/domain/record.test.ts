@@ -21,6 +21,10 @@ const STATES: { name: string; intent: () => PaymentIntent }[] = [
   { name: 'the largest amount', intent: () => created({ amount: MAX_AMOUNT, currency: 'kwd' }) },
   // Beyond 2^53 a number would lose digits; the stored digit strings must not.
   {
+    name: 'a Checkout intent whose payer chooses the amount',
+    intent: () => created({ checkoutSession: 'cs_test_1', payerAmount: { minimum: 500n, maximum: null } }),
+  },
+  {
     name: 'amounts beyond 2^53',
     intent: () => ({ ...created(), amount: 2n ** 64n + 1n, amountCapturable: 9_007_199_254_740_993n, amountReceived: 10n ** 30n }),
   },
@@ -47,7 +51,15 @@ describe('intent records', () => {
     expect(record.amountCapturable).toBe('2000');
     expect(record.amountReceived).toBe('18446744073709551616');
     const json = JSON.parse(serializeRecord(intent));
-    expect(json).toMatchObject({ v: 2, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+    expect(json).toMatchObject({ v: 3, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+  });
+
+  it('loads a v2 record (before Checkout) as an intent of no session whose amount is the merchant’s', () => {
+    const { checkoutSession: _s, payerAmount: _p, ...v2 } = { ...JSON.parse(serializeRecord(created())), v: 2 };
+    const loaded = parseRecord(JSON.stringify(v2));
+    expect(loaded.checkoutSession).toBeNull();
+    expect(loaded.payerAmount).toBeNull();
+    expect(loaded).toStrictEqual(created());
   });
 
   it('does not leak the record version into the loaded intent', () => {
