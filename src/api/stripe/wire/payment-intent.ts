@@ -36,6 +36,14 @@ export function challengeUrl(links: Links, intentId: string, token: string): str
   return `${links.baseUrl}/challenge/${intentId}/${token}`;
 }
 
+/**
+ * The hosted payment page of an intent (src/pages/checkout): what a payer opens in a browser. The
+ * client secret in it is the page's credential; the page is served with Referrer-Policy: no-referrer.
+ */
+export function hostedPageUrl(links: Links, intentId: string, clientSecret: string): string {
+  return `${links.baseUrl}/pay/${intentId}?client_secret=${encodeURIComponent(clientSecret)}`;
+}
+
 function seconds(ms: number): number;
 function seconds(ms: number | null): number | null;
 function seconds(ms: number | null): number | null {
