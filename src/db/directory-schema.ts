@@ -17,6 +17,11 @@ export const merchants = sqliteTable('merchants', {
   cryptoXpub: text('crypto_xpub'),
   /** The next unused child index: taken with one UPDATE … RETURNING, so no two intents share an address. */
   nextDepositIndex: integer('next_deposit_index').notNull().default(0),
+  /**
+   * Origins allowed to frame the merchant's hosted payment pages (CSP frame-ancestors), as a JSON
+   * array of https origins; null or [] means none may ('none').
+   */
+  checkoutFrameAncestors: text('checkout_frame_ancestors'),
 });
 
 /**

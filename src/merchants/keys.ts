@@ -56,6 +56,7 @@ export async function createMerchant(env: Env, name: string, now = Date.now()) {
           shard: shards.binding,
           cryptoXpub: sql`NULL`.as('crypto_xpub'),
           nextDepositIndex: sql`0`.as('next_deposit_index'),
+          checkoutFrameAncestors: sql`NULL`.as('checkout_frame_ancestors'),
         })
         .from(shards)
         .where(inArray(shards.binding, open))
@@ -167,6 +168,16 @@ export async function findKeyOwner(d1: D1Database, key: string, now = Date.now()
 
 function forgetMerchantKeys(merchantId: string): void {
   for (const [hash, entry] of keyCache) if (entry.owner.merchantId === merchantId) keyCache.delete(hash);
+  forgetStorefront(merchantId);
+}
+
+/** The stored allow-list of origins that may frame the merchant's hosted pages (src/merchants/checkout.ts): a JSON array, or null for none. */
+export function parseFrameAncestors(stored: string | null): string[] {
+  return stored === null ? [] : (JSON.parse(stored) as string[]);
+}
+
+/** Drops this isolate's copy of the merchant's storefront: its keys or checkout settings changed. */
+export function forgetStorefront(merchantId: string): void {
   for (const scope of storefrontCache.keys()) if (scope.startsWith(`${merchantId}:`)) storefrontCache.delete(scope);
 }
 
@@ -175,6 +186,8 @@ export interface Storefront {
   merchantName: string;
   /** Null when the merchant's publishable key of this mode was made before keys were kept (roll the keys to get one). */
   publishableKey: string | null;
+  /** Origins allowed to frame the page (CSP frame-ancestors); empty: none. */
+  frameAncestors: string[];
 }
 
 const storefrontCache = new Map<string, { storefront: Storefront; until: number }>();
@@ -183,14 +196,14 @@ const storefrontCache = new Map<string, { storefront: Storefront; until: number 
  * The merchant's storefront for a mode (one directory read, remembered by the isolate for
  * KEY_CACHE_TTL_MS like keys are): null when there is no such merchant. A rolled key is replaced
  * here at once in the isolate that rolled it, and within the TTL in every other — as a key's
- * revocation is.
+ * revocation is; so are new checkout settings.
  */
 export async function findStorefront(d1: D1Database, merchantId: string, livemode: boolean, now = Date.now()): Promise<Storefront | null> {
   const scope = `${merchantId}:${livemode ? 'live' : 'test'}`;
   const cached = storefrontCache.get(scope);
   if (cached && cached.until > now) return cached.storefront;
   const [row] = await drizzle(d1)
-    .select({ merchantName: merchants.name, publishableKey: apiKeys.publishable })
+    .select({ merchantName: merchants.name, publishableKey: apiKeys.publishable, frameAncestors: merchants.checkoutFrameAncestors })
     .from(merchants)
     .leftJoin(
       apiKeys,
@@ -200,9 +213,10 @@ export async function findStorefront(d1: D1Database, merchantId: string, livemod
     .orderBy(desc(apiKeys.createdAt))
     .limit(1);
   if (!row) return null;
+  const storefront = { ...row, frameAncestors: parseFrameAncestors(row.frameAncestors) };
   if (storefrontCache.size >= KEY_CACHE_MAX) storefrontCache.delete(storefrontCache.keys().next().value!);
-  storefrontCache.set(scope, { storefront: row, until: now + KEY_CACHE_TTL_MS });
-  return row;
+  storefrontCache.set(scope, { storefront, until: now + KEY_CACHE_TTL_MS });
+  return storefront;
 }
 
 function newKeyPair(mode: Mode): KeyPair {
