@@ -23,6 +23,7 @@ import { bigintAsString } from '../../src/lib/json.js';
 import { sha256Hex } from '../../src/lib/secrets.js';
 import { API_KEY_PATTERN } from '../../src/merchants/keys.js';
 import * as challenge from '../../src/pages/challenge.js';
+import * as checkoutPage from '../../src/pages/checkout/routes.js';
 import { servedDocument } from './openapi-document.js';
 
 const ROUTES: RouteConfig[] = [
@@ -37,6 +38,8 @@ const ROUTES: RouteConfig[] = [
   admin.rollKeysRoute,
   challenge.show,
   challenge.answer,
+  checkoutPage.show,
+  checkoutPage.pay,
 ];
 
 type Json = Record<string, any>;
