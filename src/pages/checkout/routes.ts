@@ -22,11 +22,22 @@ const IntentParam = z.object({
     }),
 });
 
-export const PageQuery = z.object({
+export const PageQuery = z.strictObject({
   client_secret: z.string().max(255).optional().openapi({
     description: "The intent's client secret: the page's only credential. Missing or wrong: the 404 page.",
     example: paid.client_secret,
   }),
+  // What the 3-D Secure page adds when it sends the payer back here (the return_url Stripe.js integrations read).
+  payment_intent: z.string().max(255).optional().openapi({ description: 'Set on the way back from 3-D Secure: the intent.' }),
+  payment_intent_client_secret: z
+    .string()
+    .max(255)
+    .optional()
+    .openapi({ description: 'Set on the way back from 3-D Secure: the client secret again.' }),
+  redirect_status: z
+    .enum(['succeeded', 'failed'])
+    .optional()
+    .openapi({ description: 'Set on the way back from 3-D Secure: how the authentication ended.' }),
 });
 
 export const PayForm = z
