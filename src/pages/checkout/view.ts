@@ -6,7 +6,7 @@
  */
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { CryptoPayment } from '../../domain/crypto.js';
+import { type CryptoPayment, displayAmount } from '../../domain/crypto.js';
 import type { PaymentIntent } from '../../domain/intent.js';
 import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
 import { amountRemaining, formatMoney, formatTokenAmount, paymentUri, qrSvg } from './format.js';
@@ -219,7 +219,7 @@ function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
       <dt>Send exactly</dt>
       <dd>
         <strong id="crypto-amount">${due}</strong>
-        <button type="button" class="copy" data-copy="${remaining.toString()}" hidden>Copy amount in base units</button>
+        <button type="button" class="copy" data-copy="${displayAmount(remaining, c.token.decimals)}" hidden>Copy amount</button>
       </dd>
       <dt>Network</dt>
       <dd>${c.network} (chain ${c.chainId})${c.token.address ? html`, token contract <code id="token-address">${c.token.address}</code>` : ''}</dd>
