@@ -137,14 +137,14 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
         : { title: 'Payment processing', detail: 'Your payment is being processed. This page updates when it completes.' };
     case 'requires_capture':
       return { title: 'Payment authorized', detail: `${m.merchantName} will complete the payment.` };
-    case 'canceled':
-      if (c && c.depositAddress !== null) {
-        return {
-          title: 'Payment window closed',
-          detail: `The full amount did not arrive before the window closed. Funds sent to this address later are still recorded: contact ${m.merchantName} about them.`,
-        };
+    case 'canceled': {
+      const late = `Funds sent to this address later are still recorded: contact ${m.merchantName} about them.`;
+      if (c && intent.cancellationReason === 'abandoned') {
+        return { title: 'Payment window closed', detail: `The full amount did not arrive before the window closed. ${late}` };
       }
+      if (c && c.depositAddress !== null) return { title: 'Payment canceled', detail: `${m.merchantName} canceled this payment. ${late}` };
       return { title: 'Payment canceled', detail: 'This payment was canceled. Nothing was charged.' };
+    }
     case 'requires_action':
       if (c && c.depositAddress !== null) {
         return c.seen > 0n
