@@ -209,6 +209,23 @@ describe('paying without JavaScript', () => {
     expect(text((await open(intent)).html)).toContain('Awaiting payment');
   });
 
+  it('charges once when the form is sent twice at the same time (a double click): the other answer says it is paid already', async () => {
+    const intent = await anIntent();
+    const answers = await Promise.all([
+      submit(intent, { payment_method: 'pm_card_visa' }),
+      submit(intent, { payment_method: 'pm_card_mastercard' }),
+    ]);
+    expect(answers.map((res) => res.status).sort()).toEqual([303, 400]);
+    const refused = answers.find((res) => res.status === 400)!;
+    expect(text(await refused.text())).toContain('succeeded');
+    const events = await call(`/v1/events?limit=100`, { key: m.keys.test.secret });
+    const succeeded = ((await events.json()) as any).data.filter(
+      (e: any) => e.type === 'payment_intent.succeeded' && e.data.object.id === intent.id,
+    );
+    expect(succeeded).toHaveLength(1);
+    expect(text((await open(intent)).html)).toContain('Payment received');
+  });
+
   it('asks for a payment method when none was chosen', async () => {
     const intent = await anIntent();
     const res = await submit(intent, {});

@@ -222,6 +222,8 @@ describe('paying by crypto on the local chain', () => {
     page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
     await sendUsdc(c.deposit_address, 10_990_000n);
     await statusTitle(page).filter({ hasText: 'Payment seen on the network' }).waitFor({ timeout: 20_000 });
+    // anvil mined the transfer in its own block: one confirmation of the local network's two.
+    await expect(page.locator('#status-detail').textContent()).resolves.toBe('1 of 2 confirmations on local.');
     await shot(page, 'crypto-processing');
     await mine(1);
     await statusTitle(page).filter({ hasText: 'Payment received' }).waitFor({ timeout: 20_000 });

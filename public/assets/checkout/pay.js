@@ -1,6 +1,6 @@
 /**
  * The hosted payment page's script (src/pages/checkout). The page works without it; with it:
- * - the status follows the intent live: a WebSocket to the intent's Durable Object (GET …/live,
+ * - the status follows the intent live (and a processing crypto payment's confirmations, every 3 s): a WebSocket to the intent's Durable Object (GET …/live,
  *   the publishable key in `key`), polling the browser lookup every 3 s when the socket cannot open
  *   or closes early. When the state changes, <main> is fetched again from the server and swapped
  *   in, so there is one renderer (the server's, in the payer's locale) and no reload;
@@ -26,6 +26,8 @@ function start(page) {
   document.addEventListener('submit', onSubmit);
   tick();
   setInterval(tick, 1000);
+  // Confirmations change nothing on the intent until the last one, so nothing pushes them: ask the page.
+  setInterval(() => main()?.dataset.confirmations && refresh(), POLL_MS);
 }
 
 /** What the page shows of a state, as the server wrote it in data-state: a change here means a new page. */
@@ -98,7 +100,7 @@ function refresh() {
     const res = await fetch(current.dataset.pageUrl, { cache: 'no-store', headers: { Accept: 'text/html' } });
     if (!res.ok) return;
     const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('checkout');
-    if (!fresh || fresh.dataset.state === current.dataset.state) return;
+    if (!fresh || (fresh.dataset.state === current.dataset.state && fresh.dataset.confirmations === current.dataset.confirmations)) return;
     current.replaceWith(document.importNode(fresh, true));
     reveal();
     tick();

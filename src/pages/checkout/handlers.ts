@@ -7,6 +7,8 @@
 import type { Context } from 'hono';
 import type { RouteHandler } from '@hono/zod-openapi';
 import { refusalToStripe } from '../../api/stripe/errors.js';
+import { ChainUnavailable } from '../../chain/port.js';
+import { newChainReader } from '../../chain/registry.js';
 import { challengeUrl, hostedPageUrl } from '../../api/stripe/wire/payment-intent.js';
 import { DomainError } from '../../domain/errors.js';
 import type { PaymentIntent } from '../../domain/intent.js';
@@ -57,6 +59,7 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | n
   const secret = encodeURIComponent(intent.clientSecret);
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
   const action = intent.nextAction;
+  const confirmations = await confirmationsSoFar(c, intent);
   secureHeaders(c);
   return c.html(
     renderPage({
@@ -70,10 +73,35 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | n
       lookupUrl: `${baseUrl}/v1/payment_intents/${intent.id}?client_secret=${secret}`,
       challengeUrl: action?.type === 'redirect_to_url' ? challengeUrl({ baseUrl }, intent.id, action.challengeToken) : null,
       error,
+      confirmations,
       now: Date.now(),
     }),
     status,
   );
+}
+
+/**
+ * While a crypto payment is processing: the confirmations of its latest transfer so far (head - block
+ * + 1, at most the number required), read from the chain now. Confirmations do not change the intent
+ * until the last one, so nothing pushes them: the page's script asks for the page again meanwhile.
+ * Null when not processing, or when the chain cannot be read right now (the page then says how many
+ * are required, without the count).
+ */
+async function confirmationsSoFar(c: Context<AppEnv>, intent: PaymentIntent): Promise<number | null> {
+  const crypto = intent.crypto;
+  if (intent.status !== 'processing' || !crypto || crypto.transfers.length === 0) return null;
+  const reader = newChainReader(c.env, crypto.network);
+  if (!reader) return null;
+  let head: bigint;
+  try {
+    head = await reader.head();
+  } catch (error) {
+    if (error instanceof ChainUnavailable) return null;
+    throw error;
+  }
+  const latest = crypto.transfers.reduce((max, t) => (t.blockNumber > max ? t.blockNumber : max), 0n);
+  const seen = head - latest + 1n;
+  return Number(seen < 0n ? 0n : seen > BigInt(crypto.confirmationsRequired) ? BigInt(crypto.confirmationsRequired) : seen);
 }
 
 export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {

@@ -35,6 +35,8 @@ export interface PageModel {
   challengeUrl: string | null;
   /** A refusal of the payer's last attempt, in words (a decline is the intent's last_payment_error instead). */
   error: string | null;
+  /** A processing crypto payment's confirmations so far, when the chain could be read (handlers.ts). */
+  confirmations: number | null;
   now: number;
 }
 
@@ -78,6 +80,7 @@ export function renderPage(m: PageModel): Fragment {
       data-intent="${intent.id}"
       data-status="${intent.status}"
       data-state="${stateKey(intent)}"
+      data-confirmations="${m.confirmations ?? ''}"
       data-key="${m.publishableKey ?? ''}"
       data-live-url="${m.liveUrl}"
       data-lookup-url="${m.lookupUrl}"
@@ -121,7 +124,10 @@ function statusArea(m: PageModel): Fragment {
   </section>`;
 }
 
-export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'locale'>): { title: string; detail: string | null } {
+export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'locale' | 'confirmations'>): {
+  title: string;
+  detail: string | null;
+} {
   const { intent, locale } = m;
   const c = intent.crypto;
   const token = (units: bigint) => (c ? formatTokenAmount(units, c.token.decimals, c.token.symbol, locale) : '');
@@ -132,7 +138,10 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
       return c
         ? {
             title: 'Payment seen on the network',
-            detail: `Waiting for ${c.confirmationsRequired} confirmations: ${token(c.confirmed)} of ${token(c.amount)} confirmed so far.`,
+            detail:
+              m.confirmations === null
+                ? `Waiting for ${c.confirmationsRequired} confirmations on ${c.network}.`
+                : `${m.confirmations} of ${c.confirmationsRequired} confirmations on ${c.network}.`,
           }
         : { title: 'Payment processing', detail: 'Your payment is being processed. This page updates when it completes.' };
     case 'requires_capture':
