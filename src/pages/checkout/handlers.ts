@@ -99,9 +99,9 @@ async function confirmationsSoFar(c: Context<AppEnv>, intent: PaymentIntent): Pr
     if (error instanceof ChainUnavailable) return null;
     throw error;
   }
-  const latest = crypto.transfers.reduce((max, t) => (t.blockNumber > max ? t.blockNumber : max), 0n);
-  const seen = head - latest + 1n;
-  return Number(seen < 0n ? 0n : seen > BigInt(crypto.confirmationsRequired) ? BigInt(crypto.confirmationsRequired) : seen);
+  // Block numbers are far below 2^53.
+  const latest = Math.max(...crypto.transfers.map((t) => Number(t.blockNumber)));
+  return Math.min(Math.max(Number(head) - latest + 1, 0), crypto.confirmationsRequired);
 }
 
 export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
