@@ -214,6 +214,9 @@ describe('paying by crypto on the local chain', () => {
       `ethereum:${dev.chain.usdc.address}@${dev.chain.chainId}/transfer?address=${c.deposit_address}&uint256=10990000`,
     );
     await expect(page.locator('#countdown').textContent()).resolves.toMatch(/^1[45]:\d\d$/);
+    // No wallet in this browser: no wallet button; the clipboard is there: copy buttons.
+    await expect(page.getByRole('button', { name: 'Pay with browser wallet' }).isVisible()).resolves.toBe(false);
+    await expect(page.getByRole('button', { name: 'Copy address' }).isVisible()).resolves.toBe(true);
     await shot(page, 'crypto-waiting');
 
     // A marker a reload would wipe out: the page must change by itself, told by its live socket.
