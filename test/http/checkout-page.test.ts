@@ -4,6 +4,7 @@
  * Secure there and back, live mode without a processor), amounts in the payer's locale and exact,
  * the crypto deposit with its QR code, and only this merchant's browser-safe data on the page.
  */
+import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomXpub } from '../chain/local-chain-client.js';
 import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
@@ -86,6 +87,26 @@ describe('the page of an intent', () => {
     }
     // Every choice is labelled: the radio inside its <label>.
     expect(html.match(/<label class="choice"/g)?.length).toBe(html.match(/type="radio"/g)?.length);
+  });
+
+  it('builds its links on PUBLIC_BASE_URL, never on the Host the request came with', async () => {
+    const intent = await anIntent();
+    const res = await exports.default.fetch(new Request(`http://attacker.example${pagePath(intent)}`));
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain(`action="${BASE}/pay/${intent.id}"`);
+    expect(html).toContain(`data-live-url="ws://pay.test/v1/payment_intents/${intent.id}/live?`);
+    expect(html).not.toContain('attacker.example');
+    const paid = await exports.default.fetch(
+      new Request(`http://attacker.example/pay/${intent.id}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_secret: intent.client_secret, payment_method: 'pm_card_threeDSecure2Required' }),
+        redirect: 'manual',
+      }),
+    );
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toMatch(new RegExp(`^${BASE}/challenge/${intent.id}/`));
   });
 
   it('offers only the test methods of the intent’s payment_method_types', async () => {

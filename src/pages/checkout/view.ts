@@ -250,7 +250,7 @@ function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
 }
 
 /** mm:ss left (hh:mm:ss past an hour); 00:00 once passed. */
-export function countdown(ms: number): string {
+function countdown(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
   const [h, mm, ss] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
   const two = (n: number) => String(n).padStart(2, '0');
