@@ -552,6 +552,16 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   private owned(caller: Owner): boolean {
     return this.current !== null && this.current.merchantId === caller.merchantId && this.current.livemode === caller.livemode;
   }
+
+  /**
+   * The intent and its owner's shard, for the holder of its client secret alone (the hosted payment
+   * page, src/pages/checkout, where the payer has no API key): null for a wrong secret or no intent.
+   */
+  async forPaymentPage(clientSecret: string): Promise<{ intent: PaymentIntent; shard: string } | null> {
+    const intent = this.current;
+    if (!intent || !fixedLengthSecretsEqual(clientSecret, intent.clientSecret)) return null;
+    return { intent, shard: this.shard() };
+  }
 }
 
 function refused(error: DomainError, intent: PaymentIntent | null): Answer {

@@ -166,3 +166,22 @@ export async function completeChallenge(
 ): Promise<Outcome> {
   return outcome(id, await intentObject(env, id).completeChallenge(token, outcomeOf, requestId));
 }
+
+/**
+ * For the hosted payment page (src/pages/checkout): the intent, and the payer as its owner (with a
+ * seam to act through), when `clientSecret` is its client secret; null for a malformed id, no
+ * intent or a wrong secret alike. The secret is compared in constant time by the intent's object.
+ */
+export async function payerOfIntent(
+  env: Env,
+  id: string,
+  clientSecret: string,
+  requestId: string,
+): Promise<{ intent: PaymentIntent; service: IntentService } | null> {
+  if (!isIntentId(id)) return null;
+  const found = await intentObject(env, id).forPaymentPage(clientSecret);
+  if (!found) return null;
+  const { intent, shard } = found;
+  const owner: Caller = { merchantId: intent.merchantId, livemode: intent.livemode, shard, requestId, idempotency: null };
+  return { intent, service: new IntentService(env, owner) };
+}

@@ -5,8 +5,8 @@
  * it; a route whose path parameters route-fixtures.ts cannot fill, or whose body it cannot write,
  * fails until someone teaches its tables about it.
  *
- * Access is told from the path alone (/health, /health/ready and /challenge/{id}/{token} are
- * public, /v1/admin/* takes ADMIN_TOKEN, every other path takes an API key), and the document's
+ * Access is told from the path alone (/health, /health/ready, /challenge/{id}/{token} and the hosted
+ * payment page /pay/{id} are public, /v1/admin/* takes ADMIN_TOKEN, every other path takes an API key), and the document's
  * own `security` of each operation must say the same, so what it tells clients is what is enforced.
  * Each operation gets its own merchant, so "a refusal changed nothing" can compare everything that
  * merchant sees, in both modes, before and after.
@@ -160,7 +160,14 @@ describe('the operations read from /openapi.json', () => {
       byAccess('public')
         .map((op) => op.name)
         .sort(),
-    ).toEqual(['GET /challenge/{id}/{token}', 'GET /health', 'GET /health/ready', 'POST /challenge/{id}/{token}']);
+    ).toEqual([
+      'GET /challenge/{id}/{token}',
+      'GET /health',
+      'GET /health/ready',
+      'GET /pay/{id}',
+      'POST /challenge/{id}/{token}',
+      'POST /pay/{id}',
+    ]);
     expect(byAccess('admin').length).toBeGreaterThan(0);
     expect(byAccess('api_key').map((op) => op.name)).toEqual(expect.arrayContaining(Object.keys(PUBLISHABLE)));
   });

@@ -100,7 +100,7 @@ export interface Operation {
   spec: DocOperation;
 }
 
-const PUBLIC_PATHS = ['/health', '/health/ready', '/challenge/{id}/{token}'];
+const PUBLIC_PATHS = ['/health', '/health/ready', '/challenge/{id}/{token}', '/pay/{id}'];
 
 function accessOf(path: string): Access {
   if (PUBLIC_PATHS.includes(path)) return 'public';
@@ -207,6 +207,8 @@ interface Fixture {
 interface Recipe {
   intent?: (fixtures: RouteFixtures, m: TestMerchant) => Promise<any>;
   query?: Record<string, string>;
+  /** Query parameters that name something of the object made for the path (the hosted page's client_secret). */
+  queryOf?: (target: { intent?: any }) => Record<string, string>;
   body?: (fixtures: RouteFixtures, target: { intent?: any }) => unknown;
 }
 
@@ -227,6 +229,8 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/admin/merchants/{id}/crypto': { body: () => ({ xpub: randomXpub() }) },
   'POST /v1/admin/merchants/{id}/roll_keys': { body: () => ({ mode: 'test' }) },
   'POST /challenge/{id}/{token}': { body: () => ({ outcome: 'succeeded' }) },
+  'GET /pay/{id}': { queryOf: ({ intent }) => ({ client_secret: intent.client_secret }) },
+  'POST /pay/{id}': { body: (_, { intent }) => ({ client_secret: intent.client_secret, payment_method: 'pm_card_visa' }) },
 };
 
 /**
@@ -247,6 +251,14 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
   challenge: { params: ['id', 'token'], make: async (f, m) => ({ values: await f.aChallenge(m) }) },
+  /** The hosted payment page of an intent (its client secret in the query or the form). */
+  pay: {
+    params: ['id'],
+    make: async (f, m) => {
+      const intent = await f.plainIntent(m);
+      return { values: { id: intent.id }, intent };
+    },
+  },
 };
 
 function kindOf(op: Operation, collection: string) {
@@ -398,6 +410,7 @@ export class RouteFixtures {
       refs.push({ in: 'query', name: 'starting_after', id: fixture.values.id! });
     }
 
+    if (recipe.queryOf) Object.assign(request.query, recipe.queryOf({ intent }));
     const missing = op.queryParams.filter((p) => p.required && request.query[p.name] === undefined);
     if (missing.length > 0) throw new Error(`${op.name}: needs query ${missing.map((p) => p.name).join(', ')}; add it to RECIPES`);
     if (recipe.body) request.body = await recipe.body(this, { intent });

@@ -10,22 +10,38 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { d1Bindings } from '../../scripts/d1-bindings.mjs';
+import { type LocalChain, startLocalChain } from '../../scripts/local-chain.mjs';
 
 const HOST = '127.0.0.1';
 const CHROMIUM = '/usr/bin/chromium';
 
 export interface DevServer {
   url: string;
+  /** What wrangler dev printed so far (the worker's logs among it). */
+  output(): string;
   stop(): Promise<void>;
 }
 
-/** `wrangler dev` on a free port, with its own throwaway state; resolves once GET /health answers 200. */
-export async function startWranglerDev(): Promise<DevServer> {
+/**
+ * `wrangler dev` on a free port, with its own throwaway state; resolves once GET /health answers 200.
+ * `vars` are passed as `--var NAME:value` (CHAINS, ADMIN_TOKEN, …) besides PUBLIC_BASE_URL.
+ */
+export async function startWranglerDev({
+  vars = {},
+  migrate = false,
+}: {
+  vars?: Record<string, string>;
+  /** Apply the D1 migrations of every binding to the throwaway state first (as `npm run dev` does), for pages that read D1. */
+  migrate?: boolean;
+} = {}): Promise<DevServer> {
   const wrangler = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const state = mkdtempSync(join(tmpdir(), 'pages-test-'));
+  if (migrate) await applyMigrations(wrangler, state);
   const url = `http://${HOST}:${port}`;
   let output = '';
+  let everything = '';
   const child = spawn(
     process.execPath,
     [
@@ -44,11 +60,17 @@ export async function startWranglerDev(): Promise<DevServer> {
       // Links and the OpenAPI server are built on PUBLIC_BASE_URL: this server's own origin.
       '--var',
       `PUBLIC_BASE_URL:${url}`,
+      // `--var NAME:value` splits at the first colon only, and no shell is involved: JSON passes as it is.
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     ],
-    { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
+    everything += chunk.toString();
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -61,7 +83,7 @@ export async function startWranglerDev(): Promise<DevServer> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`${url}/health`)).ok) return { url, stop };
+      if ((await fetch(`${url}/health`)).ok) return { url, output: () => everything, stop };
     } catch {
       // not listening yet
     }
@@ -98,6 +120,26 @@ export async function launchOfflineBrowser(): Promise<OfflineBrowser> {
   return { browser, context, blocked };
 }
 
+/** `wrangler d1 migrations apply <binding> --local` for each D1 binding of wrangler.toml, into `state`. */
+async function applyMigrations(wrangler: string, state: string): Promise<void> {
+  for (const binding of d1Bindings('wrangler.toml')) {
+    // CI=true and a closed stdin: no "continue?" prompt (the command has no --yes).
+    const child = spawn(process.execPath, [wrangler, 'd1', 'migrations', 'apply', binding, '--local', '--persist-to', state], {
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    if (code !== 0) throw new Error(`wrangler d1 migrations apply ${binding} --local exited with ${code}:\n${output}`);
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -116,4 +158,39 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+export const PAGES_ADMIN_TOKEN = 'pages-test-admin-token';
+
+export interface DevServerWithChain {
+  server: DevServer;
+  chain: LocalChain;
+  /** Where POST /v1/admin/* is open: the token the server was started with. */
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A local anvil chain (scripts/local-chain.mjs: the demo usdc minted to account 0) and `wrangler
+ * dev` with it as network `local` (CHAINS, polled every 500 ms, the least CHAINS takes, so tests wait less) and an admin token
+ * to make merchants with, as `npm run dev` wires them (scripts/dev.mjs).
+ */
+export async function startWranglerDevWithChain(): Promise<DevServerWithChain> {
+  const chain = await startLocalChain();
+  try {
+    const chains = { local: { ...chain.chainsConfig.local, pollIntervalMs: 500 } };
+    const server = await startWranglerDev({ migrate: true, vars: { CHAINS: JSON.stringify(chains), ADMIN_TOKEN: PAGES_ADMIN_TOKEN } });
+    return {
+      server,
+      chain,
+      adminToken: PAGES_ADMIN_TOKEN,
+      stop: async () => {
+        await server.stop();
+        await chain.stop();
+      },
+    };
+  } catch (error) {
+    await chain.stop();
+    throw error;
+  }
 }

@@ -23,6 +23,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { STRIPE_ERRORS } from '../../../src/api/stripe/errors.js';
+import { NOT_FOUND_PAGE } from '../../../src/pages/checkout/view.js';
 import { ADMIN_TOKEN, type TestMerchant } from '../../helpers.js';
 import {
   callWith,
@@ -87,6 +88,7 @@ const USED_UP_BY_SUCCESS = new Set([
   'POST /v1/payment_intents/{id}/crypto_signature',
   'DELETE /v1/webhook_endpoints/{id}',
   'POST /challenge/{id}/{token}',
+  'POST /pay/{id}',
 ]);
 
 /** Codes of refusals about parameters: they must name one. */
@@ -224,7 +226,9 @@ function answerViolations(op: Operation, c: Case, sent: Set<string>, res: Respon
   if (!/^req_[0-9A-Za-z]{24}$/.test(res.headers.get('request-id') ?? '')) v.push('no Request-Id header');
 
   let error: { type?: unknown; code?: unknown; message?: unknown; param?: unknown } | undefined;
-  if (res.status >= 400) {
+  if (res.status >= 400 && isPageAnswer(op, res)) {
+    pageRefusal(c, res, text, v);
+  } else if (res.status >= 400) {
     error = envelopeOf(res, text, v);
   } else {
     if (!op.success.includes(res.status)) v.push(`${res.status} is not a documented success of ${op.name} (${op.success.join(', ')})`);
@@ -273,6 +277,29 @@ function answerViolations(op: Operation, c: Case, sent: Set<string>, res: Respon
 const parameterCache = new Map<string, ReturnType<typeof casesFor>['params']>();
 function parametersOfCase(op: Operation) {
   return parameterCache.get(op.name) ?? [];
+}
+
+/**
+ * The hosted payment page (/pay/{id}) answers a payer's browser in HTML where it can: its link's
+ * credential (the id, the client secret) wrong in any way is one 404 page, the same bytes each time;
+ * what the intent refuses (a payment method it does not take, a status it cannot be paid in) is the
+ * page again with the reason (400). Malformed requests still get the envelope.
+ */
+function isPageAnswer(op: Operation, res: Response): boolean {
+  return op.path.startsWith('/pay/') && (res.headers.get('content-type') ?? '').startsWith('text/html');
+}
+
+function pageRefusal(c: Case, res: Response, text: string, v: string[]): void {
+  const single = c.kind === 'refuse' && c.param !== null;
+  if (res.status === 404) {
+    if (text !== NOT_FOUND_PAGE) v.push('a 404 page other than the one for every wrong link');
+    if (single && !['id', 'client_secret'].includes(c.param!)) v.push(`the 404 page for a mutated ${c.param}, not the link's credential`);
+  } else if (res.status === 400) {
+    if (!/<p class="error" id="payment-error" role="alert">[^<]+<\/p>/.test(text)) v.push('a 400 page without the reason');
+    if (single && c.param !== 'payment_method') v.push(`the page refused a mutated ${c.param}, not the payment method`);
+  } else {
+    v.push(`an HTML ${res.status}`);
+  }
 }
 
 /** The error envelope of a refusal, or what is wrong with it. */

@@ -1,0 +1,136 @@
+/**
+ * The hosted payment page's handlers. The payer has no API key: the client secret in the URL (or the
+ * form) is the credential, checked in constant time by the intent's object (payerOfIntent). A payment
+ * is confirmed through the seam as the intent's owner; nothing else is open to the page. Links are
+ * built on PUBLIC_BASE_URL, never on the request's Host.
+ */
+import type { Context } from 'hono';
+import type { RouteHandler } from '@hono/zod-openapi';
+import { refusalToStripe } from '../../api/stripe/errors.js';
+import { ChainUnavailable } from '../../chain/port.js';
+import { newChainReader } from '../../chain/registry.js';
+import { challengeUrl, hostedPageUrl } from '../../api/stripe/wire/payment-intent.js';
+import { DomainError } from '../../domain/errors.js';
+import type { PaymentIntent } from '../../domain/intent.js';
+import { readSettings } from '../../env.js';
+import type { AppEnv } from '../../http/context.js';
+import { payerOfIntent } from '../../intents/service.js';
+import { findStorefront } from '../../merchants/keys.js';
+import { payerLocale } from './format.js';
+import type { pay, show } from './routes.js';
+import { NOT_FOUND_PAGE, renderPage } from './view.js';
+
+/**
+ * Scripts and styles from this origin only, no inline ones; the live socket on PUBLIC_BASE_URL's
+ * ws(s) origin; the QR code is inline SVG (no image request). Forms go to this origin, whose
+ * /challenge page is where 3-D Secure happens.
+ */
+export function pageSecurityPolicy(baseUrl: string): string {
+  const origin = new URL(baseUrl);
+  const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ${origin.origin} ${ws}`,
+    `form-action 'self' ${origin.origin}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function secureHeaders(c: Context<AppEnv>): void {
+  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl));
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Cache-Control', 'no-store');
+}
+
+function notFound(c: Context<AppEnv>) {
+  secureHeaders(c);
+  return c.html(NOT_FOUND_PAGE, 404);
+}
+
+async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | null, status: 200 | 400) {
+  const storefront = await findStorefront(c.env.DIRECTORY, intent.merchantId, intent.livemode);
+  if (!storefront) return notFound(c);
+  const baseUrl = readSettings(c.env).publicBaseUrl;
+  const secret = encodeURIComponent(intent.clientSecret);
+  const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
+  const action = intent.nextAction;
+  const confirmations = await confirmationsSoFar(c, intent);
+  secureHeaders(c);
+  return c.html(
+    renderPage({
+      intent,
+      merchantName: storefront.merchantName,
+      publishableKey: storefront.publishableKey,
+      locale: payerLocale(c.req.header('Accept-Language')),
+      pageUrl: hostedPageUrl({ baseUrl }, intent.id, intent.clientSecret),
+      formAction: `${baseUrl}/pay/${intent.id}`,
+      liveUrl: `${baseUrl.replace(/^http/, 'ws')}/v1/payment_intents/${intent.id}/live?client_secret=${secret}${key}`,
+      lookupUrl: `${baseUrl}/v1/payment_intents/${intent.id}?client_secret=${secret}`,
+      challengeUrl: action?.type === 'redirect_to_url' ? challengeUrl({ baseUrl }, intent.id, action.challengeToken) : null,
+      error,
+      confirmations,
+      now: Date.now(),
+    }),
+    status,
+  );
+}
+
+/**
+ * While a crypto payment is processing: the confirmations of its latest transfer so far (head - block
+ * + 1, at most the number required), read from the chain now. Confirmations do not change the intent
+ * until the last one, so nothing pushes them: the page's script asks for the page again meanwhile.
+ * Null when not processing, or when the chain cannot be read right now (the page then says how many
+ * are required, without the count).
+ */
+async function confirmationsSoFar(c: Context<AppEnv>, intent: PaymentIntent): Promise<number | null> {
+  const crypto = intent.crypto;
+  if (intent.status !== 'processing' || !crypto || crypto.transfers.length === 0) return null;
+  const reader = newChainReader(c.env, crypto.network);
+  if (!reader) return null;
+  let head: bigint;
+  try {
+    head = await reader.head();
+  } catch (error) {
+    if (error instanceof ChainUnavailable) return null;
+    throw error;
+  }
+  // Block numbers are far below 2^53.
+  const latest = Math.max(...crypto.transfers.map((t) => Number(t.blockNumber)));
+  return Math.min(Math.max(Number(head) - latest + 1, 0), crypto.confirmationsRequired);
+}
+
+export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
+  const { id } = c.req.valid('param');
+  const { client_secret: clientSecret } = c.req.valid('query');
+  const payer = clientSecret === undefined ? null : await payerOfIntent(c.env, id, clientSecret, c.get('requestId'));
+  if (!payer) return notFound(c);
+  return page(c, payer.intent, null, 200);
+};
+
+export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
+  const { id } = c.req.valid('param');
+  const form = c.req.valid('json');
+  const payer = await payerOfIntent(c.env, id, form.client_secret, c.get('requestId'));
+  if (!payer) return notFound(c);
+  const { intent, service } = payer;
+  const baseUrl = readSettings(c.env).publicBaseUrl;
+  const pageUrl = hostedPageUrl({ baseUrl }, intent.id, intent.clientSecret);
+  if (!intent.crypto && form.payment_method === undefined) {
+    return page(c, intent, 'Choose a payment method.', 400);
+  }
+  let after: PaymentIntent;
+  try {
+    ({ intent: after } = await service.confirm(id, intent.crypto ? {} : { paymentMethod: form.payment_method, returnUrl: pageUrl }));
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return page(c, intent, refusalToStripe(error).message, 400);
+  }
+  const action = after.nextAction;
+  if (action?.type === 'redirect_to_url') return c.redirect(challengeUrl({ baseUrl }, id, action.challengeToken), 303);
+  return c.redirect(pageUrl, 303);
+};

@@ -1,0 +1,258 @@
+/**
+ * The hosted payment page's HTML (hono/html: every value escaped unless wrapped in raw()). Only
+ * browser-safe fields of the intent are shown: amounts, status, description, the last payment
+ * error's message, the crypto payment's network, token, deposit address and expiry. The page's one
+ * script and its stylesheet are this worker's static assets (public/assets/checkout/).
+ */
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import { type CryptoPayment, displayAmount } from '../../domain/crypto.js';
+import type { PaymentIntent } from '../../domain/intent.js';
+import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
+import { amountRemaining, formatMoney, formatTokenAmount, paymentUri, qrSvg } from './format.js';
+
+export const SCRIPT = '/assets/checkout/pay.js';
+export const STYLESHEET = '/assets/checkout/pay.css';
+
+type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** Everything the page is rendered from. */
+export interface PageModel {
+  intent: PaymentIntent;
+  merchantName: string;
+  /** Handed to the script for the live status socket and the confirm call; null for a key made before keys were kept. */
+  publishableKey: string | null;
+  locale: string;
+  /** The page's own URL (PUBLIC_BASE_URL): the form posts to it, 3-D Secure returns to it. */
+  pageUrl: string;
+  /** The form's target: the page's path on PUBLIC_BASE_URL. */
+  formAction: string;
+  /** wss:// (or ws://) URL of the live status socket, built on PUBLIC_BASE_URL. */
+  liveUrl: string;
+  /** The browser lookup (GET /v1/payment_intents/:id?client_secret=…), the script's polling fallback. */
+  lookupUrl: string;
+  /** Where a pending 3-D Secure challenge is, when there is one. */
+  challengeUrl: string | null;
+  /** A refusal of the payer's last attempt, in words (a decline is the intent's last_payment_error instead). */
+  error: string | null;
+  /** A processing crypto payment's confirmations so far, when the chain could be read (handlers.ts). */
+  confirmations: number | null;
+  now: number;
+}
+
+/** How each test payment method is offered: what it is and what it does, so a tester knows what to pick. */
+const TEST_METHOD_LABELS: Record<(typeof TEST_PAYMENT_METHOD_IDS)[number], string> = {
+  pm_card_visa: 'Visa •••• 4242 — succeeds',
+  pm_card_mastercard: 'Mastercard •••• 4444 — succeeds',
+  pm_card_chargeDeclined: 'Visa •••• 0002 — declined',
+  pm_card_chargeDeclinedInsufficientFunds: 'Visa •••• 9995 — insufficient funds',
+  pm_card_threeDSecure2Required: 'Visa •••• 3155 — asks for 3-D Secure',
+  pm_usBankAccount: 'US bank account — settles after a short while',
+  pm_usBankAccount_insufficientFunds: 'US bank account — fails to settle',
+};
+
+const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+
+/** The same bytes for every unknown id, malformed id, missing or wrong secret: it says nothing about any intent. */
+export const NOT_FOUND_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+  `<title>Payment page not found</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
+  '<body><main id="checkout"><h1>Payment page not found</h1>' +
+  '<p>This payment link is not valid. Ask the seller for a new one.</p></main></body></html>';
+
+export function renderPage(m: PageModel): Fragment {
+  const { intent } = m;
+  const c = intent.crypto;
+  const title = `Pay ${m.merchantName}`;
+  return html`<!doctype html>
+<html lang="${m.locale}">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>${title}</title>
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="${STYLESHEET}" />
+    <script type="module" src="${SCRIPT}"></script>
+  </head>
+  <body>
+    <main
+      id="checkout"
+      data-intent="${intent.id}"
+      data-status="${intent.status}"
+      data-state="${stateKey(intent)}"
+      data-confirmations="${m.confirmations ?? ''}"
+      data-key="${m.publishableKey ?? ''}"
+      data-live-url="${m.liveUrl}"
+      data-lookup-url="${m.lookupUrl}"
+      data-page-url="${m.pageUrl}"
+    >
+      <header>
+        <p class="merchant">${m.merchantName}${intent.livemode ? '' : html` <span class="badge">Test mode</span>`}</p>
+        <p class="amount" id="amount">${formatMoney(intent.amount, intent.currency, m.locale, c?.token.decimals)}</p>
+        ${intent.description ? html`<p class="description">${intent.description}</p>` : ''}
+      </header>
+      ${statusArea(m)}
+      ${m.error ? html`<p class="error" id="payment-error" role="alert">${m.error}</p>` : ''}
+      ${c ? cryptoPart(m, c) : cardPart(m)}
+    </main>
+  </body>
+</html>`;
+}
+
+/**
+ * What the page shows of a state, as the script computes it from the browser lookup's JSON
+ * (public/assets/checkout/pay.js stateKey): when they differ, the script fetches the page again.
+ */
+export function stateKey(intent: PaymentIntent): string {
+  const c = intent.crypto;
+  return [
+    intent.status,
+    c?.depositAddress ?? '',
+    c ? c.seen.toString() : '',
+    c ? c.confirmed.toString() : '',
+    intent.nextAction?.type ?? '',
+    intent.lastPaymentError?.code ?? '',
+  ].join('|');
+}
+
+/** The status in words; the script replaces the page's <main> from the server when it changes. */
+function statusArea(m: PageModel): Fragment {
+  const { title, detail } = statusText(m);
+  return html`<section id="status" class="status status-${m.intent.status}" role="status" aria-live="polite">
+    <h1 id="status-title">${title}</h1>
+    ${detail ? html`<p id="status-detail">${detail}</p>` : ''}
+  </section>`;
+}
+
+export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'locale' | 'confirmations'>): {
+  title: string;
+  detail: string | null;
+} {
+  const { intent, locale } = m;
+  const c = intent.crypto;
+  const token = (units: bigint) => (c ? formatTokenAmount(units, c.token.decimals, c.token.symbol, locale) : '');
+  switch (intent.status) {
+    case 'succeeded':
+      return { title: 'Payment received', detail: `Thank you. ${m.merchantName} has received your payment.` };
+    case 'processing':
+      return c
+        ? {
+            title: 'Payment seen on the network',
+            detail:
+              m.confirmations === null
+                ? `Waiting for ${c.confirmationsRequired} confirmations on ${c.network}.`
+                : `${m.confirmations} of ${c.confirmationsRequired} confirmations on ${c.network}.`,
+          }
+        : { title: 'Payment processing', detail: 'Your payment is being processed. This page updates when it completes.' };
+    case 'requires_capture':
+      return { title: 'Payment authorized', detail: `${m.merchantName} will complete the payment.` };
+    case 'canceled': {
+      const late = `Funds sent to this address later are still recorded: contact ${m.merchantName} about them.`;
+      if (c && intent.cancellationReason === 'abandoned') {
+        return { title: 'Payment window closed', detail: `The full amount did not arrive before the window closed. ${late}` };
+      }
+      if (c && c.depositAddress !== null) return { title: 'Payment canceled', detail: `${m.merchantName} canceled this payment. ${late}` };
+      return { title: 'Payment canceled', detail: 'This payment was canceled. Nothing was charged.' };
+    }
+    case 'requires_action':
+      if (c && c.depositAddress !== null) {
+        return c.seen > 0n
+          ? {
+              title: 'Partially paid',
+              detail: `Received ${token(c.seen)} of ${token(c.amount)}. Send the remaining ${token(amountRemaining(c))} to the same address.`,
+            }
+          : { title: 'Waiting for your transfer', detail: null };
+      }
+      return { title: 'Authentication required', detail: 'Your bank asks you to confirm this payment.' };
+    default:
+      return { title: 'Awaiting payment', detail: null };
+  }
+}
+
+function hiddenSecret(m: PageModel): Fragment {
+  return html`<input type="hidden" name="client_secret" value="${m.intent.clientSecret}" />`;
+}
+
+function cardPart(m: PageModel): Fragment {
+  const { intent } = m;
+  if (!CONFIRMABLE.includes(intent.status)) return html``;
+  const methods = TEST_PAYMENT_METHOD_IDS.filter((id) => {
+    const type = findTestPaymentMethod(id)?.type;
+    return type !== undefined && intent.paymentMethodTypes.includes(type);
+  });
+  const chosen = intent.lastPaymentError ? null : (intent.paymentMethod ?? methods[0]);
+  const declined = intent.lastPaymentError;
+  return html`${m.challengeUrl ? html`<p><a class="button" id="challenge-link" href="${m.challengeUrl}">Continue to authentication</a></p>` : ''}
+    ${declined ? html`<p class="error" id="decline" role="alert">${declined.message} Choose another payment method.</p>` : ''}
+    <form id="card-form" method="post" action="${m.formAction}">
+      ${hiddenSecret(m)}
+      <fieldset>
+        <legend>Test payment method</legend>
+        ${methods.map(
+          (id) =>
+            html`<label class="choice"
+              ><input type="radio" name="payment_method" value="${id}" ${id === chosen ? 'checked' : ''} required />
+              <span>${TEST_METHOD_LABELS[id]}</span></label
+            >`,
+        )}
+      </fieldset>
+      <button type="submit" id="pay">Pay ${formatMoney(intent.amount, intent.currency, m.locale)}</button>
+    </form>`;
+}
+
+function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
+  const { intent } = m;
+  const token = c.token.symbol.toUpperCase();
+  if (c.depositAddress === null) {
+    if (!CONFIRMABLE.includes(intent.status)) return html``;
+    // Intents whose network and token the payer chooses (at confirm) get their choice here, in this form.
+    return html`<form id="crypto-form" method="post" action="${m.formAction}">
+      ${hiddenSecret(m)}
+      <button type="submit" id="pay">Pay with ${token} on ${c.network}</button>
+    </form>`;
+  }
+  if (intent.status !== 'requires_action') return html``;
+  const remaining = amountRemaining(c);
+  const uri = paymentUri(c, remaining);
+  const due = formatTokenAmount(remaining, c.token.decimals, c.token.symbol, m.locale);
+  const expiresAt = c.expiresAt!;
+  return html`<section
+    id="crypto"
+    aria-label="Pay by transfer"
+    data-chain-id="${c.chainId}"
+    data-token-address="${c.token.address ?? ''}"
+    data-deposit="${c.depositAddress}"
+    data-amount="${remaining.toString()}"
+  >
+    <dl>
+      <dt>Send exactly</dt>
+      <dd>
+        <strong id="crypto-amount">${due}</strong>
+        <button type="button" class="copy" data-copy="${displayAmount(remaining, c.token.decimals)}" hidden>Copy amount</button>
+      </dd>
+      <dt>Network</dt>
+      <dd>${c.network} (chain ${c.chainId})${c.token.address ? html`, token contract <code id="token-address">${c.token.address}</code>` : ''}</dd>
+      <dt>To this address</dt>
+      <dd>
+        <code id="deposit-address">${c.depositAddress}</code>
+        <button type="button" class="copy" data-copy="${c.depositAddress}" hidden>Copy address</button>
+      </dd>
+      <dt>Time left</dt>
+      <dd><time id="countdown" datetime="${new Date(expiresAt).toISOString()}">${countdown(expiresAt - m.now)}</time></dd>
+    </dl>
+    <figure>
+      ${raw(qrSvg(uri, `QR code: ${uri}`))}
+      <figcaption>Scan with a wallet app to pay ${due}.</figcaption>
+    </figure>
+    <button type="button" id="wallet-pay" hidden>Pay with browser wallet</button>
+    <p id="wallet-status" role="status"></p>
+  </section>`;
+}
+
+/** mm:ss left (hh:mm:ss past an hour); 00:00 once passed. */
+function countdown(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const [h, mm, ss] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(mm)}:${two(ss)}` : `${two(mm)}:${two(ss)}`;
+}
