@@ -89,6 +89,29 @@ describe('the page of an intent', () => {
     expect(html.match(/<label class="choice"/g)?.length).toBe(html.match(/type="radio"/g)?.length);
   });
 
+  it('may be framed only by the origins its merchant listed in /v1/checkout_settings; the 404 page by none', async () => {
+    const framer = await createMerchant('Framed Bakery');
+    const { body: intent } = await createIntent(framer.keys.test.secret, { amount: 500, currency: 'usd' });
+    const frameAncestors = async () =>
+      (await open(intent)).res.headers
+        .get('content-security-policy')!
+        .split('; ')
+        .find((d) => d.startsWith('frame-ancestors'));
+    expect(await frameAncestors()).toBe("frame-ancestors 'none'");
+    await post(framer.keys.test.secret, '/v1/checkout_settings', {
+      frame_ancestors: ['https://bakery.example', 'https://shop.bakery.example:8443'],
+    });
+    expect(await frameAncestors()).toBe('frame-ancestors https://bakery.example https://shop.bakery.example:8443');
+    // Another merchant's pages stay unframeable, and so does the 404 page of a wrong secret.
+    const theirs = await anIntent();
+    expect((await open(theirs)).res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const wrong = await open({ id: intent.id, client_secret: `${intent.id}_secret_${'x'.repeat(24)}` });
+    expect(wrong.res.status).toBe(404);
+    expect(wrong.res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    await post(framer.keys.test.secret, '/v1/checkout_settings', { frame_ancestors: [] });
+    expect(await frameAncestors()).toBe("frame-ancestors 'none'");
+  });
+
   it('builds its links on PUBLIC_BASE_URL, never on the Host the request came with', async () => {
     const intent = await anIntent();
     const res = await exports.default.fetch(new Request(`http://attacker.example${pagePath(intent)}`));

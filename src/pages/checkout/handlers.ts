@@ -23,9 +23,10 @@ import { NOT_FOUND_PAGE, renderPage } from './view.js';
 /**
  * Scripts and styles from this origin only, no inline ones; the live socket on PUBLIC_BASE_URL's
  * ws(s) origin; the QR code is inline SVG (no image request). Forms go to this origin, whose
- * /challenge page is where 3-D Secure happens.
+ * /challenge page is where 3-D Secure happens. No site may frame the page unless the merchant
+ * listed it (GET/POST /v1/checkout_settings; origins checked there).
  */
-export function pageSecurityPolicy(baseUrl: string): string {
+export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly string[] = []): string {
   const origin = new URL(baseUrl);
   const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
   return [
@@ -36,12 +37,12 @@ export function pageSecurityPolicy(baseUrl: string): string {
     `connect-src 'self' ${origin.origin} ${ws}`,
     `form-action 'self' ${origin.origin}`,
     "base-uri 'none'",
-    "frame-ancestors 'none'",
+    `frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
   ].join('; ');
 }
 
-function secureHeaders(c: Context<AppEnv>): void {
-  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl));
+function secureHeaders(c: Context<AppEnv>, frameAncestors: readonly string[] = []): void {
+  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl, frameAncestors));
   c.header('Referrer-Policy', 'no-referrer');
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Cache-Control', 'no-store');
@@ -60,7 +61,7 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | n
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
   const action = intent.nextAction;
   const confirmations = await confirmationsSoFar(c, intent);
-  secureHeaders(c);
+  secureHeaders(c, storefront.frameAncestors);
   return c.html(
     renderPage({
       intent,
