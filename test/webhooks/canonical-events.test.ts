@@ -68,14 +68,17 @@ describe('canonical events', () => {
     expect(rows.results).toHaveLength(stored.length);
     for (const [i, e] of stored.entries()) {
       const canonical = rows.results[i]!.canonical;
-      expect(parseEvent(canonical)).toEqual({
+      const parsed = parseEvent(canonical);
+      if (parsed.kind !== 'payment_intent') throw new Error(`expected a payment intent's event, got ${parsed.kind}`);
+      expect(parsed).toEqual({
+        kind: 'payment_intent',
         id: e.id,
         sequence: e.seq,
         type: e.type,
         created: e.created,
         request: { id: e.requestId, idempotencyKey: e.idempotencyKey },
         object: e.object,
-        previousAttributes: parseEvent(canonical).previousAttributes,
+        previousAttributes: parsed.previousAttributes,
       });
       expect(JSON.stringify(JSON.parse(canonical).previous_attributes)).toBe(e.previousAttributes);
     }

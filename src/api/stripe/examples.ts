@@ -176,6 +176,7 @@ const paidEvents = [
   ...paid.events.map((e) => ({ ...e, object: paid.state })),
 ].map(
   (e, i): IntentEvent => ({
+    kind: 'payment_intent',
     id: `evt_01M6DT4K9RQm1o2UwQ7c${i.toString(36).padStart(4, '0')}`,
     sequence: i + 1,
     type: e.type,
