@@ -33,7 +33,10 @@ export class SessionRefused extends Error {
 }
 
 /** A session as the family asks for it: everything but what its creation assigns. */
-export type SessionDraft = Omit<CheckoutSession, 'id' | 'paymentIntent' | 'intentClientSecret' | 'created' | 'revision'>;
+export type SessionDraft = Omit<
+  CheckoutSession,
+  'id' | 'paymentIntent' | 'intentClientSecret' | 'created' | 'revision' | 'paymentMethodTypes'
+>;
 
 export function isSessionId(id: string): boolean {
   return SESSION_ID_PATTERN.test(id);
@@ -72,6 +75,7 @@ export class CheckoutService {
       id,
       paymentIntent: made.id,
       intentClientSecret: made.clientSecret,
+      paymentMethodTypes: made.paymentMethodTypes,
       created: made.created,
       expiresAt: draft.expiresAt ?? made.created + 24 * 60 * 60_000,
       revision: 1,
