@@ -5,7 +5,7 @@
  * is one, so a retry reaches the same intent and the same session), then the session's object.
  */
 import type { CheckoutSession } from '../domain/checkout-session.js';
-import { successRedirect } from '../domain/checkout-session.js';
+import { MAX_SESSION_LIFETIME_MS, successRedirect } from '../domain/checkout-session.js';
 import type { CreateParams } from '../domain/intent.js';
 import type { Env } from '../env.js';
 import type { Caller } from '../intents/intent-object.js';
@@ -77,7 +77,8 @@ export class CheckoutService {
       intentClientSecret: made.clientSecret,
       paymentMethodTypes: made.paymentMethodTypes,
       created: made.created,
-      expiresAt: draft.expiresAt ?? made.created + 24 * 60 * 60_000,
+      // Whole seconds, as the wire shows it.
+      expiresAt: draft.expiresAt ?? Math.floor((made.created + MAX_SESSION_LIFETIME_MS) / 1000) * 1000,
       revision: 1,
     };
     const stored = await sessionObject(this.env, id).create(this.caller, session);

@@ -11,7 +11,6 @@ import {
   assertExpirable,
   type CheckoutSession,
   decideSession,
-  expiryDue,
   type IntentReport,
   PROCESSING_RECHECK_MS,
   SessionStateError,
@@ -136,8 +135,9 @@ export class CheckoutSessionObject extends DurableEntity<CheckoutSession, Sessio
   protected timerHandlers(): TimerHandlers<SessionTimer> {
     return {
       expire: async () => {
+        // The shell runs a timer only once due; a session closed since has nothing left to expire.
         const session = this.current!;
-        if (!expiryDue(session, Date.now())) return;
+        if (session.status !== 'open') return;
         const after = await this.endIntent(session, newId('req'), { requestId: null, idempotencyKey: null });
         // Funds in flight: the intent reports when they land; look again later all the same.
         if (after.status === 'open') this.setTimer('expire', '', Date.now() + PROCESSING_RECHECK_MS);

@@ -142,8 +142,3 @@ function complete(state: CheckoutSession, intent: IntentReport): SessionDecision
 export function assertExpirable(state: CheckoutSession): void {
   if (state.status !== 'open') throw new SessionStateError('expire', state.status, ['open']);
 }
-
-/** Whether the session's own expiry is due. */
-export function expiryDue(state: CheckoutSession, now: number): boolean {
-  return state.status === 'open' && now >= state.expiresAt;
-}

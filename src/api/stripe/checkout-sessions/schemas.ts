@@ -137,6 +137,7 @@ export const CreateCheckoutSessionParams = z
   })
   .superRefine((p, ctx) => {
     const items = p.line_items;
+    if (items.length === 0) return;
     const first = items[0]!.price_data.currency;
     for (const [i, item] of items.entries()) {
       const at = ['line_items', i, 'price_data'];
