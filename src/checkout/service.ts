@@ -10,16 +10,11 @@ import type { CreateParams } from '../domain/intent.js';
 import type { Env } from '../env.js';
 import type { Caller } from '../intents/intent-object.js';
 import { IntentService } from '../intents/service.js';
-import { keyedSessionId, newSessionId, SESSION_ID_PATTERN } from '../lib/ids.js';
-import type { CheckoutPageView } from './view.js';
+import { keyedSessionId, newSessionId } from '../lib/ids.js';
+import { isSessionId, NoSuchSession, sessionObject } from './session-stub.js';
 
-/** No such session for this caller (unknown, malformed, or another merchant's or mode's). */
-export class NoSuchSession extends Error {
-  constructor(readonly id: string) {
-    super(`No such checkout session: '${id}'`);
-    this.name = 'NoSuchSession';
-  }
-}
+export { isSessionId, NoSuchSession } from './session-stub.js';
+import type { CheckoutPageView } from './view.js';
 
 /** The session cannot be expired: its status does not allow it, or its payment is in flight. */
 export class SessionRefused extends Error {
@@ -37,15 +32,6 @@ export type SessionDraft = Omit<
   CheckoutSession,
   'id' | 'paymentIntent' | 'intentClientSecret' | 'created' | 'revision' | 'paymentMethodTypes'
 >;
-
-export function isSessionId(id: string): boolean {
-  return SESSION_ID_PATTERN.test(id);
-}
-
-export function sessionObject(env: Env, id: string) {
-  if (!isSessionId(id)) throw new NoSuchSession(id);
-  return env.CHECKOUT_SESSIONS.get(env.CHECKOUT_SESSIONS.idFromName(id));
-}
 
 export class CheckoutService {
   constructor(

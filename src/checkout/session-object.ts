@@ -179,7 +179,11 @@ export class CheckoutSessionObject extends DurableEntity<CheckoutSession, Sessio
   private async apply(intent: IntentReport, origin: Origin): Promise<void> {
     const state = this.current!;
     const now = Date.now();
-    const decision = decideSession(state, { type: 'intent_reported', intent: { id: intent.id, status: intent.status, amount: intent.amount } }, now);
+    const decision = decideSession(
+      state,
+      { type: 'intent_reported', intent: { id: intent.id, status: intent.status, amount: intent.amount } },
+      now,
+    );
     if (decision.state === state) return;
     const events = decision.events.map((e) => ({ type: e.type, previousAttributes: '{}' }));
     // A closed session has nothing left to expire.

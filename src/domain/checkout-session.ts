@@ -81,7 +81,7 @@ export interface IntentReport {
 
 export type SessionCommand =
   /** The intent reached a status the session cares about (or the session looked it up). */
-  | { type: 'intent_reported'; intent: IntentReport };
+  { type: 'intent_reported'; intent: IntentReport };
 
 export interface SessionDecision {
   state: CheckoutSession;
@@ -95,7 +95,9 @@ export class SessionStateError extends Error {
     readonly status: SessionStatus,
     readonly allowed: readonly SessionStatus[],
   ) {
-    super(`Only Checkout Sessions with a status in [${allowed.map((s) => `"${s}"`).join(', ')}] can be ${operation}d. This Checkout Session has a status of ${status}.`);
+    super(
+      `Only Checkout Sessions with a status in [${allowed.map((s) => `"${s}"`).join(', ')}] can be ${operation}d. This Checkout Session has a status of ${status}.`,
+    );
     this.name = 'SessionStateError';
   }
 }

@@ -35,7 +35,7 @@ import { logError, logInfo, logWarn } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
 import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
-import { sessionObject } from '../checkout/service.js';
+import { sessionObject } from '../checkout/session-stub.js';
 import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';

@@ -357,7 +357,11 @@ describe('Idempotency-Key', () => {
     expect(sessions.data).toHaveLength(1);
     // Other parameters under the same key are refused.
     const { res, body } = await (async () => {
-      const r = await call('/v1/checkout/sessions', { key: sk, json: oneItem({ client_reference_id: 'x' }), headers: { 'Idempotency-Key': key } });
+      const r = await call('/v1/checkout/sessions', {
+        key: sk,
+        json: oneItem({ client_reference_id: 'x' }),
+        headers: { 'Idempotency-Key': key },
+      });
       return { res: r, body: (await r.json()) as any };
     })();
     expect(res.status).toBe(400);
@@ -369,7 +373,11 @@ describe('Idempotency-Key', () => {
     const key = `checkout-${crypto.randomUUID()}`;
     const answers = await Promise.all(
       Array.from({ length: 4 }, async () => {
-        const res = await call('/v1/checkout/sessions', { key: own.keys.test.secret, json: oneItem(), headers: { 'Idempotency-Key': key } });
+        const res = await call('/v1/checkout/sessions', {
+          key: own.keys.test.secret,
+          json: oneItem(),
+          headers: { 'Idempotency-Key': key },
+        });
         return { status: res.status, body: (await res.json()) as any };
       }),
     );
@@ -408,7 +416,12 @@ describe('completion and expiry', () => {
     }, 8_000);
     // Only the session's event: the endpoint did not enable the intent's.
     expect(received.map((e) => e.type)).toEqual(['checkout.session.completed']);
-    expect(received[0].data.object).toMatchObject({ id: session.id, object: 'checkout.session', status: 'complete', payment_status: 'paid' });
+    expect(received[0].data.object).toMatchObject({
+      id: session.id,
+      object: 'checkout.session',
+      status: 'complete',
+      payment_status: 'paid',
+    });
     const listed = await sdk.events.list({ type: 'checkout.session.completed' });
     expect(listed.data.map((e) => e.id)).toEqual([received[0].id]);
     expect((await sdk.events.retrieve(received[0].id)).data.object).toMatchObject({ id: session.id, status: 'complete' });
@@ -491,14 +504,18 @@ describe('completion and expiry', () => {
 
   // Until the browser-confirm branch lands, the domain refuses crypto together with other types
   // (src/domain/crypto-intent.ts cryptoPaymentFor); the integrator enables this test with it.
-  it.todo('crypto among other types, or without payment_method_options.crypto: the intent is made without crypto options, the payer picks on the page');
+  it.todo(
+    'crypto among other types, or without payment_method_options.crypto: the intent is made without crypto options, the payer picks on the page',
+  );
 });
 
 describe('the page view', () => {
   it("replaces {CHECKOUT_SESSION_ID} in the success URL and shows the items in the domain's terms", async () => {
     const session = await stripe.checkout.sessions.create({
       mode: 'payment',
-      line_items: [{ price_data: { currency: 'jpy', unit_amount: 500, product_data: { name: 'Tea', description: 'Sencha' } }, quantity: 3 }],
+      line_items: [
+        { price_data: { currency: 'jpy', unit_amount: 500, product_data: { name: 'Tea', description: 'Sencha' } }, quantity: 3 },
+      ],
       success_url: 'https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}',
       cancel_url: 'https://shop.example/cart',
     });

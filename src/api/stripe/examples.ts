@@ -339,7 +339,10 @@ export const xpubSet = cryptoSettingsToWire({ xpub: XPUB, addressesIssued: 0 });
 export const createCheckoutSessionRequest = {
   mode: 'payment' as const,
   line_items: [
-    { price_data: { currency: 'usd', unit_amount: 1500, product_data: { name: 'T-shirt', description: 'Organic cotton, size M' } }, quantity: 2 },
+    {
+      price_data: { currency: 'usd', unit_amount: 1500, product_data: { name: 'T-shirt', description: 'Organic cotton, size M' } },
+      quantity: 2,
+    },
     { price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Shipping' } }, quantity: 1 },
   ],
   success_url: 'https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}',
@@ -362,7 +365,14 @@ const openSession: CheckoutSession = {
   amountTotal: 3500n,
   amountSubtotal: 3500n,
   lineItems: [
-    { id: 'li_01M6E2BX8K7Tq0PzKeDrG9hW0000', name: 'T-shirt', description: 'Organic cotton, size M', quantity: 2, unitAmount: 1500n, amountTotal: 3000n },
+    {
+      id: 'li_01M6E2BX8K7Tq0PzKeDrG9hW0000',
+      name: 'T-shirt',
+      description: 'Organic cotton, size M',
+      quantity: 2,
+      unitAmount: 1500n,
+      amountTotal: 3000n,
+    },
     { id: 'li_01M6E2BX8K7Tq0PzKeDrG9hW0001', name: 'Shipping', description: null, quantity: 1, unitAmount: 500n, amountTotal: 500n },
   ],
   customAmount: null,
@@ -387,7 +397,10 @@ export const checkoutSessionLineItems = {
 };
 /** POST …/expire: the intent canceled (abandoned), the session expired. */
 export const expiredCheckoutSession = sessionToWire(
-  decideSession(openSession, { type: 'intent_reported', intent: { id: SESSION_INTENT, status: 'canceled', amount: 3500n } }, SESSION_AT + 600_000)
-    .state,
+  decideSession(
+    openSession,
+    { type: 'intent_reported', intent: { id: SESSION_INTENT, status: 'canceled', amount: 3500n } },
+    SESSION_AT + 600_000,
+  ).state,
   links,
 );

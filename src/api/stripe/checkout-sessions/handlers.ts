@@ -31,7 +31,13 @@ function sessions(c: Context<AppEnv>): CheckoutService {
   const auth = c.get('auth');
   return new CheckoutService(
     c.env,
-    { merchantId: auth.merchantId, livemode: auth.livemode, shard: auth.shard, requestId: c.get('requestId'), idempotency: c.get('idempotency') ?? null },
+    {
+      merchantId: auth.merchantId,
+      livemode: auth.livemode,
+      shard: auth.shard,
+      requestId: c.get('requestId'),
+      idempotency: c.get('idempotency') ?? null,
+    },
     (replayed) => {
       c.set('idempotencyKeptByObject', true);
       if (replayed) c.set('idempotentReplay', true);
@@ -73,9 +79,7 @@ export const create: Handler<'create'> = async (c) => {
     : null;
   const ids = newIdSeries('li', p.line_items.length, now);
   const lineItems: LineItem[] = p.line_items.map((item, i) => {
-    const unit = customAmount
-      ? (customAmount.preset ?? customAmount.minimum ?? CUSTOM_AMOUNT_FALLBACK)
-      : item.price_data.unit_amount!;
+    const unit = customAmount ? (customAmount.preset ?? customAmount.minimum ?? CUSTOM_AMOUNT_FALLBACK) : item.price_data.unit_amount!;
     const product = item.price_data.product_data;
     return {
       id: ids[i]!,

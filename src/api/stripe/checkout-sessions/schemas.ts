@@ -88,7 +88,10 @@ const LineItemParams = z.strictObject({
 });
 
 const CryptoOptionsParams = z.strictObject({
-  network: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network key such as base or polygon.').openapi({ example: 'base' }),
+  network: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a network key such as base or polygon.')
+    .openapi({ example: 'base' }),
   token: z
     .string()
     .transform((v) => v.toLowerCase())
@@ -149,7 +152,11 @@ export const CreateCheckoutSessionParams = z
       const custom = price.custom_unit_amount;
       if (custom?.enabled) {
         if (price.unit_amount !== undefined) {
-          ctx.addIssue({ code: 'custom', path: [...at, 'unit_amount'], message: 'unit_amount cannot be set together with custom_unit_amount.' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'unit_amount'],
+            message: 'unit_amount cannot be set together with custom_unit_amount.',
+          });
           return;
         }
         if (items.length > 1) {
@@ -161,16 +168,28 @@ export const CreateCheckoutSessionParams = z
           return;
         }
         if (item.quantity !== 1) {
-          ctx.addIssue({ code: 'custom', path: ['line_items', i, 'quantity'], message: 'A line item with custom_unit_amount must have quantity 1.' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['line_items', i, 'quantity'],
+            message: 'A line item with custom_unit_amount must have quantity 1.',
+          });
           return;
         }
         const { minimum, maximum, preset } = custom;
         if (minimum !== undefined && maximum !== undefined && maximum < minimum) {
-          ctx.addIssue({ code: 'custom', path: [...at, 'custom_unit_amount', 'maximum'], message: 'maximum must be greater than or equal to minimum.' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'custom_unit_amount', 'maximum'],
+            message: 'maximum must be greater than or equal to minimum.',
+          });
           return;
         }
         if (preset !== undefined && ((minimum !== undefined && preset < minimum) || (maximum !== undefined && preset > maximum))) {
-          ctx.addIssue({ code: 'custom', path: [...at, 'custom_unit_amount', 'preset'], message: 'preset must be between minimum and maximum.' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'custom_unit_amount', 'preset'],
+            message: 'preset must be between minimum and maximum.',
+          });
           return;
         }
       } else if (custom && !custom.enabled && (custom.minimum ?? custom.maximum ?? custom.preset) !== undefined) {
@@ -284,7 +303,9 @@ export const LineItem = z
       object: z.literal('price'),
       currency: z.string(),
       unit_amount: wireAmount.nullable(),
-      custom_unit_amount: z.object({ minimum: wireAmount.nullable(), maximum: wireAmount.nullable(), preset: wireAmount.nullable() }).nullable(),
+      custom_unit_amount: z
+        .object({ minimum: wireAmount.nullable(), maximum: wireAmount.nullable(), preset: wireAmount.nullable() })
+        .nullable(),
       product_data: z.object({ name: z.string(), description: z.string().nullable() }),
       type: z.literal('one_time'),
       livemode: z.boolean(),

@@ -17,7 +17,10 @@ export const Event = z
     created: z.number().int(),
     livemode: z.boolean(),
     type: z.enum(ALL_EVENT_TYPES),
-    sequence: z.number().int().openapi({ description: 'Per object (intent or session): 1 for its first event, one more for each after it.' }),
+    sequence: z
+      .number()
+      .int()
+      .openapi({ description: 'Per object (intent or session): 1 for its first event, one more for each after it.' }),
     data: z.object({ object: z.union([PaymentIntent, CheckoutSession]), previous_attributes: z.record(z.string(), z.unknown()) }),
     request: z.object({ id: z.string().nullable(), idempotency_key: z.string().nullable() }),
     pending_webhooks: z.number().int(),
