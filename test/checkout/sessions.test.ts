@@ -8,7 +8,8 @@ import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkoutPageView } from '../../src/checkout/service.js';
-import { call, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
+import { randomXpub } from '../chain/local-chain-client.js';
+import { ADMIN_TOKEN, call, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
 import { openMailbox } from '../webhooks/receiver-client.js';
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -307,6 +308,37 @@ describe('refusals name the parameter', () => {
     const { res, body } = await post(sk, '/v1/checkout/sessions', oneItem({ metadata: { note: '4242 4242 4242 4242' } }));
     expect(res.status).toBe(400);
     expect(JSON.stringify(body)).not.toContain('4242 4242 4242 4242');
+  });
+});
+
+describe('crypto', () => {
+  it('one crypto type with its network and token makes a crypto intent; a refusal of the intent names the session parameter', async () => {
+    const own = await createMerchant('Checkout crypto');
+    const osk = own.keys.test.secret;
+    const { res: set } = await post(ADMIN_TOKEN, `/v1/admin/merchants/${own.id}/crypto`, { xpub: randomXpub() });
+    expect(set.status).toBe(200);
+    const crypto = { payment_method_types: ['crypto'], payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } };
+    const { res, body } = await post(osk, '/v1/checkout/sessions', oneItem(crypto));
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.payment_method_types).toEqual(['crypto']);
+    const intent = (await get(osk, `/v1/payment_intents/${body.payment_intent}`)).body;
+    expect(intent).toMatchObject({
+      payment_method_types: ['crypto'],
+      payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } },
+      status: 'requires_confirmation',
+    });
+
+    for (const [overrides, param] of [
+      [{ payment_intent_data: { capture_method: 'manual' } }, 'payment_intent_data[capture_method]'],
+      [{ payment_method_options: { crypto: { network: 'nowhere', token: 'usdc' } } }, 'payment_method_options[crypto][network]'],
+    ] as const) {
+      const refused = await post(osk, '/v1/checkout/sessions', oneItem({ ...crypto, ...overrides }));
+      expect(refused.res.status, JSON.stringify(refused.body)).toBe(400);
+      expect(refused.body.error.param).toBe(param);
+    }
+    // Nothing was made by the refusals: one session, one intent.
+    expect((await get(osk, '/v1/checkout/sessions')).body.data).toHaveLength(1);
+    expect((await get(osk, '/v1/payment_intents')).body.data).toHaveLength(1);
   });
 });
 

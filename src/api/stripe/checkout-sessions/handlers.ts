@@ -15,12 +15,14 @@ import {
   MIN_SESSION_LIFETIME_MS,
 } from '../../../domain/checkout-session.js';
 import type { CryptoOptions } from '../../../domain/crypto.js';
+import { DomainError, type Field, type Spelling } from '../../../domain/errors.js';
 import type { CreateParams } from '../../../domain/intent.js';
 import { type AppEnv, shardOf } from '../../../http/context.js';
 import { newIdSeries } from '../../../lib/ids.js';
 import { links, scopeOf } from '../context.js';
 import { CRYPTO_PARAM, cryptoOptions, requireXpub } from '../crypto-options.js';
 import { noSuchObject, StripeError } from '../errors.js';
+import { STRIPE_SPELLING } from '../spelling.js';
 import { createdRange } from '../list.js';
 import { lineItemToWire, sessionToWire } from '../wire/checkout-session.js';
 import type * as routes from './routes.js';
@@ -45,6 +47,20 @@ function sessions(c: Context<AppEnv>): CheckoutService {
   );
 }
 
+/**
+ * The intent's fields as a session's create names them: a refusal of the intent it makes names the
+ * session's parameter that set the field (the rest are spelled as on the intent).
+ */
+const SESSION_PARAMETERS: Partial<Record<Field, string>> = {
+  amount: 'line_items',
+  currency: 'line_items[0][price_data][currency]',
+  captureMethod: 'payment_intent_data[capture_method]',
+  description: 'payment_intent_data[description]',
+  metadata: 'payment_intent_data[metadata]',
+  receiptEmail: 'customer_email',
+};
+const SESSION_SPELLING: Spelling = (field) => SESSION_PARAMETERS[field] ?? STRIPE_SPELLING(field);
+
 /** The seam's refusals on Stripe's wire. */
 async function translated<T>(call: Promise<T>): Promise<T> {
   try {
@@ -52,6 +68,10 @@ async function translated<T>(call: Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof NoSuchSession) throw noSuchObject('checkout.session', error.id, 'id');
     if (error instanceof SessionRefused) throw new StripeError('checkout_session_unexpected_state', error.message);
+    // A refusal of the intent being made (no intent exists to show with it).
+    if (error instanceof DomainError && error.code !== 'resource_missing' && error.code !== 'payment_intent_unexpected_state') {
+      throw new StripeError(error.code, error.describe(SESSION_SPELLING), error.field ? SESSION_SPELLING(error.field) : null);
+    }
     throw error;
   }
 }
