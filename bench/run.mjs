@@ -57,7 +57,7 @@ const OUT = process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results.json');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const RUN_ID = randomBytes(6).toString('hex');
 /** Throughput ratios: keyed/keyless (req/s), route/reference (each to its own floor), route/floor; growth limits. */
-const TARGETS = { keyed: 0.95, write: 0.9, select: 0.9, read: 0.8, p99Growth: 1.5, rpcGrowth: 1.1 };
+const TARGETS = { keyed: 0.95, write: 0.9, select: 0.9, read: 0.8, p99Growth: 1.5, rpcGrowth: 1.1, session: 0.45 };
 const WEBHOOK_LATENCY_SAMPLES = Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 200);
 const WEBHOOK_BURST = Number(process.env.BENCH_WEBHOOK_BURST ?? 1_000);
 const WEBHOOK_RETRY_AFTER_S = Number(process.env.BENCH_WEBHOOK_RETRY_AFTER ?? 30);
@@ -123,6 +123,25 @@ try {
   await settle();
 
   const createBody = 'amount=2000&currency=usd&metadata[order_id]=bench';
+  const sessionBody = [
+    'mode=payment',
+    'line_items[0][price_data][currency]=usd',
+    'line_items[0][price_data][unit_amount]=2000',
+    'line_items[0][price_data][product_data][name]=Bench',
+    'line_items[0][quantity]=1',
+    `success_url=${encodeURIComponent('https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}')}`,
+  ].join('&');
+  const lookupSession = await json(
+    'POST',
+    '/v1/checkout/sessions',
+    sk,
+    {
+      mode: 'payment',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 2000, product_data: { name: 'Bench' } }, quantity: 1 }],
+      success_url: 'https://shop.example/thanks',
+    },
+    200,
+  );
   const searchPath = (query) => `/v1/payment_intents/search?query=${encodeURIComponent(query)}`;
   const routes = {
     create: { server: product, method: 'POST', path: '/v1/payment_intents', headers: form, body: createBody, wakesObjects: true },
@@ -155,6 +174,25 @@ try {
       keyed: true,
       wakesObjects: true,
     },
+    // A Checkout Session: its intent's create, then its own object and read-model row.
+    checkout_create: {
+      server: product,
+      method: 'POST',
+      path: '/v1/checkout/sessions',
+      headers: form,
+      body: sessionBody,
+      wakesObjects: true,
+    },
+    checkout_create_keyed: {
+      server: product,
+      method: 'POST',
+      path: '/v1/checkout/sessions',
+      headers: form,
+      body: sessionBody,
+      keyed: true,
+      wakesObjects: true,
+    },
+    checkout_retrieve: { server: product, method: 'GET', path: `/v1/checkout/sessions/${lookupSession.id}`, headers: auth },
     retrieve: { server: product, method: 'GET', path: `/v1/payment_intents/${lookupIntent.id}`, headers: auth },
     browser_lookup: {
       server: product,
@@ -188,7 +226,10 @@ try {
       'create_keyed',
       'confirm',
       'confirm_keyed',
+      'checkout_create',
+      'checkout_create_keyed',
       'reference_write',
+      'checkout_retrieve',
       'retrieve',
       'browser_lookup',
       'list',
@@ -365,7 +406,19 @@ function evaluate(results) {
       atLeast(text, ratio(routes[name]) / ratio(ref), TARGETS.select, routes[name], ref);
     }
   }
-  for (const name of ['retrieve', 'browser_lookup']) atLeast(`${name} ≥ ${TARGETS.read}× the floor`, ratio(s[name]), TARGETS.read, s[name]);
+  // A session's create is an intent's create and one more object and row: half of create's req/s is its bound.
+  for (const name of ['checkout_create', 'checkout_create_keyed']) {
+    const intent = s[name.replace('checkout_', '')];
+    atLeast(
+      `${name} ≥ ${TARGETS.session}× ${name.replace('checkout_', '')} (req/s)`,
+      s[name].rps / intent.rps,
+      TARGETS.session,
+      s[name],
+      intent,
+    );
+  }
+  for (const name of ['retrieve', 'browser_lookup', 'checkout_retrieve'])
+    atLeast(`${name} ≥ ${TARGETS.read}× the floor`, ratio(s[name]), TARGETS.read, s[name]);
   for (const name of ['list', 'search', 'search_metadata']) {
     const growth = round(l[name].p99 / s[name].p99);
     checks.push({

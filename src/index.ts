@@ -1,4 +1,4 @@
-/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers). */
+/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers, Checkout Sessions). */
 import { purgeExpiredKeys } from './db/idempotency.js';
 import { boundShards, shardDatabase } from './db/shards.js';
 import type { Env } from './env.js';
@@ -7,6 +7,7 @@ import { handleWebhookBatch } from './webhooks/consumer.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
 export { ChainWatcher } from './chain/watcher.js';
+export { CheckoutSessionObject } from './checkout/session-object.js';
 export { PaymentIntentObject } from './intents/intent-object.js';
 
 const app = createApp();

@@ -186,3 +186,28 @@ export const webhookAttempts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
 );
+
+/**
+ * Checkout Sessions, projected by each session's Durable Object (src/checkout/session-object.ts):
+ * the list (newest first) and its payment_intent filter read them here.
+ */
+export const checkoutSessions = sqliteTable(
+  'checkout_sessions',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    status: text('status').notNull(),
+    paymentIntent: text('payment_intent').notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer('created_at').notNull(),
+    /** The session's revision: a row is only ever replaced by a higher one. */
+    revision: integer('revision').notNull(),
+    /** The stored session (src/checkout/record.ts), so lists need no call to each Durable Object. */
+    record: text('record').notNull(),
+  },
+  (t) => [
+    index('checkout_sessions_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('checkout_sessions_payment_intent').on(t.merchantId, t.livemode, t.paymentIntent),
+  ],
+);

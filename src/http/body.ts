@@ -34,7 +34,8 @@ export async function readBody(request: Request): Promise<unknown> {
     }
     try {
       return qs.parse(text, {
-        depth: 2,
+        // The deepest parameter: line_items[0][price_data][custom_unit_amount][minimum] (Checkout Sessions).
+        depth: 4,
         arrayLimit: 100,
         parameterLimit: 1000,
         allowPrototypes: false,

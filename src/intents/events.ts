@@ -1,45 +1,71 @@
 /**
- * The canonical event of a payment intent: what happened (type), to which intent (its state right
- * after), what changed (previous values), and who asked (request). It speaks no API family's wire:
- * each family renders its own body from it, purely (src/api/stripe/events.ts for Stripe's).
+ * The canonical event: what happened (type), to which object (its state right after), what changed
+ * (previous values), and who asked (request). The object is a payment intent or a Checkout Session
+ * (`kind`). It speaks no API family's wire: each family renders its own body from it, purely
+ * (src/api/stripe/wire/event.ts for Stripe's).
  *
  * It travels on the webhook queue and rests in the D1 read model as JSON in the stored form (amounts
- * as digit strings, the intent as its versioned record), with a version of its own.
+ * as digit strings, the object as its versioned record), with a version of its own:
+ *
+ *   v1: a payment intent's event (no kind).
+ *   v2: `kind`, payment_intent or checkout.session.
  */
+import { fromSessionRecord, type SessionRecord } from '../checkout/record.js';
+import { type CheckoutSession, SESSION_EVENT_TYPES, type SessionEventType } from '../domain/checkout-session.js';
 import type { PaymentIntent } from '../domain/intent.js';
-import type { EventType } from '../domain/status.js';
+import { EVENT_TYPES, type EventType } from '../domain/status.js';
 import type { EventRow } from '../durable/entity.js';
 import { fromRecord, type IntentRecord, partialFromRecord } from './record.js';
 
-export interface IntentEvent {
+interface EventFields {
   id: string;
-  /** Per intent: 1 for its first event, then one more for each, with no gaps. */
+  /** Per object: 1 for its first event, then one more for each, with no gaps. */
   sequence: number;
-  type: EventType;
   /** Milliseconds since the epoch. */
   created: number;
   request: { id: string | null; idempotencyKey: string | null };
+}
+
+export interface IntentEvent extends EventFields {
+  kind: 'payment_intent';
+  type: EventType;
   /** The intent right after the change. */
   object: PaymentIntent;
   /** The fields that changed, with their values before it. */
   previousAttributes: Partial<PaymentIntent>;
 }
 
-export const EVENT_FORMAT_VERSION = 1;
+export interface SessionEvent extends EventFields {
+  kind: 'checkout.session';
+  type: SessionEventType;
+  /** The session right after the change. */
+  object: CheckoutSession;
+}
 
-interface SerializedEvent {
-  v: typeof EVENT_FORMAT_VERSION;
+export type CanonicalEvent = IntentEvent | SessionEvent;
+
+/** Every event type there is: what webhook endpoints may enable and /v1/events may filter on. */
+export const ALL_EVENT_TYPES = [...EVENT_TYPES, ...SESSION_EVENT_TYPES] as const;
+export type EventKind = CanonicalEvent['kind'];
+
+export const EVENT_FORMAT_VERSION = 2;
+
+type SerializedEvent = {
+  v: 1 | typeof EVENT_FORMAT_VERSION;
+  /** Absent in v1: a payment intent. */
+  kind?: EventKind;
   id: string;
   sequence: number;
-  type: EventType;
+  type: string;
   created: number;
   request: { id: string | null; idempotency_key: string | null };
-  object: IntentRecord;
+  object: IntentRecord | SessionRecord;
   previous_attributes: Record<string, unknown>;
-}
+};
 
 export function eventFromRow(row: EventRow): IntentEvent {
   return {
+    kind: 'payment_intent',
     id: row.id,
     sequence: row.seq,
     type: row.type as EventType,
@@ -50,13 +76,14 @@ export function eventFromRow(row: EventRow): IntentEvent {
   };
 }
 
-/** The event's JSON for the queue and the read model, from its stored row. */
-export function serializeEventRow(row: EventRow): string {
+/** The event's JSON for the queue and the read model, from its stored row (a payment intent's, unless told). */
+export function serializeEventRow(row: EventRow, kind: EventKind = 'payment_intent'): string {
   const serialized: SerializedEvent = {
     v: EVENT_FORMAT_VERSION,
+    kind,
     id: row.id,
     sequence: row.seq,
-    type: row.type as EventType,
+    type: row.type,
     created: row.created,
     request: { id: row.request_id, idempotency_key: row.idempotency_key },
     object: JSON.parse(row.object),
@@ -65,16 +92,24 @@ export function serializeEventRow(row: EventRow): string {
   return JSON.stringify(serialized);
 }
 
-export function parseEvent(json: string): IntentEvent {
+export function parseEvent(json: string): CanonicalEvent {
   const e = JSON.parse(json) as SerializedEvent;
-  if (e.v !== EVENT_FORMAT_VERSION) throw new Error(`Unknown intent event format ${String(e.v)}`);
-  return {
+  if (e.v !== 1 && e.v !== EVENT_FORMAT_VERSION) throw new Error(`Unknown event format ${String(e.v)}`);
+  const fields: EventFields = {
     id: e.id,
     sequence: e.sequence,
-    type: e.type,
     created: e.created,
     request: { id: e.request.id, idempotencyKey: e.request.idempotency_key },
-    object: fromRecord(e.object as unknown as { v: number } & Record<string, unknown>),
+  };
+  const stored = e.object as unknown as { v: number } & Record<string, unknown>;
+  if (e.kind === 'checkout.session') {
+    return { ...fields, kind: 'checkout.session', type: e.type as SessionEventType, object: fromSessionRecord(stored) };
+  }
+  return {
+    ...fields,
+    kind: 'payment_intent',
+    type: e.type as EventType,
+    object: fromRecord(stored),
     previousAttributes: partialFromRecord(e.previous_attributes),
   };
 }

@@ -35,6 +35,7 @@ import { logError, logInfo, logWarn } from '../lib/log.js';
 import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
 import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
+import { sessionObject } from '../checkout/session-stub.js';
 import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
 import { serializeEventRow } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
@@ -82,7 +83,11 @@ export interface StoredEvent {
   queued: boolean;
 }
 
-type IntentTimer = 'settle' | 'watch';
+/** `checkout`: tell the intent's Checkout Session where the intent is now (it completes or expires on it). */
+type IntentTimer = 'settle' | 'watch' | 'checkout';
+
+/** The statuses a Checkout Session's intent tells its session of. */
+const CHECKOUT_ENDS: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture', 'canceled'];
 
 /** The caller may not see this intent, or there is none: the seam names the id it asked for. */
 const NOT_FOUND: Answer = { ok: false, error: noSuchIntent('').toData(), intent: null };
@@ -388,6 +393,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         await this.run({ type: 'settle' }, ALARM_ORIGIN);
       },
       watch: () => this.syncWatch(),
+      checkout: () => this.tellCheckoutSession(),
     };
   }
 
@@ -432,7 +438,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     await this.commit(
       decision.state,
       events,
-      decision.timers,
+      [...decision.timers, ...checkoutTimer(this.current, decision.state, now)],
       origin,
       now,
       request ? { request, body: encodeAnswer(result) } : undefined,
@@ -534,6 +540,13 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     });
   }
 
+  /** Tells the Checkout Session that made this intent where the intent is (idempotent there; retried with back-off on failure). */
+  private async tellCheckoutSession(): Promise<void> {
+    const intent = this.current!;
+    if (intent.checkoutSession === null) return;
+    await sessionObject(this.env, intent.checkoutSession).intentReported({ id: intent.id, status: intent.status, amount: intent.amount });
+  }
+
   /** The chain as this object reads it; one reader per network, this object's own (see registry.ts). */
   protected chainReader(network: string): ChainReader | undefined {
     let reader = this.readers.get(network);
@@ -562,6 +575,12 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     if (!intent || !fixedLengthSecretsEqual(clientSecret, intent.clientSecret)) return null;
     return { intent, shard: this.shard() };
   }
+}
+
+/** A Checkout Session's intent that reached one of CHECKOUT_ENDS now: its session is told at once. */
+function checkoutTimer(before: PaymentIntent | null, after: PaymentIntent, now: number): { kind: 'checkout'; at: number }[] {
+  if (after.checkoutSession === null || !CHECKOUT_ENDS.includes(after.status) || before?.status === after.status) return [];
+  return [{ kind: 'checkout', at: now }];
 }
 
 function refused(error: DomainError, intent: PaymentIntent | null): Answer {

@@ -72,14 +72,23 @@ export class IntentService {
    * Under an Idempotency-Key the id comes from the key, so that every request with it reaches the
    * one object that keeps its answer; an id whose intent outlived the key gives way to the next.
    */
-  async create(params: CreateParams, confirm?: { returnUrl?: string }): Promise<Outcome> {
+  async create(
+    params: CreateParams,
+    confirm?: { returnUrl?: string },
+    /**
+     * For a Checkout Session's intent: the session's id, made for the key's generation (null without
+     * a key), so that a keyed retry names the same session as it reaches the same intent.
+     */
+    checkoutSessionOf?: (generation: number | null) => Promise<string>,
+  ): Promise<Outcome> {
     const key = this.caller.idempotency?.key;
     for (let generation = 0; ; generation++) {
       const id = key === undefined ? newId('pi') : await keyedIntentId(this.caller.merchantId, this.caller.livemode, key, generation);
+      const checkoutSession = checkoutSessionOf && (await checkoutSessionOf(key === undefined ? null : generation));
       const result = await intentObject(this.env, id).create(
         this.caller,
         { id, clientSecret: newClientSecret(id) },
-        params,
+        checkoutSession ? { ...params, checkoutSession } : params,
         confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
       );
       if (!('idempotency' in result && result.idempotency === 'expired')) return outcome(id, result, this.caller, this.onAnswer);

@@ -27,7 +27,7 @@ function timePrefix(nowMs: number): string {
   return out;
 }
 
-export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we';
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li';
 
 /** A payment intent's id, as newId('pi') or keyedIntentId makes it. Anything else names no intent. */
 export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
@@ -50,6 +50,41 @@ export async function keyedIntentId(merchantId: string, livemode: boolean, key: 
     n /= 62n;
   }
   return `pi_${out}`;
+}
+
+/**
+ * A Checkout Session's id: `cs_test_` or `cs_live_` and 43 base62 characters (256 bits). Long, as
+ * Stripe's: the id is in the links a payer is sent to.
+ */
+export const SESSION_ID_PATTERN = /^cs_(test|live)_[0-9A-Za-z]{43}$/;
+
+export function newSessionId(livemode: boolean): string {
+  return `cs_${livemode ? 'live' : 'test'}_${randomBase62(43)}`;
+}
+
+/**
+ * The id of the session a create under an Idempotency-Key makes, from the merchant, the mode, the
+ * key and the key's generation (as keyedIntentId): every request with the key reaches one session,
+ * which is also what the key's intent names.
+ */
+export async function keyedSessionId(merchantId: string, livemode: boolean, key: string, generation: number): Promise<string> {
+  const input = JSON.stringify(['checkout session id from Idempotency-Key', merchantId, livemode, key, generation]);
+  return `cs_${livemode ? 'live' : 'test'}_${base62Digest(await sha256(input), 43)}`;
+}
+
+async function sha256(input: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input)));
+}
+
+function base62Digest(digest: Uint8Array, length: number): string {
+  let n = 0n;
+  for (const byte of digest) n = (n << 8n) | BigInt(byte);
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    out += BASE62[Number(n % 62n)];
+    n /= 62n;
+  }
+  return out;
 }
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import * as admin from '../../src/api/admin/index.js';
 import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.js';
+import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -31,6 +32,7 @@ const ROUTES: RouteConfig[] = [
   app.health,
   app.ready,
   ...Object.values(paymentIntentRoutes),
+  ...Object.values(checkoutSessionRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,
@@ -84,6 +86,13 @@ function asReferencePageForm(body: Record<string, unknown>): string {
   for (const [key, value] of Object.entries(body)) add(key, value);
   return form.toString();
 }
+
+/**
+ * Bodies with an array of objects (a Checkout Session's line_items), which the page's form encoding
+ * cannot spell (each item would be "[object Object]"): their curl example is right only as JSON.
+ * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/.
+ */
+const NO_PAGE_FORM = ['POST /v1/checkout/sessions'];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {
@@ -142,7 +151,7 @@ describe('OpenAPI examples', () => {
     const problems: string[] = [];
     for (const route of ROUTES) {
       const media = route.request?.body?.content['application/json'];
-      if (!media) continue;
+      if (!media || NO_PAGE_FORM.includes(nameOf(route))) continue;
       const example = operationOf(doc, route).requestBody.content['application/x-www-form-urlencoded'].example;
       const form = asReferencePageForm(example);
       const sent = new Request('http://pay.test/', {

@@ -222,6 +222,13 @@ const RECIPES: Record<string, Recipe> = {
     intent: (f, m) => f.cryptoIntentAwaitingSignature(m),
     body: (_, { intent }) => signTransfer(intent),
   },
+  'POST /v1/checkout/sessions': {
+    body: () => ({
+      mode: 'payment',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 2000, product_data: { name: 'Mug' } }, quantity: 1 }],
+      success_url: 'https://shop.example/thanks',
+    }),
+  },
   'POST /v1/webhook_endpoints': { body: (f) => ({ url: f.mailboxUrl, enabled_events: ['payment_intent.succeeded'] }) },
   'POST /v1/webhook_endpoints/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
   'POST /v1/checkout_settings': { body: () => ({ frame_ancestors: ['https://shop.example'] }) },
@@ -247,6 +254,7 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
     },
   },
   events: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEvent(m) } }) },
+  sessions: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aCheckoutSession(m) } }) },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
@@ -347,6 +355,17 @@ export class RouteFixtures {
     return confirmed;
   }
 
+  /** An open Checkout Session of one item. */
+  async aCheckoutSession(m: TestMerchant): Promise<string> {
+    return ok(
+      await post(
+        m.keys.test.secret,
+        '/v1/checkout/sessions',
+        (RECIPES['POST /v1/checkout/sessions']!.body as () => unknown)() as Record<string, unknown>,
+      ),
+    ).id;
+  }
+
   async anEvent(m: TestMerchant): Promise<string> {
     const intent = await this.plainIntent(m);
     const events = ok(await get(m.keys.test.secret, '/v1/events?limit=100'));
@@ -429,7 +448,13 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
     return body;
   };
   for (const key of [m.keys.test.secret, m.keys.live.secret]) {
-    for (const path of ['/v1/payment_intents?limit=100', '/v1/events?limit=100', '/v1/notification_secret', '/v1/crypto_settings']) {
+    for (const path of [
+      '/v1/payment_intents?limit=100',
+      '/v1/checkout/sessions?limit=100',
+      '/v1/events?limit=100',
+      '/v1/notification_secret',
+      '/v1/crypto_settings',
+    ]) {
       await read(key, path);
     }
     const endpoints = await read(key, '/v1/webhook_endpoints?limit=100');

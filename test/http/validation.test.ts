@@ -509,9 +509,15 @@ describe('create (form encoding)', () => {
     await expectNoIntents(key);
   });
 
-  it('refuses brackets nested deeper than metadata[key] as an undecodable body', async () => {
+  it('refuses brackets nested deeper than any parameter (line_items[0][price_data][custom_unit_amount][minimum]) as an undecodable body', async () => {
     const key = await freshKey();
-    await expectInvalid(await form(key, 'amount=2000&currency=usd&metadata[a][b][c]=1'), null, 'body_invalid');
+    await expectInvalid(await form(key, 'amount=2000&currency=usd&metadata[a][b][c][d][e]=1'), null, 'body_invalid');
+    await expectNoIntents(key);
+  });
+
+  it('refuses a metadata value that is not a string, nested in brackets, naming the key', async () => {
+    const key = await freshKey();
+    await expectInvalid(await form(key, 'amount=2000&currency=usd&metadata[a][b][c]=1'), 'metadata[a]', 'parameter_invalid');
     await expectNoIntents(key);
   });
 

@@ -37,7 +37,8 @@ describe('canonical events', () => {
     const canonical = JSON.parse(row!.canonical);
     // The canonical form speaks the domain's names, not a wire's: the intent's stored record and no rendered link.
     expect(canonical).toMatchObject({
-      v: 1,
+      v: 2,
+      kind: 'payment_intent',
       type: 'payment_intent.requires_action',
       sequence: 2,
       object: { id: intent.id, status: 'requires_action' },
@@ -49,6 +50,9 @@ describe('canonical events', () => {
     const once = JSON.stringify(renderEvent(parseEvent(row!.canonical), links));
     const twice = JSON.stringify(renderEvent(parseEvent(row!.canonical), links));
     expect(once).toBe(twice);
+    // An event stored or queued before events had a kind (format 1) reads and renders the same.
+    const { kind: _kind, ...before } = canonical;
+    expect(JSON.stringify(renderEvent(parseEvent(JSON.stringify({ ...before, v: 1 })), links))).toBe(once);
     const served = (await get(sk, `/v1/events/${canonical.id}`)).body;
     expect(JSON.stringify({ ...served, pending_webhooks: undefined })).toBe(
       JSON.stringify({ ...JSON.parse(once), pending_webhooks: undefined }),
@@ -68,14 +72,17 @@ describe('canonical events', () => {
     expect(rows.results).toHaveLength(stored.length);
     for (const [i, e] of stored.entries()) {
       const canonical = rows.results[i]!.canonical;
-      expect(parseEvent(canonical)).toEqual({
+      const parsed = parseEvent(canonical);
+      if (parsed.kind !== 'payment_intent') throw new Error(`expected a payment intent's event, got ${parsed.kind}`);
+      expect(parsed).toEqual({
+        kind: 'payment_intent',
         id: e.id,
         sequence: e.seq,
         type: e.type,
         created: e.created,
         request: { id: e.requestId, idempotencyKey: e.idempotencyKey },
         object: e.object,
-        previousAttributes: parseEvent(canonical).previousAttributes,
+        previousAttributes: parsed.previousAttributes,
       });
       expect(JSON.stringify(JSON.parse(canonical).previous_attributes)).toBe(e.previousAttributes);
     }

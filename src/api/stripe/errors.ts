@@ -24,6 +24,8 @@ type ErrorType = (typeof ERROR_TYPES)[number];
 /** Every code this family answers with. Adding a domain or request code without a row here fails to compile. */
 export const STRIPE_ERRORS = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  // An operation a Checkout Session's status does not allow (expire a complete one).
+  checkout_session_unexpected_state: { status: 400, type: 'invalid_request_error' },
   parameter_missing: { status: 400, type: 'invalid_request_error' },
   parameter_invalid: { status: 400, type: 'invalid_request_error' },
   parameter_unknown: { status: 400, type: 'invalid_request_error' },

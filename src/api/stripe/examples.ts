@@ -14,6 +14,8 @@ import type { Command, ConfirmCommand, CreateParams, Decision, IntentSettings, P
 import { createPaymentIntent, decide } from '../../domain/payment-intent.js';
 import type { IntentEvent } from '../../intents/events.js';
 import type { CreateEndpointParams } from './webhooks/schemas.js';
+import { type CheckoutSession, decideSession } from '../../domain/checkout-session.js';
+import { lineItemToWire, sessionToWire } from './wire/checkout-session.js';
 import { cryptoSettingsToWire } from './wire/crypto-settings.js';
 import { renderEvent } from './wire/event.js';
 import { challengeUrl, type Links, toBrowserWire, toWire } from './wire/payment-intent.js';
@@ -176,6 +178,7 @@ const paidEvents = [
   ...paid.events.map((e) => ({ ...e, object: paid.state })),
 ].map(
   (e, i): IntentEvent => ({
+    kind: 'payment_intent',
     id: `evt_01M6DT4K9RQm1o2UwQ7c${i.toString(36).padStart(4, '0')}`,
     sequence: i + 1,
     type: e.type,
@@ -329,3 +332,75 @@ export const rolledKeys = {
 export const setXpubRequest = { xpub: XPUB };
 /** A merchant's xpub just set: no address issued yet. */
 export const xpubSet = cryptoSettingsToWire({ xpub: XPUB, addressesIssued: 0 });
+
+// --- checkout sessions ---------------------------------------------------------------------------
+
+/** POST /v1/checkout/sessions: two items, card or crypto (the payer picks a network on the page). */
+export const createCheckoutSessionRequest = {
+  mode: 'payment' as const,
+  line_items: [
+    {
+      price_data: { currency: 'usd', unit_amount: 1500, product_data: { name: 'T-shirt', description: 'Organic cotton, size M' } },
+      quantity: 2,
+    },
+    { price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Shipping' } }, quantity: 1 },
+  ],
+  success_url: 'https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}',
+  cancel_url: 'https://shop.example/cart',
+  payment_method_types: ['card' as const],
+  client_reference_id: 'cart-7731',
+  metadata: { order_id: 'A-1043' },
+};
+const SESSION_AT = at('2026-11-02T12:05:44.118Z');
+const SESSION_INTENT = 'pi_01M6E2BX8Kc3kL3N2w7tq3YZ';
+const openSession: CheckoutSession = {
+  id: 'cs_test_b1Q5VCGK3JqNw8pXo2ZdLh7rTsYe4uAfMmI9nB6kWyc',
+  merchantId: owner.merchantId,
+  livemode: false,
+  created: SESSION_AT,
+  expiresAt: SESSION_AT + 24 * 60 * 60_000,
+  status: 'open',
+  paymentStatus: 'unpaid',
+  currency: 'usd',
+  amountTotal: 3500n,
+  amountSubtotal: 3500n,
+  lineItems: [
+    {
+      id: 'li_01M6E2BX8K7Tq0PzKeDrG9hW0000',
+      name: 'T-shirt',
+      description: 'Organic cotton, size M',
+      quantity: 2,
+      unitAmount: 1500n,
+      amountTotal: 3000n,
+    },
+    { id: 'li_01M6E2BX8K7Tq0PzKeDrG9hW0001', name: 'Shipping', description: null, quantity: 1, unitAmount: 500n, amountTotal: 500n },
+  ],
+  customAmount: null,
+  paymentIntent: SESSION_INTENT,
+  intentClientSecret: `${SESSION_INTENT}_secret_Qm4vX1ZtD8sRk0Jw2LyBn7HcE`,
+  successUrl: createCheckoutSessionRequest.success_url,
+  cancelUrl: createCheckoutSessionRequest.cancel_url,
+  customerEmail: null,
+  clientReferenceId: createCheckoutSessionRequest.client_reference_id,
+  metadata: createCheckoutSessionRequest.metadata,
+  paymentMethodTypes: ['card'],
+  closedAt: null,
+  revision: 1,
+};
+export const checkoutSession = sessionToWire(openSession, links);
+export const checkoutSessionList = { object: 'list' as const, url: '/v1/checkout/sessions', has_more: false, data: [checkoutSession] };
+export const checkoutSessionLineItems = {
+  object: 'list' as const,
+  url: `/v1/checkout/sessions/${openSession.id}/line_items`,
+  has_more: false,
+  data: openSession.lineItems.map((item) => lineItemToWire(openSession, item)),
+};
+/** POST …/expire: the intent canceled (abandoned), the session expired. */
+export const expiredCheckoutSession = sessionToWire(
+  decideSession(
+    openSession,
+    { type: 'intent_reported', intent: { id: SESSION_INTENT, status: 'canceled', amount: 3500n } },
+    SESSION_AT + 600_000,
+  ).state,
+  links,
+);

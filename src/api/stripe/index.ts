@@ -9,6 +9,7 @@ import { newRouter } from '../../http/router.js';
 import { SECURITY_SCHEMES } from './auth.js';
 import { links } from './context.js';
 import { checkoutSettingsRoutes } from './checkout-settings/index.js';
+import { checkoutSessions } from './checkout-sessions/index.js';
 import { cryptoSettingsRoutes } from './crypto-settings/index.js';
 import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
@@ -20,6 +21,7 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   app.onError(stripeErrorHandler(links));
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   paymentIntents(app);
+  checkoutSessions(app);
   events(app);
   webhooks(app);
   cryptoSettingsRoutes(app);

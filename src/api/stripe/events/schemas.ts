@@ -1,11 +1,12 @@
 /** The wire of events. */
 import { z } from '@hono/zod-openapi';
-import { EVENT_TYPES } from '../../../domain/status.js';
+import { ALL_EVENT_TYPES } from '../../../intents/events.js';
+import { CheckoutSession } from '../checkout-sessions/schemas.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
 import { PaymentIntent } from '../payment-intents/schemas.js';
 
 export const EventListQuery = z
-  .strictObject({ limit, ...cursorParams, type: z.enum(EVENT_TYPES).optional(), ...createdParams })
+  .strictObject({ limit, ...cursorParams, type: z.enum(ALL_EVENT_TYPES).optional(), ...createdParams })
   .refine(...oneCursor);
 
 export const Event = z
@@ -15,9 +16,12 @@ export const Event = z
     api_version: z.string(),
     created: z.number().int(),
     livemode: z.boolean(),
-    type: z.enum(EVENT_TYPES),
-    sequence: z.number().int().openapi({ description: 'Per intent: 1 for its first event, one more for each after it.' }),
-    data: z.object({ object: PaymentIntent, previous_attributes: z.record(z.string(), z.unknown()) }),
+    type: z.enum(ALL_EVENT_TYPES),
+    sequence: z
+      .number()
+      .int()
+      .openapi({ description: 'Per object (intent or session): 1 for its first event, one more for each after it.' }),
+    data: z.object({ object: z.union([PaymentIntent, CheckoutSession]), previous_attributes: z.record(z.string(), z.unknown()) }),
     request: z.object({ id: z.string().nullable(), idempotency_key: z.string().nullable() }),
     pending_webhooks: z.number().int(),
   })

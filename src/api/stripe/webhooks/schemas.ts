@@ -1,12 +1,12 @@
 /** The wire of webhook endpoints, deliveries and the notification secret. */
 import { z } from '@hono/zod-openapi';
-import { EVENT_TYPES } from '../../../domain/status.js';
+import { ALL_EVENT_TYPES } from '../../../intents/events.js';
 import { booleanParam, metadata } from '../params.js';
 
 const enabledEvents = z
-  .array(z.enum(['*', ...EVENT_TYPES]))
+  .array(z.enum(['*', ...ALL_EVENT_TYPES]))
   .min(1)
-  .max(EVENT_TYPES.length + 1)
+  .max(ALL_EVENT_TYPES.length + 1)
   .openapi({ description: 'Event types to receive, or ["*"] for all.' });
 const endpointUrl = z.string().min(1).max(2048).openapi({ example: 'https://shop.example/webhooks' });
 const description = z.string().max(5000);

@@ -5,9 +5,11 @@
  * this one, and what was delivered under the old one can still be rendered the old way.
  */
 import { changedFields } from '../../../domain/intent.js';
+import type { SessionEventType } from '../../../domain/checkout-session.js';
 import type { EventType } from '../../../domain/status.js';
-import type { IntentEvent } from '../../../intents/events.js';
+import type { CanonicalEvent, IntentEvent, SessionEvent } from '../../../intents/events.js';
 import { snakeCase } from '../spelling.js';
+import { sessionToWire } from './checkout-session.js';
 import { type Links, toWire } from './payment-intent.js';
 
 /** The version of this API's wire format that events are rendered in. */
@@ -19,15 +21,34 @@ export interface EventWire {
   api_version: string;
   created: number;
   livemode: boolean;
-  type: EventType;
-  /** Per intent: 1 for its first event, then one more for each. */
+  type: EventType | SessionEventType;
+  /** Per object: 1 for its first event, then one more for each. */
   sequence: number;
-  data: { object: ReturnType<typeof toWire>; previous_attributes: Record<string, unknown> };
+  data: { object: ReturnType<typeof toWire> | ReturnType<typeof sessionToWire>; previous_attributes: Record<string, unknown> };
   request: { id: string | null; idempotency_key: string | null };
   pending_webhooks?: number;
 }
 
-export function renderEvent(event: IntentEvent, links: Links): EventWire {
+export function renderEvent(event: CanonicalEvent, links: Links): EventWire {
+  return event.kind === 'checkout.session' ? renderSessionEvent(event, links) : renderIntentEvent(event, links);
+}
+
+/** A Checkout Session's event: the session as it is after it; Stripe sends no previous attributes with these. */
+function renderSessionEvent(event: SessionEvent, links: Links): EventWire {
+  return {
+    id: event.id,
+    object: 'event',
+    api_version: API_VERSION,
+    created: Math.floor(event.created / 1000),
+    livemode: event.object.livemode,
+    type: event.type,
+    sequence: event.sequence,
+    data: { object: sessionToWire(event.object, links), previous_attributes: {} },
+    request: { id: event.request.id, idempotency_key: event.request.idempotencyKey },
+  };
+}
+
+function renderIntentEvent(event: IntentEvent, links: Links): EventWire {
   const object = toWire(event.object, links);
   // The previous values, rendered exactly as the object is, then only the changed fields kept.
   const previousState = { ...event.object, ...event.previousAttributes };

@@ -1,0 +1,40 @@
+/**
+ * payment_method_options.crypto against this deployment's networks, for a merchant with an xpub:
+ * how a create on this family resolves a payer's network and token. Used by Checkout Sessions; the
+ * payment-intent create handler has the same steps inline (to be moved onto this one).
+ */
+import type { Context } from 'hono';
+import { resolveCryptoOptions } from '../../chain/registry.js';
+import type { CryptoOptions } from '../../domain/crypto.js';
+import type { AppEnv } from '../../http/context.js';
+import { cryptoSettings } from '../../merchants/crypto.js';
+import { scopeOf } from './context.js';
+import { StripeError } from './errors.js';
+
+export const CRYPTO_PARAM = 'payment_method_options[crypto]';
+
+export async function cryptoOptions(
+  c: Context<AppEnv>,
+  requested: { network: string; token: string; expires_in?: number },
+): Promise<CryptoOptions> {
+  const found = resolveCryptoOptions(
+    c.env,
+    { network: requested.network, token: requested.token, expiresIn: requested.expires_in ?? null },
+    scopeOf(c).livemode,
+  );
+  if (!found.ok) throw new StripeError('parameter_invalid', found.message, `${CRYPTO_PARAM}[${found.param}]`);
+  await requireXpub(c);
+  return found.options;
+}
+
+/** Crypto needs the account's watch-only xpub: each intent's deposit address is derived from it. */
+export async function requireXpub(c: Context<AppEnv>): Promise<void> {
+  const settings = await cryptoSettings(c.env.DIRECTORY, scopeOf(c).merchantId);
+  if (!settings?.xpub) {
+    throw new StripeError(
+      'crypto_not_configured',
+      "This account cannot take crypto payments yet: its watch-only xpub (the account's extended public key, from which each PaymentIntent gets its own deposit address) is not set.",
+      'payment_method_types',
+    );
+  }
+}
