@@ -8,12 +8,14 @@ import * as handlers from './handlers.js';
 import * as routes from './routes.js';
 
 export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
-  // Browsers look intents up by client secret, and send a payer's signature, from any origin (a
-  // checkout page); nothing else is allowed cross-origin, and no credentials but the Authorization header.
+  // Browsers look intents up by client secret, confirm them (as Stripe.js does) and send a payer's
+  // signature, from any origin (a checkout page); nothing else is allowed cross-origin, and no
+  // credentials but the Authorization header.
   app.use(
     '/v1/payment_intents/:id',
     browserRoute('GET', (c) => c.req.param('id') !== 'search'),
   );
+  app.use('/v1/payment_intents/:id/confirm', browserRoute('POST'));
   app.use('/v1/payment_intents/:id/crypto_signature', browserRoute('POST'));
   route(app, routes.create, handlers.create);
   route(app, routes.search, handlers.search);
