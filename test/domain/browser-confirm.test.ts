@@ -28,6 +28,13 @@ const chooseCrypto = (crypto: CryptoOptions, extra: Partial<ConfirmCommand> = {}
   ...extra,
 });
 
+const withAmount = (paymentMethod: string | undefined, amount: bigint): ConfirmCommand => ({
+  type: 'confirm',
+  paymentMethod,
+  challengeToken: 'tok_challenge_1',
+  amount,
+});
+
 /** An intent of 20.00 usd a payer may pay by card, bank debit or crypto, with no network named yet. */
 const open = (extra: Parameters<typeof created>[0] = {}, ids: Parameters<typeof created>[1] = {}) =>
   created({ paymentMethodTypes: ['card', 'us_bank_account', 'crypto'], ...extra }, ids);
@@ -190,7 +197,7 @@ describe('the payer chooses the amount (payerAmount)', () => {
     created({ payerAmount: { minimum, maximum }, ...extra });
 
   it('an amount within the bounds is what the confirmation charges; the event shows the change', () => {
-    const decision = step(bounded(500n, 10_000n), { ...confirmWith('pm_card_visa'), amount: 7_500n });
+    const decision = step(bounded(500n, 10_000n), withAmount('pm_card_visa', 7_500n));
     expect(decision.state).toMatchObject({ status: 'succeeded', amount: 7_500n, amountReceived: 7_500n });
     expect(decision.events.map((e) => e.type)).toEqual(['payment_intent.succeeded']);
     expect(decision.events[0]!.previousAttributes).toMatchObject({ amount: 2000n, amountReceived: 0n });
@@ -202,7 +209,7 @@ describe('the payer chooses the amount (payerAmount)', () => {
     { minimum: 500n, maximum: null, amount: 99_999_999n },
     { minimum: null, maximum: 10_000n, amount: 1n },
   ])('the bounds are inclusive and a null bound is open: $minimum..$maximum takes $amount', ({ minimum, maximum, amount }) => {
-    expect(step(bounded(minimum, maximum), { ...confirmWith('pm_card_visa'), amount }).state.amount).toBe(amount);
+    expect(step(bounded(minimum, maximum), withAmount('pm_card_visa', amount)).state.amount).toBe(amount);
   });
 
   it.each([
@@ -211,13 +218,13 @@ describe('the payer chooses the amount (payerAmount)', () => {
     { minimum: 500n, maximum: null, amount: 1n, text: 'at least 500' },
     { minimum: null, maximum: 10_000n, amount: 10_001n, text: 'at most 10000' },
   ])('$amount outside $minimum..$maximum is refused naming amount, with the bounds', ({ minimum, maximum, amount, text }) => {
-    const error = refusal(() => step(bounded(minimum, maximum), { ...confirmWith('pm_card_visa'), amount }));
+    const error = refusal(() => step(bounded(minimum, maximum), withAmount('pm_card_visa', amount)));
     expect(error).toMatchObject({ code: 'parameter_invalid', field: 'amount' });
     expect(error.detail).toContain(text);
   });
 
   it('an intent without payerAmount has the amount its merchant set', () => {
-    expect(refusal(() => step(created(), { ...confirmWith('pm_card_visa'), amount: 2000n }))).toMatchObject({
+    expect(refusal(() => step(created(), withAmount('pm_card_visa', 2000n)))).toMatchObject({
       code: 'parameter_invalid',
       field: 'amount',
     });
@@ -228,7 +235,7 @@ describe('the payer chooses the amount (payerAmount)', () => {
   });
 
   it('a declined attempt keeps the chosen amount for the next one', () => {
-    const declined = step(bounded(500n, 10_000n), { ...confirmWith('pm_card_chargeDeclined'), amount: 3_000n }).state;
+    const declined = step(bounded(500n, 10_000n), withAmount('pm_card_chargeDeclined', 3_000n)).state;
     expect(declined).toMatchObject({ status: 'requires_payment_method', amount: 3_000n });
     expect(step(declined, confirmWith('pm_card_visa')).state.amountReceived).toBe(3_000n);
   });
@@ -261,6 +268,6 @@ describe('the payer chooses the amount (payerAmount)', () => {
     const authenticated = step(challenged, { type: 'complete_challenge', outcome: 'succeeded' }).state;
     expect(authenticated.status).toBe('requires_confirmation');
     expect(step(authenticated, confirmWith()).state.status).toBe('succeeded');
-    expect(step(authenticated, { ...confirmWith(), amount: 4_000n }).state).toMatchObject({ status: 'requires_action', amount: 4_000n });
+    expect(step(authenticated, withAmount(undefined, 4_000n)).state).toMatchObject({ status: 'requires_action', amount: 4_000n });
   });
 });

@@ -144,14 +144,14 @@ export const confirm = createRoute({
   ].join(' '),
   ...secretOrPublishableKeyIdempotentOnObject,
   request: {
-    params: intentIdParam(examples.challengedIntent.id),
-    body: jsonBody(ConfirmPaymentIntentParams, false, examples.confirmPaymentIntentRequest),
+    params: intentIdParam(examples.browserConfirmedIntent.id),
+    body: jsonBody(ConfirmPaymentIntentParams, false, examples.browserConfirmRequest),
   },
   responses: {
     200: jsonResponse(
       z.union([PaymentIntent, BrowserPaymentIntent]),
-      'The payment intent; BrowserPaymentIntent when confirmed with a publishable key.',
-      examples.challengedIntent,
+      "The payment intent; BrowserPaymentIntent when confirmed with a publishable key (the example: a payer's browser chose USDC).",
+      examples.browserConfirmedIntent,
     ),
     402: paymentFailed,
     ...errors,
