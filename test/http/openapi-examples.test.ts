@@ -186,7 +186,6 @@ describe('OpenAPI examples', () => {
       examples.capturedIntent,
       examples.canceledIntent,
       examples.signedCryptoIntent,
-      examples.browserConfirmedIntent,
     ];
     for (const intent of intents) {
       expect(intent.id).toMatch(INTENT_ID_PATTERN);
@@ -216,13 +215,10 @@ describe('OpenAPI examples', () => {
     expect(intent.crypto?.signature).toMatchObject({ signer, signature });
   });
 
-  it("show a payer's browser choosing crypto: its own client secret, the xpub's next address, browser fields only", () => {
-    const intent = examples.browserConfirmedIntent;
+  it("show a payer's browser confirming with the intent's own client secret, and getting browser fields only", () => {
+    const intent = examples.challengedIntentLive;
     expect(examples.browserConfirmRequest.client_secret).toBe(intent.client_secret);
-    if (intent.next_action?.type !== 'crypto_transfer') throw new Error('the browser example waits for a transfer');
-    expect(intent.next_action.crypto_transfer.deposit_address).toBe(depositAddress(examples.cryptoSettings.xpub!, 1));
-    expect(intent.next_action.crypto_transfer.hosted_instructions_url).toBe(intent.hosted_url);
-    expect(intent.payment_method_types).toEqual(['card', 'crypto']);
+    expect(intent.hosted_url).toBe(`https://pay.example.com/pay/${intent.id}?client_secret=${intent.client_secret}`);
     expect(intent).not.toHaveProperty('metadata');
   });
 });

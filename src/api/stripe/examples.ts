@@ -8,7 +8,6 @@
  * against all of them in test/http/openapi-examples.test.ts.
  */
 import type { z } from '@hono/zod-openapi';
-import { depositAddress } from '../../chain/addresses.js';
 import type { DeliveryWithAttempts, EndpointRow } from '../../db/webhooks.js';
 import type { CryptoOptions } from '../../domain/crypto.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, IntentSettings, PaymentIntent } from '../../domain/intent.js';
@@ -93,6 +92,11 @@ const challenged = then(
 export const challengedIntent = toWire(challenged.state, links);
 /** A live status message (GET …/live): the same intent as a browser sees it, sent when the confirm committed. */
 export const challengedIntentLive = toBrowserWire(challenged.state, links);
+/**
+ * The same confirmation from the payer's browser, as Stripe.js sends it: the publishable key, and
+ * the client secret in the body. The browser gets the intent as challengedIntentLive shows it.
+ */
+export const browserConfirmRequest = { client_secret: challenged.state.clientSecret, ...confirmPaymentIntentRequest };
 /** Its challenge page: the path's id and token, and the page's URL (next_action.redirect_to_url.url). */
 export const challengeLink = {
   id: challenged.state.id,
@@ -164,32 +168,6 @@ const signed = then(
   SIGNED_AT,
 );
 export const signedCryptoIntent = toWire(signed.state, links);
-
-/**
- * A payer's browser confirms, as Stripe.js does (the publishable key, the client secret in the
- * body), an intent of 20.00 usd that takes card or crypto, choosing USDC on Base Sepolia: it becomes
- * a crypto intent and gets the xpub's next address. The browser sees BrowserPaymentIntent.
- */
-const OPEN_CONFIRMED_AT = '2026-11-02T11:52:41.027Z';
-const openToCrypto = created('pi_01M6E1NF3YqM2TjHLCECd2dc', '7JK7Iz99TlwVg0jiQW8aZcLMq', '2026-11-02T11:52:40.318Z', {
-  amount: 2000n,
-  currency: 'usd',
-  paymentMethodTypes: ['card', 'crypto'],
-});
-export const browserConfirmRequest = {
-  client_secret: openToCrypto.state.clientSecret,
-  payment_method_options: { crypto: { network: BASE_SEPOLIA_USDC.network, token: BASE_SEPOLIA_USDC.token.symbol } },
-};
-const cryptoChosen = then(
-  openToCrypto.state,
-  {
-    ...confirmWith(),
-    crypto: BASE_SEPOLIA_USDC,
-    deposit: { address: depositAddress(XPUB, 1), index: 1, startBlock: 33_418_398n },
-  },
-  OPEN_CONFIRMED_AT,
-);
-export const browserConfirmedIntent = toBrowserWire(cryptoChosen.state, links);
 
 // --- events --------------------------------------------------------------------------------------
 

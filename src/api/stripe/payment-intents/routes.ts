@@ -144,14 +144,14 @@ export const confirm = createRoute({
   ].join(' '),
   ...secretOrPublishableKeyIdempotentOnObject,
   request: {
-    params: intentIdParam(examples.browserConfirmedIntent.id),
+    params: intentIdParam(examples.challengedIntentLive.id),
     body: jsonBody(ConfirmPaymentIntentParams, false, examples.browserConfirmRequest),
   },
   responses: {
     200: jsonResponse(
       z.union([PaymentIntent, BrowserPaymentIntent]),
-      "The payment intent; BrowserPaymentIntent when confirmed with a publishable key (the example: a payer's browser chose USDC).",
-      examples.browserConfirmedIntent,
+      "The payment intent; BrowserPaymentIntent when confirmed with a publishable key (the example: a payer's browser, sent to 3-D Secure).",
+      examples.challengedIntentLive,
     ),
     402: paymentFailed,
     ...errors,
