@@ -15,7 +15,11 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
     '/v1/payment_intents/:id',
     browserRoute('GET', (c) => c.req.param('id') !== 'search'),
   );
-  app.use('/v1/payment_intents/:id/confirm', browserRoute('POST'));
+  // A browser's retry of its confirm may carry an Idempotency-Key, as a server's does.
+  app.use(
+    '/v1/payment_intents/:id/confirm',
+    browserRoute('POST', () => true, ['Idempotency-Key']),
+  );
   app.use('/v1/payment_intents/:id/crypto_signature', browserRoute('POST'));
   route(app, routes.create, handlers.create);
   route(app, routes.search, handlers.search);
@@ -34,8 +38,17 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
  * by the path pattern (another method on the same path, or a literal path such as /search that the
  * pattern also matches) gets a CORS header.
  */
-function browserRoute(method: 'GET' | 'POST', isRoute: (c: Context<AppEnv>) => boolean = () => true): MiddlewareHandler<AppEnv> {
-  const allow = cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: [method], maxAge: 600 });
+function browserRoute(
+  method: 'GET' | 'POST',
+  isRoute: (c: Context<AppEnv>) => boolean = () => true,
+  moreHeaders: string[] = [],
+): MiddlewareHandler<AppEnv> {
+  const allow = cors({
+    origin: '*',
+    allowHeaders: ['Authorization', 'Content-Type', ...moreHeaders],
+    allowMethods: [method],
+    maxAge: 600,
+  });
   return async (c, next) => {
     const requested = c.req.method === 'OPTIONS' ? c.req.header('access-control-request-method') : c.req.method;
     if (requested?.toUpperCase() !== method || !isRoute(c)) return next();
