@@ -98,6 +98,13 @@ export function withCryptoChoice(state: PaymentIntent, command: ConfirmCommand):
         `This PaymentIntent is paid in ${state.crypto.token.symbol}; {{crypto.token}} cannot be changed. Cancel it and create a new one.`,
       );
     }
+    if (choice.expiresIn !== null && choice.expiresIn !== state.crypto.expiresIn) {
+      throw invalid(
+        'parameter_invalid',
+        'crypto.expiresIn',
+        'The payment window of this crypto PaymentIntent was set when it was created; {{crypto.expiresIn}} cannot change it.',
+      );
+    }
     return state;
   }
   if (!state.paymentMethodTypes.includes('crypto')) {

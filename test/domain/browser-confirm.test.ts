@@ -143,6 +143,8 @@ describe('the payer chooses crypto at confirmation', () => {
     const state = created({ paymentMethodTypes: ['crypto'], crypto: USDC });
     expect(step(state, chooseCrypto(USDC)).state.crypto).toMatchObject({ depositAddress: DEPOSIT.address, amount: 20_000_000n });
     expect(refusal(() => step(state, chooseCrypto(POLYGON_USDC)))).toMatchObject({ field: 'crypto.network' });
+    // Its window was set at creation: a test window at confirmation would be ignored, so it is refused.
+    expect(refusal(() => step(state, chooseCrypto({ ...USDC, expiresIn: 30 })))).toMatchObject({ field: 'crypto.expiresIn' });
   });
 
   it.each<{ name: string; state: () => PaymentIntent; command: ConfirmCommand; field: string; code?: string }>([
