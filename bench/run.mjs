@@ -14,6 +14,8 @@
  *          and with an Idempotency-Key (the official SDK sends a fresh one with every POST), retrieve,
  *          the browser lookup, list, search; the reference's write and select
  *   large: LARGE intents, the rest written straight into both D1s: list, search and select again
+ *   page: the hosted payment page's time to first byte beside the floor's, and the live status push
+ *         (a change → the message in a real Chromium's socket, p50 and p99 over 100 changes): bench/page.mjs
  *   webhooks: state change → signed request received (p50, p99), and sustained deliveries per second
  *   chain: runChainBench of bench/chain.mjs, when that file exists (BENCH_CHAIN=0 skips it)
  *
@@ -33,6 +35,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { d1Bindings } from '../scripts/d1-bindings.mjs';
+import { measurePage } from './page.mjs';
 import { freePort, stopChild } from './processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -195,6 +198,9 @@ try {
       'd1_select_1',
     ])),
   };
+
+  log('page: the hosted page (time to first byte) and the live status push (bench/page.mjs)');
+  results.page = await measurePage({ base, sk, pk, samples: Number(process.env.BENCH_PAGE_SAMPLES ?? 200), log });
 
   log(`stopping both servers to write ${LARGE - small} more intents (and reference rows) straight into their D1`);
   await stop(product);
@@ -423,6 +429,15 @@ function printTable(results) {
   console.log(
     `\nwebhooks: state change → signed request received, p50 ${w.latency.p50} ms, p99 ${w.latency.p99} ms (${w.latency.samples} events, one at a time); ` +
       `sustained ${w.throughput.deliveriesPerSecond} deliveries/s (${w.throughput.deliveries} deliveries of ${w.throughput.creates} creates at ${w.throughput.concurrency} concurrent)`,
+  );
+  const p = results.page;
+  console.log(
+    `\npage: time to first byte p50 ${p.ttfb.page.p50} ms, p99 ${p.ttfb.page.p99} ms; floor p50 ${p.ttfb.floor.p50} ms (${p.ttfb.ratioP50}× the floor, ${p.ttfb.samples} each, interleaved)`,
+  );
+  console.log(
+    p.push.skipped
+      ? `live push: skipped (${p.push.skipped})`
+      : `live push: change → message in Chromium p50 ${p.push.commitToBrowser.p50} ms, p99 ${p.push.commitToBrowser.p99} ms over ${p.push.samples} changes (the change's own round trip p50 ${p.push.updateRoundTrip.p50} ms)`,
   );
   if (results.chain) console.log(`\nchain: ${JSON.stringify(results.chain)}`);
 }

@@ -17,6 +17,11 @@ export const merchants = sqliteTable('merchants', {
   cryptoXpub: text('crypto_xpub'),
   /** The next unused child index: taken with one UPDATE … RETURNING, so no two intents share an address. */
   nextDepositIndex: integer('next_deposit_index').notNull().default(0),
+  /**
+   * Origins allowed to frame the merchant's hosted payment pages (CSP frame-ancestors), as a JSON
+   * array of https origins; null or [] means none may ('none').
+   */
+  checkoutFrameAncestors: text('checkout_frame_ancestors'),
 });
 
 /**
@@ -37,7 +42,13 @@ export const depositCounters = sqliteTable('deposit_counters', {
   nextIndex: integer('next_index').notNull(),
 });
 
-/** API keys, stored only as SHA-256 hashes: a key has ≥128 random bits, so a fast hash suffices. */
+/**
+ * API keys, found by their SHA-256 hash: a key has ≥128 random bits, so a fast hash suffices. A secret
+ * key is stored only as its hash. A publishable key is also kept in full (`publishable`), because the
+ * hosted checkout page (src/pages/checkout) hands it to its script, as Stripe's Checkout does:
+ * publishable keys are public by design (every payer's browser holds one) and can do nothing but what
+ * a payer holding a client secret may.
+ */
 export const apiKeys = sqliteTable(
   'api_keys',
   {
@@ -49,6 +60,8 @@ export const apiKeys = sqliteTable(
     livemode: integer('livemode', { mode: 'boolean' }).notNull(),
     /** The key's first characters and last four, for display ("sk_test_…AbCd"); never enough to use it. */
     hint: text('hint').notNull(),
+    /** The publishable key itself (kind 'publishable' only; always null for a secret key). Null for keys made before it was kept. */
+    publishable: text('publishable'),
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
   },

@@ -3,7 +3,7 @@
  * stored. Test and live keys are separate worlds: each key carries its mode, and every object is
  * looked up with the merchant id *and* the mode of the key that asks.
  */
-import { and, eq, inArray, isNull, notExists, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, notExists, notInArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { apiKeys, merchants, shards } from '../db/directory-schema.js';
@@ -56,6 +56,7 @@ export async function createMerchant(env: Env, name: string, now = Date.now()) {
           shard: shards.binding,
           cryptoXpub: sql`NULL`.as('crypto_xpub'),
           nextDepositIndex: sql`0`.as('next_deposit_index'),
+          checkoutFrameAncestors: sql`NULL`.as('checkout_frame_ancestors'),
         })
         .from(shards)
         .where(inArray(shards.binding, open))
@@ -120,6 +121,7 @@ export async function rollKeys(d1: D1Database, merchantId: string, modes: readon
               kind: sql`${row.kind}`.as('kind'),
               livemode: sql`${row.livemode ? 1 : 0}`.as('livemode'),
               hint: sql`${row.hint}`.as('hint'),
+              publishable: sql`${row.publishable}`.as('publishable'),
               createdAt: sql`${row.createdAt}`.as('created_at'),
               revokedAt: sql`NULL`.as('revoked_at'),
             })
@@ -166,6 +168,55 @@ export async function findKeyOwner(d1: D1Database, key: string, now = Date.now()
 
 function forgetMerchantKeys(merchantId: string): void {
   for (const [hash, entry] of keyCache) if (entry.owner.merchantId === merchantId) keyCache.delete(hash);
+  forgetStorefront(merchantId);
+}
+
+/** The stored allow-list of origins that may frame the merchant's hosted pages (src/merchants/checkout.ts): a JSON array, or null for none. */
+export function parseFrameAncestors(stored: string | null): string[] {
+  return stored === null ? [] : (JSON.parse(stored) as string[]);
+}
+
+/** Drops this isolate's copy of the merchant's storefront: its keys or checkout settings changed. */
+export function forgetStorefront(merchantId: string): void {
+  for (const scope of storefrontCache.keys()) if (scope.startsWith(`${merchantId}:`)) storefrontCache.delete(scope);
+}
+
+/** What the hosted checkout page shows and gives its script: the merchant's name and current publishable key of the mode. */
+export interface Storefront {
+  merchantName: string;
+  /** Null when the merchant's publishable key of this mode was made before keys were kept (roll the keys to get one). */
+  publishableKey: string | null;
+  /** Origins allowed to frame the page (CSP frame-ancestors); empty: none. */
+  frameAncestors: string[];
+}
+
+const storefrontCache = new Map<string, { storefront: Storefront; until: number }>();
+
+/**
+ * The merchant's storefront for a mode (one directory read, remembered by the isolate for
+ * KEY_CACHE_TTL_MS like keys are): null when there is no such merchant. A rolled key is replaced
+ * here at once in the isolate that rolled it, and within the TTL in every other — as a key's
+ * revocation is; so are new checkout settings.
+ */
+export async function findStorefront(d1: D1Database, merchantId: string, livemode: boolean, now = Date.now()): Promise<Storefront | null> {
+  const scope = `${merchantId}:${livemode ? 'live' : 'test'}`;
+  const cached = storefrontCache.get(scope);
+  if (cached && cached.until > now) return cached.storefront;
+  const [row] = await drizzle(d1)
+    .select({ merchantName: merchants.name, publishableKey: apiKeys.publishable, frameAncestors: merchants.checkoutFrameAncestors })
+    .from(merchants)
+    .leftJoin(
+      apiKeys,
+      and(eq(apiKeys.merchantId, merchants.id), eq(apiKeys.kind, 'publishable'), eq(apiKeys.livemode, livemode), isNull(apiKeys.revokedAt)),
+    )
+    .where(eq(merchants.id, merchantId))
+    .orderBy(desc(apiKeys.createdAt))
+    .limit(1);
+  if (!row) return null;
+  const storefront = { ...row, frameAncestors: parseFrameAncestors(row.frameAncestors) };
+  if (storefrontCache.size >= KEY_CACHE_MAX) storefrontCache.delete(storefrontCache.keys().next().value!);
+  storefrontCache.set(scope, { storefront, until: now + KEY_CACHE_TTL_MS });
+  return storefront;
 }
 
 function newKeyPair(mode: Mode): KeyPair {
@@ -182,6 +233,8 @@ async function keyRows(merchantId: string, keys: Keys, now: number) {
         kind,
         livemode: mode === 'live',
         hint: `${key.slice(0, 8)}…${key.slice(-4)}`,
+        // Publishable keys are public by design; a secret key is never stored but as its hash.
+        publishable: kind === 'publishable' ? key : null,
         createdAt: now,
       });
     }

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant, shardOf } from '../helpers.js';
 import { expectErrorLogs } from '../expected-logs.js';
+import { findStorefront } from '../../src/merchants/keys.js';
 
 let a: TestMerchant;
 let b: TestMerchant;
@@ -22,7 +23,7 @@ async function errorOf(res: Response) {
 }
 
 describe('merchants and keys', () => {
-  it('issues acct_ ids and four distinct keys of ≥128 random bits, stored only as hashes', async () => {
+  it('issues acct_ ids and four distinct keys of ≥128 random bits; secret keys stored only as hashes, publishable ones kept for the hosted page', async () => {
     expect(a.id).toMatch(/^acct_/);
     const keys = [a.keys.test.secret, a.keys.test.publishable, a.keys.live.secret, a.keys.live.publishable];
     expect(keys[0]).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
@@ -33,7 +34,28 @@ describe('merchants and keys', () => {
     const rows = await env.DIRECTORY.prepare('SELECT * FROM api_keys WHERE merchant_id = ?').bind(a.id).all();
     expect(rows.results).toHaveLength(4);
     const stored = JSON.stringify(rows.results);
-    for (const key of keys) expect(stored).not.toContain(key.slice(8));
+    for (const key of [a.keys.test.secret, a.keys.live.secret]) expect(stored).not.toContain(key.slice(8));
+    // Publishable keys are public by design: kept whole, on their own rows only, so the hosted page can hand them to its script.
+    const publishable = rows.results.filter((r) => r.kind === 'publishable').map((r) => r.publishable);
+    expect(publishable.sort()).toEqual([a.keys.live.publishable, a.keys.test.publishable].sort());
+    expect(rows.results.filter((r) => r.kind === 'secret').map((r) => r.publishable)).toEqual([null, null]);
+  });
+
+  it("the storefront (name and current publishable key of a mode) follows a roll at once, and names no other merchant's key", async () => {
+    const m = await createMerchant('Storefront Ltd');
+    expect(await findStorefront(env.DIRECTORY, m.id, false)).toEqual({
+      merchantName: 'Storefront Ltd',
+      publishableKey: m.keys.test.publishable,
+    });
+    expect(await findStorefront(env.DIRECTORY, m.id, true)).toEqual({
+      merchantName: 'Storefront Ltd',
+      publishableKey: m.keys.live.publishable,
+    });
+    const res = await call(`/v1/admin/merchants/${m.id}/roll_keys`, { key: ADMIN_TOKEN, json: { mode: 'test' } });
+    const rolled = (await res.json()) as any;
+    expect((await findStorefront(env.DIRECTORY, m.id, false))?.publishableKey).toBe(rolled.keys.test.publishable);
+    expect((await findStorefront(env.DIRECTORY, m.id, true))?.publishableKey).toBe(m.keys.live.publishable);
+    expect(await findStorefront(env.DIRECTORY, 'acct_nope', false)).toBeNull();
   });
 
   it('rolling keys replaces them: the old ones answer 401 at once, the new ones work', async () => {

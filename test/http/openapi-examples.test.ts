@@ -10,6 +10,7 @@ import { verifyTypedData } from 'viem';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import * as admin from '../../src/api/admin/index.js';
+import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -32,6 +33,8 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,
+  checkoutSettings.retrieve,
+  checkoutSettings.update,
   admin.createMerchantRoute,
   admin.setXpubRoute,
   admin.rollKeysRoute,

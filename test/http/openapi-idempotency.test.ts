@@ -4,6 +4,7 @@ import { servedDocument } from './openapi-document.js';
 
 /** Every POST that changes something (src/api/stripe/auth.ts: secretKeyIdempotent*). */
 const KEYED = [
+  'POST /v1/checkout_settings',
   'POST /v1/notification_secret/roll',
   'POST /v1/payment_intents',
   'POST /v1/payment_intents/{id}',

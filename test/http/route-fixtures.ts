@@ -222,6 +222,7 @@ const RECIPES: Record<string, Recipe> = {
   },
   'POST /v1/webhook_endpoints': { body: (f) => ({ url: f.mailboxUrl, enabled_events: ['payment_intent.succeeded'] }) },
   'POST /v1/webhook_endpoints/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
+  'POST /v1/checkout_settings': { body: () => ({ frame_ancestors: ['https://shop.example'] }) },
   'POST /v1/admin/merchants': { body: () => ({ name: 'Made by the auth table' }) },
   'POST /v1/admin/merchants/{id}/crypto': { body: () => ({ xpub: randomXpub() }) },
   'POST /v1/admin/merchants/{id}/roll_keys': { body: () => ({ mode: 'test' }) },

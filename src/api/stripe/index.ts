@@ -8,6 +8,7 @@ import type { AppEnv } from '../../http/context.js';
 import { newRouter } from '../../http/router.js';
 import { SECURITY_SCHEMES } from './auth.js';
 import { links } from './context.js';
+import { checkoutSettingsRoutes } from './checkout-settings/index.js';
 import { cryptoSettingsRoutes } from './crypto-settings/index.js';
 import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
@@ -22,5 +23,6 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   events(app);
   webhooks(app);
   cryptoSettingsRoutes(app);
+  checkoutSettingsRoutes(app);
   return app;
 }

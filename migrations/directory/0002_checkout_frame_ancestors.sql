@@ -1,0 +1,1 @@
+ALTER TABLE `merchants` ADD `checkout_frame_ancestors` text;
