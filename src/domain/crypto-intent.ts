@@ -34,7 +34,11 @@ import {
 } from './intent.js';
 import type { PaymentMethodType } from './test-payment-methods.js';
 
-/** The crypto payment a create asks for, checked; null for a card-style intent. */
+/**
+ * The crypto payment a create asks for, checked; null for a card-style intent, and for one whose
+ * payment_method_types include crypto without naming a network and token: its payer chooses them at
+ * confirmation (withCryptoChoice). Crypto options at create make a crypto-only intent, as before.
+ */
 export function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMethodType[], livemode: boolean): CryptoPayment | null {
   if (!types.includes('crypto')) {
     if (params.crypto) {
@@ -42,26 +46,84 @@ export function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMe
     }
     return null;
   }
+  if (!params.crypto) {
+    // Paid in crypto only: nothing but a transfer can pay it, and a transfer cannot be held for a capture.
+    if (types.length === 1 && params.captureMethod === 'manual') throw noManualCapture();
+    return null;
+  }
   if (types.length > 1) {
     throw invalid(
       'parameter_invalid',
       'paymentMethodTypes',
-      'crypto cannot be combined with other payment method types: a crypto PaymentIntent is paid by one transfer on one network.',
+      'crypto options at creation make a crypto-only PaymentIntent (one transfer on one network): pass {{paymentMethodTypes}} ["crypto"], or leave {{crypto}} out to let the payer choose at confirmation.',
     );
-  }
-  if (!params.crypto) {
-    throw invalid('parameter_missing', 'crypto.network', 'A crypto PaymentIntent needs {{crypto.network}} and {{crypto.token}}.');
   }
   if (params.paymentMethod !== undefined) throw noPaymentMethod();
   if (params.captureMethod === 'manual') throw noManualCapture();
-  if (livemode && params.crypto.expiresIn !== null) {
+  assertWindow(params.crypto, livemode);
+  return newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto));
+}
+
+function assertWindow(options: CryptoOptions, livemode: boolean): void {
+  if (livemode && options.expiresIn !== null) {
     throw invalid(
       'parameter_invalid',
       'crypto.expiresIn',
       '{{crypto.expiresIn}} can only be set in test mode; live crypto payments have the 15-minute window.',
     );
   }
-  return newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto));
+}
+
+/**
+ * The intent as the payer's crypto choice at confirmation makes it. An intent that names no network
+ * yet (payment_method_types include crypto, no crypto options at create) becomes a crypto intent:
+ * the token amount converted exactly as at create, its payment_method_types kept. A crypto intent
+ * keeps its network and token: the same choice again changes nothing, another one is refused.
+ */
+export function withCryptoChoice(state: PaymentIntent, command: ConfirmCommand): PaymentIntent {
+  const choice = command.crypto;
+  if (!choice) return state;
+  if (state.crypto) {
+    if (choice.network !== state.crypto.network) {
+      throw invalid(
+        'parameter_invalid',
+        'crypto.network',
+        `This PaymentIntent is paid on ${state.crypto.network}; {{crypto.network}} cannot be changed. Cancel it and create a new one.`,
+      );
+    }
+    if (choice.token.symbol !== state.crypto.token.symbol) {
+      throw invalid(
+        'parameter_invalid',
+        'crypto.token',
+        `This PaymentIntent is paid in ${state.crypto.token.symbol}; {{crypto.token}} cannot be changed. Cancel it and create a new one.`,
+      );
+    }
+    if (choice.expiresIn !== null && choice.expiresIn !== state.crypto.expiresIn) {
+      throw invalid(
+        'parameter_invalid',
+        'crypto.expiresIn',
+        'The payment window of this crypto PaymentIntent was set when it was created; {{crypto.expiresIn}} cannot change it.',
+      );
+    }
+    return state;
+  }
+  if (!state.paymentMethodTypes.includes('crypto')) {
+    throw invalid(
+      'parameter_invalid',
+      'crypto',
+      `{{crypto}} can only be chosen when the PaymentIntent's {{paymentMethodTypes}} include crypto (this one's: ${state.paymentMethodTypes.join(', ')}).`,
+    );
+  }
+  if (command.paymentMethod !== undefined) {
+    throw invalid(
+      'parameter_invalid',
+      'paymentMethod',
+      'Pass {{paymentMethod}} or {{crypto}}, not both: a crypto payment is paid by a transfer to the deposit address it gets when confirmed.',
+    );
+  }
+  if (state.captureMethod === 'manual') throw noManualCapture();
+  assertWindow(choice, state.livemode);
+  return { ...state, paymentMethod: null, crypto: newCryptoPayment(choice, cryptoAmount(state.amount, state.currency, choice)) };
 }
 
 /** The token amount due for `amount` in `currency`, exactly, within a uint256 (and eight digits for usd). */
@@ -93,24 +155,22 @@ function noManualCapture(): DomainError {
   );
 }
 
-/** A card-style intent cannot become a crypto one, and a crypto one keeps its shape. */
+/**
+ * A crypto intent keeps its shape: its payment_method_types, no payment method, automatic capture,
+ * and once a payer has a deposit address, its amount. (An intent whose payment_method_types include
+ * crypto but that names no network yet is updated as any other.)
+ */
 export function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): void {
-  if (!state.crypto) {
-    if (params.paymentMethodTypes?.includes('crypto')) {
-      throw invalid(
-        'parameter_invalid',
-        'paymentMethodTypes',
-        'A PaymentIntent cannot become a crypto one: create a new PaymentIntent with {{paymentMethodTypes}} ["crypto"] and {{crypto}}.',
-      );
-    }
-    return;
-  }
+  if (!state.crypto) return;
   const types = params.paymentMethodTypes;
-  if (types !== undefined && (types.length !== 1 || types[0] !== 'crypto')) {
+  if (
+    types !== undefined &&
+    (types.length !== state.paymentMethodTypes.length || types.some((t) => !state.paymentMethodTypes.includes(t)))
+  ) {
     throw invalid(
       'parameter_invalid',
       'paymentMethodTypes',
-      'A crypto PaymentIntent keeps {{paymentMethodTypes}} ["crypto"]: create a new PaymentIntent to be paid otherwise.',
+      `A crypto PaymentIntent keeps its {{paymentMethodTypes}} (${state.paymentMethodTypes.join(', ')}): create a new PaymentIntent to be paid otherwise.`,
     );
   }
   if (params.paymentMethod !== undefined) throw noPaymentMethod();

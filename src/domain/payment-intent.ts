@@ -12,6 +12,7 @@ import {
   recordSignature,
   stoppedWaiting,
   withCryptoAmount,
+  withCryptoChoice,
 } from './crypto-intent.js';
 import { isCurrency, MAX_AMOUNT } from './currency.js';
 import { DomainError, type Field, invalid, unexpectedState } from './errors.js';
@@ -29,6 +30,7 @@ import {
   type IntentSettings,
   type PaymentError,
   type PaymentIntent,
+  type PayerAmount,
   type UpdateParams,
 } from './intent.js';
 import { STATUSES, type CancellationReason, type Status } from './status.js';
@@ -176,8 +178,27 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
   return { state: next, events: [event('payment_intent.updated')], timers: [], paymentError: null };
 }
 
-function confirm(state: PaymentIntent, command: ConfirmCommand, now: number, settings: IntentSettings): Decision {
+/**
+ * What a confirmation pays: the intent with the payer's amount and crypto choice applied, both
+ * checked. Without either it is the intent itself.
+ */
+function confirming(state: PaymentIntent, command: ConfirmCommand): PaymentIntent {
   if (!CONFIRMABLE.includes(state.status)) throw unexpectedState('confirm', state.status, CONFIRMABLE);
+  return withCryptoChoice(withPayerAmount(state, command.amount), command);
+}
+
+/**
+ * The intent whose deposit address this confirmation hands out (the shell allocates it, reading its
+ * network, before deciding), or null when it hands out none. Refuses what the confirmation would,
+ * so that a refused one takes no address.
+ */
+export function depositToAllocate(state: PaymentIntent, command: ConfirmCommand): PaymentIntent | null {
+  const paying = confirming(state, command);
+  return paying.crypto !== null && paying.crypto.depositAddress === null ? paying : null;
+}
+
+function confirm(before: PaymentIntent, command: ConfirmCommand, now: number, settings: IntentSettings): Decision {
+  const state = confirming(before, command);
   if (state.crypto) return confirmCrypto(state, state.crypto, command, now);
   if (state.livemode) {
     throw invalid(
@@ -229,6 +250,48 @@ function confirm(state: PaymentIntent, command: ConfirmCommand, now: number, set
         paymentError: null,
       };
   }
+}
+
+/**
+ * The amount a payer chose at confirmation, within the intent's payerAmount; the token amount of a
+ * crypto intent follows. Without one, or the same as now, the intent is unchanged.
+ */
+function withPayerAmount(state: PaymentIntent, amount: bigint | undefined): PaymentIntent {
+  if (amount === undefined) return state;
+  const bounds = state.payerAmount;
+  if (bounds === null) {
+    throw invalid(
+      'parameter_invalid',
+      'amount',
+      "This PaymentIntent's {{amount}} is set by its merchant: the payer cannot choose it at confirmation.",
+    );
+  }
+  if ((bounds.minimum !== null && amount < bounds.minimum) || (bounds.maximum !== null && amount > bounds.maximum)) {
+    throw invalid(
+      'parameter_invalid',
+      'amount',
+      `{{amount}} (${amount}) must be ${boundsText(bounds)} (in the smallest unit of ${state.currency}).`,
+    );
+  }
+  if (amount === state.amount) return state;
+  if (state.crypto?.depositAddress) {
+    throw new DomainError({
+      code: 'payment_intent_unexpected_state',
+      operation: 'confirm',
+      field: 'amount',
+      currentStatus: state.status,
+      detail: `The payer has been given a deposit address for ${state.crypto.amount} base units: {{amount}} can no longer change. Cancel it and create a new one.`,
+    });
+  }
+  if (!state.crypto) assertAmount(amount, 'amount', state.currency);
+  // A challenge passed for the old amount does not authenticate the new one.
+  return withCryptoAmount({ ...state, amount, authenticatedPaymentMethod: null });
+}
+
+function boundsText(bounds: PayerAmount): string {
+  if (bounds.minimum !== null && bounds.maximum !== null) return `between ${bounds.minimum} and ${bounds.maximum}`;
+  if (bounds.minimum !== null) return `at least ${bounds.minimum}`;
+  return `at most ${bounds.maximum}`;
 }
 
 function completeChallenge(state: PaymentIntent, outcome: 'succeeded' | 'failed'): Decision {

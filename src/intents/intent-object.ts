@@ -16,7 +16,7 @@ import { assertSignable, watchRequest } from '../domain/crypto-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, PaymentError, PaymentIntent } from '../domain/intent.js';
-import { createPaymentIntent, decide } from '../domain/payment-intent.js';
+import { createPaymentIntent, decide, depositToAllocate } from '../domain/payment-intent.js';
 import {
   ALARM_ORIGIN,
   createShellTables,
@@ -245,17 +245,23 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return fixedLengthSecretsEqual(clientSecret, this.current.clientSecret) ? this.current : null;
   }
 
+  /** A client secret shown (by a browser, or passed along by the merchant) is this intent's; null: none shown. */
+  private secretMatches(clientSecret: string | null): boolean {
+    return clientSecret === null || (this.current !== null && fixedLengthSecretsEqual(clientSecret, this.current.clientSecret));
+  }
+
   /**
-   * A command of the intent's owner. Under an Idempotency-Key its answer, refusals included, is
+   * A command of the intent's owner, or with `clientSecret` of a browser holding the intent's client
+   * secret (a wrong one is answered as an unknown intent, before any kept answer is replayed). Under an Idempotency-Key its answer, refusals included, is
    * kept here with the change (an unknown or another merchant's intent keeps nothing: a 404 is not
    * this object's to remember).
    */
-  async execute(caller: Caller, command: Command): Promise<CommandResult> {
-    if (!this.owned(caller)) return NOT_FOUND;
+  async execute(caller: Caller, command: Command, clientSecret: string | null = null): Promise<CommandResult> {
+    if (!this.owned(caller) || !this.secretMatches(clientSecret)) return NOT_FOUND;
     const request = keyedRequest(caller);
     return this.once(request, answeredAlready, () =>
       this.serialized(async () => {
-        const intent = this.owned(caller) ? this.current : null;
+        const intent = this.owned(caller) && this.secretMatches(clientSecret) ? this.current : null;
         if (!intent) return NOT_FOUND;
         const now = Date.now();
         const kept = request && this.lookUpKey(request, now);
@@ -453,12 +459,15 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return result;
   }
 
-  /** A crypto intent's first confirmation gets its deposit address (the chain's head read first). */
+  /**
+   * A confirmation that hands out a deposit address gets it here, the chain's head read first: a
+   * crypto intent's first, or one where the payer chooses crypto (src/domain depositToAllocate).
+   */
   private async prepare(intent: PaymentIntent, command: Command): Promise<Command> {
-    const c = intent.crypto;
-    if (command.type !== 'confirm' || !c || c.depositAddress !== null) return command;
-    if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) return command;
-    return { ...command, deposit: await allocateDeposit(this.env.DIRECTORY, intent, this.chainReader(c.network)) };
+    if (command.type !== 'confirm') return command;
+    const paying = depositToAllocate(intent, command);
+    if (!paying?.crypto) return command;
+    return { ...command, deposit: await allocateDeposit(this.env.DIRECTORY, paying, this.chainReader(paying.crypto.network)) };
   }
 
   /**

@@ -4,7 +4,7 @@
  * a failed payment attempt, if any) or a thrown DomainError in the domain's own terms. A family
  * translates its wire into these calls and renders what comes back; it never touches a stub.
  */
-import type { Command, CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
+import type { Command, ConfirmCommand, CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
 import type { CancellationReason } from '../domain/status.js';
 import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
 import type { Env } from '../env.js';
@@ -132,8 +132,13 @@ export class IntentService {
     return this.run(id, { type: 'update', params });
   }
 
-  confirm(id: string, options: { paymentMethod?: string; returnUrl?: string }): Promise<Outcome> {
-    return this.run(id, { type: 'confirm', ...options, challengeToken: newToken() });
+  /**
+   * Confirms the intent: the merchant's, or a browser's with the intent's client secret (a wrong one
+   * is as good as no intent). What a payer may choose comes in `options` (amount, crypto).
+   */
+  async confirm(id: string, options: Omit<ConfirmCommand, 'type' | 'challengeToken' | 'deposit'>, clientSecret?: string): Promise<Outcome> {
+    const command: ConfirmCommand = { type: 'confirm', ...options, challengeToken: newToken() };
+    return outcome(id, await intentObject(this.env, id).execute(this.caller, command, clientSecret ?? null), this.caller, this.onAnswer);
   }
 
   capture(id: string, amountToCapture?: bigint): Promise<Outcome> {

@@ -382,6 +382,83 @@ describe('deposit addresses', () => {
   });
 });
 
+describe('crypto chosen by the payer in the browser', () => {
+  /** The browser's confirm (src/pages/checkout, or a merchant's own page): publishable key, client secret, cross-origin. */
+  async function browserConfirm(intent: { id: string; client_secret: string }, params: Record<string, unknown>) {
+    const res = await call(`/v1/payment_intents/${intent.id}/confirm`, {
+      key: merchant.keys.test.publishable,
+      json: { client_secret: intent.client_secret, ...params },
+      headers: { Origin: 'https://shop.example' },
+    });
+    return { res, body: (await res.json()) as any };
+  }
+  const usdcOnTestnet = { payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } } };
+
+  it('an intent for card or crypto gets its deposit address when the payer chooses USDC, and a real transfer pays it', async () => {
+    const created = await post(sk, '/v1/payment_intents', { amount: 1099, currency: 'usd', payment_method_types: ['card', 'crypto'] });
+    expect(created.res.status, JSON.stringify(created.body)).toBe(200);
+    expect(created.body).toMatchObject({ status: 'requires_payment_method', crypto: null, payment_method_options: {} });
+    const issued = (await get(sk, '/v1/crypto_settings')).body.addresses_issued as number;
+
+    const { res, body } = await browserConfirm(created.body, usdcOnTestnet);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(body).not.toHaveProperty('metadata');
+    expect(body).toMatchObject({ status: 'requires_action', payment_method_types: ['card', 'crypto'], amount: 1099, currency: 'usd' });
+    const transfer = body.next_action.crypto_transfer;
+    expect(transfer).toMatchObject({ network: 'testnet', token: 'usdc', amount: '10990000', hosted_instructions_url: body.hosted_url });
+    expect(body.hosted_url).toBe(`http://pay.test/pay/${body.id}?client_secret=${encodeURIComponent(body.client_secret)}`);
+    expect(transfer.deposit_address).toBe(depositAddress(xpub, issued));
+    expect((await get(sk, '/v1/crypto_settings')).body.addresses_issued).toBe(issued + 1);
+    // The merchant sees the payer's choice as the intent's crypto options.
+    expect((await intent(body.id)).payment_method_options).toEqual({ crypto: { network: 'testnet', token: 'usdc', expires_in: null } });
+
+    // Once the payer has an address it stays a crypto payment.
+    const card = await browserConfirm(created.body, { payment_method: 'pm_card_visa' });
+    expect(card.res.status).toBe(400);
+    expect(card.body.error).toMatchObject({ code: 'parameter_invalid', param: 'payment_method' });
+
+    await chain.payUsdc(transfer.deposit_address, 10_990_000n);
+    await chain.mine(1);
+    const succeeded = await untilStatus(body.id, 'succeeded');
+    expect(succeeded).toMatchObject({ amount_received: 1099, hosted_url: null, crypto: { amount_received: '10990000' } });
+    const types = await eventTypes(body.id);
+    expect(types.slice(0, 2)).toEqual(['payment_intent.created', 'payment_intent.requires_action']);
+    expect(types.at(-1)).toBe('payment_intent.succeeded');
+  });
+
+  it('concurrent browser confirms with the same choice hand out one deposit address', async () => {
+    const created = await post(sk, '/v1/payment_intents', { amount: 500, currency: 'usd', payment_method_types: ['crypto'] });
+    expect(created.body).toMatchObject({ status: 'requires_payment_method', crypto: null });
+    const issued = (await get(sk, '/v1/crypto_settings')).body.addresses_issued as number;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => browserConfirm(created.body, usdcOnTestnet)));
+    for (const { res, body } of answers) expect(res.status, JSON.stringify(body)).toBe(200);
+    const addresses = new Set(answers.map(({ body }) => body.next_action.crypto_transfer.deposit_address));
+    expect(addresses.size).toBe(1);
+    expect((await get(sk, '/v1/crypto_settings')).body.addresses_issued).toBe(issued + 1);
+    // Another network or token afterwards is refused by name; the address stays.
+    const other = await browserConfirm(created.body, { payment_method_options: { crypto: { network: 'deep', token: 'usdc' } } });
+    expect(other.body.error).toMatchObject({ code: 'parameter_invalid', param: 'payment_method_options[crypto][network]' });
+    await post(sk, `/v1/payment_intents/${created.body.id}/cancel`);
+  });
+
+  it('a card still pays an intent for card or crypto, and a secret key may set a test window at confirmation', async () => {
+    const byCard = await post(sk, '/v1/payment_intents', { amount: 700, currency: 'usd', payment_method_types: ['card', 'crypto'] });
+    const paid = await browserConfirm(byCard.body, { payment_method: 'pm_card_visa' });
+    expect(paid.body).toMatchObject({ status: 'succeeded', crypto: null });
+
+    const windowed = await post(sk, '/v1/payment_intents', { amount: 700, currency: 'usd', payment_method_types: ['card', 'crypto'] });
+    const before = Math.floor(Date.now() / 1000);
+    const confirmed = await post(sk, `/v1/payment_intents/${windowed.body.id}/confirm`, {
+      payment_method_options: { crypto: { network: 'testnet', token: 'usdc', expires_in: 60 } },
+    });
+    expect(confirmed.res.status, JSON.stringify(confirmed.body)).toBe(200);
+    expect(confirmed.body.next_action.crypto_transfer.expires_at).toBeLessThanOrEqual(before + 61);
+    expect(confirmed.body.payment_method_options).toEqual({ crypto: { network: 'testnet', token: 'usdc', expires_in: 60 } });
+    await post(sk, `/v1/payment_intents/${windowed.body.id}/cancel`);
+  });
+});
+
 describe('payer signatures (EIP-712)', () => {
   async function sign(body: any, accountIndex: number, tamper: (m: any) => any = (m) => m): Promise<Hex> {
     const typed = body.next_action.crypto_transfer.typed_data;
@@ -529,7 +606,6 @@ describe('bad input', () => {
       'parameter_unknown',
       'payment_method_options[crypto][memo]',
     ],
-    ['no crypto options', { amount: 1099, currency: 'usd' }, 'parameter_missing', 'payment_method_options[crypto][network]'],
     [
       'crypto with card',
       { amount: 1099, currency: 'usd', payment_method_types: ['crypto', 'card'], ...options({}) },

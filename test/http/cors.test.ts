@@ -1,6 +1,7 @@
 /**
- * CORS: exactly the two routes a browser calls with a publishable key — looking an intent up by its
- * client secret (GET /v1/payment_intents/{id}) and sending the payer's signature
+ * CORS: exactly the three routes a browser calls with a publishable key — looking an intent up by its
+ * client secret (GET /v1/payment_intents/{id}), confirming it as Stripe.js does
+ * (POST /v1/payment_intents/{id}/confirm) and sending the payer's signature
  * (POST /v1/payment_intents/{id}/crypto_signature) — answer other origins, for their own method and
  * its preflight. Every other operation of the OpenAPI document, other methods on those paths
  * included, answers with no Access-Control-* header at all, preflight or actual request.
@@ -8,7 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers.js';
 
-const BROWSER_ROUTES = ['GET /v1/payment_intents/{id}', 'POST /v1/payment_intents/{id}/crypto_signature'];
+const BROWSER_ROUTES = [
+  'GET /v1/payment_intents/{id}',
+  'POST /v1/payment_intents/{id}/confirm',
+  'POST /v1/payment_intents/{id}/crypto_signature',
+];
 const ORIGIN = 'https://shop.example';
 
 async function documentedOperations(): Promise<{ name: string; method: string; path: string }[]> {
@@ -54,7 +59,9 @@ describe('CORS on every operation of the document', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-methods')).toBe(op.method);
-    expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toBe('authorization,content-type');
+    // The confirm also takes an Idempotency-Key from a browser's retry.
+    const headers = op.name.endsWith('/confirm') ? 'authorization,content-type,idempotency-key' : 'authorization,content-type';
+    expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toBe(headers);
     expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
     const res = await actual(path, op.method);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -78,6 +85,8 @@ describe('CORS outside the document', () => {
     ['PUT', '/v1/payment_intents/pi_0000000000CORS0000000000'],
     ['DELETE', '/v1/payment_intents/pi_0000000000CORS0000000000'],
     ['GET', '/v1/payment_intents/pi_0000000000CORS0000000000/crypto_signature'],
+    ['GET', '/v1/payment_intents/pi_0000000000CORS0000000000/confirm'],
+    ['PUT', '/v1/payment_intents/pi_0000000000CORS0000000000/confirm'],
   ])('%s %s: no CORS headers, preflight or answer', async (method, path) => {
     expect(corsHeaders(await preflight(path, method))).toEqual([]);
     expect(corsHeaders(await actual(path, method))).toEqual([]);

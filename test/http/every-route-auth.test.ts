@@ -44,6 +44,10 @@ const PUBLISHABLE: Record<string, (request: ApiRequest, intent: any) => ApiReque
     ...request,
     query: { ...request.query, client_secret: intent.client_secret },
   }),
+  'POST /v1/payment_intents/{id}/confirm': (request, intent) => ({
+    ...request,
+    body: { ...(request.body as object), client_secret: intent.client_secret },
+  }),
   'POST /v1/payment_intents/{id}/crypto_signature': (request, intent) => ({
     ...request,
     body: { ...(request.body as object), client_secret: intent.client_secret },

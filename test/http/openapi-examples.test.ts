@@ -232,4 +232,11 @@ describe('OpenAPI examples', () => {
     );
     expect(intent.crypto?.signature).toMatchObject({ signer, signature });
   });
+
+  it("show a payer's browser confirming with the intent's own client secret, and getting browser fields only", () => {
+    const intent = examples.challengedIntentLive;
+    expect(examples.browserConfirmRequest.client_secret).toBe(intent.client_secret);
+    expect(intent.hosted_url).toBe(`https://pay.example.com/pay/${intent.id}?client_secret=${intent.client_secret}`);
+    expect(intent).not.toHaveProperty('metadata');
+  });
 });

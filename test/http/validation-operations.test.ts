@@ -121,7 +121,8 @@ describe('update: bad parameters leave the intent unchanged', () => {
 
 describe('confirm: bad parameters leave the intent unchanged', () => {
   it.each<[string, string, Record<string, unknown>, string]>([
-    ['an unknown parameter', 'amount', { payment_method: 'pm_card_visa', amount: 1 }, 'parameter_unknown'],
+    ['an unknown parameter', 'metadata', { payment_method: 'pm_card_visa', metadata: { a: 'b' } }, 'parameter_unknown'],
+    ['an amount on an intent whose merchant set it', 'amount', { payment_method: 'pm_card_visa', amount: 1 }, 'parameter_invalid'],
     ['capture_method (not a confirm parameter)', 'capture_method', { capture_method: 'manual' }, 'parameter_unknown'],
     ['a raw card number', 'payment_method', { payment_method: '4242424242424242' }, 'parameter_invalid'],
     ['payment_method as a number', 'payment_method', { payment_method: 4242 }, 'parameter_invalid'],

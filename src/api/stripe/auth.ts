@@ -69,6 +69,12 @@ export const secretKeyIdempotentShowing = (secret: ShownSecret) => ({
 /** A secret key, or a publishable key for a browser (the route checks what else that needs). */
 export const secretOrPublishableKey = { middleware: requireKey('secret_or_publishable'), security: API_KEY_SECURITY };
 
+/** A secret key, or a publishable key for a browser; an Idempotency-Key kept by the intent the route changes. */
+export const secretOrPublishableKeyIdempotentOnObject = {
+  middleware: [requireKey('secret_or_publishable'), idempotentOnObject()],
+  security: API_KEY_SECURITY,
+};
+
 /** A secret key, or (a browser's WebSocket) a publishable key in the header or as the query parameter `key`. */
 export const keyInHeaderOrPublishableInQuery = {
   middleware: requireKey('secret_or_publishable', { keyInQuery: true }),

@@ -14,7 +14,7 @@ import type { AppEnv } from '../../http/context.js';
 import { BodyNotReceived, REQUEST_ERROR_CODES, RequestError, ValidationError } from '../../http/errors.js';
 import { CommandRefused } from '../../intents/service.js';
 import { logError, logWarn } from '../../lib/log.js';
-import { PaymentIntent } from './payment-intents/schemas.js';
+import { BrowserPaymentIntent, PaymentIntent } from './payment-intents/schemas.js';
 import { paramName, STRIPE_SPELLING } from './spelling.js';
 import { type Links, paymentErrorToWire, toBrowserWire, toWire } from './wire/payment-intent.js';
 
@@ -74,7 +74,9 @@ export const ErrorEnvelope = z
       code: z.enum(STRIPE_ERROR_CODES),
       message: z.string(),
       param: z.string().nullable(),
-      payment_intent: PaymentIntent.optional().openapi({ description: 'The PaymentIntent as it is now, when the error is about one.' }),
+      payment_intent: z.union([PaymentIntent, BrowserPaymentIntent]).optional().openapi({
+        description: 'The PaymentIntent as it is now, when the error is about one (BrowserPaymentIntent to a publishable key).',
+      }),
       decline_code: z.string().optional(),
       payment_method: z.object({ id: z.string(), object: z.literal('payment_method'), type: z.string() }).optional(),
       request_id: z.string().optional(),

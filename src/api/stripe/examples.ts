@@ -94,6 +94,11 @@ const challenged = then(
 export const challengedIntent = toWire(challenged.state, links);
 /** A live status message (GET …/live): the same intent as a browser sees it, sent when the confirm committed. */
 export const challengedIntentLive = toBrowserWire(challenged.state, links);
+/**
+ * The same confirmation from the payer's browser, as Stripe.js sends it: the publishable key, and
+ * the client secret in the body. The browser gets the intent as challengedIntentLive shows it.
+ */
+export const browserConfirmRequest = { client_secret: challenged.state.clientSecret, ...confirmPaymentIntentRequest };
 /** Its challenge page: the path's id and token, and the page's URL (next_action.redirect_to_url.url). */
 export const challengeLink = {
   id: challenged.state.id,

@@ -137,10 +137,34 @@ export const update: Handler<'update'> = async (c) => {
   return respond(c, await intents(c).update(id, params));
 };
 
+/**
+ * The merchant's server (secret key) or the payer's browser (publishable key and client secret, as
+ * Stripe.js sends it) confirms. A browser sees the browser-safe intent, in the answer and in a 402.
+ */
 export const confirm: Handler<'confirm'> = async (c) => {
   const { id } = c.req.valid('param');
   const p = c.req.valid('json');
-  return respond(c, await intents(c).confirm(id, { paymentMethod: p.payment_method, returnUrl: p.return_url }));
+  const publishable = c.get('auth').kind === 'publishable';
+  if (publishable && p.client_secret === undefined) {
+    throw new StripeError('parameter_missing', "With a publishable key, pass the PaymentIntent's client_secret.", 'client_secret');
+  }
+  const requested = p.payment_method_options?.crypto;
+  if (publishable && requested?.expires_in !== undefined) {
+    throw new StripeError(
+      'parameter_invalid',
+      'expires_in sets the payment window of a test: only a secret key can set it.',
+      `${CRYPTO_PARAM}[expires_in]`,
+    );
+  }
+  const crypto = requested ? await cryptoOptions(c, requested) : undefined;
+  const { intent, paymentError } = await intents(c).confirm(
+    id,
+    { paymentMethod: p.payment_method, returnUrl: p.return_url, amount: p.amount, crypto },
+    p.client_secret,
+  );
+  const view = (i: DomainIntent) => (publishable ? toBrowserWire(i, links(c)) : toWire(i, links(c)));
+  if (paymentError) throw paymentFailed(intent, paymentError, view);
+  return c.json(view(intent), 200);
 };
 
 export const cryptoSignature: Handler<'cryptoSignature'> = async (c) => {
@@ -202,7 +226,7 @@ function respond(c: Context<AppEnv>, { intent, paymentError }: Outcome) {
 
 const CRYPTO_PARAM = 'payment_method_options[crypto]';
 
-/** payment_method_options.crypto against this deployment's networks, for a merchant with an xpub. */
+/** payment_method_options.crypto against this deployment's networks, for a merchant with an xpub: at create and at confirmation. */
 async function cryptoOptions(
   c: Context<AppEnv>,
   requested: { network: string; token: string; expires_in?: number },

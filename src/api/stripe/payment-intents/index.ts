@@ -8,11 +8,17 @@ import * as handlers from './handlers.js';
 import * as routes from './routes.js';
 
 export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
-  // Browsers look intents up by client secret, and send a payer's signature, from any origin (a
-  // checkout page); nothing else is allowed cross-origin, and no credentials but the Authorization header.
+  // Browsers look intents up by client secret, confirm them (as Stripe.js does) and send a payer's
+  // signature, from any origin (a checkout page); nothing else is allowed cross-origin, and no
+  // credentials but the Authorization header.
   app.use(
     '/v1/payment_intents/:id',
     browserRoute('GET', (c) => c.req.param('id') !== 'search'),
+  );
+  // A browser's retry of its confirm may carry an Idempotency-Key, as a server's does.
+  app.use(
+    '/v1/payment_intents/:id/confirm',
+    browserRoute('POST', () => true, ['Idempotency-Key']),
   );
   app.use('/v1/payment_intents/:id/crypto_signature', browserRoute('POST'));
   route(app, routes.create, handlers.create);
@@ -32,8 +38,17 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
  * by the path pattern (another method on the same path, or a literal path such as /search that the
  * pattern also matches) gets a CORS header.
  */
-function browserRoute(method: 'GET' | 'POST', isRoute: (c: Context<AppEnv>) => boolean = () => true): MiddlewareHandler<AppEnv> {
-  const allow = cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: [method], maxAge: 600 });
+function browserRoute(
+  method: 'GET' | 'POST',
+  isRoute: (c: Context<AppEnv>) => boolean = () => true,
+  moreHeaders: string[] = [],
+): MiddlewareHandler<AppEnv> {
+  const allow = cors({
+    origin: '*',
+    allowHeaders: ['Authorization', 'Content-Type', ...moreHeaders],
+    allowMethods: [method],
+    maxAge: 600,
+  });
   return async (c, next) => {
     const requested = c.req.method === 'OPTIONS' ? c.req.header('access-control-request-method') : c.req.method;
     if (requested?.toUpperCase() !== method || !isRoute(c)) return next();

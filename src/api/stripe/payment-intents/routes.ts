@@ -1,7 +1,13 @@
 /** /v1/payment_intents: the routes as data — path, auth, parameters, responses. Handlers are in handlers.ts. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
-import { keyInHeaderOrPublishableInQuery, secretKey, secretKeyIdempotentOnObject, secretOrPublishableKey } from '../auth.js';
+import {
+  keyInHeaderOrPublishableInQuery,
+  secretKey,
+  secretKeyIdempotentOnObject,
+  secretOrPublishableKey,
+  secretOrPublishableKeyIdempotentOnObject,
+} from '../auth.js';
 import { ErrorEnvelope } from '../errors.js';
 import * as examples from '../examples.js';
 import {
@@ -121,18 +127,32 @@ export const update = createRoute({
   responses: { 200: intentResponse(examples.updatedIntent), ...errors },
 });
 
+/** The merchant's server, or a payer's browser with the publishable key and the client secret (as Stripe.js confirms). */
 export const confirm = createRoute({
   method: 'post',
   path: '/v1/payment_intents/{id}/confirm',
   tags,
-  summary: 'Confirm a payment intent',
-  ...secretKeyIdempotentOnObject,
+  summary: "Confirm a payment intent (a secret key, or a browser's publishable key with client_secret)",
+  description: [
+    "Takes a secret key, or a publishable key (pk_test_…, pk_live_…) together with the PaymentIntent's `client_secret` in the body,",
+    "as Stripe.js sends it: a payer's browser confirms from any origin (CORS for this method and path), so a merchant can build its own checkout page.",
+    'Either key takes only what a payer may choose: `payment_method`, `return_url`, `payment_method_options[crypto][network]` and `[token]`',
+    '(a PaymentIntent whose payment_method_types include crypto and that names no network yet becomes a crypto PaymentIntent and gets its deposit address),',
+    'and `amount` for a PaymentIntent with `payer_amount`, within its bounds. `payment_method_options[crypto][expires_in]` only with a secret key in test mode.',
+    'With a publishable key the answer, and the PaymentIntent in a 402, are the browser-safe BrowserPaymentIntent;',
+    'a wrong client secret, or an intent of another merchant or mode, is a 404 as for an unknown intent.',
+  ].join(' '),
+  ...secretOrPublishableKeyIdempotentOnObject,
   request: {
-    params: intentIdParam(examples.challengedIntent.id),
-    body: jsonBody(ConfirmPaymentIntentParams, false, examples.confirmPaymentIntentRequest),
+    params: intentIdParam(examples.challengedIntentLive.id),
+    body: jsonBody(ConfirmPaymentIntentParams, false, examples.browserConfirmRequest),
   },
   responses: {
-    200: intentResponse(examples.challengedIntent),
+    200: jsonResponse(
+      z.union([PaymentIntent, BrowserPaymentIntent]),
+      "The payment intent; BrowserPaymentIntent when confirmed with a publishable key (the example: a payer's browser, sent to 3-D Secure).",
+      examples.challengedIntentLive,
+    ),
     402: paymentFailed,
     ...errors,
     503: jsonResponse(ErrorEnvelope, 'chain_unavailable: the network cannot be read right now; no deposit address was handed out.'),

@@ -194,10 +194,23 @@ export const UpdatePaymentIntentParams = z
   })
   .openapi('UpdatePaymentIntentParams');
 
+/** What a confirmation takes, with either key: only what a payer's browser may choose, and the client secret it proves itself with. */
 export const ConfirmPaymentIntentParams = z
   .strictObject({
     payment_method: paymentMethod.optional(),
     return_url: returnUrl.optional(),
+    payment_method_options: paymentMethodOptions.optional().openapi({
+      description:
+        "crypto: the payer's network and token, for a PaymentIntent whose payment_method_types include crypto (one that names none yet becomes a crypto PaymentIntent; a crypto one accepts its own). expires_in only with a secret key in test mode.",
+    }),
+    amount: minorUnits('amount', MAX_TOKEN_AMOUNT)
+      .optional()
+      .openapi({ description: 'The amount the payer chose: only for a PaymentIntent with payer_amount, within its bounds.' }),
+    client_secret: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "Required with a publishable key (a browser): the PaymentIntent's client secret." }),
   })
   .openapi('ConfirmPaymentIntentParams');
 
@@ -291,6 +304,9 @@ const CryptoTransferAction = z.object({
     }),
     amount_remaining_display: z.string(),
     expires_at: z.number().int().openapi({ description: 'Unix timestamp (seconds): transfers in blocks after it are late.' }),
+    hosted_instructions_url: z
+      .url()
+      .openapi({ description: 'The hosted payment page (hosted_url), which shows the payer these instructions with a QR code.' }),
     typed_data: z
       .object({
         domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int() }),
@@ -377,6 +393,14 @@ const browserFields = {
   created: z.number().int().openapi({ description: 'Unix timestamp (seconds).' }),
   livemode: z.boolean(),
   crypto: CryptoDetails.nullable().openapi({ description: 'The on-chain payment of a crypto PaymentIntent; null otherwise.' }),
+  hosted_url: z.url().nullable().openapi({
+    description:
+      'The hosted payment page where the payer pays this intent (its client secret is in the URL: hand it to the payer only); null once it is succeeded or canceled.',
+  }),
+  payer_amount: z.object({ minimum: wireAmount.nullable(), maximum: wireAmount.nullable() }).nullable().openapi({
+    description:
+      'Bounds of the amount the payer chooses at confirmation (`amount` on confirm), in the smallest currency unit; a null bound is open. Null: the amount is set by the merchant.',
+  }),
 };
 
 export const BrowserPaymentIntent = z.object(browserFields).openapi('BrowserPaymentIntent', {

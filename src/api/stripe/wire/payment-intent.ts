@@ -74,6 +74,7 @@ function nextActionToWire(intent: PaymentIntent, links: Links): BrowserWire['nex
       amount_remaining: remaining.toString(),
       amount_remaining_display: displayAmount(remaining, c.token.decimals),
       expires_at: seconds(c.expiresAt!),
+      hosted_instructions_url: hostedPageUrl(links, intent.id, intent.clientSecret),
       typed_data: typedDataToWire(intent.id, c),
     },
   };
@@ -159,6 +160,11 @@ export function toBrowserWire(intent: PaymentIntent, links: Links): BrowserWire 
     created: seconds(intent.created),
     livemode: intent.livemode,
     crypto: intent.crypto && cryptoToWire(intent.crypto),
+    hosted_url: intent.status === 'succeeded' || intent.status === 'canceled' ? null : hostedPageUrl(links, intent.id, intent.clientSecret),
+    payer_amount: intent.payerAmount && {
+      minimum: intent.payerAmount.minimum === null ? null : amountToWire(intent.payerAmount.minimum),
+      maximum: intent.payerAmount.maximum === null ? null : amountToWire(intent.payerAmount.maximum),
+    },
   };
 }
 
