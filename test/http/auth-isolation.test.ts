@@ -46,10 +46,12 @@ describe('merchants and keys', () => {
     expect(await findStorefront(env.DIRECTORY, m.id, false)).toEqual({
       merchantName: 'Storefront Ltd',
       publishableKey: m.keys.test.publishable,
+      frameAncestors: [],
     });
     expect(await findStorefront(env.DIRECTORY, m.id, true)).toEqual({
       merchantName: 'Storefront Ltd',
       publishableKey: m.keys.live.publishable,
+      frameAncestors: [],
     });
     const res = await call(`/v1/admin/merchants/${m.id}/roll_keys`, { key: ADMIN_TOKEN, json: { mode: 'test' } });
     const rolled = (await res.json()) as any;
