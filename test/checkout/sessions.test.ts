@@ -340,6 +340,36 @@ describe('crypto', () => {
     expect((await get(osk, '/v1/checkout/sessions')).body.data).toHaveLength(1);
     expect((await get(osk, '/v1/payment_intents')).body.data).toHaveLength(1);
   });
+
+  it('crypto among other types, or crypto with no network named: the intent waits for the payer to choose, and a card still pays', async () => {
+    const own = await createMerchant('Checkout crypto choice');
+    const osk = own.keys.test.secret;
+    await post(ADMIN_TOKEN, `/v1/admin/merchants/${own.id}/crypto`, { xpub: randomXpub() });
+    for (const types of [['card', 'crypto'], ['crypto']]) {
+      const { res, body: session } = await post(osk, '/v1/checkout/sessions', oneItem({ payment_method_types: types }));
+      expect(res.status, JSON.stringify(session)).toBe(200);
+      expect(session.payment_method_types).toEqual(types);
+      const intent = (await get(osk, `/v1/payment_intents/${session.payment_intent}`)).body;
+      expect(intent).toMatchObject({
+        payment_method_types: types,
+        status: 'requires_payment_method',
+        crypto: null,
+        payment_method_options: {},
+      });
+      // The payer's browser names a network this deployment does not have: refused by name, nothing handed out.
+      const refused = await call(`/v1/payment_intents/${intent.id}/confirm`, {
+        key: own.keys.test.publishable,
+        json: { client_secret: intent.client_secret, payment_method_options: { crypto: { network: 'nowhere', token: 'usdc' } } },
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as any).error.param).toBe('payment_method_options[crypto][network]');
+    }
+    // A card pays the card-or-crypto session's intent, and the session completes.
+    const { body: session } = await post(osk, '/v1/checkout/sessions', oneItem({ payment_method_types: ['card', 'crypto'] }));
+    const theirs = client(osk);
+    expect((await theirs.paymentIntents.confirm(session.payment_intent, { payment_method: 'pm_card_visa' })).status).toBe('succeeded');
+    await waitFor(async () => (await theirs.checkout.sessions.retrieve(session.id)).status === 'complete');
+  });
 });
 
 describe('tenants and keys', () => {
@@ -533,12 +563,6 @@ describe('completion and expiry', () => {
     await waitFor(async () => (await stripe.checkout.sessions.retrieve(session.id)).status === 'complete');
     expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({ payment_status: 'paid' });
   });
-
-  // Until the browser-confirm branch lands, the domain refuses crypto together with other types
-  // (src/domain/crypto-intent.ts cryptoPaymentFor); the integrator enables this test with it.
-  it.todo(
-    'crypto among other types, or without payment_method_options.crypto: the intent is made without crypto options, the payer picks on the page',
-  );
 });
 
 describe('the page view', () => {

@@ -1,7 +1,7 @@
 /**
  * payment_method_options.crypto against this deployment's networks, for a merchant with an xpub:
- * how a create on this family resolves a payer's network and token. Used by Checkout Sessions; the
- * payment-intent create handler has the same steps inline (to be moved onto this one).
+ * how this family resolves a network and token, at a payment intent's create or confirmation and at
+ * a Checkout Session's create.
  */
 import type { Context } from 'hono';
 import { resolveCryptoOptions } from '../../chain/registry.js';

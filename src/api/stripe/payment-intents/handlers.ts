@@ -5,19 +5,17 @@
  */
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { resolveCryptoOptions } from '../../../chain/registry.js';
 import { findCursor, listIntents } from '../../../db/intents.js';
 import { searchIntents } from '../../../db/search.js';
-import type { CryptoOptions } from '../../../domain/crypto.js';
 import type { CreateParams, PaymentIntent as DomainIntent, UpdateParams } from '../../../domain/intent.js';
 import { parseSearchQuery, QueryError } from '../../../domain/search-query.js';
 import { type AppEnv, shardOf } from '../../../http/context.js';
 import type { Outcome } from '../../../intents/service.js';
 import { isIntentId } from '../../../intents/service.js';
 import { INTENT_ID_PATTERN } from '../../../lib/ids.js';
-import { cryptoSettings } from '../../../merchants/crypto.js';
 import { checkWebhookUrl } from '../../../webhooks/url-policy.js';
 import { intents, links, scopeOf } from '../context.js';
+import { CRYPTO_PARAM, cryptoOptions } from '../crypto-options.js';
 import { noSuchObject, paymentFailed, StripeError } from '../errors.js';
 import { createdRange } from '../list.js';
 import { toBrowserWire, toWire } from '../wire/payment-intent.js';
@@ -222,31 +220,6 @@ export const list: Handler<'list'> = async (c) => {
 function respond(c: Context<AppEnv>, { intent, paymentError }: Outcome) {
   if (paymentError) throw paymentFailed(intent, paymentError, (i) => toWire(i, links(c)));
   return c.json(toWire(intent, links(c)), 200);
-}
-
-const CRYPTO_PARAM = 'payment_method_options[crypto]';
-
-/** payment_method_options.crypto against this deployment's networks, for a merchant with an xpub: at create and at confirmation. */
-async function cryptoOptions(
-  c: Context<AppEnv>,
-  requested: { network: string; token: string; expires_in?: number },
-): Promise<CryptoOptions> {
-  const { livemode, merchantId } = scopeOf(c);
-  const found = resolveCryptoOptions(
-    c.env,
-    { network: requested.network, token: requested.token, expiresIn: requested.expires_in ?? null },
-    livemode,
-  );
-  if (!found.ok) throw new StripeError('parameter_invalid', found.message, `${CRYPTO_PARAM}[${found.param}]`);
-  const settings = await cryptoSettings(c.env.DIRECTORY, merchantId);
-  if (!settings?.xpub) {
-    throw new StripeError(
-      'crypto_not_configured',
-      "This account cannot take crypto payments yet: its watch-only xpub (the account's extended public key, from which each PaymentIntent gets its own deposit address) is not set.",
-      'payment_method_types',
-    );
-  }
-  return found.options;
 }
 
 /** next_page tokens: an opaque, URL-safe encoding of the last result's sort key. */
