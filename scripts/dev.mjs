@@ -467,6 +467,8 @@ function printSummary(merchant, reused, reason, xpubNote) {
     `   curl ${BASE_URL}/v1/payment_intents -u ${test.secret}: -d amount=2000 -d currency=usd`,
     '   pay a crypto intent from the demo payer (README: "Crypto payments (local chain)"):',
     `     ${payIntentCommand(BASE_URL, chain.rpcUrl)}`,
+    '   a shop whose "Check out" makes a Checkout Session and sends you to its hosted page (README: "Hosted checkout"):',
+    `     ${BASE_URL === DEFAULT_BASE_URL ? '' : `API_BASE=${BASE_URL} `}node scripts/checkout-server.mjs   then open http://127.0.0.1:4242`,
     '',
     ` Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s. Ctrl-C stops the server and the chain (which is saved).`,
     '='.repeat(78),

@@ -286,6 +286,45 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     return dev;
   }
 
+  /**
+   * The README's shop (scripts/checkout-server.mjs, the official SDK with the keys `npm run dev` saved): its
+   * "Check out" makes a Checkout Session and redirects to the hosted page, which this server serves; paid there
+   * (the page's form, as without JavaScript), the shop's success page reads the session back as complete and paid.
+   */
+  async function shopChecksOut(checkout: string, apiBase: string): Promise<void> {
+    const shopPort = await freePort();
+    const shop = spawn(process.execPath, [join(checkout, 'scripts', 'checkout-server.mjs')], {
+      cwd: checkout,
+      env: cleanEnv({ SHOP_PORT: String(shopPort) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => void shop.kill());
+    let said = '';
+    shop.stdout!.on('data', (chunk: Buffer) => (said += chunk));
+    shop.stderr!.on('data', (chunk: Buffer) => (said += chunk));
+    const deadline = Date.now() + 20_000;
+    while (!said.includes(`shop on http://${HOST}:${shopPort} (API ${apiBase})`)) {
+      if (shop.exitCode !== null || Date.now() > deadline) throw new Error(`checkout-server.mjs did not start:\n${said}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const checkoutRes = await fetch(`http://${HOST}:${shopPort}/checkout`, { method: 'POST', redirect: 'manual' });
+    expect(checkoutRes.status).toBe(303);
+    const hosted = new URL(checkoutRes.headers.get('location')!);
+    expect(hosted.origin).toBe(apiBase);
+    expect(hosted.pathname).toMatch(/^\/pay\/pi_/);
+    const page = await fetch(hosted);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Espresso beans');
+    // Followed as a browser does: the page, once paid, sends the payer on to the shop's success_url.
+    const thanks = await fetch(`${apiBase}${hosted.pathname}`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_secret: hosted.searchParams.get('client_secret')!, payment_method: 'pm_card_visa' }),
+    });
+    expect(new URL(thanks.url).origin).toBe(`http://${HOST}:${shopPort}`);
+    expect(await thanks.text()).toMatch(/Session <code>cs_test_\w+<\/code> is <b>complete<\/b>, payment <b>paid<\/b>/);
+    shop.kill();
+  }
+
   async function until(dev: Dev, text: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!dev.output().includes(text)) {
@@ -326,7 +365,9 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(first.output()).toContain(`curl ${apiBase}/v1/payment_intents -u sk_test_`);
     expect(first.output()).toContain(`API_BASE=${apiBase} RPC_URL=${rpcUrl} node scripts/pay-intent.mjs pi_…`);
     expect(first.output()).toContain('new, kept in .wrangler/state/local-chain/anvil-state.json');
+    expect(first.output()).toContain(`API_BASE=${apiBase} node scripts/checkout-server.mjs   then open http://127.0.0.1:4242`);
     expect(JSON.parse(readFileSync(join(checkout, '.dev-merchant.json'), 'utf8')).dev).toEqual({ api_base: apiBase, rpc_url: rpcUrl });
+    await shopChecksOut(checkout, apiBase);
     expect(JSON.parse(readFileSync(join(checkout, '.wrangler', 'state', 'dev.lock'), 'utf8'))).toMatchObject({
       pid: first.child.pid,
       apiBase,
