@@ -19,6 +19,10 @@ describe('checkout settings', () => {
     expect((await findStorefront(env.DIRECTORY, m.id, false))?.frameAncestors).toEqual(expected);
     expect((await findStorefront(env.DIRECTORY, m.id, true))?.frameAncestors).toEqual(expected);
 
+    // The README's curl: form-encoded with brackets, one entry is a list too.
+    const one = await call('/v1/checkout_settings', { key: m.keys.test.secret, form: 'frame_ancestors[]=https%3A%2F%2Fshop.example' });
+    expect(((await one.json()) as any).frame_ancestors).toEqual(['https://shop.example']);
+
     // An empty list (in a form body: frame_ancestors=) allows none again.
     const cleared = await call('/v1/checkout_settings', { key: m.keys.test.secret, form: 'frame_ancestors=' });
     expect(cleared.status).toBe(200);
