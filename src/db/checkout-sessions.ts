@@ -1,10 +1,10 @@
 /** Read-model writes and reads for Checkout Sessions. Only the session's Durable Object writes. */
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { parseSession, serializeSession } from '../checkout/record.js';
 import type { CheckoutSession } from '../domain/checkout-session.js';
 import type { ProjectedEvent } from './intents.js';
-import { type CreatedRange, type Cursor, keyset } from './keyset.js';
+import { cursorOf, newestFirst, type PageQuery } from './keyset.js';
 import { checkoutSessions, events } from './schema.js';
 
 /**
@@ -53,45 +53,17 @@ export async function projectSession(d1: D1Database, session: CheckoutSession, n
   ]);
 }
 
-export interface SessionListQuery {
-  merchantId: string;
-  livemode: boolean;
-  limit: number;
-  cursor?: Cursor;
-  created?: CreatedRange;
+export interface SessionListQuery extends PageQuery {
   paymentIntent?: string;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
-export async function listSessions(d1: D1Database, q: SessionListQuery): Promise<{ data: CheckoutSession[]; hasMore: boolean }> {
+export function listSessions(d1: D1Database, q: SessionListQuery): Promise<{ data: CheckoutSession[]; hasMore: boolean }> {
   const t = checkoutSessions;
-  const page = keyset(t, q.created, q.cursor);
-  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), ...page.conditions];
-  if (q.paymentIntent !== undefined) conditions.push(eq(t.paymentIntent, q.paymentIntent));
-  const rows = await drizzle(d1)
-    .select({ record: t.record })
-    .from(t)
-    .where(and(...conditions))
-    .orderBy(...page.orderBy)
-    .limit(q.limit + 1);
-  const hasMore = rows.length > q.limit;
-  const data = rows.slice(0, q.limit).map((r) => parseSession(r.record));
-  if (page.backwards) data.reverse();
-  return { data, hasMore };
+  return newestFirst(d1, t, q, [q.paymentIntent === undefined ? undefined : eq(t.paymentIntent, q.paymentIntent)], parseSession);
 }
 
 /** The sort key of one session of this merchant and mode, for a pagination cursor. */
-export async function findSessionCursor(
-  d1: D1Database,
-  merchantId: string,
-  livemode: boolean,
-  id: string,
-): Promise<{ createdAt: number; id: string } | undefined> {
-  const t = checkoutSessions;
-  const [row] = await drizzle(d1)
-    .select({ createdAt: t.createdAt, id: t.id })
-    .from(t)
-    .where(and(eq(t.id, id), eq(t.merchantId, merchantId), eq(t.livemode, livemode)))
-    .limit(1);
-  return row;
+export function findSessionCursor(d1: D1Database, merchantId: string, livemode: boolean, id: string) {
+  return cursorOf(d1, checkoutSessions, merchantId, livemode, id);
 }

@@ -1,6 +1,6 @@
 /** Read-model writes and reads for payment intents. Only the intent's Durable Object writes. */
-import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { keyset, type CreatedRange, type Cursor } from './keyset.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { cursorOf, newestFirst, type PageQuery } from './keyset.js';
 import { drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent } from '../domain/intent.js';
 import type { Status } from '../domain/status.js';
@@ -121,12 +121,7 @@ export async function projectIntent(
   ]);
 }
 
-export interface ListQuery {
-  merchantId: string;
-  livemode: boolean;
-  limit: number;
-  cursor?: Cursor;
-  created?: CreatedRange;
+export interface ListQuery extends PageQuery {
   customer?: string;
   status?: Status;
 }
@@ -135,37 +130,16 @@ export interface ListQuery {
  * Newest first, keyset-paginated on (created_at, id) over the list/status/customer indexes: the
  * cost of a page does not grow with how deep it is.
  */
-export async function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
+export function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
   const t = paymentIntents;
-  const page = keyset(t, q.created, q.cursor);
-  const conditions: (SQL | undefined)[] = [eq(t.merchantId, q.merchantId), eq(t.livemode, q.livemode), ...page.conditions];
-  if (q.customer !== undefined) conditions.push(eq(t.customer, q.customer));
-  if (q.status !== undefined) conditions.push(eq(t.status, q.status));
-  const rows = await drizzle(d1)
-    .select({ record: t.record })
-    .from(t)
-    .where(and(...conditions))
-    .orderBy(...page.orderBy)
-    .limit(q.limit + 1);
-
-  const hasMore = rows.length > q.limit;
-  const data = rows.slice(0, q.limit).map((r) => parseRecord(r.record));
-  if (page.backwards) data.reverse();
-  return { data, hasMore };
+  const filters = [
+    q.customer === undefined ? undefined : eq(t.customer, q.customer),
+    q.status === undefined ? undefined : eq(t.status, q.status),
+  ];
+  return newestFirst(d1, t, q, filters, parseRecord);
 }
 
 /** The sort key of one intent of this merchant and mode, for a pagination cursor. */
-export async function findCursor(
-  d1: D1Database,
-  merchantId: string,
-  livemode: boolean,
-  id: string,
-): Promise<{ createdAt: number; id: string } | undefined> {
-  const t = paymentIntents;
-  const [row] = await drizzle(d1)
-    .select({ createdAt: t.createdAt, id: t.id })
-    .from(t)
-    .where(and(eq(t.id, id), eq(t.merchantId, merchantId), eq(t.livemode, livemode)))
-    .limit(1);
-  return row;
+export function findCursor(d1: D1Database, merchantId: string, livemode: boolean, id: string) {
+  return cursorOf(d1, paymentIntents, merchantId, livemode, id);
 }
