@@ -19,7 +19,7 @@ import { DomainError, type Field, type Spelling } from '../../../domain/errors.j
 import type { CreateParams } from '../../../domain/intent.js';
 import { type AppEnv, shardOf } from '../../../http/context.js';
 import { newIdSeries } from '../../../lib/ids.js';
-import { links, scopeOf } from '../context.js';
+import { callerOf, keptByObject, links, scopeOf } from '../context.js';
 import { CRYPTO_PARAM, cryptoOptions, requireXpub } from '../crypto-options.js';
 import { noSuchObject, StripeError } from '../errors.js';
 import { STRIPE_SPELLING } from '../spelling.js';
@@ -30,21 +30,7 @@ import type * as routes from './routes.js';
 type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
 
 function sessions(c: Context<AppEnv>): CheckoutService {
-  const auth = c.get('auth');
-  return new CheckoutService(
-    c.env,
-    {
-      merchantId: auth.merchantId,
-      livemode: auth.livemode,
-      shard: auth.shard,
-      requestId: c.get('requestId'),
-      idempotency: c.get('idempotency') ?? null,
-    },
-    (replayed) => {
-      c.set('idempotencyKeptByObject', true);
-      if (replayed) c.set('idempotentReplay', true);
-    },
-  );
+  return new CheckoutService(c.env, callerOf(c), keptByObject(c));
 }
 
 /**
