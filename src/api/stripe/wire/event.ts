@@ -35,6 +35,11 @@ export function renderEvent(event: CanonicalEvent, links: Links): EventWire {
 
 /** A Checkout Session's event: the session as it is after it; Stripe sends no previous attributes with these. */
 function renderSessionEvent(event: SessionEvent, links: Links): EventWire {
+  return envelope(event, { object: sessionToWire(event.object, links), previous_attributes: {} });
+}
+
+/** The event object around what changed: the same for every kind of object. */
+function envelope(event: CanonicalEvent, data: EventWire['data']): EventWire {
   return {
     id: event.id,
     object: 'event',
@@ -43,7 +48,7 @@ function renderSessionEvent(event: SessionEvent, links: Links): EventWire {
     livemode: event.object.livemode,
     type: event.type,
     sequence: event.sequence,
-    data: { object: sessionToWire(event.object, links), previous_attributes: {} },
+    data,
     request: { id: event.request.id, idempotency_key: event.request.idempotencyKey },
   };
 }
@@ -58,15 +63,5 @@ function renderIntentEvent(event: IntentEvent, links: Links): EventWire {
     const key = snakeCase(field) as keyof typeof before;
     previous[key] = before[key];
   }
-  return {
-    id: event.id,
-    object: 'event',
-    api_version: API_VERSION,
-    created: Math.floor(event.created / 1000),
-    livemode: event.object.livemode,
-    type: event.type,
-    sequence: event.sequence,
-    data: { object, previous_attributes: previous },
-    request: { id: event.request.id, idempotency_key: event.request.idempotencyKey },
-  };
+  return envelope(event, { object, previous_attributes: previous });
 }
