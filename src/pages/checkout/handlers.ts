@@ -119,7 +119,10 @@ async function payerCryptoChoices(c: Context<AppEnv>, intent: PaymentIntent): Pr
     }
   });
   if (payable.length === 0 || !(await cryptoSettings(c.env.DIRECTORY, intent.merchantId))?.xpub) return [];
-  return payable.map((choice) => ({ value: `${choice.network}:${choice.token}`, label: `${choice.token.toUpperCase()} on ${choice.network}` }));
+  return payable.map((choice) => ({
+    value: `${choice.network}:${choice.token}`,
+    label: `${choice.token.toUpperCase()} on ${choice.network}`,
+  }));
 }
 
 /**
@@ -171,7 +174,9 @@ export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
     amount = parsed.amount;
   }
   const withCrypto =
-    intent.crypto !== null || form.pay_with === 'crypto' || (form.pay_with === undefined && form.crypto !== undefined && form.payment_method === undefined);
+    intent.crypto !== null ||
+    form.pay_with === 'crypto' ||
+    (form.pay_with === undefined && form.crypto !== undefined && form.payment_method === undefined);
   let crypto: CryptoOptions | undefined;
   if (withCrypto && !intent.crypto) {
     const [network = '', token = ''] = form.crypto?.split(':') ?? [];

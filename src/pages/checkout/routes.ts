@@ -49,13 +49,17 @@ export const PayForm = z
       .max(255)
       .optional()
       .openapi({ description: 'A test payment method the intent accepts (pm_card_visa, …); none for a crypto intent.' }),
-    amount: z.string().max(40).optional().openapi({
-      description:
-        "The amount the payer chose, in the currency's major unit as typed (12.50): only for an intent whose payer chooses " +
-        'the amount (payer_amount). Read exactly with the currency’s exponent; more decimals than it has, or outside the ' +
-        'bounds, is the page again with the reason.',
-      example: '12.50',
-    }),
+    amount: z
+      .string()
+      .max(40)
+      .optional()
+      .openapi({
+        description:
+          "The amount the payer chose, in the currency's major unit as typed (12.50): only for an intent whose payer chooses " +
+          'the amount (payer_amount). Read exactly with the currency’s exponent; more decimals than it has, or outside the ' +
+          'bounds, is the page again with the reason.',
+        example: '12.50',
+      }),
     crypto: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}:[a-z0-9][a-z0-9._-]{0,31}$/, { error: 'must be network:token, as the page offers it' })
