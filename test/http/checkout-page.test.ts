@@ -463,7 +463,7 @@ describe('an amount the payer chooses', () => {
     expect(html).toContain('<label for="amount-input">Amount (USD)</label>');
     expect(html).toMatch(/<input\s+id="amount-input"\s+name="amount"\s+type="text"\s+inputmode="decimal"/);
     expect(html).toContain('value="15.00"');
-    expect(text(html)).toContain('Between $5.00 and $100.00.');
+    expect(text(html)).toContain('The amount must be between $5.00 and $100.00.');
     const res = await submit(intent, { amount: '12.5', payment_method: 'pm_card_visa' });
     expect(res.status).toBe(303);
     const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
@@ -475,9 +475,9 @@ describe('an amount the payer chooses', () => {
     const { intent } = await aSession(donation({ minimum: 500, maximum: 10000 }));
     for (const [typed, reason] of [
       ['12.345', 'at most 2 decimal places'],
-      ['100.01', 'amount'],
-      ['4.99', 'amount'],
-    ]) {
+      ['100.01', 'the amount must be between $5.00 and $100.00.'],
+      ['4.99', 'the amount must be between $5.00 and $100.00.'],
+    ] as [string, string][]) {
       const res = await submit(intent, { amount: typed, payment_method: 'pm_card_visa' });
       expect(res.status, typed).toBe(400);
       const html = await res.text();
@@ -487,6 +487,14 @@ describe('an amount the payer chooses', () => {
     }
     const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
     expect(body.status).toBe('requires_payment_method');
+    // The API refuses it as well, naming the amount.
+    const api = await post(m.keys.test.publishable, `/v1/payment_intents/${intent.id}/confirm`, {
+      client_secret: intent.client_secret,
+      payment_method: 'pm_card_visa',
+      amount: 10001,
+    });
+    expect(api.res.status).toBe(400);
+    expect(api.body.error).toMatchObject({ param: 'amount' });
   });
 
   it('is not asked for when the seller set the amount', async () => {

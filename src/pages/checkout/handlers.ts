@@ -22,7 +22,7 @@ import { findStorefront } from '../../merchants/keys.js';
 import { cryptoSettings } from '../../merchants/crypto.js';
 import { amountInputValue, parseAmountInput, payerLocale } from './format.js';
 import type { pay, show } from './routes.js';
-import { NOT_FOUND_PAGE, type PayerCryptoChoice, renderPage } from './view.js';
+import { amountBounds, NOT_FOUND_PAGE, type PayerCryptoChoice, renderPage } from './view.js';
 
 /**
  * Scripts and styles from this origin only, no inline ones; the live socket on PUBLIC_BASE_URL's
@@ -171,6 +171,13 @@ export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
     if (!intent.payerAmount) return refuse("This payment's amount is set by the seller.");
     const parsed = parseAmountInput(form.amount, intent.currency);
     if (!parsed.ok) return refuse(parsed.message);
+    const { minimum, maximum } = intent.payerAmount;
+    // The intent refuses it too; the page says it in the payer's money rather than in minor units.
+    if ((minimum !== null && parsed.amount < minimum) || (maximum !== null && parsed.amount > maximum)) {
+      return refuse(
+        `The amount must be ${amountBounds(intent.payerAmount, intent.currency, payerLocale(c.req.header('Accept-Language')))}`,
+      );
+    }
     amount = parsed.amount;
   }
   const withCrypto =

@@ -7,7 +7,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { type CryptoPayment, displayAmount } from '../../domain/crypto.js';
-import type { PaymentIntent } from '../../domain/intent.js';
+import type { PayerAmount, PaymentIntent } from '../../domain/intent.js';
 import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
 import type { CheckoutPageView } from '../../checkout/view.js';
 import { currencyExponent, isCurrency } from '../../domain/currency.js';
@@ -223,20 +223,21 @@ function lineItems(m: PageModel, session: CheckoutPageView): Fragment {
   </table>`;
 }
 
+/** The payer's bounds in words, in their locale: "between $5.00 and $100.00.", "at least $5.00.". */
+export function amountBounds({ minimum, maximum }: PayerAmount, currency: string, locale: string): string {
+  const money = (amount: bigint) => formatMoney(amount, currency, locale);
+  if (minimum !== null && maximum !== null) return `between ${money(minimum)} and ${money(maximum)}.`;
+  if (minimum !== null) return `at least ${money(minimum)}.`;
+  return maximum !== null ? `at most ${money(maximum)}.` : 'more than nothing.';
+}
+
 /** The payer's amount (an intent with payerAmount): in the currency's major unit, with its bounds. */
 function amountField(m: PageModel): Fragment {
   const { intent } = m;
   if (m.amountInput === null || !intent.payerAmount) return html``;
   const { minimum, maximum } = intent.payerAmount;
-  const money = (amount: bigint) => formatMoney(amount, intent.currency, m.locale);
   const bounds =
-    minimum !== null && maximum !== null
-      ? `Between ${money(minimum)} and ${money(maximum)}.`
-      : minimum !== null
-        ? `At least ${money(minimum)}.`
-        : maximum !== null
-          ? `At most ${money(maximum)}.`
-          : '';
+    minimum === null && maximum === null ? '' : `The amount must be ${amountBounds(intent.payerAmount, intent.currency, m.locale)}`;
   return html`<p class="field">
     <label for="amount-input">Amount (${intent.currency.toUpperCase()})</label>
     <input
