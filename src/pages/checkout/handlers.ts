@@ -30,8 +30,11 @@ import { amountBounds, NOT_FOUND_PAGE, type PayerCryptoChoice, renderPage } from
  * /challenge page is where 3-D Secure happens. No site may frame the page unless the merchant
  * listed it (GET/POST /v1/checkout_settings; origins checked there).
  */
-export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly string[] = []): string {
+export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly string[] = [], successUrl: string | null = null): string {
   const origin = new URL(baseUrl);
+  // A session's form ends at its success_url (the form's 303 to the page, the page's 303 there), and
+  // form-action applies to every redirect of a form's navigation: that one origin is allowed too.
+  const success = successUrl ? ` ${new URL(successUrl).origin}` : '';
   const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
   return [
     "default-src 'none'",
@@ -39,14 +42,14 @@ export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly str
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src 'self' ${origin.origin} ${ws}`,
-    `form-action 'self' ${origin.origin}`,
+    `form-action 'self' ${origin.origin}${success}`,
     "base-uri 'none'",
     `frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
   ].join('; ');
 }
 
-function secureHeaders(c: Context<AppEnv>, frameAncestors: readonly string[] = []): void {
-  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl, frameAncestors));
+function secureHeaders(c: Context<AppEnv>, frameAncestors: readonly string[] = [], successUrl: string | null = null): void {
+  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl, frameAncestors, successUrl));
   c.header('Referrer-Policy', 'no-referrer');
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Cache-Control', 'no-store');
@@ -76,7 +79,7 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt,
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
   const action = intent.nextAction;
   const confirmations = await confirmationsSoFar(c, intent);
-  secureHeaders(c, storefront.frameAncestors);
+  secureHeaders(c, storefront.frameAncestors, session?.successUrl ?? null);
   return c.html(
     renderPage({
       intent,
