@@ -124,7 +124,7 @@ beforeAll(async () => {
       headers: { Authorization: `Bearer ${dev.adminToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(json),
     });
-    expect(res.status).toBe(200);
+    expect(res.ok, `${path}: ${res.status}`).toBe(true);
     return (await res.json()) as any;
   };
   const merchant = await admin('/v1/admin/merchants', { name: 'Corner Bakery' });
