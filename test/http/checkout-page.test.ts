@@ -388,6 +388,8 @@ describe('the page of a Checkout Session', () => {
     expect(shown).toContain('Total €35.00');
     expect(html).toContain('<a id="cancel-link" href="https://shop.example/cart">Cancel and return to Corner Bakery</a>');
     expect(html).toContain(`data-success-url="https://shop.example/thanks?session_id=${session.id}"`);
+    // The form's redirects end at the success_url: form-action allows that one origin besides the page's.
+    expect(res.headers.get('content-security-policy')!.split('; ')).toContain("form-action 'self' http://pay.test https://shop.example");
   });
 
   it('answers 303 to the success_url (the session id in it) once paid, with or without JavaScript', async () => {

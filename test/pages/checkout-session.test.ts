@@ -253,7 +253,7 @@ describe('an amount the payer chooses', () => {
     const field = page.getByLabel('Amount (USD)');
     await field.fill('100.01');
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
-    await page.locator('#payment-error').filter({ hasText: 'amount' }).waitFor();
+    await page.locator('#payment-error').filter({ hasText: 'The amount must be between $5.00 and $100.00.' }).waitFor();
     await expect(field.inputValue()).resolves.toBe('100.01');
     // Too many decimals: refused before anything is sent.
     await field.fill('12.345');
@@ -312,6 +312,8 @@ describe('crypto chosen on the page', () => {
     await openSession(session, page);
     await page.getByLabel('USDC on local').check();
     await page.getByRole('button', { name: 'Pay $29.50 with crypto' }).click();
+    await page.getByRole('button', { name: 'Pay with browser wallet' }).waitFor();
+    await shot(page, 'session-crypto-wallet');
     await page.getByRole('button', { name: 'Pay with browser wallet' }).click();
     await statusTitle(page).filter({ hasText: 'Payment seen on the network' }).waitFor({ timeout: 20_000 });
     await mine(dev.chain, 1);

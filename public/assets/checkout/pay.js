@@ -183,6 +183,13 @@ async function onSubmit(event) {
   if (amountInput) {
     const amount = minorUnits(amountInput.value, Number(amountInput.dataset.exponent), amountInput.dataset.currency);
     if (amount.error) return showError(amount.error);
+    // The API refuses it too (in minor units); the page says it in the payer's money, as its bounds read.
+    const bound = (field) => (field ? BigInt(minorUnits(field, Number(amountInput.dataset.exponent), '').value) : null);
+    const [minimum, maximum] = [bound(amountInput.dataset.minimum), bound(amountInput.dataset.maximum)];
+    const chosen = BigInt(amount.value);
+    if ((minimum !== null && chosen < minimum) || (maximum !== null && chosen > maximum)) {
+      return showError(document.getElementById('amount-bounds').textContent);
+    }
     body.set('amount', amount.value);
   }
   if (withCrypto) {

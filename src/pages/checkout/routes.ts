@@ -96,13 +96,19 @@ export const show = createRoute({
   tags,
   summary: 'The hosted payment page of an intent (hosted_url): what is owed, and how to pay it',
   description:
-    'Server-rendered for the payer: the merchant, the description, the amount in the payer’s locale (Accept-Language), the ' +
-    'status; the test payment methods the intent accepts (a form that works without JavaScript), or for a crypto intent the ' +
+    'Server-rendered for the payer: the merchant, the description (a Checkout Session’s line items and total, and a link to ' +
+    'its cancel_url), the amount in the payer’s locale (Accept-Language), the status; an amount field where the payer ' +
+    'chooses the amount; the test payment methods the intent accepts (a form that works without JavaScript) and, for an ' +
+    'intent that takes crypto with none chosen yet, the networks and tokens of this deployment; for a crypto intent the ' +
     'deposit address, the exact amount and an EIP-681 QR code. Its script follows the status live (WebSocket, polling as the ' +
     'fallback). Strict Content-Security-Policy, Referrer-Policy: no-referrer, Cache-Control: no-store.',
   security: [],
   request: { params: IntentParam, query: PageQuery },
-  responses: { 200: htmlResponse(examplePage), ...notFound },
+  responses: {
+    200: htmlResponse(examplePage),
+    303: { description: "A Checkout Session's page once paid (succeeded or requires_capture): to its success_url." },
+    ...notFound,
+  },
 });
 
 export const pay = createRoute({
