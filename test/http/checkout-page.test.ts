@@ -525,6 +525,32 @@ describe('crypto chosen by the payer', () => {
     expect(after.html).not.toContain('value="pm_card_visa"');
   });
 
+  it('hands out one deposit address when two choices are sent at the same time (two tabs)', async () => {
+    const intent = await anIntent({ amount: 2000, payment_method_types: ['card', 'crypto'] });
+    const answers = await Promise.all([
+      submit(intent, { pay_with: 'crypto', crypto: 'local:usdc' }),
+      submit(intent, { pay_with: 'crypto', crypto: 'testnet:usdc' }),
+    ]);
+    const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
+    expect(body.status).toBe('requires_action');
+    expect(['local', 'testnet']).toContain(body.crypto.network);
+    // Whichever came second was refused on the page, or found the first one's choice already made: never a second address.
+    for (const res of answers) expect([303, 400]).toContain(res.status);
+    const { html } = await open(intent);
+    expect(html.match(/id="deposit-address"/g)).toHaveLength(1);
+    expect(text(html)).toContain(body.crypto.deposit_address);
+  });
+
+  it('says that late funds are still recorded when the session of a crypto payment expires', async () => {
+    const { session, intent } = await aSession({ payment_method_types: ['card', 'crypto'] });
+    expect((await submit(intent, { pay_with: 'crypto', crypto: 'local:usdc' })).status).toBe(303);
+    const expired = await post(m.keys.test.secret, `/v1/checkout/sessions/${session.id}/expire`, {});
+    expect(expired.body.status).toBe('expired');
+    const shown = text((await open(intent)).html);
+    expect(shown).toContain('This checkout has expired');
+    expect(shown).toContain('Funds sent to this address later are still recorded');
+  });
+
   it('refuses a network this deployment does not have, on the page', async () => {
     const intent = await anIntent({ amount: 2000, payment_method_types: ['card', 'crypto'] });
     const res = await submit(intent, { pay_with: 'crypto', crypto: 'nowhere:usdc' });
