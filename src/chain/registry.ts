@@ -80,3 +80,21 @@ export function resolveCryptoOptions(
     },
   };
 }
+
+/** A network and token a payer may choose in this mode: its native coin and each configured token. */
+export interface CryptoChoice {
+  network: string;
+  token: string;
+  decimals: number;
+  usdPegged: boolean;
+}
+
+/** Every network and token of this deployment in one mode, as resolveCryptoOptions would accept them. */
+export function cryptoChoices(env: { CHAINS?: string }, livemode: boolean): CryptoChoice[] {
+  return [...chainsConfig(env)]
+    .filter(([, chain]) => chain.livemode === livemode)
+    .flatMap(([network, chain]) => [
+      { network, token: chain.nativeCurrency.symbol, decimals: chain.nativeCurrency.decimals, usdPegged: false },
+      ...chain.tokens.map((t) => ({ network, token: t.symbol, decimals: t.decimals, usdPegged: t.usdPegged })),
+    ]);
+}

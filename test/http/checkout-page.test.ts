@@ -4,10 +4,13 @@
  * Secure there and back, live mode without a processor), amounts in the payer's locale and exact,
  * the crypto deposit with its QR code, and only this merchant's browser-safe data on the page.
  */
+import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomXpub } from '../chain/local-chain-client.js';
 import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { checkoutPageView } from '../../src/checkout/service.js';
+import { parseAmountInput } from '../../src/pages/checkout/format.js';
 import { NOT_FOUND_PAGE } from '../../src/pages/checkout/view.js';
 
 const BASE = 'http://pay.test';
@@ -189,9 +192,15 @@ describe('a wrong link', () => {
 
   it('refuses a malformed form by naming the parameter', async () => {
     const intent = await anIntent();
-    const res = await submit(intent, { payment_method: 'pm_card_visa', amount: '1' });
+    const res = await submit(intent, { payment_method: 'pm_card_visa', coupon: 'FREE' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error).toMatchObject({ code: 'parameter_unknown', param: 'amount' });
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'parameter_unknown', param: 'coupon' });
+    const crypto = await submit(intent, { pay_with: 'crypto', crypto: 'USDC on local' });
+    expect(crypto.status).toBe(400);
+    expect(((await crypto.json()) as any).error).toMatchObject({ param: 'crypto' });
+    const button = await submit(intent, { pay_with: 'wire' });
+    expect(button.status).toBe(400);
+    expect(((await button.json()) as any).error).toMatchObject({ param: 'pay_with' });
     const missing = await call(`/pay/${intent.id}`, { form: 'payment_method=pm_card_visa' });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as any).error).toMatchObject({ code: 'parameter_missing', param: 'client_secret' });
@@ -334,5 +343,230 @@ describe('a crypto intent', () => {
     expect(html).toContain('id="wallet-pay" hidden');
     const canceled = await post(m.keys.test.secret, `/v1/payment_intents/${intent.id}/cancel`, {});
     expect(canceled.body.status).toBe('canceled');
+  });
+});
+
+/** A Checkout Session of the merchant (test mode), made on the API as the SDK sends it; its page's path from its url. */
+async function aSession(params: Record<string, unknown> = {}, who: TestMerchant = m) {
+  const { res, body } = await post(who.keys.test.secret, '/v1/checkout/sessions', {
+    mode: 'payment',
+    line_items: [{ price_data: { currency: 'usd', unit_amount: 2000, product_data: { name: 'Mug' } }, quantity: 1 }],
+    success_url: 'https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}',
+    ...params,
+  });
+  expect(res.status, JSON.stringify(body)).toBe(200);
+  const url = new URL(body.url);
+  const intent = { id: url.pathname.split('/').pop()!, client_secret: url.searchParams.get('client_secret')! };
+  return { session: body, intent, path: `${url.pathname}${url.search}` };
+}
+
+const donation = (bounds: Record<string, number>, currency = 'usd') => ({
+  line_items: [
+    {
+      price_data: { currency, product_data: { name: 'Donation' }, custom_unit_amount: { enabled: true, ...bounds } },
+      quantity: 1,
+    },
+  ],
+});
+
+describe('the page of a Checkout Session', () => {
+  it('shows the line items (name, description, quantity × unit, line total), the total and the way back to the shop', async () => {
+    const { session, path } = await aSession({
+      line_items: [
+        { price_data: { currency: 'eur', unit_amount: 1500, product_data: { name: 'T-shirt', description: 'Size M' } }, quantity: 2 },
+        { price_data: { currency: 'eur', unit_amount: 500, product_data: { name: 'Shipping' } }, quantity: 1 },
+      ],
+      cancel_url: 'https://shop.example/cart',
+      payment_intent_data: { description: 'Order A-1' },
+    });
+    const res = await call(path, { headers: { 'Accept-Language': 'en-US' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const shown = text(html);
+    expect(shown).toContain('T-shirt Size M 2 × €15.00 €30.00');
+    expect(shown).toContain('Shipping 1 × €5.00 €5.00');
+    expect(shown).toContain('Total €35.00');
+    expect(html).toContain('<a id="cancel-link" href="https://shop.example/cart">Cancel and return to Corner Bakery</a>');
+    expect(html).toContain(`data-success-url="https://shop.example/thanks?session_id=${session.id}"`);
+    // The form's redirects end at the success_url: form-action allows that one origin besides the page's.
+    expect(res.headers.get('content-security-policy')!.split('; ')).toContain("form-action 'self' http://pay.test https://shop.example");
+  });
+
+  it('answers 303 to the success_url (the session id in it) once paid, with or without JavaScript', async () => {
+    const { session, intent, path } = await aSession();
+    const paid = await submit(intent, { payment_method: 'pm_card_visa', pay_with: 'card' });
+    expect(paid.status).toBe(303);
+    const res = await call(path, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`https://shop.example/thanks?session_id=${session.id}`);
+    const { body } = await get(m.keys.test.secret, `/v1/checkout/sessions/${session.id}`);
+    expect(body).toMatchObject({ status: 'complete', payment_status: 'paid' });
+  });
+
+  it('shows the expiry, and no way to pay, once the session expired', async () => {
+    const { session, path } = await aSession({ cancel_url: 'https://shop.example/cart' });
+    const expired = await post(m.keys.test.secret, `/v1/checkout/sessions/${session.id}/expire`, {});
+    expect(expired.body.status).toBe('expired');
+    const html = await (await call(path)).text();
+    expect(text(html)).toContain('This checkout has expired');
+    expect(html).not.toContain('<form');
+    expect(html).not.toContain('cancel-link');
+  });
+
+  it('never shows another merchant’s session: the view is loaded as the intent’s owner, and another secret is the 404 page', async () => {
+    const mine = await aSession();
+    const theirs = await aSession(
+      { line_items: [{ price_data: { currency: 'usd', unit_amount: 999, product_data: { name: 'Secret gadget' } }, quantity: 1 }] },
+      other,
+    );
+    const html = await (await call(mine.path)).text();
+    expect(html).toContain('Mug');
+    expect(html).not.toContain('Secret gadget');
+    expect(html).not.toContain('Another Shop');
+    expect(await checkoutPageView(env, theirs.session.id, { merchantId: m.id, livemode: false })).toBeNull();
+    const crossed = await call(`/pay/${theirs.intent.id}?client_secret=${encodeURIComponent(mine.intent.client_secret)}`);
+    expect(crossed.status).toBe(404);
+    expect(await crossed.text()).toBe(NOT_FOUND_PAGE);
+  });
+});
+
+describe('an amount the payer chooses', () => {
+  it.each([
+    ['12.5', 'usd', 1250n],
+    ['12.50', 'usd', 1250n],
+    ['12', 'usd', 1200n],
+    [' 7.05 ', 'usd', 705n],
+    ['.5', 'usd', 50n],
+    ['1000', 'jpy', 1000n],
+    ['0.001', 'kwd', 1n],
+    ['123456789.99', 'usd', 12345678999n],
+  ])('reads %j %s exactly as %s', (input, currency, expected) => {
+    expect(parseAmountInput(input, currency)).toEqual({ ok: true, amount: expected });
+  });
+
+  it.each([
+    ['12.345', 'usd', 'at most 2 decimal places'],
+    ['1.5', 'jpy', 'whole number of JPY'],
+    ['0.0001', 'kwd', 'at most 3 decimal places'],
+    ['1e3', 'usd', 'as a number'],
+    ['-5', 'usd', 'as a number'],
+    ['12,50', 'usd', 'as a number'],
+    ['', 'usd', 'as a number'],
+    ['0x10', 'usd', 'as a number'],
+  ])('refuses %j %s (%s)', (input, currency, reason) => {
+    const parsed = parseAmountInput(input, currency);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toContain(reason);
+  });
+
+  it('is a labelled decimal field with its bounds, prefilled with the preset; within bounds it pays that amount', async () => {
+    const { intent, session } = await aSession(donation({ minimum: 500, maximum: 10000, preset: 1500 }));
+    const { html } = await open(intent);
+    expect(html).toContain('<label for="amount-input">Amount (USD)</label>');
+    expect(html).toMatch(/<input\s+id="amount-input"\s+name="amount"\s+type="text"\s+inputmode="decimal"/);
+    expect(html).toContain('value="15.00"');
+    expect(text(html)).toContain('The amount must be between $5.00 and $100.00.');
+    const res = await submit(intent, { amount: '12.5', payment_method: 'pm_card_visa' });
+    expect(res.status).toBe(303);
+    const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
+    expect(body).toMatchObject({ status: 'succeeded', amount: 1250 });
+    expect((await get(m.keys.test.secret, `/v1/checkout/sessions/${session.id}`)).body.status).toBe('complete');
+  });
+
+  it('refuses too many decimals and amounts out of bounds on the page, keeping what the payer typed', async () => {
+    const { intent } = await aSession(donation({ minimum: 500, maximum: 10000 }));
+    for (const [typed, reason] of [
+      ['12.345', 'at most 2 decimal places'],
+      ['100.01', 'the amount must be between $5.00 and $100.00.'],
+      ['4.99', 'the amount must be between $5.00 and $100.00.'],
+    ] as [string, string][]) {
+      const res = await submit(intent, { amount: typed, payment_method: 'pm_card_visa' });
+      expect(res.status, typed).toBe(400);
+      const html = await res.text();
+      expect(html).toContain(`value="${typed}"`);
+      expect(html).toMatch(/id="payment-error" role="alert">[^<]+/);
+      expect(text(html).toLowerCase()).toContain(reason);
+    }
+    const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
+    expect(body.status).toBe('requires_payment_method');
+    // The API refuses it as well, naming the amount.
+    const api = await post(m.keys.test.publishable, `/v1/payment_intents/${intent.id}/confirm`, {
+      client_secret: intent.client_secret,
+      payment_method: 'pm_card_visa',
+      amount: 10001,
+    });
+    expect(api.res.status).toBe(400);
+    expect(api.body.error).toMatchObject({ param: 'amount' });
+  });
+
+  it('is not asked for when the seller set the amount', async () => {
+    const intent = await anIntent({ amount: 2000 });
+    expect((await open(intent)).html).not.toContain('amount-input');
+    const res = await submit(intent, { amount: '1.00', payment_method: 'pm_card_visa' });
+    expect(res.status).toBe(400);
+    expect(text(await res.text())).toContain('set by the seller');
+  });
+});
+
+describe('crypto chosen by the payer', () => {
+  it('offers this deployment’s test networks and tokens beside the cards, and paying gives the deposit address', async () => {
+    const { intent } = await aSession({ payment_method_types: ['card', 'crypto'] });
+    const { html } = await open(intent);
+    expect(html).toMatch(/<input type="radio" name="crypto" value="local:usdc"[^>]*\/>\s*<span>USDC on local<\/span>/);
+    // A usd intent is payable only in a USD stablecoin, never in a chain's native coin.
+    expect(html).not.toContain('value="local:eth"');
+    expect(html).toContain('value="pm_card_visa"');
+    const res = await submit(intent, { pay_with: 'crypto', crypto: 'local:usdc' });
+    expect(res.status).toBe(303);
+    const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
+    expect(body.crypto).toMatchObject({ network: 'local', token: 'usdc' });
+    const after = await open(intent);
+    expect(text(after.html)).toContain(body.crypto.deposit_address);
+    expect(after.html).not.toContain('value="pm_card_visa"');
+  });
+
+  it('hands out one deposit address when two choices are sent at the same time (two tabs)', async () => {
+    const intent = await anIntent({ amount: 2000, payment_method_types: ['card', 'crypto'] });
+    const answers = await Promise.all([
+      submit(intent, { pay_with: 'crypto', crypto: 'local:usdc' }),
+      submit(intent, { pay_with: 'crypto', crypto: 'testnet:usdc' }),
+    ]);
+    const { body } = await get(m.keys.test.secret, `/v1/payment_intents/${intent.id}`);
+    expect(body.status).toBe('requires_action');
+    expect(['local', 'testnet']).toContain(body.crypto.network);
+    // Whichever came second was refused on the page, or found the first one's choice already made: never a second address.
+    for (const res of answers) expect([303, 400]).toContain(res.status);
+    const { html } = await open(intent);
+    expect(html.match(/id="deposit-address"/g)).toHaveLength(1);
+    expect(text(html)).toContain(body.crypto.deposit_address);
+  });
+
+  it('says that late funds are still recorded when the session of a crypto payment expires', async () => {
+    const { session, intent } = await aSession({ payment_method_types: ['card', 'crypto'] });
+    expect((await submit(intent, { pay_with: 'crypto', crypto: 'local:usdc' })).status).toBe(303);
+    const expired = await post(m.keys.test.secret, `/v1/checkout/sessions/${session.id}/expire`, {});
+    expect(expired.body.status).toBe('expired');
+    const shown = text((await open(intent)).html);
+    expect(shown).toContain('This checkout has expired');
+    expect(shown).toContain('Funds sent to this address later are still recorded');
+  });
+
+  it('refuses a network this deployment does not have, on the page', async () => {
+    const intent = await anIntent({ amount: 2000, payment_method_types: ['card', 'crypto'] });
+    const res = await submit(intent, { pay_with: 'crypto', crypto: 'nowhere:usdc' });
+    expect(res.status).toBe(400);
+    expect(text(await res.text())).toContain('Unknown network &#39;nowhere&#39;: test mode accepts local');
+  });
+
+  it('is not offered when the merchant has no xpub', async () => {
+    const { res, body } = await createIntent(other.keys.test.secret, { amount: 2000, payment_method_types: ['card', 'crypto'] });
+    if (res.status !== 200) {
+      // The API already refuses crypto without an xpub: nothing to offer either way.
+      expect(body.error.code).toBe('crypto_not_configured');
+      return;
+    }
+    const { html } = await open(body);
+    expect(html).not.toContain('name="crypto"');
+    expect(html).toContain('value="pm_card_visa"');
   });
 });

@@ -9,14 +9,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import jsQR from 'jsqr';
 import type { Page } from 'playwright-core';
-import { PNG } from 'pngjs';
-import { createWalletClient, erc20Abi, http, type Address } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HDKey } from '@scure/bip32';
-import { type DevServerWithChain, launchOfflineBrowser, type OfflineBrowser, startWranglerDevWithChain } from './support.js';
+import {
+  type DevServerWithChain,
+  decodeQr,
+  injectAnvilWallet,
+  launchOfflineBrowser,
+  mine as mineBlocks,
+  type OfflineBrowser,
+  sendUsdc as sendUsdcOn,
+  startWranglerDevWithChain,
+} from './support.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 const PHONE = { width: 390, height: 844 };
@@ -82,40 +87,8 @@ async function shot(page: Page, name: string): Promise<void> {
 
 const statusTitle = (page: Page) => page.locator('#status-title');
 
-/** Mines blocks on the local chain (anvil's automine gives each transaction its own block; confirmations need more). */
-async function mine(blocks = 1): Promise<void> {
-  const res = await fetch(dev.chain.rpcUrl, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: [`0x${blocks.toString(16)}`] }),
-  });
-  expect(res.ok).toBe(true);
-}
-
-/** USDC from anvil's account 0 (which holds the demo usdc) to `to`, signed here with viem. */
-async function sendUsdc(to: string, amount: bigint): Promise<void> {
-  const account = privateKeyToAccount(dev.chain.accounts[0]!.privateKey);
-  const wallet = createWalletClient({ account, transport: http(dev.chain.rpcUrl) });
-  const chain = {
-    id: dev.chain.chainId,
-    name: 'local',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [dev.chain.rpcUrl] } },
-  };
-  await wallet.writeContract({
-    chain,
-    address: dev.chain.usdc.address,
-    abi: erc20Abi,
-    functionName: 'transfer',
-    args: [to as Address, amount],
-  });
-}
-
-/** The QR code on the page, decoded from a screenshot of it. */
-async function decodeQr(page: Page): Promise<string | null> {
-  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
-}
+const mine = (blocks = 1) => mineBlocks(dev.chain, blocks);
+const sendUsdc = (to: string, amount: bigint) => sendUsdcOn(dev.chain, to, amount);
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -262,30 +235,7 @@ describe('paying by crypto on the local chain', () => {
   it('pays in one click with a browser wallet (EIP-1193, anvil’s unlocked account)', async () => {
     const intent = await cryptoIntent(2500);
     const page = await newPage();
-    const calls: string[] = [];
-    await page.exposeFunction('anvilRequest', async (method: string, params: unknown[]) => {
-      calls.push(method);
-      if (method === 'eth_requestAccounts') method = 'eth_accounts';
-      if (method === 'wallet_switchEthereumChain') {
-        expect(params).toEqual([{ chainId: `0x${dev.chain.chainId.toString(16)}` }]);
-        return null;
-      }
-      const res = await fetch(dev.chain.rpcUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-      });
-      const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-      if (body.error) throw new Error(body.error.message);
-      return body.result;
-    });
-    await page.addInitScript(() => {
-      const forward = (globalThis as any).anvilRequest;
-      (globalThis as any).ethereum = {
-        isMetaMask: false,
-        request: ({ method, params = [] }: { method: string; params?: unknown[] }) => forward(method, params),
-      };
-    });
+    const calls = await injectAnvilWallet(page, dev.chain);
     await openPage(intent, page);
     await page.getByRole('button', { name: 'Pay with USDC on local' }).click();
     await statusTitle(page).filter({ hasText: 'Waiting for your transfer' }).waitFor();

@@ -9,7 +9,11 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import jsQR from 'jsqr';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { type Address, createWalletClient, erc20Abi, http } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { d1Bindings } from '../../scripts/d1-bindings.mjs';
 import { type LocalChain, startLocalChain } from '../../scripts/local-chain.mjs';
 
@@ -109,15 +113,88 @@ export async function launchOfflineBrowser(): Promise<OfflineBrowser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  const context = await browser.newContext();
   const blocked: string[] = [];
+  const context = await newOfflineContext(browser, blocked);
+  return { browser, context, blocked };
+}
+
+/** Another context of the browser, as offline as the first (`options`: e.g. `javaScriptEnabled: false`); what it refused goes to `blocked`. */
+export async function newOfflineContext(browser: Browser, blocked: string[], options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
   await context.route('**/*', (route) => {
     const { hostname } = new URL(route.request().url());
     if (hostname === HOST || hostname === 'localhost') return route.continue();
     blocked.push(route.request().url());
     return route.abort('blockedbyclient');
   });
-  return { browser, context, blocked };
+  return context;
+}
+
+/** Mines blocks on the local chain (anvil's automine gives each transaction its own block; confirmations need more). */
+export async function mine(chain: LocalChain, blocks = 1): Promise<void> {
+  const res = await fetch(chain.rpcUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: [`0x${blocks.toString(16)}`] }),
+  });
+  if (!res.ok) throw new Error(`anvil_mine: ${res.status}`);
+}
+
+/** USDC from anvil's account 0 (which holds the demo usdc) to `to`, signed here with viem. */
+export async function sendUsdc(chain: LocalChain, to: string, amount: bigint): Promise<void> {
+  const account = privateKeyToAccount(chain.accounts[0]!.privateKey);
+  const wallet = createWalletClient({ account, transport: http(chain.rpcUrl) });
+  await wallet.writeContract({
+    chain: {
+      id: chain.chainId,
+      name: 'local',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [chain.rpcUrl] } },
+    },
+    address: chain.usdc.address,
+    abi: erc20Abi,
+    functionName: 'transfer',
+    args: [to as Address, amount],
+  });
+}
+
+/** The QR code on the page, decoded from a screenshot of it. */
+export async function decodeQr(page: Page): Promise<string | null> {
+  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+}
+
+/**
+ * An EIP-1193 wallet (window.ethereum) in the page, backed by anvil's unlocked default account:
+ * anvil signs eth_sendTransaction itself. Records the methods the page called.
+ */
+export async function injectAnvilWallet(page: Page, chain: LocalChain): Promise<string[]> {
+  const calls: string[] = [];
+  await page.exposeFunction('anvilRequest', async (method: string, params: unknown[]) => {
+    calls.push(method);
+    if (method === 'eth_requestAccounts') method = 'eth_accounts';
+    if (method === 'wallet_switchEthereumChain') {
+      const [{ chainId }] = params as [{ chainId: string }];
+      if (chainId !== `0x${chain.chainId.toString(16)}`) throw new Error(`unknown chain ${chainId}`);
+      return null;
+    }
+    const res = await fetch(chain.rpcUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new Error(body.error.message);
+    return body.result;
+  });
+  await page.addInitScript(() => {
+    const forward = (globalThis as any).anvilRequest;
+    (globalThis as any).ethereum = {
+      isMetaMask: false,
+      request: ({ method, params = [] }: { method: string; params?: unknown[] }) => forward(method, params),
+    };
+  });
+  return calls;
 }
 
 /** `wrangler d1 migrations apply <binding> --local` for each D1 binding of wrangler.toml, into `state`. */

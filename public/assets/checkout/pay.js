@@ -89,7 +89,12 @@ function poll(page) {
 
 let refreshing = Promise.resolve();
 
+/** A session's payer goes to its success_url once paid (captured or authorized), as the server's page load would send them. */
+const PAID = ['succeeded', 'requires_capture'];
+
 function changed(intent) {
+  const successUrl = main()?.dataset.successUrl;
+  if (successUrl && PAID.includes(intent.status)) return location.assign(successUrl);
   if (stateKey(intent) !== main()?.dataset.state) refresh();
 }
 
@@ -97,7 +102,9 @@ function changed(intent) {
 function refresh() {
   refreshing = refreshing.then(async () => {
     const current = main();
-    const res = await fetch(current.dataset.pageUrl, { cache: 'no-store', headers: { Accept: 'text/html' } });
+    // The page of a paid session redirects to the merchant's success_url: the browser goes there, not fetch().
+    const res = await fetch(current.dataset.pageUrl, { cache: 'no-store', headers: { Accept: 'text/html' }, redirect: 'manual' });
+    if (res.type === 'opaqueredirect') return location.assign(current.dataset.pageUrl);
     if (!res.ok) return;
     const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('checkout');
     if (!fresh || (fresh.dataset.state === current.dataset.state && fresh.dataset.confirmations === current.dataset.confirmations)) return;
@@ -157,7 +164,12 @@ async function payFromWallet(button) {
   }
 }
 
-/** The card form through the API (as Stripe.js confirms); the form itself when the API does not take a publishable key here. */
+/**
+ * The payment form through the API (as Stripe.js confirms): the test payment method, or the network
+ * and token the payer chose, with the payer's amount where they choose it; the form itself when the
+ * API does not take a publishable key here. A refusal (an amount out of bounds) is shown beside the
+ * payer's input, which stays as typed.
+ */
 async function onSubmit(event) {
   const form = event.target;
   if (form.id !== 'card-form') return;
@@ -165,29 +177,77 @@ async function onSubmit(event) {
   if (!page.key) return;
   event.preventDefault();
   const choice = new FormData(form);
-  const pay = form.querySelector('button[type=submit]');
+  const withCrypto = event.submitter?.value === 'crypto';
+  const body = new URLSearchParams({ client_secret: choice.get('client_secret') });
+  const amountInput = document.getElementById('amount-input');
+  if (amountInput) {
+    const amount = minorUnits(amountInput.value, Number(amountInput.dataset.exponent), amountInput.dataset.currency);
+    if (amount.error) return showError(amount.error);
+    // The API refuses it too (in minor units); the page says it in the payer's money, as its bounds read.
+    const bound = (field) => (field ? BigInt(minorUnits(field, Number(amountInput.dataset.exponent), '').value) : null);
+    const [minimum, maximum] = [bound(amountInput.dataset.minimum), bound(amountInput.dataset.maximum)];
+    const chosen = BigInt(amount.value);
+    if ((minimum !== null && chosen < minimum) || (maximum !== null && chosen > maximum)) {
+      return showError(document.getElementById('amount-bounds').textContent);
+    }
+    body.set('amount', amount.value);
+  }
+  if (withCrypto) {
+    const [network, token] = String(choice.get('crypto') ?? '').split(':');
+    if (!token) return showError('Choose a network and token.');
+    body.set('payment_method_options[crypto][network]', network);
+    body.set('payment_method_options[crypto][token]', token);
+  } else {
+    if (!choice.get('payment_method')) return showError('Choose a payment method.');
+    body.set('payment_method', choice.get('payment_method'));
+    body.set('return_url', page.pageUrl);
+  }
+  const pay = event.submitter ?? form.querySelector('button[type=submit]');
   pay.disabled = true;
   let res;
   try {
     res = await fetch(`${new URL(page.lookupUrl).origin}/v1/payment_intents/${page.intent}/confirm`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${page.key}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        payment_method: choice.get('payment_method'),
-        client_secret: choice.get('client_secret'),
-        return_url: page.pageUrl,
-      }),
+      body,
     });
   } catch {
-    return form.submit();
+    return fallbackSubmit(form, event.submitter);
   }
-  if (res.status === 401 || res.status === 403) return form.submit();
-  const body = await res.json().catch(() => ({}));
-  if (res.ok && body.next_action?.type === 'redirect_to_url') return location.assign(body.next_action.redirect_to_url.url);
-  // Paid, declined (402: the page shows the decline) or refused: the page as it is now, and the reason.
-  await refresh();
+  if (res.status === 401 || res.status === 403) return fallbackSubmit(form, event.submitter);
+  const answer = await res.json().catch(() => ({}));
+  if (res.ok && answer.next_action?.type === 'redirect_to_url') return location.assign(answer.next_action.redirect_to_url.url);
+  if (res.ok && page.successUrl && PAID.includes(answer.status)) return location.assign(page.successUrl);
   pay.disabled = false;
-  if (!res.ok && res.status !== 402) showError(body.error?.message ?? 'The payment could not be made.');
+  // Refused (not a decline): the reason beside what the payer typed, the page as it is.
+  if (!res.ok && res.status !== 402) return showError(answer.error?.message ?? 'The payment could not be made.');
+  // Paid, declined (402: the page shows the decline) or waiting for a transfer: the page as it is now.
+  await refresh();
+}
+
+/** The form as a browser without the script would send it, the pressed button's value included. */
+function fallbackSubmit(form, submitter) {
+  document.removeEventListener('submit', onSubmit);
+  form.requestSubmit(submitter ?? undefined);
+}
+
+/**
+ * What the payer typed, in the currency's major unit, as minor units by string arithmetic (never a
+ * float), as the server reads it: "12.5" usd → "1250"; more decimals than the currency has are refused.
+ */
+function minorUnits(input, exponent, currency) {
+  const found = /^(\d{1,12})(?:\.(\d*))?$/.exec(input.trim()) ?? /^()\.(\d+)$/.exec(input.trim());
+  if (!found) return { error: 'Enter the amount as a number, such as 12.50.' };
+  const [, whole, fraction = ''] = found;
+  if (fraction.length > exponent) {
+    return {
+      error:
+        exponent === 0
+          ? `The amount must be a whole number of ${currency.toUpperCase()}.`
+          : `The amount can have at most ${exponent} decimal places in ${currency.toUpperCase()}.`,
+    };
+  }
+  return { value: BigInt(`${whole || '0'}${fraction.padEnd(exponent, '0')}`).toString() };
 }
 
 function showError(message) {

@@ -84,3 +84,34 @@ export function qrSvg(uri: string, label: string): string {
   const escaped = label.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   return svg.replace('<svg ', `<svg role="img" aria-label="${escaped}" class="qr" `);
 }
+
+/** A payer's typed amount, read exactly: the minor units, or why it cannot be read (a sentence naming the amount). */
+export type AmountInput = { ok: true; amount: bigint } | { ok: false; message: string };
+
+/**
+ * What a payer types into the amount field, in the currency's major unit, to minor units by string
+ * arithmetic with the currency's exponent (never a float): "12.5" usd → 1250, "1000" jpy → 1000,
+ * "0.001" kwd → 1. More decimals than the currency has ("12.345" usd, "1.5" jpy) are refused, not rounded.
+ */
+export function parseAmountInput(input: string, currency: string): AmountInput {
+  const exponent = isCurrency(currency) ? currencyExponent(currency) : 0;
+  const found = /^(\d{1,12})(?:\.(\d*))?$/.exec(input.trim()) ?? /^()\.(\d+)$/.exec(input.trim());
+  if (!found) return { ok: false, message: 'Enter the amount as a number, such as 12.50.' };
+  const [, whole = '', fraction = ''] = found;
+  if (fraction.length > exponent) {
+    return {
+      ok: false,
+      message:
+        exponent === 0
+          ? `The amount must be a whole number of ${currency.toUpperCase()}.`
+          : `The amount can have at most ${exponent} decimal places in ${currency.toUpperCase()}.`,
+    };
+  }
+  return { ok: true, amount: BigInt(`${whole || '0'}${fraction.padEnd(exponent, '0')}`) };
+}
+
+/** Minor units as the amount field shows them (major unit, no grouping, no symbol): 1250 usd → "12.50". */
+export function amountInputValue(amount: bigint, currency: string): string {
+  const exponent = isCurrency(currency) ? currencyExponent(currency) : 0;
+  return decimalString(amount, exponent);
+}

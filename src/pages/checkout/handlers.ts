@@ -6,9 +6,12 @@
  */
 import type { Context } from 'hono';
 import type { RouteHandler } from '@hono/zod-openapi';
-import { refusalToStripe } from '../../api/stripe/errors.js';
+import { cryptoOptionsFor } from '../../api/stripe/crypto-options.js';
+import { refusalToStripe, StripeError } from '../../api/stripe/errors.js';
 import { ChainUnavailable } from '../../chain/port.js';
-import { newChainReader } from '../../chain/registry.js';
+import { cryptoChoices, newChainReader } from '../../chain/registry.js';
+import { checkoutPageView } from '../../checkout/service.js';
+import { type CryptoOptions, tokenAmount } from '../../domain/crypto.js';
 import { challengeUrl, hostedPageUrl } from '../../api/stripe/wire/payment-intent.js';
 import { DomainError } from '../../domain/errors.js';
 import type { PaymentIntent } from '../../domain/intent.js';
@@ -16,9 +19,10 @@ import { readSettings } from '../../env.js';
 import type { AppEnv } from '../../http/context.js';
 import { payerOfIntent } from '../../intents/service.js';
 import { findStorefront } from '../../merchants/keys.js';
-import { payerLocale } from './format.js';
+import { cryptoSettings } from '../../merchants/crypto.js';
+import { amountInputValue, parseAmountInput, payerLocale } from './format.js';
 import type { pay, show } from './routes.js';
-import { NOT_FOUND_PAGE, renderPage } from './view.js';
+import { amountBounds, NOT_FOUND_PAGE, type PayerCryptoChoice, renderPage } from './view.js';
 
 /**
  * Scripts and styles from this origin only, no inline ones; the live socket on PUBLIC_BASE_URL's
@@ -26,8 +30,11 @@ import { NOT_FOUND_PAGE, renderPage } from './view.js';
  * /challenge page is where 3-D Secure happens. No site may frame the page unless the merchant
  * listed it (GET/POST /v1/checkout_settings; origins checked there).
  */
-export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly string[] = []): string {
+export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly string[] = [], successUrl: string | null = null): string {
   const origin = new URL(baseUrl);
+  // A session's form ends at its success_url (the form's 303 to the page, the page's 303 there), and
+  // form-action applies to every redirect of a form's navigation: that one origin is allowed too.
+  const success = successUrl ? ` ${new URL(successUrl).origin}` : '';
   const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
   return [
     "default-src 'none'",
@@ -35,14 +42,14 @@ export function pageSecurityPolicy(baseUrl: string, frameAncestors: readonly str
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src 'self' ${origin.origin} ${ws}`,
-    `form-action 'self' ${origin.origin}`,
+    `form-action 'self' ${origin.origin}${success}`,
     "base-uri 'none'",
     `frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
   ].join('; ');
 }
 
-function secureHeaders(c: Context<AppEnv>, frameAncestors: readonly string[] = []): void {
-  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl, frameAncestors));
+function secureHeaders(c: Context<AppEnv>, frameAncestors: readonly string[] = [], successUrl: string | null = null): void {
+  c.header('Content-Security-Policy', pageSecurityPolicy(readSettings(c.env).publicBaseUrl, frameAncestors, successUrl));
   c.header('Referrer-Policy', 'no-referrer');
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Cache-Control', 'no-store');
@@ -53,15 +60,26 @@ function notFound(c: Context<AppEnv>) {
   return c.html(NOT_FOUND_PAGE, 404);
 }
 
-async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | null, status: 200 | 400) {
+/** What the payer typed last, kept on a refused attempt so the page does not lose it. */
+interface Attempt {
+  error: string | null;
+  amountInput?: string;
+}
+
+async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt, status: 200 | 400) {
   const storefront = await findStorefront(c.env.DIRECTORY, intent.merchantId, intent.livemode);
   if (!storefront) return notFound(c);
+  // The session is loaded as the intent's owner: a page never shows another merchant's session.
+  const session = intent.checkoutSession
+    ? await checkoutPageView(c.env, intent.checkoutSession, { merchantId: intent.merchantId, livemode: intent.livemode })
+    : null;
+  if (session && PAID.includes(intent.status)) return c.redirect(session.successUrl, 303);
   const baseUrl = readSettings(c.env).publicBaseUrl;
   const secret = encodeURIComponent(intent.clientSecret);
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
   const action = intent.nextAction;
   const confirmations = await confirmationsSoFar(c, intent);
-  secureHeaders(c, storefront.frameAncestors);
+  secureHeaders(c, storefront.frameAncestors, session?.successUrl ?? null);
   return c.html(
     renderPage({
       intent,
@@ -73,12 +91,41 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, error: string | n
       liveUrl: `${baseUrl.replace(/^http/, 'ws')}/v1/payment_intents/${intent.id}/live?client_secret=${secret}${key}`,
       lookupUrl: `${baseUrl}/v1/payment_intents/${intent.id}?client_secret=${secret}`,
       challengeUrl: action?.type === 'redirect_to_url' ? challengeUrl({ baseUrl }, intent.id, action.challengeToken) : null,
-      error,
+      error: attempt.error,
       confirmations,
+      session,
+      cryptoChoices: await payerCryptoChoices(c, intent),
+      amountInput: intent.payerAmount ? (attempt.amountInput ?? amountInputValue(intent.amount, intent.currency)) : null,
       now: Date.now(),
     }),
     status,
   );
+}
+
+/** A session's payer goes to its success_url once the payment went through (captured or authorized). */
+const PAID: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture'];
+
+/**
+ * The networks and tokens a payer may choose, for an intent that takes crypto but has none chosen
+ * yet: this deployment's chains in the intent's mode whose token can pay the intent's currency
+ * exactly, and none at all unless the merchant has an xpub (no deposit address could be derived).
+ */
+async function payerCryptoChoices(c: Context<AppEnv>, intent: PaymentIntent): Promise<PayerCryptoChoice[]> {
+  if (intent.crypto || !intent.paymentMethodTypes.includes('crypto')) return [];
+  const payable = cryptoChoices(c.env, intent.livemode).filter((choice) => {
+    try {
+      tokenAmount(intent.amount, intent.currency, { symbol: choice.token, decimals: choice.decimals, usdPegged: choice.usdPegged });
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError) return false;
+      throw error;
+    }
+  });
+  if (payable.length === 0 || !(await cryptoSettings(c.env.DIRECTORY, intent.merchantId))?.xpub) return [];
+  return payable.map((choice) => ({
+    value: `${choice.network}:${choice.token}`,
+    label: `${choice.token.toUpperCase()} on ${choice.network}`,
+  }));
 }
 
 /**
@@ -110,7 +157,7 @@ export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
   const { client_secret: clientSecret } = c.req.valid('query');
   const payer = clientSecret === undefined ? null : await payerOfIntent(c.env, id, clientSecret, c.get('requestId'));
   if (!payer) return notFound(c);
-  return page(c, payer.intent, null, 200);
+  return page(c, payer.intent, { error: null }, 200);
 };
 
 export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
@@ -121,15 +168,46 @@ export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
   const { intent, service } = payer;
   const baseUrl = readSettings(c.env).publicBaseUrl;
   const pageUrl = hostedPageUrl({ baseUrl }, intent.id, intent.clientSecret);
-  if (!intent.crypto && form.payment_method === undefined) {
-    return page(c, intent, 'Choose a payment method.', 400);
+  const refuse = (error: string) => page(c, intent, { error, amountInput: form.amount }, 400);
+  let amount: bigint | undefined;
+  if (form.amount !== undefined) {
+    if (!intent.payerAmount) return refuse("This payment's amount is set by the seller.");
+    const parsed = parseAmountInput(form.amount, intent.currency);
+    if (!parsed.ok) return refuse(parsed.message);
+    const { minimum, maximum } = intent.payerAmount;
+    // The intent refuses it too; the page says it in the payer's money rather than in minor units.
+    if ((minimum !== null && parsed.amount < minimum) || (maximum !== null && parsed.amount > maximum)) {
+      return refuse(
+        `The amount must be ${amountBounds(intent.payerAmount, intent.currency, payerLocale(c.req.header('Accept-Language')))}`,
+      );
+    }
+    amount = parsed.amount;
   }
+  const withCrypto =
+    intent.crypto !== null ||
+    form.pay_with === 'crypto' ||
+    (form.pay_with === undefined && form.crypto !== undefined && form.payment_method === undefined);
+  let crypto: CryptoOptions | undefined;
+  if (withCrypto && !intent.crypto) {
+    const [network = '', token = ''] = form.crypto?.split(':') ?? [];
+    if (!network) return refuse('Choose a network and token.');
+    try {
+      crypto = await cryptoOptionsFor(c.env, intent, { network, token });
+    } catch (error) {
+      if (!(error instanceof StripeError)) throw error;
+      return refuse(error.message);
+    }
+  }
+  if (!withCrypto && form.payment_method === undefined) return refuse('Choose a payment method.');
   let after: PaymentIntent;
   try {
-    ({ intent: after } = await service.confirm(id, intent.crypto ? {} : { paymentMethod: form.payment_method, returnUrl: pageUrl }));
+    ({ intent: after } = await service.confirm(
+      id,
+      withCrypto ? { amount, crypto } : { paymentMethod: form.payment_method, returnUrl: pageUrl, amount },
+    ));
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    return page(c, intent, refusalToStripe(error).message, 400);
+    return refuse(refusalToStripe(error).message);
   }
   const action = after.nextAction;
   if (action?.type === 'redirect_to_url') return c.redirect(challengeUrl({ baseUrl }, id, action.challengeToken), 303);

@@ -49,6 +49,31 @@ export const PayForm = z
       .max(255)
       .optional()
       .openapi({ description: 'A test payment method the intent accepts (pm_card_visa, …); none for a crypto intent.' }),
+    amount: z
+      .string()
+      .max(40)
+      .optional()
+      .openapi({
+        description:
+          "The amount the payer chose, in the currency's major unit as typed (12.50): only for an intent whose payer chooses " +
+          'the amount (payer_amount). Read exactly with the currency’s exponent; more decimals than it has, or outside the ' +
+          'bounds, is the page again with the reason.',
+        example: '12.50',
+      }),
+    crypto: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}:[a-z0-9][a-z0-9._-]{0,31}$/, { error: 'must be network:token, as the page offers it' })
+      .optional()
+      .openapi({
+        description:
+          'The network and token the payer chose (network:token, e.g. local:usdc), for an intent that takes crypto and has ' +
+          'none chosen yet: paying gives the deposit address.',
+        example: 'base:usdc',
+      }),
+    pay_with: z
+      .enum(['card', 'crypto'])
+      .optional()
+      .openapi({ description: 'Which of the page’s buttons was pressed (its payment_method or its crypto choice); card when absent.' }),
   })
   .openapi('PayForm');
 
@@ -71,13 +96,19 @@ export const show = createRoute({
   tags,
   summary: 'The hosted payment page of an intent (hosted_url): what is owed, and how to pay it',
   description:
-    'Server-rendered for the payer: the merchant, the description, the amount in the payer’s locale (Accept-Language), the ' +
-    'status; the test payment methods the intent accepts (a form that works without JavaScript), or for a crypto intent the ' +
+    'Server-rendered for the payer: the merchant, the description (a Checkout Session’s line items and total, and a link to ' +
+    'its cancel_url), the amount in the payer’s locale (Accept-Language), the status; an amount field where the payer ' +
+    'chooses the amount; the test payment methods the intent accepts (a form that works without JavaScript) and, for an ' +
+    'intent that takes crypto with none chosen yet, the networks and tokens of this deployment; for a crypto intent the ' +
     'deposit address, the exact amount and an EIP-681 QR code. Its script follows the status live (WebSocket, polling as the ' +
     'fallback). Strict Content-Security-Policy, Referrer-Policy: no-referrer, Cache-Control: no-store.',
   security: [],
   request: { params: IntentParam, query: PageQuery },
-  responses: { 200: htmlResponse(examplePage), ...notFound },
+  responses: {
+    200: htmlResponse(examplePage),
+    303: { description: "A Checkout Session's page once paid (succeeded or requires_capture): to its success_url." },
+    ...notFound,
+  },
 });
 
 export const pay = createRoute({

@@ -7,9 +7,11 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { type CryptoPayment, displayAmount } from '../../domain/crypto.js';
-import type { PaymentIntent } from '../../domain/intent.js';
+import type { PayerAmount, PaymentIntent } from '../../domain/intent.js';
 import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
-import { amountRemaining, formatMoney, formatTokenAmount, paymentUri, qrSvg } from './format.js';
+import type { CheckoutPageView } from '../../checkout/view.js';
+import { currencyExponent, isCurrency } from '../../domain/currency.js';
+import { amountRemaining, amountInputValue, formatMoney, formatTokenAmount, paymentUri, qrSvg } from './format.js';
 
 export const SCRIPT = '/assets/checkout/pay.js';
 export const STYLESHEET = '/assets/checkout/pay.css';
@@ -37,7 +39,19 @@ export interface PageModel {
   error: string | null;
   /** A processing crypto payment's confirmations so far, when the chain could be read (handlers.ts). */
   confirmations: number | null;
+  /** The Checkout Session that made the intent (its items, total and links), loaded as the intent's owner; null without one. */
+  session: CheckoutPageView | null;
+  /** For an intent that takes crypto with none chosen yet: the networks and tokens the payer may choose (none: crypto is not offered). */
+  cryptoChoices: PayerCryptoChoice[];
+  /** For an intent whose payer chooses the amount: the amount field's value (the payer's own input after a refusal); null otherwise. */
+  amountInput: string | null;
   now: number;
+}
+
+/** One network and token on the page: the form's value (network:token) and its label ("USDC on base"). */
+export interface PayerCryptoChoice {
+  value: string;
+  label: string;
 }
 
 /** How each test payment method is offered: what it is and what it does, so a tester knows what to pick. */
@@ -85,15 +99,21 @@ export function renderPage(m: PageModel): Fragment {
       data-live-url="${m.liveUrl}"
       data-lookup-url="${m.lookupUrl}"
       data-page-url="${m.pageUrl}"
+      data-success-url="${m.session?.successUrl ?? ''}"
     >
       <header>
         <p class="merchant">${m.merchantName}${intent.livemode ? '' : html` <span class="badge">Test mode</span>`}</p>
         <p class="amount" id="amount">${formatMoney(intent.amount, intent.currency, m.locale, c?.token.decimals)}</p>
-        ${intent.description ? html`<p class="description">${intent.description}</p>` : ''}
+        ${m.session ? lineItems(m, m.session) : intent.description ? html`<p class="description">${intent.description}</p>` : ''}
       </header>
       ${statusArea(m)}
       ${m.error ? html`<p class="error" id="payment-error" role="alert">${m.error}</p>` : ''}
-      ${c ? cryptoPart(m, c) : cardPart(m)}
+      ${m.session?.status === 'expired' ? '' : c ? cryptoPart(m, c) : cardPart(m)}
+      ${
+        m.session?.cancelUrl && m.session.status === 'open' && CONFIRMABLE.includes(intent.status)
+          ? html`<p class="cancel"><a id="cancel-link" href="${m.session.cancelUrl}">Cancel and return to ${m.merchantName}</a></p>`
+          : ''
+      }
     </main>
   </body>
 </html>`;
@@ -124,12 +144,20 @@ function statusArea(m: PageModel): Fragment {
   </section>`;
 }
 
-export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'locale' | 'confirmations'>): {
+export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'locale' | 'confirmations' | 'session'>): {
   title: string;
   detail: string | null;
 } {
   const { intent, locale } = m;
   const c = intent.crypto;
+  if (m.session && (m.session.status === 'expired' || intent.status === 'canceled')) {
+    const late =
+      c && c.depositAddress !== null ? ` Funds sent to this address later are still recorded: contact ${m.merchantName} about them.` : '';
+    return {
+      title: 'This checkout has expired',
+      detail: `The time to pay has run out${late ? '' : ' and nothing was charged'}. Return to ${m.merchantName} to start again.${late}`,
+    };
+  }
   const token = (units: bigint) => (c ? formatTokenAmount(units, c.token.decimals, c.token.symbol, locale) : '');
   switch (intent.status) {
     case 'succeeded':
@@ -169,6 +197,67 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
   }
 }
 
+/** A session's items (name, description, quantity × unit price, line total) and its total. */
+function lineItems(m: PageModel, session: CheckoutPageView): Fragment {
+  const money = (amount: bigint) => formatMoney(amount, session.currency, m.locale);
+  return html`<table class="items" id="line-items">
+    <caption class="visually-hidden">Order summary</caption>
+    <tbody>
+      ${session.lineItems.map(
+        (item) => html`<tr class="item">
+          <th scope="row">
+            <span class="item-name">${item.name}</span>
+            ${item.description ? html`<span class="item-description">${item.description}</span>` : ''}
+            <span class="item-quantity">${item.quantity} × ${money(item.unitAmount)}</span>
+          </th>
+          <td class="item-total">${money(item.amountTotal)}</td>
+        </tr>`,
+      )}
+    </tbody>
+    <tfoot>
+      <tr>
+        <th scope="row">Total</th>
+        <td id="total">${money(m.intent.amount)}</td>
+      </tr>
+    </tfoot>
+  </table>`;
+}
+
+/** The payer's bounds in words, in their locale: "between $5.00 and $100.00.", "at least $5.00.". */
+export function amountBounds({ minimum, maximum }: PayerAmount, currency: string, locale: string): string {
+  const money = (amount: bigint) => formatMoney(amount, currency, locale);
+  if (minimum !== null && maximum !== null) return `between ${money(minimum)} and ${money(maximum)}.`;
+  if (minimum !== null) return `at least ${money(minimum)}.`;
+  return maximum !== null ? `at most ${money(maximum)}.` : 'more than nothing.';
+}
+
+/** The payer's amount (an intent with payerAmount): in the currency's major unit, with its bounds. */
+function amountField(m: PageModel): Fragment {
+  const { intent } = m;
+  if (m.amountInput === null || !intent.payerAmount) return html``;
+  const { minimum, maximum } = intent.payerAmount;
+  const bounds =
+    minimum === null && maximum === null ? '' : `The amount must be ${amountBounds(intent.payerAmount, intent.currency, m.locale)}`;
+  return html`<p class="field">
+    <label for="amount-input">Amount (${intent.currency.toUpperCase()})</label>
+    <input
+      id="amount-input"
+      name="amount"
+      type="text"
+      inputmode="decimal"
+      autocomplete="off"
+      required
+      value="${m.amountInput}"
+      data-currency="${intent.currency}"
+      data-exponent="${isCurrency(intent.currency) ? currencyExponent(intent.currency) : 0}"
+      data-minimum="${minimum === null ? '' : amountInputValue(minimum, intent.currency)}"
+      data-maximum="${maximum === null ? '' : amountInputValue(maximum, intent.currency)}"
+      aria-describedby="amount-bounds"
+    />
+    <span id="amount-bounds" class="hint">${bounds}</span>
+  </p>`;
+}
+
 function hiddenSecret(m: PageModel): Fragment {
   return html`<input type="hidden" name="client_secret" value="${m.intent.clientSecret}" />`;
 }
@@ -182,21 +271,42 @@ function cardPart(m: PageModel): Fragment {
   });
   const chosen = intent.lastPaymentError ? null : (intent.paymentMethod ?? methods[0]);
   const declined = intent.lastPaymentError;
+  const price = intent.payerAmount ? '' : ` ${formatMoney(intent.amount, intent.currency, m.locale)}`;
+  const cards = methods.length > 0;
   return html`${m.challengeUrl ? html`<p><a class="button" id="challenge-link" href="${m.challengeUrl}">Continue to authentication</a></p>` : ''}
     ${declined ? html`<p class="error" id="decline" role="alert">${declined.message} Choose another payment method.</p>` : ''}
     <form id="card-form" method="post" action="${m.formAction}">
-      ${hiddenSecret(m)}
-      <fieldset>
-        <legend>Test payment method</legend>
-        ${methods.map(
-          (id) =>
-            html`<label class="choice"
-              ><input type="radio" name="payment_method" value="${id}" ${id === chosen ? 'checked' : ''} required />
-              <span>${TEST_METHOD_LABELS[id]}</span></label
-            >`,
-        )}
-      </fieldset>
-      <button type="submit" id="pay">Pay ${formatMoney(intent.amount, intent.currency, m.locale)}</button>
+      ${hiddenSecret(m)} ${amountField(m)}
+      ${
+        cards
+          ? html`<fieldset>
+              <legend>Test payment method</legend>
+              ${methods.map(
+                (id) =>
+                  html`<label class="choice"
+                    ><input type="radio" name="payment_method" value="${id}" ${id === chosen ? 'checked' : ''} />
+                    <span>${TEST_METHOD_LABELS[id]}</span></label
+                  >`,
+              )}
+            </fieldset>
+            <button type="submit" id="pay" name="pay_with" value="card">Pay${price}</button>`
+          : ''
+      }
+      ${
+        m.cryptoChoices.length > 0
+          ? html`<fieldset id="crypto-choices">
+              <legend>Pay with crypto</legend>
+              ${m.cryptoChoices.map(
+                (choice, index) =>
+                  html`<label class="choice"
+                    ><input type="radio" name="crypto" value="${choice.value}" ${index === 0 ? 'checked' : ''} />
+                    <span>${choice.label}</span></label
+                  >`,
+              )}
+            </fieldset>
+            <button type="submit" id="pay-crypto" name="pay_with" value="crypto">Pay${price} with crypto</button>`
+          : ''
+      }
     </form>`;
 }
 
@@ -207,7 +317,7 @@ function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
     if (!CONFIRMABLE.includes(intent.status)) return html``;
     // Intents whose network and token the payer chooses (at confirm) get their choice here, in this form.
     return html`<form id="crypto-form" method="post" action="${m.formAction}">
-      ${hiddenSecret(m)}
+      ${hiddenSecret(m)} ${amountField(m)}
       <button type="submit" id="pay">Pay with ${token} on ${c.network}</button>
     </form>`;
   }
