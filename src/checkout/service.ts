@@ -6,7 +6,7 @@
  */
 import type { CheckoutSession } from '../domain/checkout-session.js';
 import { MAX_SESSION_LIFETIME_MS, successRedirect } from '../domain/checkout-session.js';
-import type { CreateParams } from '../domain/intent.js';
+import type { CreateParams, PaymentIntent } from '../domain/intent.js';
 import type { Env } from '../env.js';
 import type { Caller } from '../intents/intent-object.js';
 import { IntentService } from '../intents/service.js';
@@ -119,4 +119,14 @@ export async function checkoutPageView(
     cancelUrl: s.cancelUrl,
     expiresAt: s.expiresAt,
   };
+}
+
+/**
+ * The hosted page found the session's intent paid while the session is still open (the intent's
+ * `checkout` timer has not told it yet): it tells the session now, as that timer would (idempotent
+ * there), so that the payer reaches success_url only once the session is complete.
+ */
+export async function completeFromPaidIntent(env: Env, sessionId: string, intent: PaymentIntent): Promise<void> {
+  if (!isSessionId(sessionId)) return;
+  await sessionObject(env, sessionId).intentReported({ id: intent.id, status: intent.status, amount: intent.amount });
 }

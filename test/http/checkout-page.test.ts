@@ -4,11 +4,12 @@
  * Secure there and back, live mode without a processor), amounts in the payer's locale and exact,
  * the crypto deposit with its QR code, and only this merchant's browser-safe data on the page.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomXpub } from '../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant } from '../helpers.js';
+import { expectErrorLogs } from '../expected-logs.js';
+import { ADMIN_TOKEN, call, createIntent, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
 import { checkoutPageView } from '../../src/checkout/service.js';
 import { parseAmountInput } from '../../src/pages/checkout/format.js';
 import { NOT_FOUND_PAGE } from '../../src/pages/checkout/view.js';
@@ -401,6 +402,32 @@ describe('the page of a Checkout Session', () => {
     expect(res.headers.get('location')).toBe(`https://shop.example/thanks?session_id=${session.id}`);
     const { body } = await get(m.keys.test.secret, `/v1/checkout/sessions/${session.id}`);
     expect(body).toMatchObject({ status: 'complete', payment_status: 'paid' });
+  });
+
+  it('completes the session before sending the payer to the success_url, even while the intent has not told it yet', async () => {
+    const { session, intent, path } = await aSession();
+    // Hold the intent's own report to its session back (its `checkout` timer fails and waits its back-off), as a slow alarm would.
+    const logs = expectErrorLogs(
+      (log) => log.msg === 'timer failed; retrying with back-off' && log.error.message === 'held back by the test',
+    );
+    const stub = env.INTENTS.get(env.INTENTS.idFromName(intent.id));
+    await runInDurableObject(stub, async (object) => {
+      Object.assign(object, { tellCheckoutSession: () => Promise.reject(new Error('held back by the test')) });
+    });
+    const confirmed = await post(m.keys.test.secret, `/v1/payment_intents/${intent.id}/confirm`, { payment_method: 'pm_card_visa' });
+    expect(confirmed.body.status).toBe('succeeded');
+    expect((await get(m.keys.test.secret, `/v1/checkout/sessions/${session.id}`)).body.status).toBe('open');
+    const res = await call(path, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`https://shop.example/thanks?session_id=${session.id}`);
+    // What the merchant's success page reads.
+    expect((await get(m.keys.test.secret, `/v1/checkout/sessions/${session.id}`)).body).toMatchObject({
+      status: 'complete',
+      payment_status: 'paid',
+    });
+    // The intent's own report fails, as held (its timer will find the session complete later).
+    await waitFor(async () => logs.caught.length > 0);
+    logs.restore();
   });
 
   it('shows the expiry, and no way to pay, once the session expired', async () => {

@@ -89,12 +89,15 @@ function poll(page) {
 
 let refreshing = Promise.resolve();
 
-/** A session's payer goes to its success_url once paid (captured or authorized), as the server's page load would send them. */
+/**
+ * A session's payer goes to its success_url once paid (captured or authorized) by way of the page,
+ * whose load sees the session complete first and then answers 303 there: the merchant's success page
+ * never reads a session that is still open.
+ */
 const PAID = ['succeeded', 'requires_capture'];
 
 function changed(intent) {
-  const successUrl = main()?.dataset.successUrl;
-  if (successUrl && PAID.includes(intent.status)) return location.assign(successUrl);
+  if (main()?.dataset.successUrl && PAID.includes(intent.status)) return location.assign(main().dataset.pageUrl);
   if (stateKey(intent) !== main()?.dataset.state) refresh();
 }
 
@@ -217,7 +220,7 @@ async function onSubmit(event) {
   if (res.status === 401 || res.status === 403) return fallbackSubmit(form, event.submitter);
   const answer = await res.json().catch(() => ({}));
   if (res.ok && answer.next_action?.type === 'redirect_to_url') return location.assign(answer.next_action.redirect_to_url.url);
-  if (res.ok && page.successUrl && PAID.includes(answer.status)) return location.assign(page.successUrl);
+  if (res.ok && page.successUrl && PAID.includes(answer.status)) return location.assign(page.pageUrl);
   pay.disabled = false;
   // Refused (not a decline): the reason beside what the payer typed, the page as it is.
   if (!res.ok && res.status !== 402) return showError(answer.error?.message ?? 'The payment could not be made.');

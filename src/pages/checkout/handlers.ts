@@ -10,7 +10,8 @@ import { cryptoOptionsFor } from '../../api/stripe/crypto-options.js';
 import { refusalToStripe, StripeError } from '../../api/stripe/errors.js';
 import { ChainUnavailable } from '../../chain/port.js';
 import { cryptoChoices, newChainReader } from '../../chain/registry.js';
-import { checkoutPageView } from '../../checkout/service.js';
+import { checkoutPageView, completeFromPaidIntent } from '../../checkout/service.js';
+import { logError } from '../../lib/log.js';
 import { type CryptoOptions, tokenAmount } from '../../domain/crypto.js';
 import { challengeUrl, hostedPageUrl } from '../../api/stripe/wire/payment-intent.js';
 import { DomainError } from '../../domain/errors.js';
@@ -73,7 +74,22 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt,
   const session = intent.checkoutSession
     ? await checkoutPageView(c.env, intent.checkoutSession, { merchantId: intent.merchantId, livemode: intent.livemode })
     : null;
-  if (session && PAID.includes(intent.status)) return c.redirect(session.successUrl, 303);
+  if (session && PAID.includes(intent.status)) {
+    // The merchant's success page reads the session: it must be complete by the time the payer lands there.
+    if (session.status === 'open') {
+      try {
+        await completeFromPaidIntent(c.env, session.id, intent);
+      } catch (error) {
+        // The intent's own timer tells the session again, with back-off: the payer is not held up.
+        logError(
+          'telling the Checkout Session of its paid intent failed; its timer retries',
+          { session: session.id, intent: intent.id },
+          error,
+        );
+      }
+    }
+    return c.redirect(session.successUrl, 303);
+  }
   const baseUrl = readSettings(c.env).publicBaseUrl;
   const secret = encodeURIComponent(intent.clientSecret);
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
