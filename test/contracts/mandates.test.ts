@@ -584,9 +584,9 @@ describe('VirtualAccounts: the native coin', () => {
     const attacker = await deployFixture('Reentrant', [va]);
     // With the contract's errors, so that the one bubbling up through the attacker is decoded.
     const abi = [...fixtures.Reentrant!.abi, ...vaAbi.filter((item) => item.type === 'error')];
-    await send(stranger, attacker, abi, 'depositNative', [], 2n * ether);
+    await send(stranger, attacker, abi, 'depositNative', [], ether);
     expect(await refusal(stranger, attacker, abi, 'withdrawTwice', [ether])).toBe('NativeTransferFailed');
-    expect(await deposited(attacker, zeroAddress)).toBe(2n * ether);
+    expect(await deposited(attacker, zeroAddress)).toBe(ether);
 
     // As a payee: the payer's deposit pays one debit at most.
     await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether);
