@@ -25,6 +25,7 @@ import {
   keccak256,
   encodeAbiParameters,
   encodeFunctionData,
+  getAddress,
   parseEventLogs,
   type TransactionReceipt,
   zeroAddress,
@@ -54,7 +55,6 @@ let payee: Address;
 let stranger: Address;
 let otherPayer: Address;
 let otherPayerKey: Hex;
-const gas: Record<string, bigint> = {};
 
 const erc20Abi = [
   { type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ type: 'address' }, { type: 'uint256' }], outputs: [] },
@@ -145,8 +145,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (Object.keys(gas).length > 0)
-    console.log('gas used (anvil receipts):', Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])));
   await chain?.stop();
 });
 
@@ -210,7 +208,7 @@ async function deployFixture(name: string, args: unknown[] = []): Promise<Addres
   const { abi, bytecode } = fixtures[name]!;
   const hash = await wallets.deployContract({ account: deployer, chain: undefined, abi, bytecode, args } as any);
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
-  return receipt.contractAddress!;
+  return getAddress(receipt.contractAddress!);
 }
 
 let salts = 0;
@@ -243,11 +241,27 @@ function idOf(kind: Kind, m: Mandate): Hex {
   return hashTypedData({ domain: domainOf(kind), types: mandateTypes, primaryType: 'Mandate', message: m });
 }
 
+/** Registers the mandate; its MandateAuthorized event carries viem's id and the terms. */
 async function authorize(kind: Kind, m: Mandate, signature?: Hex, from: Address = relayer): Promise<Hex> {
+  return (await authorizeReceipt(kind, m, signature, from)).id;
+}
+
+async function authorizeReceipt(kind: Kind, m: Mandate, signature?: Hex, from: Address = relayer) {
   const { address, abi } = contractOf(kind);
   const receipt = await send(from, address, abi, 'authorize', [m, signature ?? (await sign(kind, m))]);
-  gas[`${kind}.authorize`] ??= receipt.gasUsed;
-  return idOf(kind, m);
+  const id = idOf(kind, m);
+  const [event] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'MandateAuthorized' }) as any[];
+  expect(event.args).toEqual({
+    id,
+    payer: m.payer,
+    payee: m.payee,
+    token: m.token,
+    maxAmount: m.maxAmount,
+    debitTimes: m.debitTimes,
+    interval: m.interval,
+    start: m.start,
+  });
+  return { id, receipt };
 }
 
 async function debit(kind: Kind, id: Hex, amount: bigint, from: Address = relayer) {
@@ -311,7 +325,6 @@ describe.each(['ConnectedWallets', 'VirtualAccounts'] as const)('%s: the schedul
 
     await at(m.start);
     const first = await debit(kind, id, 5_000_000n);
-    gas[`${kind}.debit (first)`] ??= first.receipt.gasUsed;
     expect(first.event).toMatchObject({ amount: 5_000_000n, period: 1n, used: 1, payer, payee });
 
     await at(m.start + 99n); // the last second of period 1
@@ -319,7 +332,6 @@ describe.each(['ConnectedWallets', 'VirtualAccounts'] as const)('%s: the schedul
 
     await at(m.start + 100n); // the first second of period 2
     const second = await debit(kind, id, 4_000_000n);
-    gas[`${kind}.debit (later)`] ??= second.receipt.gasUsed;
     expect(second.event).toMatchObject({ period: 2n, used: 2 });
 
     // Period 3 passes without a debit: in period 4 there is one debit, not two.
@@ -559,15 +571,13 @@ describe('VirtualAccounts: the native coin', () => {
     expect(await refusal(payer, va, vaAbi, 'deposit', [usdc, 1n], 1n)).toBe('NativeValueMismatch');
     expect(await refusal(payer, va, vaAbi, 'deposit', [zeroAddress, 0n], 0n)).toBe('ZeroAmount');
     const before = await deposited(payer, zeroAddress);
-    const receipt = await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether);
-    gas['VirtualAccounts.deposit (native)'] ??= receipt.gasUsed;
+    await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether);
     expect(await deposited(payer, zeroAddress)).toBe(before + 2n * ether);
 
     const m = await mandate({ token: zeroAddress, maxAmount: ether, start: (await now()) - 10n });
     const id = await authorize('VirtualAccounts', m);
     const payeeBefore = await publicClient.getBalance({ address: payee });
-    const { receipt: debited } = await debit('VirtualAccounts', id, ether);
-    gas['VirtualAccounts.debit (native)'] ??= debited.gasUsed;
+    await debit('VirtualAccounts', id, ether);
     expect((await publicClient.getBalance({ address: payee })) - payeeBefore).toBe(ether);
     expect(await deposited(payer, zeroAddress)).toBe(before + ether);
 
@@ -673,8 +683,34 @@ describe('a compromised relayer key cannot move more than the payer signed', () 
   });
 });
 
+describe('gas', () => {
+  it('authorize and debit stay cheap enough for a relayer to pay every period (receipts logged for the README)', async () => {
+    const used: Record<string, number> = {};
+    for (const kind of ['ConnectedWallets', 'VirtualAccounts'] as const) {
+      await fund(kind, payer, 10_000_000n);
+      const m = await mandate({ interval: 100n, start: (await now()) + 10n });
+      const { id, receipt } = await authorizeReceipt(kind, m);
+      used[`${kind}.authorize`] = Number(receipt.gasUsed);
+      await at(m.start);
+      used[`${kind}.debit (period 1)`] = Number((await debit(kind, id, 1_000_000n)).receipt.gasUsed);
+      await at(m.start + 100n);
+      used[`${kind}.debit (period 2)`] = Number((await debit(kind, id, 1_000_000n)).receipt.gasUsed);
+    }
+    const ether = 10n ** 18n;
+    used['VirtualAccounts.deposit (native)'] = Number((await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether)).gasUsed);
+    const native = await mandate({ token: zeroAddress, maxAmount: ether, start: (await now()) - 10n });
+    const nativeId = await authorize('VirtualAccounts', native);
+    used['VirtualAccounts.debit (native)'] = Number((await debit('VirtualAccounts', nativeId, ether)).receipt.gasUsed);
+    used['VirtualAccounts.withdraw (native)'] = Number(
+      (await send(payer, va, vaAbi, 'withdraw', [zeroAddress, await deposited(payer, zeroAddress)])).gasUsed,
+    );
+    console.log('gas used (anvil receipts):', used);
+    for (const [what, amount] of Object.entries(used)) expect(amount, what).toBeLessThan(what.endsWith('authorize') ? 150_000 : 100_000);
+  });
+});
+
 describe('scripts/contracts.mjs deploy', () => {
-  it('deploys both from a key in an environment variable and prints the CHAINS fields; refuses a key on the command line', () => {
+  it('deploys both from a key in an environment variable and prints the CHAINS fields; refuses a key on the command line', async () => {
     const script = join(ROOT, 'scripts/contracts.mjs');
     const refused = spawnSync(
       process.execPath,
@@ -698,6 +734,14 @@ describe('scripts/contracts.mjs deploy', () => {
     expect(ok.status).toBe(0);
     const printed = JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{')));
     expect(Object.keys(printed).sort()).toEqual(['connected_wallets_contract', 'virtual_accounts_contract']);
+    for (const [field, address] of Object.entries(printed) as [string, Address][]) {
+      const abi = field === 'connected_wallets_contract' ? cwAbi : vaAbi;
+      const reads = [
+        publicClient.readContract({ address, abi, functionName: 'owner' }),
+        publicClient.readContract({ address, abi, functionName: 'isRelayer', args: [relayer] }),
+      ];
+      await expect(Promise.all(reads)).resolves.toEqual([chain.accounts[7]!.address, true]);
+    }
     expect(ok.stdout).not.toContain(chain.accounts[7]!.privateKey.slice(2));
   });
 
