@@ -501,6 +501,19 @@ describe('tokens that do not follow ERC-20 to the letter', () => {
     await debit('ConnectedWallets', id, 1_000n);
     expect(await tokenBalance(token, payee)).toBe(1_000n);
   });
+  it('VirtualAccounts: a token answering false when short credits no deposit; within the balance it deposits, debits and withdraws', async () => {
+    const token = await deployFixture('FalseToken');
+    const abi = fixtures.FalseToken!.abi;
+    await send(payer, token, abi, 'mint', [payer, 1_000n]);
+    await send(payer, token, abi, 'approve', [va, 10_000n]);
+    expect(await refusal(payer, va, vaAbi, 'deposit', [token, 2_000n])).toBe('Error(SafeERC20: ERC20 operation did not succeed)');
+    expect(await deposited(payer, token)).toBe(0n);
+    await send(payer, va, vaAbi, 'deposit', [token, 1_000n]);
+    const id = await authorize('VirtualAccounts', await mandate({ token, start: (await now()) - 10n, maxAmount: 600n }));
+    await debit('VirtualAccounts', id, 600n);
+    await send(payer, va, vaAbi, 'withdraw', [token, 400n]);
+    expect([await tokenBalance(token, payee), await tokenBalance(token, payer), await deposited(payer, token)]).toEqual([600n, 400n, 0n]);
+  });
 });
 
 describe('short funds, told apart by reads', () => {
@@ -697,7 +710,9 @@ describe('gas', () => {
       used[`${kind}.debit (period 2)`] = Number((await debit(kind, id, 1_000_000n)).receipt.gasUsed);
     }
     const ether = 10n ** 18n;
-    used['VirtualAccounts.deposit (native)'] = Number((await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether)).gasUsed);
+    used['VirtualAccounts.deposit (native)'] = Number(
+      (await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether)).gasUsed,
+    );
     const native = await mandate({ token: zeroAddress, maxAmount: ether, start: (await now()) - 10n });
     const nativeId = await authorize('VirtualAccounts', native);
     used['VirtualAccounts.debit (native)'] = Number((await debit('VirtualAccounts', nativeId, ether)).receipt.gasUsed);
