@@ -584,7 +584,13 @@ describe('VirtualAccounts: the native coin', () => {
     expect(await refusal(payer, va, vaAbi, 'deposit', [usdc, 1n], 1n)).toBe('NativeValueMismatch');
     expect(await refusal(payer, va, vaAbi, 'deposit', [zeroAddress, 0n], 0n)).toBe('ZeroAmount');
     const before = await deposited(payer, zeroAddress);
-    await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether);
+    const receipt = await send(payer, va, vaAbi, 'deposit', [zeroAddress, 2n * ether], 2n * ether);
+    expect((parseEventLogs({ abi: vaAbi, logs: receipt.logs, eventName: 'Deposited' }) as any[])[0].args).toEqual({
+      payer,
+      token: zeroAddress,
+      amount: 2n * ether,
+      balance: before + 2n * ether,
+    });
     expect(await deposited(payer, zeroAddress)).toBe(before + 2n * ether);
 
     const m = await mandate({ token: zeroAddress, maxAmount: ether, start: (await now()) - 10n });
@@ -597,7 +603,13 @@ describe('VirtualAccounts: the native coin', () => {
     expect(await revertOf(send(payer, va, vaAbi, 'withdraw', [zeroAddress, before + ether + 1n]))).toMatchObject({
       name: 'InsufficientDeposit',
     });
-    await send(payer, va, vaAbi, 'withdraw', [zeroAddress, before + ether]);
+    const withdrawn = await send(payer, va, vaAbi, 'withdraw', [zeroAddress, before + ether]);
+    expect((parseEventLogs({ abi: vaAbi, logs: withdrawn.logs, eventName: 'Withdrawn' }) as any[])[0].args).toEqual({
+      payer,
+      token: zeroAddress,
+      amount: before + ether,
+      balance: 0n,
+    });
     expect(await deposited(payer, zeroAddress)).toBe(0n);
     expect(await publicClient.getBalance({ address: va })).toBe(0n);
   });
