@@ -123,8 +123,9 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    // Page tests (Node, Chromium) and the dev scripts' tests (Node, anvil, npm run dev): vitest.pages.config.ts.
-    exclude: ['test/pages/**', 'test/scripts/**'],
+    // Page tests (Node, Chromium), the dev scripts' tests (Node, anvil, npm run dev) and the contracts' tests (Node, solc-js,
+    // anvil): vitest.pages.config.ts.
+    exclude: ['test/pages/**', 'test/scripts/**', 'test/contracts/**'],
     setupFiles: ['./test/apply-migrations.ts'],
     // Webhook tests wait for real queue deliveries and retries (seconds, on the test schedule).
     testTimeout: 30_000,

@@ -59,3 +59,24 @@ export function startLocalChain(options?: {
   statePath?: string;
   stateInterval?: number;
 }): Promise<LocalChain>;
+
+/**
+ * Compiles Solidity sources (file name → text) with solc-js (optimizer, cancun) and returns solc's
+ * `contracts` output for `outputs` (file → contract → output selection), cached under `name`.
+ * Imports resolve under the project's root first, then to packages (@openzeppelin/contracts).
+ */
+export function compileSolidity(options: {
+  name: string;
+  sources: Record<string, string>;
+  outputs: Record<string, Record<string, string[]>>;
+}): { contracts: Record<string, Record<string, SolcContractOutput>>; cached: boolean };
+
+/** One contract of solc's output: the fields asked for in the output selection. */
+export interface SolcContractOutput {
+  abi?: import('viem').Abi;
+  evm?: {
+    bytecode?: { object: string };
+    deployedBytecode?: { object: string };
+    methodIdentifiers?: Record<string, string>;
+  };
+}

@@ -24,7 +24,8 @@
  * code this file compiles.
  *
  * The token is compiled with solc-js against @openzeppelin/contracts (no network) and the bytecode
- * cached in node_modules/.cache/local-chain, keyed by compiler, sources and settings. Plain Node
+ * cached in node_modules/.cache/local-chain, keyed by compiler, sources and settings (`compileSolidity`,
+ * which scripts/contracts.mjs uses too). Plain Node
  * (>= 20); uses the project's viem and dev dependencies.
  */
 import { spawn } from 'node:child_process';
@@ -365,25 +366,49 @@ function startWatchdog(anvilPid, graceMs) {
 
 /** The token's creation and runtime bytecode and `mint` selector; compiled once, then read from the cache. */
 function compileToken() {
+  const { contracts, cached } = compileSolidity({
+    name: 'LocalUSDC',
+    sources: { 'LocalUSDC.sol': TOKEN_SOURCE },
+    outputs: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.methodIdentifiers'] } },
+  });
+  const { evm } = contracts['LocalUSDC.sol'].LocalUSDC;
+  return {
+    bytecode: `0x${evm.bytecode.object}`,
+    runtimeBytecode: `0x${evm.deployedBytecode.object}`,
+    mintSelector: `0x${evm.methodIdentifiers['mint(address,uint256)']}`,
+    cached,
+  };
+}
+
+/**
+ * Compiles Solidity sources (file name → text) with solc-js, optimizer on, for the cancun EVM, and
+ * returns solc's `contracts` output for `outputs` (file → contract → solc output selection), cached in
+ * node_modules/.cache/local-chain under `name`, keyed by compiler, OpenZeppelin, sources and settings.
+ * Imports resolve to files under the project's root first (`contracts/Mandates.sol`), then to packages
+ * (`@openzeppelin/contracts/...`): pass every project file a source imports in `sources`, so that a
+ * change to it changes the key.
+ */
+export function compileSolidity({ name, sources, outputs }) {
   const solcVersion = JSON.parse(readFileSync(require.resolve('solc/package.json'), 'utf8')).version;
   const ozVersion = JSON.parse(readFileSync(require.resolve('@openzeppelin/contracts/package.json'), 'utf8')).version;
   const input = {
     language: 'Solidity',
-    sources: { 'LocalUSDC.sol': { content: TOKEN_SOURCE } },
+    sources: Object.fromEntries(Object.entries(sources).map(([file, content]) => [file, { content }])),
     settings: {
       optimizer: { enabled: true, runs: 200 },
       // Fixed, so the bytecode runs on any anvil hardfork from cancun on.
       evmVersion: 'cancun',
-      outputSelection: { 'LocalUSDC.sol': { LocalUSDC: ['evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.methodIdentifiers'] } },
+      outputSelection: outputs,
     },
   };
   const key = createHash('sha256')
-    .update(JSON.stringify([solcVersion, ozVersion, input]))
+    // 'contracts': the cached file holds solc's contracts output (earlier caches held the token's fields only).
+    .update(JSON.stringify(['contracts', solcVersion, ozVersion, input]))
     .digest('hex')
     .slice(0, 16);
-  const cacheFile = join(ROOT, 'node_modules', '.cache', 'local-chain', `LocalUSDC-${key}.json`);
+  const cacheFile = join(ROOT, 'node_modules', '.cache', 'local-chain', `${name}-${key}.json`);
   try {
-    return { ...JSON.parse(readFileSync(cacheFile, 'utf8')), cached: true };
+    return { contracts: JSON.parse(readFileSync(cacheFile, 'utf8')), cached: true };
   } catch {
     // not compiled yet
   }
@@ -394,7 +419,8 @@ function compileToken() {
     solc.compile(JSON.stringify(input), {
       import: (path) => {
         try {
-          return { contents: readFileSync(require.resolve(path), 'utf8') };
+          const local = join(ROOT, path);
+          return { contents: readFileSync(existsSync(local) ? local : require.resolve(path), 'utf8') };
         } catch (error) {
           return { error: `cannot read ${path}: ${error.message}` };
         }
@@ -402,16 +428,11 @@ function compileToken() {
     }),
   );
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
-  if (errors.length > 0) throw new Error(`compiling LocalUSDC failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
-  const { evm } = output.contracts['LocalUSDC.sol'].LocalUSDC;
-  const token = {
-    bytecode: `0x${evm.bytecode.object}`,
-    runtimeBytecode: `0x${evm.deployedBytecode.object}`,
-    mintSelector: `0x${evm.methodIdentifiers['mint(address,uint256)']}`,
-  };
+  if (errors.length > 0) throw new Error(`compiling ${name} failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+  const contracts = Object.fromEntries(Object.keys(outputs).map((file) => [file, output.contracts[file]]));
   mkdirSync(dirname(cacheFile), { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify(token));
-  return { ...token, cached: false };
+  writeFileSync(cacheFile, JSON.stringify(contracts));
+  return { contracts, cached: false };
 }
 
 // --- JSON-RPC ------------------------------------------------------------------------------------
