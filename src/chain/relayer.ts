@@ -261,13 +261,7 @@ export class Relayer extends DurableObject<Env> {
         const attempt = timer.attempts + 1;
         const delay = Math.min(backOffMs(attempt), FAULT_BACKOFF_CAP_MS);
         this.sql.exec(`UPDATE timers SET due_at = ?, attempts = ? WHERE kind = 'watch'`, Date.now() + delay, attempt);
-        logWarn('relayer check failed; retrying', {
-          network,
-          relayer: this.account().address,
-          attempt,
-          retryInMs: delay,
-          error: rpcMessage(error),
-        });
+        logWarn('relayer check failed; retrying', { network, attempt, retryInMs: delay, error: rpcMessage(error) });
       }
       await this.armAlarm();
     });
@@ -364,8 +358,8 @@ export class Relayer extends DurableObject<Env> {
 
   /**
    * The node says the attempt's nonce is used. If one of its own transactions has it, it was sent.
-   * If it was never broadcast, nothing of it can be on chain: it is signed again with the node's
-   * next nonce. Otherwise another transaction of this key took the nonce: it is `replaced`, final.
+   * If no node ever took it, none of it can be mined (its nonce is used): it is signed again with the
+   * node's next nonce. Otherwise another transaction of this key took the nonce: it is `replaced`, final.
    */
   private async nonceTaken(network: string, row: AttemptRow): Promise<void> {
     const client = this.chain(network);
@@ -377,7 +371,8 @@ export class Relayer extends DurableObject<Env> {
       }
     }
     const onChain = await client.getTransactionCount({ address, blockTag: 'pending' });
-    if (row.broadcast === 1) {
+    // Once a node has taken one of its transactions, the attempt is done with this nonce: it is never signed anew.
+    if (row.sent_at !== null) {
       this.markReplaced(network, row);
       return;
     }
@@ -772,5 +767,6 @@ function rpcMessage(error: unknown): string {
 }
 
 function max(...values: bigint[]): bigint {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
   return values.reduce((a, b) => (b > a ? b : a));
 }
