@@ -33,6 +33,7 @@ import {
   fallback,
   getAddress,
   http,
+  isAddress,
   keccak256,
   type Address,
   type Hash,
@@ -40,6 +41,7 @@ import {
   type PublicClient,
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { z } from 'zod';
 import { backOffMs } from '../durable/entity.js';
 import type { Env } from '../env.js';
 import { logError, logInfo, logWarn } from '../lib/log.js';
@@ -101,10 +103,29 @@ export type SendResult =
     }
   | {
       ok: false;
-      /** The node could not be asked (nonce, fees, gas, balance); nothing was written down: send again. */
+      /**
+       * chain_unavailable: the node could not be asked (nonce, fees, gas, balance): send again.
+       * transaction_would_revert: the node's gas estimate reverted (send it with `gas` to have it mined anyway).
+       * Nothing was written down for either.
+       */
       error: 'chain_unavailable' | 'transaction_would_revert';
       message: string;
+    }
+  | {
+      ok: false;
+      /** A caller's bug: the request is malformed; `param` names the field. Nothing was written down. */
+      error: 'invalid_request';
+      param: keyof SendRequest;
+      message: string;
     };
+
+const sendRequest = z.strictObject({
+  id: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  to: z.string().refine((value) => isAddress(value, { strict: false }), 'must be an address (0x and 40 hex digits)'),
+  data: z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, 'must be hex bytes (0x…)'),
+  value: z.bigint().nonnegative('must not be negative').optional(),
+  gas: z.bigint().positive('must be positive').optional(),
+});
 
 /** Fee bump of a re-price, in thousandths: nodes want at least 10 %, this leaves a margin. */
 const REPRICE_BUMP_PER_MILLE = 1_125n;
@@ -203,6 +224,12 @@ export class Relayer extends DurableObject<Env> {
 
   /** Sends a transaction once per id (see the top of this file); the same id again returns it. */
   async send(network: string, request: SendRequest): Promise<SendResult> {
+    const parsed = sendRequest.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const param = String(issue.path[0] ?? 'id') as keyof SendRequest;
+      return { ok: false, error: 'invalid_request', param, message: `${param} ${issue.message}` };
+    }
     this.bindNetwork(network);
     return this.serialized(() => this.sendNow(network, request));
   }

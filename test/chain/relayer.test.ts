@@ -6,7 +6,7 @@
  * 500 ms, the network's poll interval) and the tests wait for what a caller would see: `status(id)`.
  */
 import { env, runInDurableObject } from 'cloudflare:test';
-import { type Address, type Hex, getAddress } from 'viem';
+import { type Address, encodeFunctionData, erc20Abi, getAddress, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { type RelayedTransaction, relayer } from '../../src/chain/relayer.js';
@@ -180,6 +180,44 @@ describe('sending', () => {
     expect(sent).toMatchObject({ nonce: outsideNonce + 1, broadcast: true });
     expect(await confirm(id)).toMatchObject({ status: 'mined', nonce: outsideNonce + 1 });
     expect(await minedCount()).toBe(outsideNonce + 2);
+  });
+});
+
+describe('refusals', () => {
+  it('refuses a malformed request naming the parameter, and writes nothing', async () => {
+    const valid = { id: newId(), to: recipient(), data: '0x' as Hex };
+    const cases = [
+      [{ ...valid, id: '' }, 'id'],
+      [{ ...valid, to: '0x1234' as Address }, 'to'],
+      [{ ...valid, data: '0xabc' as Hex }, 'data'],
+      [{ ...valid, value: -1n }, 'value'],
+      [{ ...valid, gas: 0n }, 'gas'],
+    ] as const;
+    for (const [request, param] of cases) {
+      expect(await stub().send(NETWORK, request)).toMatchObject({ ok: false, error: 'invalid_request', param });
+    }
+    expect(await stub().status(valid.id)).toBeNull();
+  });
+
+  it('refuses a call the node says would revert, and writes nothing', async () => {
+    const id = newId();
+    // The relayer holds no USDC: the transfer reverts in the gas estimate.
+    const data = encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [recipient(), 1n] });
+    const refused = await stub().send(NETWORK, { id, to: chain.usdc.address, data });
+    expect(refused).toMatchObject({ ok: false, error: 'transaction_would_revert' });
+    expect(await stub().status(id)).toBeNull();
+  });
+
+  it('records a transaction mined but reverted as failed', async () => {
+    const id = newId();
+    const data = encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [recipient(), 1n] });
+    const sent = await stub().send(NETWORK, { id, to: chain.usdc.address, data, gas: 100_000n });
+    expect(sent.ok).toBe(true);
+    await waitFor(async () => (await status(id)).status === 'failed', 10_000);
+    await chain.mine(1);
+    const final = await untilFinal(id);
+    expect(final).toMatchObject({ status: 'failed', final: true });
+    expect((await chain.publicClient.getTransactionReceipt({ hash: final.hash })).status).toBe('reverted');
   });
 });
 
