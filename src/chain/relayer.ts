@@ -113,7 +113,10 @@ export type SendResult =
     }
   | {
       ok: false;
-      /** A caller's bug: the request is malformed; `param` names the field. Nothing was written down. */
+      /**
+       * A caller's bug: the request is malformed, or its id was sent with other parameters; `param` names
+       * the field. Nothing was written down.
+       */
       error: 'invalid_request';
       param: keyof SendRequest;
       message: string;
@@ -299,6 +302,10 @@ export class Relayer extends DurableObject<Env> {
   private async sendNow(network: string, request: SendRequest): Promise<SendResult> {
     const existing = this.row(request.id);
     if (existing) {
+      const reused = differsFrom(existing, request);
+      if (reused) {
+        return { ok: false, error: 'invalid_request', param: reused, message: `id ${request.id} was sent with another ${reused}` };
+      }
       if (existing.status === 'pending' && existing.broadcast === 0) await this.broadcast(network, existing);
       return { ok: true, transaction: this.toTransaction(this.row(request.id)!) };
     }
@@ -780,6 +787,15 @@ export async function relayerProblems(env: Env): Promise<string[]> {
     ),
   );
   return answers.filter((problem): problem is string => problem !== null);
+}
+
+/** The first field in which a request under a recorded id differs from what was recorded (gas only when given). */
+function differsFrom(row: AttemptRow, request: SendRequest): keyof SendRequest | null {
+  if (getAddress(row.to_address) !== getAddress(request.to)) return 'to';
+  if (row.data.toLowerCase() !== request.data.toLowerCase()) return 'data';
+  if (row.value !== (request.value ?? 0n).toString()) return 'value';
+  if (request.gas !== undefined && row.gas !== request.gas.toString()) return 'gas';
+  return null;
 }
 
 /** A node's or viem's message, never an RPC URL (it may carry an API key; viem's long messages name it). */

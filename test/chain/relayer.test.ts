@@ -45,7 +45,13 @@ function recipient(): Address {
   return getAddress(`0x${[...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
 }
 
-async function send(id: string, to: Address = recipient()) {
+/** Each attempt's recipient: asking for an id again is asking for the same transaction. */
+const recipients = new Map<string, Address>();
+
+/** Sends 1 wei to the attempt's own recipient under `id`. */
+async function send(id: string) {
+  const to = recipients.get(id) ?? recipient();
+  recipients.set(id, to);
   const result = await stub().send(NETWORK, { id, to, data: '0x', value: 1n });
   if (!result.ok) throw new Error(`send refused: ${result.error}: ${result.message}`);
   return result.transaction;
@@ -122,6 +128,14 @@ describe('sending', () => {
     expect(again.hash).toBe(one.hash);
     await confirm(id);
     expect(await send(id)).toMatchObject({ hash: one.hash, status: 'mined', final: true });
+    expect(await minedCount()).toBe(before + 1);
+    // The same id with other parameters is a caller's bug, refused naming the field; nothing is sent.
+    expect(await stub().send(NETWORK, { id, to: one.to, data: '0x', value: 2n })).toMatchObject({
+      ok: false,
+      error: 'invalid_request',
+      param: 'value',
+    });
+    expect(await stub().send(NETWORK, { id, to: recipient(), data: '0x', value: 1n })).toMatchObject({ ok: false, param: 'to' });
     expect(await minedCount()).toBe(before + 1);
   });
 
