@@ -52,6 +52,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * uses and moves backwards. `watched` (31342) and `watched-b` (31343) are a fifth anvil's, each behind
  * its own mailbox of the receiver (`rpc-watched`, `rpc-watched-b`): test/chain/watcher.test.ts counts
  * the chain watchers' RPC calls there, takes one network down while the other runs, and reorgs it.
+ * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
+ * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it.
  */
 function testChains(
   adapterChain: string,
@@ -59,6 +61,7 @@ function testChains(
   faultChain: string,
   rewindChain: string,
   watcherChain: string,
+  relayerChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -85,8 +88,22 @@ function testChains(
   const { local: fifth } = JSON.parse(watcherChain) as { local: Record<string, unknown> };
   const watched = { ...fifth, chainId: 31_342, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched`], confirmations: 2 };
   const watchedB = { ...watched, chainId: 31_343, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-b`] };
-  return JSON.stringify({ local, testnet, deep, flaky, faulty, rewind, watched, 'watched-b': watchedB });
+  const { local: relay } = JSON.parse(relayerChain) as { local: Record<string, unknown> };
+  return JSON.stringify({
+    local,
+    testnet,
+    deep,
+    flaky,
+    faulty,
+    rewind,
+    watched,
+    'watched-b': watchedB,
+    relay: { ...relay, confirmations: 2 },
+  });
 }
+
+/** anvil's default mnemonic, account 7 (m/44'/60'/0'/0/7): a well-known test key, never a real one. */
+const RELAYER_TEST_KEY = '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356';
 
 // Tests run inside workerd against real D1, Durable Objects and alarms, configured from wrangler.toml.
 export default defineConfig({
@@ -101,6 +118,10 @@ export default defineConfig({
         // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
         WEBHOOK_RETRY_DELAYS: '0,1,1',
         WEBHOOK_TIMEOUT_MS: '1000',
+        // The relayer's key: anvil's default account 7 (account 0 pays in other tests); it re-prices a
+        // transaction not mined after 2 seconds.
+        RELAYER_PRIVATE_KEY: RELAYER_TEST_KEY,
+        RELAYER_REPRICE_AFTER_SECONDS: '2',
         // The directory's and the shards' migrations, which test/apply-migrations.ts applies to DIRECTORY and to
         // both shards (wrangler.toml binds SHARD_0 and SHARD_1, both open: OPEN_SHARDS).
         DIRECTORY_MIGRATIONS: await readD1Migrations('./migrations/directory'),
@@ -114,6 +135,7 @@ export default defineConfig({
           inject('faultChain').chains,
           inject('rewindChain').chains,
           inject('watcherChain').chains,
+          inject('relayerChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

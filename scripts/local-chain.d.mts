@@ -58,6 +58,8 @@ export function startLocalChain(options?: {
   onLog?: (line: string) => void;
   statePath?: string;
   stateInterval?: number;
+  /** Replaces anvil's chain id 31337. */
+  chainId?: number;
 }): Promise<LocalChain>;
 
 /**

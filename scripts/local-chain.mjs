@@ -87,6 +87,7 @@ contract LocalUSDC is ERC20 {
  * Starts anvil, deploys the demo stablecoin and mints to the first default account (or, on a chain
  * loaded from `statePath` that has it already, finds it there). `onLog` gets anvil's log lines once
  * it listens (by default they are dropped). `timings` (milliseconds) says where start-up time went.
+ * `chainId` replaces anvil's 31337 (a chain whose transactions are signed for another id than the others').
  */
 export async function startLocalChain({
   port = 0,
@@ -95,6 +96,7 @@ export async function startLocalChain({
   onLog,
   statePath,
   stateInterval = DEFAULT_STATE_INTERVAL,
+  chainId: requestedChainId,
 } = {}) {
   if (blockTime !== undefined && !(Number.isInteger(blockTime) && blockTime >= 1)) {
     throw new Error(`blockTime must be a whole number of seconds, at least 1, got ${blockTime}`);
@@ -111,6 +113,7 @@ export async function startLocalChain({
     blockTime,
     onLog,
     state: statePath && { path: statePath, interval: stateInterval, loaded },
+    chainId: requestedChainId,
   });
   const anvilMs = performance.now() - started;
 
@@ -215,7 +218,7 @@ function resolveAnvil() {
  * state.interval seconds; anvil is then stopped with SIGTERM (it writes the file), SIGKILL only
  * after STOP_GRACE_MS.
  */
-function spawnAnvil({ port, host, blockTime, onLog, state }) {
+function spawnAnvil({ port, host, blockTime, onLog, state, chainId }) {
   const dir = mkdtempSync(join(tmpdir(), 'local-chain-'));
   const configOut = join(dir, 'anvil.json');
   const child = spawn(
@@ -234,6 +237,7 @@ function spawnAnvil({ port, host, blockTime, onLog, state }) {
         configOut,
       ],
       ...(blockTime ? ['--block-time', String(blockTime)] : []),
+      ...(chainId ? ['--chain-id', String(chainId)] : []),
       ...(state ? ['--state', state.path, '--state-interval', String(state.interval)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

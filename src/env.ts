@@ -16,7 +16,7 @@ export interface Env extends Omit<Cloudflare.Env, Refined | `SHARD_${number}`>, 
 }
 
 /** Set only where an operator sets them (.dev.vars.example); wrangler types them as always-present strings. */
-type Unset = 'ADMIN_TOKEN' | 'CHAINS' | 'DEFAULT_CRYPTO_XPUB';
+type Unset = 'ADMIN_TOKEN' | 'CHAINS' | 'DEFAULT_CRYPTO_XPUB' | 'RELAYER_PRIVATE_KEY';
 /** Pick, unlike Omit, fails to compile when a name is no longer generated. */
 type Refined = keyof Pick<Cloudflare.Env, Unset | 'WEBHOOK_QUEUE' | 'WEBHOOK_DLQ'>;
 

@@ -1,4 +1,4 @@
-/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers, Checkout Sessions). */
+/** Worker entry: the HTTP app, the webhook queue consumer, the hourly housekeeping, and the Durable Object classes (payment intents, chain watchers, relayers, Checkout Sessions). */
 import { purgeExpiredKeys } from './db/idempotency.js';
 import { boundShards, shardDatabase } from './db/shards.js';
 import type { Env } from './env.js';
@@ -6,6 +6,7 @@ import { createApp } from './http/app.js';
 import { handleWebhookBatch } from './webhooks/consumer.js';
 import type { WebhookMessage } from './webhooks/messages.js';
 
+export { Relayer } from './chain/relayer.js';
 export { ChainWatcher } from './chain/watcher.js';
 export { CheckoutSessionObject } from './checkout/session-object.js';
 export { PaymentIntentObject } from './intents/intent-object.js';

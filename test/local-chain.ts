@@ -10,18 +10,23 @@
 import type { TestProject } from 'vitest/node';
 import { startLocalChain } from '../scripts/local-chain.mjs';
 
+const RELAYER_CHAIN_ID = 31_344;
+
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
   // Five chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
   // fault matrix (test/faults/), one that test/crypto/chain-rewind.test.ts moves backwards
   // (evm_revert: a reset chain), one for the chain watcher's tests (test/chain/watcher.test.ts,
   // which reorgs it). Each file rewrites history only on its own chain, so no other file's
   // transactions vanish under it.
-  const [chain, second, third, fourth, fifth] = await Promise.all([
+  // A sixth, the relayer's (test/chain/relayer*.test.ts), with a chain id of its own (31344): the
+  // relayer signs transactions for its network's chain id, and CHAINS ids must differ from `local`'s 31337.
+  const [chain, second, third, fourth, fifth, sixth] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
+    startLocalChain({ chainId: RELAYER_CHAIN_ID }),
   ]);
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
@@ -71,7 +76,15 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: fifth.mnemonic,
     chains: JSON.stringify({ local: { ...fifth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  provide('relayerChain', {
+    rpcUrl: sixth.rpcUrl,
+    chainId: sixth.chainId,
+    usdc: sixth.usdc,
+    accounts: sixth.accounts,
+    mnemonic: sixth.mnemonic,
+    chains: JSON.stringify({ local: { ...sixth.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop()]);
+    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop(), sixth.stop()]);
   };
 }

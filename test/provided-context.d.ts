@@ -15,6 +15,8 @@ declare module 'vitest' {
     rewindChain: LocalChainInfo;
     /** A fifth, for the chain watcher's tests (CHAINS networks watched and watched-b, behind the mailboxes rpc-watched and rpc-watched-b). */
     watcherChain: LocalChainInfo;
+    /** A sixth, with chain id 31344, for the relayer's tests (CHAINS network relay; it toggles automine and reorgs). */
+    relayerChain: LocalChainInfo;
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
     /** FUZZ_SEED, FUZZ_ONLY and FUZZ_SCALE for test/http/bad-input ('' when unset). */

@@ -8,6 +8,7 @@ import { adminApi } from '../api/admin/index.js';
 import { links } from '../api/stripe/context.js';
 import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
 import { stripeApi } from '../api/stripe/index.js';
+import { relayerProblems } from '../chain/relayer.js';
 import { chainsConfig } from '../chain/registry.js';
 import { boundShards, openShards, shardDatabase } from '../db/shards.js';
 import { type Env, readSettings } from '../env.js';
@@ -47,13 +48,14 @@ export const ready = createRoute({
   method: 'get',
   path: '/health/ready',
   tags: ['Service'],
-  summary: 'Readiness: the configuration (variables, CHAINS, OPEN_SHARDS) is valid and the D1 directory and every shard answer a query',
+  summary:
+    'Readiness: the configuration (variables, CHAINS, OPEN_SHARDS) is valid, the D1 directory and every shard answer a query, and no relayer is out of gas money',
   security: [],
   responses: {
     200: jsonResponse(Ready, 'Ready.', { ok: true, networks: ['base', 'base-sepolia'] }),
     503: jsonResponse(
       NotReady,
-      'A variable is invalid, a D1 database does not answer, or a shard merchants are on is not bound: each problem named (never an RPC URL or a secret).',
+      'A variable is invalid, a D1 database does not answer, a shard merchants are on is not bound, or a relayer is out of gas money: each problem named (never an RPC URL or a secret).',
     ),
   },
 });
@@ -91,7 +93,7 @@ export function createApp() {
       logError('configuration is invalid', { problems }, error);
       return c.json({ ok: false as const, problems }, 503);
     }
-    const problems = await databaseProblems(c.env);
+    const problems = (await Promise.all([databaseProblems(c.env), relayerProblems(c.env)])).flat();
     if (problems.length > 0) return c.json({ ok: false as const, problems }, 503);
     return c.json({ ok: true as const, networks }, 200);
   });

@@ -14,7 +14,7 @@ describe('/health/ready', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       ok: true,
-      networks: ['local', 'testnet', 'deep', 'flaky', 'faulty', 'rewind', 'watched', 'watched-b'],
+      networks: ['local', 'testnet', 'deep', 'flaky', 'faulty', 'rewind', 'watched', 'watched-b', 'relay'],
     });
   });
 
@@ -41,6 +41,14 @@ describe('/health/ready', () => {
     } finally {
       logs.restore();
     }
+  });
+
+  it('answers 503 for a malformed RELAYER_PRIVATE_KEY, without echoing it', async () => {
+    const res = await ready({ RELAYER_PRIVATE_KEY: '0xnot-a-key-s3cr3t' });
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body).toEqual({ ok: false, problems: ['RELAYER_PRIVATE_KEY must be 0x followed by 64 hex digits'] });
+    expect(JSON.stringify(body)).not.toContain('s3cr3t');
   });
 
   it('answers 503 for a malformed variable', async () => {
