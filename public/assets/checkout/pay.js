@@ -96,8 +96,19 @@ let refreshing = Promise.resolve();
  */
 const PAID = ['succeeded', 'requires_capture'];
 
+/**
+ * Leaves the page, once: the confirm's answer and the live status often say "paid" within
+ * milliseconds of each other, and a second navigation would abort the first one mid-flight.
+ */
+let leaving = false;
+function leave(url) {
+  if (leaving) return;
+  leaving = true;
+  location.assign(url);
+}
+
 function changed(intent) {
-  if (main()?.dataset.successUrl && PAID.includes(intent.status)) return location.assign(main().dataset.pageUrl);
+  if (main()?.dataset.successUrl && PAID.includes(intent.status)) return leave(main().dataset.pageUrl);
   if (stateKey(intent) !== main()?.dataset.state) refresh();
 }
 
@@ -107,7 +118,7 @@ function refresh() {
     const current = main();
     // The page of a paid session redirects to the merchant's success_url: the browser goes there, not fetch().
     const res = await fetch(current.dataset.pageUrl, { cache: 'no-store', headers: { Accept: 'text/html' }, redirect: 'manual' });
-    if (res.type === 'opaqueredirect') return location.assign(current.dataset.pageUrl);
+    if (res.type === 'opaqueredirect') return leave(current.dataset.pageUrl);
     if (!res.ok) return;
     const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('checkout');
     if (!fresh || (fresh.dataset.state === current.dataset.state && fresh.dataset.confirmations === current.dataset.confirmations)) return;
@@ -219,8 +230,8 @@ async function onSubmit(event) {
   }
   if (res.status === 401 || res.status === 403) return fallbackSubmit(form, event.submitter);
   const answer = await res.json().catch(() => ({}));
-  if (res.ok && answer.next_action?.type === 'redirect_to_url') return location.assign(answer.next_action.redirect_to_url.url);
-  if (res.ok && page.successUrl && PAID.includes(answer.status)) return location.assign(page.pageUrl);
+  if (res.ok && answer.next_action?.type === 'redirect_to_url') return leave(answer.next_action.redirect_to_url.url);
+  if (res.ok && page.successUrl && PAID.includes(answer.status)) return leave(page.pageUrl);
   pay.disabled = false;
   // Refused (not a decline): the reason beside what the payer typed, the page as it is.
   if (!res.ok && res.status !== 402) return showError(answer.error?.message ?? 'The payment could not be made.');
