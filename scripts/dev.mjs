@@ -361,7 +361,7 @@ function ensureRelayerKey() {
     .join('\n')
     .replace(/\n*$/, '');
   writeFileSync(DEV_VARS, `${kept}${kept ? '\n' : ''}RELAYER_PRIVATE_KEY=${key}\n`, { mode: 0o600 });
-  say('RELAYER_PRIVATE_KEY: added to .dev.vars a new random key (the relayer\'s; local chain only)');
+  say("RELAYER_PRIVATE_KEY: added to .dev.vars a new random key (the relayer's; local chain only)");
   return key;
 }
 
@@ -413,12 +413,15 @@ async function ensureDebitContracts() {
       }
       const { bytecode } = compiled[name];
       const receipt = await settle(await wallet.deployContract({ account: owner, abi: compiled[name].abi, bytecode }), `deploying ${name}`);
-      if (getAddress(receipt.contractAddress) !== address) throw new Error(`${name} was deployed at ${receipt.contractAddress}, not ${address}`);
+      if (getAddress(receipt.contractAddress) !== address)
+        throw new Error(`${name} was deployed at ${receipt.contractAddress}, not ${address}`);
       deployed = true;
     } else {
       const actualOwner = await client.readContract({ address, abi, functionName: 'owner' }).catch(() => undefined);
       if (actualOwner !== owner) {
-        throw new Error(`the contract at ${address} is not ${name} owned by anvil account 8: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`);
+        throw new Error(
+          `the contract at ${address} is not ${name} owned by anvil account 8: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+        );
       }
     }
     result[name] = { address, deployed };
