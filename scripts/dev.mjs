@@ -5,13 +5,18 @@
  *   1. applies the D1 migrations to each local database wrangler.toml binds — the directory and every shard
  *      (`wrangler d1 migrations apply <binding> --local`) — and says in one line each what it did
  *      (wrangler's full output only if it fails);
- *   2. makes sure .dev.vars holds an ADMIN_TOKEN (a random one is written if missing; never replaced);
+ *   2. makes sure .dev.vars holds an ADMIN_TOKEN and a RELAYER_PRIVATE_KEY (random ones are written if
+ *      missing; never replaced; the key is never printed, only its address);
  *   3. starts a local chain (anvil, scripts/local-chain.mjs) on 127.0.0.1:$CHAIN_PORT (default 8545),
  *      a block every 2 s, kept in .wrangler/state/local-chain/ across restarts (as the local D1 and
  *      Durable Objects are, which remember its blocks), with the demo stablecoin `usdc` minted to
- *      anvil's first default account the first time;
+ *      anvil's first default account the first time; then the recurring-debit contracts (issue 13,
+ *      scripts/contracts.mjs): deployed by anvil account 8 (their owner) on a new chain, at the
+ *      addresses of its first two transactions, and found there on a kept one; the relayer allowed on
+ *      both (by the owner, when .dev.vars has a new key) and funded from anvil account 9 when low;
  *   4. starts `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787) with that chain as network
- *      `local` (CHAINS) and DEFAULT_CRYPTO_XPUB set to the demo xpub, forwarding output and signals;
+ *      `local` (CHAINS, with both contracts) and DEFAULT_CRYPTO_XPUB set to the demo xpub, forwarding
+ *      output and signals;
  *   5. once GET /health answers 200, reuses the merchant in .dev-merchant.json if its test secret key
  *      still works, or creates one through POST /v1/admin/merchants and saves its keys there; either
  *      way the merchant ends up with the demo xpub, so it can take crypto payments;
@@ -68,8 +73,16 @@ const CHAIN_BLOCK_TIME = 2;
  * wallet, a second account of that mnemonic, so no deposit address is one of anvil's funded default
  * accounts (m/44'/60'/0'/0/i) and the demo payer never pays itself. Keys are public: local use only.
  */
+/** secp256k1's group order n: a private key is a number from 1 to n - 1. */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const DEMO_XPUB = 'xpub6Ce9NcJvTk372KjsGfWqbcex5DumjpNquQLApoeQUavSCjEc823BV1tb4rXUuPuht8h2hSxkg2EXUaKUJmniJvRZAELxypsCzBFdtosmV76';
 const startedAt = performance.now();
+/** anvil's default accounts: 8 deploys (and owns) the recurring-debit contracts, 9 funds the relayer. */
+const CONTRACTS_OWNER_ACCOUNT = 8;
+const FUNDER_ACCOUNT = 9;
+/** The relayer is topped up with RELAYER_FUNDING when its balance is below RELAYER_LOW (wei). */
+const RELAYER_FUNDING = 100n * 10n ** 18n;
+const RELAYER_LOW = 10n * 10n ** 18n;
 
 // Wrangler must not try to phone home: there may be no network at all. Nor fetch the `Request.cf`
 // object (a visitor's location, ASN, TLS details) from workers.cloudflare.com: offline, that fetch fails
@@ -124,8 +137,9 @@ for (const binding of d1Bindings(join(ROOT, 'wrangler.toml'))) {
   say(`D1 ${binding} (local, .wrangler/state): ${summariseMigrations(migration.output)}`);
 }
 
-// 2. The admin token, read by wrangler dev from .dev.vars.
+// 2. The admin token and the relayer's key, read by wrangler dev from .dev.vars.
 const adminToken = ensureAdminToken();
+const relayerKey = ensureRelayerKey();
 
 // 3. The chain, kept with the rest of the local state: the intents remember its blocks, so it must not
 //    start empty while they do. anvil is stopped when this process exits, however it exits, and
@@ -158,11 +172,30 @@ say(
     : `local chain (anvil) on ${chain.rpcUrl}: new, kept in ${chainState}, a block every ${CHAIN_BLOCK_TIME} s, usdc deployed at ${chain.usdc.address}`,
 );
 
+// 3b. The recurring-debit contracts and the relayer that sends their debits.
+let debits;
+try {
+  debits = await ensureDebitContracts();
+} catch (error) {
+  await chain.stop();
+  fail(`could not set up the recurring-debit contracts on the local chain: ${error.shortMessage ?? error.message}`);
+}
+say(
+  `recurring-debit contracts (owner: anvil account 8, ${debits.owner}): ConnectedWallets ${debits.connectedWallets.address} ` +
+    `(${debits.connectedWallets.deployed ? 'deployed now' : 'found'}), VirtualAccounts ${debits.virtualAccounts.address} ` +
+    `(${debits.virtualAccounts.deployed ? 'deployed now' : 'found'})`,
+);
+say(
+  `relayer ${debits.relayer.address}: ${debits.relayer.allowedNow.length > 0 ? `allowed now on ${debits.relayer.allowedNow.join(' and ')}` : 'allowed on both'}, ` +
+    `balance ${formatEth(debits.relayer.balance)} eth${debits.relayer.funded ? ` (funded ${formatEth(RELAYER_FUNDING)} eth from anvil account 9)` : ''}`,
+);
+
 // 4. The server, with the chain as network `local`. `--var NAME:value` splits at the first colon
 //    only, and no shell is involved, so JSON passes as it is.
 say(`starting wrangler dev on ${BASE_URL}`);
 // Links (3-D Secure pages, the OpenAPI server) are built on PUBLIC_BASE_URL: the origin served here.
-const vars = { PUBLIC_BASE_URL: BASE_URL, CHAINS: JSON.stringify(chain.chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
+const chainsConfig = { ...chain.chainsConfig, local: { ...chain.chainsConfig.local, ...debits.chainsConfig } };
+const vars = { PUBLIC_BASE_URL: BASE_URL, CHAINS: JSON.stringify(chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
 const wrangler = spawn(
   process.execPath,
   [
@@ -302,6 +335,138 @@ function ensureAdminToken() {
   writeFileSync(DEV_VARS, `${header}${kept}${kept ? '\n' : ''}ADMIN_TOKEN=${token}\n`, { mode: 0o600 });
   say(`ADMIN_TOKEN: ${text === '' ? 'created .dev.vars with' : 'added to .dev.vars'} a new random token`);
   return token;
+}
+
+/**
+ * The relayer's RELAYER_PRIVATE_KEY in .dev.vars; writes a random secp256k1 key if the variable is
+ * missing (never replaced). The key itself is never printed: only the relayer's address.
+ */
+function ensureRelayerKey() {
+  const text = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, 'utf8') : '';
+  const existing = readVar(text, 'RELAYER_PRIVATE_KEY');
+  if (existing) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(existing)) {
+      fail('RELAYER_PRIVATE_KEY in .dev.vars must be 0x followed by 64 hex digits; fix it, or delete the line for a new random key');
+    }
+    say('RELAYER_PRIVATE_KEY: using the one in .dev.vars');
+    return existing;
+  }
+  // 32 random bytes are a valid secp256k1 key unless 0 or ≥ the group order (odds about 2^-128): checked anyway.
+  let key;
+  do key = `0x${randomBytes(32).toString('hex')}`;
+  while (BigInt(key) === 0n || BigInt(key) >= SECP256K1_ORDER);
+  const kept = text
+    .split(/\r?\n/)
+    .filter((line) => !/^\s*(?:export\s+)?RELAYER_PRIVATE_KEY\s*=/.test(line))
+    .join('\n')
+    .replace(/\n*$/, '');
+  writeFileSync(DEV_VARS, `${kept}${kept ? '\n' : ''}RELAYER_PRIVATE_KEY=${key}\n`, { mode: 0o600 });
+  say("RELAYER_PRIVATE_KEY: added to .dev.vars a new random key (the relayer's; local chain only)");
+  return key;
+}
+
+/**
+ * ConnectedWallets and VirtualAccounts on the local chain: the first two transactions of anvil account
+ * 8 (their owner), so on a kept chain they are found at those addresses (code there) rather than
+ * deployed again. The relayer (RELAYER_PRIVATE_KEY's address) is allowed on both by the owner when it
+ * is not yet (a new chain, or a new .dev.vars), and funded from anvil account 9 when its balance is low.
+ */
+async function ensureDebitContracts() {
+  const { createPublicClient, createWalletClient, getAddress, getContractAddress, http, parseAbi } = await import('viem');
+  const { privateKeyToAccount } = await import('viem/accounts');
+  const { compileContracts } = await import('./contracts.mjs');
+  const owner = chain.accounts[CONTRACTS_OWNER_ACCOUNT].address;
+  const funder = chain.accounts[FUNDER_ACCOUNT].address;
+  const relayer = privateKeyToAccount(relayerKey).address;
+  const localChain = {
+    id: chain.chainId,
+    name: 'local',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [chain.rpcUrl] } },
+  };
+  const transport = http(chain.rpcUrl);
+  const client = createPublicClient({ chain: localChain, transport, cacheTime: 0, pollingInterval: 100 });
+  // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
+  const wallet = createWalletClient({ chain: localChain, transport });
+  // Blocks come every CHAIN_BLOCK_TIME s: one is mined at once for each transaction sent here.
+  const settle = async (hash, what) => {
+    await client.request({ method: 'evm_mine', params: [] });
+    const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+    if (receipt.status !== 'success') throw new Error(`${what} reverted (${hash})`);
+    return receipt;
+  };
+
+  const compiled = compileContracts();
+  const abi = parseAbi(['function isRelayer(address) view returns (bool)', 'function owner() view returns (address)']);
+  const result = {};
+  for (const [i, name] of ['ConnectedWallets', 'VirtualAccounts'].entries()) {
+    const address = getContractAddress({ from: owner, nonce: BigInt(i) });
+    const code = await client.getCode({ address });
+    let deployed = false;
+    if (code === undefined || code === '0x') {
+      const nonce = await client.getTransactionCount({ address: owner });
+      if (nonce !== i) {
+        throw new Error(
+          `${name} is not at ${address}, and anvil account 8 (${owner}) has sent ${nonce} transactions, so it cannot be deployed ` +
+            `there now. Account 8 is kept for these contracts: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+        );
+      }
+      const { bytecode } = compiled[name];
+      const receipt = await settle(await wallet.deployContract({ account: owner, abi: compiled[name].abi, bytecode }), `deploying ${name}`);
+      if (getAddress(receipt.contractAddress) !== address)
+        throw new Error(`${name} was deployed at ${receipt.contractAddress}, not ${address}`);
+      deployed = true;
+    } else {
+      const actualOwner = await client.readContract({ address, abi, functionName: 'owner' }).catch(() => undefined);
+      if (actualOwner !== owner) {
+        throw new Error(
+          `the contract at ${address} is not ${name} owned by anvil account 8: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+        );
+      }
+    }
+    result[name] = { address, deployed };
+  }
+
+  const allowedNow = [];
+  for (const name of ['ConnectedWallets', 'VirtualAccounts']) {
+    const { address } = result[name];
+    if (await client.readContract({ address, abi, functionName: 'isRelayer', args: [relayer] })) continue;
+    const hash = await wallet.writeContract({
+      account: owner,
+      address,
+      abi: compiled[name].abi,
+      functionName: 'setRelayer',
+      args: [relayer, true],
+    });
+    await settle(hash, `allowing the relayer on ${name}`);
+    allowedNow.push(name);
+  }
+
+  let balance = await client.getBalance({ address: relayer });
+  let funded = false;
+  if (balance < RELAYER_LOW) {
+    await settle(await wallet.sendTransaction({ account: funder, to: relayer, value: RELAYER_FUNDING }), 'funding the relayer');
+    balance = await client.getBalance({ address: relayer });
+    funded = true;
+  }
+
+  return {
+    owner,
+    connectedWallets: result.ConnectedWallets,
+    virtualAccounts: result.VirtualAccounts,
+    relayer: { address: relayer, balance, funded, allowedNow },
+    chainsConfig: {
+      connected_wallets_contract: result.ConnectedWallets.address,
+      virtual_accounts_contract: result.VirtualAccounts.address,
+    },
+  };
+}
+
+/** Wei as ether, with up to 4 decimals (rounded down). */
+function formatEth(wei) {
+  const whole = wei / 10n ** 18n;
+  const fraction = ((wei % 10n ** 18n) / 10n ** 14n).toString().padStart(4, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
 }
 
 /** A variable of a dotenv file (the format wrangler reads .dev.vars in). */
@@ -462,6 +627,10 @@ function printSummary(merchant, reused, reason, xpubNote) {
     `   kept in ${relative(process.cwd(), CHAIN_STATE)} across restarts (${chain.state.loaded ? `loaded at block ${chain.state.headAtStart}` : 'new this start'}); rm -r .wrangler/state resets it with the database`,
     `   usdc (6 decimals): ${chain.usdc.address}`,
     `   demo payer (anvil account 0; 1,000,000 usdc minted to it on a new chain): ${chain.accounts[0].address}`,
+    `   recurring debits (owner: anvil account ${CONTRACTS_OWNER_ACCOUNT}, ${debits.owner}):`,
+    `     ConnectedWallets: ${debits.connectedWallets.address}`,
+    `     VirtualAccounts:  ${debits.virtualAccounts.address}`,
+    `   relayer (RELAYER_PRIVATE_KEY in ${relative(process.cwd(), DEV_VARS)}): ${debits.relayer.address}, ${formatEth(debits.relayer.balance)} eth`,
     '',
     ' Try it:',
     `   curl ${BASE_URL}/v1/payment_intents -u ${test.secret}: -d amount=2000 -d currency=usd`,

@@ -6,7 +6,8 @@
  *
  *   {"base": {"chainId": 8453, "rpcUrls": ["https://…"], "confirmations": 10, "pollIntervalMs": 4000, "livemode": true,
  *             "nativeCurrency": {"symbol": "eth", "decimals": 18},
- *             "tokens": [{"symbol": "usdc", "address": "0x8335…2913", "decimals": 6, "usdPegged": true}]}}
+ *             "tokens": [{"symbol": "usdc", "address": "0x8335…2913", "decimals": 6, "usdPegged": true}],
+ *             "connected_wallets_contract": "0x…", "virtual_accounts_contract": "0x…"}}
  */
 import { getAddress, isAddress, type Address } from 'viem';
 import { z } from 'zod';
@@ -74,6 +75,13 @@ const chain = z
     livemode: z.boolean({ error: 'must be true or false' }).default(false),
     nativeCurrency: z.strictObject({ symbol, decimals }),
     tokens: z.array(token, { error: 'must be an array' }).default([]),
+    /**
+     * The recurring-debit contracts (contracts/, issue 13) on this network, if deployed there
+     * (`node scripts/contracts.mjs deploy`; `npm run dev` deploys them on the local chain). Checked like
+     * token addresses and normalised to the checksummed form; absent: no recurring debits here.
+     */
+    connected_wallets_contract: address.optional(),
+    virtual_accounts_contract: address.optional(),
   })
   .superRefine((value, ctx) => {
     const symbols = new Map<string, string>([[value.nativeCurrency.symbol, 'nativeCurrency.symbol']]);
@@ -87,6 +95,16 @@ const chain = z
         ctx.addIssue({ code: 'custom', path: ['tokens', i, 'address'], message: `is the same contract as tokens[${sameAddress}]` });
       } else addresses.set(t.address, i);
     });
+    const contracts = ['connected_wallets_contract', 'virtual_accounts_contract'] as const;
+    for (const field of contracts) {
+      const at = value[field];
+      if (at === undefined) continue;
+      const tokenIndex = addresses.get(at);
+      if (tokenIndex !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is the address of tokens[${tokenIndex}]` });
+    }
+    if (value.connected_wallets_contract !== undefined && value.connected_wallets_contract === value.virtual_accounts_contract) {
+      ctx.addIssue({ code: 'custom', path: ['virtual_accounts_contract'], message: 'is the same contract as connected_wallets_contract' });
+    }
     const urls = new Set<string>();
     value.rpcUrls.forEach((url, i) => {
       if (urls.has(url)) ctx.addIssue({ code: 'custom', path: ['rpcUrls', i], message: 'is listed twice' });

@@ -63,6 +63,17 @@ describe('parseChains: good configs', () => {
     expect(bare!.tokens).toEqual([]);
   });
 
+  it('reads the recurring-debit contracts of a network (optional, checksummed like token addresses)', () => {
+    const connected = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    const virtual = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
+    const { base: chain } = parseChains(
+      JSON.stringify({ base: base({ connected_wallets_contract: connected.toLowerCase(), virtual_accounts_contract: virtual }) }),
+    );
+    expect([chain!.connected_wallets_contract, chain!.virtual_accounts_contract]).toEqual([connected, virtual]);
+    const { base: without } = parseChains(JSON.stringify({ base: base() }));
+    expect([without!.connected_wallets_contract, without!.virtual_accounts_contract]).toEqual([undefined, undefined]);
+  });
+
   it.each([
     ['confirmations', 1],
     ['confirmations', 1000],
@@ -200,6 +211,27 @@ describe('parseChains: bad configs', () => {
       'CHAINS.base.tokens[1].symbol: usdc is already used by tokens[0]',
       'CHAINS.base.tokens[2].address: is the same contract as tokens[0]',
     ]);
+  });
+
+  it.each([
+    ['connected_wallets_contract', '0x1234', 'must be 0x followed by 40 hex digits'],
+    ['virtual_accounts_contract', 42, 'must be a string'],
+    ['connected_wallets_contract', '0x0000000000000000000000000000000000000000', 'must not be the zero address'],
+    ['virtual_accounts_contract', '0x5FBDB2315678afecb367f032d93F642f64180aa3', 'is not a valid EIP-55 checksum'],
+  ])('refuses %s = %j, naming it', (field, value, message) => {
+    const message_ = problems({ base: base({ [field]: value }) });
+    expect(message_.startsWith(`CHAINS.base.${field}: `)).toBe(true);
+    expect(message_).toContain(message);
+  });
+
+  it('refuses one contract as both, or a contract that is a token of the network', () => {
+    const same = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    expect(problems({ base: base({ connected_wallets_contract: same, virtual_accounts_contract: same.toLowerCase() }) })).toBe(
+      'CHAINS.base.virtual_accounts_contract: is the same contract as connected_wallets_contract',
+    );
+    expect(problems({ base: base({ connected_wallets_contract: USDC_BASE }) })).toBe(
+      'CHAINS.base.connected_wallets_contract: is the address of tokens[0]',
+    );
   });
 
   it('refuses two networks with one chain id', () => {

@@ -15,6 +15,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getContractAddress, toFunctionSelector } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevLock } from '../../scripts/dev-lock.mjs';
 import { type LocalChain, startLocalChain, UnreadableChainState } from '../../scripts/local-chain.mjs';
@@ -53,6 +55,19 @@ async function usdcBalance(chain: Pick<LocalChain, 'rpcUrl' | 'usdc'>, owner: st
   return BigInt(await rpc(chain.rpcUrl, 'eth_call', [{ to: chain.usdc.address, data: `0x70a08231${word(owner)}` }, 'latest']));
 }
 
+/** The relayer's key as .dev.vars holds it. */
+function relayerKeyIn(checkout: string): `0x${string}` {
+  const match = /^RELAYER_PRIVATE_KEY=(0x[0-9a-f]{64})$/m.exec(readFileSync(join(checkout, '.dev.vars'), 'utf8'));
+  if (!match) throw new Error('no RELAYER_PRIVATE_KEY in .dev.vars');
+  return match[1] as `0x${string}`;
+}
+
+/** isRelayer(address) of a recurring-debit contract (contracts/Mandates.sol). */
+async function isRelayer(rpcUrl: string, contract: string, relayer: string): Promise<boolean> {
+  const data = `${toFunctionSelector('isRelayer(address)')}${word(relayer)}`;
+  return BigInt(await rpc<string>(rpcUrl, 'eth_call', [{ to: contract, data }, 'latest'])) === 1n;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -75,7 +90,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 function throwawayCheckout(): string {
   const dir = tempDir('dev-scripts-checkout-');
   cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
-  for (const name of ['node_modules', 'src', 'migrations', 'public', 'wrangler.toml', 'package.json', 'tsconfig.json']) {
+  for (const name of ['node_modules', 'src', 'migrations', 'public', 'contracts', 'wrangler.toml', 'package.json', 'tsconfig.json']) {
     symlinkSync(join(ROOT, name), join(dir, name));
   }
   return dir;
@@ -353,7 +368,7 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     }
   });
 
-  it('refuses a second server on the same state with the first one’s URLs; prints commands with its own; keeps its chain across a restart', async () => {
+  it('refuses a second server on the same state with the first one’s URLs; prints commands with its own; keeps its chain, its recurring-debit contracts and its relayer across a restart', async () => {
     const checkout = throwawayCheckout();
     const [port, chainPort, otherPort, otherChainPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const apiBase = `http://${HOST}:${port}`;
@@ -366,6 +381,31 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(first.output()).toContain(`API_BASE=${apiBase} RPC_URL=${rpcUrl} node scripts/pay-intent.mjs pi_…`);
     expect(first.output()).toContain('new, kept in .wrangler/state/local-chain/anvil-state.json');
     expect(first.output()).toContain(`API_BASE=${apiBase} node scripts/checkout-server.mjs   then open http://127.0.0.1:4242`);
+
+    // Issue 13: both recurring-debit contracts deployed by anvil account 8 (their owner), the relayer of the
+    // key written to .dev.vars allowed on both and funded, and the key itself never printed.
+    const owner = '0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f'; // anvil account 8
+    const connectedWallets = getContractAddress({ from: owner, nonce: 0n });
+    const virtualAccounts = getContractAddress({ from: owner, nonce: 1n });
+    const relayerKey = relayerKeyIn(checkout);
+    const relayer = privateKeyToAccount(relayerKey).address;
+    expect(first.output()).toContain(
+      `ConnectedWallets ${connectedWallets} (deployed now), VirtualAccounts ${virtualAccounts} (deployed now)`,
+    );
+    expect(first.output()).toContain(`     ConnectedWallets: ${connectedWallets}`);
+    expect(first.output()).toContain(`     VirtualAccounts:  ${virtualAccounts}`);
+    expect(first.output()).toContain(
+      `relayer ${relayer}: allowed now on ConnectedWallets and VirtualAccounts, balance 100 eth (funded 100 eth from anvil account 9)`,
+    );
+    expect(first.output()).toContain(`(RELAYER_PRIVATE_KEY in .dev.vars): ${relayer}, 100 eth`);
+    expect(first.output().toLowerCase()).not.toContain(relayerKey.slice(2).toLowerCase());
+    for (const contract of [connectedWallets, virtualAccounts]) {
+      expect(await rpc<string>(rpcUrl, 'eth_getCode', [contract, 'latest'])).not.toBe('0x');
+      expect(await isRelayer(rpcUrl, contract, relayer)).toBe(true);
+    }
+    expect(BigInt(await rpc<string>(rpcUrl, 'eth_getBalance', [relayer, 'latest']))).toBe(100n * 10n ** 18n);
+    // Two deployments and two setRelayer calls.
+    expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x4');
     expect(JSON.parse(readFileSync(join(checkout, '.dev-merchant.json'), 'utf8')).dev).toEqual({ api_base: apiBase, rpc_url: rpcUrl });
     await shopChecksOut(checkout, apiBase);
     expect(JSON.parse(readFileSync(join(checkout, '.wrangler', 'state', 'dev.lock'), 'utf8'))).toMatchObject({
@@ -399,7 +439,29 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(loaded, again.output()).not.toBeNull();
     expect(BigInt(loaded![1]!)).toBeGreaterThanOrEqual(head);
     expect(again.output()).toContain('usdc at 0x5FbDB2315678afecb367f032d93F642f64180aa3');
+    // The contracts found where they were, the relayer's key kept: nothing deployed, allowed or funded again.
+    expect(relayerKeyIn(checkout)).toBe(relayerKey);
+    expect(again.output()).toContain('RELAYER_PRIVATE_KEY: using the one in .dev.vars');
+    expect(again.output()).toContain(`ConnectedWallets ${connectedWallets} (found), VirtualAccounts ${virtualAccounts} (found)`);
+    expect(again.output()).toContain(`relayer ${relayer}: allowed on both, balance 100 eth`);
+    expect(again.output()).not.toContain('funded');
+    expect(again.output().toLowerCase()).not.toContain(relayerKey.slice(2).toLowerCase());
+    expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x4');
     expect(again.output()).not.toContain('"level":"error"');
     expect(await stop(again)).toBe(0);
-  }, 360_000);
+
+    // A new .dev.vars (its relayer key gone): a new key, allowed on the contracts found there by their owner, and funded.
+    writeFileSync(join(checkout, '.dev.vars'), readFileSync(join(checkout, '.dev.vars'), 'utf8').replace(/^RELAYER_PRIVATE_KEY=.*\n/m, ''));
+    const third = startDev(checkout, port, chainPort);
+    await until(third, 'Ready in', 150_000);
+    const newKey = relayerKeyIn(checkout);
+    const newRelayer = privateKeyToAccount(newKey).address;
+    expect(newRelayer).not.toBe(relayer);
+    expect(third.output()).toContain(`ConnectedWallets ${connectedWallets} (found), VirtualAccounts ${virtualAccounts} (found)`);
+    expect(third.output()).toContain(`relayer ${newRelayer}: allowed now on ConnectedWallets and VirtualAccounts, balance 100 eth (funded`);
+    expect(third.output().toLowerCase()).not.toContain(newKey.slice(2).toLowerCase());
+    for (const contract of [connectedWallets, virtualAccounts]) expect(await isRelayer(rpcUrl, contract, newRelayer)).toBe(true);
+    expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x6');
+    expect(await stop(third)).toBe(0);
+  }, 480_000);
 });
