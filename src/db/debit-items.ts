@@ -59,9 +59,7 @@ export async function replaceDebitItem(d1: D1Database, next: DebitItem, expected
   const written = await drizzle(d1)
     .update(t)
     .set({ active: row.active, revision: row.revision, record: row.record })
-    .where(
-      and(eq(t.id, next.id), eq(t.merchantId, next.merchantId), eq(t.livemode, next.livemode), eq(t.revision, expectedRevision)),
-    )
+    .where(and(eq(t.id, next.id), eq(t.merchantId, next.merchantId), eq(t.livemode, next.livemode), eq(t.revision, expectedRevision)))
     .returning({ id: t.id });
   return written.length === 1 ? 'written' : 'conflict';
 }

@@ -231,8 +231,5 @@ export const debitItems = sqliteTable(
     /** The stored item (src/db/debit-items.ts). */
     record: text('record').notNull(),
   },
-  (t) => [
-    index('debit_items_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
-    uniqueIndex('debit_items_button').on(t.buttonId),
-  ],
+  (t) => [index('debit_items_list').on(t.merchantId, t.livemode, t.createdAt, t.id), uniqueIndex('debit_items_button').on(t.buttonId)],
 );

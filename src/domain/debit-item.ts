@@ -71,7 +71,8 @@ export function redirectUrlProblem(raw: string, livemode: boolean): string | nul
 
 /** Why an interval is refused in this mode, or null: the seconds form is for test mode only. */
 export function intervalProblem(interval: DebitInterval, livemode: boolean): string | null {
-  if (interval.unit === 'seconds' && livemode) return 'debit_interval_seconds is for test mode only: live items take debit_interval (days).';
+  if (interval.unit === 'seconds' && livemode)
+    return 'debit_interval_seconds is for test mode only: live items take debit_interval (days).';
   return null;
 }
 

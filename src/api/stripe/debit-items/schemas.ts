@@ -79,13 +79,10 @@ const payeeAddress = z
   .openapi({ example: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', description: 'The address the debits are paid to.' });
 
 const name = z.string().min(1, 'name must not be empty.').max(250).openapi({ example: 'Pro plan, monthly' });
-const redirectUrl = z
-  .string()
-  .max(2048)
-  .openapi({
-    example: 'https://shop.example/subscribed',
-    description: 'Where the subscribe page sends the payer once the mandate is signed: https (in test mode also http to localhost).',
-  });
+const redirectUrl = z.string().max(2048).openapi({
+  example: 'https://shop.example/subscribed',
+  description: 'Where the subscribe page sends the payer once the mandate is signed: https (in test mode also http to localhost).',
+});
 
 export const CreateDebitItemParams = z
   .strictObject({
@@ -101,7 +98,10 @@ export const CreateDebitItemParams = z
       .openapi({ type: 'string', example: 'usdc' }),
     payee_address: payeeAddress,
     max_price: maxPrice,
-    debit_times: wholeNumber(DEBIT_TIMES_MIN, DEBIT_TIMES_MAX).openapi({ example: 12, description: 'How many debits the payer signs for.' }),
+    debit_times: wholeNumber(DEBIT_TIMES_MIN, DEBIT_TIMES_MAX).openapi({
+      example: 12,
+      description: 'How many debits the payer signs for.',
+    }),
     debit_interval: wholeNumber(DEBIT_INTERVAL_DAYS_MIN, DEBIT_INTERVAL_DAYS_MAX)
       .optional()
       .openapi({ example: 30, description: 'Days between debits. Exactly one of debit_interval and debit_interval_seconds.' }),
