@@ -1,4 +1,7 @@
-/** The OpenAPI document's examples for debit items, rendered by the wire function from a fixed item. */
+/**
+ * The OpenAPI document's examples for debit items, rendered by the wire function from a fixed item.
+ * The request has no metadata: the reference page's curl example cannot spell nested keys.
+ */
 import type { DebitItem } from '../../../domain/debit-item.js';
 import { debitItemToWire } from './wire.js';
 
@@ -14,7 +17,6 @@ export const createDebitItemRequest = {
   debit_interval: 30,
   pricing: 'fixed' as const,
   redirect_url: 'https://shop.example/subscribed',
-  metadata: { plan: 'pro' },
 };
 
 const item: DebitItem = {
@@ -33,7 +35,7 @@ const item: DebitItem = {
   redirectUrl: createDebitItemRequest.redirect_url,
   buttonId: 'btn_7Hq2ZkP9xVwR3mN8cL5tY1bJ4dF6gS0a',
   active: true,
-  metadata: { plan: 'pro' },
+  metadata: {},
   created: Date.parse('2026-11-30T12:00:00Z'),
   revision: 1,
 };

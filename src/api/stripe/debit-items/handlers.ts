@@ -44,6 +44,7 @@ export const create: Handler<'create'> = async (c) => {
     p.debit_interval !== undefined ? { unit: 'days', days: p.debit_interval } : { unit: 'seconds', seconds: p.debit_interval_seconds! };
   const problem = intervalProblem(interval, scope.livemode);
   if (problem) throw new StripeError('parameter_invalid', problem, 'debit_interval_seconds');
+  const redirectUrl = checkedRedirectUrl(p.redirect_url, scope.livemode);
   // The network and token exactly as a crypto intent resolves them; no xpub: the payee is an address.
   const found = resolveCryptoOptions(c.env, { network: p.network, token: p.token, expiresIn: null }, scope.livemode);
   if (!found.ok) throw new StripeError('parameter_invalid', found.message, found.param);
@@ -59,7 +60,7 @@ export const create: Handler<'create'> = async (c) => {
     debitTimes: p.debit_times,
     interval,
     pricing: p.pricing,
-    redirectUrl: checkedRedirectUrl(p.redirect_url, scope.livemode),
+    redirectUrl,
     buttonId: newButtonId(),
     active: true,
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).filter(([, v]) => v !== '')),
