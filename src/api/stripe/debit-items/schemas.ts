@@ -59,8 +59,10 @@ const maxPrice = z
     return amount;
   })
   .openapi({
-    type: 'string',
-    pattern: '^\\d{1,39}$',
+    oneOf: [
+      { type: 'integer', minimum: 1 },
+      { type: 'string', pattern: '^[0-9]{1,39}$' },
+    ],
     example: '10000000',
     description: "The most one debit may take, in the token's base units (a JSON integer, or a digit string past 2^53); at most 2^128−1.",
   });
