@@ -6,7 +6,7 @@
  * truth; these tables serve lists, lookups and search. Rows here are never the wire shape: see
  * src/intents/ for conversions. Migrations: migrations/shard (`npm run db:generate`).
  */
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const paymentIntents = sqliteTable(
   'payment_intents',
@@ -210,4 +210,26 @@ export const checkoutSessions = sqliteTable(
     index('checkout_sessions_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
     index('checkout_sessions_payment_intent').on(t.merchantId, t.livemode, t.paymentIntent),
   ],
+);
+
+/**
+ * Debit items (issue 13): a merchant's plans for recurring debits. D1 is their only store (no
+ * Durable Object): every change is a conditional write on `revision`.
+ */
+export const debitItems = sqliteTable(
+  'debit_items',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull(),
+    /** The subscribe page's address: looked up by the page without an API key. */
+    buttonId: text('button_id').notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer('created_at').notNull(),
+    revision: integer('revision').notNull(),
+    /** The stored item (src/db/debit-items.ts). */
+    record: text('record').notNull(),
+  },
+  (t) => [index('debit_items_list').on(t.merchantId, t.livemode, t.createdAt, t.id), uniqueIndex('debit_items_button').on(t.buttonId)],
 );

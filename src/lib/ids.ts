@@ -27,7 +27,7 @@ function timePrefix(nowMs: number): string {
   return out;
 }
 
-export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li';
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li' | 'di';
 
 /** A payment intent's id, as newId('pi') or keyedIntentId makes it. Anything else names no intent. */
 export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
@@ -108,4 +108,12 @@ export function newClientSecret(intentId: string): string {
 /** An opaque token of ~190 random bits (API keys, challenge tokens). */
 export function newToken(): string {
   return randomBase62(32);
+}
+
+/** A debit item's id, as newId('di') makes it. Anything else names no debit item. */
+export const DEBIT_ITEM_ID_PATTERN = /^di_[0-9A-Za-z]{24}$/;
+
+/** A debit item's button id: 32 base62 characters (190 bits), unguessable — it is the subscribe page's address. */
+export function newButtonId(): string {
+  return `btn_${randomBase62(32)}`;
 }

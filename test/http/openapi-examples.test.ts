@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import * as admin from '../../src/api/admin/index.js';
 import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.js';
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
+import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -33,6 +34,7 @@ const ROUTES: RouteConfig[] = [
   app.ready,
   ...Object.values(paymentIntentRoutes),
   ...Object.values(checkoutSessionRoutes),
+  ...Object.values(debitItemRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,

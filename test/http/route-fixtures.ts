@@ -212,6 +212,19 @@ interface Recipe {
   body?: (fixtures: RouteFixtures, target: { intent?: any }) => unknown;
 }
 
+/** A valid test-mode debit item: 1 USDC a day, 12 times, on the payment-intent tests' chain. */
+const DEBIT_ITEM = {
+  name: 'Daily plan',
+  network: 'testnet',
+  token: 'usdc',
+  payee_address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+  max_price: 1_000_000,
+  debit_times: 12,
+  debit_interval: 1,
+  pricing: 'fixed',
+  redirect_url: 'https://shop.example/subscribed',
+};
+
 const RECIPES: Record<string, Recipe> = {
   'GET /v1/payment_intents/search': { query: { query: 'amount>0' } },
   'POST /v1/payment_intents': { body: () => ({ amount: 2000, currency: 'usd' }) },
@@ -229,6 +242,8 @@ const RECIPES: Record<string, Recipe> = {
       success_url: 'https://shop.example/thanks',
     }),
   },
+  'POST /v1/debit_items': { body: () => DEBIT_ITEM },
+  'POST /v1/debit_items/{id}': { body: () => ({ name: 'Renamed by the auth table' }) },
   'POST /v1/webhook_endpoints': { body: (f) => ({ url: f.mailboxUrl, enabled_events: ['payment_intent.succeeded'] }) },
   'POST /v1/webhook_endpoints/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
   'POST /v1/checkout_settings': { body: () => ({ frame_ancestors: ['https://shop.example'] }) },
@@ -255,6 +270,10 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
   },
   events: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEvent(m) } }) },
   sessions: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aCheckoutSession(m) } }) },
+  debit_items: {
+    params: ['id'],
+    make: async (_, m) => ({ values: { id: ok(await post(m.keys.test.secret, '/v1/debit_items', DEBIT_ITEM)).id } }),
+  },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
@@ -451,6 +470,7 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
     for (const path of [
       '/v1/payment_intents?limit=100',
       '/v1/checkout/sessions?limit=100',
+      '/v1/debit_items?limit=100',
       '/v1/events?limit=100',
       '/v1/notification_secret',
       '/v1/crypto_settings',

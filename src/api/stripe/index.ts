@@ -11,6 +11,7 @@ import { links } from './context.js';
 import { checkoutSettingsRoutes } from './checkout-settings/index.js';
 import { checkoutSessions } from './checkout-sessions/index.js';
 import { cryptoSettingsRoutes } from './crypto-settings/index.js';
+import { debitItems } from './debit-items/index.js';
 import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
 import { paymentIntents } from './payment-intents/index.js';
@@ -22,6 +23,7 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   paymentIntents(app);
   checkoutSessions(app);
+  debitItems(app);
   events(app);
   webhooks(app);
   cryptoSettingsRoutes(app);
