@@ -34,3 +34,17 @@ export const metadata = noProtoKey
 export function clearable<T extends z.ZodType>(schema: T) {
   return z.union([z.literal('').transform(() => null), z.null(), schema]);
 }
+
+/**
+ * An object's id in the path, documented with `example` (the id the route's example answers with).
+ * Any string not of the object's id pattern names no object, and is answered as an unknown id is
+ * (404 resource_missing), not as a malformed one.
+ */
+export function pathId(what: string, pattern: RegExp, example: string) {
+  return z.object({
+    id: z
+      .string()
+      .max(255)
+      .openapi({ param: { name: 'id', in: 'path' }, description: `${what} id (${pattern.source}).`, example }),
+  });
+}

@@ -11,7 +11,7 @@ import { CAPTURE_METHODS } from '../../../domain/status.js';
 import { PAYMENT_METHOD_TYPES } from '../../../domain/test-payment-methods.js';
 import { SESSION_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
-import { booleanParam, metadata } from '../params.js';
+import { booleanParam, metadata, pathId } from '../params.js';
 
 /** An integer ≥ 0 (or ≥ 1) of minor units, from a JSON integer or a digit string, as a bigint; at most eight digits. */
 function units(minimum: 0n | 1n) {
@@ -222,12 +222,7 @@ export const ExpireCheckoutSessionParams = z.strictObject({}).openapi('ExpireChe
  * session, and is answered as an unknown id is (404 resource_missing).
  */
 export function sessionIdParam(example: string) {
-  return z.object({
-    id: z
-      .string()
-      .max(255)
-      .openapi({ param: { name: 'id', in: 'path' }, description: `The Checkout Session's id (${SESSION_ID_PATTERN.source}).`, example }),
-  });
+  return pathId("The Checkout Session's", SESSION_ID_PATTERN, example);
 }
 
 export const ListCheckoutSessionsQuery = z

@@ -20,7 +20,7 @@ import {
 } from '../../../domain/debit-item.js';
 import { DEBIT_ITEM_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
-import { booleanParam, metadata } from '../params.js';
+import { booleanParam, metadata, pathId } from '../params.js';
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -153,12 +153,7 @@ export const EmptyParams = z.strictObject({}).openapi('DebitItemActionParams');
 
 /** A debit item's id in the path; any string not of DEBIT_ITEM_ID_PATTERN names no item (404). */
 export function debitItemIdParam(example: string) {
-  return z.object({
-    id: z
-      .string()
-      .max(255)
-      .openapi({ param: { name: 'id', in: 'path' }, description: `The debit item's id (${DEBIT_ITEM_ID_PATTERN.source}).`, example }),
-  });
+  return pathId("The debit item's", DEBIT_ITEM_ID_PATTERN, example);
 }
 
 export const ListDebitItemsQuery = z

@@ -10,7 +10,7 @@ import { CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, STATUSES }
 import { PAYMENT_METHOD_TYPES } from '../../../domain/test-payment-methods.js';
 import { INTENT_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
-import { booleanParam, clearable, metadata } from '../params.js';
+import { booleanParam, clearable, metadata, pathId } from '../params.js';
 
 /**
  * A positive integer of minor units, from a JSON integer or a digit string, as a bigint. `max` is
@@ -228,12 +228,7 @@ export const CancelPaymentIntentParams = z
  * and is answered as an unknown id is (404 resource_missing), not as a malformed one.
  */
 export function intentIdParam(example: string) {
-  return z.object({
-    id: z
-      .string()
-      .max(255)
-      .openapi({ param: { name: 'id', in: 'path' }, description: `The PaymentIntent's id (${INTENT_ID_PATTERN.source}).`, example }),
-  });
+  return pathId("The PaymentIntent's", INTENT_ID_PATTERN, example);
 }
 
 export const RetrieveQuery = z.strictObject({
