@@ -3,9 +3,9 @@ import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { parseSession, serializeSession } from '../checkout/record.js';
 import type { CheckoutSession } from '../domain/checkout-session.js';
-import type { ProjectedEvent } from './intents.js';
+import { eventInserts, type ProjectedEvent } from './intents.js';
 import { cursorOf, newestFirst, type PageQuery } from './keyset.js';
-import { checkoutSessions, events } from './schema.js';
+import { checkoutSessions } from './schema.js';
 
 /**
  * Upserts the session's row (only ever to a higher revision) and inserts its new events, in one
@@ -31,26 +31,7 @@ export async function projectSession(d1: D1Database, session: CheckoutSession, n
       set: { status: row.status, revision: row.revision, record: row.record },
       setWhere: sql`excluded.revision > ${checkoutSessions.revision}`,
     });
-  const eventRows = newEvents.map((e) => ({
-    id: e.id,
-    merchantId: session.merchantId,
-    livemode: session.livemode,
-    intentId: session.id,
-    sequence: e.sequence,
-    type: e.type,
-    createdAt: e.createdAt,
-    canonical: e.canonical,
-  }));
-  await db.batch([
-    upsert,
-    // At most 100 bound parameters a statement: 8 columns an event, so 12 events an insert.
-    ...Array.from({ length: Math.ceil(eventRows.length / 12) }, (_, i) =>
-      db
-        .insert(events)
-        .values(eventRows.slice(i * 12, i * 12 + 12))
-        .onConflictDoNothing(),
-    ),
-  ]);
+  await db.batch([upsert, ...eventInserts(db, session, newEvents)]);
 }
 
 export interface SessionListQuery extends PageQuery {

@@ -1,7 +1,7 @@
 /** Read-model writes and reads for payment intents. Only the intent's Durable Object writes. */
 import { and, eq, sql } from 'drizzle-orm';
 import { cursorOf, newestFirst, type PageQuery } from './keyset.js';
-import { drizzle } from 'drizzle-orm/d1';
+import { type DrizzleD1Database, drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent } from '../domain/intent.js';
 import type { Status } from '../domain/status.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
@@ -18,6 +18,35 @@ export interface ProjectedEvent {
   createdAt: number;
   /** The canonical event's JSON (src/intents/events.ts). */
   canonical: string;
+}
+
+/**
+ * The inserts of an object's new events into the events table (its `intent_id` column holds the id of
+ * the object the events are about: an intent or a Checkout Session), for the object's projection
+ * batch. Already-projected events are skipped.
+ */
+export function eventInserts(
+  db: DrizzleD1Database,
+  owner: { id: string; merchantId: string; livemode: boolean },
+  newEvents: readonly ProjectedEvent[],
+) {
+  const rows = newEvents.map((e) => ({
+    id: e.id,
+    merchantId: owner.merchantId,
+    livemode: owner.livemode,
+    intentId: owner.id,
+    sequence: e.sequence,
+    type: e.type,
+    createdAt: e.createdAt,
+    canonical: e.canonical,
+  }));
+  // At most 100 bound parameters a statement: 8 columns an event, so 12 events an insert.
+  return Array.from({ length: Math.ceil(rows.length / 12) }, (_, i) =>
+    db
+      .insert(events)
+      .values(rows.slice(i * 12, i * 12 + 12))
+      .onConflictDoNothing(),
+  );
 }
 
 /** An Idempotency-Key the intent's object answered: the merchant's record that the key is taken. */
@@ -66,25 +95,9 @@ export async function projectIntent(
       setWhere: sql`excluded.revision > ${paymentIntents.revision}`,
     });
   // One batch, one transaction: the row, its metadata index and its events never disagree.
-  const eventRows = newEvents.map((e) => ({
-    id: e.id,
-    merchantId: intent.merchantId,
-    livemode: intent.livemode,
-    intentId: intent.id,
-    sequence: e.sequence,
-    type: e.type,
-    createdAt: e.createdAt,
-    canonical: e.canonical,
-  }));
   await db.batch([
     upsert,
-    // At most 100 bound parameters a statement: 8 columns an event, so 12 events an insert.
-    ...Array.from({ length: Math.ceil(eventRows.length / 12) }, (_, i) =>
-      db
-        .insert(events)
-        .values(eventRows.slice(i * 12, i * 12 + 12))
-        .onConflictDoNothing(),
-    ),
+    ...eventInserts(db, intent, newEvents),
     // The first use of a key holds it (a row of another request stays); one past its 24 hours is taken over.
     ...Array.from({ length: Math.ceil(keys.length / 10) }, (_, i) =>
       db
