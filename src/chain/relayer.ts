@@ -42,7 +42,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { z } from 'zod';
-import { backOffMs } from '../durable/entity.js';
+import { backOffMs, type Migration, migrateSchema } from '../durable/entity.js';
 import type { Env } from '../env.js';
 import { logError, logInfo, logWarn } from '../lib/log.js';
 import { chainsConfig } from './registry.js';
@@ -140,13 +140,8 @@ const ALREADY_KNOWN = /already known|known transaction|already imported|transact
 const NONCE_TAKEN = /nonce too low|nonce has already been used|oldnonce|replacement transaction underpriced|already used nonce/i;
 const INSUFFICIENT_FUNDS = /insufficient funds/i;
 
-interface Migration {
-  version: number;
-  up(sql: SqlStorage): void;
-}
-
 /** Amounts are digit strings; the signed transaction (`raw`) is public once broadcast, and carries no key. */
-const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Pick<Migration, 'version' | 'up'>[] = [
   {
     version: 1,
     up: (sql) =>
@@ -736,18 +731,7 @@ export class Relayer extends DurableObject<Env> {
 
   /** Brings the schema to the newest version, in order; run inside a transaction. */
   private migrate(): void {
-    this.sql.exec(
-      'CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)',
-    );
-    const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
-    for (const step of MIGRATIONS) if (step.version > at) step.up(this.sql);
-    const latest = MIGRATIONS.at(-1)!.version;
-    if (latest > at) {
-      this.sql.exec(
-        'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
-        latest,
-      );
-    }
+    migrateSchema(this.sql, MIGRATIONS);
   }
 }
 

@@ -31,7 +31,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type Address, getAddress } from 'viem';
 import type { CryptoTransfer } from '../domain/crypto.js';
-import { backOffMs } from '../durable/entity.js';
+import { backOffMs, type Migration, migrateSchema } from '../durable/entity.js';
 import type { Env } from '../env.js';
 import { logError } from '../lib/log.js';
 import { ChainUnavailable, type ChainReader, type Transfer } from './port.js';
@@ -153,17 +153,12 @@ interface Rewind {
   head: number;
 }
 
-interface Migration {
-  version: number;
-  up(sql: SqlStorage): void;
-}
-
 /**
  * The watcher's own schema, in version order. Block numbers are SQLite integers: no chain is
  * anywhere near 2^53 blocks, and ranges are compared in SQL. Amounts stay digit strings. A watch's
  * token is '' for the native coin (a key column cannot be NULL).
  */
-const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Pick<Migration, 'version' | 'up'>[] = [
   {
     version: 1,
     up: (sql) =>
@@ -621,19 +616,8 @@ export class ChainWatcher extends DurableObject<Env> {
 
   /** Brings the schema to the newest version, in order; run inside a transaction. */
   private migrate(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
-    const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
-    for (const step of MIGRATIONS) if (step.version > at) step.up(this.sql);
-    const latest = MIGRATIONS.at(-1)!.version;
-    if (latest > at) {
-      this.sql.exec(
-        'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
-        latest,
-      );
-    }
+    this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    migrateSchema(this.sql, MIGRATIONS);
   }
 }
 

@@ -524,20 +524,25 @@ export abstract class DurableEntity<S, K extends string> extends DurableObject<E
 
   /** Brings the object's schema to the newest version, in order; run inside a transaction. */
   private migrate(): void {
-    this.sql.exec(
-      'CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)',
-    );
-    const at = this.sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
-    const steps = this.migrations();
-    for (const step of steps) if (step.version > at) step.up(this.sql);
+    migrateSchema(this.sql, this.migrations());
     this.keysTable = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'idempotency_keys'`).toArray().length > 0;
-    const latest = steps.at(-1)?.version ?? 0;
-    if (latest > at) {
-      this.sql.exec(
-        'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
-        latest,
-      );
-    }
+  }
+}
+
+/**
+ * Runs the steps of an object's own schema newer than the version it records, in order, and records
+ * the newest (every Durable Object of this worker versions its storage so). Run inside a transaction.
+ */
+export function migrateSchema(sql: SqlStorage, steps: readonly Pick<Migration, 'version' | 'up'>[]): void {
+  sql.exec('CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)');
+  const at = sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
+  for (const step of steps) if (step.version > at) step.up(sql);
+  const latest = steps.at(-1)?.version ?? 0;
+  if (latest > at) {
+    sql.exec(
+      'INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version',
+      latest,
+    );
   }
 }
 
