@@ -25,10 +25,11 @@ import {
   type OfflineBrowser,
   sendUsdc,
   startWranglerDevWithChain,
+  newWatchedPage,
+  PHONE,
 } from './support.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const PHONE = { width: 390, height: 844 };
 
 let dev: DevServerWithChain;
 let chromium: OfflineBrowser;
@@ -68,20 +69,9 @@ function createSession(overrides: Record<string, unknown> = {}): Promise<Stripe.
   } as SessionParams);
 }
 
-/** A page of `context` (the offline one by default), whose errors (page errors, console errors such as CSP violations) are collected. */
-async function newPage(context: BrowserContext = chromium.context): Promise<Page> {
-  const page = await context.newPage();
-  await page.setViewportSize(PHONE);
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // A refused request is logged as "Failed to load resource" (the API's 400/402 to a confirm): judged by status instead.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-      problems.push(`console error: ${message.text()}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 500) problems.push(`${res.status()} from ${res.url()}`);
-  });
-  return page;
+/** A phone-sized page of `context` (the offline one by default) whose problems are collected. */
+function newPage(context: BrowserContext = chromium.context): Promise<Page> {
+  return newWatchedPage(context, problems);
 }
 
 /** The session's page (its `url`), and the confirm calls the page's script makes to the API. */

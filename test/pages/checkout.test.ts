@@ -21,10 +21,11 @@ import {
   type OfflineBrowser,
   sendUsdc as sendUsdcOn,
   startWranglerDevWithChain,
+  newWatchedPage,
+  PHONE,
 } from './support.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const PHONE = { width: 390, height: 844 };
 
 let dev: DevServerWithChain;
 let chromium: OfflineBrowser;
@@ -57,21 +58,9 @@ const cryptoIntent = (amount: number, options: Record<string, unknown> = {}) =>
     payment_method_options: { crypto: { network: 'local', token: 'usdc', ...options } },
   });
 
-/** A page of the offline context, whose errors (page errors, console errors such as CSP violations) are collected. */
-async function newPage(): Promise<Page> {
-  const page = await chromium.context.newPage();
-  await page.setViewportSize(PHONE);
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // A refused request is logged as "Failed to load resource" (the 404 page, the API's 403 to a publishable key
-    // on confirm, which the script answers by posting the form): answers are judged by status below instead.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-      problems.push(`console error: ${message.text()}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 500) problems.push(`${res.status()} from ${res.url()}`);
-  });
-  return page;
+/** A phone-sized page of the offline context whose problems are collected. */
+function newPage(): Promise<Page> {
+  return newWatchedPage(chromium.context, problems);
 }
 
 async function openPage(intent: { id: string; client_secret: string }, page?: Page): Promise<Page> {

@@ -131,6 +131,28 @@ export async function newOfflineContext(browser: Browser, blocked: string[], opt
 }
 
 /** Mines blocks on the local chain (anvil's automine gives each transaction its own block; confirmations need more). */
+/** A phone-sized viewport: the hosted page must be readable at this width. */
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A phone-sized page of `context` whose problems are collected into `problems`: page errors, console
+ * errors (a CSP violation is one) and any 5xx answer. A refused request's "Failed to load resource"
+ * line is not counted: the tests judge those answers by their status (a 404 page, a 400/402 to a confirm).
+ */
+export async function newWatchedPage(context: BrowserContext, problems: string[]): Promise<Page> {
+  const page = await context.newPage();
+  await page.setViewportSize(PHONE);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(`console error: ${message.text()}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 500) problems.push(`${res.status()} from ${res.url()}`);
+  });
+  return page;
+}
+
 export async function mine(chain: LocalChain, blocks = 1): Promise<void> {
   const res = await fetch(chain.rpcUrl, {
     method: 'POST',
