@@ -3,7 +3,7 @@
  * from: of two concurrent changes computed from one revision, the second writes nothing and is told
  * so ('conflict'), so no change is ever lost by being overwritten.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { DebitItem } from '../domain/debit-item.js';
 import { cursorOf, newestFirst, type PageQuery } from './keyset.js';
@@ -37,8 +37,17 @@ function rowOf(item: DebitItem) {
   };
 }
 
+/** Inserts the item with the next integer id of its shard (002_…'s `id`), in the same statement. */
 export async function insertDebitItem(d1: D1Database, item: DebitItem): Promise<void> {
-  await drizzle(d1).insert(debitItems).values(rowOf(item));
+  await drizzle(d1)
+    .insert(debitItems)
+    .values({ ...rowOf(item), number: sql`(SELECT COALESCE(MAX(${debitItems.number}), 0) + 1 FROM ${debitItems})` });
+}
+
+/** The item's integer id on the wire of 002_… */
+export async function debitItemNumber(d1: D1Database, id: string): Promise<number | undefined> {
+  const [row] = await drizzle(d1).select({ number: debitItems.number }).from(debitItems).where(eq(debitItems.id, id)).limit(1);
+  return row?.number ?? undefined;
 }
 
 /** The item of this merchant and mode; another merchant's or mode's is undefined, as an unknown id. */

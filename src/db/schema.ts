@@ -225,11 +225,76 @@ export const debitItems = sqliteTable(
     active: integer('active', { mode: 'boolean' }).notNull(),
     /** The subscribe page's address: looked up by the page without an API key. */
     buttonId: text('button_id').notNull(),
+    /**
+     * The item's integer id on the wire of 002_… (`DebitItem_ApiV1.id`): one more than the shard's
+     * highest at insert (src/db/debit-items.ts), never reused.
+     */
+    number: integer('number'),
     /** Milliseconds since the epoch. */
     createdAt: integer('created_at').notNull(),
     revision: integer('revision').notNull(),
     /** The stored item (src/db/debit-items.ts). */
     record: text('record').notNull(),
   },
-  (t) => [index('debit_items_list').on(t.merchantId, t.livemode, t.createdAt, t.id), uniqueIndex('debit_items_button').on(t.buttonId)],
+  (t) => [
+    index('debit_items_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    uniqueIndex('debit_items_button').on(t.buttonId),
+    uniqueIndex('debit_items_number').on(t.number),
+  ],
+);
+
+/**
+ * Mandates (issue 13), projected by each mandate's Durable Object (src/mandates/mandate-object.ts):
+ * the canonical list and the wire of 002_… (sorts and JSON filter) read them here. Columns the
+ * filters and sorts of 002_… name are kept apart from the record; addresses in lowercase.
+ */
+export const mandates = sqliteTable(
+  'mandates',
+  {
+    id: text('id').primaryKey(),
+    /** The integer id on the wire of 002_… (`PaymentIntent_ApiV1.id`): set at the first projection, never reused. */
+    number: integer('number').notNull(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    /** The canonical status (src/domain/mandate.ts). */
+    status: text('status').notNull(),
+    /** 002_…'s status_text (CREATED, CANCELLED, RECURRING, PAID, ACCOUNTBALANCETOOLOW). */
+    statusText: text('status_text').notNull(),
+    debitItemId: text('debit_item_id').notNull(),
+    /** The debit item's integer id (002_… filter and sort `debit_item_id`). */
+    debitItemNumber: integer('debit_item_number').notNull(),
+    network: text('network').notNull(),
+    accountType: text('account_type').notNull(),
+    payer: text('payer').notNull(),
+    payeeAddress: text('payee_address').notNull(),
+    /** Digit strings, compared by (length, text), which is numeric order. */
+    maxDebitAmount: text('max_debit_amount').notNull(),
+    debitTimes: integer('debit_times').notNull(),
+    intervalSeconds: integer('interval_seconds').notNull(),
+    /** The EIP-712 digest, 0x + 64 lowercase hex (002_… `payment_intent`). */
+    onchainId: text('onchain_id').notNull(),
+    commitment: text('commitment').notNull(),
+    estimatedGas: text('estimated_gas'),
+    /** Milliseconds since the epoch, or null. */
+    lastPaymentAt: integer('last_payment_at'),
+    nextPaymentAt: integer('next_payment_at'),
+    pricing: text('pricing').notNull(),
+    tokenSymbol: text('token_symbol').notNull(),
+    /** Null for the native coin. */
+    tokenAddress: text('token_address'),
+    usedFor: integer('used_for').notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer('created_at').notNull(),
+    /** The mandate's revision: a row is only ever replaced by a higher one. */
+    revision: integer('revision').notNull(),
+    /** The stored mandate (src/mandates/record.ts), so lists need no call to each Durable Object. */
+    record: text('record').notNull(),
+  },
+  (t) => [
+    uniqueIndex('mandates_number').on(t.number),
+    index('mandates_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('mandates_debit_item').on(t.merchantId, t.livemode, t.debitItemId, t.createdAt, t.id),
+    index('mandates_onchain').on(t.merchantId, t.livemode, t.onchainId),
+    index('mandates_commitment').on(t.merchantId, t.livemode, t.commitment),
+  ],
 );
