@@ -21,6 +21,10 @@
 export const MANDATE_STATUSES = ['registering', 'created', 'recurring', 'account_balance_too_low', 'paid', 'canceled', 'failed'] as const;
 export type MandateStatus = (typeof MANDATE_STATUSES)[number];
 
+/** The mandate's events: made (signed and accepted), changed (registered, debited, short, paid…), canceled. */
+export const MANDATE_EVENT_TYPES = ['mandate.created', 'mandate.updated', 'mandate.canceled'] as const;
+export type MandateEventType = (typeof MANDATE_EVENT_TYPES)[number];
+
 /** Which contract holds the mandate: pull from the payer's wallet, or debit the payer's deposit. */
 export const ACCOUNT_TYPES = ['connected_wallet', 'virtual_account'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];

@@ -8,10 +8,12 @@
  * as digit strings, the object as its versioned record), with a version of its own:
  *
  *   v1: a payment intent's event (no kind).
- *   v2: `kind`, payment_intent or checkout.session.
+ *   v2: `kind`, payment_intent or checkout.session (and, later in v2, mandate).
  */
 import { fromSessionRecord, type SessionRecord } from '../checkout/record.js';
 import { type CheckoutSession, SESSION_EVENT_TYPES, type SessionEventType } from '../domain/checkout-session.js';
+import { MANDATE_EVENT_TYPES, type Mandate, type MandateEventType } from '../domain/mandate.js';
+import { fromMandateRecord, type MandateRecord } from '../mandates/record.js';
 import type { PaymentIntent } from '../domain/intent.js';
 import { EVENT_TYPES, type EventType } from '../domain/status.js';
 import type { EventRow } from '../durable/entity.js';
@@ -42,10 +44,17 @@ export interface SessionEvent extends EventFields {
   object: CheckoutSession;
 }
 
-export type CanonicalEvent = IntentEvent | SessionEvent;
+export interface MandateEvent extends EventFields {
+  kind: 'mandate';
+  type: MandateEventType;
+  /** The mandate right after the change. */
+  object: Mandate;
+}
+
+export type CanonicalEvent = IntentEvent | SessionEvent | MandateEvent;
 
 /** Every event type there is: what webhook endpoints may enable and /v1/events may filter on. */
-export const ALL_EVENT_TYPES = [...EVENT_TYPES, ...SESSION_EVENT_TYPES] as const;
+export const ALL_EVENT_TYPES = [...EVENT_TYPES, ...SESSION_EVENT_TYPES, ...MANDATE_EVENT_TYPES] as const;
 export type EventKind = CanonicalEvent['kind'];
 
 export const EVENT_FORMAT_VERSION = 2;
@@ -59,7 +68,7 @@ type SerializedEvent = {
   type: string;
   created: number;
   request: { id: string | null; idempotency_key: string | null };
-  object: IntentRecord | SessionRecord;
+  object: IntentRecord | SessionRecord | MandateRecord;
   previous_attributes: Record<string, unknown>;
 };
 
@@ -105,6 +114,7 @@ export function parseEvent(json: string): CanonicalEvent {
   if (e.kind === 'checkout.session') {
     return { ...fields, kind: 'checkout.session', type: e.type as SessionEventType, object: fromSessionRecord(stored) };
   }
+  if (e.kind === 'mandate') return { ...fields, kind: 'mandate', type: e.type as MandateEventType, object: fromMandateRecord(stored) };
   return {
     ...fields,
     kind: 'payment_intent',

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { ALL_EVENT_TYPES } from '../../../intents/events.js';
 import { CheckoutSession } from '../checkout-sessions/schemas.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
+import { Mandate } from '../mandates/schemas.js';
 import { PaymentIntent } from '../payment-intents/schemas.js';
 
 export const EventListQuery = z
@@ -20,8 +21,8 @@ export const Event = z
     sequence: z
       .number()
       .int()
-      .openapi({ description: 'Per object (intent or session): 1 for its first event, one more for each after it.' }),
-    data: z.object({ object: z.union([PaymentIntent, CheckoutSession]), previous_attributes: z.record(z.string(), z.unknown()) }),
+      .openapi({ description: 'Per object (intent, session or mandate): 1 for its first event, one more for each after it.' }),
+    data: z.object({ object: z.union([PaymentIntent, CheckoutSession, Mandate]), previous_attributes: z.record(z.string(), z.unknown()) }),
     request: z.object({ id: z.string().nullable(), idempotency_key: z.string().nullable() }),
     pending_webhooks: z.number().int(),
   })

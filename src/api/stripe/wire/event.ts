@@ -6,10 +6,12 @@
  */
 import { changedFields } from '../../../domain/intent.js';
 import type { SessionEventType } from '../../../domain/checkout-session.js';
+import type { MandateEventType } from '../../../domain/mandate.js';
 import type { EventType } from '../../../domain/status.js';
-import type { CanonicalEvent, IntentEvent, SessionEvent } from '../../../intents/events.js';
+import type { CanonicalEvent, IntentEvent, MandateEvent, SessionEvent } from '../../../intents/events.js';
 import { snakeCase } from '../spelling.js';
 import { sessionToWire } from './checkout-session.js';
+import { mandateToWire } from './mandate.js';
 import { type Links, toWire } from './payment-intent.js';
 
 /** The version of this API's wire format that events are rendered in. */
@@ -21,16 +23,31 @@ export interface EventWire {
   api_version: string;
   created: number;
   livemode: boolean;
-  type: EventType | SessionEventType;
+  type: EventType | SessionEventType | MandateEventType;
   /** Per object: 1 for its first event, then one more for each. */
   sequence: number;
-  data: { object: ReturnType<typeof toWire> | ReturnType<typeof sessionToWire>; previous_attributes: Record<string, unknown> };
+  data: {
+    object: ReturnType<typeof toWire> | ReturnType<typeof sessionToWire> | ReturnType<typeof mandateToWire>;
+    previous_attributes: Record<string, unknown>;
+  };
   request: { id: string | null; idempotency_key: string | null };
   pending_webhooks?: number;
 }
 
 export function renderEvent(event: CanonicalEvent, links: Links): EventWire {
-  return event.kind === 'checkout.session' ? renderSessionEvent(event, links) : renderIntentEvent(event, links);
+  switch (event.kind) {
+    case 'checkout.session':
+      return renderSessionEvent(event, links);
+    case 'mandate':
+      return renderMandateEvent(event);
+    case 'payment_intent':
+      return renderIntentEvent(event, links);
+  }
+}
+
+/** A mandate's event: the mandate as it is after it. */
+function renderMandateEvent(event: MandateEvent): EventWire {
+  return envelope(event, { object: mandateToWire(event.object), previous_attributes: {} });
 }
 
 /** A Checkout Session's event: the session as it is after it; Stripe sends no previous attributes with these. */
