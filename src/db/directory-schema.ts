@@ -67,3 +67,21 @@ export const apiKeys = sqliteTable(
   },
   (t) => [index('api_keys_merchant').on(t.merchantId, t.livemode)],
 );
+
+/**
+ * Subscribe buttons (issue 13): a debit item's button id → where the item is. The subscribe page
+ * (/subscribe/{button_id}) knows nothing else, and the item itself lives on its merchant's shard:
+ * one row, written when the item is created (src/api/stripe/debit-items/handlers.ts), never changed
+ * (an item's terms and button are fixed; whether it is active is read from the item).
+ */
+export const subscribeButtons = sqliteTable('subscribe_buttons', {
+  buttonId: text('button_id').primaryKey(),
+  merchantId: text('merchant_id')
+    .notNull()
+    .references(() => merchants.id),
+  livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+  /** The merchant's shard binding (SHARD_n), as the directory assigned it. */
+  shard: text('shard').notNull(),
+  debitItemId: text('debit_item_id').notNull(),
+  createdAt: integer('created_at').notNull(),
+});

@@ -113,6 +113,9 @@ export function newToken(): string {
 /** A debit item's id, as newId('di') makes it. Anything else names no debit item. */
 export const DEBIT_ITEM_ID_PATTERN = /^di_[0-9A-Za-z]{24}$/;
 
+/** A button id, as newButtonId makes it: the subscribe page refuses anything else before any lookup. */
+export const BUTTON_ID_PATTERN = /^btn_[0-9A-Za-z]{32}$/;
+
 /** A debit item's button id: 32 base62 characters (190 bits), unguessable — it is the subscribe page's address. */
 export function newButtonId(): string {
   return `btn_${randomBase62(32)}`;

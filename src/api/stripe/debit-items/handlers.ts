@@ -17,6 +17,7 @@ import {
   withActive,
 } from '../../../domain/debit-item.js';
 import { METADATA_MAX_KEYS } from '../../../domain/intent.js';
+import { insertSubscribeButton } from '../../../db/subscribe-buttons.js';
 import { type AppEnv, shardOf } from '../../../http/context.js';
 import { DEBIT_ITEM_ID_PATTERN, newButtonId, newId } from '../../../lib/ids.js';
 import { links, scopeOf } from '../context.js';
@@ -67,6 +68,14 @@ export const create: Handler<'create'> = async (c) => {
     created: now,
     revision: 1,
   };
+  // The button first: a button whose item insert then failed is a 404 page, while an item without its
+  // button row would have a checkout_url that never works.
+  const { merchantId, livemode } = scope;
+  await insertSubscribeButton(
+    c.env.DIRECTORY,
+    { buttonId: item.buttonId, merchantId, livemode, shard: c.get('auth').shard, debitItemId: item.id },
+    now,
+  );
   await insertDebitItem(shardOf(c), item);
   return c.json(debitItemToWire(item, links(c)), 200);
 };
