@@ -17,6 +17,7 @@ import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { challengePages } from '../pages/challenge.js';
 import { checkoutPages } from '../pages/checkout/index.js';
+import { subscribePages } from '../pages/subscribe/index.js';
 import { registerDocs } from './docs.js';
 import { newRouter } from './router.js';
 import { jsonResponse } from './schemas/common.js';
@@ -102,6 +103,7 @@ export function createApp() {
   app.route('/', adminApi());
   app.route('/', challengePages());
   app.route('/', checkoutPages());
+  app.route('/', subscribePages());
 
   // The server is configuration (PUBLIC_BASE_URL), never the request's Host.
   app.doc31('/openapi.json', (c) => ({ ...OPENAPI_INFO, servers: [{ url: readSettings(c.env).publicBaseUrl }] }));
