@@ -169,8 +169,10 @@ describe('the operations read from /openapi.json', () => {
       'GET /health',
       'GET /health/ready',
       'GET /pay/{id}',
+      'GET /subscribe/{button_id}',
       'POST /challenge/{id}/{token}',
       'POST /pay/{id}',
+      'POST /subscribe/{button_id}/mandates',
     ]);
     expect(byAccess('admin').length).toBeGreaterThan(0);
     expect(byAccess('api_key').map((op) => op.name)).toEqual(expect.arrayContaining(Object.keys(PUBLISHABLE)));

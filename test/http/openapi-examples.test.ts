@@ -27,6 +27,7 @@ import { sha256Hex } from '../../src/lib/secrets.js';
 import { API_KEY_PATTERN } from '../../src/merchants/keys.js';
 import * as challenge from '../../src/pages/challenge.js';
 import * as checkoutPage from '../../src/pages/checkout/routes.js';
+import * as subscribePage from '../../src/pages/subscribe/routes.js';
 import { servedDocument } from './openapi-document.js';
 
 const ROUTES: RouteConfig[] = [
@@ -47,6 +48,8 @@ const ROUTES: RouteConfig[] = [
   challenge.answer,
   checkoutPage.show,
   checkoutPage.pay,
+  subscribePage.show,
+  subscribePage.subscribeRoute,
 ];
 
 type Json = Record<string, any>;

@@ -100,7 +100,14 @@ export interface Operation {
   spec: DocOperation;
 }
 
-const PUBLIC_PATHS = ['/health', '/health/ready', '/challenge/{id}/{token}', '/pay/{id}'];
+const PUBLIC_PATHS = [
+  '/health',
+  '/health/ready',
+  '/challenge/{id}/{token}',
+  '/pay/{id}',
+  '/subscribe/{button_id}',
+  '/subscribe/{button_id}/mandates',
+];
 
 function accessOf(path: string): Access {
   if (PUBLIC_PATHS.includes(path)) return 'public';
@@ -253,6 +260,20 @@ const RECIPES: Record<string, Recipe> = {
   'POST /challenge/{id}/{token}': { body: () => ({ outcome: 'succeeded' }) },
   'GET /pay/{id}': { queryOf: ({ intent }) => ({ client_secret: intent.client_secret }) },
   'POST /pay/{id}': { body: (_, { intent }) => ({ client_secret: intent.client_secret, payment_method: 'pm_card_visa' }) },
+  'POST /subscribe/{button_id}/mandates': {
+    // The form of a signed mandate; the signature itself is checked by the mandates' seam.
+    body: () => {
+      const start = Math.floor(Date.now() / 1000);
+      return {
+        account_type: 'connected_wallet',
+        payer: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+        start,
+        valid_before: start + 3600,
+        salt: `0x${'5a'.repeat(32)}`,
+        signature: `0x${'ab'.repeat(65)}`,
+      };
+    },
+  },
 };
 
 /**
@@ -278,6 +299,11 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
   challenge: { params: ['id', 'token'], make: async (f, m) => ({ values: await f.aChallenge(m) }) },
+  /** The subscribe page of a debit item: its button id is the page's credential. */
+  subscribe: {
+    params: ['button_id'],
+    make: async (_, m) => ({ values: { button_id: ok(await post(m.keys.test.secret, '/v1/debit_items', DEBIT_ITEM)).button_id } }),
+  },
   /** The hosted payment page of an intent (its client secret in the query or the form). */
   pay: {
     params: ['id'],

@@ -3,23 +3,24 @@
  * says a wallet is needed. With an EIP-1193 wallet (window.ethereum): connect, move to the item's
  * chain, approve the ConnectedWallets contract (every debit, or unlimited) or deposit into
  * VirtualAccounts, sign the mandate (eth_signTypedData_v4), post it to the page's JSON endpoint,
- * then follow the mandate's status (polling every 3 s) and send the payer to the merchant once it is
- * registered. A mandate's page (?mandate=) offers the payer's own cancel, sent from their wallet.
+ * then follow the mandate's status (the page again every 3 s, its status section swapped in: one
+ * renderer, the server's) and send the payer to the merchant once it is registered. A mandate's page
+ * (?mandate=) offers the payer's own cancel, sent from their wallet.
  */
 import { approveCallData, cancelCallData, depositCallData, mandateTypedData, randomSalt, sendAndWait, UNLIMITED } from './mandate.js';
 
 const POLL_MS = 3000;
 /** How long the payer's signature may wait to be registered (validBefore − start). */
 const VALID_FOR_S = 3600;
-const FINAL = ['paid', 'canceled', 'failed'];
 
 const root = document.getElementById('subscribe');
 const page = root?.dataset;
 let payer = null;
 
 if (page?.button && page.active === 'true') {
-  if (page.mandate) follow(page.mandate, { leaveWhenRegistered: false });
-  else startFlow();
+  const mandate = document.getElementById('mandate')?.dataset;
+  if (mandate?.id) follow(mandate.id, { leaveWhenRegistered: false });
+  else if (document.getElementById('flow')) startFlow();
 }
 
 function $(id) {
@@ -139,87 +140,65 @@ async function subscribe(accountType, allowance) {
   $('subscribe-form').hidden = true;
   say('');
   // The page's own address now names the mandate: back (or a reload) shows its status and the cancel.
-  history.replaceState(null, '', `?mandate=${encodeURIComponent(answer.id)}`);
-  show(answer);
+  history.replaceState(null, '', `${page.pageUrl}?mandate=${encodeURIComponent(answer.id)}`);
   follow(answer.id, { leaveWhenRegistered: true });
 }
 
-// --- the mandate ---------------------------------------------------------------------------
+// --- the mandate: the server renders its status; the script asks for the page again -----------
 
-let current = null;
+const FOLLOWING = ['registering', 'created', 'recurring', 'account_balance_too_low'];
 
 function follow(id, { leaveWhenRegistered }) {
-  const url = `${page.mandatesUrl}/${encodeURIComponent(id)}`;
   const check = async () => {
+    let status = null;
     try {
-      const res = await fetch(url, { cache: 'no-store' });
-      if (res.status === 404) return showMissing();
-      if (!res.ok) return;
-      const mandate = await res.json();
-      show(mandate);
-      if (leaveWhenRegistered && mandate.status !== 'registering' && mandate.status !== 'failed') {
-        return location.assign(mandate.redirect_url);
-      }
-      if (FINAL.includes(mandate.status)) return;
+      const res = await fetch(`${page.pageUrl}?mandate=${encodeURIComponent(id)}`, { cache: 'no-store', headers: { Accept: 'text/html' } });
+      if (res.ok) status = swapIn(new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('mandate'));
     } catch {
       // Offline for a moment: the next poll tries again.
     }
-    setTimeout(check, POLL_MS);
+    const section = $('mandate');
+    if (leaveWhenRegistered && status && status !== 'registering' && status !== 'failed' && status !== 'missing') {
+      return location.assign(section.dataset.redirectUrl);
+    }
+    if (status === null || FOLLOWING.includes(status)) setTimeout(check, POLL_MS);
   };
-  check();
+  if (!leaveWhenRegistered) revealCancel();
+  setTimeout(check, leaveWhenRegistered ? 0 : POLL_MS);
 }
 
-const TEXT = {
-  registering: ['Registering your subscription', 'It is being registered on the network; nothing has been debited yet.'],
-  created: ['Subscribed', 'The first debit is due {next}.'],
-  recurring: ['Subscribed', '{used} of {times} debits done; the next is due {next}.'],
-  account_balance_too_low: [
-    'Balance too low',
-    'The due debit could not be taken: top up your wallet, allowance or deposit. It is tried again.',
-  ],
-  paid: ['Complete', 'All {times} debits are done.'],
-  canceled: ['Canceled', 'No more debits will be taken.'],
-  failed: ['Not registered', 'The subscription could not be registered. Nothing was debited.'],
-};
+/** The fresh section in place of the page's (or after the flow), when it changed: its status. */
+function swapIn(fresh) {
+  if (!fresh) return null;
+  const current = $('mandate');
+  if (current?.dataset.status === fresh.dataset.status && current.innerHTML === fresh.innerHTML) return fresh.dataset.status;
+  const node = document.importNode(fresh, true);
+  if (current) current.replaceWith(node);
+  else $('flow').after(node);
+  revealCancel();
+  return fresh.dataset.status;
+}
 
-function show(mandate) {
-  current = mandate;
-  const [title, detail] = TEXT[mandate.status] ?? [mandate.status, ''];
-  const next = mandate.next_payment_date ? new Date(mandate.next_payment_date * 1000).toLocaleString() : '—';
-  const section = $('mandate');
-  section.hidden = false;
-  section.dataset.status = mandate.status;
-  $('mandate-title').textContent = title;
-  $('mandate-detail').textContent = detail
-    .replace('{next}', next)
-    .replace('{used}', String(mandate.used))
-    .replace('{times}', String(mandate.debit_times));
-  const onward = $('continue');
-  onward.href = mandate.redirect_url;
-  onward.hidden = false;
+function revealCancel() {
   const cancel = $('cancel');
-  cancel.hidden = FINAL.includes(mandate.status) || mandate.status === 'registering' || !window.ethereum;
+  if (!cancel) return;
+  cancel.hidden = !window.ethereum;
   cancel.onclick = cancelOnChain;
-}
-
-function showMissing() {
-  const section = $('mandate');
-  section.hidden = false;
-  $('mandate-title').textContent = 'Subscription not found';
-  $('mandate-detail').textContent = 'This page does not know that subscription.';
 }
 
 /** The payer's own cancel(onchainId), from their wallet: the service sees it on the chain. */
 async function cancelOnChain() {
   const button = $('cancel');
+  const status = $('cancel-status');
+  const { contract, onchainId } = $('mandate').dataset;
   button.disabled = true;
   try {
     const from = payer ?? (await connectedAccount());
-    $('mandate-detail').textContent = 'Confirm the cancel in your wallet…';
-    await sendAndWait(window.ethereum, { from, to: current.contract, data: cancelCallData(current.onchain_id) });
-    $('mandate-detail').textContent = 'Cancel sent. The status changes once the service has seen it.';
+    status.textContent = 'Confirm the cancel in your wallet…';
+    await sendAndWait(window.ethereum, { from, to: contract, data: cancelCallData(onchainId) });
+    status.textContent = 'Cancel sent. The status changes once the service has seen it.';
   } catch (error) {
-    $('mandate-detail').textContent = `The wallet did not cancel: ${error?.message ?? error}`;
+    status.textContent = `The wallet did not cancel: ${error?.message ?? error}`;
     button.disabled = false;
   }
 }

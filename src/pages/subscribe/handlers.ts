@@ -22,8 +22,8 @@ import { findStorefront } from '../../merchants/keys.js';
 import { MandateRefused, retrieveMandate, subscribe } from '../../mandates/service.js';
 import { pageSecurityPolicy } from '../checkout/handlers.js';
 import { payerLocale } from '../checkout/format.js';
-import type { mandateStatus, show, subscribeRoute } from './routes.js';
-import { NOT_FOUND_PAGE, renderSubscribePage } from './view.js';
+import type { show, subscribeRoute } from './routes.js';
+import { NOT_FOUND_PAGE, type PageMandateView, renderSubscribePage } from './view.js';
 
 /** A mandate id as newId('mdt') makes it; anything else names no mandate. */
 const MANDATE_ID_PATTERN = /^mdt_[0-9A-Za-z]{24}$/;
@@ -66,7 +66,7 @@ function secureHeaders(c: Context<AppEnv>): void {
 
 export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
   const { button_id: buttonId } = c.req.valid('param');
-  const { mandate } = c.req.valid('query');
+  const { mandate: mandateId } = c.req.valid('query');
   const found = await itemOfButton(c, buttonId);
   const storefront = found && (await findStorefront(c.env.DIRECTORY, found.item.merchantId, found.item.livemode));
   secureHeaders(c);
@@ -78,16 +78,31 @@ export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
       merchantName: storefront.merchantName,
       locale: payerLocale(c.req.header('Accept-Language')),
       contracts: contractsFor(c, found.item),
+      pageUrl: `${baseUrl}/subscribe/${found.item.buttonId}`,
       mandatesUrl: `${baseUrl}/subscribe/${found.item.buttonId}/mandates`,
-      // Only the form of an id: the script asks for its status, which answers 404 unless it is this item's.
-      mandateId: mandate !== undefined && MANDATE_ID_PATTERN.test(mandate) ? mandate : null,
+      mandate: mandateId === undefined ? null : await mandateOfPage(c, found, mandateId),
     }),
     200,
   );
 };
 
+/** A mandate of the page's item, as the page shows it; 'missing' for anything else (another item's, unknown, malformed). */
+async function mandateOfPage(c: Context<AppEnv>, { item, shard }: Found, id: string): Promise<PageMandateView | 'missing'> {
+  if (!MANDATE_ID_PATTERN.test(id)) return 'missing';
+  let mandate: Mandate;
+  try {
+    const caller = { merchantId: item.merchantId, livemode: item.livemode, shard, requestId: c.get('requestId'), idempotency: null };
+    mandate = await retrieveMandate(c.env, caller, id);
+  } catch (error) {
+    if (error instanceof MandateRefused && error.code === 'resource_missing') return 'missing';
+    throw error;
+  }
+  // Another item's mandate of the same merchant is not this page's.
+  return mandate.debitItemId === item.id ? pageMandate(item, mandate) : 'missing';
+}
+
 /** What the page may show of a mandate, and where the payer goes next. */
-function pageMandate(item: DebitItem, m: Mandate) {
+function pageMandate(item: DebitItem, m: Mandate): PageMandateView {
   const next = new URL(item.redirectUrl);
   next.searchParams.set('mandate', m.id);
   return {
@@ -127,15 +142,15 @@ export const subscribeFromPage: RouteHandler<typeof subscribeRoute, AppEnv> = as
   if (!item.active) {
     throw new StripeError('parameter_invalid', `The debit item of this button was deactivated: it takes no new mandates.`, 'button_id');
   }
+  if (p.valid_before <= p.start) throw new StripeError('parameter_invalid', 'valid_before must be after start.', 'valid_before');
+  if (p.valid_before <= Math.floor(Date.now() / 1000)) {
+    throw new StripeError('parameter_invalid', 'valid_before has passed: sign the mandate again.', 'valid_before');
+  }
   const contracts = contractsFor(c, item);
   if (contracts[p.account_type] === undefined) {
     const why =
       item.token.address === null && p.account_type === 'connected_wallet' ? ' (the native coin is only debited from a deposit)' : '';
     throw new StripeError('parameter_invalid', `account_type ${p.account_type} is not available for this item${why}.`, 'account_type');
-  }
-  if (p.valid_before <= p.start) throw new StripeError('parameter_invalid', 'valid_before must be after start.', 'valid_before');
-  if (p.valid_before <= Math.floor(Date.now() / 1000)) {
-    throw new StripeError('parameter_invalid', 'valid_before has passed: sign the mandate again.', 'valid_before');
   }
   try {
     const mandate = await subscribe(
@@ -157,25 +172,4 @@ export const subscribeFromPage: RouteHandler<typeof subscribeRoute, AppEnv> = as
     if (error instanceof MandateRefused) throw refusal(error);
     throw error;
   }
-};
-
-export const mandateFromPage: RouteHandler<typeof mandateStatus, AppEnv> = async (c) => {
-  const { button_id: buttonId, id } = c.req.valid('param');
-  const { item, shard } = await foundOrThrow(c, buttonId);
-  const missing = new StripeError('resource_missing', `No such mandate: '${id}'`, 'id');
-  if (!MANDATE_ID_PATTERN.test(id)) throw missing;
-  let mandate: Mandate;
-  try {
-    mandate = await retrieveMandate(
-      c.env,
-      { merchantId: item.merchantId, livemode: item.livemode, shard, requestId: c.get('requestId'), idempotency: null },
-      id,
-    );
-  } catch (error) {
-    if (error instanceof MandateRefused && error.code === 'resource_missing') throw missing;
-    throw error;
-  }
-  // Another item's mandate of the same merchant is not this page's.
-  if (mandate.debitItemId !== item.id) throw missing;
-  return c.json(pageMandate(item, mandate), 200);
 };

@@ -4,14 +4,13 @@ import { links } from '../../api/stripe/context.js';
 import { stripeErrorHandler } from '../../api/stripe/errors.js';
 import type { AppEnv } from '../../http/context.js';
 import { newRouter, route } from '../../http/router.js';
-import { mandateFromPage, showPage, subscribeFromPage } from './handlers.js';
-import { mandateStatus, show, subscribeRoute } from './routes.js';
+import { showPage, subscribeFromPage } from './handlers.js';
+import { show, subscribeRoute } from './routes.js';
 
 export function subscribePages(): OpenAPIHono<AppEnv> {
   const app = newRouter();
   app.onError(stripeErrorHandler(links));
   route(app, show, showPage);
   route(app, subscribeRoute, subscribeFromPage);
-  route(app, mandateStatus, mandateFromPage);
   return app;
 }

@@ -28,19 +28,17 @@ const buttonId = z
 
 export const ButtonParam = z.object({ button_id: buttonId });
 
-export const MandateParam = z.object({
-  button_id: buttonId,
-  id: z
+export const PageQuery = z.strictObject({
+  mandate: z
     .string()
     .max(255)
-    .openapi({ param: { name: 'id', in: 'path' }, description: 'The mandate the page made (mdt_…).', example: EXAMPLE_MANDATE }),
-});
-
-export const PageQuery = z.strictObject({
-  mandate: z.string().max(255).optional().openapi({
-    description: 'A mandate made on this page (mdt_…): the page shows its status and the cancel button instead of the flow.',
-    example: EXAMPLE_MANDATE,
-  }),
+    .optional()
+    .openapi({
+      description:
+        'A mandate made on this page (mdt_…): the page shows its status (and the payer’s cancel) instead of the flow; the page’s ' +
+        'script asks for it again to follow the status. A mandate of another item is “not found” there.',
+      example: EXAMPLE_MANDATE,
+    }),
 });
 
 const uint64Seconds = z
@@ -167,18 +165,5 @@ export const subscribeRoute = createRoute({
       404: 'No such button (unknown or malformed).',
       503: 'The chain could not be asked; nothing was written. Retry.',
     }),
-  },
-});
-
-export const mandateStatus = createRoute({
-  method: 'get',
-  path: '/subscribe/{button_id}/mandates/{id}',
-  tags,
-  summary: 'A mandate made on this page, as the page may show it (what the page’s script polls)',
-  security: [],
-  request: { params: MandateParam },
-  responses: {
-    200: jsonResponse(PageMandate, 'The mandate, as the page may show it.', exampleMandate),
-    ...errorResponses(ErrorEnvelope, { 404: 'No such button, or no such mandate of the button’s item.' }),
   },
 });

@@ -7,7 +7,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { type DebitItem, intervalSeconds } from '../../domain/debit-item.js';
-import type { AccountType } from '../../domain/mandate.js';
+import type { AccountType, MandateStatus } from '../../domain/mandate.js';
 import { formatTokenAmount } from '../checkout/format.js';
 import { STYLESHEET } from '../checkout/view.js';
 
@@ -21,10 +21,26 @@ export interface SubscribePageModel {
   locale: string;
   /** The contracts of the item's network a payer may choose (none configured: the page says it cannot take mandates). */
   contracts: Partial<Record<AccountType, string>>;
+  /** The page's own address (PUBLIC_BASE_URL): the script asks it again, with ?mandate=, to follow a mandate. */
+  pageUrl: string;
   /** Where the script posts the signed mandate (PUBLIC_BASE_URL). */
   mandatesUrl: string;
-  /** A mandate made on this page that the payer came back to (?mandate=), to show its status; null for the flow. */
-  mandateId: string | null;
+  /** The mandate of ?mandate= when it is this item's ('missing' otherwise); null without one: the flow. */
+  mandate: PageMandateView | 'missing' | null;
+}
+
+/** What the page shows of a mandate (and what its JSON endpoint answers): nothing of the merchant beyond the page. */
+export interface PageMandateView {
+  id: string;
+  status: MandateStatus;
+  account_type: AccountType;
+  contract: string;
+  onchain_id: string;
+  used: number;
+  debit_times: number;
+  /** Unix seconds, or null once no debit is left. */
+  next_payment_date: number | null;
+  redirect_url: string;
 }
 
 /** The same bytes for every unknown or malformed button: it says nothing about any item. */
@@ -69,8 +85,8 @@ export function renderSubscribePage(m: SubscribePageModel): Fragment {
       data-interval="${intervalSeconds(item.interval)}"
       data-connected-wallets="${m.contracts.connected_wallet ?? ''}"
       data-virtual-accounts="${m.contracts.virtual_account ?? ''}"
+      data-page-url="${m.pageUrl}"
       data-mandates-url="${m.mandatesUrl}"
-      data-mandate="${m.mandateId ?? ''}"
     >
       <header>
         <p class="merchant">${m.merchantName}${item.livemode ? '' : html` <span class="badge">Test mode</span>`}</p>
@@ -99,8 +115,8 @@ export function renderSubscribePage(m: SubscribePageModel): Fragment {
               <h2>This subscription is no longer offered</h2>
               <p>${m.merchantName} has stopped taking new subscriptions to ${item.name}.</p>
             </section>`
-          : m.mandateId
-            ? mandatePart()
+          : m.mandate
+            ? mandatePart(m, m.mandate)
             : available.length === 0
               ? html`<p class="error" id="unavailable" role="alert">Subscriptions on ${item.network} are not available right now.</p>`
               : flow(m, available, total)
@@ -147,16 +163,70 @@ function flow(m: SubscribePageModel, available: readonly AccountType[], total: s
         <button type="submit" id="subscribe-button">Subscribe</button>
       </form>
       <p id="flow-status" role="status" aria-live="polite"></p>
-    </section>
-    ${mandatePart()}`;
+    </section>`;
 }
 
-/** The mandate once made: its status (the script fills it in and keeps it current), the way on and the payer's cancel. */
-function mandatePart(): Fragment {
-  return html`<section id="mandate" class="status" role="status" aria-live="polite" hidden>
-    <h2 id="mandate-title"></h2>
-    <p id="mandate-detail"></p>
-    <p><a class="button" id="continue" hidden>Continue</a></p>
-    <button type="button" id="cancel" hidden>Cancel this subscription</button>
+/** A mandate's status in words, for the page. */
+export function mandateText(m: SubscribePageModel, mandate: PageMandateView): { title: string; detail: string } {
+  const next =
+    mandate.next_payment_date === null
+      ? ''
+      : `${new Intl.DateTimeFormat(m.locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }).format(
+          mandate.next_payment_date * 1000,
+        )} UTC`;
+  switch (mandate.status) {
+    case 'registering':
+      return {
+        title: 'Registering your subscription',
+        detail: `It is being registered on ${m.item.network}; nothing has been debited yet.`,
+      };
+    case 'created':
+      return { title: 'Subscribed', detail: `The first debit is due ${next}.` };
+    case 'recurring':
+      return { title: 'Subscribed', detail: `${mandate.used} of ${mandate.debit_times} debits done; the next is due ${next}.` };
+    case 'account_balance_too_low':
+      return {
+        title: 'Balance too low',
+        detail: 'The due debit could not be taken: top up your wallet, allowance or deposit. It is tried again.',
+      };
+    case 'paid':
+      return { title: 'Complete', detail: `All ${mandate.debit_times} debits are done.` };
+    case 'canceled':
+      return { title: 'Canceled', detail: 'No more debits will be taken.' };
+    case 'failed':
+      return { title: 'Not registered', detail: 'The subscription could not be registered. Nothing was debited.' };
+  }
+}
+
+const CANCELABLE: readonly MandateStatus[] = ['created', 'recurring', 'account_balance_too_low'];
+
+/**
+ * A mandate made on this page: its status, the way on to the merchant, and the payer's own cancel
+ * (shown by the script when a wallet is there). The script asks for the page again to follow it.
+ */
+function mandatePart(m: SubscribePageModel, mandate: PageMandateView | 'missing'): Fragment {
+  if (mandate === 'missing') {
+    return html`<section id="mandate" class="status" role="status" data-status="missing">
+      <h2 id="mandate-title">Subscription not found</h2>
+      <p id="mandate-detail">This page does not know that subscription.</p>
+    </section>`;
+  }
+  const { title, detail } = mandateText(m, mandate);
+  return html`<section
+    id="mandate"
+    class="status"
+    role="status"
+    aria-live="polite"
+    data-id="${mandate.id}"
+    data-status="${mandate.status}"
+    data-contract="${mandate.contract}"
+    data-onchain-id="${mandate.onchain_id}"
+    data-redirect-url="${mandate.redirect_url}"
+  >
+    <h2 id="mandate-title">${title}</h2>
+    <p id="mandate-detail">${detail}</p>
+    <p><a class="button" id="continue" href="${mandate.redirect_url}">Continue to ${m.merchantName}</a></p>
+    ${CANCELABLE.includes(mandate.status) ? html`<button type="button" id="cancel" hidden>Cancel this subscription</button>` : ''}
+    <p id="cancel-status" role="status"></p>
   </section>`;
 }
