@@ -41,11 +41,18 @@ export const PageQuery = z.strictObject({
     }),
 });
 
-const uint64Seconds = z
-  .number({ error: 'must be a whole number of seconds since the epoch' })
-  .int('must be a whole number of seconds since the epoch')
-  .min(1, 'must be a whole number of seconds since the epoch')
-  .max(Number.MAX_SAFE_INTEGER, 'is too large');
+/** Unix seconds, from a JSON integer or a digit string (the form encoding of the same body). */
+const unixSeconds = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): number => {
+    const n = typeof value === 'number' ? value : /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number of seconds since the epoch.' });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .openapi({ type: 'integer', minimum: 1 });
 
 /** What the page's script posts once the payer has signed: the terms come from the item, these from the payer. */
 export const SubscribeParams = z
@@ -63,8 +70,8 @@ export const SubscribeParams = z
         description: 'The payer’s address: the signer (a smart-contract wallet’s address for ERC-1271).',
         example: EXAMPLE_PAYER,
       }),
-    start: uint64Seconds.openapi({ description: 'The signed start (unix seconds): the first period begins here.', example: 1767225600 }),
-    valid_before: uint64Seconds.openapi({
+    start: unixSeconds.openapi({ description: 'The signed start (unix seconds): the first period begins here.', example: 1767225600 }),
+    valid_before: unixSeconds.openapi({
       description: 'The signed deadline for registering the mandate (unix seconds); it must not have passed.',
       example: 1767229200,
     }),
