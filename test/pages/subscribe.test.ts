@@ -1,0 +1,303 @@
+/**
+ * The subscribe page in a real browser: headless Chromium (offline) against `wrangler dev`, a local
+ * anvil with both mandate contracts deployed, and an injected EIP-1193 wallet (anvil's unlocked
+ * account 0, which holds the demo USDC). The page renders a real item's terms exactly; the wallet
+ * flow approves the ConnectedWallets contract (exactly every debit, or unlimited) or deposits into
+ * VirtualAccounts, and signs a mandate that verifies with viem against the chosen contract's domain
+ * and whose digest is the contract's own mandateId; the page posts exactly what was signed. No
+ * console error (a CSP violation would be one), an unknown or malformed button is the 404 page, a
+ * deactivated item says so. Screenshots go to test/pages/artifacts/.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { type Address, createPublicClient, erc20Abi, getAddress, type Hex, http, verifyTypedData } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployContracts } from '../../scripts/contracts.mjs';
+import { type LocalChain, startLocalChain } from '../../scripts/local-chain.mjs';
+import {
+  type DevServer,
+  injectAnvilWallet,
+  launchOfflineBrowser,
+  newOfflineContext,
+  newWatchedPage,
+  type OfflineBrowser,
+  PHONE,
+  startWranglerDev,
+} from './support.js';
+
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
+const ADMIN_TOKEN = 'subscribe-page-admin-token';
+const MANDATE_TYPES = {
+  Mandate: [
+    { name: 'payer', type: 'address' },
+    { name: 'payee', type: 'address' },
+    { name: 'token', type: 'address' },
+    { name: 'maxAmount', type: 'uint128' },
+    { name: 'debitTimes', type: 'uint32' },
+    { name: 'interval', type: 'uint64' },
+    { name: 'start', type: 'uint64' },
+    { name: 'validBefore', type: 'uint64' },
+    { name: 'salt', type: 'bytes32' },
+  ],
+} as const;
+
+let chain: LocalChain;
+let dev: DevServer;
+let chromium: OfflineBrowser;
+let contracts: Awaited<ReturnType<typeof deployContracts>>;
+let sk: string;
+const problems: string[] = [];
+
+async function api(path: string, init: { key?: string; json?: unknown } = {}) {
+  const res = await fetch(`${dev.url}${path}`, {
+    method: init.json === undefined ? 'GET' : 'POST',
+    headers: {
+      ...(init.key ? { Authorization: `Bearer ${init.key}` } : {}),
+      ...(init.json === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const body = (await res.json()) as any;
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}\n${dev.output().slice(-1500)}`);
+  return body;
+}
+
+const createItem = (params: Record<string, unknown> = {}) =>
+  api('/v1/debit_items', {
+    key: sk,
+    json: {
+      name: 'Gym membership',
+      network: 'local',
+      token: 'usdc',
+      payee_address: chain.accounts[1]!.address,
+      max_price: '1500000',
+      debit_times: 3,
+      debit_interval_seconds: 10,
+      pricing: 'fixed',
+      redirect_url: `${dev.url}/health`,
+      ...params,
+    },
+  });
+
+const client = () => createPublicClient({ transport: http(chain.rpcUrl), cacheTime: 0 });
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `subscribe-${name}.png`), fullPage: true });
+}
+
+/**
+ * Opens the item's page with the wallet, connects, and runs the flow; the page's POST is captured and
+ * refused here (it goes to the mandates' seam, whose own tests register mandates), so this checks what
+ * the page signed and sent.
+ */
+async function subscribeOnPage(item: any, choose: (page: Page) => Promise<void>) {
+  const page = await newWatchedPage(chromium.context, problems);
+  const calls = await injectAnvilWallet(page, chain);
+  let posted: any = null;
+  await page.route(`**/subscribe/${item.button_id}/mandates`, async (route) => {
+    posted = route.request().postDataJSON();
+    await route.abort('failed');
+  });
+  const res = await page.goto(item.checkout_url);
+  expect(res?.status()).toBe(200);
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.locator('#account').filter({ hasText: chain.accounts[0]!.address }).waitFor();
+  await choose(page);
+  await page.getByRole('button', { name: 'Subscribe' }).click();
+  await page.locator('#flow-status').filter({ hasText: 'Not subscribed' }).waitFor({ timeout: 30_000 });
+  expect(posted).not.toBeNull();
+  return { page, calls, posted };
+}
+
+/** The mandate the payer signed, as the contract takes it. */
+function signedMandate(item: any, posted: any) {
+  return {
+    payer: posted.payer as Address,
+    payee: item.payee_address as Address,
+    token: chain.usdc.address,
+    maxAmount: BigInt(item.max_price),
+    debitTimes: item.debit_times,
+    interval: BigInt(item.debit_interval_seconds),
+    start: BigInt(posted.start),
+    validBefore: BigInt(posted.valid_before),
+    salt: posted.salt as Hex,
+  };
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  chain = await startLocalChain();
+  contracts = await deployContracts({ rpcUrl: chain.rpcUrl, deployer: chain.accounts[8]!.address });
+  const chains = { local: { ...chain.chainsConfig.local, pollIntervalMs: 500, ...contracts.chainsConfig } };
+  [dev, chromium] = await Promise.all([
+    startWranglerDev({ migrate: true, vars: { CHAINS: JSON.stringify(chains), ADMIN_TOKEN } }),
+    launchOfflineBrowser(),
+  ]);
+  const merchant = await api('/v1/admin/merchants', { key: ADMIN_TOKEN, json: { name: 'Corner Gym' } });
+  sk = merchant.keys.test.secret;
+});
+
+afterAll(async () => {
+  await chromium?.browser.close();
+  await dev?.stop();
+  await chain?.stop();
+});
+
+describe('the page of an item', () => {
+  it('shows the terms exactly, under a strict CSP, and fits a phone', async () => {
+    const item = await createItem();
+    const page = await newWatchedPage(chromium.context, problems);
+    const res = await page.goto(item.checkout_url);
+    const headers = res!.headers();
+    expect(headers['content-security-policy']).toContain("default-src 'none'");
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    await expect(page.locator('#item-name').textContent()).resolves.toBe('Gym membership');
+    await expect(page.locator('#price').textContent()).resolves.toBe('1.50 USDC');
+    await expect(page.locator('#debit-times').textContent()).resolves.toBe('3 debits, at most 4.50 USDC in all');
+    await expect(page.locator('#interval').textContent()).resolves.toBe('every 10 seconds');
+    expect(await page.locator('#network').textContent()).toContain(`local (chain ${chain.chainId})`);
+    // No wallet in this page: it says one is needed, and offers nothing it cannot do.
+    await expect(page.locator('#needs-wallet').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#connect').isVisible()).resolves.toBe(false);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await shot(page, 'terms');
+  });
+
+  it('with a connected wallet: approves exactly every debit, signs a mandate the contract would take, and posts what it signed', async () => {
+    const item = await createItem();
+    const payer = chain.accounts[0]!.address;
+    const { page, calls, posted } = await subscribeOnPage(item, async (page) => {
+      await page.getByRole('radio', { name: /My wallet/ }).check();
+      await page.getByRole('radio', { name: /Exactly every debit/ }).check();
+    });
+    await shot(page, 'signed');
+    expect(calls).toEqual(
+      expect.arrayContaining(['eth_requestAccounts', 'wallet_switchEthereumChain', 'eth_sendTransaction', 'eth_signTypedData_v4']),
+    );
+    const allowance = await client().readContract({
+      address: chain.usdc.address,
+      abi: erc20Abi,
+      functionName: 'allowance',
+      args: [payer, contracts.connectedWallets.address],
+    });
+    expect(allowance).toBe(4_500_000n);
+    expect(posted.account_type).toBe('connected_wallet');
+    // Wallets answer addresses in lower case: the same address.
+    expect(getAddress(posted.payer)).toBe(payer);
+    expect(posted.valid_before - posted.start).toBe(3600);
+    expect(Math.abs(posted.start - Date.now() / 1000)).toBeLessThan(120);
+    expect(posted.salt).toMatch(/^0x[0-9a-f]{64}$/);
+    const message = signedMandate(item, posted);
+    const domain = {
+      name: 'ConnectedWallets',
+      version: '1',
+      chainId: chain.chainId,
+      verifyingContract: contracts.connectedWallets.address,
+    };
+    await expect(
+      verifyTypedData({ address: payer, domain, types: MANDATE_TYPES, primaryType: 'Mandate', message, signature: posted.signature }),
+    ).resolves.toBe(true);
+    // Signed for the other contract's domain, it would not verify: the domain is the chosen contract's.
+    await expect(
+      verifyTypedData({
+        address: payer,
+        domain: { ...domain, name: 'VirtualAccounts', verifyingContract: contracts.virtualAccounts.address },
+        types: MANDATE_TYPES,
+        primaryType: 'Mandate',
+        message,
+        signature: posted.signature,
+      }),
+    ).resolves.toBe(false);
+    expect(await page.locator('#flow-status').textContent()).toContain('Not subscribed');
+    expect(problems).toEqual([]);
+  });
+
+  it('with an unlimited allowance: approves the maximum', async () => {
+    const item = await createItem();
+    await subscribeOnPage(item, async (page) => {
+      await page.getByRole('radio', { name: /My wallet/ }).check();
+      await page.getByRole('radio', { name: 'Unlimited' }).check();
+    });
+    const allowance = await client().readContract({
+      address: chain.usdc.address,
+      abi: erc20Abi,
+      functionName: 'allowance',
+      args: [chain.accounts[0]!.address, contracts.connectedWallets.address],
+    });
+    expect(allowance).toBe(2n ** 256n - 1n);
+    expect(problems).toEqual([]);
+  });
+
+  it('with a virtual account: deposits every debit into VirtualAccounts and signs for its domain', async () => {
+    const item = await createItem();
+    const payer = chain.accounts[0]!.address;
+    const balance = () =>
+      client().readContract({
+        address: contracts.virtualAccounts.address,
+        abi: contracts.virtualAccounts.abi,
+        functionName: 'balanceOf',
+        args: [payer, chain.usdc.address],
+      }) as Promise<bigint>;
+    const before = await balance();
+    const { posted } = await subscribeOnPage(item, async (page) => {
+      await page.getByRole('radio', { name: /A deposit/ }).check();
+      await expect(page.locator('#allowance').isVisible()).resolves.toBe(false);
+    });
+    expect((await balance()) - before).toBe(4_500_000n);
+    expect(posted.account_type).toBe('virtual_account');
+    const message = signedMandate(item, posted);
+    const domain = { name: 'VirtualAccounts', version: '1', chainId: chain.chainId, verifyingContract: contracts.virtualAccounts.address };
+    await expect(
+      verifyTypedData({ address: payer, domain, types: MANDATE_TYPES, primaryType: 'Mandate', message, signature: posted.signature }),
+    ).resolves.toBe(true);
+    // The contract's own digest of what was signed is what viem hashes: the mandate's id on chain.
+    const id = await client().readContract({
+      address: contracts.virtualAccounts.address,
+      abi: contracts.virtualAccounts.abi,
+      functionName: 'mandateId',
+      args: [message],
+    });
+    expect(id).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('pages that offer no flow', () => {
+  it('an unknown or malformed button is the 404 page', async () => {
+    const page = await newWatchedPage(chromium.context, problems);
+    for (const path of [`/subscribe/btn_${'Q'.repeat(32)}`, '/subscribe/nope']) {
+      const res = await page.goto(`${dev.url}${path}`);
+      expect(res?.status()).toBe(404);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Subscribe page not found');
+    }
+  });
+
+  it('a deactivated item says it is no longer offered, even with a wallet', async () => {
+    const item = await createItem();
+    await api(`/v1/debit_items/${item.id}/deactivate`, { key: sk, json: {} });
+    const page = await newWatchedPage(chromium.context, problems);
+    await injectAnvilWallet(page, chain);
+    await page.goto(item.checkout_url);
+    await expect(page.locator('#inactive h2').textContent()).resolves.toBe('This subscription is no longer offered');
+    await expect(page.locator('#connect').count()).resolves.toBe(0);
+    await shot(page, 'inactive');
+    expect(problems).toEqual([]);
+  });
+
+  it('without JavaScript the terms are still there', async () => {
+    const item = await createItem();
+    const context = await newOfflineContext(chromium.browser, chromium.blocked, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(item.checkout_url);
+    await expect(page.locator('#price').textContent()).resolves.toBe('1.50 USDC');
+    await expect(page.locator('#needs-wallet').isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('asked nothing of any other host', () => {
+    expect(chromium.blocked).toEqual([]);
+  });
+});
