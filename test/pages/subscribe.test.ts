@@ -8,6 +8,7 @@
  * console error (a CSP violation would be one), an unknown or malformed button is the 404 page, a
  * deactivated item says so. Screenshots go to test/pages/artifacts/.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ import {
 } from './support.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../../scripts/subscribe.mjs');
 const ADMIN_TOKEN = 'subscribe-page-admin-token';
 const MANDATE_TYPES = {
   Mandate: [
@@ -174,6 +176,7 @@ describe('the page of an item', () => {
       await page.getByRole('radio', { name: /Exactly every debit/ }).check();
     });
     await shot(page, 'signed');
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     expect(calls).toEqual(
       expect.arrayContaining(['eth_requestAccounts', 'wallet_switchEthereumChain', 'eth_sendTransaction', 'eth_signTypedData_v4']),
     );
@@ -299,5 +302,76 @@ describe('pages that offer no flow', () => {
 
   it('asked nothing of any other host', () => {
     expect(chromium.blocked).toEqual([]);
+  });
+});
+
+/** node scripts/subscribe.mjs …, on this test's chain: its exit code and what it printed. */
+function runScript(...args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args, '--rpc-url', chain.rpcUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('close', (code) => resolve({ code, out }));
+  });
+}
+
+describe('scripts/subscribe.mjs (the payer without a browser)', () => {
+  const payer = () => chain.accounts[0]!.address;
+  const allowance = () =>
+    client().readContract({
+      address: chain.usdc.address,
+      abi: erc20Abi,
+      functionName: 'allowance',
+      args: [payer(), contracts.connectedWallets.address],
+    });
+  const deposit = () =>
+    client().readContract({
+      address: contracts.virtualAccounts.address,
+      abi: contracts.virtualAccounts.abi,
+      functionName: 'balanceOf',
+      args: [payer(), chain.usdc.address],
+    }) as Promise<bigint>;
+
+  it('refuses what is not a button, and says how to call it', async () => {
+    const { code, out } = await runScript('not-a-button');
+    expect(code).toBe(2);
+    expect(out).toContain('usage: node scripts/subscribe.mjs');
+  });
+
+  it('reads the terms from the checkout_url: --top-up approves every debit, --drain takes the allowance away', async () => {
+    const item = await createItem();
+    const topUp = await runScript(item.checkout_url, '--top-up');
+    expect(topUp.code, topUp.out).toBe(0);
+    expect(await allowance()).toBe(4_500_000n);
+    const drain = await runScript(item.checkout_url, '--drain');
+    expect(drain.code, drain.out).toBe(0);
+    expect(await allowance()).toBe(0n);
+  });
+
+  it('with a virtual account: --top-up deposits every debit, --drain withdraws the whole deposit', async () => {
+    const item = await createItem();
+    const before = await deposit();
+    const topUp = await runScript(item.button_id, '--account', 'virtual_account', '--top-up', '--api-base', dev.url);
+    expect(topUp.code, topUp.out).toBe(0);
+    expect((await deposit()) - before).toBe(4_500_000n);
+    const drain = await runScript(item.button_id, '--account', 'virtual_account', '--drain', '--api-base', dev.url);
+    expect(drain.code, drain.out).toBe(0);
+    expect(await deposit()).toBe(0n);
+  });
+
+  it('says so for an unknown button or a deactivated item', async () => {
+    const unknown = await runScript(`btn_${'Q'.repeat(32)}`, '--api-base', dev.url);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain('an unknown button');
+    const item = await createItem();
+    await api(`/v1/debit_items/${item.id}/deactivate`, { key: sk, json: {} });
+    const inactive = await runScript(item.checkout_url);
+    expect(inactive.code).toBe(1);
+    expect(inactive.out).toContain('deactivated');
   });
 });

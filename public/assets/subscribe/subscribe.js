@@ -48,7 +48,9 @@ async function connect() {
   }
   $('connect').hidden = true;
   $('account').hidden = false;
-  $('account').textContent = `Paying from ${payer}`;
+  const address = document.createElement('code');
+  address.textContent = payer;
+  $('account').replaceChildren('Paying from ', address);
   $('subscribe-form').hidden = false;
   showAllowance();
   say('');
