@@ -130,11 +130,15 @@ function signedMandate(item: any, posted: any) {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  chain = await startLocalChain();
-  contracts = await deployContracts({ rpcUrl: chain.rpcUrl, deployer: chain.accounts[8]!.address });
+  // A block every second, as `npm run dev` has one every 2: registrations and debits need confirmations.
+  chain = await startLocalChain({ blockTime: 1 });
+  contracts = await deployContracts({ rpcUrl: chain.rpcUrl, deployer: chain.accounts[8]!.address, relayers: [chain.accounts[7]!.address] });
   const chains = { local: { ...chain.chainsConfig.local, pollIntervalMs: 500, ...contracts.chainsConfig } };
   [dev, chromium] = await Promise.all([
-    startWranglerDev({ migrate: true, vars: { CHAINS: JSON.stringify(chains), ADMIN_TOKEN } }),
+    startWranglerDev({
+      migrate: true,
+      vars: { CHAINS: JSON.stringify(chains), ADMIN_TOKEN, RELAYER_PRIVATE_KEY: chain.accounts[7]!.privateKey },
+    }),
     launchOfflineBrowser(),
   ]);
   const merchant = await api('/v1/admin/merchants', { key: ADMIN_TOKEN, json: { name: 'Corner Gym' } });
@@ -268,6 +272,38 @@ describe('the page of an item', () => {
   });
 });
 
+describe('subscribing for real', () => {
+  it('registers the mandate through the seam, sends the payer to redirect_url?mandate=, and shows its status and the payer’s cancel', {
+    timeout: 180_000,
+  }, async () => {
+    const item = await createItem({ redirect_url: `${dev.url}/health` });
+    const page = await newWatchedPage(chromium.context, problems);
+    await injectAnvilWallet(page, chain);
+    await page.goto(item.checkout_url);
+    await page.getByRole('button', { name: 'Connect wallet' }).click();
+    await page.getByRole('radio', { name: /My wallet/ }).check();
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    try {
+      await page.waitForURL(/\/health\?mandate=mdt_/, { timeout: 40_000 });
+    } catch (error) {
+      throw new Error(`not sent on: ${page.url()}\n${await page.locator('main').textContent()}\n${dev.output().slice(-1500)}`, {
+        cause: error,
+      });
+    }
+    const mandateId = new URL(page.url()).searchParams.get('mandate')!;
+    await page.goto(`${item.checkout_url}?mandate=${mandateId}`);
+    const status = await page.locator('#mandate').getAttribute('data-status');
+    expect(['created', 'recurring']).toContain(status);
+    await shot(page, 'mandate');
+    await page.getByRole('button', { name: 'Cancel this subscription' }).click();
+    await page.locator('#cancel-status').filter({ hasText: 'Cancel sent' }).waitFor({ timeout: 30_000 });
+    // The service notices the payer's cancel on chain; the page follows the status.
+    await page.locator('#mandate[data-status="canceled"]').waitFor({ timeout: 60_000 });
+    await expect(page.locator('#mandate-title').textContent()).resolves.toBe('Canceled');
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('pages that offer no flow', () => {
   it('an unknown or malformed button is the 404 page', async () => {
     const page = await newWatchedPage(chromium.context, problems);
@@ -362,6 +398,25 @@ describe('scripts/subscribe.mjs (the payer without a browser)', () => {
     const drain = await runScript(item.button_id, '--account', 'virtual_account', '--drain', '--api-base', dev.url);
     expect(drain.code, drain.out).toBe(0);
     expect(await deposit()).toBe(0n);
+  });
+
+  it('subscribes from the demo payer (approve, sign, post), and --cancel sends the payer’s cancel', { timeout: 120_000 }, async () => {
+    const item = await createItem();
+    const subscribed = await runScript(item.checkout_url);
+    expect(subscribed.code, subscribed.out).toBe(0);
+    const mandateId = /subscribed: (mdt_[0-9A-Za-z]{24}) \(registering\)/.exec(subscribed.out)?.[1];
+    expect(mandateId, subscribed.out).toBeDefined();
+    // Cancelable once registered on chain: the page says so.
+    const page = await newWatchedPage(chromium.context, problems);
+    for (let i = 0; i < 30; i++) {
+      await page.goto(`${item.checkout_url}?mandate=${mandateId}`);
+      if ((await page.locator('#mandate').getAttribute('data-status')) !== 'registering') break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(['created', 'recurring']).toContain(await page.locator('#mandate').getAttribute('data-status'));
+    const canceled = await runScript(item.checkout_url, '--cancel', mandateId!);
+    expect(canceled.code, canceled.out).toBe(0);
+    expect(canceled.out).toContain(`canceled ${mandateId} on chain`);
   });
 
   it('says so for an unknown button or a deactivated item', async () => {
