@@ -24,6 +24,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { STRIPE_ERRORS } from '../../../src/api/stripe/errors.js';
 import { NOT_FOUND_PAGE } from '../../../src/pages/checkout/view.js';
+import { NOT_FOUND_PAGE as SUBSCRIBE_NOT_FOUND_PAGE } from '../../../src/pages/subscribe/view.js';
 import { ADMIN_TOKEN, type TestMerchant } from '../../helpers.js';
 import {
   callWith,
@@ -226,7 +227,9 @@ function answerViolations(op: Operation, c: Case, sent: Set<string>, res: Respon
   if (!/^req_[0-9A-Za-z]{24}$/.test(res.headers.get('request-id') ?? '')) v.push('no Request-Id header');
 
   let error: { type?: unknown; code?: unknown; message?: unknown; param?: unknown } | undefined;
-  if (res.status >= 400 && isPageAnswer(op, res)) {
+  if (res.status >= 400 && isSubscribePageAnswer(op, res)) {
+    subscribePageRefusal(c, res, text, v);
+  } else if (res.status >= 400 && isPageAnswer(op, res)) {
     pageRefusal(c, res, text, v);
   } else if (res.status >= 400) {
     error = envelopeOf(res, text, v);
@@ -287,6 +290,21 @@ function parametersOfCase(op: Operation) {
  */
 function isPageAnswer(op: Operation, res: Response): boolean {
   return op.path.startsWith('/pay/') && (res.headers.get('content-type') ?? '').startsWith('text/html');
+}
+
+/**
+ * The subscribe page (GET /subscribe/{button_id}) likewise: its link's credential (the button id)
+ * wrong in any way is one 404 page, the same bytes each time.
+ */
+function isSubscribePageAnswer(op: Operation, res: Response): boolean {
+  return op.path === '/subscribe/{button_id}' && (res.headers.get('content-type') ?? '').startsWith('text/html');
+}
+
+function subscribePageRefusal(c: Case, res: Response, text: string, v: string[]): void {
+  if (res.status !== 404) return void v.push(`an HTML ${res.status}`);
+  if (text !== SUBSCRIBE_NOT_FOUND_PAGE) v.push('a 404 page other than the one for every wrong link');
+  if (c.kind === 'refuse' && c.param !== null && c.param !== 'button_id')
+    v.push(`the 404 page for a mutated ${c.param}, not the button id`);
 }
 
 function pageRefusal(c: Case, res: Response, text: string, v: string[]): void {
