@@ -236,7 +236,14 @@ describe('migrations', () => {
           )
           .all<{ name: string }>()
       ).results.map((r) => r.name);
-    expect(await tables(env.DIRECTORY)).toEqual(['api_keys', 'd1_migrations', 'deposit_counters', 'merchants', 'shards']);
+    expect(await tables(env.DIRECTORY)).toEqual([
+      'api_keys',
+      'd1_migrations',
+      'deposit_counters',
+      'merchants',
+      'shards',
+      'subscribe_buttons',
+    ]);
     for (const shard of SHARD_NAMES) {
       expect(await tables(SHARDS[shard]!)).toEqual(
         expect.arrayContaining([
