@@ -257,10 +257,10 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         const reported = decide(created.state, { type: 'debit_reported', report }, now, readSettings(this.env));
         // payment_intent.created shows the intent as created, the report's event as reported.
         const decision = { ...reported, events: [...created.events.map((e) => ({ ...e, snapshot: created.state })), ...reported.events] };
-        const answer = await this.commitDecision(decision, origin, now, null, () =>
+        await this.commitDecision(decision, origin, now, null, () =>
           this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', owner.shard),
         );
-        return answer.ok ? answer.intent : created.state;
+        return decision.state;
       }
       if (!this.owned(owner) || intent.debit?.mandate !== params.debit.mandate || intent.debit.period !== params.debit.period) {
         throw new Error(`${intent.id} is not debit ${params.debit.period} of ${params.debit.mandate}`);
