@@ -6,7 +6,9 @@
  * range once for all of them: one eth_getLogs for the Transfer logs of every watched token to every
  * watched address (src/chain/viem-adapter.ts chunks the address list at 1,000), and each block's
  * transactions once when a native-coin watch exists. RPC calls per minute grow with blocks, not
- * with watches.
+ * with watches. A mandate (issue 13) registers its id on its contract instead: one more eth_getLogs
+ * per read covers the `Debited` and `MandateCancelled` logs of every watched mandate of every mandate
+ * contract (topic1 the ids, chunked like the addresses).
  *
  * Correctness comes from a cursor and re-reads, all in the object's own SQLite (versioned below):
  * - every read re-scans the last `confirmations + REORG_MARGIN` blocks for logs (in the same one
@@ -26,7 +28,9 @@
  * about a chain that went backwards. Deliveries are rows, sent concurrently from the alarm, each
  * retried with back-off until the subscriber answers: a busy or evicted subscriber never holds up
  * the others. Alarms are at-least-once and every step is idempotent: a delivery repeats what the
- * subscriber already knows, which it ignores.
+ * subscriber already knows, which it ignores. A mandate's watch is told (`mandate_logs`) when its
+ * logs changed or one of them is short of its confirmations and the head moved; while the chain is
+ * behind it is told nothing, and after the re-scan it is told what is on chain then.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { type Address, getAddress, type Hex } from 'viem';
