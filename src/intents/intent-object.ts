@@ -553,6 +553,8 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
    * The answer tells the watcher whether the intent still needs watching.
    */
   async chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> {
+    // A mandate's logs are never an intent's: a watch that says so is dropped.
+    if (delivery.kind === 'mandate_logs') return { watching: false };
     return this.serialized(async () => {
       const intent = this.current;
       const c = intent?.crypto;
