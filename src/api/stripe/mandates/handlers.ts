@@ -1,0 +1,96 @@
+/**
+ * /v1/mandates handlers. Reads (list, retrieve) come from the read model (src/db/mandates.ts); changes
+ * (cancel, debit requests) go through the mandates' service seam (src/mandates/service.ts), whose
+ * refusals (MandateRefused) are rendered here in Stripe's envelope, naming the parameter.
+ */
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { findMandate, findMandateCursor, listMandates } from '../../../db/mandates.js';
+import { type AppEnv, shardOf } from '../../../http/context.js';
+import { DEBIT_ITEM_ID_PATTERN } from '../../../lib/ids.js';
+import { cancelMandate, MandateRefused, requestDebit } from '../../../mandates/service.js';
+import { callerOf, scopeOf } from '../context.js';
+import { noSuchObject, StripeError } from '../errors.js';
+import { createdRange } from '../list.js';
+import { debitRequestToWire, mandateToWire } from '../wire/mandate.js';
+import type * as routes from './routes.js';
+import { MANDATE_ID_PATTERN } from './schemas.js';
+
+type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
+
+/** A refusal of the seam in Stripe's words; the mandate a request names that is not this caller's is an unknown id. */
+export function mandateRefusalToStripe(error: MandateRefused, id: string): StripeError {
+  switch (error.code) {
+    case 'resource_missing':
+      return noSuchObject('mandate', id, 'id');
+    case 'parameter_invalid':
+    case 'parameter_missing':
+      return new StripeError(error.code, error.message, error.param ?? null);
+    case 'mandate_unexpected_state':
+    case 'debit_item_inactive':
+      return new StripeError(error.code, error.message, error.param ?? null);
+    case 'chain_unavailable':
+      return new StripeError('chain_unavailable', error.message, null, {}, true);
+  }
+}
+
+/** Runs a seam call for the mandate `id`: an id no mandate can have is a 404 without asking. */
+async function throughSeam<T>(id: string, call: () => Promise<T>): Promise<T> {
+  if (!MANDATE_ID_PATTERN.test(id)) throw noSuchObject('mandate', id, 'id');
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof MandateRefused) throw mandateRefusalToStripe(error, id);
+    throw error;
+  }
+}
+
+async function found(c: Context<AppEnv>, id: string) {
+  const mandate = MANDATE_ID_PATTERN.test(id) ? await findMandate(shardOf(c), scopeOf(c), id) : undefined;
+  if (!mandate) throw noSuchObject('mandate', id, 'id');
+  return mandate;
+}
+
+export const retrieve: Handler<'retrieve'> = async (c) => {
+  const { id } = c.req.valid('param');
+  return c.json(mandateToWire(await found(c, id)), 200);
+};
+
+export const list: Handler<'list'> = async (c) => {
+  const q = c.req.valid('query');
+  const scope = scopeOf(c);
+  const cursorId = q.starting_after ?? q.ending_before;
+  let cursor: Parameters<typeof listMandates>[1]['cursor'];
+  if (cursorId !== undefined) {
+    const param = q.starting_after !== undefined ? 'starting_after' : 'ending_before';
+    const key = MANDATE_ID_PATTERN.test(cursorId) ? await findMandateCursor(shardOf(c), scope, cursorId) : undefined;
+    if (!key) throw noSuchObject('mandate', cursorId, param);
+    cursor = { direction: q.starting_after !== undefined ? 'after' : 'before', ...key };
+  }
+  // A debit item that is not this merchant's simply has no mandates here: an empty page, as for an unknown one.
+  if (q.debit_item !== undefined && !DEBIT_ITEM_ID_PATTERN.test(q.debit_item)) {
+    throw new StripeError('parameter_invalid', `Invalid debit_item: '${q.debit_item}' is not a debit item id (di_…).`, 'debit_item');
+  }
+  const page = await listMandates(shardOf(c), {
+    ...scope,
+    limit: q.limit ?? 10,
+    cursor,
+    created: createdRange(q),
+    debitItem: q.debit_item,
+    status: q.status,
+  });
+  return c.json({ object: 'list' as const, url: '/v1/mandates', has_more: page.hasMore, data: page.data.map(mandateToWire) }, 200);
+};
+
+export const cancel: Handler<'cancel'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const mandate = await throughSeam(id, () => cancelMandate(c.env, callerOf(c), id));
+  return c.json(mandateToWire(mandate), 200);
+};
+
+export const createDebitRequest: Handler<'createDebitRequest'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const { amount } = c.req.valid('json');
+  const { mandate, request } = await throughSeam(id, () => requestDebit(c.env, callerOf(c), id, amount));
+  return c.json(debitRequestToWire(request, mandate.id), 200);
+};
