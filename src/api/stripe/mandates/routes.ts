@@ -70,7 +70,8 @@ export const createDebitRequest = createRoute({
   method: 'post',
   path: '/v1/mandates/{id}/debit_requests',
   tags,
-  summary: 'Ask a Dynamic mandate for a debit of `amount` (at most its max_amount): in the current period if not yet debited, else the next',
+  summary:
+    'Ask a Dynamic mandate for a debit of `amount` (at most its max_amount): in the current period if not yet debited, else the next',
   ...secretKeyIdempotent,
   request: { params: idParam, body: jsonBody(CreateDebitRequestParams, true, examples.debitRequestParams) },
   responses: { 200: jsonResponse(DebitRequest, 'The debit request, pending.', examples.debitRequest), ...writeErrors },

@@ -113,7 +113,8 @@ const requestedAmount = z
       { type: 'string', pattern: '^[0-9]{1,39}$' },
     ],
     example: '2500000',
-    description: "What to debit, in the token's base units (a JSON integer, or a digit string past 2^53); at most the mandate's max_amount.",
+    description:
+      "What to debit, in the token's base units (a JSON integer, or a digit string past 2^53); at most the mandate's max_amount.",
   });
 
 export const CreateDebitRequestParams = z.strictObject({ amount: requestedAmount }).openapi('CreateDebitRequestParams');
