@@ -126,7 +126,8 @@ export interface NumberedItem {
   mandates: number;
 }
 
-const mandatesOfItem = sql<number>`(SELECT COUNT(*) FROM ${mandates} WHERE ${mandates.debitItemId} = ${debitItems.id})`;
+// Qualified by hand: inside the subquery an unqualified "id" would be the mandate's. Only the item's own merchant and mode count.
+const mandatesOfItem = sql<number>`(SELECT COUNT(*) FROM "mandates" AS "of_item" WHERE "of_item"."debit_item_id" = "debit_items"."id" AND "of_item"."merchant_id" = "debit_items"."merchant_id" AND "of_item"."livemode" = "debit_items"."livemode")`;
 
 /** The debit items of these ids (the items a page of mandates references), with their integer ids and counts. */
 export async function itemsByIds(d1: D1Database, ids: string[]): Promise<Map<string, NumberedItem>> {

@@ -143,7 +143,7 @@ export const SinglePaymentIntentResponse = z
   .object({
     ...frame,
     paymentIntent: PaymentIntent,
-    dynamicPaymentRequest: z.union([DynamicPaymentRequest, z.array(z.never()).length(0)]).openapi({
+    dynamicPaymentRequest: z.union([DynamicPaymentRequest, z.tuple([])]).openapi({
       description: 'The latest dynamic payment request, or [] when there is none (as DebitLlama answers).',
     }),
   })
