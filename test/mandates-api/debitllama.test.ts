@@ -236,7 +236,7 @@ describe('GET /api/v1/payment_intents', () => {
   /** SQLite's order: null first, then numbers, then text; ties broken by the integer id in the same direction. */
   function compare(a: (string | number | bigint | null)[], b: (string | number | bigint | null)[]): number {
     for (let i = 0; i < a.length; i++) {
-      const [x, y] = [a[i], b[i]];
+      const [x, y] = [a[i] ?? null, b[i] ?? null];
       if (x === y) continue;
       if (x === null) return -1;
       if (y === null) return 1;
