@@ -195,3 +195,26 @@ describe('POST /v1/mandates/{id}/cancel and /debit_requests: refused before the 
     expect(error).toMatchObject({ code: 'parameter_unknown', param: 'reason' });
   });
 });
+
+describe('GET /v1/debit_items/{id}/mandates', () => {
+  it("lists the item's mandates only, newest first, with status; another merchant's item or the other mode's is a 404", async () => {
+    const item = await aDebitItem(m);
+    const first = await project(m, await mandateFor(m, item, { created: Date.parse('2026-07-01T00:00:00Z') }));
+    const second = await project(m, await mandateFor(m, item, { created: Date.parse('2026-07-02T00:00:00Z'), status: 'paid' }));
+    await aMandate(m); // another item's
+    const { res, body } = await get(sk, `/v1/debit_items/${item.id}/mandates?limit=1`);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ object: 'list', url: `/v1/debit_items/${item.id}/mandates`, has_more: true });
+    expect(body.data.map((x: any) => x.id)).toEqual([second.id]);
+    const next = await get(sk, `/v1/debit_items/${item.id}/mandates?starting_after=${second.id}`);
+    expect(next.body.data.map((x: any) => x.id)).toEqual([first.id]);
+    const paid = await get(sk, `/v1/debit_items/${item.id}/mandates?status=paid`);
+    expect(paid.body.data.map((x: any) => x.id)).toEqual([second.id]);
+    for (const key of [other.keys.test.secret, m.keys.live.secret]) {
+      expect(await refusal(await get(key, `/v1/debit_items/${item.id}/mandates`), 404)).toMatchObject({
+        code: 'resource_missing',
+        param: 'id',
+      });
+    }
+  });
+});

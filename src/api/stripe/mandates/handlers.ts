@@ -5,6 +5,7 @@
  */
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { findDebitItem } from '../../../db/debit-items.js';
 import { findMandate, findMandateCursor, listMandates } from '../../../db/mandates.js';
 import { type AppEnv, shardOf } from '../../../http/context.js';
 import { DEBIT_ITEM_ID_PATTERN } from '../../../lib/ids.js';
@@ -56,17 +57,20 @@ export const retrieve: Handler<'retrieve'> = async (c) => {
   return c.json(mandateToWire(await found(c, id)), 200);
 };
 
+/** The list cursor a request names: a mandate of this merchant and mode, or a 404 naming the parameter. */
+async function cursorOf(c: Context<AppEnv>, q: { starting_after?: string; ending_before?: string }) {
+  const cursorId = q.starting_after ?? q.ending_before;
+  if (cursorId === undefined) return undefined;
+  const param = q.starting_after !== undefined ? 'starting_after' : 'ending_before';
+  const key = MANDATE_ID_PATTERN.test(cursorId) ? await findMandateCursor(shardOf(c), scopeOf(c), cursorId) : undefined;
+  if (!key) throw noSuchObject('mandate', cursorId, param);
+  return { direction: q.starting_after !== undefined ? ('after' as const) : ('before' as const), ...key };
+}
+
 export const list: Handler<'list'> = async (c) => {
   const q = c.req.valid('query');
   const scope = scopeOf(c);
-  const cursorId = q.starting_after ?? q.ending_before;
-  let cursor: Parameters<typeof listMandates>[1]['cursor'];
-  if (cursorId !== undefined) {
-    const param = q.starting_after !== undefined ? 'starting_after' : 'ending_before';
-    const key = MANDATE_ID_PATTERN.test(cursorId) ? await findMandateCursor(shardOf(c), scope, cursorId) : undefined;
-    if (!key) throw noSuchObject('mandate', cursorId, param);
-    cursor = { direction: q.starting_after !== undefined ? 'after' : 'before', ...key };
-  }
+  const cursor = await cursorOf(c, q);
   // A debit item that is not this merchant's simply has no mandates here: an empty page, as for an unknown one.
   if (q.debit_item !== undefined && !DEBIT_ITEM_ID_PATTERN.test(q.debit_item)) {
     throw new StripeError('parameter_invalid', `Invalid debit_item: '${q.debit_item}' is not a debit item id (di_…).`, 'debit_item');
@@ -93,4 +97,25 @@ export const createDebitRequest: Handler<'createDebitRequest'> = async (c) => {
   const { amount } = c.req.valid('json');
   const { mandate, request } = await throughSeam(id, () => requestDebit(c.env, callerOf(c), id, amount));
   return c.json(debitRequestToWire(request, mandate.id), 200);
+};
+
+export const listOfItem: Handler<'listOfItem'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const q = c.req.valid('query');
+  const scope = scopeOf(c);
+  const item = DEBIT_ITEM_ID_PATTERN.test(id) ? await findDebitItem(shardOf(c), scope, id) : undefined;
+  if (!item) throw noSuchObject('debit_item', id, 'id');
+  const cursor = await cursorOf(c, q);
+  const page = await listMandates(shardOf(c), {
+    ...scope,
+    limit: q.limit ?? 10,
+    cursor,
+    created: createdRange(q),
+    debitItem: id,
+    status: q.status,
+  });
+  return c.json(
+    { object: 'list' as const, url: `/v1/debit_items/${id}/mandates`, has_more: page.hasMore, data: page.data.map(mandateToWire) },
+    200,
+  );
 };

@@ -10,4 +10,5 @@ export function mandates(app: OpenAPIHono<AppEnv>): void {
   route(app, routes.retrieve, handlers.retrieve);
   route(app, routes.cancel, handlers.cancel);
   route(app, routes.createDebitRequest, handlers.createDebitRequest);
+  route(app, routes.listOfItem, handlers.listOfItem);
 }

@@ -2,12 +2,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, jsonResponse } from '../../../http/schemas/common.js';
 import { secretKey, secretKeyIdempotent } from '../auth.js';
+import { debitItemIdParam } from '../debit-items/schemas.js';
 import { ErrorEnvelope } from '../errors.js';
 import * as examples from './examples.js';
 import {
   CancelMandateParams,
   CreateDebitRequestParams,
   DebitRequest,
+  ListItemMandatesQuery,
   ListMandatesQuery,
   Mandate,
   MandateList,
@@ -75,4 +77,25 @@ export const createDebitRequest = createRoute({
   ...secretKeyIdempotent,
   request: { params: idParam, body: jsonBody(CreateDebitRequestParams, true, examples.debitRequestParams) },
   responses: { 200: jsonResponse(DebitRequest, 'The debit request, pending.', examples.debitRequest), ...writeErrors },
+});
+
+export const listOfItem = createRoute({
+  method: 'get',
+  path: '/v1/debit_items/{id}/mandates',
+  tags,
+  summary: 'List the mandates of one debit item, newest first (filters: status, created)',
+  ...secretKey,
+  request: { params: debitItemIdParam(examples.mandateExample.debit_item), query: ListItemMandatesQuery },
+  responses: {
+    200: jsonResponse(MandateList, 'A page of the item`s mandates.', {
+      ...examples.mandateList,
+      url: `/v1/debit_items/${examples.mandateExample.debit_item}/mandates`,
+    }),
+    ...errorResponses(ErrorEnvelope, {
+      400: 'Invalid request: the error names the parameter.',
+      401: 'Missing or unknown API key.',
+      403: 'A publishable key.',
+      404: 'No such debit item (for this merchant and mode), or a cursor that names no mandate of it.',
+    }),
+  },
 });

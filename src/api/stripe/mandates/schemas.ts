@@ -71,18 +71,23 @@ export function mandateIdParam(example: string) {
   return pathId("The mandate's", MANDATE_ID_PATTERN, example);
 }
 
+const status = z
+  .enum(MANDATE_STATUSES, { error: `must be one of ${MANDATE_STATUSES.join(', ')}.` })
+  .optional()
+  .openapi({ description: 'Only mandates in this status.' });
+
 export const ListMandatesQuery = z
   .strictObject({
     limit,
     ...cursorParams,
     debit_item: z.string().max(100).optional().openapi({ description: 'Only the mandates of this debit item (di_…).' }),
-    status: z
-      .enum(MANDATE_STATUSES, { error: `must be one of ${MANDATE_STATUSES.join(', ')}.` })
-      .optional()
-      .openapi({ description: 'Only mandates in this status.' }),
+    status,
     ...createdParams,
   })
   .refine(...oneCursor);
+
+/** The mandates of one debit item (the item is in the path). */
+export const ListItemMandatesQuery = z.strictObject({ limit, ...cursorParams, status, ...createdParams }).refine(...oneCursor);
 
 /** A positive amount of the token's base units, at most uint128, from a JSON integer or a digit string. */
 const requestedAmount = z
