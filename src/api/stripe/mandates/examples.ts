@@ -1,6 +1,6 @@
 /** The OpenAPI document's examples for mandates, rendered by the wire functions from a fixed mandate. */
 import type { DebitRequest, Mandate } from '../../../domain/mandate.js';
-import { debitRequestToWire, mandateToWire } from '../wire/mandate.js';
+import { mandateToWire } from '../wire/mandate.js';
 
 const request: DebitRequest = {
   id: 'dr_01M66K2Q8Rz4Xv9Wm3NpL6tB',
@@ -64,4 +64,3 @@ export const canceledMandate = mandateToWire({
 });
 export const mandateList = { object: 'list' as const, url: '/v1/mandates', has_more: false, data: [mandateExample] };
 export const debitRequestParams = { amount: '2500000' };
-export const debitRequest = debitRequestToWire(request, mandate.id);

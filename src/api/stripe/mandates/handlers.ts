@@ -13,7 +13,7 @@ import { cancelMandate, MandateRefused, requestDebit } from '../../../mandates/s
 import { callerOf, scopeOf } from '../context.js';
 import { noSuchObject, StripeError } from '../errors.js';
 import { createdRange } from '../list.js';
-import { debitRequestToWire, mandateToWire } from '../wire/mandate.js';
+import { mandateToWire } from '../wire/mandate.js';
 import type * as routes from './routes.js';
 import { MANDATE_ID_PATTERN } from './schemas.js';
 
@@ -95,8 +95,9 @@ export const cancel: Handler<'cancel'> = async (c) => {
 export const createDebitRequest: Handler<'createDebitRequest'> = async (c) => {
   const { id } = c.req.valid('param');
   const { amount } = c.req.valid('json');
-  const { mandate, request } = await throughSeam(id, () => requestDebit(c.env, callerOf(c), id, amount));
-  return c.json(debitRequestToWire(request, mandate.id), 200);
+  // The mandate answers, as the object the path names: the new request is the last of its pending_debit_requests.
+  const { mandate } = await throughSeam(id, () => requestDebit(c.env, callerOf(c), id, amount));
+  return c.json(mandateToWire(mandate), 200);
 };
 
 export const listOfItem: Handler<'listOfItem'> = async (c) => {

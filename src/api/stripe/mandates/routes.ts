@@ -8,7 +8,6 @@ import * as examples from './examples.js';
 import {
   CancelMandateParams,
   CreateDebitRequestParams,
-  DebitRequest,
   ListItemMandatesQuery,
   ListMandatesQuery,
   Mandate,
@@ -76,7 +75,10 @@ export const createDebitRequest = createRoute({
     'Ask a Dynamic mandate for a debit of `amount` (at most its max_amount): in the current period if not yet debited, else the next',
   ...secretKeyIdempotent,
   request: { params: idParam, body: jsonBody(CreateDebitRequestParams, true, examples.debitRequestParams) },
-  responses: { 200: jsonResponse(DebitRequest, 'The debit request, pending.', examples.debitRequest), ...writeErrors },
+  responses: {
+    200: jsonResponse(Mandate, 'The mandate: the new request is the last of its pending_debit_requests.', examples.mandateExample),
+    ...writeErrors,
+  },
 });
 
 export const listOfItem = createRoute({
