@@ -82,6 +82,11 @@ const chain = z
      */
     connected_wallets_contract: address.optional(),
     virtual_accounts_contract: address.optional(),
+    /**
+     * An RPC URL wallets may be told (the wire of 002_… `network.rpc`): a public endpoint, never one
+     * of `rpcUrls`, which may carry an API key and are never shown. Absent: the wire says null.
+     */
+    public_rpc_url: rpcUrl.optional(),
   })
   .superRefine((value, ctx) => {
     const symbols = new Map<string, string>([[value.nativeCurrency.symbol, 'nativeCurrency.symbol']]);

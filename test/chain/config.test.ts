@@ -74,6 +74,15 @@ describe('parseChains: good configs', () => {
     expect([without!.connected_wallets_contract, without!.virtual_accounts_contract]).toEqual([undefined, undefined]);
   });
 
+  it('reads a public_rpc_url (the only RPC URL the wire of 002_… shows), optional, and refuses one that is not http(s)', () => {
+    const { base: chain } = parseChains(JSON.stringify({ base: base({ public_rpc_url: 'https://mainnet.base.org' }) }));
+    expect(chain!.public_rpc_url).toBe('https://mainnet.base.org');
+    expect(parseChains(JSON.stringify({ base: base() })).base!.public_rpc_url).toBeUndefined();
+    expect(problems({ base: base({ public_rpc_url: 'wss://mainnet.base.org' }) })).toBe(
+      'CHAINS.base.public_rpc_url: must be an http:// or https:// URL',
+    );
+  });
+
   it.each([
     ['confirmations', 1],
     ['confirmations', 1000],

@@ -13,6 +13,7 @@ import * as admin from '../../src/api/admin/index.js';
 import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.js';
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
+import * as mandateRoutes from '../../src/api/stripe/mandates/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -36,6 +37,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(paymentIntentRoutes),
   ...Object.values(checkoutSessionRoutes),
   ...Object.values(debitItemRoutes),
+  ...Object.values(mandateRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,

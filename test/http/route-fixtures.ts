@@ -12,6 +12,7 @@ import { expect, inject } from 'vitest';
 import worker from '../../src/index.js';
 import { randomXpub } from '../chain/local-chain-client.js';
 import { ADMIN_TOKEN, type ClientRequestInit, call as callThroughRuntime, clientRequest, type TestMerchant, waitFor } from '../helpers.js';
+import { aMandate } from '../mandates-api/factory.js';
 import { openMailbox } from '../webhooks/receiver-client.js';
 
 // --- requests to the worker ---------------------------------------------------------------------
@@ -251,6 +252,7 @@ const RECIPES: Record<string, Recipe> = {
   },
   'POST /v1/debit_items': { body: () => DEBIT_ITEM },
   'POST /v1/debit_items/{id}': { body: () => ({ name: 'Renamed by the auth table' }) },
+  'POST /v1/mandates/{id}/debit_requests': { body: () => ({ amount: 1000 }) },
   'POST /v1/webhook_endpoints': { body: (f) => ({ url: f.mailboxUrl, enabled_events: ['payment_intent.succeeded'] }) },
   'POST /v1/webhook_endpoints/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
   'POST /v1/checkout_settings': { body: () => ({ frame_ancestors: ['https://shop.example'] }) },
@@ -295,6 +297,8 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
     params: ['id'],
     make: async (_, m) => ({ values: { id: ok(await post(m.keys.test.secret, '/v1/debit_items', DEBIT_ITEM)).id } }),
   },
+  /** A mandate in the read model, as its object projects it (test/mandates-api/factory.ts). */
+  mandates: { params: ['id'], make: async (_, m) => ({ values: { id: (await aMandate(m)).id } }) },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
@@ -497,6 +501,7 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
       '/v1/payment_intents?limit=100',
       '/v1/checkout/sessions?limit=100',
       '/v1/debit_items?limit=100',
+      '/v1/mandates?limit=100',
       '/v1/events?limit=100',
       '/v1/notification_secret',
       '/v1/crypto_settings',

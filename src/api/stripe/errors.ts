@@ -26,6 +26,10 @@ export const STRIPE_ERRORS = {
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   // An operation a Checkout Session's status does not allow (expire a complete one).
   checkout_session_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  // An operation a mandate's status does not allow (a debit request on a canceled or Fixed mandate).
+  mandate_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  // A debit item deactivated: its button takes no new mandates.
+  debit_item_inactive: { status: 400, type: 'invalid_request_error' },
   parameter_missing: { status: 400, type: 'invalid_request_error' },
   parameter_invalid: { status: 400, type: 'invalid_request_error' },
   parameter_unknown: { status: 400, type: 'invalid_request_error' },

@@ -14,6 +14,7 @@ import { cryptoSettingsRoutes } from './crypto-settings/index.js';
 import { debitItems } from './debit-items/index.js';
 import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
+import { mandates } from './mandates/index.js';
 import { paymentIntents } from './payment-intents/index.js';
 import { webhooks } from './webhooks/index.js';
 
@@ -24,6 +25,7 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   paymentIntents(app);
   checkoutSessions(app);
   debitItems(app);
+  mandates(app);
   events(app);
   webhooks(app);
   cryptoSettingsRoutes(app);
