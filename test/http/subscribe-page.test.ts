@@ -224,7 +224,7 @@ describe('POST /subscribe/{button_id}/mandates', () => {
     const res = await postMandate(item.button_id, subscription());
     const body = (await res.json()) as any;
     expect(res.status).toBe(400);
-    expect(body.error).toMatchObject({ code: 'parameter_invalid', param: 'button_id' });
+    expect(body.error).toMatchObject({ code: 'debit_item_inactive', param: 'button_id' });
   });
 
   it('takes no API key: another merchant’s key neither helps nor hurts (the button decides)', async () => {

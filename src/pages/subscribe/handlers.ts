@@ -127,11 +127,11 @@ function refusal(error: MandateRefused): StripeError {
     case 'resource_missing':
       return new StripeError('resource_missing', error.message, error.param ?? 'button_id');
     case 'debit_item_inactive':
-      return new StripeError('parameter_invalid', error.message, 'button_id');
+      return new StripeError('debit_item_inactive', error.message, 'button_id');
     case 'chain_unavailable':
       return new StripeError('chain_unavailable', error.message, null, {}, true);
     case 'mandate_unexpected_state':
-      return new StripeError('parameter_invalid', error.message, 'signature');
+      return new StripeError('mandate_unexpected_state', error.message, error.param ?? null);
   }
 }
 
@@ -140,7 +140,7 @@ export const subscribeFromPage: RouteHandler<typeof subscribeRoute, AppEnv> = as
   const p = c.req.valid('json');
   const { item, shard } = await foundOrThrow(c, buttonId);
   if (!item.active) {
-    throw new StripeError('parameter_invalid', `The debit item of this button was deactivated: it takes no new mandates.`, 'button_id');
+    throw new StripeError('debit_item_inactive', 'The debit item of this button was deactivated: it takes no new mandates.', 'button_id');
   }
   if (p.valid_before <= p.start) throw new StripeError('parameter_invalid', 'valid_before must be after start.', 'valid_before');
   if (p.valid_before <= Math.floor(Date.now() / 1000)) {

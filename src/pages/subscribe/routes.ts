@@ -168,7 +168,7 @@ export const subscribeRoute = createRoute({
   responses: {
     200: jsonResponse(PageMandate, 'The mandate, as the page may show it.', exampleMandate),
     ...errorResponses(ErrorEnvelope, {
-      400: 'Invalid request (the error names the parameter), or the item was deactivated (param button_id).',
+      400: 'Invalid request (the error names the parameter), or the item was deactivated (debit_item_inactive, param button_id).',
       404: 'No such button (unknown or malformed).',
       503: 'The chain could not be asked; nothing was written. Retry.',
     }),
