@@ -53,7 +53,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * its own mailbox of the receiver (`rpc-watched`, `rpc-watched-b`): test/chain/watcher.test.ts counts
  * the chain watchers' RPC calls there, takes one network down while the other runs, and reorgs it.
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
- * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it.
+ * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
+ * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
  */
 function testChains(
   adapterChain: string,
@@ -62,6 +63,7 @@ function testChains(
   rewindChain: string,
   watcherChain: string,
   relayerChain: string,
+  mandatesChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -99,6 +101,7 @@ function testChains(
     watched,
     'watched-b': watchedB,
     relay: { ...relay, confirmations: 2 },
+    mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
   });
 }
 
@@ -136,6 +139,7 @@ export default defineConfig({
           inject('rewindChain').chains,
           inject('watcherChain').chains,
           inject('relayerChain').chains,
+          inject('mandatesChain').chains,
           inject('webhookReceiverPort'),
         ),
       };
