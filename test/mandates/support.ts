@@ -12,6 +12,7 @@ import { inject } from 'vitest';
 import { findDebitItem } from '../../src/db/debit-items.js';
 import type { DebitItem } from '../../src/domain/debit-item.js';
 import type { AccountType, Mandate } from '../../src/domain/mandate.js';
+import { relayer } from '../../src/chain/relayer.js';
 import { MANDATES_ABI, typedData } from '../../src/mandates/chain.js';
 import { type Caller, mandateTerms, retrieveMandate, subscribe } from '../../src/mandates/service.js';
 import { chainClient } from '../chain/local-chain-client.js';
@@ -56,7 +57,12 @@ export async function newPayer(): Promise<Payer> {
   const account = privateKeyToAccount(generatePrivateKey());
   await chain.payEth(account.address, 10n ** 18n);
   const wallet = createWalletClient({ chain: chain.publicClient.chain, account, transport: http(chain.info.rpcUrl) });
-  const write = async (address: Address, abi: typeof TOKEN_ABI | typeof DEPOSIT_ABI | typeof MANDATES_ABI, functionName: string, args: unknown[]) => {
+  const write = async (
+    address: Address,
+    abi: typeof TOKEN_ABI | typeof DEPOSIT_ABI | typeof MANDATES_ABI,
+    functionName: string,
+    args: unknown[],
+  ) => {
     const hash = await wallet.writeContract({ address, abi, functionName, args } as never);
     const receipt = await chain.mined(hash);
     if (receipt.status !== 'success') throw new Error(`${functionName} reverted`);
@@ -153,7 +159,8 @@ export async function until(shop: Shop, id: string, condition: (m: Mandate) => b
   for (;;) {
     const m = await state(shop, id);
     if (condition(m)) return m;
-    if (Date.now() > deadline) throw new Error(`mandate ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify({ status: m.status, used: m.used })}`);
+    if (Date.now() > deadline)
+      throw new Error(`mandate ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify({ status: m.status, used: m.used })}`);
     if (Date.now() - mined >= 1_000) {
       await chain.mine(1);
       mined = Date.now();
@@ -206,4 +213,25 @@ export async function registeredMandate(
 ): Promise<Mandate> {
   const m = await subscribeAs(shop, payer, item, accountType);
   return until(shop, m.id, (s) => s.status !== 'registering');
+}
+
+/** The object's record of a period: its retries and last shortfall code (what its intent was told). */
+export async function periodRow(
+  id: string,
+  period: number,
+): Promise<{ retries: number; last_code: string | null; closed: number } | undefined> {
+  return runInDurableObject(stubOf(id), (instance) => {
+    const o = instance as unknown as { sql: SqlStorage };
+    return o.sql
+      .exec<{ retries: number; last_code: string | null; closed: number }>(
+        'SELECT retries, last_code, closed FROM periods WHERE period = ?',
+        period,
+      )
+      .toArray()[0];
+  });
+}
+
+/** What the relayer did with an attempt id (null: never sent). */
+export function relayerStatus(attemptId: string) {
+  return relayer(env, NETWORK).status(attemptId);
 }
