@@ -144,8 +144,9 @@ export interface MandateLogsDelivery {
 
 export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
   private chainClient: MandateChain | undefined;
-  /** RPC calls of the last schedule run (measured in the tests). */
-  lastRunCalls = 0;
+  /** The last schedule runs (memory only, newest last): what each did and its RPC calls, for measuring. */
+  readonly runs: { did: string; calls: number }[] = [];
+  private did = '';
 
   // --- RPC -----------------------------------------------------------------------------------
 
@@ -301,10 +302,12 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       schedule: async () => {
         const chain = this.chain();
         const before = chain.calls;
+        this.did = 'nothing';
         try {
           await this.run();
         } finally {
-          this.lastRunCalls = chain.calls - before;
+          this.runs.push({ did: this.did, calls: chain.calls - before });
+          if (this.runs.length > 50) this.runs.shift();
         }
       },
       cancel: () => this.sendCancel(),
@@ -371,9 +374,11 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
     if (isClosed(m) || m.status === 'registering') return;
     const open = this.openAttempt();
     if (open) {
+      this.did = 'follow';
       await this.follow(open);
       return;
     }
+    this.did = 'read';
     const chain = this.chain();
     const head = await chain.head();
     const onchain = await chain.mandateOf(m.contract as Address, m.onchainId as Hex, head.number);
@@ -399,6 +404,7 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       return;
     }
     if (period <= m.lastPeriod) {
+      this.did = 'sleep';
       this.setTimer('schedule', '', wallAt(periodEnd(m, m.lastPeriod)));
       return;
     }
@@ -411,6 +417,7 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
     const available = funds.allowance === null || funds.allowance > funds.balance ? funds.balance : funds.allowance;
     const row = this.periodRow(period);
     if (available < amount) {
+      this.did = 'short';
       const code =
         m.accountType === 'virtual_account' ? 'deposit_too_low' : funds.balance >= amount ? 'allowance_too_low' : 'account_balance_too_low';
       const retries = row?.retries ?? 0;
@@ -434,6 +441,7 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       return;
     }
     // Enough: write the attempt down (and the intent's processing), then send it.
+    this.did = 'debit';
     const n = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM attempts WHERE period = ?', period).one().n + 1;
     const attemptId = `${m.id}:p${period}:a${n}`;
     const current = this.current!;

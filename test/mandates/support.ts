@@ -52,10 +52,21 @@ interface SubscriptionTerms {
   salt: string;
 }
 
-/** A payer of its own (a new key with 1 ETH for gas), nobody else's balances. */
-export async function newPayer(): Promise<Payer> {
+/** anvil's account 1 pays the payers' gas money (one sender, one at a time: no nonce races). */
+const FUNDER = 1;
+let funding: Promise<unknown> = Promise.resolve();
+
+/**
+ * A payer of its own (a new key, with 1 ETH for gas unless `gas` is false: a payer that only signs),
+ * nobody else's balances.
+ */
+export async function newPayer({ gas = true } = {}): Promise<Payer> {
   const account = privateKeyToAccount(generatePrivateKey());
-  await chain.payEth(account.address, 10n ** 18n);
+  if (gas) {
+    const funded = funding.then(() => chain.payEth(account.address, 10n ** 18n, { fromIndex: FUNDER }));
+    funding = funded.catch(() => undefined);
+    await funded;
+  }
   const wallet = createWalletClient({ chain: chain.publicClient.chain, account, transport: http(chain.info.rpcUrl) });
   const write = async (
     address: Address,
