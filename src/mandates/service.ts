@@ -4,7 +4,7 @@
  * maps its answer: the mandate, or a thrown MandateRefused that each family renders in its envelope.
  * A family never touches a stub.
  */
-import { type Address, getAddress, type Hex, isAddress, type VerifyTypedDataParameters } from 'viem';
+import { type Address, getAddress, type Hex, isAddress, type VerifyTypedDataActionParameters, verifyTypedData } from 'viem';
 import { chainsConfig } from '../chain/registry.js';
 import { type DebitItem, intervalSeconds } from '../domain/debit-item.js';
 import type { AccountType, DebitRequest, Mandate } from '../domain/mandate.js';
@@ -139,16 +139,20 @@ export async function subscribe(env: Env, item: DebitItem, shard: string, subscr
   }
   const config = chainsConfig(env).get(item.network)!;
   const data = typedData(subscription.accountType, chainId, contract, terms);
-  let valid: boolean;
-  try {
-    // An EOA's signature is checked locally; a contract wallet's through the chain (ERC-1271).
-    valid = await new MandateChain(config, item.network).client.verifyTypedData({
-      ...data,
-      address: terms.payer,
-      signature: subscription.signature as Hex,
-    } as VerifyTypedDataParameters);
-  } catch {
-    throw refuse('chain_unavailable', `The ${item.network} chain could not be asked to check the signature: try again.`);
+  const signature = subscription.signature as Hex;
+  // An EOA's signature is checked here, without the chain; otherwise the payer may be a contract
+  // wallet, which the chain asks (ERC-1271).
+  let valid = await verifyTypedData({ ...data, address: terms.payer, signature }).catch(() => false);
+  if (!valid) {
+    try {
+      valid = await new MandateChain(config, item.network).client.verifyTypedData({
+        ...data,
+        address: terms.payer,
+        signature,
+      } as VerifyTypedDataActionParameters);
+    } catch {
+      throw refuse('chain_unavailable', `The ${item.network} chain could not be asked to check the signature: try again.`);
+    }
   }
   if (!valid) throw refuse('parameter_invalid', "signature is not the payer's signature of this mandate.", 'signature');
   const onchainId = onchainIdOf(subscription.accountType, chainId, contract, terms);
