@@ -5,11 +5,13 @@
  * or rewrites its history (test/mandates/schedule.test.ts does, on the same anvil).
  */
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cancelMandate, MandateRefused, requestDebit, retrieveMandate, subscribe } from '../../src/mandates/service.js';
+import { privateKeyToAccount } from 'viem/accounts';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { typedData } from '../../src/mandates/chain.js';
+import { cancelMandate, MandateRefused, mandateTerms, requestDebit, retrieveMandate, subscribe } from '../../src/mandates/service.js';
 import { findDebitItem } from '../../src/db/debit-items.js';
 import { post, SHARDS } from '../helpers.js';
-import { chainNow, newPayer, newShop, randomSalt, type Shop, subscribeAs } from './support.js';
+import { chain, chainNow, newPayer, newShop, randomSalt, type Shop, subscribeAs } from './support.js';
 
 let shop: Shop;
 let other: Shop;
@@ -96,5 +98,22 @@ describe('tenants', () => {
     const item = await shop.item({ pricing: 'fixed' });
     const m = await subscribeAs(shop, await newPayer({ gas: false }), item);
     expect(await refusalOf(requestDebit(env, shop.caller, m.id, 5n))).toMatchObject({ code: 'mandate_unexpected_state', param: 'amount' });
+  });
+});
+
+describe('a smart-contract wallet (ERC-1271) as the payer', () => {
+  it("is accepted with its owner's signature, checked through the chain; refused with anyone else's", async () => {
+    const { address: wallet, ownerIndex } = inject('mandatesWallet');
+    const item = await shop.item();
+    const now = await chainNow();
+    const sub = { accountType: 'connected_wallet' as const, payer: wallet, start: now, validBefore: now + 3600, salt: randomSalt() };
+    const { contract, chainId, terms } = mandateTerms(env, item, sub);
+    const data = typedData('connected_wallet', chainId, contract, terms);
+    const owner = privateKeyToAccount(chain.info.accounts[ownerIndex]!.privateKey);
+    const stranger = privateKeyToAccount(chain.info.accounts[ownerIndex + 1]!.privateKey);
+    const refused = await refusalOf(subscribe(env, item, shop.shard, { ...sub, signature: await stranger.signTypedData(data) }, 'req_x'));
+    expect(refused).toMatchObject({ code: 'parameter_invalid', param: 'signature' });
+    const m = await subscribe(env, item, shop.shard, { ...sub, signature: await owner.signTypedData(data) }, 'req_x');
+    expect(m).toMatchObject({ status: 'registering', payer: wallet });
   });
 });
