@@ -338,6 +338,33 @@ describe('never twice', () => {
   });
 });
 
+describe('reconcile', () => {
+  it('a debit made on chain without the service (the payee’s own) is recorded from its Debited log, and the period is never debited again', async () => {
+    const payee = await newPayer();
+    const item = await shop.item({ pricing: 'dynamic', payee_address: payee.address });
+    const payer = await newPayer();
+    await payer.mint(2_000_000n);
+    await payer.approve(CW, 2_000_000n);
+    const m = await registeredMandate(shop, payer, item);
+    await payee.debit(CW, m.onchainId as `0x${string}`, 200_000n);
+    await wake(m.id);
+    const reconciled = await until(shop, m.id, (s) => s.used === 1);
+    expect(reconciled).toMatchObject({ lastPeriod: 1, status: 'recurring' });
+    // A request now waits for period 2: period 1 is paid.
+    await requestDebit(env, shop.caller, m.id, 300_000n);
+    await wake(m.id);
+    expect(await relayerStatus(`${m.id}:p1:a1`)).toBeNull();
+    expect((await debitedLogs(m)).map((l) => [l.period, l.amount])).toEqual([[1, 200_000n]]);
+    await advance(INTERVAL);
+    await wake(m.id);
+    await until(shop, m.id, (s) => s.used === 2);
+    expect((await debitedLogs(m)).map((l) => [l.period, l.amount])).toEqual([
+      [1, 200_000n],
+      [2, 300_000n],
+    ]);
+  });
+});
+
 describe('the chain watcher’s delivery', () => {
   it('wakes the schedule: a payer’s cancel delivered as a MandateCancelled log is noticed without waiting for the due time', async () => {
     const item = await shop.item({ pricing: 'dynamic' });

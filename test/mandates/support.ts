@@ -42,6 +42,8 @@ export interface Payer {
   approve(spender: Address, amount: bigint): Promise<void>;
   deposit(amount: bigint): Promise<void>;
   cancel(contract: Address, onchainId: Hex): Promise<void>;
+  /** As a payee may: debit the mandate directly, without the service. */
+  debit(contract: Address, onchainId: Hex, amount: bigint): Promise<void>;
 }
 
 interface SubscriptionTerms {
@@ -91,6 +93,7 @@ export async function newPayer({ gas = true } = {}): Promise<Payer> {
       await write(VA, DEPOSIT_ABI, 'deposit', [USDC, amount]);
     },
     cancel: (contract, onchainId) => write(contract, MANDATES_ABI, 'cancel', [onchainId]),
+    debit: (contract, onchainId, amount) => write(contract, MANDATES_ABI, 'debit', [onchainId, amount]),
   };
 }
 
