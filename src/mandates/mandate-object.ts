@@ -391,7 +391,10 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       return;
     }
     if (onchain.used > m.used || onchain.lastPeriod > m.lastPeriod) {
+      this.did = 'reconcile';
       await this.reconcile();
+      // The logs must explain the contract's count; if the node did not give them, ask again later (back-off), not at once.
+      if (this.current!.used < onchain.used) throw new Error(`the Debited logs explain ${this.current!.used} of ${onchain.used} debits`);
       this.setTimer('schedule', '', Date.now());
       return;
     }
