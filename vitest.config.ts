@@ -52,6 +52,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * uses and moves backwards. `watched` (31342) and `watched-b` (31343) are a fifth anvil's, each behind
  * its own mailbox of the receiver (`rpc-watched`, `rpc-watched-b`): test/chain/watcher.test.ts counts
  * the chain watchers' RPC calls there, takes one network down while the other runs, and reorgs it.
+ * `watched-mandates` (31346) is the same anvil behind the mailbox `rpc-watched-mandates`, with the
+ * mandate contracts deployed: test/chain/watcher-mandates.test.ts counts the mandate watch's calls there.
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
@@ -90,6 +92,7 @@ function testChains(
   const { local: fifth } = JSON.parse(watcherChain) as { local: Record<string, unknown> };
   const watched = { ...fifth, chainId: 31_342, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched`], confirmations: 2 };
   const watchedB = { ...watched, chainId: 31_343, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-b`] };
+  const watchedMandates = { ...watched, chainId: 31_346, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-mandates`] };
   const { local: relay } = JSON.parse(relayerChain) as { local: Record<string, unknown> };
   return JSON.stringify({
     local,
@@ -100,6 +103,7 @@ function testChains(
     rewind,
     watched,
     'watched-b': watchedB,
+    'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
   });

@@ -102,13 +102,20 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: fourth.mnemonic,
     chains: JSON.stringify({ local: { ...fourth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  // The mandate contracts on the watcher's chain, for test/chain/watcher-mandates.test.ts: deployed by
+  // account 9 (which nothing else there sends from), no relayer (its tests debit as the payee).
+  const fifthMandates = await deployContracts({ rpcUrl: fifth.rpcUrl, deployer: fifth.accounts[9]!.address });
   provide('watcherChain', {
     rpcUrl: fifth.rpcUrl,
     chainId: fifth.chainId,
     usdc: fifth.usdc,
     accounts: fifth.accounts,
     mnemonic: fifth.mnemonic,
-    chains: JSON.stringify({ local: { ...fifth.chainsConfig.local, pollIntervalMs: 500 } }),
+    chains: JSON.stringify({ local: { ...fifth.chainsConfig.local, ...fifthMandates.chainsConfig, pollIntervalMs: 500 } }),
+    mandateContracts: {
+      connectedWallets: fifthMandates.connectedWallets.address,
+      virtualAccounts: fifthMandates.virtualAccounts.address,
+    },
   });
   provide('relayerChain', {
     rpcUrl: sixth.rpcUrl,

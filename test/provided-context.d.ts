@@ -39,4 +39,6 @@ interface LocalChainInfo {
   mnemonic: string;
   /** The CHAINS JSON for the chain, as the worker gets it. */
   chains: string;
+  /** The recurring-debit contracts (contracts/), where test/local-chain.ts deployed them (the watcher's chain). */
+  mandateContracts?: { connectedWallets: `0x${string}`; virtualAccounts: `0x${string}` };
 }

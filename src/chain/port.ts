@@ -1,6 +1,7 @@
 /**
  * What the payment-intent engine needs from an EVM chain, and nothing more: the head, payments to
- * a set of addresses in a block range, and block hashes to notice reorgs. src/chain/viem-adapter.ts
+ * a set of addresses in a block range, the mandate contracts' debits and cancels of a set of
+ * mandates, and block hashes to notice reorgs. src/chain/viem-adapter.ts
  * implements it over JSON-RPC; src/chain/watcher.ts is its one reader for payments.
  *
  * How a caller stays correct with it: scan from a cursor (`fromBlock`) and resume from the scan's
@@ -9,7 +10,7 @@
  * means a reorg dropped it. Any fault of the chain or its RPC nodes is a `ChainUnavailable`, never a
  * partial or guessed answer: back off and ask again.
  */
-import type { Address, Hash } from 'viem';
+import type { Address, Hash, Hex } from 'viem';
 
 /** A payment seen on chain: an ERC-20 Transfer log, or a transaction carrying the native coin. */
 export interface Transfer {
@@ -41,6 +42,27 @@ export interface TransferScan {
   toBlock: bigint;
 }
 
+/**
+ * A log of a mandate contract (contracts/Mandates.sol) about one mandate: a debit, or its cancel.
+ * Its `onchainId` is the mandate's bytes32 id, the first indexed argument of both events.
+ */
+export type MandateContractLog = {
+  contract: Address;
+  onchainId: Hex;
+  txHash: Hash;
+  logIndex: number;
+  blockNumber: bigint;
+  /** The block it was seen in. If blockHash(blockNumber) later differs, a reorg dropped it. */
+  blockHash: Hash;
+} & ({ event: 'Debited'; amount: bigint; period: number; used: number } | { event: 'MandateCancelled'; by: Address });
+
+export interface MandateLogScan {
+  /** The logs in blocks fromBlock…toBlock, in chain order. */
+  logs: MandateContractLog[];
+  /** The last block covered, as in TransferScan. */
+  toBlock: bigint;
+}
+
 export interface BlockRange {
   fromBlock: bigint;
   toBlock: bigint;
@@ -65,6 +87,11 @@ export interface ChainReader {
    * internal transfer, such as a smart-contract wallet's) is not seen.
    */
   nativeTransfers(query: BlockRange & { to: readonly Address[] }): Promise<TransferScan>;
+  /**
+   * `Debited` and `MandateCancelled` logs of any of `contracts` about any of `ids`: one eth_getLogs
+   * per block range and chunk of ids (topic0 either event, topic1 the ids), however many are watched.
+   */
+  getMandateLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<MandateLogScan>;
 }
 
 export type ChainFault =

@@ -14,23 +14,43 @@ import {
   BaseError,
   BlockNotFoundError,
   createPublicClient,
+  decodeEventLog,
   defineChain,
+  encodeEventTopics,
   getAddress,
   HttpRequestError,
   http,
+  parseAbi,
   parseAbiItem,
   RpcError,
   RpcRequestError,
   TimeoutError,
   type Address,
   type Hash,
+  type Hex,
   type PublicClient,
+  toHex,
 } from 'viem';
 import { retryAfterMs as retryAfterMsOf } from '../lib/retry-after.js';
 import type { ChainConfig } from './config.js';
-import { ChainUnavailable, type BlockRange, type ChainFault, type ChainReader, type Transfer, type TransferScan } from './port.js';
+import {
+  ChainUnavailable,
+  type BlockRange,
+  type ChainFault,
+  type ChainReader,
+  type MandateContractLog,
+  type MandateLogScan,
+  type Transfer,
+  type TransferScan,
+} from './port.js';
 
 const TRANSFER_EVENT = parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)');
+/** The two events of contracts/Mandates.sol a mandate's watch needs; both index the mandate's id first. */
+const MANDATE_EVENTS = parseAbi([
+  'event Debited(bytes32 indexed id, address indexed payer, address indexed payee, address token, uint256 amount, uint64 period, uint32 used)',
+  'event MandateCancelled(bytes32 indexed id, address indexed by)',
+]);
+const MANDATE_TOPICS = MANDATE_EVENTS.map((event) => encodeEventTopics({ abi: [event] })[0]!);
 
 export interface ViemChainOptions {
   /** Per request. Default 5000. */
@@ -46,8 +66,9 @@ export interface ViemChainOptions {
   /** Blocks fetched whole per nativeTransfers call. Default 20. */
   maxBlockScan?: number;
   /**
-   * Recipient addresses per eth_getLogs (the `to` topic's list). Default 1000: a thousand watched
-   * addresses cost one call per range; providers that cap the request size need a smaller chunk.
+   * Recipient addresses (or mandate ids) per eth_getLogs (the `to` or `id` topic's list). Default
+   * 1000: a thousand watched addresses cost one call per range; providers that cap the request size
+   * need a smaller chunk.
    */
   maxRecipientsPerQuery?: number;
 }
@@ -213,21 +234,102 @@ export class ViemChainReader implements ChainReader {
     });
   }
 
+  getMandateLogs({
+    contracts,
+    ids,
+    fromBlock,
+    toBlock,
+  }: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<MandateLogScan> {
+    const watchedContracts = new Set(contracts.map((c) => c.toLowerCase()));
+    const watchedIds = new Set(ids.map((id) => id.toLowerCase()));
+    return this.scanRange('getMandateLogs', { fromBlock, toBlock }, this.maxLogRange, async (client, range) => {
+      const found: MandateContractLog[] = [];
+      if (contracts.length === 0) return found;
+      for (let i = 0; i < ids.length; i += this.maxRecipientsPerQuery) {
+        // Two events with one id topic: viem's getLogs filters arguments of a single event only, so
+        // the topics are spelled out and each log decoded against both.
+        const logs = await client.request({
+          method: 'eth_getLogs',
+          params: [
+            {
+              address: [...contracts],
+              topics: [MANDATE_TOPICS, ids.slice(i, i + this.maxRecipientsPerQuery) as Hex[]],
+              fromBlock: toHex(range.fromBlock),
+              toBlock: toHex(range.toBlock),
+            },
+          ],
+        });
+        if (!Array.isArray(logs)) throw new ChainUnavailable('bad-response', 'eth_getLogs did not answer a list');
+        for (const log of logs) {
+          if (log.removed) continue;
+          const blockNumber = log.blockNumber === null ? null : BigInt(log.blockNumber);
+          const { blockHash, transactionHash } = log;
+          const logIndex = log.logIndex === null ? null : Number(log.logIndex);
+          const [topic0, topic1] = log.topics;
+          // A node that ignored the filter, or answered with pending logs, is not trusted.
+          if (
+            blockNumber === null ||
+            blockHash === null ||
+            transactionHash === null ||
+            logIndex === null ||
+            blockNumber < range.fromBlock ||
+            blockNumber > range.toBlock ||
+            !watchedContracts.has(log.address.toLowerCase()) ||
+            !MANDATE_TOPICS.includes(topic0 as Hex) ||
+            !watchedIds.has((topic1 ?? '').toLowerCase())
+          ) {
+            throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${transactionHash})`);
+          }
+          let decoded: ReturnType<typeof decodeEventLog<typeof MANDATE_EVENTS>>;
+          try {
+            decoded = decodeEventLog({ abi: MANDATE_EVENTS, data: log.data, topics: log.topics as [Hex, ...Hex[]], strict: true });
+          } catch {
+            throw new ChainUnavailable('bad-response', `a mandate log that does not decode (tx ${transactionHash})`);
+          }
+          const at = {
+            contract: getAddress(log.address),
+            onchainId: decoded.args.id,
+            txHash: transactionHash,
+            logIndex,
+            blockNumber,
+            blockHash,
+          };
+          if (decoded.eventName === 'Debited') {
+            const { amount, period, used } = decoded.args;
+            found.push({ ...at, event: 'Debited', amount, period: Number(period), used });
+          } else {
+            found.push({ ...at, event: 'MandateCancelled', by: getAddress(decoded.args.by) });
+          }
+        }
+      }
+      return found.sort(chainOrder);
+    }).then(({ found, toBlock }) => ({ logs: found, toBlock }));
+  }
+
   /** fromBlock…toBlock capped at the node's head and at `maxRange` blocks, read on one node. */
   private scan(
     operation: string,
-    { fromBlock, toBlock }: BlockRange,
+    range: BlockRange,
     maxRange: bigint,
     read: (client: PublicClient, range: BlockRange) => Promise<Transfer[]>,
   ): Promise<TransferScan> {
+    return this.scanRange(operation, range, maxRange, read).then(({ found, toBlock }) => ({ transfers: found, toBlock }));
+  }
+
+  private scanRange<T>(
+    operation: string,
+    { fromBlock, toBlock }: BlockRange,
+    maxRange: bigint,
+    read: (client: PublicClient, range: BlockRange) => Promise<T[]>,
+  ): Promise<{ found: T[]; toBlock: bigint }> {
     if (fromBlock < 0n) throw new RangeError(`${operation}: fromBlock must not be negative, got ${fromBlock}`);
-    if (toBlock < fromBlock) return Promise.resolve({ transfers: [], toBlock });
+    if (toBlock < fromBlock) return Promise.resolve({ found: [], toBlock });
     return this.run(`${operation}(${fromBlock}…${toBlock})`, async (client) => {
       // Nodes refuse (anvil) or answer short (some others) for blocks past their head.
       const head = await client.getBlockNumber({ cacheTime: 0 });
       const last = min(toBlock, head, fromBlock + maxRange - 1n);
-      if (last < fromBlock) return { transfers: [], toBlock: last };
-      return { transfers: await read(client, { fromBlock, toBlock: last }), toBlock: last };
+      if (last < fromBlock) return { found: [], toBlock: last };
+      return { found: await read(client, { fromBlock, toBlock: last }), toBlock: last };
     });
   }
 
@@ -292,6 +394,6 @@ function min(...values: bigint[]): bigint {
   return values.reduce((a, b) => (b < a ? b : a));
 }
 
-function chainOrder(a: Transfer, b: Transfer): number {
+function chainOrder(a: { blockNumber: bigint; logIndex: number }, b: { blockNumber: bigint; logIndex: number }): number {
   return a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1;
 }

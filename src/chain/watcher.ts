@@ -6,7 +6,9 @@
  * range once for all of them: one eth_getLogs for the Transfer logs of every watched token to every
  * watched address (src/chain/viem-adapter.ts chunks the address list at 1,000), and each block's
  * transactions once when a native-coin watch exists. RPC calls per minute grow with blocks, not
- * with watches.
+ * with watches. A mandate (issue 13) registers its id on its contract instead: one more eth_getLogs
+ * per read covers the `Debited` and `MandateCancelled` logs of every watched mandate of every mandate
+ * contract (topic1 the ids, chunked like the addresses).
  *
  * Correctness comes from a cursor and re-reads, all in the object's own SQLite (versioned below):
  * - every read re-scans the last `confirmations + REORG_MARGIN` blocks for logs (in the same one
@@ -26,15 +28,17 @@
  * about a chain that went backwards. Deliveries are rows, sent concurrently from the alarm, each
  * retried with back-off until the subscriber answers: a busy or evicted subscriber never holds up
  * the others. Alarms are at-least-once and every step is idempotent: a delivery repeats what the
- * subscriber already knows, which it ignores.
+ * subscriber already knows, which it ignores. A mandate's watch is told (`mandate_logs`) when its
+ * logs changed or one of them is short of its confirmations and the head moved; while the chain is
+ * behind it is told nothing, and after the re-scan it is told what is on chain then.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { type Address, getAddress } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import type { CryptoTransfer } from '../domain/crypto.js';
 import { backOffMs, type Migration, migrateSchema } from '../durable/entity.js';
 import type { Env } from '../env.js';
 import { logError } from '../lib/log.js';
-import { ChainUnavailable, type ChainReader, type Transfer } from './port.js';
+import { ChainUnavailable, type ChainReader, type MandateContractLog, type Transfer } from './port.js';
 import { chainsConfig, newChainReader } from './registry.js';
 
 /** Blocks past the deepest required confirmations that are still re-read on every read (re-inclusions). */
@@ -49,12 +53,44 @@ const DELIVERY_TIMEOUT_MS = 5_000;
 
 /**
  * Who is told: the kind of object and its name. Each kind maps to a Durable Object namespace whose
- * objects implement `chainObserved` (see `subscriberStub`).
+ * objects implement `chainObserved` (see `subscriberStub`): 'payment_intent' → INTENTS, 'mandate' →
+ * MANDATES (`idFromName(id)`).
  */
 export interface Subscriber {
-  kind: 'payment_intent';
+  kind: 'payment_intent' | 'mandate';
   id: string;
 }
+
+/**
+ * A mandate's registration: the `Debited` and `MandateCancelled` logs of its id on its contract,
+ * from a block on, until unregistered (or the subscriber answers that it no longer watches).
+ */
+export interface MandateLogWatch {
+  subscriber: Subscriber;
+  /** The mandate's contract (ConnectedWallets or VirtualAccounts of the network). */
+  contract: Address;
+  /** The mandate's bytes32 id: topic1 of both events. */
+  onchainId: Hex;
+  /** The first block a log can be in: the block the mandate's authorize was sent at (or the head then). */
+  fromBlock: bigint;
+  /** Blocks on top of and including a log's before it is final for the subscriber. */
+  confirmations: number;
+}
+
+/** A log of the watched mandate, with its confirmations at the delivery's head. */
+export type MandateLog =
+  | {
+      event: 'Debited';
+      amount: bigint;
+      period: number;
+      used: number;
+      txHash: Hex;
+      logIndex: number;
+      blockNumber: bigint;
+      blockHash: Hex;
+      confirmations: number;
+    }
+  | { event: 'MandateCancelled'; by: Address; txHash: Hex; logIndex: number; blockNumber: bigint; blockHash: Hex; confirmations: number };
 
 /** A registration: what to look for, from which block, until when, and whom to tell. */
 export interface Watch {
@@ -95,6 +131,21 @@ export type WatchDelivery =
       head: bigint;
       lastRead: bigint;
       rescanFrom: bigint;
+    }
+  | {
+      /**
+       * A mandate's logs. Not sent while the chain is behind the watcher (see the top of this file):
+       * once it is past again and scanned again, every mandate watch is told what is on chain then.
+       */
+      kind: 'mandate_logs';
+      network: string;
+      contract: Address;
+      onchainId: Hex;
+      /** Every Debited / MandateCancelled log of the id still on chain up to `head`, in chain order. */
+      logs: MandateLog[];
+      head: bigint;
+      /** When the head was read: every block up to it has been scanned. */
+      observedAt: number;
     };
 
 /** A subscriber's answer: false when it no longer needs the watch (the watcher drops it). */
@@ -114,6 +165,41 @@ interface WatchRow {
   scanned: number;
   delivered: string;
   delivered_head: number | null;
+}
+
+interface MandateWatchRow {
+  [column: string]: SqlStorageValue;
+  subscriber: string;
+  onchain_id: string;
+  contract: string;
+  from_block: number;
+  confirmations: number;
+  scanned: number;
+  delivered: string;
+  delivered_head: number | null;
+}
+
+interface MandateLogRow {
+  [column: string]: SqlStorageValue;
+  contract: string;
+  onchain_id: string;
+  tx_hash: string;
+  log_index: number;
+  block_number: number;
+  block_hash: string;
+  event: string;
+  amount: string | null;
+  period: number | null;
+  used: number | null;
+  by_address: string | null;
+}
+
+interface MandateDeliveryRow {
+  [column: string]: SqlStorageValue;
+  subscriber: string;
+  onchain_id: string;
+  due_at: number;
+  attempts: number;
 }
 
 interface TransferRow {
@@ -211,6 +297,47 @@ const MIGRATIONS: readonly Pick<Migration, 'version' | 'up'>[] = [
         );
       `),
   },
+  {
+    // Mandates' logs (issue 13): watches by mandate id, the logs found, and their deliveries. A
+    // Debited log has amount (digits), period and used; a MandateCancelled log has by_address.
+    version: 2,
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE mandate_watches (
+          subscriber TEXT NOT NULL,
+          onchain_id TEXT NOT NULL,
+          contract TEXT NOT NULL,
+          from_block INTEGER NOT NULL,
+          confirmations INTEGER NOT NULL,
+          scanned INTEGER NOT NULL DEFAULT 0,
+          delivered TEXT NOT NULL DEFAULT '',
+          delivered_head INTEGER,
+          PRIMARY KEY (subscriber, onchain_id)
+        );
+        CREATE TABLE mandate_logs (
+          contract TEXT NOT NULL,
+          onchain_id TEXT NOT NULL,
+          tx_hash TEXT NOT NULL,
+          log_index INTEGER NOT NULL,
+          block_number INTEGER NOT NULL,
+          block_hash TEXT NOT NULL,
+          event TEXT NOT NULL,
+          amount TEXT,
+          period INTEGER,
+          used INTEGER,
+          by_address TEXT,
+          PRIMARY KEY (contract, onchain_id, tx_hash, log_index)
+        );
+        CREATE INDEX mandate_logs_by_block ON mandate_logs (block_number);
+        CREATE TABLE mandate_deliveries (
+          subscriber TEXT NOT NULL,
+          onchain_id TEXT NOT NULL,
+          due_at INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (subscriber, onchain_id)
+        );
+      `),
+  },
 ];
 
 export class ChainWatcher extends DurableObject<Env> {
@@ -265,12 +392,55 @@ export class ChainWatcher extends DurableObject<Env> {
     await this.armAlarm();
   }
 
+  /**
+   * Registers (or updates) a mandate's watch. Idempotent: the same registration again changes
+   * nothing; a start block lower than before is caught up from.
+   */
+  async watchMandate(network: string, watch: MandateLogWatch): Promise<void> {
+    this.assertNetwork(network);
+    const onchainId = watch.onchainId.toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(onchainId)) throw new Error(`a mandate's onchainId is a bytes32, not ${JSON.stringify(watch.onchainId)}`);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO mandate_watches (subscriber, onchain_id, contract, from_block, confirmations) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (subscriber, onchain_id) DO UPDATE SET
+           scanned = CASE WHEN excluded.from_block < mandate_watches.from_block OR excluded.contract != mandate_watches.contract
+             THEN 0 ELSE mandate_watches.scanned END,
+           from_block = MIN(excluded.from_block, mandate_watches.from_block),
+           contract = excluded.contract, confirmations = excluded.confirmations`,
+        subscriberKey(watch.subscriber),
+        onchainId,
+        getAddress(watch.contract),
+        Number(watch.fromBlock),
+        watch.confirmations,
+      );
+      const cursor = this.cursor();
+      if (cursor.read_at === null) this.sql.exec('UPDATE cursor SET read_at = ?', Date.now());
+    });
+    await this.armAlarm();
+  }
+
+  /** Drops a mandate's watch (and its logs, unless another watch has the id). Idempotent. */
+  async unwatchMandate(network: string, subscriber: Subscriber, onchainId: Hex): Promise<void> {
+    this.assertNetwork(network);
+    this.ctx.storage.transactionSync(() => this.dropMandateWatch(subscriberKey(subscriber), onchainId.toLowerCase()));
+    await this.armAlarm();
+  }
+
   /** The watches and the cursor, for tests and support tooling. */
-  async inspect(): Promise<{ watches: WatchRow[]; cursor: CursorRow; deliveries: number }> {
+  async inspect(): Promise<{
+    watches: WatchRow[];
+    mandateWatches: MandateWatchRow[];
+    cursor: CursorRow;
+    deliveries: number;
+    mandateDeliveries: number;
+  }> {
     return {
       watches: this.sql.exec<WatchRow>('SELECT * FROM watches ORDER BY subscriber').toArray(),
+      mandateWatches: this.sql.exec<MandateWatchRow>('SELECT * FROM mandate_watches ORDER BY subscriber, onchain_id').toArray(),
       cursor: this.cursor(),
       deliveries: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM deliveries').one().n,
+      mandateDeliveries: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mandate_deliveries').one().n,
     };
   }
 
@@ -288,7 +458,8 @@ export class ChainWatcher extends DurableObject<Env> {
   private async read(network: string): Promise<void> {
     this.dropEnded();
     const watches = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
-    if (watches.length === 0) {
+    const mandates = this.sql.exec<MandateWatchRow>('SELECT * FROM mandate_watches').toArray();
+    if (watches.length === 0 && mandates.length === 0) {
       this.sql.exec('UPDATE cursor SET read_at = NULL, faults = 0');
       return;
     }
@@ -297,7 +468,7 @@ export class ChainWatcher extends DurableObject<Env> {
     try {
       this.reader ??= newChainReader(this.env, network);
       if (!config || !this.reader) throw new ChainUnavailable('http-error', `the network ${network} is no longer in CHAINS`);
-      const caughtUp = await this.scan(this.reader, watches, cursor);
+      const caughtUp = await this.scan(this.reader, watches, mandates, cursor);
       this.sql.exec('UPDATE cursor SET read_at = ?, faults = 0', caughtUp ? Date.now() + config.pollIntervalMs : Date.now());
     } catch (error) {
       const fault = error instanceof ChainUnavailable ? error : undefined;
@@ -306,7 +477,7 @@ export class ChainWatcher extends DurableObject<Env> {
       this.sql.exec('UPDATE cursor SET read_at = ?, faults = faults + 1', Date.now() + delay);
       logError(
         'chain poll failed; retrying',
-        { network, watches: watches.length, attempt: cursor.faults, fault: fault?.fault ?? 'bug', retryInMs: delay },
+        { network, watches: watches.length + mandates.length, attempt: cursor.faults, fault: fault?.fault ?? 'bug', retryInMs: delay },
         error,
       );
     }
@@ -317,11 +488,12 @@ export class ChainWatcher extends DurableObject<Env> {
    * transfers replace what was held for the scanned blocks, and deliveries are queued. True when
    * every block up to the head has been read.
    */
-  private async scan(reader: ChainReader, watches: WatchRow[], cursor: CursorRow): Promise<boolean> {
+  private async scan(reader: ChainReader, watches: WatchRow[], mandates: MandateWatchRow[], cursor: CursorRow): Promise<boolean> {
     const observedAt = Date.now();
     const head = Number(await reader.head());
-    const depth = Math.max(...watches.map((w) => w.confirmations)) + Number(REORG_MARGIN);
-    const lowestStart = Math.min(...watches.map((w) => w.from_block));
+    const all = [...watches, ...mandates];
+    const depth = Math.max(...all.map((w) => w.confirmations)) + Number(REORG_MARGIN);
+    const lowestStart = Math.min(...all.map((w) => w.from_block));
     let rewind = cursor.rewind ? (JSON.parse(cursor.rewind) as Rewind) : null;
     const lastRead = rewind?.lastRead ?? (cursor.next_block === null ? null : cursor.next_block - 1);
 
@@ -334,8 +506,10 @@ export class ChainWatcher extends DurableObject<Env> {
       rewind = { lastRead, rescanFrom: lowest, scanFrom: lowest, since: rewind?.since ?? observedAt, head };
       this.ctx.storage.transactionSync(() => {
         this.sql.exec('UPDATE cursor SET rewind = ?', JSON.stringify(rewind));
-        // Each watch hears of it once per episode; meanwhile nothing else is delivered.
+        // Each watch hears of it once per episode; meanwhile nothing else is delivered. A mandate's
+        // watch hears nothing until the chain is scanned again (then it is told what is on chain).
         if (first) for (const w of watches) this.queueDelivery(w, observedAt, null);
+        this.sql.exec('DELETE FROM mandate_deliveries');
       });
       return true;
     }
@@ -347,11 +521,18 @@ export class ChainWatcher extends DurableObject<Env> {
       rewind ? rewind.scanFrom : cursor.next_block === null ? lowestStart : Math.max(0, cursor.next_block - depth),
     );
     let coinFrom = Math.min(catchUp, rewind ? rewind.scanFrom : (cursor.next_block ?? lowestStart));
+    const unscannedMandates = mandates.filter((m) => m.scanned === 0);
+    const mandateFrom = Math.min(
+      ...unscannedMandates.map((m) => m.from_block),
+      rewind ? rewind.scanFrom : cursor.next_block === null ? lowestStart : Math.max(0, cursor.next_block - depth),
+    );
 
     const tokenWatches = watches.filter((w) => w.token !== '');
     const coinWatches = watches.filter((w) => w.token === '');
     const found: Transfer[] = [];
     const replaced: { token: 'logs' | 'coin'; from: number; to: number }[] = [];
+    const foundLogs: MandateContractLog[] = [];
+    const replacedLogs: { from: number; to: number }[] = [];
     let reached = head;
 
     if (tokenWatches.length > 0) {
@@ -394,8 +575,25 @@ export class ChainWatcher extends DurableObject<Env> {
       reached = Math.min(reached, from - 1);
     }
 
+    if (mandates.length > 0) {
+      // One call per range for every watched mandate of every contract (chunked by id in the adapter).
+      const contracts = unique(mandates.map((m) => m.contract)) as Address[];
+      const ids = unique(mandates.map((m) => m.onchain_id)) as Hex[];
+      let from = mandateFrom;
+      for (let scans = 0; scans < MAX_SCANS_PER_READ && from <= head; scans++) {
+        const result = await reader.getMandateLogs({ contracts, ids, fromBlock: BigInt(from), toBlock: BigInt(head) });
+        const last = Number(result.toBlock);
+        if (last < from) break;
+        foundLogs.push(...result.logs);
+        replacedLogs.push({ from, to: last });
+        from = last + 1;
+      }
+      reached = Math.min(reached, from - 1);
+    }
+
     const caughtUp = reached >= head;
     this.ctx.storage.transactionSync(() => {
+      this.storeMandateLogs(foundLogs, replacedLogs, unscannedMandates);
       // The watches as they are now: one dropped while the chain was read keeps none of its transfers.
       const wanted = new Set(
         this.sql
@@ -457,8 +655,60 @@ export class ChainWatcher extends DurableObject<Env> {
             held.some((t) => w.delivered_head! - t.block_number + 1 < w.confirmations));
         if (due) this.queueDelivery(w, Date.now(), rescanned);
       }
+      for (const m of this.sql.exec<MandateWatchRow>('SELECT * FROM mandate_watches').toArray()) {
+        const held = this.mandateLogsOf(m.contract, m.onchain_id, head);
+        const due =
+          rescanned !== null ||
+          mandateDigest(held) !== m.delivered ||
+          (m.delivered_head !== null &&
+            head !== m.delivered_head &&
+            held.some((l) => m.delivered_head! - l.block_number + 1 < m.confirmations));
+        if (due) this.queueMandateDelivery(m, Date.now());
+      }
     });
     return caughtUp;
+  }
+
+  /** The found mandate logs replace what was held for the scanned blocks; run inside the scan's transaction. */
+  private storeMandateLogs(found: MandateContractLog[], replaced: { from: number; to: number }[], unscanned: MandateWatchRow[]): void {
+    // The watches as they are now: one dropped while the chain was read keeps none of its logs.
+    const wanted = new Set(
+      this.sql
+        .exec<{ key: string }>(`SELECT DISTINCT contract || '|' || onchain_id AS key FROM mandate_watches`)
+        .toArray()
+        .map((r) => r.key),
+    );
+    for (const r of replaced) this.sql.exec('DELETE FROM mandate_logs WHERE block_number BETWEEN ? AND ?', r.from, r.to);
+    for (const l of found) {
+      const onchainId = l.onchainId.toLowerCase();
+      if (!wanted.has(`${l.contract}|${onchainId}`)) continue;
+      const debit = l.event === 'Debited' ? l : null;
+      this.sql.exec(
+        `INSERT INTO mandate_logs (contract, onchain_id, tx_hash, log_index, block_number, block_hash, event, amount, period, used, by_address)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash`,
+        l.contract,
+        onchainId,
+        l.txHash,
+        l.logIndex,
+        Number(l.blockNumber),
+        l.blockHash,
+        l.event,
+        debit ? debit.amount.toString() : null,
+        debit ? debit.period : null,
+        debit ? debit.used : null,
+        l.event === 'MandateCancelled' ? l.by : null,
+      );
+    }
+    for (const m of unscanned) {
+      this.sql.exec(
+        'UPDATE mandate_watches SET scanned = 1 WHERE subscriber = ? AND onchain_id = ? AND contract = ? AND from_block >= ?',
+        m.subscriber,
+        m.onchain_id,
+        m.contract,
+        m.from_block,
+      );
+    }
   }
 
   /** Sends every due delivery, a few at a time; a failure or a slow subscriber is retried later. */
@@ -469,9 +719,79 @@ export class ChainWatcher extends DurableObject<Env> {
         Date.now(),
       )
       .toArray();
-    for (let i = 0; i < due.length; i += DELIVERY_CONCURRENCY) {
-      await Promise.all(due.slice(i, i + DELIVERY_CONCURRENCY).map((d) => this.deliverOne(network, d)));
+    const dueMandates = this.sql
+      .exec<MandateDeliveryRow>('SELECT * FROM mandate_deliveries WHERE due_at <= ? ORDER BY due_at', Date.now())
+      .toArray();
+    const sends = [
+      ...due.map((d) => () => this.deliverOne(network, d)),
+      ...dueMandates.map((d) => () => this.deliverMandateLogs(network, d)),
+    ];
+    for (let i = 0; i < sends.length; i += DELIVERY_CONCURRENCY) {
+      await Promise.all(sends.slice(i, i + DELIVERY_CONCURRENCY).map((send) => send()));
     }
+  }
+
+  private async deliverMandateLogs(network: string, d: MandateDeliveryRow): Promise<void> {
+    const cursor = this.cursor();
+    const watch = this.sql
+      .exec<MandateWatchRow>('SELECT * FROM mandate_watches WHERE subscriber = ? AND onchain_id = ?', d.subscriber, d.onchain_id)
+      .toArray()[0];
+    if (!watch || cursor.rewind !== null || cursor.head === null || cursor.observed_at === null) {
+      // Gone, or the chain is behind: queued again (for every mandate watch) once it is scanned again.
+      this.sql.exec(
+        'DELETE FROM mandate_deliveries WHERE subscriber = ? AND onchain_id = ? AND due_at = ?',
+        d.subscriber,
+        d.onchain_id,
+        d.due_at,
+      );
+      return;
+    }
+    const head = cursor.head;
+    const held = this.mandateLogsOf(watch.contract, watch.onchain_id, head);
+    const delivery: WatchDelivery = {
+      kind: 'mandate_logs',
+      network,
+      contract: watch.contract as Address,
+      onchainId: watch.onchain_id as Hex,
+      logs: held.map((r) => toMandateLog(r, head)),
+      head: BigInt(head),
+      observedAt: cursor.observed_at,
+    };
+    let ack: DeliveryAck;
+    try {
+      ack = await withTimeout(subscriberStub(this.env, d.subscriber).chainObserved(delivery), DELIVERY_TIMEOUT_MS);
+    } catch (error) {
+      const attempt = d.attempts + 1;
+      this.sql.exec(
+        'UPDATE mandate_deliveries SET due_at = ?, attempts = ? WHERE subscriber = ? AND onchain_id = ? AND due_at = ?',
+        Date.now() + backOffMs(attempt),
+        attempt,
+        d.subscriber,
+        d.onchain_id,
+        d.due_at,
+      );
+      logError('watch delivery failed; retrying', { network, subscriber: d.subscriber, attempt }, error);
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      // Removed unless queued again meanwhile (then it is sent again, with what is newer).
+      this.sql.exec(
+        'DELETE FROM mandate_deliveries WHERE subscriber = ? AND onchain_id = ? AND due_at = ?',
+        d.subscriber,
+        d.onchain_id,
+        d.due_at,
+      );
+      if (!ack.watching) this.dropMandateWatch(d.subscriber, d.onchain_id);
+      else {
+        this.sql.exec(
+          'UPDATE mandate_watches SET delivered = ?, delivered_head = ? WHERE subscriber = ? AND onchain_id = ?',
+          mandateDigest(held),
+          head,
+          d.subscriber,
+          d.onchain_id,
+        );
+      }
+    });
   }
 
   private async deliverOne(
@@ -559,6 +879,35 @@ export class ChainWatcher extends DurableObject<Env> {
     );
   }
 
+  private queueMandateDelivery(m: MandateWatchRow, at: number): void {
+    this.sql.exec(
+      `INSERT INTO mandate_deliveries (subscriber, onchain_id, due_at) VALUES (?, ?, ?)
+       ON CONFLICT DO UPDATE SET due_at = MIN(mandate_deliveries.due_at, excluded.due_at)`,
+      m.subscriber,
+      m.onchain_id,
+      at,
+    );
+  }
+
+  private mandateLogsOf(contract: string, onchainId: string, head: number): MandateLogRow[] {
+    return this.sql
+      .exec<MandateLogRow>(
+        'SELECT * FROM mandate_logs WHERE contract = ? AND onchain_id = ? AND block_number <= ? ORDER BY block_number, log_index',
+        contract,
+        onchainId,
+        head,
+      )
+      .toArray();
+  }
+
+  /** Removes a mandate's watch, its pending delivery, and the logs no other watch of the id needs. */
+  private dropMandateWatch(subscriber: string, onchainId: string): void {
+    this.sql.exec('DELETE FROM mandate_watches WHERE subscriber = ? AND onchain_id = ?', subscriber, onchainId);
+    this.sql.exec('DELETE FROM mandate_deliveries WHERE subscriber = ? AND onchain_id = ?', subscriber, onchainId);
+    const others = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM mandate_watches WHERE onchain_id = ?', onchainId).one().n;
+    if (others === 0) this.sql.exec('DELETE FROM mandate_logs WHERE onchain_id = ?', onchainId);
+  }
+
   private transfersOf(address: string, token: string, head: number): TransferRow[] {
     return this.sql
       .exec<TransferRow>(
@@ -595,7 +944,9 @@ export class ChainWatcher extends DurableObject<Env> {
 
   private async armAlarm(): Promise<void> {
     const next = this.sql
-      .exec<{ at: number | null }>('SELECT MIN(at) AS at FROM (SELECT read_at AS at FROM cursor UNION ALL SELECT due_at FROM deliveries)')
+      .exec<{ at: number | null }>(
+        'SELECT MIN(at) AS at FROM (SELECT read_at AS at FROM cursor UNION ALL SELECT due_at FROM deliveries UNION ALL SELECT due_at FROM mandate_deliveries)',
+      )
       .one().at;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
@@ -634,6 +985,13 @@ function subscriberKey(s: Subscriber): string {
 function subscriberStub(env: Env, key: string): { chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> } {
   const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (kind === 'payment_intent') return env.INTENTS.get(env.INTENTS.idFromName(id));
+  if (kind === 'mandate') {
+    // Read through a narrow type: the mandate's object (src/mandates/mandate-object.ts) and its
+    // binding are another part's, and this file must not depend on them being there.
+    const mandates = (env as unknown as { MANDATES?: DurableObjectNamespace }).MANDATES;
+    if (!mandates) throw new Error('a mandate subscriber, but this worker has no MANDATES binding (wrangler.toml)');
+    return mandates.get(mandates.idFromName(id)) as unknown as { chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> };
+  }
   throw new Error(`unknown subscriber kind ${JSON.stringify(kind)}`);
 }
 
@@ -647,6 +1005,23 @@ function toCryptoTransfer(r: TransferRow): CryptoTransfer {
     from: r.sender,
     value: BigInt(r.value),
   };
+}
+
+function toMandateLog(r: MandateLogRow, head: number): MandateLog {
+  const at = {
+    txHash: r.tx_hash as Hex,
+    logIndex: r.log_index,
+    blockNumber: BigInt(r.block_number),
+    blockHash: r.block_hash as Hex,
+    confirmations: head - r.block_number + 1,
+  };
+  if (r.event === 'Debited') return { event: 'Debited', amount: BigInt(r.amount!), period: r.period!, used: r.used!, ...at };
+  return { event: 'MandateCancelled', by: r.by_address as Address, ...at };
+}
+
+/** What a subscriber was told about its mandate's logs: a different digest means something changed. */
+function mandateDigest(logs: MandateLogRow[]): string {
+  return logs.map((l) => `${l.tx_hash}:${l.log_index}:${l.block_hash}`).join(',');
 }
 
 /** What a subscriber was told about its transfers: a different digest means something changed. */

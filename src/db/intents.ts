@@ -71,6 +71,7 @@ export async function projectIntent(
     amount: intent.amount.toString(),
     currency: intent.currency,
     customer: intent.customer,
+    mandateId: intent.mandate,
     createdAt: intent.created,
     revision: intent.revision,
     record: serializeRecord(intent),
@@ -137,10 +138,12 @@ export async function projectIntent(
 export interface ListQuery extends PageQuery {
   customer?: string;
   status?: Status;
+  /** Only the debits of this mandate. */
+  mandate?: string;
 }
 
 /**
- * Newest first, keyset-paginated on (created_at, id) over the list/status/customer indexes: the
+ * Newest first, keyset-paginated on (created_at, id) over the list/status/customer/mandate indexes: the
  * cost of a page does not grow with how deep it is.
  */
 export function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: PaymentIntent[]; hasMore: boolean }> {
@@ -148,6 +151,7 @@ export function listIntents(d1: D1Database, q: ListQuery): Promise<{ data: Payme
   const filters = [
     q.customer === undefined ? undefined : eq(t.customer, q.customer),
     q.status === undefined ? undefined : eq(t.status, q.status),
+    q.mandate === undefined ? undefined : eq(t.mandateId, q.mandate),
   ];
   return newestFirst(d1, t, q, filters, parseRecord);
 }

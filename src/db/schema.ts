@@ -22,6 +22,8 @@ export const paymentIntents = sqliteTable(
     amount: text('amount').notNull(),
     currency: text('currency').notNull(),
     customer: text('customer'),
+    /** The mandate (mdt_…) the intent is a debit of; null for any other intent. */
+    mandateId: text('mandate_id'),
     /** Milliseconds since the epoch. */
     createdAt: integer('created_at').notNull(),
     /** The intent's revision: a row is only ever replaced by a higher one. */
@@ -33,6 +35,7 @@ export const paymentIntents = sqliteTable(
     index('payment_intents_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
     index('payment_intents_status').on(t.merchantId, t.livemode, t.status, t.createdAt, t.id),
     index('payment_intents_customer').on(t.merchantId, t.livemode, t.customer, t.createdAt, t.id),
+    index('payment_intents_mandate').on(t.merchantId, t.livemode, t.mandateId, t.createdAt, t.id),
   ],
 );
 

@@ -58,8 +58,9 @@ function match(clause: Clause, scope: Pick<SearchPage, 'merchantId' | 'livemode'
       return createdRange(clause.op, clause.value);
     case 'currency':
     case 'customer':
+    case 'mandate':
     case 'status': {
-      const column = { currency: t.currency, customer: t.customer, status: t.status }[clause.field];
+      const column = { currency: t.currency, customer: t.customer, mandate: t.mandateId, status: t.status }[clause.field];
       return clause.op === '~' ? sql`instr(${column}, ${clause.value}) > 0` : sql`${column} = ${clause.value}`;
     }
     default: {

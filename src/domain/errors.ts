@@ -50,7 +50,9 @@ export type Field =
   | 'crypto.network'
   | 'crypto.token'
   | 'crypto.expiresIn'
-  | 'signature';
+  | 'signature'
+  /** The mandate a debit intent belongs to. */
+  | 'mandate';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;

@@ -16,6 +16,41 @@ export interface PaymentError {
   paymentMethod: { id: string; type: PaymentMethodType };
 }
 
+/** What a mandate's object reports about a period's debit (the transitions are in debit-intent.ts). */
+export type DebitReport =
+  /** A debit transaction is written down and about to be sent (or was re-sent). */
+  | { kind: 'processing'; attemptId: string; txHash: string | null }
+  /** The Debited log is final (the network's confirmations). */
+  | { kind: 'succeeded'; txHash: string; blockNumber: bigint; amount: bigint }
+  /** The debit cannot be paid now (short balance, allowance or deposit) or its transaction reverted; retried in the period. */
+  | {
+      kind: 'failed';
+      code: 'account_balance_too_low' | 'allowance_too_low' | 'deposit_too_low' | 'transaction_reverted';
+      message: string;
+    }
+  /** The period ended without a debit, or the mandate was canceled. */
+  | { kind: 'closed'; reason: 'period_forfeited' | 'mandate_canceled' };
+
+/** The debit behind a mandate's intent: which mandate and period, where, between whom, and its transaction. */
+export interface DebitDetail {
+  /** `mdt_…` */
+  mandate: string;
+  /** The mandate's period (1, 2, …). */
+  period: number;
+  network: string;
+  /** The mandate's contract, which the debit is sent to. */
+  contract: string;
+  token: { symbol: string; decimals: number; address: string | null };
+  payer: string;
+  payee: string;
+  /** The relayer's attempt of the latest send; null before one. */
+  attemptId: string | null;
+  /** The latest debit transaction; null before it is known. */
+  txHash: string | null;
+  /** The block of the final Debited log; null until the debit succeeded. */
+  blockNumber: bigint | null;
+}
+
 /** A pending 3-D Secure challenge; each family builds the URL from the token. */
 export interface ChallengeAction {
   type: 'redirect_to_url';
@@ -73,6 +108,10 @@ export interface PaymentIntent {
   checkoutSession: string | null;
   /** Set when the payer chooses the amount at confirmation, within these bounds; null: the amount is the merchant's. */
   payerAmount: PayerAmount | null;
+  /** The mandate (mdt_…) this intent is a debit of; null for an intent a merchant or a session made. */
+  mandate: string | null;
+  /** A mandate's debit: what the mandate's object reported (src/domain/debit-intent.ts); null otherwise. */
+  debit: DebitDetail | null;
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
   revision: number;
 }
@@ -144,7 +183,9 @@ export type Command =
   | { type: 'settle' }
   | ChainObservation
   /** A payer's EIP-712 signature, already verified by the shell. */
-  | { type: 'record_signature'; signature: PayerSignature };
+  | { type: 'record_signature'; signature: PayerSignature }
+  /** What the mandate's object reports about this debit intent's period (src/intents/debits.ts). */
+  | { type: 'debit_reported'; report: DebitReport };
 
 export interface DomainEvent {
   type: EventType;
@@ -226,6 +267,8 @@ const VISIBLE_FIELDS = [
   'customer',
   'notificationUrl',
   'crypto',
+  'mandate',
+  'debit',
 ] as const satisfies readonly (keyof PaymentIntent)[];
 
 export function changedFields(before: PaymentIntent, after: PaymentIntent): DomainEvent['previousAttributes'] {

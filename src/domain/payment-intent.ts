@@ -15,6 +15,7 @@ import {
   withCryptoChoice,
 } from './crypto-intent.js';
 import { isCurrency, MAX_AMOUNT } from './currency.js';
+import { applyDebitReport, assertDebitUpdate, assertNotDebit } from './debit-intent.js';
 import { DomainError, type Field, invalid, unexpectedState } from './errors.js';
 import {
   changedFields,
@@ -85,6 +86,8 @@ export function createPaymentIntent(
     crypto,
     checkoutSession: params.checkoutSession ?? null,
     payerAmount: params.payerAmount ?? null,
+    mandate: null,
+    debit: null,
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };
@@ -121,6 +124,8 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
       return observe(state, command, settings);
     case 'record_signature':
       return recordSignature(state, command.signature);
+    case 'debit_reported':
+      return applyDebitReport(state, command.report, now);
   }
 }
 
@@ -137,6 +142,7 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
     const field = PAYMENT_FIELDS.find((f) => params[f] !== undefined)!;
     throw unexpectedState('update', state.status, UNSETTLED, field);
   }
+  assertDebitUpdate(state, params);
   assertCryptoUpdate(state, params);
   if (!state.crypto && (params.amount !== undefined || params.currency !== undefined)) {
     assertAmount(params.amount ?? state.amount, params.amount !== undefined ? 'amount' : 'currency', params.currency ?? state.currency);
@@ -183,6 +189,7 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
  * checked. Without either it is the intent itself.
  */
 function confirming(state: PaymentIntent, command: ConfirmCommand): PaymentIntent {
+  assertNotDebit(state, 'confirm');
   if (!CONFIRMABLE.includes(state.status)) throw unexpectedState('confirm', state.status, CONFIRMABLE);
   return withCryptoChoice(withPayerAmount(state, command.amount), command);
 }
@@ -333,6 +340,7 @@ function settle(state: PaymentIntent): Decision {
 }
 
 function capture(state: PaymentIntent, amountToCapture: bigint | undefined): Decision {
+  assertNotDebit(state, 'capture');
   if (state.status !== 'requires_capture') throw unexpectedState('capture', state.status, ['requires_capture']);
   const amount = amountToCapture ?? state.amountCapturable;
   if (amount <= 0n) {

@@ -4,19 +4,19 @@
  *
  *   query   := clause ((' ' | ' AND ') clause)*  |  clause (' OR ' clause)*
  *   clause  := ['-'] field op value
- *   field   := amount | created | currency | customer | status | metadata['key'] | metadata["key"]
+ *   field   := amount | created | currency | customer | mandate | status | metadata['key'] | metadata["key"]
  *   op      := ':' (equals) | '~' (substring, strings) | '>' | '<' | '>=' | '<=' (amount, created)
  *   value   := "quoted \"string\"" | bare-token
  */
 import { STATUSES, type Status } from './status.js';
 
 export type Operator = ':' | '~' | '>' | '<' | '>=' | '<=';
-export type Field = 'amount' | 'created' | 'currency' | 'customer' | 'status' | { metadata: string };
+export type Field = 'amount' | 'created' | 'currency' | 'customer' | 'mandate' | 'status' | { metadata: string };
 
 export type Clause =
   | { field: 'amount'; op: Exclude<Operator, '~'>; value: bigint; negated: boolean }
   | { field: 'created'; op: Exclude<Operator, '~'>; value: number; negated: boolean }
-  | { field: 'currency' | 'customer' | 'status' | { metadata: string }; op: ':' | '~'; value: string; negated: boolean };
+  | { field: 'currency' | 'customer' | 'mandate' | 'status' | { metadata: string }; op: ':' | '~'; value: string; negated: boolean };
 
 export interface SearchQuery {
   join: 'AND' | 'OR';
@@ -129,11 +129,15 @@ class Parser {
       this.pos++;
       return { metadata: key };
     }
-    if (word === 'amount' || word === 'created' || word === 'currency' || word === 'customer' || word === 'status') return word;
-    if (word === '') throw new QueryError(at, `expected a field name (amount, created, currency, customer, status or metadata['key']).`);
+    if (word === 'amount' || word === 'created' || word === 'currency' || word === 'customer' || word === 'mandate' || word === 'status') {
+      return word;
+    }
+    if (word === '') {
+      throw new QueryError(at, `expected a field name (amount, created, currency, customer, mandate, status or metadata['key']).`);
+    }
     throw new QueryError(
       at,
-      `unknown field ${JSON.stringify(word)}; searchable fields are amount, created, currency, customer, status and metadata['key'].`,
+      `unknown field ${JSON.stringify(word)}; searchable fields are amount, created, currency, customer, mandate, status and metadata['key'].`,
     );
   }
 

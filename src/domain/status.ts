@@ -17,8 +17,15 @@ export type CaptureMethod = (typeof CAPTURE_METHODS)[number];
 export const CONFIRMATION_METHODS = ['automatic', 'manual'] as const;
 export type ConfirmationMethod = (typeof CONFIRMATION_METHODS)[number];
 
+/** The reasons a merchant may give for a cancel (Stripe's request parameter). */
 export const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
-export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+export type RequestedCancellationReason = (typeof CANCELLATION_REASONS)[number];
+/**
+ * Every reason an intent can show, those the service sets included: `automatic` (Stripe's own value)
+ * when a mandate's debit intent is canceled because its mandate ended.
+ */
+export const ALL_CANCELLATION_REASONS = [...CANCELLATION_REASONS, 'automatic'] as const;
+export type CancellationReason = (typeof ALL_CANCELLATION_REASONS)[number];
 
 export const EVENT_TYPES = [
   'payment_intent.created',

@@ -4,9 +4,14 @@
  * linked by `mandate`, so events, lists, search and webhooks work for debits as for any intent. The
  * mandate's object reports what happens to the period's debit; the intent's object is the only writer
  * of the intent. Every report is idempotent: the same report again changes nothing and adds no event.
+ * How each report moves the intent is in src/domain/debit-intent.ts.
  */
 import type { Env } from '../env.js';
+import type { DebitReport } from '../domain/debit-intent.js';
 import type { PaymentIntent } from '../domain/intent.js';
+import { mandateDebitIntentId, newClientSecret } from '../lib/ids.js';
+
+export type { DebitReport } from '../domain/debit-intent.js';
 
 /** What names a period's debit intent, and what it is created with on the first report. */
 export interface DebitIntentRef {
@@ -33,34 +38,39 @@ export interface DebitIntentRef {
   metadata: Record<string, string>;
 }
 
-/**
- * processing: a debit transaction is written down and about to be sent (or was re-sent);
- * succeeded: the Debited log is final (the network's confirmations);
- * failed: the debit cannot be paid now (short balance, allowance or deposit) or its transaction
- *   reverted: requires_payment_method with last_payment_error (code as given); retried in the period;
- * closed: the period ended without a debit, or the mandate was canceled: canceled.
- */
-export type DebitReport =
-  | { kind: 'processing'; attemptId: string; txHash: string | null }
-  | { kind: 'succeeded'; txHash: string; blockNumber: bigint; amount: bigint }
-  | {
-      kind: 'failed';
-      code: 'account_balance_too_low' | 'allowance_too_low' | 'deposit_too_low' | 'transaction_reverted';
-      message: string;
-    }
-  | { kind: 'closed'; reason: 'period_forfeited' | 'mandate_canceled' };
-
 /** The intent id of a mandate's period: derived, so every report of a period reaches one object. */
-export async function debitIntentId(_mandate: string, _period: number): Promise<string> {
-  throw new Error('not implemented yet (issue 13: debit intents)');
+export function debitIntentId(mandate: string, period: number): Promise<string> {
+  return mandateDebitIntentId(mandate, period);
 }
 
-/** Reports a period's debit to its intent (created by the first report). Returns the intent as it is now. */
-export async function reportDebit(
-  _env: Env,
-  _ref: DebitIntentRef,
-  _report: DebitReport,
-  _requestId: string | null,
-): Promise<PaymentIntent> {
-  throw new Error('not implemented yet (issue 13: debit intents)');
+/**
+ * Reports a period's debit to its intent (created by the first report). Returns the intent as it is
+ * now. A late or contradicting report is ignored (a warning in the log), never thrown: see
+ * src/domain/debit-intent.ts for the mapping. Throws only for a ref whose id is not its period's.
+ */
+export async function reportDebit(env: Env, ref: DebitIntentRef, report: DebitReport, requestId: string | null): Promise<PaymentIntent> {
+  const id = await debitIntentId(ref.mandate, ref.period);
+  if (ref.id !== id) throw new Error(`debit intent ${ref.id} is not the intent of ${ref.mandate} period ${ref.period} (${id})`);
+  const stub = env.INTENTS.get(env.INTENTS.idFromName(id));
+  return stub.reportDebit(
+    { merchantId: ref.merchantId, livemode: ref.livemode, shard: ref.shard },
+    { id, clientSecret: newClientSecret(id) },
+    {
+      amount: ref.amount,
+      currency: ref.currency.toLowerCase(),
+      debit: {
+        mandate: ref.mandate,
+        period: ref.period,
+        network: ref.network,
+        contract: ref.contract,
+        token: ref.token,
+        payer: ref.payer,
+        payee: ref.payee,
+      },
+      description: ref.description,
+      metadata: ref.metadata,
+    },
+    report,
+    requestId,
+  );
 }

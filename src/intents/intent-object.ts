@@ -13,6 +13,7 @@ import { chainWatcher, type DeliveryAck, type WatchDelivery } from '../chain/wat
 import { projectIntent } from '../db/intents.js';
 import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { assertSignable, watchRequest } from '../domain/crypto-intent.js';
+import { createDebitIntent, type DebitCreateParams, type DebitReport, ignoredReport } from '../domain/debit-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, PaymentError, PaymentIntent } from '../domain/intent.js';
@@ -232,6 +233,54 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return this.commitDecision(decision, originOf(caller), now, request, () =>
       this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', caller.shard),
     );
+  }
+
+  /**
+   * A mandate's report on its period's debit (src/intents/debits.ts): the first creates the intent
+   * (its owner and shard from the mandate), every one is applied by the domain. Reports are
+   * retried by the mandate's alarms: the same one again changes nothing. A late or contradicting one
+   * is ignored with a warning, never refused: the mandate's schedule must not stall on its intent.
+   */
+  async reportDebit(
+    owner: Owner & { shard: string },
+    ids: { id: string; clientSecret: string },
+    params: DebitCreateParams,
+    report: DebitReport,
+    requestId: string | null,
+  ): Promise<PaymentIntent> {
+    return this.serialized(async () => {
+      const now = Date.now();
+      const origin: Origin = { requestId, idempotencyKey: null };
+      const intent = this.current;
+      if (!intent) {
+        const created = createDebitIntent({ ...ids, ...owner }, params, now);
+        const reported = decide(created.state, { type: 'debit_reported', report }, now, readSettings(this.env));
+        // payment_intent.created shows the intent as created, the report's event as reported.
+        const decision = { ...reported, events: [...created.events.map((e) => ({ ...e, snapshot: created.state })), ...reported.events] };
+        await this.commitDecision(decision, origin, now, null, () =>
+          this.sql.exec('INSERT INTO placement (singleton, shard) VALUES (1, ?)', owner.shard),
+        );
+        return decision.state;
+      }
+      if (!this.owned(owner) || intent.debit?.mandate !== params.debit.mandate || intent.debit.period !== params.debit.period) {
+        throw new Error(`${intent.id} is not debit ${params.debit.period} of ${params.debit.mandate}`);
+      }
+      const ignored = ignoredReport(intent, report);
+      if (ignored !== null) {
+        logWarn('debit report ignored', {
+          intent: intent.id,
+          mandate: params.debit.mandate,
+          period: params.debit.period,
+          report: report.kind,
+          status: intent.status,
+          why: ignored,
+        });
+        return intent;
+      }
+      const answer = await this.run({ type: 'debit_reported', report }, origin);
+      if (!answer.ok) throw new Error(`debit report refused: ${answer.error.code}`);
+      return answer.intent;
+    });
   }
 
   /** The intent, if it belongs to this merchant and mode; otherwise null, exactly as if it did not exist. */
@@ -504,6 +553,8 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
    * The answer tells the watcher whether the intent still needs watching.
    */
   async chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> {
+    // A mandate's logs are never an intent's: a watch that says so is dropped.
+    if (delivery.kind === 'mandate_logs') return { watching: false };
     return this.serialized(async () => {
       const intent = this.current;
       const c = intent?.crypto;

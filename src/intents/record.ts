@@ -5,11 +5,13 @@
  *   v1: card-style intents.
  *   v2: `crypto` (null for card-style intents, which is what a v1 record becomes).
  *   v3: `checkoutSession` and `payerAmount` (null in what v1 and v2 become).
+ *   v4: `mandate` and `debit` (a mandate's debit intent; null in what v1 to v3 become).
  */
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
+import type { DebitDetail } from '../domain/debit-intent.js';
 import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 3;
+export const RECORD_VERSION = 4;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
@@ -19,11 +21,13 @@ export type StoredTransfer = Stored<CryptoTransfer>;
 type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transfers: StoredTransfer[]; late: StoredTransfer[] };
 
 type StoredPayerAmount = { minimum: string | null; maximum: string | null };
+type StoredDebit = Stored<DebitDetail>;
 
-export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto' | 'payerAmount'> & {
+export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto' | 'payerAmount' | 'debit'> & {
   v: typeof RECORD_VERSION;
   crypto: StoredCrypto | null;
   payerAmount: StoredPayerAmount | null;
+  debit: StoredDebit | null;
 };
 
 export function toRecord(intent: PaymentIntent): IntentRecord {
@@ -38,7 +42,16 @@ export function toRecord(intent: PaymentIntent): IntentRecord {
       minimum: intent.payerAmount.minimum?.toString() ?? null,
       maximum: intent.payerAmount.maximum?.toString() ?? null,
     },
+    debit: intent.debit && debitToRecord(intent.debit),
   };
+}
+
+function debitToRecord(d: DebitDetail): StoredDebit {
+  return { ...d, blockNumber: d.blockNumber === null ? null : d.blockNumber.toString() };
+}
+
+function debitFromRecord(d: StoredDebit): DebitDetail {
+  return { ...d, blockNumber: d.blockNumber === null ? null : BigInt(d.blockNumber) };
 }
 
 export function fromRecord(stored: { v: number } & Record<string, unknown>): PaymentIntent {
@@ -51,6 +64,7 @@ export function fromRecord(stored: { v: number } & Record<string, unknown>): Pay
     amountReceived: BigInt(record.amountReceived),
     crypto: record.crypto && cryptoFromRecord(record.crypto),
     payerAmount: record.payerAmount && payerAmountFromRecord(record.payerAmount),
+    debit: record.debit && debitFromRecord(record.debit),
   };
 }
 
@@ -101,12 +115,15 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
-  const beforeCheckout = { checkoutSession: null, payerAmount: null };
+  const beforeDebits = { mandate: null, debit: null };
+  const beforeCheckout = { checkoutSession: null, payerAmount: null, ...beforeDebits };
   switch (stored.v) {
     case 1:
       return { ...(stored as unknown as Omit<IntentRecord, 'v' | 'crypto'>), v: RECORD_VERSION, crypto: null, ...beforeCheckout };
     case 2:
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCheckout };
+    case 3:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeDebits };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:
@@ -129,6 +146,7 @@ export function partialToRecord(fields: Partial<PaymentIntent>): Record<string, 
   const out: Record<string, unknown> = { ...fields };
   for (const key of AMOUNT_FIELDS) if (fields[key] !== undefined) out[key] = fields[key].toString();
   if (fields.crypto) out.crypto = cryptoToRecord(fields.crypto);
+  if (fields.debit) out.debit = debitToRecord(fields.debit);
   return out;
 }
 
@@ -136,5 +154,6 @@ export function partialFromRecord(stored: Record<string, unknown>): Partial<Paym
   const out = { ...stored } as Partial<PaymentIntent>;
   for (const key of AMOUNT_FIELDS) if (typeof stored[key] === 'string') out[key] = BigInt(stored[key]);
   if (stored.crypto) out.crypto = cryptoFromRecord(stored.crypto as StoredCrypto);
+  if (stored.debit) out.debit = debitFromRecord(stored.debit as StoredDebit);
   return out;
 }

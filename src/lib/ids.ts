@@ -53,6 +53,16 @@ export async function keyedIntentId(merchantId: string, livemode: boolean, key: 
 }
 
 /**
+ * The id of a mandate's debit intent for one period: 24 base62 characters of a SHA-256 over the
+ * mandate and the period (as keyedIntentId), so that every report of a period reaches one object.
+ * Mandate ids are unique across merchants, so the merchant need not be part of it.
+ */
+export async function mandateDebitIntentId(mandate: string, period: number): Promise<string> {
+  const input = JSON.stringify(['payment_intent id of a mandate debit', mandate, period]);
+  return `pi_${base62Digest(await sha256(input), 24)}`;
+}
+
+/**
  * A Checkout Session's id: `cs_test_` or `cs_live_` and 43 base62 characters (256 bits). Long, as
  * Stripe's: the id is in the links a payer is sent to.
  */

@@ -8,7 +8,7 @@
  * chain: the history rewrites would otherwise drop other files' transactions.
  */
 import { env } from 'cloudflare:test';
-import { erc20Abi, parseAbi, parseEther, type Address } from 'viem';
+import { encodeAbiParameters, encodeEventTopics, erc20Abi, type Hex, parseAbi, parseEther, type Address } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { parseChains } from '../../src/chain/config.js';
 import { ChainUnavailable, type ChainReader } from '../../src/chain/port.js';
@@ -442,6 +442,100 @@ describe('ViemChainReader when nodes fail', () => {
     const error = await failure(readerOver([otherToken.url], { retries: 0 }).erc20Transfers(query));
     expect(error.fault).toBe('bad-response');
     expect(error.message).toContain('outside the filter');
+  });
+
+  it("reads mandates' Debited and MandateCancelled logs in one call per chunk of ids, and distrusts a log outside the filter", async () => {
+    const events = parseAbi([
+      'event Debited(bytes32 indexed id, address indexed payer, address indexed payee, address token, uint256 amount, uint64 period, uint32 used)',
+      'event MandateCancelled(bytes32 indexed id, address indexed by)',
+    ]);
+    const contract = '0x00000000000000000000000000000000000000C1' as Address;
+    const other = '0x00000000000000000000000000000000000000c2' as Address;
+    const ids = ['0x01', '0x02', '0x03'].map((n) => `0x${n.slice(2).padStart(64, '0')}` as Hex);
+    const [payer, payee] = [localChain.accounts[1]!.address, localChain.accounts[2]!.address];
+    const at = (logIndex: number, block = 4) => ({
+      blockNumber: `0x${block.toString(16)}`,
+      blockHash: `0x${'b'.repeat(64)}`,
+      transactionHash: `0x${'c'.repeat(64)}`,
+      transactionIndex: '0x0',
+      logIndex: `0x${logIndex.toString(16)}`,
+      removed: false,
+    });
+    const debited = (id: Hex, logIndex: number, address: Address = contract) => ({
+      address: address.toLowerCase(),
+      topics: encodeEventTopics({ abi: events, eventName: 'Debited', args: { id, payer, payee } }),
+      data: encodeAbiParameters(
+        [{ type: 'address' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'uint32' }],
+        [usdc.address, 10n ** 20n, 3n, 2],
+      ),
+      ...at(logIndex),
+    });
+    const cancelled = (id: Hex, logIndex: number) => ({
+      address: contract.toLowerCase(),
+      topics: encodeEventTopics({ abi: events, eventName: 'MandateCancelled', args: { id, by: payer } }),
+      data: '0x',
+      ...at(logIndex),
+    });
+    const node = await openMailbox({
+      secrets: [],
+      script: [
+        { status: 200, body: jsonRpc('0x5') },
+        { status: 200, body: jsonRpc([cancelled(ids[0]!, 7)]) },
+        { status: 200, body: jsonRpc([debited(ids[2]!, 2)]) },
+      ],
+    });
+    const query = { contracts: [contract, other], ids, fromBlock: 1n, toBlock: 5n };
+    // Two ids per call: three ids are two calls, the logs of both in chain order.
+    expect(await readerOver([node.url], { maxRecipientsPerQuery: 2 }).getMandateLogs(query)).toEqual({
+      toBlock: 5n,
+      logs: [
+        {
+          contract,
+          onchainId: ids[2],
+          event: 'Debited',
+          amount: 10n ** 20n,
+          period: 3,
+          used: 2,
+          txHash: `0x${'c'.repeat(64)}`,
+          logIndex: 2,
+          blockNumber: 4n,
+          blockHash: `0x${'b'.repeat(64)}`,
+        },
+        {
+          contract,
+          onchainId: ids[0],
+          event: 'MandateCancelled',
+          by: payer,
+          txHash: `0x${'c'.repeat(64)}`,
+          logIndex: 7,
+          blockNumber: 4n,
+          blockHash: `0x${'b'.repeat(64)}`,
+        },
+      ],
+    });
+    const requests = (await node.received()).slice(1).map((r) => JSON.parse(r.body));
+    expect(requests.map((r) => r.method)).toEqual(['eth_getLogs', 'eth_getLogs']);
+    expect(requests[0].params[0]).toMatchObject({ address: [contract, other], topics: [expect.any(Array), ids.slice(0, 2)] });
+    expect(requests[0].params[0].topics[0]).toHaveLength(2);
+    expect(requests[1].params[0].topics[1]).toEqual([ids[2]]);
+
+    // A node that ignores the filter (another id, another contract) or answers what does not decode: a fault.
+    const unknownId = `0x${'9'.repeat(64)}` as Hex;
+    for (const log of [
+      debited(unknownId, 1),
+      debited(ids[0]!, 1, '0x000000000000000000000000000000000000dEaD'),
+      { ...debited(ids[0]!, 1), data: '0x01' },
+    ]) {
+      const careless = await openMailbox({
+        secrets: [],
+        script: [
+          { status: 200, body: jsonRpc('0x5') },
+          { status: 200, body: jsonRpc([log]) },
+        ],
+      });
+      const error = await failure(readerOver([careless.url], { retries: 0 }).getMandateLogs(query));
+      expect(error.fault).toBe('bad-response');
+    }
   });
 
   it('scans no further than a lagging node has, so the caller resumes where it has data', async () => {

@@ -57,6 +57,8 @@ describe('createPaymentIntent', () => {
       crypto: null,
       checkoutSession: null,
       payerAmount: null,
+      mandate: null,
+      debit: null,
       revision: 1,
     });
     expectBigintAmounts(state);

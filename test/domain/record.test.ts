@@ -51,7 +51,7 @@ describe('intent records', () => {
     expect(record.amountCapturable).toBe('2000');
     expect(record.amountReceived).toBe('18446744073709551616');
     const json = JSON.parse(serializeRecord(intent));
-    expect(json).toMatchObject({ v: 3, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+    expect(json).toMatchObject({ v: 4, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
   });
 
   it('loads a v2 record (before Checkout) as an intent of no session whose amount is the merchant’s', () => {
@@ -59,6 +59,14 @@ describe('intent records', () => {
     const loaded = parseRecord(JSON.stringify(v2));
     expect(loaded.checkoutSession).toBeNull();
     expect(loaded.payerAmount).toBeNull();
+    expect(loaded).toStrictEqual(created());
+  });
+
+  it('loads a v3 record (before debits) as an intent of no mandate', () => {
+    const { mandate: _m, debit: _d, ...v3 } = { ...JSON.parse(serializeRecord(created())), v: 3 };
+    const loaded = parseRecord(JSON.stringify(v3));
+    expect(loaded.mandate).toBeNull();
+    expect(loaded.debit).toBeNull();
     expect(loaded).toStrictEqual(created());
   });
 

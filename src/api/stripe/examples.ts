@@ -12,6 +12,7 @@ import type { DeliveryWithAttempts, EndpointRow } from '../../db/webhooks.js';
 import type { CryptoOptions } from '../../domain/crypto.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, IntentSettings, PaymentIntent } from '../../domain/intent.js';
 import { createPaymentIntent, decide } from '../../domain/payment-intent.js';
+import { createDebitIntent } from '../../domain/debit-intent.js';
 import type { IntentEvent } from '../../intents/events.js';
 import type { CreateEndpointParams } from './webhooks/schemas.js';
 import { type CheckoutSession, decideSession } from '../../domain/checkout-session.js';
@@ -72,7 +73,49 @@ const updated = then(
   '2026-11-02T12:03:19.870Z',
 );
 export const updatedIntent = toWire(updated.state, links);
-export const paymentIntentList = { object: 'list' as const, url: '/v1/payment_intents', has_more: false, data: [updatedIntent] };
+/**
+ * A mandate's debit (issue 13): period 2 of a mandate for 10 USDC a period on Base Sepolia, made by
+ * the mandate's first report (its transaction sent) and succeeded once the Debited log was final.
+ */
+const DEBIT_AT = '2026-11-02T12:00:01.204Z';
+const debitCreated = createDebitIntent(
+  { ...owner, id: 'pi_7tXyD2bQmK9fW3nR5sLpZa1E', clientSecret: 'pi_7tXyD2bQmK9fW3nR5sLpZa1E_secret_Qm3xT8vLw2Rk9YhN4bZpA7cUe' },
+  {
+    amount: 10_000_000n,
+    currency: 'usdc',
+    debit: {
+      mandate: 'mdt_01M6E2XQ4KTa8bWcYd3Ef5Gh',
+      period: 2,
+      network: 'base-sepolia',
+      contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      token: { symbol: 'usdc', decimals: 6, address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' },
+      payer: '0x81b717765DC0D3ff9A6a90cCa18F13e0E23D5f68',
+      payee: '0xE87E148c2Dd2cAbC9C44Cfb05ABeE872566ac6Fe',
+    },
+    description: 'Pro plan',
+    metadata: {},
+  },
+  at(DEBIT_AT),
+);
+const DEBIT_TX = '0x3b5e1f0a9c7d2e4b6a8f1c3d5e7a9b0c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a';
+const debitProcessing = then(
+  debitCreated.state,
+  { type: 'debit_reported', report: { kind: 'processing', attemptId: 'mdt_01M6E2XQ4KTa8bWcYd3Ef5Gh:2:1', txHash: DEBIT_TX } },
+  DEBIT_AT,
+);
+const debitSucceeded = then(
+  debitProcessing.state,
+  { type: 'debit_reported', report: { kind: 'succeeded', txHash: DEBIT_TX, blockNumber: 33_418_950n, amount: 10_000_000n } },
+  '2026-11-02T12:00:09.871Z',
+);
+export const debitIntent = toWire(debitSucceeded.state, links);
+
+export const paymentIntentList = {
+  object: 'list' as const,
+  url: '/v1/payment_intents',
+  has_more: false,
+  data: [debitIntent, updatedIntent],
+};
 export const paymentIntentSearchResult = {
   object: 'search_result' as const,
   url: '/v1/payment_intents/search',

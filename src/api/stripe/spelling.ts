@@ -34,6 +34,7 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.token': `${CRYPTO}[token]`,
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
+  mandate: 'mandate',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];

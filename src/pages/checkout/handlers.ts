@@ -127,7 +127,8 @@ const PAID: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture
  * exactly, and none at all unless the merchant has an xpub (no deposit address could be derived).
  */
 async function payerCryptoChoices(c: Context<AppEnv>, intent: PaymentIntent): Promise<PayerCryptoChoice[]> {
-  if (intent.crypto || !intent.paymentMethodTypes.includes('crypto')) return [];
+  // A mandate's debit is paid by its schedule, never from this page.
+  if (intent.crypto || intent.debit || !intent.paymentMethodTypes.includes('crypto')) return [];
   const payable = cryptoChoices(c.env, intent.livemode).filter((choice) => {
     try {
       tokenAmount(intent.amount, intent.currency, { symbol: choice.token, decimals: choice.decimals, usdPegged: choice.usdPegged });

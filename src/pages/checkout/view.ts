@@ -103,12 +103,12 @@ export function renderPage(m: PageModel): Fragment {
     >
       <header>
         <p class="merchant">${m.merchantName}${intent.livemode ? '' : html` <span class="badge">Test mode</span>`}</p>
-        <p class="amount" id="amount">${formatMoney(intent.amount, intent.currency, m.locale, c?.token.decimals)}</p>
+        <p class="amount" id="amount">${formatMoney(intent.amount, intent.currency, m.locale, c?.token.decimals ?? intent.debit?.token.decimals)}</p>
         ${m.session ? lineItems(m, m.session) : intent.description ? html`<p class="description">${intent.description}</p>` : ''}
       </header>
       ${statusArea(m)}
       ${m.error ? html`<p class="error" id="payment-error" role="alert">${m.error}</p>` : ''}
-      ${m.session?.status === 'expired' ? '' : c ? cryptoPart(m, c) : cardPart(m)}
+      ${m.session?.status === 'expired' || intent.debit ? '' : c ? cryptoPart(m, c) : cardPart(m)}
       ${
         m.session?.cancelUrl && m.session.status === 'open' && CONFIRMABLE.includes(intent.status)
           ? html`<p class="cancel"><a id="cancel-link" href="${m.session.cancelUrl}">Cancel and return to ${m.merchantName}</a></p>`
@@ -158,6 +158,7 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
       detail: `The time to pay has run out${late ? '' : ' and nothing was charged'}. Return to ${m.merchantName} to start again.${late}`,
     };
   }
+  if (intent.debit) return debitStatusText(m);
   const token = (units: bigint) => (c ? formatTokenAmount(units, c.token.decimals, c.token.symbol, locale) : '');
   switch (intent.status) {
     case 'succeeded':
@@ -194,6 +195,34 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
       return { title: 'Authentication required', detail: 'Your bank asks you to confirm this payment.' };
     default:
       return { title: 'Awaiting payment', detail: null };
+  }
+}
+
+/**
+ * A mandate's debit (issue 13) is paid off-session by the mandate's schedule: its page has nothing
+ * to do, only the status to show (the payer tops up their wallet or deposit, not this page).
+ */
+function debitStatusText(m: Pick<PageModel, 'intent' | 'merchantName'>): { title: string; detail: string | null } {
+  const { intent } = m;
+  const debit = intent.debit!;
+  const mandate = `Debit ${debit.period} of your subscription to ${m.merchantName}`;
+  switch (intent.status) {
+    case 'succeeded':
+      return { title: 'Payment received', detail: `${mandate} was paid on ${debit.network}.` };
+    case 'processing':
+      return {
+        title: 'Payment processing',
+        detail: `${mandate} is being debited on ${debit.network}. This page updates when it completes.`,
+      };
+    case 'requires_payment_method':
+      return {
+        title: 'Debit not paid yet',
+        detail: `${intent.lastPaymentError?.message ?? 'The debit could not be paid.'} It is tried again within this period.`,
+      };
+    case 'canceled':
+      return { title: 'Debit canceled', detail: `${mandate} was not debited.` };
+    default:
+      return { title: 'Debit scheduled', detail: `${mandate} is debited automatically.` };
   }
 }
 

@@ -209,6 +209,7 @@ export const list: Handler<'list'> = async (c) => {
     created: createdRange(q),
     customer: q.customer,
     status: q.status,
+    mandate: q.mandate,
   });
   return c.json(
     { object: 'list' as const, url: '/v1/payment_intents', has_more: page.hasMore, data: page.data.map((i) => toWire(i, links(c))) },

@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { CURRENCIES, isCurrency, MAX_AMOUNT } from '../../../domain/currency.js';
 import { EXPIRES_IN_MAX_SECONDS, EXPIRES_IN_MIN_SECONDS, MAX_TOKEN_AMOUNT, PHASES } from '../../../domain/crypto.js';
-import { CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, STATUSES } from '../../../domain/status.js';
+import { ALL_CANCELLATION_REASONS, CANCELLATION_REASONS, CAPTURE_METHODS, CONFIRMATION_METHODS, STATUSES } from '../../../domain/status.js';
 import { PAYMENT_METHOD_TYPES } from '../../../domain/test-payment-methods.js';
 import { INTENT_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
@@ -257,6 +257,11 @@ export const ListQuery = z
     ...cursorParams,
     customer: customer.optional(),
     status: z.enum(STATUSES).optional(),
+    mandate: z
+      .string()
+      .regex(/^mdt_[0-9A-Za-z]{1,64}$/, 'expected a Mandate id (mdt_…).')
+      .optional()
+      .openapi({ description: 'Only the debits of this mandate (mdt_…).', example: 'mdt_01KB3R3S0N7ZQX2Y4V5W6T8P9A' }),
     ...createdParams,
   })
   .refine(...oneCursor);
@@ -383,7 +388,7 @@ const browserFields = {
   payment_method_types: z.array(z.enum(PAYMENT_METHOD_TYPES)),
   last_payment_error: PaymentError.nullable(),
   next_action: NextAction.nullable(),
-  cancellation_reason: z.enum(CANCELLATION_REASONS).nullable(),
+  cancellation_reason: z.enum(ALL_CANCELLATION_REASONS).nullable(),
   canceled_at: z.number().int().nullable(),
   created: z.number().int().openapi({ description: 'Unix timestamp (seconds).' }),
   livemode: z.boolean(),
@@ -397,6 +402,29 @@ const browserFields = {
       'Bounds of the amount the payer chooses at confirmation (`amount` on confirm), in the smallest currency unit; a null bound is open. Null: the amount is set by the merchant.',
   }),
 };
+
+const DebitDetails = z
+  .object({
+    mandate: z.string().openapi({ example: 'mdt_01KB3R3S0N7ZQX2Y4V5W6T8P9A' }),
+    period: z.number().int().openapi({ description: "The mandate's period this debit is for (1, 2, …)." }),
+    network: z.string(),
+    contract: address.openapi({ description: "The mandate's contract (ConnectedWallets or VirtualAccounts), which the debit is sent to." }),
+    token: z.string(),
+    token_address: address.nullable().openapi({ description: 'The ERC-20 contract; null for the native coin.' }),
+    decimals: z.number().int(),
+    payer: address,
+    payee: address,
+    transaction: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The latest debit transaction (a re-send replaces it); null before one is sent.' }),
+    block_number: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'The block of the final Debited log; null until the debit succeeded.' }),
+  })
+  .openapi('MandateDebit');
 
 export const BrowserPaymentIntent = z.object(browserFields).openapi('BrowserPaymentIntent', {
   description: 'What a publishable key with the client secret sees: enough to run a checkout page, nothing more.',
@@ -419,6 +447,14 @@ export const PaymentIntent = z
       .string()
       .nullable()
       .openapi({ description: "Receives this intent's events, signed with the merchant's notification secret." }),
+    mandate: z.string().nullable().openapi({
+      description:
+        "The mandate (mdt_…) this PaymentIntent is a debit of: made off-session by the mandate's schedule, one per period; null for any other PaymentIntent.",
+    }),
+    debit: DebitDetails.nullable().openapi({
+      description:
+        "A mandate's debit: the period, where and between whom it is debited on chain, and its transaction. Null for any other PaymentIntent.",
+    }),
   })
   .openapi('PaymentIntent');
 

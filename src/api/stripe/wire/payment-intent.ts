@@ -181,5 +181,19 @@ export function toWire(intent: PaymentIntent, links: Links): Wire {
     statement_descriptor: intent.statementDescriptor,
     customer: intent.customer,
     notification_url: intent.notificationUrl,
+    mandate: intent.mandate,
+    debit: intent.debit && {
+      mandate: intent.debit.mandate,
+      period: intent.debit.period,
+      network: intent.debit.network,
+      contract: intent.debit.contract,
+      token: intent.debit.token.symbol,
+      token_address: intent.debit.token.address,
+      decimals: intent.debit.token.decimals,
+      payer: intent.debit.payer,
+      payee: intent.debit.payee,
+      transaction: intent.debit.txHash,
+      block_number: intent.debit.blockNumber === null ? null : Number(intent.debit.blockNumber),
+    },
   };
 }
