@@ -7,6 +7,8 @@
  *   register: sends `authorize` through the relayer (attempt `${id}:authorize`) and polls it to final;
  *   schedule: the debit schedule's run, at the due time (see `run`); it also follows an attempt in flight;
  *   cancel:   sends the merchant's `cancel` through the relayer (attempt `${id}:cancel`) and polls it;
+ *   watch:    asks the network's chain watcher for the mandate's Debited / MandateCancelled logs once
+ *             registered (src/chain/watcher.ts), and drops the watch once the mandate is closed;
  *   report:   tells each period's debit intent what happened (src/intents/debits.ts), in order, retried
  *             with back-off on its own so a failing report never holds the schedule up.
  *
@@ -23,6 +25,7 @@
 import type { Address, Hex } from 'viem';
 import { chainsConfig } from '../chain/registry.js';
 import { relayer, relayerAccount, type RelayedTransaction } from '../chain/relayer.js';
+import { chainWatcher } from '../chain/watcher.js';
 import { projectMandate } from '../db/mandates.js';
 import { shardDatabase } from '../db/shards.js';
 import {
@@ -63,7 +66,7 @@ import type { WebhookMessage } from '../webhooks/messages.js';
 import { authorizeData, cancelData, debitData, MandateChain, type SignedTerms } from './chain.js';
 import { parseMandate, serializeMandate } from './record.js';
 
-type MandateTimer = 'register' | 'schedule' | 'cancel' | 'report';
+type MandateTimer = 'register' | 'schedule' | 'cancel' | 'report' | 'watch';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -312,6 +315,7 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       },
       cancel: () => this.sendCancel(),
       report: () => this.deliverReports(),
+      watch: () => this.syncWatch(),
     };
   }
 
@@ -360,7 +364,35 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
     const relayerAddress = relayerAccount(this.env)!.address;
     const gas = await this.chain().estimateDebitGas(m.contract as Address, m.onchainId as Hex, m.maxAmount, relayerAddress);
     if (tx?.blockNumber != null) this.setMeta('registered_block', tx.blockNumber.toString());
-    await this.commit(registered(m, gas), [this.updated(m)], [{ kind: 'schedule', at: now }], ALARM_ORIGIN, now);
+    await this.commit(
+      registered(m, gas),
+      [this.updated(m)],
+      [
+        { kind: 'schedule', at: now },
+        { kind: 'watch', at: now },
+      ],
+      ALARM_ORIGIN,
+      now,
+    );
+  }
+
+  /** The watcher delivers the mandate's logs while it is open (a wake-up for the schedule); a closed one drops its watch. */
+  private async syncWatch(): Promise<void> {
+    const m = this.current!;
+    if (m.status === 'registering') return;
+    const watcher = chainWatcher(this.env, m.network);
+    const subscriber = { kind: 'mandate' as const, id: m.id };
+    if (isClosed(m)) {
+      await watcher.unwatchMandate(m.network, subscriber, m.onchainId as Hex);
+      return;
+    }
+    await watcher.watchMandate(m.network, {
+      subscriber,
+      contract: m.contract as Address,
+      onchainId: m.onchainId as Hex,
+      fromBlock: this.fromBlock(),
+      confirmations: chainsConfig(this.env).get(m.network)?.confirmations ?? 1,
+    });
   }
 
   // --- the schedule --------------------------------------------------------------------------
@@ -548,7 +580,8 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
     };
     const next = withDebit(m, done);
     const now = Date.now();
-    await this.commit(next, next === m ? [] : [this.updated(m)], [], from, now, undefined, () => {
+    const closing = next.status === 'paid' && m.status !== 'paid' ? [{ kind: 'watch' as const, at: now }] : [];
+    await this.commit(next, next === m ? [] : [this.updated(m)], closing, from, now, undefined, () => {
       if (attempt) this.sql.exec(`UPDATE attempts SET state = 'mined' WHERE id = ?`, attempt.id);
       if (next === m) return;
       const row = this.periodRow(log.period);
@@ -600,7 +633,8 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
     const now = Date.now();
     const next = withCancel(m, source, now);
     // Canceled on chain already (the payer or payee did it): nothing to send.
-    const timers = source === 'merchant' ? [{ kind: 'cancel' as const, at: now }] : [];
+    const timers: { kind: MandateTimer; at: number }[] = [{ kind: 'watch', at: now }];
+    if (source === 'merchant') timers.push({ kind: 'cancel', at: now });
     await this.commit(
       next,
       [{ type: 'mandate.canceled', previousAttributes: JSON.stringify({ status: m.status }) }],

@@ -11,7 +11,8 @@ import { findMandate } from '../../src/db/mandates.js';
 import { wireStatus } from '../../src/domain/mandate.js';
 import { cancelMandate, requestDebit } from '../../src/mandates/service.js';
 import { type ExpectedErrorLogs, expectErrorLogs } from '../expected-logs.js';
-import { SHARDS, waitFor } from '../helpers.js';
+import { debitIntentId } from '../../src/intents/debits.js';
+import { get, SHARDS, waitFor } from '../helpers.js';
 import {
   advance,
   periodRow,
@@ -96,6 +97,13 @@ describe('a Fixed mandate', () => {
     // The read model has it, as the APIs will read it.
     const row = await findMandate(SHARDS[shop.shard]!, { merchantId: shop.merchant.id, livemode: false }, m.id);
     expect(row).toMatchObject({ status: 'paid', used: 3 });
+    // Each period's debit is a payment intent, succeeded and linked to the mandate.
+    const sk = shop.merchant.keys.test.secret;
+    for (const period of [1, 2, 3]) {
+      const intent = await debitIntentId(m.id, period);
+      await waitFor(async () => (await get(sk, `/v1/payment_intents/${intent}`)).body.status === 'succeeded', 15_000);
+      expect((await get(sk, `/v1/payment_intents/${intent}`)).body).toMatchObject({ status: 'succeeded', mandate: m.id });
+    }
   });
 
   it('subscribing the same signature twice reaches one mandate', async () => {
