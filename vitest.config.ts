@@ -55,7 +55,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `watched-mandates` (31346) is the same anvil behind the mailbox `rpc-watched-mandates`, with the
  * mandate contracts deployed: test/chain/watcher-mandates.test.ts counts the mandate watch's calls there.
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
- * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it.
+ * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
+ * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
  */
 function testChains(
   adapterChain: string,
@@ -64,6 +65,7 @@ function testChains(
   rewindChain: string,
   watcherChain: string,
   relayerChain: string,
+  mandatesChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -103,6 +105,7 @@ function testChains(
     'watched-b': watchedB,
     'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
+    mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
   });
 }
 
@@ -140,6 +143,7 @@ export default defineConfig({
           inject('rewindChain').chains,
           inject('watcherChain').chains,
           inject('relayerChain').chains,
+          inject('mandatesChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

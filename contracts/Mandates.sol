@@ -13,7 +13,7 @@ import "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 /// the payer signed: at most `maxAmount` per debit, at most `debitTimes` debits, at most one per
 /// period. Periods are fixed windows from `start`: period n = [start + (n-1)*interval, start + n*interval),
 /// so the schedule never drifts, and a period without a debit is forfeited, never caught up.
-/// The payer or the payee may cancel at any time; a cancel is final.
+/// The payer, the payee or an allowed relayer may cancel at any time; a cancel is final.
 abstract contract Mandates is EIP712, Ownable, ReentrancyGuard {
     /// What the payer signs. `token` address(0) is the chain's native coin (VirtualAccounts only).
     /// `validBefore` bounds when the signature may be registered (authorize), not when debits happen.
@@ -100,7 +100,7 @@ abstract contract Mandates is EIP712, Ownable, ReentrancyGuard {
     error MandateExists(bytes32 id);
     error UnknownMandate(bytes32 id);
     error NotRelayerOrPayee(address caller);
-    error NotPayerOrPayee(address caller);
+    error NotPayerPayeeOrRelayer(address caller);
     error MandateIsCancelled(bytes32 id);
     error NoDebitsLeft(bytes32 id, uint32 debitTimes);
     error ZeroAmount();
@@ -179,11 +179,15 @@ abstract contract Mandates is EIP712, Ownable, ReentrancyGuard {
         emit Debited(id, m.payer, m.payee, m.token, amount, period, m.used);
     }
 
-    /// Ends the mandate for good. By the payer or the payee.
+    /// Ends the mandate for good. By the payer, the payee, or an allowed relayer.
+    /// @dev A relayer may cancel because the service cancels for the merchant (the payee) without
+    /// ever holding the merchant's key: its relayer sends the cancel. This widens nothing a relayer
+    /// can take: a cancel only ever stops money, so a stolen relayer key still moves nothing the payer
+    /// did not sign (at worst it ends mandates early, which the payer or merchant can sign again).
     function cancel(bytes32 id) external {
         Registered storage m = _mandates[id];
         if (m.payer == address(0)) revert UnknownMandate(id);
-        if (msg.sender != m.payer && msg.sender != m.payee) revert NotPayerOrPayee(msg.sender);
+        if (msg.sender != m.payer && msg.sender != m.payee && !isRelayer[msg.sender]) revert NotPayerPayeeOrRelayer(msg.sender);
         if (m.cancelled) revert MandateIsCancelled(id);
         m.cancelled = true;
         emit MandateCancelled(id, msg.sender);

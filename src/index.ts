@@ -10,6 +10,7 @@ export { Relayer } from './chain/relayer.js';
 export { ChainWatcher } from './chain/watcher.js';
 export { CheckoutSessionObject } from './checkout/session-object.js';
 export { PaymentIntentObject } from './intents/intent-object.js';
+export { MandateObject } from './mandates/mandate-object.js';
 
 const app = createApp();
 

@@ -8,10 +8,35 @@
  * rewrites it for any other file sending transactions at that moment: keep such tests together.
  */
 import type { TestProject } from 'vitest/node';
+import { readFileSync } from 'node:fs';
+import { createPublicClient, createWalletClient, encodeDeployData, getAddress, type Hex, http } from 'viem';
 import { deployContracts } from '../scripts/contracts.mjs';
-import { startLocalChain } from '../scripts/local-chain.mjs';
+import { compileSolidity, startLocalChain } from '../scripts/local-chain.mjs';
 
 const RELAYER_CHAIN_ID = 31_344;
+const MANDATES_CHAIN_ID = 31_345;
+/** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
+const RELAYER_ACCOUNT = 7;
+/** anvil's default account 2 owns the smart-contract wallet (ERC-1271) deployed on the mandates' chain. */
+const WALLET_OWNER = 2;
+
+/** A smart-contract wallet (test/contracts/fixtures/TestWallets.sol OwnedWallet): valid signatures are its owner's. */
+async function deployOwnedWallet(rpcUrl: string, deployer: Hex, owner: Hex): Promise<{ address: Hex; ownerIndex: number }> {
+  const file = 'test/contracts/fixtures/TestWallets.sol';
+  const { contracts } = compileSolidity({
+    name: 'mandate-test-fixtures',
+    sources: { [file]: readFileSync(file, 'utf8') },
+    outputs: { [file]: { OwnedWallet: ['abi', 'evm.bytecode.object'] } },
+  });
+  const { abi, evm } = contracts[file]!.OwnedWallet!;
+  const transport = http(rpcUrl);
+  const hash = await createWalletClient({ account: deployer, transport }).sendTransaction({
+    chain: null,
+    data: encodeDeployData({ abi: abi!, bytecode: `0x${evm!.bytecode!.object}`, args: [owner] }),
+  });
+  const receipt = await createPublicClient({ transport }).waitForTransactionReceipt({ hash });
+  return { address: getAddress(receipt.contractAddress!), ownerIndex: WALLET_OWNER };
+}
 
 export async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
   // Five chains: one for the chain adapter's tests, one for the payment-intent tests, one for the
@@ -21,14 +46,22 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // transactions vanish under it.
   // A sixth, the relayer's (test/chain/relayer*.test.ts), with a chain id of its own (31344): the
   // relayer signs transactions for its network's chain id, and CHAINS ids must differ from `local`'s 31337.
-  const [chain, second, third, fourth, fifth, sixth] = await Promise.all([
+  // A seventh, the mandates' (test/mandates/*.test.ts, chain id 31345): both debit contracts deployed,
+  // the test relayer allowed; its files move its clock forward and reorg it.
+  const [chain, second, third, fourth, fifth, sixth, seventh] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
     startLocalChain({ chainId: RELAYER_CHAIN_ID }),
+    startLocalChain({ chainId: MANDATES_CHAIN_ID }),
   ]);
+  const mandateContracts = await deployContracts({
+    rpcUrl: seventh.rpcUrl,
+    deployer: seventh.accounts[0]!.address,
+    relayers: [seventh.accounts[RELAYER_ACCOUNT]!.address],
+  });
   const { timings } = chain;
   if (process.env.LOCAL_CHAIN_TIMINGS) {
     console.log(
@@ -92,7 +125,16 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: sixth.mnemonic,
     chains: JSON.stringify({ local: { ...sixth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  provide('mandatesWallet', await deployOwnedWallet(seventh.rpcUrl, seventh.accounts[0]!.address, seventh.accounts[WALLET_OWNER]!.address));
+  provide('mandatesChain', {
+    rpcUrl: seventh.rpcUrl,
+    chainId: seventh.chainId,
+    usdc: seventh.usdc,
+    accounts: seventh.accounts,
+    mnemonic: seventh.mnemonic,
+    chains: JSON.stringify({ local: { ...seventh.chainsConfig.local, pollIntervalMs: 500, ...mandateContracts.chainsConfig } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop(), sixth.stop()]);
+    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop(), sixth.stop(), seventh.stop()]);
   };
 }

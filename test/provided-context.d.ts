@@ -17,6 +17,10 @@ declare module 'vitest' {
     watcherChain: LocalChainInfo;
     /** A sixth, with chain id 31344, for the relayer's tests (CHAINS network relay; it toggles automine and reorgs). */
     relayerChain: LocalChainInfo;
+    /** A seventh, chain id 31345, with both debit contracts deployed, for the mandates' tests (CHAINS network mandates). */
+    mandatesChain: LocalChainInfo;
+    /** An ERC-1271 wallet on the mandates' chain, owned by anvil's account `ownerIndex`. */
+    mandatesWallet: { address: `0x${string}`; ownerIndex: number };
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */
     openapiValidatorPort: number;
     /** FUZZ_SEED, FUZZ_ONLY and FUZZ_SCALE for test/http/bad-input ('' when unset). */

@@ -133,3 +133,127 @@ export function wireStatus(status: MandateStatus): WireStatus {
 export function transactionsLeft(m: Pick<Mandate, 'debitTimes' | 'used'>): number {
   return m.debitTimes - m.used;
 }
+
+// --- the schedule's pure steps (the mandate's object reads the chain and the clock, these decide) ---
+
+/** The period `chainNow` (unix seconds, the chain's clock) falls in: 1 from `start` on, 0 before it. */
+export function periodAt(m: Pick<Mandate, 'start' | 'interval'>, chainNow: number): number {
+  if (chainNow < m.start) return 0;
+  return Math.floor((chainNow - m.start) / m.interval) + 1;
+}
+
+/** Unix seconds: the end of period `period` (the start of the next). */
+export function periodEnd(m: Pick<Mandate, 'start' | 'interval'>, period: number): number {
+  return m.start + period * m.interval;
+}
+
+/**
+ * Retries of a short debit within its period: 2 s, 5 s, 15 s, 1 min, 5 min, 30 min, then every 2 h;
+ * never past the period's end (the caller caps). A 10-second test period still sees two retries.
+ */
+export const SHORT_RETRY_LADDER_MS = [2_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 7_200_000] as const;
+
+export function shortRetryDelayMs(retriesSoFar: number): number {
+  return SHORT_RETRY_LADDER_MS[Math.min(retriesSoFar, SHORT_RETRY_LADDER_MS.length - 1)]!;
+}
+
+/** The mandate after a change: one revision more. */
+function changed(m: Mandate, fields: Partial<Mandate>): Mandate {
+  return { ...m, ...fields, revision: m.revision + 1 };
+}
+
+/** Registered on chain: created, the first period due at start. */
+export function registered(m: Mandate, estimatedGas: bigint): Mandate {
+  return changed(m, { status: 'created', estimatedGas, nextPaymentAt: m.debitTimes > 0 ? m.start * 1000 : null });
+}
+
+/** Registration reverted (or was refused on chain): nothing will ever be debited. */
+export function registrationFailed(m: Mandate): Mandate {
+  return changed(m, { status: 'failed', nextPaymentAt: null });
+}
+
+/** What a mined Debited log says. */
+export interface DebitDone {
+  period: number;
+  used: number;
+  amount: bigint;
+  /** Milliseconds: the block's time. */
+  at: number;
+  /** The Dynamic request it paid, if any. */
+  requestId: string | null;
+  paymentIntent: string | null;
+}
+
+/**
+ * A debit mined: used, lastPeriod, last/next payment dates, the request debited; recurring, or paid
+ * once none is left. A canceled mandate stays canceled (a debit sent before the cancel may still land).
+ * Applying a debit of a period already recorded changes nothing.
+ */
+export function withDebit(m: Mandate, d: DebitDone): Mandate {
+  if (d.period <= m.lastPeriod && d.used <= m.used) return m;
+  const used = Math.max(m.used, d.used);
+  const left = used < m.debitTimes;
+  const status: MandateStatus = m.status === 'canceled' ? 'canceled' : left ? 'recurring' : 'paid';
+  return changed(m, {
+    used,
+    lastPeriod: Math.max(m.lastPeriod, d.period),
+    lastPaymentAt: d.at,
+    nextPaymentAt: left && status !== 'canceled' ? (m.start + used * m.interval) * 1000 : null,
+    status,
+    failedDynamicPaymentAmount: 0n,
+    debitRequests: m.debitRequests.map((r) =>
+      r.id === d.requestId ? { ...r, status: 'debited' as const, period: d.period, paymentIntent: d.paymentIntent } : r,
+    ),
+  });
+}
+
+/** The due debit cannot be paid: the payer's account holds `available` of `amount` (read at `at`). */
+export function withShortfall(m: Mandate, amount: bigint, available: bigint, at: number): Mandate {
+  return changed(m, {
+    status: 'account_balance_too_low',
+    accountBalance: available,
+    balanceReadAt: at,
+    failedDynamicPaymentAmount: m.pricing === 'dynamic' ? amount - available : m.failedDynamicPaymentAmount,
+  });
+}
+
+/** The funds were enough when read: back from account_balance_too_low to where the debits are. */
+export function withFunds(m: Mandate, available: bigint, at: number): Mandate {
+  const status: MandateStatus = m.status === 'account_balance_too_low' ? (m.used > 0 ? 'recurring' : 'created') : m.status;
+  return changed(m, { status, accountBalance: available, balanceReadAt: at });
+}
+
+/** A Dynamic request whose period ended short: failed, with the code of the shortfall. */
+export function withRequestFailed(m: Mandate, requestId: string, period: number, code: string, paymentIntent: string | null): Mandate {
+  return changed(m, {
+    debitRequests: m.debitRequests.map((r) =>
+      r.id === requestId ? { ...r, status: 'failed' as const, period, failureCode: code, paymentIntent } : r,
+    ),
+  });
+}
+
+/** Canceled for good: by the merchant (the API), or on chain by the payer or the payee. Pending requests end with it. */
+export function withCancel(m: Mandate, source: CancellationSource, at: number): Mandate {
+  return changed(m, {
+    status: 'canceled',
+    canceledAt: at,
+    cancellationSource: source,
+    nextPaymentAt: null,
+    debitRequests: m.debitRequests.map((r) => (r.status === 'pending' ? { ...r, status: 'canceled' as const } : r)),
+  });
+}
+
+/** Adds a Dynamic request (pending until its period's debit). */
+export function withRequest(m: Mandate, request: DebitRequest): Mandate {
+  return changed(m, { debitRequests: [...m.debitRequests, request] });
+}
+
+/** The request a Dynamic debit pays next: the oldest pending one. */
+export function nextRequest(m: Mandate): DebitRequest | undefined {
+  return m.debitRequests.find((r) => r.status === 'pending');
+}
+
+/** Whether nothing more can happen to the mandate's debits. */
+export function isClosed(m: Pick<Mandate, 'status'>): boolean {
+  return m.status === 'canceled' || m.status === 'paid' || m.status === 'failed';
+}

@@ -27,7 +27,7 @@ function timePrefix(nowMs: number): string {
   return out;
 }
 
-export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li' | 'di';
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li' | 'di' | 'mdt' | 'dr';
 
 /** A payment intent's id, as newId('pi') or keyedIntentId makes it. Anything else names no intent. */
 export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
@@ -129,4 +129,16 @@ export const BUTTON_ID_PATTERN = /^btn_[0-9A-Za-z]{32}$/;
 /** A debit item's button id: 32 base62 characters (190 bits), unguessable — it is the subscribe page's address. */
 export function newButtonId(): string {
   return `btn_${randomBase62(32)}`;
+}
+
+/** A mandate's id, as mandateIdOf makes it. Anything else names no mandate. */
+export const MANDATE_ID_PATTERN = /^mdt_[0-9A-Za-z]{24}$/;
+
+/**
+ * A mandate's id, from where it lives on chain (network, contract, on-chain id): the same signed
+ * mandate subscribed twice reaches one object. Not time-ordered: lists sort by creation time first.
+ */
+export async function mandateIdOf(network: string, contract: string, onchainId: string): Promise<string> {
+  const input = JSON.stringify(['mandate id from its chain', network, contract.toLowerCase(), onchainId.toLowerCase()]);
+  return `mdt_${base62Digest(await sha256(input), 24)}`;
 }

@@ -431,14 +431,14 @@ describe.each(['ConnectedWallets', 'VirtualAccounts'] as const)('%s: debit and c
     expect(event).toMatchObject({ amount: m.maxAmount, period: 1n, used: 1 });
   });
 
-  it('after a cancel by the payer or by the payee; a stranger may not cancel; a cancel is final', async () => {
+  it('after a cancel by the payer, the payee or a relayer; a stranger may not cancel; a cancel is final', async () => {
     const { address, abi } = contractOf(kind);
     await fund(kind, payer, 30_000_000n);
-    for (const by of [payer, payee]) {
+    // The relayer cancels for the merchant (the service never holds the payee's key).
+    for (const by of [payer, payee, relayer]) {
       const m = await mandate({ start: (await now()) - 10n });
       const id = await authorize(kind, m);
-      expect(await refusal(stranger, address, abi, 'cancel', [id])).toBe('NotPayerOrPayee');
-      expect(await refusal(relayer, address, abi, 'cancel', [id])).toBe('NotPayerOrPayee');
+      expect(await refusal(stranger, address, abi, 'cancel', [id])).toBe('NotPayerPayeeOrRelayer');
       const receipt = await send(by, address, abi, 'cancel', [id]);
       const [event] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'MandateCancelled' }) as any[];
       expect(event.args).toMatchObject({ id, by });
@@ -462,6 +462,8 @@ describe.each(['ConnectedWallets', 'VirtualAccounts'] as const)('%s: debit and c
     });
     try {
       expect(await debitRefusal(kind, id, 1n)).toBe('NotRelayerOrPayee');
+      // A removed relayer cannot cancel either.
+      expect(await refusal(relayer, address, abi, 'cancel', [id])).toBe('NotPayerPayeeOrRelayer');
       // Ownable 4.x reverts with a string, not a custom error.
       expect(await refusal(relayer, address, abi, 'setRelayer', [relayer, true])).toBe('Error(Ownable: caller is not the owner)');
     } finally {

@@ -12,7 +12,7 @@ import { expect, inject } from 'vitest';
 import worker from '../../src/index.js';
 import { randomXpub } from '../chain/local-chain-client.js';
 import { ADMIN_TOKEN, type ClientRequestInit, call as callThroughRuntime, clientRequest, type TestMerchant, waitFor } from '../helpers.js';
-import { aMandate } from '../mandates-api/factory.js';
+import { aRegisteredMandate } from '../mandates-api/factory.js';
 import { openMailbox } from '../webhooks/receiver-client.js';
 
 // --- requests to the worker ---------------------------------------------------------------------
@@ -297,8 +297,8 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
     params: ['id'],
     make: async (_, m) => ({ values: { id: ok(await post(m.keys.test.secret, '/v1/debit_items', DEBIT_ITEM)).id } }),
   },
-  /** A mandate in the read model, as its object projects it (test/mandates-api/factory.ts). */
-  mandates: { params: ['id'], make: async (_, m) => ({ values: { id: (await aMandate(m)).id } }) },
+  /** A Dynamic mandate registered through the service seam (test/mandates-api/factory.ts). */
+  mandates: { params: ['id'], make: async (_, m) => ({ values: { id: (await aRegisteredMandate(m)).id } }) },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },

@@ -6,7 +6,9 @@ import { type Hex, keccak256, toHex } from 'viem';
 import { projectMandate } from '../../src/db/mandates.js';
 import type { Mandate } from '../../src/domain/mandate.js';
 import { randomBase62 } from '../../src/lib/ids.js';
+import { findDebitItem } from '../../src/db/debit-items.js';
 import { post, shardNameOf, shardOf, type TestMerchant } from '../helpers.js';
+import { newPayer, subscribeAs, until } from '../mandates/support.js';
 
 export const PAYEE = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 export const PAYER = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
@@ -98,4 +100,25 @@ export async function project(m: TestMerchant, mandate: Mandate): Promise<Mandat
 /** A mandate of the merchant in the read model, under a fresh test-mode debit item. */
 export async function aMandate(m: TestMerchant, overrides: Partial<Mandate> = {}): Promise<Mandate> {
   return project(m, await mandateFor(m, await aDebitItem(m), overrides));
+}
+
+/**
+ * A mandate registered through the service seam on the mandates anvil (test/mandates/support.ts): a
+ * Dynamic one, so both its cancel and its debit requests are answered. For the route tables, whose
+ * POSTs reach the mandate's object.
+ */
+export async function aRegisteredMandate(m: TestMerchant): Promise<Mandate> {
+  const shard = await shardNameOf(m.id);
+  const caller = { merchantId: m.id, livemode: false, shard, requestId: 'req_route_tables', idempotency: null };
+  const wire = await aDebitItem(m, {
+    network: 'mandates',
+    debit_interval: undefined,
+    debit_interval_seconds: 20,
+    debit_times: 3,
+    pricing: 'dynamic',
+  });
+  const item = (await findDebitItem(await shardOf(m.id), { merchantId: m.id, livemode: false }, wire.id))!;
+  const shop = { merchant: m, shard, caller, item: async () => item };
+  const mandate = await subscribeAs(shop, await newPayer(), item);
+  return until(shop, mandate.id, (x) => x.status !== 'registering');
 }

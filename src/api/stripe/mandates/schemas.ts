@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_PRICE, PRICINGS } from '../../../domain/debit-item.js';
 import { ACCOUNT_TYPES, MANDATE_STATUSES } from '../../../domain/mandate.js';
+import { MANDATE_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
 import { pathId } from '../params.js';
 
@@ -63,8 +64,7 @@ export const Mandate = z
   })
   .openapi('Mandate');
 
-/** A mandate's id (mdt_ and 24 base62 characters, as newId makes it). Anything else names no mandate. */
-export const MANDATE_ID_PATTERN = /^mdt_[0-9A-Za-z]{24}$/;
+export { MANDATE_ID_PATTERN };
 
 /** A mandate's id in the path; any string not of MANDATE_ID_PATTERN names no mandate (404). */
 export function mandateIdParam(example: string) {
