@@ -7,7 +7,8 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { Address, Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { chainsConfig } from '../../src/chain/registry.js';
 import { expect, inject } from 'vitest';
 import worker from '../../src/index.js';
 import { randomXpub } from '../chain/local-chain-client.js';
@@ -262,20 +263,7 @@ const RECIPES: Record<string, Recipe> = {
   'POST /challenge/{id}/{token}': { body: () => ({ outcome: 'succeeded' }) },
   'GET /pay/{id}': { queryOf: ({ intent }) => ({ client_secret: intent.client_secret }) },
   'POST /pay/{id}': { body: (_, { intent }) => ({ client_secret: intent.client_secret, payment_method: 'pm_card_visa' }) },
-  'POST /subscribe/{button_id}/mandates': {
-    // The form of a signed mandate; the signature itself is checked by the mandates' seam.
-    body: () => {
-      const start = Math.floor(Date.now() / 1000);
-      return {
-        account_type: 'connected_wallet',
-        payer: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
-        start,
-        valid_before: start + 3600,
-        salt: `0x${'5a'.repeat(32)}`,
-        signature: `0x${'ab'.repeat(65)}`,
-      };
-    },
-  },
+  'POST /subscribe/{button_id}/mandates': { body: (_, { intent: item }) => signedSubscription(item) },
 };
 
 /**
@@ -306,7 +294,11 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
   /** The subscribe page of a debit item: its button id is the page's credential. */
   subscribe: {
     params: ['button_id'],
-    make: async (_, m) => ({ values: { button_id: ok(await post(m.keys.test.secret, '/v1/debit_items', DEBIT_ITEM)).button_id } }),
+    // On the mandates' network (both contracts deployed), so a signed mandate can be registered.
+    make: async (_, m) => {
+      const item = ok(await post(m.keys.test.secret, '/v1/debit_items', { ...DEBIT_ITEM, network: 'mandates' }));
+      return { values: { button_id: item.button_id }, intent: item };
+    },
   },
   /** The hosted payment page of an intent (its client secret in the query or the form). */
   pay: {
@@ -339,6 +331,43 @@ export function missingRecipes(op: Operation): string[] {
   if (collection !== null && (!kind || kind.params.join() !== op.pathParams.map((p) => p.name).join())) problems.push(`${op.name}: path`);
   if (op.bodyRequired && !RECIPES[op.name]?.body) problems.push(`${op.name}: body`);
   return problems;
+}
+
+/** A new payer's signed mandate for the item (its wire form), as the subscribe page posts it: valid for an hour from now. */
+async function signedSubscription(item: any) {
+  const account = privateKeyToAccount(generatePrivateKey());
+  const contract = chainsConfig(env).get(item.network)!.connected_wallets_contract!;
+  const start = Math.floor(Date.now() / 1000);
+  const salt = `0x${'5a'.repeat(32)}` as Hex;
+  const signature = await account.signTypedData({
+    domain: { name: 'ConnectedWallets', version: '1', chainId: item.chain_id, verifyingContract: contract },
+    types: {
+      Mandate: [
+        { name: 'payer', type: 'address' },
+        { name: 'payee', type: 'address' },
+        { name: 'token', type: 'address' },
+        { name: 'maxAmount', type: 'uint128' },
+        { name: 'debitTimes', type: 'uint32' },
+        { name: 'interval', type: 'uint64' },
+        { name: 'start', type: 'uint64' },
+        { name: 'validBefore', type: 'uint64' },
+        { name: 'salt', type: 'bytes32' },
+      ],
+    },
+    primaryType: 'Mandate',
+    message: {
+      payer: account.address,
+      payee: item.payee_address,
+      token: item.token.address,
+      maxAmount: BigInt(item.max_price),
+      debitTimes: item.debit_times,
+      interval: BigInt(item.debit_interval_seconds),
+      start: BigInt(start),
+      validBefore: BigInt(start + 3600),
+      salt,
+    },
+  });
+  return { account_type: 'connected_wallet', payer: account.address, start, valid_before: start + 3600, salt, signature };
 }
 
 /** A valid payer signature over the intent's typed data (anvil's account 5 signs; any payer may). */
