@@ -17,16 +17,13 @@ import type { DebitItem } from '../../domain/debit-item.js';
 import type { AccountType, Mandate } from '../../domain/mandate.js';
 import { readSettings } from '../../env.js';
 import type { AppEnv } from '../../http/context.js';
-import { BUTTON_ID_PATTERN } from '../../lib/ids.js';
+import { BUTTON_ID_PATTERN, MANDATE_ID_PATTERN } from '../../lib/ids.js';
 import { findStorefront } from '../../merchants/keys.js';
 import { MandateRefused, retrieveMandate, subscribe } from '../../mandates/service.js';
 import { pageSecurityPolicy } from '../checkout/handlers.js';
 import { payerLocale } from '../checkout/format.js';
 import type { show, subscribeRoute } from './routes.js';
 import { NOT_FOUND_PAGE, type PageMandateView, renderSubscribePage } from './view.js';
-
-/** A mandate id as newId('mdt') makes it; anything else names no mandate. */
-const MANDATE_ID_PATTERN = /^mdt_[0-9A-Za-z]{24}$/;
 
 interface Found {
   item: DebitItem;
