@@ -1,5 +1,6 @@
 /** Parameter shapes every resource of this family shares: booleans and metadata, as JSON or form values. */
 import { z } from '@hono/zod-openapi';
+import { MAX_PRICE } from '../../domain/debit-item.js';
 import { METADATA_MAX_KEYS } from '../../domain/intent.js';
 
 export const booleanParam = z
@@ -47,4 +48,41 @@ export function pathId(what: string, pattern: RegExp, example: string) {
       .max(255)
       .openapi({ param: { name: 'id', in: 'path' }, description: `${what} id (${pattern.source}).`, example }),
   });
+}
+
+/**
+ * A positive amount of a token's base units, at most uint128 (what the mandate contracts take), from a
+ * JSON integer or a digit string (past 2^53 a JSON number is not exact, so only a digit string will do).
+ */
+export function tokenAmount(example: string, description: string) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((value, ctx): bigint => {
+      const text = typeof value === 'number' ? (Number.isSafeInteger(value) ? value.toString() : null) : value;
+      if (text === null || !/^\d{1,39}$/.test(text)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(value)} is not an integer of the token's base units (past 2^53, send a digit string).`,
+        });
+        return z.NEVER;
+      }
+      const amount = BigInt(text);
+      if (amount < 1n) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least 1.' });
+        return z.NEVER;
+      }
+      if (amount > MAX_PRICE) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PRICE} (uint128).`, params: { code: 'amount_too_large' } });
+        return z.NEVER;
+      }
+      return amount;
+    })
+    .openapi({
+      oneOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', pattern: '^[0-9]{1,39}$' },
+      ],
+      example,
+      description,
+    });
 }

@@ -14,13 +14,12 @@ import {
   DEBIT_INTERVAL_SECONDS_MIN,
   DEBIT_TIMES_MAX,
   DEBIT_TIMES_MIN,
-  MAX_PRICE,
   PRICINGS,
   SIGNED_TERMS,
 } from '../../../domain/debit-item.js';
 import { DEBIT_ITEM_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
-import { booleanParam, metadata, pathId } from '../params.js';
+import { booleanParam, metadata, pathId, tokenAmount } from '../params.js';
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -35,37 +34,10 @@ const wholeNumber = (min: number, max: number) =>
     })
     .openapi({ type: 'integer', minimum: min, maximum: max });
 
-/** A positive amount of the token's base units, at most uint128, from a JSON integer or a digit string. */
-const maxPrice = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx): bigint => {
-    const text = typeof value === 'number' ? (Number.isSafeInteger(value) ? value.toString() : null) : value;
-    if (text === null || !/^\d{1,39}$/.test(text)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not an integer of the token's base units (past 2^53, send a digit string).`,
-      });
-      return z.NEVER;
-    }
-    const amount = BigInt(text);
-    if (amount < 1n) {
-      ctx.addIssue({ code: 'custom', message: 'must be at least 1.' });
-      return z.NEVER;
-    }
-    if (amount > MAX_PRICE) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PRICE} (uint128).`, params: { code: 'amount_too_large' } });
-      return z.NEVER;
-    }
-    return amount;
-  })
-  .openapi({
-    oneOf: [
-      { type: 'integer', minimum: 1 },
-      { type: 'string', pattern: '^[0-9]{1,39}$' },
-    ],
-    example: '10000000',
-    description: "The most one debit may take, in the token's base units (a JSON integer, or a digit string past 2^53); at most 2^128−1.",
-  });
+const maxPrice = tokenAmount(
+  '10000000',
+  "The most one debit may take, in the token's base units (a JSON integer, or a digit string past 2^53); at most 2^128−1.",
+);
 
 /** An EVM address: EIP-55 checksummed (or all lowercase), not the zero address; answered checksummed. */
 const payeeAddress = z

@@ -4,11 +4,11 @@
  * base units as JSON integers or, past 2^53, digit strings.
  */
 import { z } from '@hono/zod-openapi';
-import { MAX_PRICE, PRICINGS } from '../../../domain/debit-item.js';
+import { PRICINGS } from '../../../domain/debit-item.js';
 import { ACCOUNT_TYPES, MANDATE_STATUSES } from '../../../domain/mandate.js';
 import { MANDATE_ID_PATTERN } from '../../../lib/ids.js';
 import { createdParams, cursorParams, limit, oneCursor } from '../list.js';
-import { pathId } from '../params.js';
+import { pathId, tokenAmount } from '../params.js';
 
 const wireAmount = z.union([z.number().int(), z.string().regex(/^\d+$/)]);
 
@@ -89,38 +89,10 @@ export const ListMandatesQuery = z
 /** The mandates of one debit item (the item is in the path). */
 export const ListItemMandatesQuery = z.strictObject({ limit, ...cursorParams, status, ...createdParams }).refine(...oneCursor);
 
-/** A positive amount of the token's base units, at most uint128, from a JSON integer or a digit string. */
-const requestedAmount = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx): bigint => {
-    const text = typeof value === 'number' ? (Number.isSafeInteger(value) ? value.toString() : null) : value;
-    if (text === null || !/^\d{1,39}$/.test(text)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not an integer of the token's base units (past 2^53, send a digit string).`,
-      });
-      return z.NEVER;
-    }
-    const amount = BigInt(text);
-    if (amount < 1n) {
-      ctx.addIssue({ code: 'custom', message: 'must be at least 1.' });
-      return z.NEVER;
-    }
-    if (amount > MAX_PRICE) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PRICE} (uint128).`, params: { code: 'amount_too_large' } });
-      return z.NEVER;
-    }
-    return amount;
-  })
-  .openapi({
-    oneOf: [
-      { type: 'integer', minimum: 1 },
-      { type: 'string', pattern: '^[0-9]{1,39}$' },
-    ],
-    example: '2500000',
-    description:
-      "What to debit, in the token's base units (a JSON integer, or a digit string past 2^53); at most the mandate's max_amount.",
-  });
+const requestedAmount = tokenAmount(
+  '2500000',
+  "What to debit, in the token's base units (a JSON integer, or a digit string past 2^53); at most the mandate's max_amount.",
+);
 
 export const CreateDebitRequestParams = z.strictObject({ amount: requestedAmount }).openapi('CreateDebitRequestParams');
 
