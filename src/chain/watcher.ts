@@ -731,6 +731,26 @@ export class ChainWatcher extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Sends one delivery and answers the subscriber's ack; on a failure or a timeout `reschedule` moves
+   * the delivery's row to its next try (with back-off), and the answer is null.
+   */
+  private async send(
+    network: string,
+    d: { subscriber: string; attempts: number },
+    delivery: WatchDelivery,
+    reschedule: (dueAt: number, attempt: number) => void,
+  ): Promise<DeliveryAck | null> {
+    try {
+      return await withTimeout(subscriberStub(this.env, d.subscriber).chainObserved(delivery), DELIVERY_TIMEOUT_MS);
+    } catch (error) {
+      const attempt = d.attempts + 1;
+      reschedule(Date.now() + backOffMs(attempt), attempt);
+      logError('watch delivery failed; retrying', { network, subscriber: d.subscriber, attempt }, error);
+      return null;
+    }
+  }
+
   private async deliverMandateLogs(network: string, d: MandateDeliveryRow): Promise<void> {
     const cursor = this.cursor();
     const watch = this.sql
@@ -757,22 +777,17 @@ export class ChainWatcher extends DurableObject<Env> {
       head: BigInt(head),
       observedAt: cursor.observed_at,
     };
-    let ack: DeliveryAck;
-    try {
-      ack = await withTimeout(subscriberStub(this.env, d.subscriber).chainObserved(delivery), DELIVERY_TIMEOUT_MS);
-    } catch (error) {
-      const attempt = d.attempts + 1;
+    const ack = await this.send(network, d, delivery, (dueAt, attempt) =>
       this.sql.exec(
         'UPDATE mandate_deliveries SET due_at = ?, attempts = ? WHERE subscriber = ? AND onchain_id = ? AND due_at = ?',
-        Date.now() + backOffMs(attempt),
+        dueAt,
         attempt,
         d.subscriber,
         d.onchain_id,
         d.due_at,
-      );
-      logError('watch delivery failed; retrying', { network, subscriber: d.subscriber, attempt }, error);
-      return;
-    }
+      ),
+    );
+    if (ack === null) return;
     this.ctx.storage.transactionSync(() => {
       // Removed unless queued again meanwhile (then it is sent again, with what is newer).
       this.sql.exec(
@@ -830,23 +845,18 @@ export class ChainWatcher extends DurableObject<Env> {
       };
       sent = { digest: digest(held), head: cursor.head, observedAt: cursor.observed_at };
     }
-    let ack: DeliveryAck;
-    try {
-      ack = await withTimeout(subscriberStub(this.env, d.subscriber).chainObserved(delivery), DELIVERY_TIMEOUT_MS);
-    } catch (error) {
-      const attempt = d.attempts + 1;
+    const ack = await this.send(network, d, delivery, (dueAt, attempt) =>
       this.sql.exec(
         'UPDATE deliveries SET due_at = ?, attempts = ? WHERE subscriber = ? AND address = ? AND token = ? AND due_at = ?',
-        Date.now() + backOffMs(attempt),
+        dueAt,
         attempt,
         d.subscriber,
         d.address,
         d.token,
         d.due_at,
-      );
-      logError('watch delivery failed; retrying', { network, subscriber: d.subscriber, attempt }, error);
-      return;
-    }
+      ),
+    );
+    if (ack === null) return;
     this.ctx.storage.transactionSync(() => {
       const key = [d.subscriber, d.address, d.token];
       // Removed unless queued again meanwhile (then it is sent again, with what is newer).
