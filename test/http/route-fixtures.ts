@@ -9,6 +9,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { chainsConfig } from '../../src/chain/registry.js';
+import { MANDATE_TYPES } from '../../src/mandates/chain.js';
 import { expect, inject } from 'vitest';
 import worker from '../../src/index.js';
 import { randomXpub } from '../chain/local-chain-client.js';
@@ -341,19 +342,7 @@ async function signedSubscription(item: any) {
   const salt = `0x${'5a'.repeat(32)}` as Hex;
   const signature = await account.signTypedData({
     domain: { name: 'ConnectedWallets', version: '1', chainId: item.chain_id, verifyingContract: contract },
-    types: {
-      Mandate: [
-        { name: 'payer', type: 'address' },
-        { name: 'payee', type: 'address' },
-        { name: 'token', type: 'address' },
-        { name: 'maxAmount', type: 'uint128' },
-        { name: 'debitTimes', type: 'uint32' },
-        { name: 'interval', type: 'uint64' },
-        { name: 'start', type: 'uint64' },
-        { name: 'validBefore', type: 'uint64' },
-        { name: 'salt', type: 'bytes32' },
-      ],
-    },
+    types: MANDATE_TYPES,
     primaryType: 'Mandate',
     message: {
       payer: account.address,

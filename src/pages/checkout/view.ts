@@ -67,12 +67,21 @@ const TEST_METHOD_LABELS: Record<(typeof TEST_PAYMENT_METHOD_IDS)[number], strin
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 
+/** A page's 404: the same bytes for every wrong link, so it says nothing about what exists (no user text in it). */
+export function notFoundPage(mainId: string, title: string, message: string): string {
+  return (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${title}</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
+    `<body><main id="${mainId}"><h1>${title}</h1><p>${message}</p></main></body></html>`
+  );
+}
+
 /** The same bytes for every unknown id, malformed id, missing or wrong secret: it says nothing about any intent. */
-export const NOT_FOUND_PAGE =
-  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-  `<title>Payment page not found</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
-  '<body><main id="checkout"><h1>Payment page not found</h1>' +
-  '<p>This payment link is not valid. Ask the seller for a new one.</p></main></body></html>';
+export const NOT_FOUND_PAGE = notFoundPage(
+  'checkout',
+  'Payment page not found',
+  'This payment link is not valid. Ask the seller for a new one.',
+);
 
 export function renderPage(m: PageModel): Fragment {
   const { intent } = m;

@@ -9,7 +9,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import { type DebitItem, intervalSeconds } from '../../domain/debit-item.js';
 import type { AccountType, MandateStatus } from '../../domain/mandate.js';
 import { formatTokenAmount } from '../checkout/format.js';
-import { STYLESHEET } from '../checkout/view.js';
+import { notFoundPage, STYLESHEET } from '../checkout/view.js';
 
 export const SCRIPT = '/assets/subscribe/subscribe.js';
 
@@ -44,11 +44,11 @@ export interface PageMandateView {
 }
 
 /** The same bytes for every unknown or malformed button: it says nothing about any item. */
-export const NOT_FOUND_PAGE =
-  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-  `<title>Subscribe page not found</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
-  '<body><main id="subscribe"><h1>Subscribe page not found</h1>' +
-  '<p>This subscription link is not valid. Ask the seller for a new one.</p></main></body></html>';
+export const NOT_FOUND_PAGE = notFoundPage(
+  'subscribe',
+  'Subscribe page not found',
+  'This subscription link is not valid. Ask the seller for a new one.',
+);
 
 /** "every 30 days", "every day", "every 10 seconds" (test mode). */
 export function intervalText(item: DebitItem): string {
