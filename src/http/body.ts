@@ -32,6 +32,7 @@ export async function readBody(request: Request): Promise<unknown> {
         'The body is JSON but its Content-Type is application/x-www-form-urlencoded (what curl -d sends by default): send it with Content-Type: application/json, or form-encode the parameters.',
       );
     }
+    refuseUndecodablePairs(text);
     try {
       return qs.parse(text, {
         // The deepest parameter: line_items[0][price_data][custom_unit_amount][minimum] (Checkout Sessions).
@@ -62,6 +63,35 @@ async function receive(request: Request): Promise<ArrayBuffer> {
     return await request.arrayBuffer();
   } catch (error) {
     throw new BodyNotReceived(error instanceof Error ? error.message.slice(0, 200) : 'the body stream failed');
+  }
+}
+
+/**
+ * qs keeps a pair whose percent-encoding is not UTF-8 (`%ED%A0%80`, `%E2%82`, `%ZZ`) as its raw text,
+ * which would then pass a lenient schema as something the client never meant: refuse it instead,
+ * naming the parameter (as far as its name decodes).
+ */
+function refuseUndecodablePairs(text: string): void {
+  for (const pair of text.split('&')) {
+    if (!pair.includes('%')) continue;
+    const cut = pair.indexOf('=');
+    const rawKey = cut === -1 ? pair : pair.slice(0, cut);
+    const key = decodeOrNull(rawKey);
+    if (key === null) {
+      throw new RequestError('body_invalid', 'The form body has a parameter name that is not valid percent-encoded UTF-8.');
+    }
+    if (cut !== -1 && decodeOrNull(pair.slice(cut + 1)) === null) {
+      const path = key.split(/[[\]]+/).filter((part) => part !== '');
+      throw new RequestError('parameter_invalid', `Invalid ${key}: the value is not valid percent-encoded UTF-8.`, path);
+    }
+  }
+}
+
+function decodeOrNull(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
   }
 }
 

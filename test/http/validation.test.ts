@@ -407,6 +407,27 @@ describe('create (form encoding)', () => {
     expect(list.body.data.map((i: any) => i.id)).toEqual([created.id]);
   });
 
+  it.each([
+    ['a lone surrogate', 'statement_descriptor=%22%00%5D%ED%A0%80', 'statement_descriptor'],
+    ['a truncated sequence', 'description=%E2%82', 'description'],
+    ['a bad escape', 'metadata[order_id]=%ZZ', 'metadata[order_id]'],
+  ])(
+    'refuses a value whose percent-encoding is not UTF-8 (%s), naming the parameter, instead of keeping its raw text',
+    async (_name, pair, param) => {
+      const key = await freshKey();
+      const error = await expectInvalid(await form(key, `amount=2000&currency=usd&${pair}`), param, 'parameter_invalid');
+      expect(error.message).toMatch(/not valid percent-encoded UTF-8/);
+      await expectNoIntents(key);
+    },
+  );
+
+  it('refuses a parameter name whose percent-encoding is not UTF-8', async () => {
+    const key = await freshKey();
+    const error = await expectInvalid(await form(key, 'amount=2000&currency=usd&%ED%A0%80=1'), null, 'body_invalid');
+    expect(error.message).toMatch(/parameter name/);
+    await expectNoIntents(key);
+  });
+
   it('accepts percent-encoded brackets, metadata[a]=1 as the string "1", and USD', async () => {
     const key = await freshKey();
     const res = await form(key, 'amount=2000&currency=USD&metadata%5Ba%5D=1');
