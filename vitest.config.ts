@@ -122,6 +122,8 @@ export default defineConfig({
         // Links (3-D Secure pages) are built on this origin: configuration, never the request's Host.
         PUBLIC_BASE_URL: 'http://pay.test',
         ASYNC_SETTLE_DELAY_MS: '400',
+        REFUND_SETTLE_DELAY_MS: '400',
+        DISPUTE_REVIEW_DELAY_MS: '400',
         // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
         WEBHOOK_RETRY_DELAYS: '0,1,1',
         WEBHOOK_TIMEOUT_MS: '1000',

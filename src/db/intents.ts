@@ -5,7 +5,7 @@ import { type DrizzleD1Database, drizzle } from 'drizzle-orm/d1';
 import type { PaymentIntent } from '../domain/intent.js';
 import type { Status } from '../domain/status.js';
 import { parseRecord, serializeRecord } from '../intents/record.js';
-import { events, idempotencyKeys, paymentIntentMetadata, paymentIntents } from './schema.js';
+import { charges, disputes, events, idempotencyKeys, paymentIntentMetadata, paymentIntents, refunds } from './schema.js';
 
 /**
  * Upserts the intent's row. The write only lands if it carries a higher revision than the row, so
@@ -132,7 +132,40 @@ export async function projectIntent(
       sql`SELECT ${intent.id}, ${intent.merchantId}, ${intent.livemode ? 1 : 0}, key, value
           FROM json_each(${JSON.stringify(intent.metadata)}) WHERE ${holdsThisRevision}`,
     ),
+    ...subObjectInserts(db, intent),
   ]);
+}
+
+/**
+ * The lookups of the intent's charges, refunds and disputes: written once, never changed. Ten rows
+ * per statement keeps each under D1's 100 bound parameters (an intent can have many refunds).
+ */
+function subObjectInserts(db: DrizzleD1Database, intent: PaymentIntent) {
+  const owner = { merchantId: intent.merchantId, livemode: intent.livemode, paymentIntentId: intent.id };
+  return [
+    ...chunks(intent.charges).map((part) =>
+      db
+        .insert(charges)
+        .values(part.map((c) => ({ ...owner, id: c.id, createdAt: c.created })))
+        .onConflictDoNothing(),
+    ),
+    ...chunks(intent.refunds).map((part) =>
+      db
+        .insert(refunds)
+        .values(part.map((r) => ({ ...owner, id: r.id, chargeId: r.charge, createdAt: r.created })))
+        .onConflictDoNothing(),
+    ),
+    ...chunks(intent.disputes).map((part) =>
+      db
+        .insert(disputes)
+        .values(part.map((d) => ({ ...owner, id: d.id, chargeId: d.charge, createdAt: d.created })))
+        .onConflictDoNothing(),
+    ),
+  ];
+}
+
+function chunks<T>(items: readonly T[], size = 10): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 }
 
 export interface ListQuery extends PageQuery {

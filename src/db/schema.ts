@@ -301,3 +301,58 @@ export const mandates = sqliteTable(
     index('mandates_commitment').on(t.merchantId, t.livemode, t.commitment),
   ],
 );
+
+/**
+ * Lookups of a payment intent's charges, refunds and disputes: which intent holds each one, for
+ * retrieves and lists. The objects themselves are in the intent's record (payment_intents.record,
+ * record v5), which lists render from; these rows never change once written.
+ */
+export const charges = sqliteTable(
+  'charges',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    paymentIntentId: text('payment_intent_id').notNull(),
+    /** Milliseconds since the epoch. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('charges_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('charges_payment_intent').on(t.merchantId, t.livemode, t.paymentIntentId, t.createdAt, t.id),
+  ],
+);
+
+export const refunds = sqliteTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    paymentIntentId: text('payment_intent_id').notNull(),
+    chargeId: text('charge_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('refunds_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('refunds_payment_intent').on(t.merchantId, t.livemode, t.paymentIntentId, t.createdAt, t.id),
+    index('refunds_charge').on(t.merchantId, t.livemode, t.chargeId, t.createdAt, t.id),
+  ],
+);
+
+export const disputes = sqliteTable(
+  'disputes',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    paymentIntentId: text('payment_intent_id').notNull(),
+    chargeId: text('charge_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('disputes_list').on(t.merchantId, t.livemode, t.createdAt, t.id),
+    index('disputes_payment_intent').on(t.merchantId, t.livemode, t.paymentIntentId, t.createdAt, t.id),
+    index('disputes_charge').on(t.merchantId, t.livemode, t.chargeId, t.createdAt, t.id),
+  ],
+);

@@ -87,6 +87,9 @@ export function createDebitIntent(
     payerAmount: null,
     mandate: params.debit.mandate,
     debit: { ...params.debit, attemptId: null, txHash: null, blockNumber: null },
+    charges: [],
+    refunds: [],
+    disputes: [],
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };

@@ -4,6 +4,7 @@
  * payment-intent.ts (card-style and bank payments) and crypto-intent.ts (on-chain payments).
  */
 import { bigintAsString } from '../lib/json.js';
+import type { Charge, Dispute, EventSubject, Refund, RefundReason } from './charge.js';
 import type { CryptoOptions, CryptoPayment, CryptoTransfer, PayerSignature } from './crypto.js';
 import type { CancellationReason, CaptureMethod, ConfirmationMethod, EventType, Status } from './status.js';
 import type { PaymentMethodType } from './test-payment-methods.js';
@@ -112,6 +113,12 @@ export interface PaymentIntent {
   mandate: string | null;
   /** A mandate's debit: what the mandate's object reported (src/domain/debit-intent.ts); null otherwise. */
   debit: DebitDetail | null;
+  /** Every confirm attempt, oldest first (src/domain/charge.ts); the last is `latest_charge`. */
+  charges: Charge[];
+  /** Refunds of this intent's charges, oldest first. */
+  refunds: Refund[];
+  /** Test-mode disputes of this intent's charges, oldest first. */
+  disputes: Dispute[];
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
   revision: number;
 }
@@ -174,6 +181,28 @@ export interface ChainObservation {
   observedAt: number;
 }
 
+export interface RefundParams {
+  /** The charge to refund; absent: the intent's succeeded charge. */
+  charge?: string;
+  /** Minor units; absent: what is left to refund. */
+  amount?: bigint;
+  reason?: RefundReason;
+  metadata?: Record<string, string>;
+  /** Crypto only: where the refund goes, instead of the payer's `from` address. */
+  destination?: string;
+  /** Crypto only: what is sent back; absent: the payment itself. */
+  source?: 'payment' | 'excess' | 'late_funds';
+}
+
+/** A transfer the network's watcher saw to a crypto refund's destination (src/domain/crypto-refunds.ts). */
+export interface RefundObservation {
+  type: 'refund_observed';
+  refundId: string;
+  transfers: (CryptoTransfer & { to: string })[];
+  head: bigint;
+  observedAt: number;
+}
+
 export type Command =
   | { type: 'update'; params: UpdateParams }
   | ConfirmCommand
@@ -185,7 +214,27 @@ export type Command =
   /** A payer's EIP-712 signature, already verified by the shell. */
   | { type: 'record_signature'; signature: PayerSignature }
   /** What the mandate's object reports about this debit intent's period (src/intents/debits.ts). */
-  | { type: 'debit_reported'; report: DebitReport };
+  | { type: 'debit_reported'; report: DebitReport }
+  /** POST /v1/refunds (src/domain/refunds.ts): `refundId` is drawn by the shell. */
+  | { type: 'refund'; refundId: string; params: RefundParams }
+  | { type: 'update_refund'; refundId: string; metadata: Record<string, string> | null }
+  | { type: 'cancel_refund'; refundId: string }
+  /** The refund timer: a pending card-style refund settles (succeeds, or fails for pm_card_refundFail). */
+  | { type: 'settle_refund'; refundId: string }
+  | RefundObservation
+  /** POST /v1/disputes/:id (src/domain/disputes.ts): evidence merges; `submit` sends it for review. */
+  | {
+      type: 'update_dispute';
+      disputeId: string;
+      evidence?: Record<string, string>;
+      metadata?: Record<string, string> | null;
+      submit: boolean;
+    }
+  | { type: 'close_dispute'; disputeId: string }
+  /** The dispute timer: submitted evidence is decided (won or lost by Stripe's test evidence values). */
+  | { type: 'decide_dispute'; disputeId: string }
+  /** POST /v1/test_helpers/payment_intents/:id/fund: a wire transfer arrives (src/domain/payment-methods.ts). */
+  | { type: 'fund'; amount: bigint; reference?: string };
 
 export interface DomainEvent {
   type: EventType;
@@ -193,6 +242,8 @@ export interface DomainEvent {
   previousAttributes: Partial<PaymentIntent>;
   /** The intent right after this event, when it is not the decision's final state (create + confirm in one call). */
   snapshot?: PaymentIntent;
+  /** For charge.*, refund.* and charge.dispute.* events: the object the event is about (its wire renders it from the intent). */
+  subject?: EventSubject;
 }
 
 /**
@@ -200,7 +251,9 @@ export interface DomainEvent {
  * chain watcher's registration in line with the intent (`watch`, see crypto-intent.ts watchRequest).
  */
 export interface Timer {
-  kind: 'settle' | 'watch';
+  kind: 'settle' | 'watch' | 'refund' | 'dispute';
+  /** Which refund or dispute (its id); absent for the intent's own timers. */
+  key?: string;
   at: number;
 }
 
@@ -218,6 +271,10 @@ export interface IntentSettings {
   asyncSettleDelayMs: number;
   /** How long after a crypto intent stops waiting its address is still watched for late funds. */
   cryptoMonitorWindowMs: number;
+  /** How long a test-mode card refund stays pending before it succeeds (or fails). */
+  refundSettleDelayMs: number;
+  /** How long submitted dispute evidence is under review before the test outcome. */
+  disputeReviewDelayMs: number;
 }
 
 /** Checked on the merged result of an update; the wire schema checks each request on its own. */
@@ -232,6 +289,11 @@ export function unchanged(state: PaymentIntent): Decision {
 
 export function event(type: EventType): DomainEvent {
   return { type, previousAttributes: {} };
+}
+
+/** An event about a charge, refund or dispute of the intent. */
+export function subjectEvent(type: EventType, subject: EventSubject): DomainEvent {
+  return { type, previousAttributes: {}, subject };
 }
 
 /** Stripe's metadata update: keys merge, "" removes a key, null (or "" for the whole field) clears all. */

@@ -14,8 +14,12 @@ import {
   withCryptoAmount,
   withCryptoChoice,
 } from './crypto-intent.js';
+import type { FreshIds } from './charge.js';
+import { reconcileCharges } from './charges.js';
+import { observeRefund } from './crypto-refunds.js';
 import { isCurrency, MAX_AMOUNT } from './currency.js';
 import { applyDebitReport, assertDebitUpdate, assertNotDebit } from './debit-intent.js';
+import { closeDispute, decideDispute, reconcileDisputes, updateDispute } from './disputes.js';
 import { DomainError, type Field, invalid, unexpectedState } from './errors.js';
 import {
   changedFields,
@@ -34,6 +38,8 @@ import {
   type PayerAmount,
   type UpdateParams,
 } from './intent.js';
+import { fund } from './payment-methods.js';
+import { cancelRefund, createRefund, settleRefund, updateRefund } from './refunds.js';
 import { STATUSES, type CancellationReason, type Status } from './status.js';
 import { findTestPaymentMethod, type PaymentMethodType, type TestPaymentMethod } from './test-payment-methods.js';
 
@@ -88,21 +94,30 @@ export function createPaymentIntent(
     payerAmount: params.payerAmount ?? null,
     mandate: null,
     debit: null,
+    charges: [],
+    refunds: [],
+    disputes: [],
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };
 }
 
-/** Applies one command. Throws DomainError when the command is not allowed; the state is then untouched. */
-export function decide(state: PaymentIntent, command: Command, now: number, settings: IntentSettings): Decision {
-  const decision = apply(state, command, now, settings);
-  if (decision.state === state) return decision;
+/**
+ * Applies one command. Throws DomainError when the command is not allowed; the state is then
+ * untouched. The attempt's charge and any dispute follow from what the transition did
+ * (reconcileCharges, reconcileDisputes), with ids drawn by the shell (`fresh`, used only if needed).
+ */
+export function decide(state: PaymentIntent, command: Command, now: number, settings: IntentSettings, fresh: FreshIds): Decision {
+  const applied = apply(state, command, now, settings);
+  if (applied.state === state) return applied;
+  const decision = reconcileDisputes(state, reconcileCharges(state, applied, fresh, now), fresh, now, settings);
   const next = { ...decision.state, revision: state.revision + 1 };
   const previousAttributes = changedFields(state, next);
   return {
     ...decision,
     state: next,
-    events: decision.events.map((e) => ({ ...e, previousAttributes })),
+    // An event about a charge, refund or dispute shows that object, not the intent's changed fields.
+    events: decision.events.map((e) => (e.subject ? e : { ...e, previousAttributes })),
   };
 }
 
@@ -126,6 +141,24 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
       return recordSignature(state, command.signature);
     case 'debit_reported':
       return applyDebitReport(state, command.report, now);
+    case 'refund':
+      return createRefund(state, command.refundId, command.params, now, settings);
+    case 'update_refund':
+      return updateRefund(state, command.refundId, command.metadata);
+    case 'cancel_refund':
+      return cancelRefund(state, command.refundId, now);
+    case 'settle_refund':
+      return settleRefund(state, command.refundId, now);
+    case 'refund_observed':
+      return observeRefund(state, command);
+    case 'update_dispute':
+      return updateDispute(state, command, now, settings);
+    case 'close_dispute':
+      return closeDispute(state, command.disputeId, now);
+    case 'decide_dispute':
+      return decideDispute(state, command.disputeId, now);
+    case 'fund':
+      return fund(state, command.amount, command.reference, now);
   }
 }
 

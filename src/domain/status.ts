@@ -38,5 +38,22 @@ export const EVENT_TYPES = [
   'payment_intent.processing',
   'payment_intent.requires_action',
   'payment_intent.succeeded',
+  // About the intent's charges, refunds and disputes (src/domain/charge.ts): the event's object is that one.
+  'charge.pending',
+  'charge.succeeded',
+  'charge.failed',
+  'charge.captured',
+  'charge.expired',
+  'charge.refunded',
+  'charge.updated',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+  'charge.refund.updated',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -16,26 +16,52 @@ export type TestOutcome =
   /** Settles later (bank debit): passes through processing, then succeeds or fails. */
   | { kind: 'async'; settles: 'succeeded' | 'failed' };
 
+export interface TestCard {
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  funding: 'credit' | 'debit' | 'prepaid';
+  country: string;
+}
+
 export interface TestPaymentMethod {
   id: string;
   type: PaymentMethodType;
   outcome: TestOutcome;
+  /** What a card's charge shows (payment_method_details.card). */
+  card?: TestCard;
+  /** `fails`: its refunds fail after being pending (Stripe's pm_card_refundFail). */
+  refunds?: 'fail';
+  /** Its successful payment is then disputed, with this reason (Stripe's pm_card_createDispute: fraudulent). */
+  dispute?: string;
 }
 
+const visa = (last4: string): TestCard => ({ brand: 'visa', last4, expMonth: 12, expYear: 2034, funding: 'credit', country: 'US' });
+
 const METHODS: readonly TestPaymentMethod[] = [
-  { id: 'pm_card_visa', type: 'card', outcome: { kind: 'authorize' } },
-  { id: 'pm_card_mastercard', type: 'card', outcome: { kind: 'authorize' } },
+  { id: 'pm_card_visa', type: 'card', outcome: { kind: 'authorize' }, card: visa('4242') },
+  {
+    id: 'pm_card_mastercard',
+    type: 'card',
+    outcome: { kind: 'authorize' },
+    card: { ...visa('4444'), brand: 'mastercard' },
+  },
   {
     id: 'pm_card_chargeDeclined',
     type: 'card',
     outcome: { kind: 'decline', declineCode: 'generic_decline', message: 'Your card was declined.' },
+    card: visa('0002'),
   },
   {
     id: 'pm_card_chargeDeclinedInsufficientFunds',
     type: 'card',
     outcome: { kind: 'decline', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+    card: visa('9995'),
   },
-  { id: 'pm_card_threeDSecure2Required', type: 'card', outcome: { kind: 'challenge' } },
+  { id: 'pm_card_threeDSecure2Required', type: 'card', outcome: { kind: 'challenge' }, card: visa('3220') },
+  { id: 'pm_card_refundFail', type: 'card', outcome: { kind: 'authorize' }, card: visa('5126'), refunds: 'fail' },
+  { id: 'pm_card_createDispute', type: 'card', outcome: { kind: 'authorize' }, card: visa('0259'), dispute: 'fraudulent' },
   { id: 'pm_usBankAccount', type: 'us_bank_account', outcome: { kind: 'async', settles: 'succeeded' } },
   { id: 'pm_usBankAccount_insufficientFunds', type: 'us_bank_account', outcome: { kind: 'async', settles: 'failed' } },
 ];

@@ -8,12 +8,16 @@
  * as digit strings, the object as its versioned record), with a version of its own:
  *
  *   v1: a payment intent's event (no kind).
- *   v2: `kind`, payment_intent or checkout.session (and, later in v2, mandate).
+ *   v2: `kind`, payment_intent or checkout.session (and, later in v2, mandate). A payment intent's
+ *       event about one of its charges, refunds or disputes (charge.*, refund.*, charge.dispute.*)
+ *       names it in its previous attributes as `$subject` (see subjectAttributes), and has no
+ *       other previous attributes.
  */
 import { fromSessionRecord, type SessionRecord } from '../checkout/record.js';
 import { type CheckoutSession, SESSION_EVENT_TYPES, type SessionEventType } from '../domain/checkout-session.js';
 import { MANDATE_EVENT_TYPES, type Mandate, type MandateEventType } from '../domain/mandate.js';
 import { fromMandateRecord, type MandateRecord } from '../mandates/record.js';
+import type { EventSubject } from '../domain/charge.js';
 import type { PaymentIntent } from '../domain/intent.js';
 import { EVENT_TYPES, type EventType } from '../domain/status.js';
 import type { EventRow } from '../durable/entity.js';
@@ -35,6 +39,8 @@ export interface IntentEvent extends EventFields {
   object: PaymentIntent;
   /** The fields that changed, with their values before it. */
   previousAttributes: Partial<PaymentIntent>;
+  /** The charge, refund or dispute the event is about (charge.*, refund.*, charge.dispute.*); null for the intent's own events. */
+  subject: EventSubject | null;
 }
 
 export interface SessionEvent extends EventFields {
@@ -72,7 +78,21 @@ type SerializedEvent = {
   previous_attributes: Record<string, unknown>;
 };
 
+const SUBJECT_KEY = '$subject';
+
+/** The stored previous attributes of an event about a charge, refund or dispute: only which one. */
+export function subjectAttributes(subject: EventSubject): Record<string, unknown> {
+  return { [SUBJECT_KEY]: subject };
+}
+
+/** The subject and the intent's previous attributes of a stored event's previous attributes. */
+function splitSubject(stored: Record<string, unknown>): { subject: EventSubject | null; previous: Partial<PaymentIntent> } {
+  if (SUBJECT_KEY in stored) return { subject: stored[SUBJECT_KEY] as EventSubject, previous: {} };
+  return { subject: null, previous: partialFromRecord(stored) };
+}
+
 export function eventFromRow(row: EventRow): IntentEvent {
+  const { subject, previous } = splitSubject(JSON.parse(row.previous_attributes));
   return {
     kind: 'payment_intent',
     id: row.id,
@@ -81,7 +101,8 @@ export function eventFromRow(row: EventRow): IntentEvent {
     created: row.created,
     request: { id: row.request_id, idempotencyKey: row.idempotency_key },
     object: fromRecord(JSON.parse(row.object)),
-    previousAttributes: partialFromRecord(JSON.parse(row.previous_attributes)),
+    previousAttributes: previous,
+    subject,
   };
 }
 
@@ -115,11 +136,13 @@ export function parseEvent(json: string): CanonicalEvent {
     return { ...fields, kind: 'checkout.session', type: e.type as SessionEventType, object: fromSessionRecord(stored) };
   }
   if (e.kind === 'mandate') return { ...fields, kind: 'mandate', type: e.type as MandateEventType, object: fromMandateRecord(stored) };
+  const { subject, previous } = splitSubject(e.previous_attributes);
   return {
     ...fields,
     kind: 'payment_intent',
     type: e.type as EventType,
     object: fromRecord(stored),
-    previousAttributes: partialFromRecord(e.previous_attributes),
+    previousAttributes: previous,
+    subject,
   };
 }

@@ -15,6 +15,7 @@ import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { assertSignable, watchRequest } from '../domain/crypto-intent.js';
 import { createDebitIntent, type DebitCreateParams, type DebitReport, ignoredReport } from '../domain/debit-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
+import { freshIds } from '../lib/ids.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, PaymentError, PaymentIntent } from '../domain/intent.js';
 import { createPaymentIntent, decide, depositToAllocate } from '../domain/payment-intent.js';
@@ -38,7 +39,7 @@ import type { WebhookMessage } from '../webhooks/messages.js';
 import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
 import { sessionObject } from '../checkout/session-stub.js';
 import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
-import { serializeEventRow } from './events.js';
+import { serializeEventRow, subjectAttributes } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
 /** Who is asking: the merchant and mode of the API key, the merchant's shard, and the request (with its Idempotency-Key, if any). */
@@ -85,7 +86,7 @@ export interface StoredEvent {
 }
 
 /** `checkout`: tell the intent's Checkout Session where the intent is now (it completes or expires on it). */
-type IntentTimer = 'settle' | 'watch' | 'checkout';
+type IntentTimer = 'settle' | 'watch' | 'checkout' | 'refund' | 'dispute';
 
 /** The statuses a Checkout Session's intent tells its session of. */
 const CHECKOUT_ENDS: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture', 'canceled'];
@@ -221,7 +222,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       if (confirm) {
         const created = decision;
         const prepared = await this.prepare(created.state, confirm);
-        const confirmed = decide(created.state, prepared, now, readSettings(this.env));
+        const confirmed = decide(created.state, prepared, now, readSettings(this.env), freshIds(now));
         // payment_intent.created shows the intent as created, the confirm's events as confirmed.
         const createdEvents = created.events.map((e) => ({ ...e, snapshot: created.state }));
         decision = { ...confirmed, events: [...createdEvents, ...confirmed.events] };
@@ -254,7 +255,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       const intent = this.current;
       if (!intent) {
         const created = createDebitIntent({ ...ids, ...owner }, params, now);
-        const reported = decide(created.state, { type: 'debit_reported', report }, now, readSettings(this.env));
+        const reported = decide(created.state, { type: 'debit_reported', report }, now, readSettings(this.env), freshIds(now));
         // payment_intent.created shows the intent as created, the report's event as reported.
         const decision = { ...reported, events: [...created.events.map((e) => ({ ...e, snapshot: created.state })), ...reported.events] };
         await this.commitDecision(decision, origin, now, null, () =>
@@ -449,6 +450,13 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       },
       watch: () => this.syncWatch(),
       checkout: () => this.tellCheckoutSession(),
+      // Keyed by the refund's or dispute's id: several may be due.
+      refund: async (timer) => {
+        await this.run({ type: 'settle_refund', refundId: timer.key }, ALARM_ORIGIN);
+      },
+      dispute: async (timer) => {
+        await this.run({ type: 'decide_dispute', disputeId: timer.key }, ALARM_ORIGIN);
+      },
     };
   }
 
@@ -464,7 +472,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     const now = Date.now();
     let decision: Decision;
     try {
-      decision = decide(intent, command, now, readSettings(this.env));
+      decision = decide(intent, command, now, readSettings(this.env), freshIds(now));
     } catch (error) {
       if (error instanceof DomainError) return this.refuse(request, refused(error, intent), now);
       throw error;
@@ -486,7 +494,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   ): Promise<Answer> {
     const events = decision.events.map((e) => ({
       type: e.type,
-      previousAttributes: JSON.stringify(partialToRecord(e.previousAttributes)),
+      previousAttributes: JSON.stringify(e.subject ? subjectAttributes(e.subject) : partialToRecord(e.previousAttributes)),
       snapshot: e.snapshot,
     }));
     const result: Answer = { ok: true, intent: decision.state, paymentError: decision.paymentError };

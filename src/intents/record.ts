@@ -6,12 +6,15 @@
  *   v2: `crypto` (null for card-style intents, which is what a v1 record becomes).
  *   v3: `checkoutSession` and `payerAmount` (null in what v1 and v2 become).
  *   v4: `mandate` and `debit` (a mandate's debit intent; null in what v1 to v3 become).
+ *   v5: `charges`, `refunds` and `disputes` (empty in what v1 to v4 become: those intents' attempts
+ *       were not recorded, and nothing of theirs was refunded or disputed).
  */
+import type { Charge, CryptoRefund, Dispute, Refund } from '../domain/charge.js';
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
 import type { DebitDetail } from '../domain/debit-intent.js';
 import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 4;
+export const RECORD_VERSION = 5;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
@@ -22,12 +25,21 @@ type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transf
 
 type StoredPayerAmount = { minimum: string | null; maximum: string | null };
 type StoredDebit = Stored<DebitDetail>;
+export type StoredCharge = Stored<Charge>;
+type StoredCryptoRefund = Omit<Stored<CryptoRefund>, 'transfer'> & {
+  transfer: (Omit<NonNullable<CryptoRefund['transfer']>, 'blockNumber'> & { blockNumber: string }) | null;
+};
+export type StoredRefund = Omit<Stored<Refund>, 'crypto'> & { crypto: StoredCryptoRefund | null };
+export type StoredDispute = Stored<Dispute>;
 
-export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto' | 'payerAmount' | 'debit'> & {
+export type IntentRecord = Omit<Stored<PaymentIntent>, 'crypto' | 'payerAmount' | 'debit' | 'charges' | 'refunds' | 'disputes'> & {
   v: typeof RECORD_VERSION;
   crypto: StoredCrypto | null;
   payerAmount: StoredPayerAmount | null;
   debit: StoredDebit | null;
+  charges: StoredCharge[];
+  refunds: StoredRefund[];
+  disputes: StoredDispute[];
 };
 
 export function toRecord(intent: PaymentIntent): IntentRecord {
@@ -43,7 +55,57 @@ export function toRecord(intent: PaymentIntent): IntentRecord {
       maximum: intent.payerAmount.maximum?.toString() ?? null,
     },
     debit: intent.debit && debitToRecord(intent.debit),
+    charges: intent.charges.map(chargeToRecord),
+    refunds: intent.refunds.map(refundToRecord),
+    disputes: intent.disputes.map(disputeToRecord),
   };
+}
+
+export function chargeToRecord(c: Charge): StoredCharge {
+  return {
+    ...c,
+    amount: c.amount.toString(),
+    amountCaptured: c.amountCaptured.toString(),
+    amountRefunded: c.amountRefunded.toString(),
+  };
+}
+
+export function chargeFromRecord(c: StoredCharge): Charge {
+  return { ...c, amount: BigInt(c.amount), amountCaptured: BigInt(c.amountCaptured), amountRefunded: BigInt(c.amountRefunded) };
+}
+
+export function refundToRecord(r: Refund): StoredRefund {
+  return {
+    ...r,
+    amount: r.amount.toString(),
+    crypto: r.crypto && {
+      ...r.crypto,
+      amount: r.crypto.amount.toString(),
+      fromBlock: r.crypto.fromBlock.toString(),
+      transfer: r.crypto.transfer && { ...r.crypto.transfer, blockNumber: r.crypto.transfer.blockNumber.toString() },
+    },
+  };
+}
+
+export function refundFromRecord(r: StoredRefund): Refund {
+  return {
+    ...r,
+    amount: BigInt(r.amount),
+    crypto: r.crypto && {
+      ...r.crypto,
+      amount: BigInt(r.crypto.amount),
+      fromBlock: BigInt(r.crypto.fromBlock),
+      transfer: r.crypto.transfer && { ...r.crypto.transfer, blockNumber: BigInt(r.crypto.transfer.blockNumber) },
+    },
+  };
+}
+
+export function disputeToRecord(d: Dispute): StoredDispute {
+  return { ...d, amount: d.amount.toString() };
+}
+
+export function disputeFromRecord(d: StoredDispute): Dispute {
+  return { ...d, amount: BigInt(d.amount) };
 }
 
 function debitToRecord(d: DebitDetail): StoredDebit {
@@ -65,6 +127,9 @@ export function fromRecord(stored: { v: number } & Record<string, unknown>): Pay
     crypto: record.crypto && cryptoFromRecord(record.crypto),
     payerAmount: record.payerAmount && payerAmountFromRecord(record.payerAmount),
     debit: record.debit && debitFromRecord(record.debit),
+    charges: record.charges.map(chargeFromRecord),
+    refunds: record.refunds.map(refundFromRecord),
+    disputes: record.disputes.map(disputeFromRecord),
   };
 }
 
@@ -115,7 +180,8 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
-  const beforeDebits = { mandate: null, debit: null };
+  const beforeCharges = { charges: [], refunds: [], disputes: [] };
+  const beforeDebits = { mandate: null, debit: null, ...beforeCharges };
   const beforeCheckout = { checkoutSession: null, payerAmount: null, ...beforeDebits };
   switch (stored.v) {
     case 1:
@@ -124,6 +190,8 @@ function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord 
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCheckout };
     case 3:
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeDebits };
+    case 4:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCharges };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:

@@ -27,7 +27,7 @@ function timePrefix(nowMs: number): string {
   return out;
 }
 
-export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li' | 'di' | 'mdt' | 'dr';
+export type IdPrefix = 'pi' | 'acct' | 'evt' | 'req' | 'we' | 'li' | 'di' | 'mdt' | 'dr' | 'ch' | 're' | 'dp';
 
 /** A payment intent's id, as newId('pi') or keyedIntentId makes it. Anything else names no intent. */
 export const INTENT_ID_PATTERN = /^pi_[0-9A-Za-z]{24}$/;
@@ -99,6 +99,11 @@ function base62Digest(digest: Uint8Array, length: number): string {
 
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   return `${prefix}_${timePrefix(nowMs)}${randomBase62(14)}`;
+}
+
+/** Ids for whatever one command may make: a charge, a refund, a dispute (src/domain/charge.ts FreshIds). */
+export function freshIds(nowMs: number = Date.now()): { chargeId: string; refundId: string; disputeId: string } {
+  return { chargeId: newId('ch', nowMs), refundId: newId('re', nowMs), disputeId: newId('dp', nowMs) };
 }
 
 /**

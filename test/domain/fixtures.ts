@@ -11,7 +11,14 @@ import type { Command, CreateParams, Decision, PaymentIntent, IntentSettings as 
 export const NOW = 1_700_000_000_000;
 /** When commands after creation happen; distinct from NOW so "= now" assertions can fail. */
 export const LATER = NOW + 61_234;
-export const SETTINGS: Settings = { asyncSettleDelayMs: 86_400_000, cryptoMonitorWindowMs: 86_400_000 };
+export const SETTINGS: Settings = {
+  asyncSettleDelayMs: 86_400_000,
+  cryptoMonitorWindowMs: 86_400_000,
+  refundSettleDelayMs: 5_000,
+  disputeReviewDelayMs: 5_000,
+};
+/** The ids a command may use, as the shell draws them (freshIds). */
+export const FRESH = { chargeId: 'ch_test_1', refundId: 're_test_1', disputeId: 'dp_test_1' };
 export const IDS = { id: 'pi_test_1', clientSecret: 'pi_test_1_secret_abc', merchantId: 'acct_test', livemode: false };
 export const AMOUNT = 2000n;
 
@@ -31,7 +38,7 @@ export function created(params: Partial<CreateParams> = {}, ids: Partial<typeof 
 export function step(state: PaymentIntent, command: Command, now = LATER, settings = SETTINGS): Decision {
   const before = structuredClone(state);
   try {
-    return decide(state, command, now, settings);
+    return decide(state, command, now, settings, FRESH);
   } finally {
     expect(state).toStrictEqual(before);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT } from '../../src/domain/currency.js';
 import type { PaymentIntent, UpdateParams } from '../../src/domain/intent.js';
 import type { Status } from '../../src/domain/status.js';
-import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, SETTINGS, step } from './fixtures.js';
+import { AMOUNT, confirmWith, created, expectBigintAmounts, reach, refusal, SETTINGS, FRESH, step } from './fixtures.js';
 
 const update = (params: UpdateParams) => ({ type: 'update' as const, params });
 
@@ -294,15 +294,15 @@ describe('metadata limit across updates', () => {
       0,
     );
     const settings = { ...SETTINGS, asyncSettleDelayMs: 0 };
-    expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings)).toThrowError(
+    expect(() => decide(state, { type: 'update', params: { metadata: keys('b', 21) } }, 1, settings, FRESH)).toThrowError(
       expect.objectContaining({ code: 'parameter_invalid', field: 'metadata' }),
     );
-    expect(Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings).state.metadata)).toHaveLength(
-      50,
-    );
+    expect(
+      Object.keys(decide(state, { type: 'update', params: { metadata: keys('b', 20) } }, 1, settings, FRESH).state.metadata),
+    ).toHaveLength(50);
     // Replacing and deleting keys in the same update counts the result, not the patch.
     expect(
-      Object.keys(decide(state, { type: 'update', params: { metadata: { ...keys('b', 21), a0: '' } } }, 1, settings).state.metadata),
+      Object.keys(decide(state, { type: 'update', params: { metadata: { ...keys('b', 21), a0: '' } } }, 1, settings, FRESH).state.metadata),
     ).toHaveLength(50);
   });
 });

@@ -5,7 +5,8 @@ import type { DebitReport, PaymentIntent } from '../../src/domain/intent.js';
 import { decide } from '../../src/domain/payment-intent.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
-const SETTINGS = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000 };
+const SETTINGS = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000, refundSettleDelayMs: 5_000, disputeReviewDelayMs: 5_000 };
+const FRESH = { chargeId: 'ch_test_1', refundId: 're_test_1', disputeId: 'dp_test_1' };
 const TX = `0x${'ab'.repeat(32)}`;
 
 function fresh(): PaymentIntent {
@@ -30,7 +31,7 @@ function fresh(): PaymentIntent {
   ).state;
 }
 
-const report = (state: PaymentIntent, r: DebitReport) => decide(state, { type: 'debit_reported', report: r }, NOW, SETTINGS);
+const report = (state: PaymentIntent, r: DebitReport) => decide(state, { type: 'debit_reported', report: r }, NOW, SETTINGS, FRESH);
 const through = (...reports: DebitReport[]) => reports.reduce((s, r) => report(s, r).state, fresh());
 
 const processing: DebitReport = { kind: 'processing', attemptId: 'a1', txHash: null };
@@ -111,14 +112,14 @@ describe('debit reports → intent', () => {
 
   it('a debit intent cannot be confirmed, captured or have its payment changed by its merchant', () => {
     const s = through(failed);
-    const confirm = () => decide(s, { type: 'confirm', challengeToken: 't' }, NOW, SETTINGS);
+    const confirm = () => decide(s, { type: 'confirm', challengeToken: 't' }, NOW, SETTINGS, FRESH);
     expect(confirm).toThrow(expect.objectContaining({ code: 'payment_intent_unexpected_state', operation: 'confirm', field: 'mandate' }));
-    expect(() => decide(s, { type: 'capture' }, NOW, SETTINGS)).toThrow(expect.objectContaining({ field: 'mandate' }));
-    expect(() => decide(s, { type: 'update', params: { amount: 1n } }, NOW, SETTINGS)).toThrow(
+    expect(() => decide(s, { type: 'capture' }, NOW, SETTINGS, FRESH)).toThrow(expect.objectContaining({ field: 'mandate' }));
+    expect(() => decide(s, { type: 'update', params: { amount: 1n } }, NOW, SETTINGS, FRESH)).toThrow(
       expect.objectContaining({ field: 'amount' }),
     );
-    expect(decide(s, { type: 'update', params: { description: 'March' } }, NOW, SETTINGS).state.description).toBe('March');
-    expect(decide(s, { type: 'cancel' }, NOW, SETTINGS).state.status).toBe('canceled');
+    expect(decide(s, { type: 'update', params: { description: 'March' } }, NOW, SETTINGS, FRESH).state.description).toBe('March');
+    expect(decide(s, { type: 'cancel' }, NOW, SETTINGS, FRESH).state.status).toBe('canceled');
   });
 
   it('applyDebitReport refuses an intent that is not a debit', () => {

@@ -24,12 +24,23 @@ import { deliveryToWire, endpointToWire, notificationSecretToWire } from './wire
 
 const links: Links = { baseUrl: 'https://pay.example.com' };
 /** The deployment's defaults (src/env.ts). */
-const settings: IntentSettings = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000 };
+const settings: IntentSettings = {
+  asyncSettleDelayMs: 5_000,
+  cryptoMonitorWindowMs: 86_400_000,
+  refundSettleDelayMs: 5_000,
+  disputeReviewDelayMs: 5_000,
+};
 const at = (iso: string) => Date.parse(iso);
 
 /** One test-mode merchant; every id below carries the time it was made at, as newId makes it. */
 const MERCHANT = { id: 'acct_01M66HXNY7pNeLV49tbYOI5i', name: 'My shop' };
 const owner = { merchantId: MERCHANT.id, livemode: false };
+/** The ids a command may use (the shell draws them with freshIds()). */
+const FRESH = {
+  chargeId: 'ch_01M66HXNY7Qm3cBzF4kTgJ2w',
+  refundId: 're_01M66HXNY7Zr8wXvN1pLsQ6e',
+  disputeId: 'dp_01M66HXNY7Hn5yKd2cWfRt9u',
+};
 /** The challenge link's token handed out when a confirmation needs 3-D Secure (newToken()). */
 const CHALLENGE_TOKEN = 'pbNjWmlkUm9qzNQHGWMZudMYiNymMVXv';
 /** An account-level xpub (m/44'/60'/0') of a seed made for these examples and not kept. */
@@ -40,7 +51,7 @@ function created(id: string, secret: string, time: string, params: CreateParams)
 }
 
 function then(intent: PaymentIntent, command: Command, time: string): Decision {
-  return decide(intent, command, at(time), settings);
+  return decide(intent, command, at(time), settings, FRESH);
 }
 
 const confirmWith = (paymentMethod?: string, returnUrl?: string): ConfirmCommand => ({
@@ -234,6 +245,7 @@ const paidEvents = [
     request: { id: 'req_01M6DT4K9R7AtNouZxrFQaqn', idempotencyKey: 'order-A-1042' },
     object: e.object,
     previousAttributes: e.previousAttributes,
+    subject: e.subject ?? null,
   }),
 );
 const succeededEvent = paidEvents.at(-1)!;

@@ -11,7 +11,10 @@ import type { EventType } from '../../../domain/status.js';
 import type { CanonicalEvent, IntentEvent, MandateEvent, SessionEvent } from '../../../intents/events.js';
 import { snakeCase } from '../spelling.js';
 import { sessionToWire } from './checkout-session.js';
+import { chargeToWire } from './charge.js';
+import { disputeToWire } from './dispute.js';
 import { mandateToWire } from './mandate.js';
+import { refundToWire } from './refund.js';
 import { type Links, toWire } from './payment-intent.js';
 
 /** The version of this API's wire format that events are rendered in. */
@@ -27,7 +30,13 @@ export interface EventWire {
   /** Per object: 1 for its first event, then one more for each. */
   sequence: number;
   data: {
-    object: ReturnType<typeof toWire> | ReturnType<typeof sessionToWire> | ReturnType<typeof mandateToWire>;
+    object:
+      | ReturnType<typeof toWire>
+      | ReturnType<typeof sessionToWire>
+      | ReturnType<typeof mandateToWire>
+      | ReturnType<typeof chargeToWire>
+      | ReturnType<typeof refundToWire>
+      | ReturnType<typeof disputeToWire>;
     previous_attributes: Record<string, unknown>;
   };
   request: { id: string | null; idempotency_key: string | null };
@@ -70,7 +79,27 @@ function envelope(event: CanonicalEvent, data: EventWire['data']): EventWire {
   };
 }
 
+/** An event about one of the intent's charges, refunds or disputes: that object, as it is after it. */
+function renderSubjectEvent(event: IntentEvent, subject: NonNullable<IntentEvent['subject']>): EventWire {
+  const intent = event.object;
+  const object =
+    subject.kind === 'charge'
+      ? find(intent.charges, subject.id, chargeToWire.bind(null, intent))
+      : subject.kind === 'refund'
+        ? find(intent.refunds, subject.id, refundToWire.bind(null, intent))
+        : find(intent.disputes, subject.id, disputeToWire.bind(null, intent));
+  return envelope(event, { object, previous_attributes: {} });
+}
+
+function find<T extends { id: string }, W>(items: readonly T[], id: string, render: (item: T) => W): W {
+  const item = items.find((i) => i.id === id);
+  // The event's snapshot is the intent right after the change that made it: its subject is in it.
+  if (!item) throw new Error(`event subject ${id} is not in the intent's snapshot`);
+  return render(item);
+}
+
 function renderIntentEvent(event: IntentEvent, links: Links): EventWire {
+  if (event.subject) return renderSubjectEvent(event, event.subject);
   const object = toWire(event.object, links);
   // The previous values, rendered exactly as the object is, then only the changed fields kept.
   const previousState = { ...event.object, ...event.previousAttributes };
