@@ -14,6 +14,7 @@ import {
   type BlockTag,
   decodeEventLog,
   encodeFunctionData,
+  getAbiItem,
   getAddress,
   type Hash,
   type Hex,
@@ -198,11 +199,9 @@ export async function readEscrow(client: PublicClient, contract: Address, intent
 const ESCROW_EVENT_NAMES = ['Locked', 'Released', 'Refunded', 'Reclaimed'] as const;
 
 /** topic0 of the four deposit events: an eth_getLogs filter (`topics: [ESCROW_EVENT_TOPICS]`). */
-export const ESCROW_EVENT_TOPICS: readonly Hex[] = ESCROW_EVENT_NAMES.map((name) => {
-  const item = ESCROW_ABI.find((entry): entry is AbiEvent => entry.type === 'event' && entry.name === name);
-  if (!item) throw new Error(`the escrow ABI has no event ${name}`);
-  return toEventSelector(item);
-});
+export const ESCROW_EVENT_TOPICS: readonly Hex[] = ESCROW_EVENT_NAMES.map((name) =>
+  toEventSelector(getAbiItem({ abi: ESCROW_ABI, name }) as AbiEvent),
+);
 
 interface EscrowEventBase {
   contract: Address;
