@@ -29,7 +29,7 @@ import {
   zeroAddress,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { formatAbiItem } from 'viem/utils';
+import { formatAbiItem, formatAbiParams } from 'viem/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileContracts, deployEscrow } from '../../scripts/contracts.mjs';
 import { compileSolidity, type LocalChain, startLocalChain } from '../../scripts/local-chain.mjs';
@@ -220,11 +220,15 @@ async function signedDeposit(overrides: Partial<EscrowDeposit> = {}): Promise<{ 
 // --- tests ---------------------------------------------------------------------------------------
 
 describe("the service's view of the contract (src/chain/escrow.ts)", () => {
-  it("declares every function, event and error of the compiled contract, with the compiler's signatures", () => {
+  it("declares every function (with its outputs), event and error of the compiled contract, with the compiler's signatures", () => {
     const signatures = (items: readonly Abi[number][]) =>
       items
         .filter((item) => item.type === 'function' || item.type === 'event' || item.type === 'error')
-        .map((item) => formatAbiItem(item as never))
+        .map((item) =>
+          'outputs' in item && item.type === 'function'
+            ? `${formatAbiItem(item as never)} returns (${formatAbiParams(item.outputs as never)})`
+            : formatAbiItem(item as never),
+        )
         .sort();
     expect(signatures(ESCROW_ABI)).toEqual(signatures(compileContracts().Escrow.abi));
   });
