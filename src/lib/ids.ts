@@ -17,7 +17,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-function timePrefix(nowMs: number): string {
+export function timePrefix(nowMs: number): string {
   let t = nowMs;
   let out = '';
   for (let i = 0; i < 10; i++) {
