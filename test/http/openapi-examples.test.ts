@@ -14,6 +14,7 @@ import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
 import * as mandateRoutes from '../../src/api/stripe/mandates/routes.js';
+import * as disputeRoutes from '../../src/api/stripe/disputes/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -38,6 +39,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(checkoutSessionRoutes),
   ...Object.values(debitItemRoutes),
   ...Object.values(mandateRoutes),
+  ...Object.values(disputeRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,
