@@ -85,7 +85,7 @@ describe('disputes: a payment with pm_card_createDispute', () => {
     const dueIn = dispute.evidence_details!.due_by! - before;
     expect(dueIn).toBeGreaterThanOrEqual(7 * 86_400 - 5);
     expect(dueIn).toBeLessThanOrEqual(7 * 86_400 + 60);
-    expect(await stripe.disputes.retrieve(dispute.id)).toEqual({ ...dispute, lastResponse: expect.anything() });
+    expect(await stripe.disputes.retrieve(dispute.id)).toMatchObject({ ...dispute });
   });
 
   it('a payment with pm_card_visa is not disputed', async () => {
@@ -244,12 +244,20 @@ describe('disputes: lists', () => {
   });
 });
 
+const DISPUTE_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+];
+
 describe('disputes: webhooks', () => {
   it('charge.dispute.created, funds_withdrawn, updated, closed and funds_reinstated reach the receiver with the dispute as data.object', async () => {
     const own = await createMerchant('Dispute webhooks');
     const sdk = client(own.keys.test.secret);
     const mailbox = await openMailbox({ secrets: [] });
-    const endpoint = await sdk.webhookEndpoints.create({ url: mailbox.url, enabled_events: ['charge.dispute.*'] as never });
+    const endpoint = await sdk.webhookEndpoints.create({ url: mailbox.url, enabled_events: DISPUTE_EVENTS });
     await fetch(mailbox.url.replace('/hooks/', '/mailboxes/'), { method: 'PUT', body: JSON.stringify({ secrets: [endpoint.secret] }) });
 
     const { dispute } = await disputedPayment(sdk);
