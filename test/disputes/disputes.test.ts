@@ -225,6 +225,46 @@ describe('disputes: bad input and other merchants', () => {
   });
 });
 
+describe('disputes: concurrent and repeated requests', () => {
+  it('ten submits and closes at once: exactly one is taken, the others refused, and the dispute shows the one taken', async () => {
+    const { dispute } = await disputedPayment();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? post(m.keys.test.secret, `/v1/disputes/${dispute.id}`, { evidence: { uncategorized_text: `attempt ${i}` } })
+          : post(m.keys.test.secret, `/v1/disputes/${dispute.id}/close`),
+      ),
+    );
+    const taken = answers.filter((a) => a.res.status === 200);
+    expect(taken).toHaveLength(1);
+    expect(answers.filter((a) => a.res.status === 400).map((a) => a.body.error.code)).toEqual(Array(9).fill('dispute_unexpected_state'));
+    const now = await stripe.disputes.retrieve(dispute.id);
+    expect(now.status).toBe(taken[0]!.body.status);
+    expect(now.evidence.uncategorized_text).toBe(taken[0]!.body.evidence.uncategorized_text);
+  });
+
+  it('an Idempotency-Key replays its answer; the same key with other parameters is refused', async () => {
+    const { dispute } = await disputedPayment();
+    const send = (evidence: Record<string, string>) =>
+      call(`/v1/disputes/${dispute.id}`, {
+        key: m.keys.test.secret,
+        json: { evidence, submit: false },
+        headers: { 'Idempotency-Key': `dispute-${dispute.id}` },
+      });
+    const first = await send({ customer_name: 'Jenny' });
+    expect(first.status).toBe(200);
+    // A change in between: the replay still gives the first answer, and changes nothing.
+    await stripe.disputes.update(dispute.id, { metadata: { between: '1' } });
+    const again = await send({ customer_name: 'Jenny' });
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    const other = await send({ customer_name: 'Someone else' });
+    expect(other.status).toBe(400);
+    expect(((await other.json()) as any).error.type).toBe('idempotency_error');
+    expect((await stripe.disputes.retrieve(dispute.id)).evidence.customer_name).toBe('Jenny');
+  });
+});
+
 describe('disputes: lists', () => {
   it('newest first, filtered by charge and payment intent, walked with cursors', async () => {
     const own = await createMerchant('Dispute lister');
