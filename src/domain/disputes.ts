@@ -60,6 +60,9 @@ export type EvidenceField = (typeof EVIDENCE_FIELDS)[number];
 export const WINNING_EVIDENCE = 'winning_evidence';
 export const LOSING_EVIDENCE = 'losing_evidence';
 
+/** Stripe's limit on the evidence's combined length, in characters. */
+export const EVIDENCE_MAX_CHARACTERS = 150_000;
+
 /** How long the merchant has to respond to a new dispute. */
 export const EVIDENCE_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -137,6 +140,14 @@ export function updateDispute(state: PaymentIntent, command: DisputeUpdate, now:
       code: 'parameter_invalid',
       field: 'metadata',
       detail: `{{metadata}} can have at most ${METADATA_MAX_KEYS} keys.`,
+    });
+  }
+  const characters = Object.values(evidence).reduce((sum, text) => sum + text.length, 0);
+  if (characters > EVIDENCE_MAX_CHARACTERS) {
+    throw new DomainError({
+      code: 'parameter_invalid',
+      field: 'evidence',
+      detail: `The fields of {{evidence}} can have at most ${EVIDENCE_MAX_CHARACTERS} characters together; these would have ${characters}.`,
     });
   }
   if (command.submit && Object.keys(evidence).length === 0) {

@@ -115,6 +115,19 @@ describe('evidence', () => {
     expect(decision.timers).toEqual([{ kind: 'dispute', key: DISPUTE, at: LATER + SETTINGS.disputeReviewDelayMs }]);
   });
 
+  it('evidence longer than 150,000 characters together is refused, naming evidence; up to it is taken', () => {
+    const fields = { access_activity_log: 'a'.repeat(20_000), billing_address: 'b'.repeat(20_000) };
+    let state = disputed();
+    for (const f of ['cancellation_rebuttal', 'customer_name', 'product_description', 'refund_refusal_explanation', 'shipping_address']) {
+      state = step(state, update({ evidence: { [f]: 'c'.repeat(20_000) } })).state;
+    }
+    // 100,000 characters so far; 50,000 more is exactly the limit.
+    const full = step(state, update({ evidence: { ...fields, service_date: 'd'.repeat(10_000) } })).state;
+    expect(Object.values(full.disputes[0]!.evidence).join('')).toHaveLength(150_000);
+    const error = refusalOf(() => step(full, update({ evidence: { uncategorized_text: 'x' } })));
+    expect([error.code, error.field]).toEqual(['parameter_invalid', 'evidence']);
+  });
+
   it('submit without evidence is refused, naming evidence', () => {
     const error = refusalOf(() => step(disputed(), update({ submit: true })));
     expect([error.code, error.field]).toEqual(['parameter_missing', 'evidence']);
