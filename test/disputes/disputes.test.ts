@@ -196,7 +196,24 @@ describe('disputes: bad input and other merchants', () => {
     });
     expect(form.status).toBe(400);
     expect(((await form.json()) as any).error.param).toBe('submit');
+    // Names every object inherits are unknown fields like any other (a form decoder drops __proto__, so as JSON).
+    for (const name of ['constructor', 'toString']) {
+      const inherited = await call(`/v1/disputes/${dispute.id}`, {
+        key: m.keys.test.secret,
+        form: `evidence[${name}]=x&evidence[customer_name]=Jenny`,
+      });
+      expect(inherited.status, name).toBe(400);
+      expect(((await inherited.json()) as any).error).toMatchObject({ code: 'parameter_unknown', param: `evidence[${name}]` });
+    }
+    const proto = await call(`/v1/disputes/${dispute.id}`, {
+      key: m.keys.test.secret,
+      body: '{"evidence":{"__proto__":"x","customer_name":"Jenny"}}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(proto.status).toBe(400);
+    expect(((await proto.json()) as any).error.param).toBe('evidence[__proto__]');
     expect((await stripe.disputes.retrieve(dispute.id)).status).toBe('needs_response');
+    expect((await stripe.disputes.retrieve(dispute.id)).evidence.customer_name).toBeNull();
   });
 
   it("another merchant's dispute, or the live mode's view of a test one, is a 404 everywhere", async () => {
