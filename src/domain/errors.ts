@@ -25,6 +25,10 @@ export const DOMAIN_ERROR_CODES = [
   'chain_unavailable',
   /** The merchant has no watch-only xpub for deposit addresses. */
   'crypto_not_configured',
+  /** A refund of a charge whose dispute is open or was lost (Stripe's charge_disputed). */
+  'charge_disputed',
+  /** The operation is not allowed in the dispute's current status (evidence on a closed dispute). */
+  'dispute_unexpected_state',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
@@ -52,7 +56,12 @@ export type Field =
   | 'crypto.expiresIn'
   | 'signature'
   /** The mandate a debit intent belongs to. */
-  | 'mandate';
+  | 'mandate'
+  /** The charge a refund names. */
+  | 'charge'
+  /** A dispute's evidence, and whether to submit it (POST /v1/disputes/:id). */
+  | 'evidence'
+  | 'submit';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;
@@ -67,7 +76,7 @@ export interface DomainErrorData {
   currentStatus?: Status;
   allowedStatuses?: readonly Status[];
   /** The object a resource_missing is about. */
-  resource?: { type: 'payment_intent' | 'payment_method'; id: string };
+  resource?: { type: 'payment_intent' | 'payment_method' | 'dispute'; id: string };
   /**
    * The specific reason, in English, with fields as `{{field}}`. Absent for a plain
    * unexpected-state refusal, which each family phrases from operation and statuses.

@@ -106,6 +106,9 @@ export function freshIds(nowMs: number = Date.now()): { chargeId: string; refund
   return { chargeId: newId('ch', nowMs), refundId: newId('re', nowMs), disputeId: newId('dp', nowMs) };
 }
 
+/** A dispute's id, as newId('dp') makes it. Anything else names no dispute. */
+export const DISPUTE_ID_PATTERN = /^dp_[0-9A-Za-z]{24}$/;
+
 /**
  * Ids for things made together in order (the events of one commit): they share the clock and
  * random part and end in a counter, so within one millisecond they still sort in the order made.

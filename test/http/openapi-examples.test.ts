@@ -14,6 +14,7 @@ import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
 import * as mandateRoutes from '../../src/api/stripe/mandates/routes.js';
+import * as disputeRoutes from '../../src/api/stripe/disputes/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -38,6 +39,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(checkoutSessionRoutes),
   ...Object.values(debitItemRoutes),
   ...Object.values(mandateRoutes),
+  ...Object.values(disputeRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   cryptoSettings.retrieve,
@@ -97,9 +99,11 @@ function asReferencePageForm(body: Record<string, unknown>): string {
 /**
  * Bodies with an array of objects (a Checkout Session's line_items), which the page's form encoding
  * cannot spell (each item would be "[object Object]"): their curl example is right only as JSON.
- * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/.
+ * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/. A
+ * dispute's evidence is a hash the page would spell evidence.uncategorized_text; its form encoding
+ * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/.
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions'];
+const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}'];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {

@@ -35,6 +35,9 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
   mandate: 'mandate',
+  charge: 'charge',
+  evidence: 'evidence',
+  submit: 'submit',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
