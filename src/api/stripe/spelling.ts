@@ -35,6 +35,9 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
   mandate: 'mandate',
+  // Only the Finternet family sets a settlement: Stripe's wire has no parameter for it.
+  settlement: 'settlement',
+  'settlement.method': 'settlement[method]',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
