@@ -386,7 +386,7 @@ describe('a payment through to settlement', () => {
     expect(signed.res.status, JSON.stringify(signed.body)).toBe(200);
     expect(signed.body.data.signerAddress).toBe(payer);
     expect(signed.body.data.typedData).toBeNull();
-    expect(signed.body.data.phases[0]).toMatchObject({ phase: 'SIGNATURE_VERIFICATION', status: 'IN_PROGRESS' });
+    expect(signed.body.data.phases[0]).toMatchObject({ phase: 'SIGNATURE_VERIFICATION', status: 'COMPLETED' });
 
     const receipt = await payUsdc(made.data.depositAddress, 12_500_000n);
     await mine(2);
