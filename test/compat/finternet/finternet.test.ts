@@ -11,6 +11,7 @@ import type { Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { localChain, mine, payUsdc, randomXpub, wallet } from '../../chain/local-chain-client.js';
 import { ADMIN_TOKEN, call, createMerchant, waitFor, type TestMerchant } from '../../helpers.js';
+import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
 
 const BASE = 'http://pay.test/finternet';
 
@@ -301,6 +302,14 @@ describe('bad input, in the family`s envelope and naming the field', () => {
     expect(doc.components.securitySchemes.finternetApiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
     const main = (await (await call('/openapi.json')).json()) as any;
     expect(Object.keys(main.paths).filter((p) => p.startsWith('/finternet'))).toEqual([]);
+  });
+
+  it('describes itself in a valid OpenAPI document: every operation with examples and its own security entry', async () => {
+    const doc = (await (await call('/finternet/openapi.json')).json()) as any;
+    expect(await documentProblems(doc)).toEqual([]);
+    expect(operationsLacking(doc)).toEqual({ example: [], security: [] });
+    expect(doc.paths['/finternet/v1/payment-intents/public/{intentId}'].get.security).toEqual([]);
+    expect(doc.servers).toEqual([{ url: expect.stringMatching(/^https?:\/\//) }]);
   });
 });
 
