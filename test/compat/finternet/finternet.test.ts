@@ -410,8 +410,14 @@ describe('a payment through to settlement', () => {
       ],
     });
 
-    const delivered = await finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' });
+    // Two confirmations at once (a retried click): both answered, one settlement.
+    const [delivered, concurrent] = await Promise.all([
+      finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' }),
+      finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' }),
+    ]);
     expect(delivered.res.status, JSON.stringify(delivered.body)).toBe(200);
+    expect(concurrent.res.status, JSON.stringify(concurrent.body)).toBe(200);
+    expect(concurrent.body.data.deliveryConfirmedAt).toBe(delivered.body.data.deliveryConfirmedAt);
     expect(delivered.body.data).toMatchObject({
       settlementStatus: 'IN_PROGRESS',
       phases: [{}, {}, { phase: 'SETTLEMENT', status: 'IN_PROGRESS' }],
