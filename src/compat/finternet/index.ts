@@ -9,6 +9,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { readSettings } from '../../env.js';
 import type { AppEnv } from '../../http/context.js';
+import { redactCardNumbers } from '../../lib/card-numbers.js';
 import { newRouter, route } from '../../http/router.js';
 import { API_KEY_SCHEME } from './auth.js';
 import { FinternetError, finternetErrorHandler, renderFinternetError } from './errors.js';
@@ -36,12 +37,16 @@ function family(): OpenAPIHono<AppEnv> {
       version: '0.1.0',
       description:
         'USDC payment intents in Finternet`s shape (004_…), settled off chain after delivery. Authenticate with `X-API-Key: <secret API key>`; ' +
-        '`GET /v1/payment-intents/public/{intentId}` needs none.',
+        '`GET /finternet/v1/payment-intents/public/{intentId}` needs none.',
     },
     servers: [{ url: readSettings(c.env).publicBaseUrl }],
   }));
+  // An unknown path is quoted, but never a card number in it (no route refused it: none matched).
   app.all(`${PREFIX}/*`, (c) =>
-    renderFinternetError(c, new FinternetError('route_not_found', `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)),
+    renderFinternetError(
+      c,
+      new FinternetError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactCardNumbers(c.req.path)}).`),
+    ),
   );
   return app;
 }
