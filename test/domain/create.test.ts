@@ -59,6 +59,7 @@ describe('createPaymentIntent', () => {
       payerAmount: null,
       mandate: null,
       debit: null,
+      settlement: null,
       revision: 1,
     });
     expectBigintAmounts(state);
