@@ -318,7 +318,7 @@ export function observe(state: PaymentIntent, seen: ChainObservation, settings: 
   return { state: next, events, timers: rewatch ? [{ kind: 'watch', at: seen.observedAt }] : [], paymentError: null };
 }
 
-const SIGNABLE = ['requires_action', 'processing'] as const;
+export const SIGNABLE = ['requires_action', 'processing'] as const;
 
 /**
  * A payer signature is only for a confirmed crypto intent (one with a deposit address) that is

@@ -87,6 +87,7 @@ export function createDebitIntent(
     payerAmount: null,
     mandate: params.debit.mandate,
     debit: { ...params.debit, attemptId: null, txHash: null, blockNumber: null },
+    settlement: null,
     charges: [],
     refunds: [],
     disputes: [],

@@ -33,7 +33,7 @@ export const DOMAIN_ERROR_CODES = [
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 /** What was attempted. */
-export type Operation = 'create' | 'update' | 'confirm' | 'capture' | 'cancel' | 'authenticate' | 'sign';
+export type Operation = 'create' | 'update' | 'confirm' | 'capture' | 'cancel' | 'authenticate' | 'sign' | 'confirm_delivery';
 
 /** Domain fields a refusal can name: the intent's own, and the options of its commands. */
 export type Field =
@@ -61,7 +61,10 @@ export type Field =
   | 'charge'
   /** A dispute's evidence, and whether to submit it (POST /v1/disputes/:id). */
   | 'evidence'
-  | 'submit';
+  | 'submit'
+  /** The off-chain settlement of a crypto intent (src/domain/settlement.ts), and its method. */
+  | 'settlement'
+  | 'settlement.method';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;

@@ -6,6 +6,7 @@
 import { bigintAsString } from '../lib/json.js';
 import type { Charge, Dispute, EventSubject, Refund, RefundReason } from './charge.js';
 import type { CryptoOptions, CryptoPayment, CryptoTransfer, PayerSignature } from './crypto.js';
+import type { Settlement, SettlementParams } from './settlement.js';
 import type { CancellationReason, CaptureMethod, ConfirmationMethod, EventType, Status } from './status.js';
 import type { PaymentMethodType } from './test-payment-methods.js';
 
@@ -115,6 +116,8 @@ export interface PaymentIntent {
   mandate: string | null;
   /** A mandate's debit: what the mandate's object reported (src/domain/debit-intent.ts); null otherwise. */
   debit: DebitDetail | null;
+  /** The off-chain settlement to the merchant (Finternet's type and settlement fields); null for an intent without one. */
+  settlement: Settlement | null;
   /** Every confirm attempt, oldest first (src/domain/charge.ts); the last is `latest_charge`. */
   charges: Charge[];
   /** Refunds of this intent's charges, oldest first. */
@@ -144,6 +147,8 @@ export interface CreateParams {
   checkoutSession?: string;
   /** The payer chooses the amount at confirmation, within these bounds. */
   payerAmount?: PayerAmount;
+  /** A crypto intent settled off chain after delivery (src/domain/settlement.ts). */
+  settlement?: SettlementParams;
 }
 
 /** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */
@@ -236,7 +241,11 @@ export type Command =
   /** The dispute timer: submitted evidence is decided (won or lost by Stripe's test evidence values). */
   | { type: 'decide_dispute'; disputeId: string }
   /** POST /v1/test_helpers/payment_intents/:id/fund: a wire transfer arrives (src/domain/payment-methods.ts). */
-  | { type: 'fund'; amount: bigint; reference?: string };
+  | { type: 'fund'; amount: bigint; reference?: string }
+  /** The merchant confirms delivery (or the condition) of an intent with a settlement: settlement starts. */
+  | { type: 'confirm_delivery' }
+  /** The settlement timer: the off-ramp simulator finishes an in-progress settlement. */
+  | { type: 'advance_settlement' };
 
 export interface DomainEvent {
   type: EventType;
@@ -253,7 +262,7 @@ export interface DomainEvent {
  * chain watcher's registration in line with the intent (`watch`, see crypto-intent.ts watchRequest).
  */
 export interface Timer {
-  kind: 'settle' | 'watch' | 'refund' | 'dispute';
+  kind: 'settle' | 'watch' | 'refund' | 'dispute' | 'settlement';
   /** Which refund or dispute (its id); absent for the intent's own timers. */
   key?: string;
   at: number;

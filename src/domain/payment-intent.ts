@@ -40,6 +40,8 @@ import {
 } from './intent.js';
 import { fund } from './payment-methods.js';
 import { cancelRefund, createRefund, settleRefund, updateRefund } from './refunds.js';
+import { newSettlement } from './settlement.js';
+import { advanceSettlement, confirmDelivery } from './settlements.js';
 import { STATUSES, type CancellationReason, type Status } from './status.js';
 import { findTestPaymentMethod, type PaymentMethodType, type TestPaymentMethod } from './test-payment-methods.js';
 
@@ -65,6 +67,10 @@ export function createPaymentIntent(
   const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
   if (!crypto) assertAmount(params.amount, 'amount', params.currency);
   if (params.paymentMethod !== undefined) resolvePaymentMethod(params.paymentMethod, paymentMethodTypes);
+  if (params.settlement && !crypto) {
+    throw invalid('parameter_invalid', 'settlement', 'Only a crypto intent can be settled off chain after delivery.');
+  }
+  const settlement = params.settlement ? newSettlement(params.settlement, ids.livemode) : null;
   const state: PaymentIntent = {
     ...ids,
     created: now,
@@ -94,6 +100,7 @@ export function createPaymentIntent(
     payerAmount: params.payerAmount ?? null,
     mandate: null,
     debit: null,
+    settlement,
     charges: [],
     refunds: [],
     disputes: [],
@@ -159,6 +166,11 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
       return decideDispute(state, command.disputeId, now);
     case 'fund':
       return fund(state, command.amount, command.reference, now);
+    // The off-ramp simulator takes as long as an asynchronous payment's test settlement.
+    case 'confirm_delivery':
+      return confirmDelivery(state, now, settings.asyncSettleDelayMs);
+    case 'advance_settlement':
+      return advanceSettlement(state, now);
   }
 }
 

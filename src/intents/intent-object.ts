@@ -86,7 +86,7 @@ export interface StoredEvent {
 }
 
 /** `checkout`: tell the intent's Checkout Session where the intent is now (it completes or expires on it). */
-type IntentTimer = 'settle' | 'watch' | 'checkout' | 'refund' | 'dispute';
+type IntentTimer = 'settle' | 'watch' | 'checkout' | 'refund' | 'dispute' | 'settlement';
 
 /** The statuses a Checkout Session's intent tells its session of. */
 const CHECKOUT_ENDS: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture', 'canceled'];
@@ -289,6 +289,14 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     return this.owned(caller) ? this.current : null;
   }
 
+  /**
+   * The intent for anyone who knows its id (Finternet's public lookup, and its 403 for another
+   * merchant's intent): the family that asks decides what of it a stranger sees.
+   */
+  async lookUpById(): Promise<PaymentIntent | null> {
+    return this.current;
+  }
+
   /** The intent, for a browser holding its client secret and a publishable key of the same merchant and mode. */
   async retrieveWithClientSecret(caller: Owner, clientSecret: string): Promise<PaymentIntent | null> {
     if (!this.owned(caller) || !this.current) return null;
@@ -456,6 +464,10 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       },
       dispute: async (timer) => {
         await this.run({ type: 'decide_dispute', disputeId: timer.key }, ALARM_ORIGIN);
+      },
+      // The off-ramp simulator's step (src/domain/settlement.ts).
+      settlement: async () => {
+        await this.run({ type: 'advance_settlement' }, ALARM_ORIGIN);
       },
     };
   }

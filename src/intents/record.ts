@@ -8,13 +8,14 @@
  *   v4: `mandate` and `debit` (a mandate's debit intent; null in what v1 to v3 become).
  *   v5: `charges`, `refunds` and `disputes` (empty in what v1 to v4 become: those intents' attempts
  *       were not recorded, and nothing of theirs was refunded or disputed).
+ *   v6: `settlement` (null in what v1 to v5 become: none of those intents was settled off chain).
  */
 import type { Charge, CryptoRefund, Dispute, Refund } from '../domain/charge.js';
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
 import type { DebitDetail } from '../domain/debit-intent.js';
 import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 5;
+export const RECORD_VERSION = 6;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
@@ -180,7 +181,8 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
-  const beforeCharges = { charges: [], refunds: [], disputes: [] };
+  const beforeSettlement = { settlement: null };
+  const beforeCharges = { charges: [], refunds: [], disputes: [], ...beforeSettlement };
   const beforeDebits = { mandate: null, debit: null, ...beforeCharges };
   const beforeCheckout = { checkoutSession: null, payerAmount: null, ...beforeDebits };
   switch (stored.v) {
@@ -192,6 +194,8 @@ function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord 
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeDebits };
     case 4:
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCharges };
+    case 5:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeSettlement };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:

@@ -149,6 +149,11 @@ export class IntentService {
     return this.run(id, { type: 'cancel', reason });
   }
 
+  /** The merchant confirms delivery (or the condition) of a paid intent with a settlement: settlement starts. */
+  confirmDelivery(id: string): Promise<Outcome> {
+    return this.run(id, { type: 'confirm_delivery' });
+  }
+
   /** A payer's EIP-712 signature; with a publishable key only together with the client secret. */
   async submitSignature(
     id: string,
@@ -169,6 +174,16 @@ export class IntentService {
   private async run(id: string, command: Command): Promise<Outcome> {
     return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onAnswer);
   }
+}
+
+/**
+ * The intent by its id alone, whoever owns it; null for a malformed id or no intent. For a family
+ * whose document shows an intent to anyone with its id (Finternet's public lookup) or tells another
+ * merchant's intent apart from none (its 403): that family masks what a stranger may not see.
+ */
+export async function intentById(env: Env, id: string): Promise<PaymentIntent | null> {
+  if (!isIntentId(id)) return null;
+  return intentObject(env, id).lookUpById();
 }
 
 /**

@@ -62,6 +62,7 @@ describe('createPaymentIntent', () => {
       charges: [],
       refunds: [],
       disputes: [],
+      settlement: null,
       revision: 1,
     });
     expectBigintAmounts(state);

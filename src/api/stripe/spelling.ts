@@ -38,6 +38,9 @@ const PARAMETERS: Record<Field, string> = {
   charge: 'charge',
   evidence: 'evidence',
   submit: 'submit',
+  // Only the Finternet family sets a settlement: Stripe's wire has no parameter for it.
+  settlement: 'settlement',
+  'settlement.method': 'settlement[method]',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
