@@ -35,6 +35,9 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
   mandate: 'mandate',
+  returnUrl: 'return_url',
+  blikCode: 'payment_method_options[blik][code]',
+  reference: 'reference',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
