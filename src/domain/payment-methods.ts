@@ -136,7 +136,8 @@ export function fund(state: PaymentIntent, amount: bigint, reference: string | u
       code: 'payment_intent_unexpected_state',
       operation: 'fund',
       currentStatus: state.status,
-      detail: 'This PaymentIntent is not waiting for a bank transfer: only one confirmed with customer_balance (its next_action is display_bank_transfer_instructions) can be funded.',
+      detail:
+        'This PaymentIntent is not waiting for a bank transfer: only one confirmed with customer_balance (its next_action is display_bank_transfer_instructions) can be funded.',
     });
   }
   if (reference !== undefined && reference !== state.nextAction.reference) {
@@ -183,10 +184,32 @@ const HOLDER = 'Edge Payment Intents test account';
 export function testBankAccount(currency: string): TestBankAccount {
   switch (currency) {
     case 'gbp':
-      return { kind: 'sort_code', transferType: 'gb_bank_transfer', holder: HOLDER, accountNumber: '00012345', sortCode: '108800', networks: ['bacs', 'fps'] };
+      return {
+        kind: 'sort_code',
+        transferType: 'gb_bank_transfer',
+        holder: HOLDER,
+        accountNumber: '00012345',
+        sortCode: '108800',
+        networks: ['bacs', 'fps'],
+      };
     case 'usd':
-      return { kind: 'aba', transferType: 'us_bank_transfer', bankName: 'Test Bank', accountNumber: '000123456789', routingNumber: '110000000', networks: ['ach', 'domestic_wire_us'] };
+      return {
+        kind: 'aba',
+        transferType: 'us_bank_transfer',
+        bankName: 'Test Bank',
+        accountNumber: '000123456789',
+        routingNumber: '110000000',
+        networks: ['ach', 'domestic_wire_us'],
+      };
     default:
-      return { kind: 'iban', transferType: 'eu_bank_transfer', holder: HOLDER, iban: 'DE89370400440532013000', bic: 'TESTDEFFXXX', country: 'DE', networks: ['sepa'] };
+      return {
+        kind: 'iban',
+        transferType: 'eu_bank_transfer',
+        holder: HOLDER,
+        iban: 'DE89370400440532013000',
+        bic: 'TESTDEFFXXX',
+        country: 'DE',
+        networks: ['sepa'],
+      };
   }
 }

@@ -125,7 +125,10 @@ describe.each(REDIRECTS)('$type: a redirect to the test authorization page', (me
     if (method.manual) {
       const { intent, path } = await redirected(method, { capture_method: 'manual' });
       await answer(path, 'succeeded');
-      expect(await stripe.paymentIntents.retrieve(intent.id)).toMatchObject({ status: 'requires_capture', amount_capturable: method.amount });
+      expect(await stripe.paymentIntents.retrieve(intent.id)).toMatchObject({
+        status: 'requires_capture',
+        amount_capturable: method.amount,
+      });
       expect(await stripe.paymentIntents.capture(intent.id)).toMatchObject({ status: 'succeeded', amount_received: method.amount });
       return;
     }
@@ -163,19 +166,19 @@ describe('currency rules and amount limits', () => {
 
   it('p24 takes eur and pln; a card-and-ideal intent in eur is fine', async () => {
     for (const currency of ['eur', 'pln']) {
-      expect((await create({ amount: 5000, currency, payment_method_types: ['p24'] })).status).toBe(
-        'requires_payment_method',
-      );
+      expect((await create({ amount: 5000, currency, payment_method_types: ['p24'] })).status).toBe('requires_payment_method');
     }
     const both = await create({ amount: 5000, currency: 'eur', payment_method_types: ['card', 'ideal'] });
     expect(both.payment_method_types).toEqual(['card', 'ideal']);
   });
 
-  it("an update to a currency a method does not take is refused, naming currency; the intent keeps its own", async () => {
+  it('an update to a currency a method does not take is refused, naming currency; the intent keeps its own', async () => {
     const intent = await create({ amount: 5000, currency: 'eur', payment_method_types: ['ideal'] });
     const error = await refusal(stripe.paymentIntents.update(intent.id, { currency: 'usd' }));
     expect(error).toMatchObject({ statusCode: 400, param: 'currency' });
-    const added = await refusal(stripe.paymentIntents.update(intent.id, { payment_method_types: ['ideal', 'blik'] } as Stripe.PaymentIntentUpdateParams));
+    const added = await refusal(
+      stripe.paymentIntents.update(intent.id, { payment_method_types: ['ideal', 'blik'] } as Stripe.PaymentIntentUpdateParams),
+    );
     expect(added).toMatchObject({ statusCode: 400, param: 'payment_method_types' });
     expect((await stripe.paymentIntents.retrieve(intent.id)).currency).toBe('eur');
   });
@@ -210,7 +213,11 @@ describe('blik: a six-digit code at confirmation', () => {
     expect(confirmed).toMatchObject({ status: 'requires_action', next_action: { type: 'blik_authorize' } });
     // The intent's own alarm stands for the payer's approval (ASYNC_SETTLE_DELAY_MS, 400 ms in tests).
     await waitFor(async () => (await stripe.paymentIntents.retrieve(intent.id)).status !== 'requires_action');
-    expect(await stripe.paymentIntents.retrieve(intent.id)).toMatchObject({ status: 'succeeded', amount_received: 5000, next_action: null });
+    expect(await stripe.paymentIntents.retrieve(intent.id)).toMatchObject({
+      status: 'succeeded',
+      amount_received: 5000,
+      next_action: null,
+    });
   });
 
   it('create with confirm=true takes the code too', async () => {
@@ -235,7 +242,10 @@ describe('blik: a six-digit code at confirmation', () => {
     const after = await stripe.paymentIntents.retrieve(intent.id);
     expect(after).toMatchObject({ status: 'requires_payment_method', last_payment_error: { decline_code: 'code_invalid' } });
     // A new code works on the same intent.
-    const again = await stripe.paymentIntents.confirm(intent.id, { payment_method: 'pm_blik', payment_method_options: { blik: { code: '777999' } } });
+    const again = await stripe.paymentIntents.confirm(intent.id, {
+      payment_method: 'pm_blik',
+      payment_method_options: { blik: { code: '777999' } },
+    });
     expect(again.status).toBe('requires_action');
   });
 
@@ -268,7 +278,9 @@ describe('blik: a six-digit code at confirmation', () => {
 
 describe('customer_balance: a bank transfer funded by the test helper', () => {
   const fund = (id: string, params: Record<string, unknown>, sdk = stripe) =>
-    sdk.rawRequest('POST', `/v1/test_helpers/payment_intents/${id}/fund`, params) as Promise<Stripe.PaymentIntent & { lastResponse: unknown }>;
+    sdk.rawRequest('POST', `/v1/test_helpers/payment_intents/${id}/fund`, params) as Promise<
+      Stripe.PaymentIntent & { lastResponse: unknown }
+    >;
 
   async function awaitingTransfer(currency = 'eur', amount = 2000) {
     const intent = await create({

@@ -135,7 +135,10 @@ const BlikOptionsParams = z
     code: z
       .string()
       .regex(/^\d{6}$/, 'must be the six-digit code from the bank app.')
-      .openapi({ example: '777123', description: 'The six-digit code from the bank app; in test mode 777xxx is approved, any other is declined.' }),
+      .openapi({
+        example: '777123',
+        description: 'The six-digit code from the bank app; in test mode 777xxx is approved, any other is declined.',
+      }),
   })
   .openapi('BlikPaymentMethodOptions');
 
@@ -357,7 +360,9 @@ const FinancialAddress = z.union([
 const BankTransferAction = z.object({
   type: z.literal('display_bank_transfer_instructions'),
   display_bank_transfer_instructions: z.object({
-    amount_remaining: wireAmount.openapi({ description: 'What is still due, in the smallest currency unit (a partial transfer lowers it).' }),
+    amount_remaining: wireAmount.openapi({
+      description: 'What is still due, in the smallest currency unit (a partial transfer lowers it).',
+    }),
     currency: z.string(),
     reference: z.string().openapi({ description: 'The reference the customer puts on the transfer.', example: 'KB3R3S0N7ZQX' }),
     type: z.enum(['eu_bank_transfer', 'gb_bank_transfer', 'us_bank_transfer']),
