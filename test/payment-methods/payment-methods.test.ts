@@ -373,8 +373,11 @@ describe('customer_balance: a bank transfer funded by the test helper', () => {
     expect(await refusal(fund(intent.id, { amount: 100, currency: 'eur' }, client(other.keys.test.secret)))).toMatchObject({
       statusCode: 404,
     });
-    const live = await refusal(fund(intent.id, { amount: 100, currency: 'eur' }, client(m.keys.live.secret)));
-    expect(live.statusCode).toBe(400);
+    // A live key sees no test intent; on a live intent the helper is refused.
+    const liveSdk = client(m.keys.live.secret);
+    expect((await refusal(fund(intent.id, { amount: 100, currency: 'eur' }, liveSdk))).statusCode).toBe(404);
+    const liveIntent = await create({ amount: 2000, currency: 'eur', payment_method_types: ['customer_balance'] }, liveSdk);
+    expect(await refusal(fund(liveIntent.id, { amount: 100, currency: 'eur' }, liveSdk))).toMatchObject({ statusCode: 400, param: 'id' });
     expect((await stripe.paymentIntents.retrieve(intent.id)).amount_received).toBe(0);
   });
 

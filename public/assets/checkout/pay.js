@@ -40,6 +40,7 @@ function stateKey(intent) {
     c?.amount_confirmed ?? '',
     intent.next_action?.type ?? '',
     intent.last_payment_error?.code ?? '',
+    intent.next_action?.display_bank_transfer_instructions?.amount_remaining ?? '',
   ].join('|');
 }
 

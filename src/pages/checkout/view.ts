@@ -153,6 +153,8 @@ export function stateKey(intent: PaymentIntent): string {
     c ? c.confirmed.toString() : '',
     intent.nextAction?.type ?? '',
     intent.lastPaymentError?.code ?? '',
+    // A bank transfer paid in part: what remains changes the page.
+    intent.nextAction?.type === 'display_bank_transfer_instructions' ? (intent.amount - intent.amountReceived).toString() : '',
   ].join('|');
 }
 

@@ -9,11 +9,12 @@ import type * as routes from './routes.js';
 export const fund: RouteHandler<typeof routes.fund, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
   const p = c.req.valid('json');
+  const service = intents(c);
+  // Looked up first: a live key asking about a test intent gets the 404 of an unknown one.
+  const intent = await service.retrieve(id);
   if (c.get('auth').livemode) {
     throw new StripeError('parameter_invalid', 'Test helpers only work with a test key (sk_test_…): no money moves here.', 'id');
   }
-  const service = intents(c);
-  const intent = await service.retrieve(id);
   if (p.currency !== intent.currency) {
     throw new StripeError(
       'parameter_invalid',
