@@ -143,7 +143,7 @@ function redirectMethodOf(intent: PaymentIntent): string | null {
   return method?.outcome.kind === 'redirect' ? METHOD_NAMES[method.type] : null;
 }
 
-export const METHOD_NAMES: Record<PaymentMethodType, string> = {
+const METHOD_NAMES: Record<PaymentMethodType, string> = {
   card: 'card',
   us_bank_account: 'US bank account',
   crypto: 'crypto',
@@ -162,7 +162,7 @@ function expired(): StripeError {
   return new StripeError('resource_missing', 'This authentication link is invalid or has already been used.', 'token');
 }
 
-/** Challenges only exist for card payments, whose currency is an ISO code. */
+/** Challenges and redirect authorizations only exist for payments in an ISO currency (never crypto). */
 function shownAmount(intent: PaymentIntent): string {
   return formatAmount(intent.amount, intent.currency as Currency);
 }

@@ -101,6 +101,8 @@ describe('BLIK', () => {
     await page.getByLabel('BLIK code').fill('123456');
     await page.getByRole('button', { name: /^Pay / }).click();
     await page.locator('#decline').filter({ hasText: 'BLIK code is invalid' }).waitFor();
+    // After a decline the page asks for a choice again.
+    await page.getByLabel('BLIK — enter a code: 777xxx approves, any other is declined').check();
     await page.getByLabel('BLIK code').fill('777123');
     await page.getByRole('button', { name: /^Pay / }).click();
     // Approved "in the bank app" by the intent's timer: the page follows by itself.
