@@ -402,3 +402,42 @@ describe('live mode', () => {
     expect((await get(m.keys.live.secret, `/v1/payment_intents/${intent.id}`)).body.status).toBe('requires_payment_method');
   });
 });
+
+describe('the hosted page of each waiting state', () => {
+  const pageOf = async (intent: Stripe.PaymentIntent) => {
+    const res = await call(`/pay/${intent.id}?client_secret=${encodeURIComponent(intent.client_secret!)}`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  it('a redirect: "Authorization required" and a link to the test authorization page', async () => {
+    const { intent } = await redirected(REDIRECTS[2]);
+    const html = await pageOf(intent);
+    expect(html).toContain('Authorization required');
+    expect(html).toContain(`href="${intent.next_action!.redirect_to_url!.url}"`);
+  });
+
+  it('blik: approve in the bank app; a bank transfer: the reference and the account', async () => {
+    const blik = await create({
+      amount: 5000,
+      currency: 'pln',
+      payment_method_types: ['blik'],
+      payment_method: 'pm_blik',
+      payment_method_options: { blik: { code: '777123' } },
+      confirm: true,
+    });
+    expect(await pageOf(blik)).toContain('Approve in your bank app');
+    const transfer = await create({
+      amount: 2000,
+      currency: 'gbp',
+      payment_method_types: ['customer_balance'],
+      payment_method: 'pm_customer_balance',
+      confirm: true,
+    });
+    const html = await pageOf(transfer);
+    expect(html).toContain('Waiting for your bank transfer');
+    expect(html).toContain(transfer.next_action!.display_bank_transfer_instructions!.reference!);
+    expect(html).toContain('108800');
+    expect(html).not.toContain('id="card-form"');
+  });
+});

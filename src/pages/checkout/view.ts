@@ -227,6 +227,9 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
             }
           : { title: 'Waiting for your bank transfer', detail: `Send ${due} to the account below with the reference shown.` };
       }
+      if (intent.paymentMethod && findTestPaymentMethod(intent.paymentMethod)?.outcome.kind === 'redirect') {
+        return { title: 'Authorization required', detail: 'Continue to authorize this payment, then you come back here.' };
+      }
       return { title: 'Authentication required', detail: 'Your bank asks you to confirm this payment.' };
     default:
       return { title: 'Awaiting payment', detail: null };
