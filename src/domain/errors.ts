@@ -33,7 +33,7 @@ export const DOMAIN_ERROR_CODES = [
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 /** What was attempted. */
-export type Operation = 'create' | 'update' | 'confirm' | 'capture' | 'cancel' | 'authenticate' | 'sign' | 'confirm_delivery';
+export type Operation = 'create' | 'update' | 'confirm' | 'capture' | 'cancel' | 'authenticate' | 'sign' | 'confirm_delivery' | 'fund';
 
 /** Domain fields a refusal can name: the intent's own, and the options of its commands. */
 export type Field =
@@ -64,7 +64,13 @@ export type Field =
   | 'submit'
   /** The off-chain settlement of a crypto intent (src/domain/settlement.ts), and its method. */
   | 'settlement'
-  | 'settlement.method';
+  | 'settlement.method'
+  /** Where a redirect payment sends the payer back (confirm). */
+  | 'returnUrl'
+  /** The payer's six-digit BLIK code (confirm). */
+  | 'blikCode'
+  /** A bank transfer's reference (the fund test helper). */
+  | 'reference';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;

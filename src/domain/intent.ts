@@ -62,6 +62,17 @@ export interface ChallengeAction {
   returnUrl: string | null;
 }
 
+/** A BLIK code was accepted: the payer approves the payment in their bank app (the settle timer, in test mode). */
+export interface BlikAuthorizeAction {
+  type: 'blik_authorize';
+}
+
+/** Waiting for a bank transfer (customer_balance) with this reference; what is still due is amount - amountReceived. */
+export interface BankTransferAction {
+  type: 'display_bank_transfer_instructions';
+  reference: string;
+}
+
 /** Waiting for an on-chain transfer; the details (address, amount, expiry) are in `crypto`. */
 export interface CryptoTransferAction {
   type: 'crypto_transfer';
@@ -94,7 +105,7 @@ export interface PaymentIntent {
   paymentMethod: string | null;
   paymentMethodTypes: PaymentMethodType[];
   lastPaymentError: PaymentError | null;
-  nextAction: ChallengeAction | CryptoTransferAction | null;
+  nextAction: ChallengeAction | CryptoTransferAction | BlikAuthorizeAction | BankTransferAction | null;
   cancellationReason: CancellationReason | null;
   canceledAt: number | null;
   description: string | null;
@@ -171,6 +182,8 @@ export interface ConfirmCommand {
   returnUrl?: string;
   /** Fresh randomness for the challenge link, should this attempt need one. */
   challengeToken: string;
+  /** The payer's six-digit BLIK code (payment_method_options[blik][code]), for a blik payment method. */
+  blikCode?: string;
   /** The amount the payer chose (an intent with payerAmount only), in minor units. */
   amount?: bigint;
   /** The network and token a payer chose for an intent whose payment_method_types include crypto but name none yet. */

@@ -38,7 +38,7 @@ import {
   type PayerAmount,
   type UpdateParams,
 } from './intent.js';
-import { fund } from './payment-methods.js';
+import { assertMethodAccepts, assertMethodsAccept, assertReturnUrl, blikCodeApproved, fund, transferReference } from './payment-methods.js';
 import { cancelRefund, createRefund, settleRefund, updateRefund } from './refunds.js';
 import { newSettlement } from './settlement.js';
 import { advanceSettlement, confirmDelivery } from './settlements.js';
@@ -65,7 +65,11 @@ export function createPaymentIntent(
 ): Decision {
   const paymentMethodTypes = params.paymentMethodTypes ?? (params.crypto ? ['crypto'] : ['card']);
   const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
-  if (!crypto) assertAmount(params.amount, 'amount', params.currency);
+  if (!crypto) {
+    assertAmount(params.amount, 'amount', params.currency);
+    const field = params.paymentMethodTypes !== undefined ? 'paymentMethodTypes' : 'currency';
+    assertMethodsAccept(paymentMethodTypes, { ...params, captureMethod: params.captureMethod ?? 'automatic' }, field);
+  }
   if (params.paymentMethod !== undefined) resolvePaymentMethod(params.paymentMethod, paymentMethodTypes);
   if (params.settlement && !crypto) {
     throw invalid('parameter_invalid', 'settlement', 'Only a crypto intent can be settled off chain after delivery.');
@@ -212,6 +216,10 @@ function update(state: PaymentIntent, params: UpdateParams): Decision {
     customer: params.customer !== undefined ? params.customer : state.customer,
   };
   if (params.amount !== undefined || params.currency !== undefined) next = withCryptoAmount(next);
+  if (!next.crypto && touchesPayment) {
+    const field = (['paymentMethodTypes', 'currency', 'amount', 'captureMethod'] as const).find((f) => params[f] !== undefined);
+    if (field) assertMethodsAccept(next.paymentMethodTypes, next, field, params.captureMethod !== undefined ? 'captureMethod' : field);
+  }
   if (Object.keys(next.metadata).length > METADATA_MAX_KEYS) {
     throw invalid(
       'parameter_invalid',
@@ -269,6 +277,10 @@ function confirm(before: PaymentIntent, command: ConfirmCommand, now: number, se
     );
   }
   const method = resolvePaymentMethod(paymentMethodId, state.paymentMethodTypes);
+  assertMethodAccepts(method.type, state, 'paymentMethod');
+  if (command.blikCode !== undefined && method.outcome.kind !== 'blik') {
+    throw invalid('parameter_invalid', 'blikCode', `{{blikCode}} is for a blik payment method; ${method.id} is ${method.type}.`);
+  }
   const attempt: PaymentIntent = {
     ...state,
     paymentMethod: method.id,
@@ -282,13 +294,38 @@ function confirm(before: PaymentIntent, command: ConfirmCommand, now: number, se
       return authorized(attempt);
     case 'decline':
       return failed(attempt, method, 'card_declined', outcome.declineCode, outcome.message);
+    case 'redirect':
+      assertReturnUrl(method, command.returnUrl);
+      return toAuthorize(attempt, method, command);
     case 'challenge':
-      if (state.authenticatedPaymentMethod === method.id) return authorized(attempt);
+      return toAuthorize(attempt, method, command);
+    case 'blik': {
+      if (command.blikCode === undefined) {
+        throw invalid('parameter_missing', 'blikCode', 'A blik payment needs the six-digit code from the bank app: pass {{blikCode}}.');
+      }
+      if (!blikCodeApproved(command.blikCode)) {
+        return failed(
+          attempt,
+          method,
+          'payment_intent_payment_attempt_failed',
+          'code_invalid',
+          'The BLIK code is invalid or has expired. Ask the bank app for a new code and try again.',
+        );
+      }
+      // The payer now approves in the bank app: in test mode the settle timer stands for that.
+      return {
+        state: { ...attempt, status: 'requires_action', nextAction: { type: 'blik_authorize' } },
+        events: [event('payment_intent.requires_action')],
+        timers: [{ kind: 'settle', at: now + settings.asyncSettleDelayMs }],
+        paymentError: null,
+      };
+    }
+    case 'bank_transfer':
       return {
         state: {
           ...attempt,
           status: 'requires_action',
-          nextAction: { type: 'redirect_to_url', challengeToken: command.challengeToken, returnUrl: command.returnUrl ?? null },
+          nextAction: { type: 'display_bank_transfer_instructions', reference: transferReference(state.id) },
         },
         events: [event('payment_intent.requires_action')],
         timers: [],
@@ -302,6 +339,25 @@ function confirm(before: PaymentIntent, command: ConfirmCommand, now: number, se
         paymentError: null,
       };
   }
+}
+
+/**
+ * A payment the payer authorizes elsewhere first (3-D Secure, or a redirect method's page): sent
+ * there with a fresh link, unless this method has already been authorized for this payment (a
+ * manual confirmation after the payer came back).
+ */
+function toAuthorize(attempt: PaymentIntent, method: TestPaymentMethod, command: ConfirmCommand): Decision {
+  if (attempt.authenticatedPaymentMethod === method.id) return authorized(attempt);
+  return {
+    state: {
+      ...attempt,
+      status: 'requires_action',
+      nextAction: { type: 'redirect_to_url', challengeToken: command.challengeToken, returnUrl: command.returnUrl ?? null },
+    },
+    events: [event('payment_intent.requires_action')],
+    timers: [],
+    paymentError: null,
+  };
 }
 
 /**
@@ -347,7 +403,7 @@ function boundsText(bounds: PayerAmount): string {
 }
 
 function completeChallenge(state: PaymentIntent, outcome: 'succeeded' | 'failed'): Decision {
-  if (state.status !== 'requires_action' || state.nextAction === null || state.paymentMethod === null) {
+  if (state.status !== 'requires_action' || state.nextAction?.type !== 'redirect_to_url' || state.paymentMethod === null) {
     throw unexpectedState('authenticate', state.status, ['requires_action']);
   }
   const method = findTestPaymentMethod(state.paymentMethod)!;
@@ -357,7 +413,9 @@ function completeChallenge(state: PaymentIntent, outcome: 'succeeded' | 'failed'
       method,
       'payment_intent_authentication_failure',
       null,
-      'The provided payment method failed authentication. Provide a new payment method to attempt this payment again.',
+      method.outcome.kind === 'redirect'
+        ? `The customer did not authorize the ${method.type} payment. Provide a new payment method to attempt this payment again.`
+        : 'The provided payment method failed authentication. Provide a new payment method to attempt this payment again.',
     );
   }
   const authenticated = { ...state, nextAction: null, authenticatedPaymentMethod: method.id };
@@ -375,6 +433,8 @@ function completeChallenge(state: PaymentIntent, outcome: 'succeeded' | 'failed'
 
 function settle(state: PaymentIntent): Decision {
   // Timers are at-least-once: a settle for an intent that already moved on is a no-op.
+  // An accepted BLIK code: the payer approved the payment in the bank app.
+  if (state.status === 'requires_action' && state.nextAction?.type === 'blik_authorize') return authorized(state);
   if (state.status !== 'processing' || state.paymentMethod === null) return unchanged(state);
   const method = findTestPaymentMethod(state.paymentMethod);
   if (method?.outcome.kind !== 'async') return unchanged(state);

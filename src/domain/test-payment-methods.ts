@@ -3,8 +3,25 @@
  * state machine can be driven end to end without an outside processor. Raw card numbers are never
  * accepted anywhere; a payment method is always one of these ids.
  */
-export type PaymentMethodType = 'card' | 'us_bank_account' | 'crypto';
-export const PAYMENT_METHOD_TYPES = ['card', 'us_bank_account', 'crypto'] as const satisfies readonly PaymentMethodType[];
+export const PAYMENT_METHOD_TYPES = [
+  'card',
+  'us_bank_account',
+  'crypto',
+  /**
+   * A bank transfer (001_…'s `wire`): Stripe's name for it, as a Stripe SDK user passes it
+   * (payment_method_types ['customer_balance']); next_action display_bank_transfer_instructions.
+   */
+  'customer_balance',
+  'paypal',
+  'klarna',
+  'ideal',
+  'bancontact',
+  'trustly',
+  'kakao_pay',
+  'p24',
+  'blik',
+] as const;
+export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
 export type TestOutcome =
   /** Authorized at once. */
@@ -14,7 +31,13 @@ export type TestOutcome =
   /** Needs a 3-D Secure challenge before it can be authorized. */
   | { kind: 'challenge' }
   /** Settles later (bank debit): passes through processing, then succeeds or fails. */
-  | { kind: 'async'; settles: 'succeeded' | 'failed' };
+  | { kind: 'async'; settles: 'succeeded' | 'failed' }
+  /** Sends the payer to a test authorization page (redirect_to_url), where they authorize or fail it. */
+  | { kind: 'redirect' }
+  /** Takes the payer's six-digit code at confirmation; the test code (BLIK_TEST_CODE) is approved in the bank app. */
+  | { kind: 'blik' }
+  /** Waits for a bank transfer with the instructions' reference (funded by the test helper). */
+  | { kind: 'bank_transfer' };
 
 export interface TestCard {
   brand: string;
@@ -64,6 +87,15 @@ const METHODS: readonly TestPaymentMethod[] = [
   { id: 'pm_card_createDispute', type: 'card', outcome: { kind: 'authorize' }, card: visa('0259'), dispute: 'fraudulent' },
   { id: 'pm_usBankAccount', type: 'us_bank_account', outcome: { kind: 'async', settles: 'succeeded' } },
   { id: 'pm_usBankAccount_insufficientFunds', type: 'us_bank_account', outcome: { kind: 'async', settles: 'failed' } },
+  { id: 'pm_paypal', type: 'paypal', outcome: { kind: 'redirect' } },
+  { id: 'pm_klarna', type: 'klarna', outcome: { kind: 'redirect' } },
+  { id: 'pm_ideal', type: 'ideal', outcome: { kind: 'redirect' } },
+  { id: 'pm_bancontact', type: 'bancontact', outcome: { kind: 'redirect' } },
+  { id: 'pm_trustly', type: 'trustly', outcome: { kind: 'redirect' } },
+  { id: 'pm_kakao_pay', type: 'kakao_pay', outcome: { kind: 'redirect' } },
+  { id: 'pm_p24', type: 'p24', outcome: { kind: 'redirect' } },
+  { id: 'pm_blik', type: 'blik', outcome: { kind: 'blik' } },
+  { id: 'pm_customer_balance', type: 'customer_balance', outcome: { kind: 'bank_transfer' } },
 ];
 
 const BY_ID = new Map(METHODS.map((m) => [m.id, m]));

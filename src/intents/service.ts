@@ -74,7 +74,7 @@ export class IntentService {
    */
   async create(
     params: CreateParams,
-    confirm?: { returnUrl?: string },
+    confirm?: { returnUrl?: string; blikCode?: string },
     /**
      * For a Checkout Session's intent: the session's id, made for the key's generation (null without
      * a key), so that a keyed retry names the same session as it reaches the same intent.
@@ -89,7 +89,7 @@ export class IntentService {
         this.caller,
         { id, clientSecret: newClientSecret(id) },
         checkoutSession ? { ...params, checkoutSession } : params,
-        confirm && { type: 'confirm', returnUrl: confirm.returnUrl, challengeToken: newToken() },
+        confirm && { type: 'confirm', returnUrl: confirm.returnUrl, blikCode: confirm.blikCode, challengeToken: newToken() },
       );
       if (!('idempotency' in result && result.idempotency === 'expired')) return outcome(id, result, this.caller, this.onAnswer);
     }
@@ -152,6 +152,11 @@ export class IntentService {
   /** The merchant confirms delivery (or the condition) of a paid intent with a settlement: settlement starts. */
   confirmDelivery(id: string): Promise<Outcome> {
     return this.run(id, { type: 'confirm_delivery' });
+  }
+
+  /** Test mode: a bank transfer arrives for a customer_balance intent (src/domain/payment-methods.ts fund). */
+  fund(id: string, amount: bigint, reference?: string): Promise<Outcome> {
+    return this.run(id, { type: 'fund', amount, reference });
   }
 
   /** A payer's EIP-712 signature; with a publishable key only together with the client secret. */

@@ -13,6 +13,7 @@ import { challengeUrl } from '../api/stripe/wire/payment-intent.js';
 import { type Currency, formatAmount } from '../domain/currency.js';
 import { DomainError } from '../domain/errors.js';
 import type { PaymentIntent } from '../domain/intent.js';
+import { findTestPaymentMethod, type PaymentMethodType } from '../domain/test-payment-methods.js';
 import type { AppEnv } from '../http/context.js';
 import { newRouter, route } from '../http/router.js';
 import { errorResponses, htmlResponse, jsonBody } from '../http/schemas/common.js';
@@ -81,6 +82,19 @@ export function challengePages(): OpenAPIHono<AppEnv> {
     const { id, token } = c.req.valid('param');
     const intent = await pendingChallenge(c.env, id, token);
     if (!intent) throw expired();
+    const method = redirectMethodOf(intent);
+    if (method) {
+      // A redirect method's test authorization page: what the payer's PayPal, bank or Klarna would ask.
+      return page(
+        c,
+        `Authorize your ${method} payment`,
+        html` <p>Test-mode ${method} authorization for a payment of <strong>${shownAmount(intent)}</strong>.</p>
+          <form method="post" action="${challengeUrl(links(c), id, token)}">
+            <button name="outcome" value="succeeded">Authorize test payment</button>
+            <button name="outcome" value="failed">Fail test payment</button>
+          </form>`,
+      );
+    }
     return page(
       c,
       'Confirm your payment',
@@ -123,11 +137,32 @@ export function challengePages(): OpenAPIHono<AppEnv> {
   return app;
 }
 
+/** The name of the redirect method (PayPal, iDEAL…) the intent's pending authorization is for; null for 3-D Secure. */
+function redirectMethodOf(intent: PaymentIntent): string | null {
+  const method = intent.paymentMethod ? findTestPaymentMethod(intent.paymentMethod) : undefined;
+  return method?.outcome.kind === 'redirect' ? METHOD_NAMES[method.type] : null;
+}
+
+const METHOD_NAMES: Record<PaymentMethodType, string> = {
+  card: 'card',
+  us_bank_account: 'US bank account',
+  crypto: 'crypto',
+  customer_balance: 'bank transfer',
+  paypal: 'PayPal',
+  klarna: 'Klarna',
+  ideal: 'iDEAL',
+  bancontact: 'Bancontact',
+  trustly: 'Trustly',
+  kakao_pay: 'Kakao Pay',
+  p24: 'Przelewy24',
+  blik: 'BLIK',
+};
+
 function expired(): StripeError {
   return new StripeError('resource_missing', 'This authentication link is invalid or has already been used.', 'token');
 }
 
-/** Challenges only exist for card payments, whose currency is an ISO code. */
+/** Challenges and redirect authorizations only exist for payments in an ISO currency (never crypto). */
 function shownAmount(intent: PaymentIntent): string {
   return formatAmount(intent.amount, intent.currency as Currency);
 }

@@ -276,7 +276,7 @@ describe('refusals name the parameter', () => {
     ['no success_url', { success_url: undefined }, 'parameter_missing', 'success_url'],
     ['a relative success_url', { success_url: '/thanks' }, 'parameter_invalid', 'success_url'],
     ['a javascript: cancel_url', { cancel_url: 'javascript:alert(1)' }, 'parameter_invalid', 'cancel_url'],
-    ['an unknown payment method type', { payment_method_types: ['ideal'] }, 'parameter_invalid', 'payment_method_types[0]'],
+    ['an unknown payment method type', { payment_method_types: ['sofort'] }, 'parameter_invalid', 'payment_method_types[0]'],
     ['a bad customer_email', { customer_email: 'nobody' }, 'parameter_invalid', 'customer_email'],
     [
       'crypto options without crypto',

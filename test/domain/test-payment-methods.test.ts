@@ -18,7 +18,17 @@ describe('test payment methods', () => {
     { id: 'pm_card_threeDSecure2Required', type: 'card', outcome: { kind: 'challenge' } },
     { id: 'pm_usBankAccount', type: 'us_bank_account', outcome: { kind: 'async', settles: 'succeeded' } },
     { id: 'pm_usBankAccount_insufficientFunds', type: 'us_bank_account', outcome: { kind: 'async', settles: 'failed' } },
+    { id: 'pm_paypal', type: 'paypal', outcome: { kind: 'redirect' } },
+    { id: 'pm_klarna', type: 'klarna', outcome: { kind: 'redirect' } },
+    { id: 'pm_ideal', type: 'ideal', outcome: { kind: 'redirect' } },
+    { id: 'pm_bancontact', type: 'bancontact', outcome: { kind: 'redirect' } },
+    { id: 'pm_trustly', type: 'trustly', outcome: { kind: 'redirect' } },
+    { id: 'pm_kakao_pay', type: 'kakao_pay', outcome: { kind: 'redirect' } },
+    { id: 'pm_p24', type: 'p24', outcome: { kind: 'redirect' } },
+    { id: 'pm_blik', type: 'blik', outcome: { kind: 'blik' } },
+    { id: 'pm_customer_balance', type: 'customer_balance', outcome: { kind: 'bank_transfer' } },
   ] satisfies { id: string; type: string; outcome: TestOutcome }[])('$id is a $type that does $outcome.kind', ({ id, type, outcome }) => {
+    // Cards also carry what their charge shows (brand, last4…).
     expect(findTestPaymentMethod(id)).toMatchObject({ id, type, outcome });
     expect(TEST_PAYMENT_METHOD_IDS).toContain(id);
   });

@@ -20,6 +20,7 @@ import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
 import * as paymentIntentRoutes from '../../src/api/stripe/payment-intents/routes.js';
 import * as webhookRoutes from '../../src/api/stripe/webhooks/routes.js';
+import * as testHelperRoutes from '../../src/api/stripe/test-helpers/routes.js';
 import { depositAddress } from '../../src/chain/addresses.js';
 import * as app from '../../src/http/app.js';
 import { readBody } from '../../src/http/body.js';
@@ -42,6 +43,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(disputeRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
+  ...Object.values(testHelperRoutes),
   cryptoSettings.retrieve,
   checkoutSettings.retrieve,
   checkoutSettings.update,
@@ -215,6 +217,7 @@ describe('OpenAPI examples', () => {
       examples.capturedIntent,
       examples.canceledIntent,
       examples.signedCryptoIntent,
+      examples.partiallyFundedIntent,
     ];
     for (const intent of intents) {
       expect(intent.id).toMatch(INTENT_ID_PATTERN);

@@ -21,6 +21,7 @@ const KEYED = [
   'POST /v1/payment_intents/{id}/cancel',
   'POST /v1/payment_intents/{id}/capture',
   'POST /v1/payment_intents/{id}/confirm',
+  'POST /v1/test_helpers/payment_intents/{id}/fund',
   'POST /v1/webhook_deliveries/{id}/retry',
   'POST /v1/webhook_endpoints',
   'POST /v1/webhook_endpoints/{id}',

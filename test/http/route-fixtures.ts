@@ -241,6 +241,10 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/payment_intents/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
   'POST /v1/payment_intents/{id}/confirm': { body: () => ({ payment_method: 'pm_card_visa' }) },
   'POST /v1/payment_intents/{id}/capture': { intent: (f, m) => f.capturableIntent(m) },
+  'POST /v1/test_helpers/payment_intents/{id}/fund': {
+    intent: (f, m) => f.intentAwaitingTransfer(m),
+    body: () => ({ amount: 100, currency: 'eur' }),
+  },
   'POST /v1/payment_intents/{id}/crypto_signature': {
     intent: (f, m) => f.cryptoIntentAwaitingSignature(m),
     body: (_, { intent }) => signTransfer(intent),
@@ -408,6 +412,21 @@ export class RouteFixtures {
   async capturableIntent(m: TestMerchant) {
     const intent = ok(await createIntent(m.keys.test.secret, { capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true }));
     expect(intent.status).toBe('requires_capture');
+    return intent;
+  }
+
+  /** A customer_balance intent waiting for a bank transfer (the fund test helper's object). */
+  async intentAwaitingTransfer(m: TestMerchant) {
+    const intent = ok(
+      await createIntent(m.keys.test.secret, {
+        amount: 100_000,
+        currency: 'eur',
+        payment_method_types: ['customer_balance'],
+        payment_method: 'pm_customer_balance',
+        confirm: true,
+      }),
+    );
+    expect(intent.next_action?.type).toBe('display_bank_transfer_instructions');
     return intent;
   }
 

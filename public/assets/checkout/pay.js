@@ -40,6 +40,7 @@ function stateKey(intent) {
     c?.amount_confirmed ?? '',
     intent.next_action?.type ?? '',
     intent.last_payment_error?.code ?? '',
+    intent.next_action?.display_bank_transfer_instructions?.amount_remaining ?? '',
   ].join('|');
 }
 
@@ -215,6 +216,11 @@ async function onSubmit(event) {
     if (!choice.get('payment_method')) return showError('Choose a payment method.');
     body.set('payment_method', choice.get('payment_method'));
     body.set('return_url', page.pageUrl);
+    const blik = document.getElementById('blik-code');
+    if (blik && blik.dataset.for === choice.get('payment_method')) {
+      if (!/^\d{6}$/.test(blik.value.trim())) return showError('Enter the six-digit BLIK code from your bank app.');
+      body.set('payment_method_options[blik][code]', blik.value.trim());
+    }
   }
   const pay = event.submitter ?? form.querySelector('button[type=submit]');
   pay.disabled = true;

@@ -467,3 +467,19 @@ export const expiredCheckoutSession = sessionToWire(
   ).state,
   links,
 );
+
+// --- test helpers: a bank transfer arrives --------------------------------------------------------
+
+/** POST /v1/test_helpers/payment_intents/:id/fund: part of what a customer_balance intent waits for arrives. */
+export const fundPaymentIntentRequest = { amount: 500, currency: 'eur' };
+const transferAwaited = then(
+  created('pi_01M6DXQ2TS4kqfa7Gd5VNJzB', 'Vb7cWq2mHkR4tYs9Lp3Nd8Fxa', '2026-11-02T11:20:04.118Z', {
+    amount: 2000n,
+    currency: 'eur',
+    paymentMethodTypes: ['customer_balance'],
+  }).state,
+  confirmWith('pm_customer_balance'),
+  '2026-11-02T11:20:31.540Z',
+);
+const partiallyFunded = then(transferAwaited.state, { type: 'fund', amount: 500n }, '2026-11-02T14:02:19.007Z');
+export const partiallyFundedIntent = toWire(partiallyFunded.state, links);

@@ -17,6 +17,7 @@ import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
 import { mandates } from './mandates/index.js';
 import { paymentIntents } from './payment-intents/index.js';
+import { testHelpers } from './test-helpers/index.js';
 import { webhooks } from './webhooks/index.js';
 
 export function stripeApi(): OpenAPIHono<AppEnv> {
@@ -32,5 +33,6 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   cryptoSettingsRoutes(app);
   checkoutSettingsRoutes(app);
   disputes(app);
+  testHelpers(app);
   return app;
 }

@@ -41,6 +41,9 @@ const PARAMETERS: Record<Field, string> = {
   // Only the Finternet family sets a settlement: Stripe's wire has no parameter for it.
   settlement: 'settlement',
   'settlement.method': 'settlement[method]',
+  returnUrl: 'return_url',
+  blikCode: 'payment_method_options[blik][code]',
+  reference: 'reference',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];

@@ -216,11 +216,14 @@ export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
     }
   }
   if (!withCrypto && form.payment_method === undefined) return refuse('Choose a payment method.');
+  const blik = !withCrypto && form.payment_method === 'pm_blik';
+  const blikCode = blik ? form.blik_code?.trim() : undefined;
+  if (blik && !/^\d{6}$/.test(blikCode ?? '')) return refuse('Enter the six-digit BLIK code from your bank app.');
   let after: PaymentIntent;
   try {
     ({ intent: after } = await service.confirm(
       id,
-      withCrypto ? { amount, crypto } : { paymentMethod: form.payment_method, returnUrl: pageUrl, amount },
+      withCrypto ? { amount, crypto } : { paymentMethod: form.payment_method, returnUrl: pageUrl, amount, blikCode },
     ));
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;

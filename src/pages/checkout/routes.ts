@@ -49,6 +49,11 @@ export const PayForm = z
       .max(255)
       .optional()
       .openapi({ description: 'A test payment method the intent accepts (pm_card_visa, …); none for a crypto intent.' }),
+    blik_code: z
+      .string()
+      .max(20)
+      .optional()
+      .openapi({ description: 'The six-digit BLIK code the payer typed, when paying with pm_blik.', example: '777123' }),
     amount: z
       .string()
       .max(40)

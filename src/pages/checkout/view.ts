@@ -11,6 +11,7 @@ import type { PayerAmount, PaymentIntent } from '../../domain/intent.js';
 import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
 import type { CheckoutPageView } from '../../checkout/view.js';
 import { currencyExponent, isCurrency } from '../../domain/currency.js';
+import { testBankAccount } from '../../domain/payment-methods.js';
 import { amountRemaining, amountInputValue, formatMoney, formatTokenAmount, paymentUri, qrSvg } from './format.js';
 
 export const SCRIPT = '/assets/checkout/pay.js';
@@ -63,6 +64,17 @@ const TEST_METHOD_LABELS: Record<(typeof TEST_PAYMENT_METHOD_IDS)[number], strin
   pm_card_threeDSecure2Required: 'Visa •••• 3155 — asks for 3-D Secure',
   pm_usBankAccount: 'US bank account — settles after a short while',
   pm_usBankAccount_insufficientFunds: 'US bank account — fails to settle',
+  pm_card_refundFail: 'Visa •••• 5126 — succeeds; its refunds fail',
+  pm_card_createDispute: 'Visa •••• 0259 — succeeds, then is disputed',
+  pm_paypal: 'PayPal — authorize or fail on its test page',
+  pm_klarna: 'Klarna — authorize or fail on its test page',
+  pm_ideal: 'iDEAL — authorize or fail on its test page',
+  pm_bancontact: 'Bancontact — authorize or fail on its test page',
+  pm_trustly: 'Trustly — authorize or fail on its test page',
+  pm_kakao_pay: 'Kakao Pay — authorize or fail on its test page',
+  pm_p24: 'Przelewy24 — authorize or fail on its test page',
+  pm_blik: 'BLIK — enter a code: 777xxx approves, any other is declined',
+  pm_customer_balance: 'Bank transfer — shows the transfer instructions',
 };
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
@@ -141,6 +153,8 @@ export function stateKey(intent: PaymentIntent): string {
     c ? c.confirmed.toString() : '',
     intent.nextAction?.type ?? '',
     intent.lastPaymentError?.code ?? '',
+    // A bank transfer paid in part: what remains changes the page.
+    intent.nextAction?.type === 'display_bank_transfer_instructions' ? (intent.amount - intent.amountReceived).toString() : '',
   ].join('|');
 }
 
@@ -200,6 +214,21 @@ export function statusText(m: Pick<PageModel, 'intent' | 'merchantName' | 'local
               detail: `Received ${token(c.seen)} of ${token(c.amount)}. Send the remaining ${token(amountRemaining(c))} to the same address.`,
             }
           : { title: 'Waiting for your transfer', detail: null };
+      }
+      if (intent.nextAction?.type === 'blik_authorize') {
+        return { title: 'Approve in your bank app', detail: 'Your bank app asks you to approve this BLIK payment.' };
+      }
+      if (intent.nextAction?.type === 'display_bank_transfer_instructions') {
+        const due = formatMoney(intent.amount - intent.amountReceived, intent.currency, locale);
+        return intent.amountReceived > 0n
+          ? {
+              title: 'Partially paid',
+              detail: `Received ${formatMoney(intent.amountReceived, intent.currency, locale)}. Send the remaining ${due} with the same reference.`,
+            }
+          : { title: 'Waiting for your bank transfer', detail: `Send ${due} to the account below with the reference shown.` };
+      }
+      if (intent.paymentMethod && findTestPaymentMethod(intent.paymentMethod)?.outcome.kind === 'redirect') {
+        return { title: 'Authorization required', detail: 'Continue to authorize this payment, then you come back here.' };
       }
       return { title: 'Authentication required', detail: 'Your bank asks you to confirm this payment.' };
     default:
@@ -300,9 +329,45 @@ function hiddenSecret(m: PageModel): Fragment {
   return html`<input type="hidden" name="client_secret" value="${m.intent.clientSecret}" />`;
 }
 
+/** A bank transfer's instructions: what is due, the reference, the test account. */
+function transferPart(m: PageModel, reference: string): Fragment {
+  const { intent } = m;
+  const account = testBankAccount(intent.currency);
+  const rows: [string, string][] =
+    account.kind === 'iban'
+      ? [
+          ['Account holder', account.holder],
+          ['IBAN', account.iban],
+          ['BIC', account.bic],
+        ]
+      : account.kind === 'sort_code'
+        ? [
+            ['Account holder', account.holder],
+            ['Sort code', account.sortCode],
+            ['Account number', account.accountNumber],
+          ]
+        : [
+            ['Bank', account.bankName],
+            ['Routing number', account.routingNumber],
+            ['Account number', account.accountNumber],
+          ];
+  return html`<section id="bank-transfer" aria-label="Pay by bank transfer">
+    <dl>
+      <dt>Send exactly</dt>
+      <dd><strong id="transfer-amount">${formatMoney(intent.amount - intent.amountReceived, intent.currency, m.locale)}</strong></dd>
+      <dt>Reference</dt>
+      <dd><code id="transfer-reference">${reference}</code></dd>
+      ${rows.map(([label, value]) => html`<dt>${label}</dt><dd><code>${value}</code></dd>`)}
+    </dl>
+  </section>`;
+}
+
 function cardPart(m: PageModel): Fragment {
   const { intent } = m;
   if (!CONFIRMABLE.includes(intent.status)) return html``;
+  const action = intent.nextAction;
+  if (action?.type === 'display_bank_transfer_instructions') return transferPart(m, action.reference);
+  if (action?.type === 'blik_authorize') return html``;
   const methods = TEST_PAYMENT_METHOD_IDS.filter((id) => {
     const type = findTestPaymentMethod(id)?.type;
     return type !== undefined && intent.paymentMethodTypes.includes(type);
@@ -327,6 +392,14 @@ function cardPart(m: PageModel): Fragment {
                   >`,
               )}
             </fieldset>
+            ${
+              methods.includes('pm_blik')
+                ? html`<p class="field">
+                    <label for="blik-code">BLIK code (for BLIK: six digits from your bank app)</label>
+                    <input id="blik-code" name="blik_code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" data-for="pm_blik" />
+                  </p>`
+                : ''
+            }
             <button type="submit" id="pay" name="pay_with" value="card">Pay${price}</button>`
           : ''
       }

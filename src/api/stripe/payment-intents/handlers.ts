@@ -29,6 +29,13 @@ export const create: Handler<'create'> = async (c) => {
   if (p.confirm && p.payment_method === undefined && !crypto) {
     throw new StripeError('parameter_missing', 'confirm=true needs a payment_method.', 'payment_method');
   }
+  if (p.payment_method_options?.blik !== undefined && !p.confirm) {
+    throw new StripeError(
+      'parameter_invalid',
+      'A BLIK code is good for one confirmation: pass payment_method_options[blik] together with confirm=true, or at confirm.',
+      'payment_method_options[blik]',
+    );
+  }
   if (p.return_url !== undefined && !p.confirm) {
     throw new StripeError('parameter_invalid', 'return_url can only be passed together with confirm=true.', 'return_url');
   }
@@ -53,7 +60,8 @@ export const create: Handler<'create'> = async (c) => {
     customer: p.customer,
     crypto,
   };
-  return respond(c, await intents(c).create(params, p.confirm ? { returnUrl: p.return_url } : undefined));
+  const confirm = p.confirm ? { returnUrl: p.return_url, blikCode: p.payment_method_options?.blik?.code } : undefined;
+  return respond(c, await intents(c).create(params, confirm));
 };
 
 export const search: Handler<'search'> = async (c) => {
@@ -157,7 +165,7 @@ export const confirm: Handler<'confirm'> = async (c) => {
   const crypto = requested ? await cryptoOptions(c, requested) : undefined;
   const { intent, paymentError } = await intents(c).confirm(
     id,
-    { paymentMethod: p.payment_method, returnUrl: p.return_url, amount: p.amount, crypto },
+    { paymentMethod: p.payment_method, returnUrl: p.return_url, amount: p.amount, crypto, blikCode: p.payment_method_options?.blik?.code },
     p.client_secret,
   );
   const view = (i: DomainIntent) => (publishable ? toBrowserWire(i, links(c)) : toWire(i, links(c)));

@@ -130,7 +130,22 @@ const CryptoOptionsParams = z
   })
   .openapi('CryptoPaymentMethodOptions');
 
-const paymentMethodOptions = z.strictObject({ crypto: CryptoOptionsParams.optional() });
+const BlikOptionsParams = z
+  .strictObject({
+    code: z
+      .string()
+      .regex(/^\d{6}$/, 'must be the six-digit code from the bank app.')
+      .openapi({
+        example: '777123',
+        description: 'The six-digit code from the bank app; in test mode 777xxx is approved, any other is declined.',
+      }),
+  })
+  .openapi('BlikPaymentMethodOptions');
+
+const paymentMethodOptions = z.strictObject({
+  crypto: CryptoOptionsParams.optional(),
+  blik: BlikOptionsParams.optional().openapi({ description: 'Only at confirmation (confirm, or create with confirm=true).' }),
+});
 
 const paymentMethod = z
   .string()
@@ -318,7 +333,45 @@ const CryptoTransferAction = z.object({
   }),
 });
 
-const NextAction = z.union([RedirectAction, CryptoTransferAction]);
+const BlikAuthorizeAction = z.object({
+  type: z.literal('blik_authorize'),
+  blik_authorize: z.object({}).openapi({ description: 'Nothing to show: the customer approves the payment in their bank app.' }),
+});
+
+const holder = z.string();
+const FinancialAddress = z.union([
+  z.object({
+    type: z.literal('iban'),
+    iban: z.object({ account_holder_name: holder, bic: z.string(), country: z.string(), iban: z.string() }),
+    supported_networks: z.array(z.string()),
+  }),
+  z.object({
+    type: z.literal('sort_code'),
+    sort_code: z.object({ account_holder_name: holder, account_number: z.string(), sort_code: z.string() }),
+    supported_networks: z.array(z.string()),
+  }),
+  z.object({
+    type: z.literal('aba'),
+    aba: z.object({ account_number: z.string(), bank_name: z.string(), routing_number: z.string() }),
+    supported_networks: z.array(z.string()),
+  }),
+]);
+
+const BankTransferAction = z.object({
+  type: z.literal('display_bank_transfer_instructions'),
+  display_bank_transfer_instructions: z.object({
+    amount_remaining: wireAmount.openapi({
+      description: 'What is still due, in the smallest currency unit (a partial transfer lowers it).',
+    }),
+    currency: z.string(),
+    reference: z.string().openapi({ description: 'The reference the customer puts on the transfer.', example: 'KB3R3S0N7ZQX' }),
+    type: z.enum(['eu_bank_transfer', 'gb_bank_transfer', 'us_bank_transfer']),
+    financial_addresses: z.array(FinancialAddress).openapi({ description: 'Where to send the transfer (test account details).' }),
+    hosted_instructions_url: z.url().openapi({ description: 'The hosted payment page, which shows these instructions.' }),
+  }),
+});
+
+const NextAction = z.union([RedirectAction, CryptoTransferAction, BlikAuthorizeAction, BankTransferAction]);
 
 const CryptoTransaction = z.object({
   hash: z.string(),

@@ -2,6 +2,7 @@
 import type { z } from '@hono/zod-openapi';
 import { displayAmount, paymentTypedData, sumTransfers, type CryptoPayment, type CryptoTransfer } from '../../../domain/crypto.js';
 import type { PaymentError, PaymentIntent } from '../../../domain/intent.js';
+import { amountRemaining, type TestBankAccount, testBankAccount } from '../../../domain/payment-methods.js';
 import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../payment-intents/schemas.js';
 
 /** Where links handed out on the wire point: this deployment's public origin (PUBLIC_BASE_URL), never a request header. */
@@ -59,6 +60,21 @@ function nextActionToWire(intent: PaymentIntent, links: Links): BrowserWire['nex
       redirect_to_url: { url: challengeUrl(links, intent.id, action.challengeToken), return_url: action.returnUrl },
     };
   }
+  if (action.type === 'blik_authorize') return { type: 'blik_authorize', blik_authorize: {} };
+  if (action.type === 'display_bank_transfer_instructions') {
+    const account = testBankAccount(intent.currency);
+    return {
+      type: 'display_bank_transfer_instructions',
+      display_bank_transfer_instructions: {
+        amount_remaining: amountToWire(amountRemaining(intent)),
+        currency: intent.currency,
+        reference: action.reference,
+        type: account.transferType,
+        financial_addresses: [financialAddress(account)],
+        hosted_instructions_url: hostedPageUrl(links, intent.id, intent.clientSecret),
+      },
+    };
+  }
   const c = intent.crypto!;
   const remaining = c.amount > c.seen ? c.amount - c.seen : 0n;
   return {
@@ -78,6 +94,30 @@ function nextActionToWire(intent: PaymentIntent, links: Links): BrowserWire['nex
       typed_data: typedDataToWire(intent.id, c),
     },
   };
+}
+
+/** A test bank account as one of Stripe's financial_addresses. */
+function financialAddress(account: TestBankAccount) {
+  switch (account.kind) {
+    case 'iban':
+      return {
+        type: 'iban' as const,
+        iban: { account_holder_name: account.holder, bic: account.bic, country: account.country, iban: account.iban },
+        supported_networks: account.networks,
+      };
+    case 'sort_code':
+      return {
+        type: 'sort_code' as const,
+        sort_code: { account_holder_name: account.holder, account_number: account.accountNumber, sort_code: account.sortCode },
+        supported_networks: account.networks,
+      };
+    case 'aba':
+      return {
+        type: 'aba' as const,
+        aba: { account_number: account.accountNumber, bank_name: account.bankName, routing_number: account.routingNumber },
+        supported_networks: account.networks,
+      };
+  }
 }
 
 /** The EIP-712 payload as JSON: uint256 values as decimal strings, as eth_signTypedData_v4 takes them. */
