@@ -36,6 +36,7 @@ import {
   type PaymentError,
   type PaymentIntent,
   type PayerAmount,
+  type ReservedDeposit,
   type UpdateParams,
 } from './intent.js';
 import { fund } from './payment-methods.js';
@@ -60,7 +61,10 @@ export function createPaymentIntent(
   ids: { id: string; clientSecret: string; merchantId: string; livemode: boolean },
   params: CreateParams,
   now: number,
+  /** The deposit address the shell took for params.reserveDeposit. */
+  reservedDeposit: ReservedDeposit | null = null,
 ): Decision {
+  if (params.reserveDeposit && reservedDeposit === null) throw new Error('reserveDeposit needs the address the shell allocated');
   const paymentMethodTypes = params.paymentMethodTypes ?? (params.crypto ? ['crypto'] : ['card']);
   const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
   if (!crypto) assertAmount(params.amount, 'amount', params.currency);
@@ -68,6 +72,7 @@ export function createPaymentIntent(
   const state: PaymentIntent = {
     ...ids,
     created: now,
+    updated: now,
     amount: params.amount,
     amountCapturable: 0n,
     amountReceived: 0n,
@@ -97,6 +102,8 @@ export function createPaymentIntent(
     charges: [],
     refunds: [],
     disputes: [],
+    reference: params.reference ?? null,
+    reservedDeposit,
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };
@@ -111,7 +118,7 @@ export function decide(state: PaymentIntent, command: Command, now: number, sett
   const applied = apply(state, command, now, settings);
   if (applied.state === state) return applied;
   const decision = reconcileDisputes(state, reconcileCharges(state, applied, fresh, now), fresh, now, settings);
-  const next = { ...decision.state, revision: state.revision + 1 };
+  const next = { ...decision.state, revision: state.revision + 1, updated: now };
   const previousAttributes = changedFields(state, next);
   return {
     ...decision,

@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { adminApi } from '../api/admin/index.js';
 import { debitLlamaApi } from '../api/debitllama/index.js';
+import { amplifyApi } from '../compat/amplify/index.js';
 import { links } from '../api/stripe/context.js';
 import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
 import { stripeApi } from '../api/stripe/index.js';
@@ -103,6 +104,7 @@ export function createApp() {
   app.route('/', stripeApi());
   app.route('/', adminApi());
   app.route('/', debitLlamaApi());
+  app.route('/', amplifyApi());
   app.route('/', challengePages());
   app.route('/', checkoutPages());
   app.route('/', subscribePages());

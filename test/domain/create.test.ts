@@ -34,6 +34,7 @@ describe('createPaymentIntent', () => {
       merchantId: 'acct_test',
       livemode: false,
       created: NOW,
+      updated: NOW,
       amount: 1099n,
       amountCapturable: 0n,
       amountReceived: 0n,
@@ -59,6 +60,8 @@ describe('createPaymentIntent', () => {
       payerAmount: null,
       mandate: null,
       debit: null,
+      reference: null,
+      reservedDeposit: null,
       revision: 1,
     });
     expectBigintAmounts(state);
