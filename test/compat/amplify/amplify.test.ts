@@ -187,6 +187,12 @@ describe('isolation', () => {
     expect((await get(m.keys.test.secret, `/v1/payment_intents/${body.paymentIntentId}`)).res.status).toBe(200);
   });
 
+  it('concurrent creates each get an address of their own', async () => {
+    const bodies = await Promise.all(Array.from({ length: 6 }, (_, i) => created(m, JSON.stringify({ receiverId: `cart-${i}` }))));
+    expect(new Set(bodies.map((b) => b.walletAddress)).size).toBe(6);
+    expect(new Set(bodies.map((b) => b.paymentIntentId)).size).toBe(6);
+  });
+
   it('a merchant without a watch-only xpub cannot create: no address to give', async () => {
     const bare = await createMerchant('No xpub');
     const res = await json(amplify('/payment_intent', { headers: auth(bare), body: DOCUMENTED_CREATE }));
