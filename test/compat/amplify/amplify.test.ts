@@ -223,6 +223,9 @@ describe('bad input, in the envelope and never a 500', () => {
       undefined,
     ],
     ['{"receiverId": "r", "amount": 100}', 'amount', 'property amount should not exist'],
+    // A card number is never taken, in any parameter (src/http/card-numbers.ts).
+    ['{"receiverId": "4242 4242 4242 4242"}', 'receiverId', undefined],
+    ['{"receiverId": "r", "metadata": {"card": "4000056655665556"}}', 'metadata.card', undefined],
   ])('create %s → 400 naming %s', async (body, param, message) => {
     const res = await create(body);
     expect(res.status, JSON.stringify(res.body)).toBe(400);
