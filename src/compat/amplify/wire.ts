@@ -24,8 +24,14 @@ export function amplifyStatus(intent: PaymentIntent): AmplifyStatus {
     case 'succeeded':
       return 'COMPLETED';
     case 'canceled':
-      return intent.cancellationReason === 'abandoned' && intent.crypto?.expiresAt != null ? 'TIMEOUT' : 'ERROR';
+      return timedOut(intent) ? 'TIMEOUT' : 'ERROR';
   }
+}
+
+/** Abandoned by the chain's verdict at the window's end, not canceled earlier (by a merchant or an expiring session). */
+function timedOut(intent: PaymentIntent): boolean {
+  const expiresAt = intent.crypto?.expiresAt ?? null;
+  return intent.cancellationReason === 'abandoned' && expiresAt !== null && intent.canceledAt !== null && intent.canceledAt >= expiresAt;
 }
 
 /** The intent's deposit address: taken at creation (this family's), or at confirmation (another wire's); null before. */
