@@ -62,6 +62,7 @@ export function createDebitIntent(
   const state: PaymentIntent = {
     ...ids,
     created: now,
+    updated: now,
     amount: params.amount,
     amountCapturable: 0n,
     amountReceived: 0n,
@@ -91,6 +92,8 @@ export function createDebitIntent(
     charges: [],
     refunds: [],
     disputes: [],
+    reference: null,
+    reservedDeposit: null,
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };

@@ -87,12 +87,25 @@ export interface PayerAmount {
   maximum: bigint | null;
 }
 
+/**
+ * A deposit address handed out when the intent is created, before any network is chosen: derived from
+ * the merchant's xpub like every deposit address, it is the same on every EVM network (000_…'s
+ * walletAddress). Confirming the intent uses it instead of taking a new one.
+ */
+export interface ReservedDeposit {
+  address: string;
+  /** The index under the merchant's xpub (xpub/0/index). */
+  index: number;
+}
+
 export interface PaymentIntent {
   id: string;
   merchantId: string;
   livemode: boolean;
   /** Milliseconds since the epoch. */
   created: number;
+  /** Milliseconds since the epoch: the last change (the creation until there is one). */
+  updated: number;
   amount: bigint;
   amountCapturable: bigint;
   amountReceived: bigint;
@@ -135,6 +148,10 @@ export interface PaymentIntent {
   refunds: Refund[];
   /** Test-mode disputes of this intent's charges, oldest first. */
   disputes: Dispute[];
+  /** The merchant's own reference for what is paid (a receiver, a cart: 000_…'s receiverId); null when none was given. */
+  reference: string | null;
+  /** The deposit address taken at creation (reserveDeposit); null when it is taken at confirmation, as usual. */
+  reservedDeposit: ReservedDeposit | null;
   /** Bumped by every change; the D1 read model only ever moves forward to a higher revision. */
   revision: number;
 }
@@ -160,6 +177,10 @@ export interface CreateParams {
   payerAmount?: PayerAmount;
   /** A crypto intent settled off chain after delivery (src/domain/settlement.ts). */
   settlement?: SettlementParams;
+  /** The merchant's own reference for what is paid. */
+  reference?: string;
+  /** Take the deposit address now rather than at confirmation (the shell allocates it: ReservedDeposit). */
+  reserveDeposit?: boolean;
 }
 
 /** Fields an update may set; `null` clears a field, metadata merges ("" deletes a key). */

@@ -36,6 +36,7 @@ import {
   type PaymentError,
   type PaymentIntent,
   type PayerAmount,
+  type ReservedDeposit,
   type UpdateParams,
 } from './intent.js';
 import { assertMethodAccepts, assertMethodsAccept, assertReturnUrl, blikCodeApproved, fund, transferReference } from './payment-methods.js';
@@ -62,7 +63,10 @@ export function createPaymentIntent(
   ids: { id: string; clientSecret: string; merchantId: string; livemode: boolean },
   params: CreateParams,
   now: number,
+  /** The deposit address the shell took for params.reserveDeposit. */
+  reservedDeposit: ReservedDeposit | null = null,
 ): Decision {
+  if (params.reserveDeposit && reservedDeposit === null) throw new Error('reserveDeposit needs the address the shell allocated');
   const paymentMethodTypes = params.paymentMethodTypes ?? (params.crypto ? ['crypto'] : ['card']);
   const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
   if (!crypto) {
@@ -78,6 +82,7 @@ export function createPaymentIntent(
   const state: PaymentIntent = {
     ...ids,
     created: now,
+    updated: now,
     amount: params.amount,
     amountCapturable: 0n,
     amountReceived: 0n,
@@ -108,6 +113,8 @@ export function createPaymentIntent(
     charges: [],
     refunds: [],
     disputes: [],
+    reference: params.reference ?? null,
+    reservedDeposit,
     revision: 1,
   };
   return { state, events: [event('payment_intent.created')], timers: [], paymentError: null };
@@ -122,7 +129,7 @@ export function decide(state: PaymentIntent, command: Command, now: number, sett
   const applied = apply(state, command, now, settings);
   if (applied.state === state) return applied;
   const decision = reconcileDisputes(state, reconcileCharges(state, applied, fresh, now), fresh, now, settings);
-  const next = { ...decision.state, revision: state.revision + 1 };
+  const next = { ...decision.state, revision: state.revision + 1, updated: now };
   const previousAttributes = changedFields(state, next);
   return {
     ...decision,

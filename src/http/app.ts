@@ -7,6 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { adminApi } from '../api/admin/index.js';
 import { debitLlamaApi } from '../api/debitllama/index.js';
 import { finternetApi } from '../compat/finternet/index.js';
+import { amplifyApi } from '../compat/amplify/index.js';
 import { links } from '../api/stripe/context.js';
 import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
 import { stripeApi } from '../api/stripe/index.js';
@@ -105,6 +106,7 @@ export function createApp() {
   app.route('/', adminApi());
   app.route('/', debitLlamaApi());
   app.route('/', finternetApi());
+  app.route('/', amplifyApi());
   app.route('/', challengePages());
   app.route('/', checkoutPages());
   app.route('/', subscribePages());

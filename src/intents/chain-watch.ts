@@ -13,7 +13,7 @@
 import { depositAddress } from '../chain/addresses.js';
 import { ChainUnavailable, type ChainReader } from '../chain/port.js';
 import { DomainError, invalid } from '../domain/errors.js';
-import type { ConfirmCommand, PaymentIntent } from '../domain/intent.js';
+import type { ConfirmCommand, PaymentIntent, ReservedDeposit } from '../domain/intent.js';
 import type { Migration } from '../durable/entity.js';
 import { logError } from '../lib/log.js';
 import { allocateDepositIndex } from '../merchants/crypto.js';
@@ -84,7 +84,17 @@ export async function allocateDeposit(
       detail: `The ${network} network cannot be read right now, so no deposit address was handed out. Retry shortly.`,
     });
   }
-  const allocated = await allocateDepositIndex(d1, intent.merchantId);
+  // An address taken at creation serves whichever network the payer chose: only the head is new.
+  const deposit = intent.reservedDeposit ?? (await reserveDeposit(d1, intent.merchantId));
+  return { ...deposit, startBlock: head };
+}
+
+/**
+ * The merchant's next deposit address (xpub/0/index, the same on every EVM network): taken at
+ * confirmation, or at creation for an intent that asks for it (CreateParams.reserveDeposit).
+ */
+export async function reserveDeposit(d1: D1Database, merchantId: string): Promise<ReservedDeposit> {
+  const allocated = await allocateDepositIndex(d1, merchantId);
   if (!allocated) {
     throw invalid(
       'crypto_not_configured',
@@ -92,5 +102,5 @@ export async function allocateDeposit(
       'This account has no crypto settings: its watch-only xpub must be set before crypto PaymentIntents can be confirmed.',
     );
   }
-  return { address: depositAddress(allocated.xpub, allocated.index), index: allocated.index, startBlock: head };
+  return { address: depositAddress(allocated.xpub, allocated.index), index: allocated.index };
 }

@@ -38,7 +38,7 @@ import { fixedLengthSecretsEqual } from '../lib/secrets.js';
 import type { WebhookMessage } from '../webhooks/messages.js';
 import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
 import { sessionObject } from '../checkout/session-stub.js';
-import { allocateDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
+import { allocateDeposit, reserveDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
 import { serializeEventRow, subjectAttributes } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
@@ -218,7 +218,8 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
   ): Promise<CommandResult> {
     let decision: Decision;
     try {
-      decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now);
+      const reserved = params.reserveDeposit ? await reserveDeposit(this.env.DIRECTORY, caller.merchantId) : null;
+      decision = createPaymentIntent({ ...ids, merchantId: caller.merchantId, livemode: caller.livemode }, params, now, reserved);
       if (confirm) {
         const created = decision;
         const prepared = await this.prepare(created.state, confirm);

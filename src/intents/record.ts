@@ -9,13 +9,15 @@
  *   v5: `charges`, `refunds` and `disputes` (empty in what v1 to v4 become: those intents' attempts
  *       were not recorded, and nothing of theirs was refunded or disputed).
  *   v6: `settlement` (null in what v1 to v5 become: none of those intents was settled off chain).
+ *   v7: `updated`, `reference` and `reservedDeposit` (the creation time, null and null in what v1 to
+ *       v6 become: their last change was not recorded, and they took their addresses at confirmation).
  */
 import type { Charge, CryptoRefund, Dispute, Refund } from '../domain/charge.js';
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
 import type { DebitDetail } from '../domain/debit-intent.js';
 import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 6;
+export const RECORD_VERSION = 7;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
@@ -181,7 +183,8 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
-  const beforeSettlement = { settlement: null };
+  const beforeUpdated = { updated: stored.created as number, reference: null, reservedDeposit: null };
+  const beforeSettlement = { settlement: null, ...beforeUpdated };
   const beforeCharges = { charges: [], refunds: [], disputes: [], ...beforeSettlement };
   const beforeDebits = { mandate: null, debit: null, ...beforeCharges };
   const beforeCheckout = { checkoutSession: null, payerAmount: null, ...beforeDebits };
@@ -196,6 +199,8 @@ function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord 
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCharges };
     case 5:
       return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeSettlement };
+    case 6:
+      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeUpdated };
     case RECORD_VERSION:
       return stored as unknown as IntentRecord;
     default:

@@ -34,6 +34,7 @@ describe('createPaymentIntent', () => {
       merchantId: 'acct_test',
       livemode: false,
       created: NOW,
+      updated: NOW,
       amount: 1099n,
       amountCapturable: 0n,
       amountReceived: 0n,
@@ -63,6 +64,8 @@ describe('createPaymentIntent', () => {
       refunds: [],
       disputes: [],
       settlement: null,
+      reference: null,
+      reservedDeposit: null,
       revision: 1,
     });
     expectBigintAmounts(state);

@@ -18,6 +18,13 @@ const STATES: { name: string; intent: () => PaymentIntent }[] = [
     intent: () => step(reach('requires_capture'), { type: 'capture', amountToCapture: 1234n }).state,
   },
   { name: 'a canceled intent', intent: () => step(created(), { type: 'cancel', reason: 'fraudulent' }).state },
+  {
+    name: 'an intent with a reference and a deposit address taken at creation (000_…)',
+    intent: () => ({
+      ...created({ reference: 'cart-42' }),
+      reservedDeposit: { address: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', index: 7 },
+    }),
+  },
   { name: 'the largest amount', intent: () => created({ amount: MAX_AMOUNT, currency: 'kwd' }) },
   // Beyond 2^53 a number would lose digits; the stored digit strings must not.
   {
@@ -70,6 +77,14 @@ describe('intent records', () => {
     expect(loaded.mandate).toBeNull();
     expect(loaded.debit).toBeNull();
     expect(loaded).toStrictEqual(created());
+  });
+
+  it('loads a v5 record (before updated, reference and reserved deposits) as last changed when created, with neither', () => {
+    const changed = step(created(), { type: 'cancel', reason: 'fraudulent' }, created().created + 5_000).state;
+    expect(changed.updated).toBe(created().created + 5_000);
+    const { updated: _u, reference: _r, reservedDeposit: _d, ...v5 } = { ...JSON.parse(serializeRecord(changed)), v: 5 };
+    const loaded = parseRecord(JSON.stringify(v5));
+    expect(loaded).toStrictEqual({ ...changed, updated: changed.created, reference: null, reservedDeposit: null });
   });
 
   it('does not leak the record version into the loaded intent', () => {
