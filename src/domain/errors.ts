@@ -25,6 +25,12 @@ export const DOMAIN_ERROR_CODES = [
   'chain_unavailable',
   /** The merchant has no watch-only xpub for deposit addresses. */
   'crypto_not_configured',
+  /** Nothing of the charge is left to refund (Stripe's code). */
+  'charge_already_refunded',
+  /** The charge has a dispute open or lost: it cannot be refunded (Stripe's code). */
+  'charge_disputed',
+  /** An operation a refund's status does not allow (cancel one that is no longer pending). */
+  'refund_unexpected_state',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
@@ -52,7 +58,10 @@ export type Field =
   | 'crypto.expiresIn'
   | 'signature'
   /** The mandate a debit intent belongs to. */
-  | 'mandate';
+  | 'mandate'
+  /** A refund's charge, and the intent it refunds (POST /v1/refunds). */
+  | 'charge'
+  | 'paymentIntent';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;
@@ -67,7 +76,7 @@ export interface DomainErrorData {
   currentStatus?: Status;
   allowedStatuses?: readonly Status[];
   /** The object a resource_missing is about. */
-  resource?: { type: 'payment_intent' | 'payment_method'; id: string };
+  resource?: { type: 'payment_intent' | 'payment_method' | 'refund'; id: string };
   /**
    * The specific reason, in English, with fields as `{{field}}`. Absent for a plain
    * unexpected-state refusal, which each family phrases from operation and statuses.

@@ -16,6 +16,7 @@ import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
 import { mandates } from './mandates/index.js';
 import { paymentIntents } from './payment-intents/index.js';
+import { refunds } from './refunds/index.js';
 import { webhooks } from './webhooks/index.js';
 
 export function stripeApi(): OpenAPIHono<AppEnv> {
@@ -30,5 +31,6 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   webhooks(app);
   cryptoSettingsRoutes(app);
   checkoutSettingsRoutes(app);
+  refunds(app);
   return app;
 }

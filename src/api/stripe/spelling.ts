@@ -35,6 +35,8 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
   mandate: 'mandate',
+  charge: 'charge',
+  paymentIntent: 'payment_intent',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
