@@ -155,7 +155,7 @@ export function cancelRefund(state: PaymentIntent, refundId: string, _now: numbe
  */
 export function settleRefund(state: PaymentIntent, refundId: string, _now: number): Decision {
   const refund = state.refunds.find((r) => r.id === refundId);
-  if (!refund || refund.status !== 'pending' || refund.crypto !== null) return unchanged(state);
+  if (refund?.status !== 'pending' || refund.crypto !== null) return unchanged(state);
   const charge = state.charges.find((c) => c.id === refund.charge)!;
   const method = charge.paymentMethod === null ? undefined : findTestPaymentMethod(charge.paymentMethod);
   if (method?.refunds === 'fail') {

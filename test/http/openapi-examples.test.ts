@@ -18,6 +18,7 @@ import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
 import * as paymentIntentRoutes from '../../src/api/stripe/payment-intents/routes.js';
+import * as refundRoutes from '../../src/api/stripe/refunds/routes.js';
 import * as webhookRoutes from '../../src/api/stripe/webhooks/routes.js';
 import { depositAddress } from '../../src/chain/addresses.js';
 import * as app from '../../src/http/app.js';
@@ -40,6 +41,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(mandateRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
+  ...Object.values(refundRoutes),
   cryptoSettings.retrieve,
   checkoutSettings.retrieve,
   checkoutSettings.update,
