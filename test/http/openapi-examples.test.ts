@@ -98,10 +98,12 @@ function asReferencePageForm(body: Record<string, unknown>): string {
 
 /**
  * Bodies with an array of objects (a Checkout Session's line_items), which the page's form encoding
- * cannot spell (each item would be "[object Object]"): their curl example is right only as JSON.
- * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/.
+ * cannot spell (each item would be "[object Object]"), or whose example can only be a map (a refund
+ * update's metadata, its one parameter, which the page would send as metadata.ticket): their curl
+ * example is right only as JSON. Their form encoding (line_items[0][price_data][currency]=usd,
+ * metadata[order]=A-9) is tested in test/checkout/ and test/refunds/.
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions'];
+const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/refunds/{id}'];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {
