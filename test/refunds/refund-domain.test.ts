@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Command, PaymentIntent } from '../../src/domain/intent.js';
+import { createDebitIntent } from '../../src/domain/debit-intent.js';
 import { decide } from '../../src/domain/payment-intent.js';
 import { confirmWith, created, FRESH, LATER, reach, refusal, SETTINGS, step } from '../domain/fixtures.js';
 
@@ -94,6 +95,36 @@ describe('creating a refund', () => {
       field: 'charge',
     });
     expect(refusal(() => step(paid, refund('re_x', { amount: 0n })))).toMatchObject({ code: 'parameter_invalid', field: 'amount' });
+  });
+
+  it("refuses a mandate's debit intent: its contract paid it on chain, from the payer's wallet", () => {
+    const debit = createDebitIntent(
+      { id: 'pi_test_debit', clientSecret: 'pi_test_debit_secret_x', merchantId: 'acct_test', livemode: false },
+      {
+        amount: 5_000_000n,
+        currency: 'usdc',
+        debit: {
+          mandate: 'mdt_test',
+          period: 1,
+          network: 'local',
+          contract: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+          token: { symbol: 'usdc', decimals: 6, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
+          payer: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+          payee: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+        },
+        description: null,
+        metadata: {},
+      },
+      LATER,
+    ).state;
+    const paidDebit = step(debit, {
+      type: 'debit_reported',
+      report: { kind: 'succeeded', txHash: `0x${'ab'.repeat(32)}`, blockNumber: 7n, amount: 5_000_000n },
+    }).state;
+    expect(paidDebit.status).toBe('succeeded');
+    const refused = refusal(() => step(paidDebit, refund('re_x')));
+    expect(refused).toMatchObject({ code: 'parameter_invalid', field: 'paymentIntent' });
+    expect(refused.message).toContain('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
   });
 
   it('a failed attempt before the successful one is not refundable; the succeeded charge is', () => {
