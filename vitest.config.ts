@@ -57,6 +57,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
+ * `escrow` (31348) is an eighth, the escrow's (test/chain/escrow.test.ts), with contracts/Escrow.sol deployed
+ * and the test relayer allowed; its file stops automine and reverts it.
  */
 function testChains(
   adapterChain: string,
@@ -66,6 +68,7 @@ function testChains(
   watcherChain: string,
   relayerChain: string,
   mandatesChain: string,
+  escrowChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -106,6 +109,7 @@ function testChains(
     'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    escrow: { ...(JSON.parse(escrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
   });
 }
 
@@ -146,6 +150,7 @@ export default defineConfig({
           inject('watcherChain').chains,
           inject('relayerChain').chains,
           inject('mandatesChain').chains,
+          inject('escrowChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

@@ -33,6 +33,8 @@ function chargeChange(
 
   if (decision.paymentError !== null) {
     const error = decision.paymentError;
+    // A failed 3-D Secure challenge never reached the card network: Stripe makes no charge for it.
+    if (error.code === AUTHENTICATION_FAILURE && !open) return null;
     const charge: Charge = {
       ...attempt(),
       status: 'failed',
@@ -44,48 +46,50 @@ function chargeChange(
     };
     return { charge, events: ['charge.failed'] };
   }
-  if (before.status === after.status) {
-    // A crypto payment's transfers can change while it is processing: the charge's details follow.
-    if (open && after.crypto) {
-      const details = detailsOf(after, after.paymentMethod);
-      if (JSON.stringify(details) !== JSON.stringify(open.paymentMethodDetails)) {
-        return { charge: { ...open, paymentMethodDetails: details }, events: ['charge.updated'] };
-      }
-    }
-    return null;
-  }
   switch (after.status) {
+    case 'requires_action':
     case 'processing': {
-      if (open) return null;
-      return { charge: { ...attempt(), outcome: null }, events: ['charge.pending'] };
+      // In flight: a bank debit or a mandate's debit once sent, a crypto payment once funds are seen
+      // (a 3-D Secure challenge, or a deposit address nothing was sent to yet, is not an attempt yet).
+      if (open) return withDetails(open, after);
+      const inFlight = after.status === 'processing' || (after.crypto?.transfers.length ?? 0) > 0;
+      if (!inFlight) return null;
+      return { charge: attempt(), events: ['charge.pending'] };
     }
     case 'requires_capture': {
+      if (before.status === 'requires_capture') return null;
       const charge: Charge = { ...succeeded(attempt(), after), captured: false, amountCaptured: 0n };
       return { charge, events: ['charge.succeeded'] };
     }
     case 'succeeded': {
+      if (before.status === 'succeeded') return null;
       if (before.status === 'requires_capture') {
-        const held = after.charges.findLast((c) => c.status === 'succeeded' && !c.captured);
+        const held = heldCharge(after);
         if (held) return { charge: { ...held, captured: true, amountCaptured: after.amountReceived }, events: ['charge.captured'] };
       }
       return { charge: succeeded(attempt(), after), events: ['charge.succeeded'] };
     }
     case 'canceled': {
+      if (before.status === 'canceled') return null;
       if (before.status === 'requires_capture') {
-        // Canceling an uncaptured payment releases its authorization: the charge shows it refunded.
-        const held = after.charges.findLast((c) => c.status === 'succeeded' && !c.captured);
-        if (held) return { charge: { ...held, refunded: true, amountRefunded: held.amount }, events: ['charge.expired'] };
+        // Canceling an uncaptured payment releases its authorization: Stripe refunds the charge
+        // in full (refunded, amount_refunded) and sends charge.refunded.
+        const held = heldCharge(after);
+        if (held) return { charge: { ...held, refunded: true, amountRefunded: held.amount }, events: ['charge.refunded'] };
       }
-      if (open) {
-        const expired = after.crypto !== null;
+      // The attempt in flight fails: also a crypto payment whose window closed with less than due
+      // seen in the very observation that found its first funds.
+      const unfinished = open ?? ((after.crypto?.transfers.length ?? 0) > 0 ? attempt() : null);
+      if (unfinished) {
+        const expired = after.crypto !== null || after.cancellationReason === 'abandoned';
         const charge: Charge = {
-          ...open,
+          ...(withDetails(unfinished, after)?.charge ?? unfinished),
           status: 'failed',
           failureCode: expired ? 'payment_expired' : 'payment_canceled',
           failureMessage: expired
-            ? 'The payment window closed before the full amount was confirmed on chain.'
+            ? 'The payment window closed before the full amount was confirmed.'
             : 'The payment was canceled before it completed.',
-          outcome: declined('payment_canceled', null),
+          outcome: declined(expired ? 'payment_expired' : 'payment_canceled', null),
         };
         return { charge, events: ['charge.failed'] };
       }
@@ -94,6 +98,20 @@ function chargeChange(
     default:
       return null;
   }
+}
+
+const AUTHENTICATION_FAILURE = 'payment_intent_authentication_failure';
+
+/** The authorized, uncaptured charge of an intent in requires_capture. */
+function heldCharge(intent: PaymentIntent): Charge | undefined {
+  return intent.charges.findLast((c) => c.status === 'succeeded' && !c.captured);
+}
+
+/** The open charge with the intent's current details (a crypto payment's transfers, a debit's transaction), if they changed. */
+function withDetails(open: Charge, intent: PaymentIntent): { charge: Charge; events: EventType[] } | null {
+  const details = detailsOf(intent, open.paymentMethod);
+  if (JSON.stringify(details) === JSON.stringify(open.paymentMethodDetails)) return null;
+  return { charge: { ...open, paymentMethodDetails: details }, events: ['charge.updated'] };
 }
 
 function newCharge(intent: PaymentIntent, id: string, now: number): Charge {
@@ -110,8 +128,8 @@ function newCharge(intent: PaymentIntent, id: string, now: number): Charge {
     failureCode: null,
     failureMessage: null,
     outcome: null,
-    paymentMethod: intent.paymentMethod,
-    paymentMethodDetails: detailsOf(intent, intent.paymentMethod),
+    paymentMethod: paymentMethodOf(intent),
+    paymentMethodDetails: detailsOf(intent, paymentMethodOf(intent)),
   };
 }
 
@@ -131,8 +149,8 @@ function succeeded(charge: Charge, intent: PaymentIntent): Charge {
       riskLevel: 'normal',
       sellerMessage: 'Payment complete.',
     },
-    paymentMethod: intent.paymentMethod ?? charge.paymentMethod,
-    paymentMethodDetails: detailsOf(intent, intent.paymentMethod ?? charge.paymentMethod),
+    paymentMethod: paymentMethodOf(intent) ?? charge.paymentMethod,
+    paymentMethodDetails: detailsOf(intent, paymentMethodOf(intent) ?? charge.paymentMethod),
   };
 }
 
@@ -145,6 +163,11 @@ function declined(code: string, declineCode: string | null): ChargeOutcome {
     riskLevel: 'normal',
     sellerMessage: issuer ? 'The bank did not return any further details with this decline.' : 'The payment did not complete.',
   };
+}
+
+/** What pays the attempt: the payment method, or for a mandate's debit the mandate (as its last_payment_error names it). */
+function paymentMethodOf(intent: PaymentIntent): string | null {
+  return intent.paymentMethod ?? intent.debit?.mandate ?? null;
 }
 
 /** What `payment_method_details` shows for the intent's method now. */
@@ -160,6 +183,22 @@ export function detailsOf(intent: PaymentIntent, paymentMethod: string | null): 
         token: { symbol: c.token.symbol, decimals: c.token.decimals, address: c.token.address },
         from: counted[0]?.from ?? null,
         transactions: [...new Set(counted.map((t) => t.txHash))],
+      },
+    };
+  }
+  const d = intent.debit;
+  // A debit sent under a mandate: the payer's account, and the latest transaction (a retry replaces it).
+  // A debit intent recorded before its chain id was kept shows none.
+  if (d) {
+    if (d.chainId === undefined) return null;
+    return {
+      type: 'crypto',
+      crypto: {
+        network: d.network,
+        chainId: d.chainId,
+        token: { symbol: d.token.symbol, decimals: d.token.decimals, address: d.token.address },
+        from: d.payer,
+        transactions: d.txHash === null ? [] : [d.txHash],
       },
     };
   }

@@ -27,8 +27,10 @@ export const DOMAIN_ERROR_CODES = [
   'crypto_not_configured',
   /** Nothing of the charge is left to refund (Stripe's code). */
   'charge_already_refunded',
-  /** The charge has a dispute open or lost: it cannot be refunded (Stripe's code). */
+  /** A refund of a charge whose dispute is open or was lost (Stripe's charge_disputed). */
   'charge_disputed',
+  /** The operation is not allowed in the dispute's current status (evidence on a closed dispute). */
+  'dispute_unexpected_state',
   /** An operation a refund's status does not allow (cancel one that is no longer pending). */
   'refund_unexpected_state',
 ] as const;
@@ -59,8 +61,12 @@ export type Field =
   | 'signature'
   /** The mandate a debit intent belongs to. */
   | 'mandate'
-  /** A refund's charge, and the intent it refunds (POST /v1/refunds). */
+  /** The charge a refund names. */
   | 'charge'
+  /** A dispute's evidence, and whether to submit it (POST /v1/disputes/:id). */
+  | 'evidence'
+  | 'submit'
+  /** The intent a refund names (POST /v1/refunds). */
   | 'paymentIntent';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
@@ -76,7 +82,7 @@ export interface DomainErrorData {
   currentStatus?: Status;
   allowedStatuses?: readonly Status[];
   /** The object a resource_missing is about. */
-  resource?: { type: 'payment_intent' | 'payment_method' | 'refund'; id: string };
+  resource?: { type: 'payment_intent' | 'payment_method' | 'dispute' | 'refund'; id: string };
   /**
    * The specific reason, in English, with fields as `{{field}}`. Absent for a plain
    * unexpected-state refusal, which each family phrases from operation and statuses.

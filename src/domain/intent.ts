@@ -39,6 +39,8 @@ export interface DebitDetail {
   /** The mandate's period (1, 2, …). */
   period: number;
   network: string;
+  /** The network's chain id (its charge's payment_method_details); absent in a debit intent recorded before it was kept. */
+  chainId?: number;
   /** The mandate's contract, which the debit is sent to. */
   contract: string;
   token: { symbol: string; decimals: number; address: string | null };

@@ -12,6 +12,7 @@
  */
 import { type Charge, countsAgainstCharge, type Refund, refundable, succeededCharge } from './charge.js';
 import { openCryptoRefund } from './crypto-refunds.js';
+import { assertRefundable } from './disputes.js';
 import { DomainError, type Field, invalid } from './errors.js';
 import {
   type Decision,
@@ -72,8 +73,12 @@ export function createRefund(
       detail: `Charge ${charge.id} is not captured: cancel the PaymentIntent to release its authorization instead of refunding it.`,
     });
   }
-  if (charge.disputed) {
-    throw invalid('charge_disputed', named, `Charge ${charge.id} has been disputed (charged back): it cannot be refunded.`);
+  try {
+    assertRefundable(state, charge);
+  } catch (error) {
+    // The refusal names what this request passed: the charge, or the intent.
+    if (error instanceof DomainError) throw new DomainError({ ...error.toData(), field: named });
+    throw error;
   }
   const left = refundable(charge);
   if (left <= 0n) throw invalid('charge_already_refunded', named, `Charge ${charge.id} has already been refunded.`);

@@ -29,6 +29,7 @@ export interface DebitIntentRef {
   /** The token's symbol (the intent's currency, as crypto intents have it). */
   currency: string;
   network: string;
+  chainId: number;
   token: { symbol: string; decimals: number; address: string | null };
   payer: string;
   payee: string;
@@ -62,6 +63,7 @@ export async function reportDebit(env: Env, ref: DebitIntentRef, report: DebitRe
         mandate: ref.mandate,
         period: ref.period,
         network: ref.network,
+        chainId: ref.chainId,
         contract: ref.contract,
         token: ref.token,
         payer: ref.payer,

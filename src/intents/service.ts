@@ -179,6 +179,15 @@ export class IntentService {
     return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input), this.caller);
   }
 
+  /** POST /v1/disputes/:id (src/domain/disputes.ts): through the intent that holds the dispute. */
+  updateDispute(id: string, update: Omit<Extract<Command, { type: 'update_dispute' }>, 'type'>): Promise<Outcome> {
+    return this.run(id, { type: 'update_dispute', ...update });
+  }
+
+  closeDispute(id: string, disputeId: string): Promise<Outcome> {
+    return this.run(id, { type: 'close_dispute', disputeId });
+  }
+
   private async run(id: string, command: Command): Promise<Outcome> {
     return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onAnswer);
   }

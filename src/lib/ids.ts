@@ -17,7 +17,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-function timePrefix(nowMs: number): string {
+export function timePrefix(nowMs: number): string {
   let t = nowMs;
   let out = '';
   for (let i = 0; i < 10; i++) {
@@ -105,6 +105,9 @@ export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
 export function freshIds(nowMs: number = Date.now()): { chargeId: string; refundId: string; disputeId: string } {
   return { chargeId: newId('ch', nowMs), refundId: newId('re', nowMs), disputeId: newId('dp', nowMs) };
 }
+
+/** A dispute's id, as newId('dp') makes it. Anything else names no dispute. */
+export const DISPUTE_ID_PATTERN = /^dp_[0-9A-Za-z]{24}$/;
 
 /**
  * Ids for things made together in order (the events of one commit): they share the clock and

@@ -717,6 +717,7 @@ export class MandateObject extends DurableEntity<Mandate, MandateTimer> {
       amount,
       currency: m.token.symbol,
       network: m.network,
+      chainId: m.chainId,
       token: m.token,
       payer: m.payer,
       payee: m.payee,

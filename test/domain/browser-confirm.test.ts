@@ -201,8 +201,10 @@ describe('the payer chooses the amount (payerAmount)', () => {
   it('an amount within the bounds is what the confirmation charges; the event shows the change', () => {
     const decision = step(bounded(500n, 10_000n), withAmount('pm_card_visa', 7_500n));
     expect(decision.state).toMatchObject({ status: 'succeeded', amount: 7_500n, amountReceived: 7_500n });
-    expect(decision.events.map((e) => e.type)).toEqual(['payment_intent.succeeded']);
+    expect(decision.events.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'charge.succeeded']);
     expect(decision.events[0]!.previousAttributes).toMatchObject({ amount: 2000n, amountReceived: 0n });
+    // The charge is for the chosen amount.
+    expect(decision.state.charges).toEqual([expect.objectContaining({ amount: 7_500n, amountCaptured: 7_500n })]);
   });
 
   it.each([

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CANCELLATION_REASONS, type CancellationReason, type Status } from '../../src/domain/status.js';
-import { AMOUNT, expectBigintAmounts, LATER, reach, refusal, step } from './fixtures.js';
+import { AMOUNT, expectBigintAmounts, FRESH, LATER, reach, refusal, step } from './fixtures.js';
+
+/** An event about the held charge: it shows the charge, so it carries no previous attributes of the intent. */
+const chargeEvent = (type: string) => ({ type, previousAttributes: {}, subject: { kind: 'charge', id: FRESH.chargeId } });
 
 describe('capture from requires_capture (2000 held)', () => {
   it.each([
@@ -23,7 +26,10 @@ describe('capture from requires_capture (2000 held)', () => {
         type: 'payment_intent.succeeded',
         previousAttributes: { status: 'requires_capture', amountCapturable: 2000n, amountReceived: 0n },
       },
+      chargeEvent('charge.captured'),
     ]);
+    // The held charge is now captured, for what was captured; no second charge.
+    expect(decision.state.charges).toEqual([expect.objectContaining({ status: 'succeeded', captured: true, amountCaptured: received })]);
     expect(decision.timers).toEqual([]);
     expect(decision.paymentError).toBeNull();
     expect(decision.state.revision).toBe(held.revision + 1);
@@ -60,7 +66,13 @@ describe.each(CANCELABLE)('cancel from %s', (status) => {
     expect(decision.state.amountReceived).toBe(0n);
     expect(decision.state.nextAction).toBeNull();
     expectBigintAmounts(decision.state);
-    expect(decision.events.map((e) => e.type)).toEqual(['payment_intent.canceled']);
+    // Canceling a hold releases it: Stripe refunds the uncaptured charge in full (charge.refunded).
+    expect(decision.events.map((e) => e.type)).toEqual(
+      status === 'requires_capture' ? ['payment_intent.canceled', 'charge.refunded'] : ['payment_intent.canceled'],
+    );
+    expect(decision.state.charges.map((c) => ({ refunded: c.refunded, amountRefunded: c.amountRefunded }))).toEqual(
+      status === 'requires_capture' ? [{ refunded: true, amountRefunded: AMOUNT }] : [],
+    );
     expect(decision.events[0]?.previousAttributes).toMatchObject({ status, canceledAt: null });
     expect(decision.timers).toEqual([]);
     expect(decision.state.revision).toBe(before.revision + 1);

@@ -22,7 +22,11 @@ describe('complete_challenge with automatic confirmation', () => {
       const decision = step(pending, { type: 'complete_challenge', outcome: 'succeeded' });
 
       expect(decision.state.status).toBe(status);
-      expect(decision.events.map((e) => e.type)).toEqual([event]);
+      // The authorization after the challenge is the attempt's charge: it succeeded (captured or held).
+      expect(decision.events.map((e) => e.type)).toEqual([event, 'charge.succeeded']);
+      expect(decision.state.charges).toEqual([
+        expect.objectContaining({ status: 'succeeded', captured: captureMethod === 'automatic', paymentMethod: THREE_DS }),
+      ]);
       expect(decision.state.amountReceived).toBe(received);
       expect(decision.state.amountCapturable).toBe(capturable);
       expectBigintAmounts(decision.state);
@@ -64,6 +68,8 @@ describe('complete_challenge with automatic confirmation', () => {
       };
       expect(decision.state.lastPaymentError).toEqual(expectedError);
       expect(decision.paymentError).toEqual(expectedError);
+      // A failed authentication never reached the card network: as on Stripe, no charge and no charge.failed.
+      expect(decision.state.charges).toEqual([]);
     },
   );
 
@@ -129,6 +135,7 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
       captureMethod: 'automatic',
       status: 'succeeded',
       event: 'payment_intent.succeeded',
+      charge: 'charge.succeeded',
       received: AMOUNT,
       capturable: 0n,
     },
@@ -138,6 +145,7 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
       captureMethod: 'manual',
       status: 'requires_capture',
       event: 'payment_intent.amount_capturable_updated',
+      charge: 'charge.succeeded',
       received: 0n,
       capturable: AMOUNT,
     },
@@ -147,6 +155,7 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
       captureMethod: 'automatic',
       status: 'requires_payment_method',
       event: 'payment_intent.payment_failed',
+      charge: 'charge.failed',
       received: 0n,
       capturable: 0n,
     },
@@ -156,15 +165,21 @@ describe('settle (the timer after an asynchronous bank debit)', () => {
     captureMethod: CaptureMethod;
     status: Status;
     event: EventType;
+    charge: EventType;
     received: bigint;
     capturable: bigint;
-  }[])('$name: processing → $status', ({ pm, captureMethod, status, event, received, capturable }) => {
+  }[])('$name: processing → $status', ({ pm, captureMethod, status, event, charge, received, capturable }) => {
     const inFlight = step(created({ paymentMethod: pm, captureMethod }), confirmWith()).state;
     expect(inFlight.status).toBe('processing');
+    expect(inFlight.charges).toEqual([expect.objectContaining({ status: 'pending', paymentMethod: pm })]);
     const decision = step(inFlight, { type: 'settle' });
 
     expect(decision.state.status).toBe(status);
-    expect(decision.events.map((e) => e.type)).toEqual([event]);
+    // The pending charge settles: one charge, its event after the intent's.
+    expect(decision.events.map((e) => e.type)).toEqual([event, charge]);
+    expect(decision.state.charges).toEqual([
+      expect.objectContaining({ id: inFlight.charges[0]!.id, status: charge.slice('charge.'.length) }),
+    ]);
     expect(decision.events[0]?.previousAttributes).toMatchObject({ status: 'processing' });
     expect(decision.state.amountReceived).toBe(received);
     expect(decision.state.amountCapturable).toBe(capturable);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ChargeStatus } from '../../src/domain/charge.js';
 import type { CaptureMethod, EventType, Status } from '../../src/domain/status.js';
 import type { PaymentIntent } from '../../src/domain/intent.js';
-import { AMOUNT, confirmWith, created, expectBigintAmounts, LATER, reach, refusal, SETTINGS, step } from './fixtures.js';
+import { AMOUNT, confirmWith, created, expectBigintAmounts, FRESH, LATER, reach, refusal, SETTINGS, step } from './fixtures.js';
 
 /** What confirming with each test payment method leads to, per capture method. */
 interface Outcome {
@@ -9,6 +10,8 @@ interface Outcome {
   captureMethod: CaptureMethod;
   status: Status;
   event: EventType;
+  /** The attempt's charge and its event, as Stripe sends it; none for a challenge (nothing reached the network yet). */
+  charge: { status: ChargeStatus; captured: boolean; event: EventType } | null;
   amountReceived: bigint;
   amountCapturable: bigint;
   /** Whether the payment method stays attached (a decline detaches it). */
@@ -23,6 +26,7 @@ const succeeds = (pm: string, captureMethod: CaptureMethod): Outcome => ({
   captureMethod,
   status: 'succeeded',
   event: 'payment_intent.succeeded',
+  charge: { status: 'succeeded', captured: true, event: 'charge.succeeded' },
   amountReceived: AMOUNT,
   amountCapturable: 0n,
   keepsPaymentMethod: true,
@@ -32,6 +36,7 @@ const held = (pm: string): Outcome => ({
   captureMethod: 'manual',
   status: 'requires_capture',
   event: 'payment_intent.amount_capturable_updated',
+  charge: { status: 'succeeded', captured: false, event: 'charge.succeeded' },
   amountReceived: 0n,
   amountCapturable: AMOUNT,
   keepsPaymentMethod: true,
@@ -41,6 +46,7 @@ const declines = (pm: string, declineCode: string, captureMethod: CaptureMethod)
   captureMethod,
   status: 'requires_payment_method',
   event: 'payment_intent.payment_failed',
+  charge: { status: 'failed', captured: false, event: 'charge.failed' },
   amountReceived: 0n,
   amountCapturable: 0n,
   keepsPaymentMethod: false,
@@ -51,6 +57,7 @@ const challenged = (captureMethod: CaptureMethod): Outcome => ({
   captureMethod,
   status: 'requires_action',
   event: 'payment_intent.requires_action',
+  charge: null,
   amountReceived: 0n,
   amountCapturable: 0n,
   keepsPaymentMethod: true,
@@ -61,6 +68,7 @@ const processing = (pm: string, captureMethod: CaptureMethod): Outcome => ({
   captureMethod,
   status: 'processing',
   event: 'payment_intent.processing',
+  charge: { status: 'pending', captured: false, event: 'charge.pending' },
   amountReceived: 0n,
   amountCapturable: 0n,
   keepsPaymentMethod: true,
@@ -113,7 +121,10 @@ describe.each(STARTS)('confirm from $name', ({ setup, pmOnConfirm }) => {
     const { state } = decision;
 
     expect(state.status).toBe(o.status);
-    expect(decision.events.map((e) => e.type)).toEqual([o.event]);
+    expect(decision.events.map((e) => e.type)).toEqual(o.charge ? [o.event, o.charge.event] : [o.event]);
+    expect(state.charges.slice(before.charges.length).map((c) => ({ status: c.status, captured: c.captured }))).toEqual(
+      o.charge ? [{ status: o.charge.status, captured: o.charge.captured }] : [],
+    );
     expect(state.amount).toBe(AMOUNT);
     expect(state.amountReceived).toBe(o.amountReceived);
     expect(state.amountCapturable).toBe(o.amountCapturable);
@@ -143,11 +154,15 @@ describe.each(STARTS)('confirm from $name', ({ setup, pmOnConfirm }) => {
   });
 });
 
+/** An event about the attempt's charge: it shows the charge, so it carries no previous attributes of the intent. */
+const chargeEvent = (type: EventType) => ({ type, previousAttributes: {}, subject: { kind: 'charge', id: FRESH.chargeId } });
+
 describe('confirm details', () => {
   it('reports exactly the fields that changed, with their old values, on a successful card payment', () => {
     const decision = step(created({ paymentMethod: 'pm_card_visa' }), confirmWith());
     expect(decision.events).toEqual([
       { type: 'payment_intent.succeeded', previousAttributes: { status: 'requires_confirmation', amountReceived: 0n } },
+      chargeEvent('charge.succeeded'),
     ]);
   });
 
@@ -163,7 +178,10 @@ describe('confirm details', () => {
   it('reports only last_payment_error as changed when a decline leaves the status and payment method as they were', () => {
     const decision = step(created(), confirmWith('pm_card_chargeDeclined'));
     expect(decision.state.status).toBe('requires_payment_method');
-    expect(decision.events).toEqual([{ type: 'payment_intent.payment_failed', previousAttributes: { lastPaymentError: null } }]);
+    expect(decision.events).toEqual([
+      { type: 'payment_intent.payment_failed', previousAttributes: { lastPaymentError: null } },
+      chargeEvent('charge.failed'),
+    ]);
   });
 
   it('puts the amount on hold for a manual capture and says the capturable amount changed', () => {
@@ -174,6 +192,7 @@ describe('confirm details', () => {
         type: 'payment_intent.amount_capturable_updated',
         previousAttributes: { status: 'requires_payment_method', paymentMethod: null, amountCapturable: 0n },
       },
+      chargeEvent('charge.succeeded'),
     ]);
   });
 

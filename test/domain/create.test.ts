@@ -59,6 +59,9 @@ describe('createPaymentIntent', () => {
       payerAmount: null,
       mandate: null,
       debit: null,
+      charges: [],
+      refunds: [],
+      disputes: [],
       revision: 1,
     });
     expectBigintAmounts(state);

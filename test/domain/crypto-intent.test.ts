@@ -17,6 +17,7 @@ const USDC: CryptoOptions = {
   confirmationsRequired: 3,
   expiresIn: null,
 };
+const PAYER = '0x00000000000000000000000000000000000000aa';
 const DEPOSIT = { address: '0x00000000000000000000000000000000000000d1', index: 7, startBlock: 100n };
 const DUE = 10_990_000n;
 const EXPIRES = LATER + 15 * 60_000;
@@ -33,7 +34,7 @@ function transfer(n: number, value: bigint, block: bigint, at = LATER + 1_000): 
     blockNumber: block,
     blockHash: `0xb${block}`,
     at,
-    from: '0x00000000000000000000000000000000000000aa',
+    from: PAYER,
     value,
   };
 }
@@ -87,7 +88,18 @@ describe('chain observations', () => {
     const first = observe(waiting(), [transfer(1, 4_000_000n, 110n)], 120n);
     expect(first.state.status).toBe('requires_action');
     expect(first.state.crypto).toMatchObject({ seen: 4_000_000n, confirmed: 4_000_000n });
-    expect(first.events.map((e) => e.type)).toEqual(['payment_intent.partially_funded']);
+    // Funds seen: the attempt's charge is pending, showing the payer and the transaction.
+    expect(first.events.map((e) => e.type)).toEqual(['payment_intent.partially_funded', 'charge.pending']);
+    expect(first.state.charges).toEqual([
+      expect.objectContaining({
+        status: 'pending',
+        amount: 1099n,
+        paymentMethodDetails: {
+          type: 'crypto',
+          crypto: expect.objectContaining({ network: 'base', chainId: 8453, from: PAYER, transactions: [transfer(1, 0n, 0n).txHash] }),
+        },
+      }),
+    ]);
     expect(observe(first.state, [transfer(1, 4_000_000n, 110n)], 121n).events).toEqual([]);
   });
 
@@ -95,9 +107,14 @@ describe('chain observations', () => {
     const paid = [transfer(1, DUE, 120n)];
     const processing = observe(waiting(), paid, 121n);
     expect(processing.state).toMatchObject({ status: 'processing', nextAction: null });
-    expect(processing.events.map((e) => e.type)).toEqual(['payment_intent.processing']);
+    expect(processing.events.map((e) => e.type)).toEqual(['payment_intent.processing', 'charge.pending']);
     const done = observe(processing.state, paid, 122n, LATER + 9_000);
     expect(done.state).toMatchObject({ status: 'succeeded', amountReceived: 1099n });
+    // Confirmed: the pending charge succeeds (no second charge).
+    expect(done.events.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'charge.succeeded']);
+    expect(done.state.charges).toEqual([
+      expect.objectContaining({ id: processing.state.charges[0]!.id, status: 'succeeded', amountCaptured: 1099n, captured: true }),
+    ]);
     expect(done.state.crypto).toMatchObject({ received: DUE, excess: 0n, monitorUntil: LATER + 9_000 + SETTINGS.cryptoMonitorWindowMs });
     expect(done.state.crypto!.phases.map((p) => [p.phase, p.status])).toEqual([
       ['signature_verification', 'skipped'],
@@ -117,14 +134,23 @@ describe('chain observations', () => {
     const back = observe(processing, [], 121n);
     expect(back.state).toMatchObject({ status: 'requires_action', nextAction: { type: 'crypto_transfer' } });
     expect(back.state.crypto).toMatchObject({ seen: 0n, transfers: [] });
-    expect(back.events.map((e) => e.type)).toEqual(['payment_intent.requires_action']);
+    // The charge stays pending (the window is still open) and no longer shows the vanished transaction.
+    expect(back.events.map((e) => e.type)).toEqual(['payment_intent.requires_action', 'charge.updated']);
+    expect(back.state.charges).toEqual([
+      expect.objectContaining({
+        status: 'pending',
+        paymentMethodDetails: expect.objectContaining({ crypto: expect.objectContaining({ transactions: [] }) }),
+      }),
+    ]);
   });
 
   it('expiry with less than due: canceled as abandoned, watched for late funds for the window after expiry', () => {
     const expired = observe(waiting(), [transfer(1, 1n, 110n)], 130n, EXPIRES);
     expect(expired.state).toMatchObject({ status: 'canceled', cancellationReason: 'abandoned', canceledAt: EXPIRES, nextAction: null });
     expect(expired.state.crypto!.monitorUntil).toBe(EXPIRES + SETTINGS.cryptoMonitorWindowMs);
-    expect(expired.events.map((e) => e.type)).toEqual(['payment_intent.canceled']);
+    // Funds were seen but fell short: the attempt's charge failed.
+    expect(expired.events.map((e) => e.type)).toEqual(['payment_intent.canceled', 'charge.failed']);
+    expect(expired.state.charges).toEqual([expect.objectContaining({ status: 'failed', failureCode: 'payment_expired' })]);
   });
 
   it('a payment seen in time keeps the intent open past expiry until it confirms', () => {
@@ -139,7 +165,9 @@ describe('chain observations', () => {
     const late = observe(canceled, [lateTransfer], 141n, EXPIRES + 31_000);
     expect(late.state.status).toBe('canceled');
     expect(late.state.crypto!.late).toEqual([lateTransfer]);
+    // Nothing was seen in the window: no attempt, no charge; late funds make none either.
     expect(late.events.map((e) => e.type)).toEqual(['payment_intent.late_funds_received']);
+    expect(late.state.charges).toEqual([]);
     expect(observe(late.state, [lateTransfer], 150n, EXPIRES + 40_000).state).toBe(late.state);
   });
 

@@ -19,8 +19,14 @@ describe('test payment methods', () => {
     { id: 'pm_usBankAccount', type: 'us_bank_account', outcome: { kind: 'async', settles: 'succeeded' } },
     { id: 'pm_usBankAccount_insufficientFunds', type: 'us_bank_account', outcome: { kind: 'async', settles: 'failed' } },
   ] satisfies { id: string; type: string; outcome: TestOutcome }[])('$id is a $type that does $outcome.kind', ({ id, type, outcome }) => {
-    expect(findTestPaymentMethod(id)).toEqual({ id, type, outcome });
+    expect(findTestPaymentMethod(id)).toMatchObject({ id, type, outcome });
     expect(TEST_PAYMENT_METHOD_IDS).toContain(id);
+  });
+
+  it('a card shows its brand and last four digits on its charges; a bank account has no card', () => {
+    expect(findTestPaymentMethod('pm_card_visa')?.card).toMatchObject({ brand: 'visa', last4: '4242' });
+    expect(findTestPaymentMethod('pm_card_mastercard')?.card).toMatchObject({ brand: 'mastercard', last4: '4444' });
+    expect(findTestPaymentMethod('pm_usBankAccount')?.card).toBeUndefined();
   });
 
   it('lists each id once', () => {

@@ -14,6 +14,7 @@ import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
 import * as mandateRoutes from '../../src/api/stripe/mandates/routes.js';
+import * as disputeRoutes from '../../src/api/stripe/disputes/routes.js';
 import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
@@ -39,6 +40,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(checkoutSessionRoutes),
   ...Object.values(debitItemRoutes),
   ...Object.values(mandateRoutes),
+  ...Object.values(disputeRoutes),
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   ...Object.values(refundRoutes),
@@ -98,12 +100,14 @@ function asReferencePageForm(body: Record<string, unknown>): string {
 
 /**
  * Bodies with an array of objects (a Checkout Session's line_items), which the page's form encoding
- * cannot spell (each item would be "[object Object]"), or whose example can only be a map (a refund
- * update's metadata, its one parameter, which the page would send as metadata.ticket): their curl
- * example is right only as JSON. Their form encoding (line_items[0][price_data][currency]=usd,
- * metadata[order]=A-9) is tested in test/checkout/ and test/refunds/.
+ * cannot spell (each item would be "[object Object]"): their curl example is right only as JSON.
+ * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/. A
+ * dispute's evidence is a hash the page would spell evidence.uncategorized_text; its form encoding
+ * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/. A refund
+ * update's one parameter is its metadata, a map the page would spell metadata.ticket; its form
+ * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/.
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/refunds/{id}'];
+const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}', 'POST /v1/refunds/{id}'];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {

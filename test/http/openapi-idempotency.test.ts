@@ -11,6 +11,8 @@ const KEYED = [
   'POST /v1/debit_items/{id}',
   'POST /v1/debit_items/{id}/deactivate',
   'POST /v1/debit_items/{id}/reactivate',
+  'POST /v1/disputes/{id}',
+  'POST /v1/disputes/{id}/close',
   'POST /v1/mandates/{id}/cancel',
   'POST /v1/mandates/{id}/debit_requests',
   'POST /v1/notification_secret/roll',

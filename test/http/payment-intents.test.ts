@@ -148,7 +148,14 @@ describe('confirm', () => {
     // A late duplicate alarm (alarms are at-least-once) changes nothing.
     await runDurableObjectAlarm(intentStub(created.id));
     const events = await intentStub(created.id).events({ merchantId: m.id, livemode: false });
-    expect(events.map((e) => e.type)).toEqual(['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
+    // The debit's charge: pending while in flight, succeeded when it settles (once, despite the second alarm).
+    expect(events.map((e) => e.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.processing',
+      'charge.pending',
+      'payment_intent.succeeded',
+      'charge.succeeded',
+    ]);
   });
 
   it('a failing bank debit returns to requires_payment_method with the error', async () => {

@@ -264,6 +264,7 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/debit_items': { body: () => DEBIT_ITEM },
   'POST /v1/debit_items/{id}': { body: () => ({ name: 'Renamed by the auth table' }) },
   'POST /v1/mandates/{id}/debit_requests': { body: () => ({ amount: 1000 }) },
+  'POST /v1/disputes/{id}': { body: () => ({ evidence: { customer_name: 'Jenny Rosen' }, submit: false }) },
   'POST /v1/webhook_endpoints': { body: (f) => ({ url: f.mailboxUrl, enabled_events: ['payment_intent.succeeded'] }) },
   'POST /v1/webhook_endpoints/{id}': { body: () => ({ description: 'Changed by the auth table' }) },
   'POST /v1/checkout_settings': { body: () => ({ frame_ancestors: ['https://shop.example'] }) },
@@ -297,6 +298,14 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
   },
   /** A Dynamic mandate registered through the service seam (test/mandates-api/factory.ts). */
   mandates: { params: ['id'], make: async (_, m) => ({ values: { id: (await aRegisteredMandate(m)).id } }) },
+  /** The dispute of a payment with pm_card_createDispute (disputed as soon as it succeeds). */
+  disputes: {
+    params: ['id'],
+    make: async (_, m) => {
+      const paid = ok(await createIntent(m.keys.test.secret, { payment_method: 'pm_card_createDispute', confirm: true }));
+      return { values: { id: ok(await get(m.keys.test.secret, `/v1/disputes?payment_intent=${paid.id}`)).data[0].id } };
+    },
+  },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
   refunds: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aPendingRefund(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
@@ -567,6 +576,7 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
       '/v1/checkout/sessions?limit=100',
       '/v1/debit_items?limit=100',
       '/v1/mandates?limit=100',
+      '/v1/disputes?limit=100',
       '/v1/refunds?limit=100',
       '/v1/events?limit=100',
       '/v1/notification_secret',

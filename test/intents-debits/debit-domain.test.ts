@@ -19,6 +19,7 @@ function fresh(): PaymentIntent {
         mandate: 'mdt_test',
         period: 1,
         network: 'local',
+        chainId: 31337,
         contract: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
         token: { symbol: 'usdc', decimals: 6, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
         payer: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
@@ -42,19 +43,44 @@ const ended: DebitReport = { kind: 'closed', reason: 'mandate_canceled' };
 
 describe('debit reports → intent', () => {
   it.each([
-    { name: 'created + processing', from: [], r: processing, status: 'processing', events: ['payment_intent.processing'] },
-    { name: 'created + failed', from: [], r: failed, status: 'requires_payment_method', events: ['payment_intent.payment_failed'] },
-    { name: 'created + succeeded', from: [], r: succeeded, status: 'succeeded', events: ['payment_intent.succeeded'] },
+    // Each send is an attempt: its charge is pending while the transaction is out, then succeeds or fails.
+    {
+      name: 'created + processing',
+      from: [],
+      r: processing,
+      status: 'processing',
+      events: ['payment_intent.processing', 'charge.pending'],
+    },
+    {
+      name: 'created + failed',
+      from: [],
+      r: failed,
+      status: 'requires_payment_method',
+      events: ['payment_intent.payment_failed', 'charge.failed'],
+    },
+    { name: 'created + succeeded', from: [], r: succeeded, status: 'succeeded', events: ['payment_intent.succeeded', 'charge.succeeded'] },
     { name: 'created + closed', from: [], r: forfeited, status: 'canceled', events: ['payment_intent.canceled'] },
     {
       name: 'processing + failed',
       from: [processing],
       r: failed,
       status: 'requires_payment_method',
-      events: ['payment_intent.payment_failed'],
+      events: ['payment_intent.payment_failed', 'charge.failed'],
     },
-    { name: 'failed + processing (a retry)', from: [failed], r: processing, status: 'processing', events: ['payment_intent.processing'] },
-    { name: 'processing + succeeded', from: [processing], r: succeeded, status: 'succeeded', events: ['payment_intent.succeeded'] },
+    {
+      name: 'failed + processing (a retry)',
+      from: [failed],
+      r: processing,
+      status: 'processing',
+      events: ['payment_intent.processing', 'charge.pending'],
+    },
+    {
+      name: 'processing + succeeded',
+      from: [processing],
+      r: succeeded,
+      status: 'succeeded',
+      events: ['payment_intent.succeeded', 'charge.succeeded'],
+    },
     { name: 'failed + closed', from: [failed], r: ended, status: 'canceled', events: ['payment_intent.canceled'] },
     { name: 'processing + processing', from: [processing], r: processing, status: 'processing', events: [] },
     { name: 'failed + the same failed', from: [failed], r: failed, status: 'requires_payment_method', events: [] },
@@ -96,6 +122,31 @@ describe('debit reports → intent', () => {
   it('closed: abandoned for a forfeited period, automatic when the mandate ended, at the time passed in', () => {
     expect(through(forfeited)).toMatchObject({ cancellationReason: 'abandoned', canceledAt: NOW });
     expect(through(ended)).toMatchObject({ cancellationReason: 'automatic', canceledAt: NOW });
+  });
+
+  it('a failed send and its retry are two charges; the one that succeeds shows the payer and the transaction', () => {
+    const ids = (n: number) => ({ ...FRESH, chargeId: `ch_test_${n}` });
+    const steps: [DebitReport, number][] = [
+      [processing, 1],
+      [failed, 2],
+      [{ ...processing, attemptId: 'a2' }, 3],
+      [succeeded, 4],
+    ];
+    const s = steps.reduce((state, [r, n]) => decide(state, { type: 'debit_reported', report: r }, NOW, SETTINGS, ids(n)).state, fresh());
+    expect(s.charges.map((c) => [c.id, c.status])).toEqual([
+      ['ch_test_1', 'failed'],
+      ['ch_test_3', 'succeeded'],
+    ]);
+    expect(s.charges[0]).toMatchObject({ failureCode: 'allowance_too_low', paymentMethod: 'mdt_test' });
+    expect(s.charges[1]).toMatchObject({
+      amount: 5_000_000n,
+      amountCaptured: 5_000_000n,
+      paymentMethod: 'mdt_test',
+      paymentMethodDetails: {
+        type: 'crypto',
+        crypto: { network: 'local', chainId: 31337, from: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', transactions: [TX] },
+      },
+    });
   });
 
   it('succeeded: amount_received and the transaction and block', () => {

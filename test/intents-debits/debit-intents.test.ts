@@ -66,6 +66,7 @@ async function ref(merchant: TestMerchant, mandate: string, period: number, amou
     amount,
     currency: 'usdc',
     network: 'local',
+    chainId: 31337,
     token: USDC,
     payer: PAYER,
     payee: PAYEE,
@@ -184,38 +185,56 @@ describe('a period’s reports', () => {
       },
     });
 
+    // Each send is an attempt with its charge: pending while out, then failed or succeeded.
     const expected = [
       'payment_intent.created',
       'payment_intent.processing',
+      'charge.pending',
       'payment_intent.payment_failed',
+      'charge.failed',
       'payment_intent.processing',
+      'charge.pending',
       'payment_intent.succeeded',
+      'charge.succeeded',
     ];
     expect(await eventTypes(m, r.id)).toEqual(expected);
-    const delivered = (await receivedAtLeast(mailbox, expected.length)).filter((x) => JSON.parse(x.body).data.object.id === r.id);
+    const ofIntent = (object: any) => object.id === r.id || object.payment_intent === r.id;
+    const delivered = (await receivedAtLeast(mailbox, expected.length)).filter((x) => ofIntent(JSON.parse(x.body).data.object));
     expect(delivered.every((x) => x.verifiedStandard && x.verifiedStripe)).toBe(true);
     const events = delivered.map((x) => JSON.parse(x.body)).sort((a, b) => a.sequence - b.sequence);
     expect(events.map((e) => e.type)).toEqual(expected);
     // payment_intent.created shows the intent as created, each later event the intent after it.
-    expect(events.map((e) => e.data.object.status)).toEqual([
+    const intentEvents = events.filter((e) => e.data.object.object === 'payment_intent');
+    expect(intentEvents.map((e) => e.data.object.status)).toEqual([
       'requires_confirmation',
       'processing',
       'requires_payment_method',
       'processing',
       'succeeded',
     ]);
-    expect(events.every((e) => e.data.object.mandate === mandate)).toBe(true);
-    expect(events[4].data.object.debit.transaction).toBe(TX_1);
+    expect(intentEvents.every((e) => e.data.object.mandate === mandate)).toBe(true);
+    expect(intentEvents[4].data.object.debit.transaction).toBe(TX_1);
+    // The charge events show the charge: the failed send's, then the retry's.
+    const chargeEvents = events.filter((e) => e.data.object.object === 'charge');
+    expect(chargeEvents.map((e) => [e.data.object.status, e.data.object.payment_intent])).toEqual([
+      ['pending', r.id],
+      ['failed', r.id],
+      ['pending', r.id],
+      ['succeeded', r.id],
+    ]);
+    expect(chargeEvents[1].data.object.failure_code).toBe('account_balance_too_low');
+    expect(chargeEvents[2].data.object.id).not.toBe(chargeEvents[1].data.object.id);
+    expect(chargeEvents[3].data.object).toMatchObject({ id: chargeEvents[2].data.object.id, amount: 10_000_000, paid: true });
 
     // /v1/events serves them too, newest first.
-    const listed = (await get(sk, '/v1/events?limit=100')).body.data.filter((e: any) => e.data.object.id === r.id);
+    const listed = (await get(sk, '/v1/events?limit=100')).body.data.filter((e: any) => ofIntent(e.data.object));
     expect(listed.map((e: any) => e.type).reverse()).toEqual(expected);
   });
 
   it('the same report again changes nothing and adds no event, also when two arrive at once', async () => {
     const r = await ref(m, newMandate(), 1);
     await Promise.all([reportDebit(env, r, processing('att-1'), null), reportDebit(env, r, processing('att-1'), null)]);
-    expect(await eventTypes(m, r.id)).toEqual(['payment_intent.created', 'payment_intent.processing']);
+    expect(await eventTypes(m, r.id)).toEqual(['payment_intent.created', 'payment_intent.processing', 'charge.pending']);
     const revision = (await reportDebit(env, r, processing('att-1'), null)).revision;
 
     await reportDebit(env, r, shortBalance, null);
@@ -229,13 +248,17 @@ describe('a period’s reports', () => {
     expect(await eventTypes(m, r.id)).toEqual([
       'payment_intent.created',
       'payment_intent.processing',
+      'charge.pending',
       'payment_intent.payment_failed',
+      'charge.failed',
       'payment_intent.processing',
+      'charge.pending',
       'payment_intent.succeeded',
+      'charge.succeeded',
     ]);
   });
 
-  it('a re-sent transaction while processing is recorded without an event; a new failure after a failure is one more payment_failed', async () => {
+  it('a re-sent transaction while processing is recorded without an intent event (its charge shows it); a new failure after a failure is one more payment_failed', async () => {
     const r = await ref(m, newMandate(), 1);
     await reportDebit(env, r, processing('att-1', TX_1), null);
     const resent = await reportDebit(env, r, processing('att-1b', TX_2), null);
@@ -246,8 +269,14 @@ describe('a period’s reports', () => {
     expect(await eventTypes(m, r.id)).toEqual([
       'payment_intent.created',
       'payment_intent.processing',
+      'charge.pending',
+      // The re-send: the pending charge now shows the new transaction.
+      'charge.updated',
       'payment_intent.payment_failed',
+      'charge.failed',
+      // A failure without a new send is one more failed attempt.
       'payment_intent.payment_failed',
+      'charge.failed',
     ]);
   });
 
@@ -264,7 +293,13 @@ describe('a period’s reports', () => {
     const ignored = warn.mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => l.msg === 'debit report ignored');
     expect(ignored.map((l) => l.report)).toEqual(['failed', 'processing', 'closed', 'succeeded']);
     expect(ignored.every((l) => l.intent === r.id && l.mandate === r.mandate && l.level === 'warn')).toBe(true);
-    expect(await eventTypes(m, r.id)).toEqual(['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
+    expect(await eventTypes(m, r.id)).toEqual([
+      'payment_intent.created',
+      'payment_intent.processing',
+      'charge.pending',
+      'payment_intent.succeeded',
+      'charge.succeeded',
+    ]);
   });
 
   it('closed → canceled: abandoned for a forfeited period, automatic when the mandate ended; closing again changes nothing', async () => {
@@ -278,6 +313,7 @@ describe('a period’s reports', () => {
     expect(await eventTypes(m, forfeited.id)).toEqual([
       'payment_intent.created',
       'payment_intent.payment_failed',
+      'charge.failed',
       'payment_intent.canceled',
     ]);
 
@@ -303,6 +339,7 @@ describe('a period’s reports', () => {
     expect(await eventTypes(m, r.id)).toEqual([
       'payment_intent.created',
       'payment_intent.payment_failed',
+      'charge.failed',
       'payment_intent.canceled',
       'payment_intent.late_funds_received',
     ]);
@@ -381,7 +418,7 @@ describe('what the merchant may do with a debit intent', () => {
       expect(update.res.status, param).toBe(400);
       expect(update.body.error, param).toMatchObject({ code: 'payment_intent_unexpected_state', param });
     }
-    expect(await eventTypes(m, r.id)).toEqual(['payment_intent.created', 'payment_intent.payment_failed']);
+    expect(await eventTypes(m, r.id)).toEqual(['payment_intent.created', 'payment_intent.payment_failed', 'charge.failed']);
 
     const described = await sdk(sk).paymentIntents.update(r.id, { description: 'Pro plan, March', metadata: { invoice: 'in_7' } });
     expect(described).toMatchObject({ description: 'Pro plan, March', metadata: { plan: 'pro', invoice: 'in_7' }, amount: 10_000_000 });
@@ -426,7 +463,7 @@ describe('stored intents from before debits', () => {
     await post(sk, `/v1/payment_intents/${created.id}`, { description: 'after the migration' });
     await runInDurableObject(stub(created.id), async (_instance, state) => {
       const record = JSON.parse(state.storage.sql.exec<{ record: string }>('SELECT record FROM state').one().record);
-      expect(record).toMatchObject({ v: 4, mandate: null, debit: null, description: 'after the migration' });
+      expect(record).toMatchObject({ v: 5, mandate: null, debit: null, description: 'after the migration' });
     });
   });
 

@@ -97,6 +97,16 @@ describe('creating a refund', () => {
     expect(refusal(() => step(paid, refund('re_x', { amount: 0n })))).toMatchObject({ code: 'parameter_invalid', field: 'amount' });
   });
 
+  it('refuses a charge whose dispute holds its money (pm_card_createDispute), naming what was passed', () => {
+    const disputed = paidWith('pm_card_createDispute');
+    expect(disputed.disputes).toHaveLength(1);
+    expect(refusal(() => step(disputed, refund('re_x')))).toMatchObject({ code: 'charge_disputed', field: 'paymentIntent' });
+    expect(refusal(() => step(disputed, refund('re_x', { charge: chargeOf(disputed).id })))).toMatchObject({
+      code: 'charge_disputed',
+      field: 'charge',
+    });
+  });
+
   it("refuses a mandate's debit intent: its contract paid it on chain, from the payer's wallet", () => {
     const debit = createDebitIntent(
       { id: 'pi_test_debit', clientSecret: 'pi_test_debit_secret_x', merchantId: 'acct_test', livemode: false },

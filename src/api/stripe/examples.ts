@@ -9,11 +9,13 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { DeliveryWithAttempts, EndpointRow } from '../../db/webhooks.js';
+import type { FreshIds } from '../../domain/charge.js';
 import type { CryptoOptions } from '../../domain/crypto.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, IntentSettings, PaymentIntent } from '../../domain/intent.js';
 import { createPaymentIntent, decide } from '../../domain/payment-intent.js';
 import { createDebitIntent } from '../../domain/debit-intent.js';
 import type { IntentEvent } from '../../intents/events.js';
+import { timePrefix } from '../../lib/ids.js';
 import type { CreateEndpointParams } from './webhooks/schemas.js';
 import { type CheckoutSession, decideSession } from '../../domain/checkout-session.js';
 import { lineItemToWire, sessionToWire } from './wire/checkout-session.js';
@@ -35,12 +37,12 @@ const at = (iso: string) => Date.parse(iso);
 /** One test-mode merchant; every id below carries the time it was made at, as newId makes it. */
 const MERCHANT = { id: 'acct_01M66HXNY7pNeLV49tbYOI5i', name: 'My shop' };
 const owner = { merchantId: MERCHANT.id, livemode: false };
-/** The ids a command may use (the shell draws them with freshIds()). */
-const FRESH = {
-  chargeId: 'ch_01M66HXNY7Qm3cBzF4kTgJ2w',
-  refundId: 're_01M66HXNY7Zr8wXvN1pLsQ6e',
-  disputeId: 'dp_01M66HXNY7Hn5yKd2cWfRt9u',
-};
+/** The ids a command at `time` may use, as freshIds() draws them then (fixed random parts, so the document is stable). */
+const freshAt = (time: string): FreshIds => ({
+  chargeId: `ch_${timePrefix(at(time))}Qm3cBzF4kTgJ2w`,
+  refundId: `re_${timePrefix(at(time))}Zr8wXvN1pLsQ6e`,
+  disputeId: `dp_${timePrefix(at(time))}Hn5yKd2cWfRt9u`,
+});
 /** The challenge link's token handed out when a confirmation needs 3-D Secure (newToken()). */
 const CHALLENGE_TOKEN = 'pbNjWmlkUm9qzNQHGWMZudMYiNymMVXv';
 /** An account-level xpub (m/44'/60'/0') of a seed made for these examples and not kept. */
@@ -51,7 +53,7 @@ function created(id: string, secret: string, time: string, params: CreateParams)
 }
 
 function then(intent: PaymentIntent, command: Command, time: string): Decision {
-  return decide(intent, command, at(time), settings, FRESH);
+  return decide(intent, command, at(time), settings, freshAt(time));
 }
 
 const confirmWith = (paymentMethod?: string, returnUrl?: string): ConfirmCommand => ({
@@ -248,7 +250,7 @@ const paidEvents = [
     subject: e.subject ?? null,
   }),
 );
-const succeededEvent = paidEvents.at(-1)!;
+const succeededEvent = paidEvents.find((e) => e.type === 'payment_intent.succeeded')!;
 /** As /v1/events answers them, newest first: with the number of deliveries still pending, none by now. */
 export const eventList = {
   object: 'list' as const,
@@ -256,7 +258,8 @@ export const eventList = {
   has_more: false,
   data: paidEvents.toReversed().map((e) => ({ ...renderEvent(e, links), pending_webhooks: 0 })),
 };
-export const event = eventList.data[0]!;
+/** payment_intent.succeeded: the event the delivery examples deliver. */
+export const event = eventList.data.find((e) => e.id === succeededEvent.id)!;
 
 // --- webhook endpoints, deliveries, the notification secret --------------------------------------
 

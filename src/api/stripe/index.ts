@@ -12,6 +12,7 @@ import { checkoutSettingsRoutes } from './checkout-settings/index.js';
 import { checkoutSessions } from './checkout-sessions/index.js';
 import { cryptoSettingsRoutes } from './crypto-settings/index.js';
 import { debitItems } from './debit-items/index.js';
+import { disputes } from './disputes/index.js';
 import { stripeErrorHandler } from './errors.js';
 import { events } from './events/index.js';
 import { mandates } from './mandates/index.js';
@@ -31,6 +32,7 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   webhooks(app);
   cryptoSettingsRoutes(app);
   checkoutSettingsRoutes(app);
+  disputes(app);
   refunds(app);
   return app;
 }

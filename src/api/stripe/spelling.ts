@@ -36,6 +36,8 @@ const PARAMETERS: Record<Field, string> = {
   signature: 'signature',
   mandate: 'mandate',
   charge: 'charge',
+  evidence: 'evidence',
+  submit: 'submit',
   paymentIntent: 'payment_intent',
 };
 
