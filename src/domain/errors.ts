@@ -25,10 +25,14 @@ export const DOMAIN_ERROR_CODES = [
   'chain_unavailable',
   /** The merchant has no watch-only xpub for deposit addresses. */
   'crypto_not_configured',
+  /** Nothing of the charge is left to refund (Stripe's code). */
+  'charge_already_refunded',
   /** A refund of a charge whose dispute is open or was lost (Stripe's charge_disputed). */
   'charge_disputed',
   /** The operation is not allowed in the dispute's current status (evidence on a closed dispute). */
   'dispute_unexpected_state',
+  /** An operation a refund's status does not allow (cancel one that is no longer pending). */
+  'refund_unexpected_state',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
@@ -70,7 +74,9 @@ export type Field =
   /** The payer's six-digit BLIK code (confirm). */
   | 'blikCode'
   /** A bank transfer's reference (the fund test helper). */
-  | 'reference';
+  | 'reference'
+  /** The intent a refund names (POST /v1/refunds). */
+  | 'paymentIntent';
 
 /** A family's spelling of a domain field (Stripe's: `amountToCapture` → `amount_to_capture`). */
 export type Spelling = (field: Field) => string;
@@ -85,7 +91,7 @@ export interface DomainErrorData {
   currentStatus?: Status;
   allowedStatuses?: readonly Status[];
   /** The object a resource_missing is about. */
-  resource?: { type: 'payment_intent' | 'payment_method' | 'dispute'; id: string };
+  resource?: { type: 'payment_intent' | 'payment_method' | 'dispute' | 'refund'; id: string };
   /**
    * The specific reason, in English, with fields as `{{field}}`. Absent for a plain
    * unexpected-state refusal, which each family phrases from operation and statuses.

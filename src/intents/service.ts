@@ -4,7 +4,8 @@
  * a failed payment attempt, if any) or a thrown DomainError in the domain's own terms. A family
  * translates its wire into these calls and renders what comes back; it never touches a stub.
  */
-import type { Command, ConfirmCommand, CreateParams, PaymentError, PaymentIntent, UpdateParams } from '../domain/intent.js';
+import type { Refund } from '../domain/charge.js';
+import type { Command, ConfirmCommand, CreateParams, PaymentError, PaymentIntent, RefundParams, UpdateParams } from '../domain/intent.js';
 import type { CancellationReason } from '../domain/status.js';
 import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
 import type { Env } from '../env.js';
@@ -159,6 +160,27 @@ export class IntentService {
     return this.run(id, { type: 'fund', amount, reference });
   }
 
+  /**
+   * A refund of the intent's charge (src/domain/refunds.ts), its id drawn here. An answer replayed
+   * for the Idempotency-Key is the intent right after the refund that request made: the newest of
+   * its refunds, since refunds are only ever appended (this request's fresh id is not in it).
+   */
+  async refund(id: string, params: RefundParams): Promise<Outcome & { refund: Refund }> {
+    const refundId = newId('re');
+    const done = await this.run(id, { type: 'refund', refundId, params });
+    return { ...done, refund: done.intent.refunds.find((r) => r.id === refundId) ?? done.intent.refunds.at(-1)! };
+  }
+
+  /** The refund's metadata merged (null clears it). */
+  async updateRefund(id: string, refundId: string, metadata: Record<string, string> | null): Promise<Outcome & { refund: Refund }> {
+    return withRefund(await this.run(id, { type: 'update_refund', refundId, metadata }), refundId);
+  }
+
+  /** A pending refund canceled: its amount is refundable again. */
+  async cancelRefund(id: string, refundId: string): Promise<Outcome & { refund: Refund }> {
+    return withRefund(await this.run(id, { type: 'cancel_refund', refundId }), refundId);
+  }
+
   /** A payer's EIP-712 signature; with a publishable key only together with the client secret. */
   async submitSignature(
     id: string,
@@ -179,6 +201,12 @@ export class IntentService {
   private async run(id: string, command: Command): Promise<Outcome> {
     return outcome(id, await intentObject(this.env, id).execute(this.caller, command), this.caller, this.onAnswer);
   }
+}
+
+function withRefund(done: Outcome, refundId: string): Outcome & { refund: Refund } {
+  const refund = done.intent.refunds.find((r) => r.id === refundId);
+  if (!refund) throw new Error(`refund ${refundId} is not in its intent ${done.intent.id}`);
+  return { ...done, refund };
 }
 
 /**

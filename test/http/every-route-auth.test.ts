@@ -19,6 +19,7 @@ import {
   createMerchant,
   firstMessage,
   missingRecipes,
+  namesObjects,
   type ObjectRef,
   type Operation,
   RouteFixtures,
@@ -57,6 +58,7 @@ const PUBLISHABLE: Record<string, (request: ApiRequest, intent: any) => ApiReque
 // --- requests -----------------------------------------------------------------------------------
 
 function withRef(request: ApiRequest, ref: ObjectRef, id: string): ApiRequest {
+  if (ref.in === 'body') return { ...request, body: { ...(request.body as object), [ref.name]: id } };
   return ref.in === 'path'
     ? { ...request, path: { ...request.path, [ref.name]: id } }
     : { ...request, query: { ...request.query, [ref.name]: id } };
@@ -257,13 +259,13 @@ describe.each(byAccess('api_key'))('$name (API key)', (op) => {
         const foreign = await missingAnswer(await send(op, withRef(request, ref, ref.id), key), ref.id);
         const unknown = await missingAnswer(await send(op, withRef(request, ref, unknownId), key), unknownId);
         expect(foreign, `${ref.in} ${ref.name}`).toEqual(unknown);
-        if (ref.in === 'query') expect(foreign.param).toBe(ref.name);
+        if (ref.in !== 'path') expect(foreign.param).toBe(ref.name);
       }
     }
     expect(await stateOf(owner)).toEqual(before);
   }
 
-  if (op.pathParams.length > 0 || op.queryParams.some((p) => p.name === 'starting_after')) {
+  if (namesObjects(op)) {
     it("on another merchant's object: 404 resource_missing exactly as for an unknown id, changing nothing", async () => {
       expect(target.refs.length).toBeGreaterThan(0);
       await expectIndistinguishableFromUnknown(other.keys.test);

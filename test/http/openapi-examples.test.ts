@@ -19,6 +19,7 @@ import * as cryptoSettings from '../../src/api/stripe/crypto-settings/index.js';
 import * as eventRoutes from '../../src/api/stripe/events/routes.js';
 import * as examples from '../../src/api/stripe/examples.js';
 import * as paymentIntentRoutes from '../../src/api/stripe/payment-intents/routes.js';
+import * as refundRoutes from '../../src/api/stripe/refunds/routes.js';
 import * as webhookRoutes from '../../src/api/stripe/webhooks/routes.js';
 import * as testHelperRoutes from '../../src/api/stripe/test-helpers/routes.js';
 import { depositAddress } from '../../src/chain/addresses.js';
@@ -44,6 +45,7 @@ const ROUTES: RouteConfig[] = [
   ...Object.values(eventRoutes),
   ...Object.values(webhookRoutes),
   ...Object.values(testHelperRoutes),
+  ...Object.values(refundRoutes),
   cryptoSettings.retrieve,
   checkoutSettings.retrieve,
   checkoutSettings.update,
@@ -103,9 +105,11 @@ function asReferencePageForm(body: Record<string, unknown>): string {
  * cannot spell (each item would be "[object Object]"): their curl example is right only as JSON.
  * Their form encoding (line_items[0][price_data][currency]=usd) is tested in test/checkout/. A
  * dispute's evidence is a hash the page would spell evidence.uncategorized_text; its form encoding
- * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/.
+ * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/. A refund
+ * update's one parameter is its metadata, a map the page would spell metadata.ticket; its form
+ * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/.
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}'];
+const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}', 'POST /v1/refunds/{id}'];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {

@@ -5,7 +5,7 @@
  * fill, or whose body they cannot write, fails those tests until someone teaches KINDS and RECIPES
  * about it.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { chainsConfig } from '../../src/chain/registry.js';
@@ -158,9 +158,9 @@ export interface ApiRequest {
   rawBody?: string;
 }
 
-/** Where a request names an object: a path parameter, or the list cursor `starting_after`. */
+/** Where a request names an object: a path parameter, the list cursor `starting_after`, or a body field (a refund's payment_intent). */
 export interface ObjectRef {
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'body';
   name: string;
   id: string;
 }
@@ -220,6 +220,8 @@ interface Recipe {
   /** Query parameters that name something of the object made for the path (the hosted page's client_secret). */
   queryOf?: (target: { intent?: any }) => Record<string, string>;
   body?: (fixtures: RouteFixtures, target: { intent?: any }) => unknown;
+  /** Body fields that name one of the merchant's objects (another merchant's is then a 404, as an unknown one). */
+  bodyRefs?: string[];
 }
 
 /** A valid test-mode debit item: 1 USDC a day, 12 times, on the payment-intent tests' chain. */
@@ -249,6 +251,13 @@ const RECIPES: Record<string, Recipe> = {
     intent: (f, m) => f.cryptoIntentAwaitingSignature(m),
     body: (_, { intent }) => signTransfer(intent),
   },
+  // One unit at a time: every accepted request leaves most of the intent to refund.
+  'POST /v1/refunds': {
+    intent: (f, m) => f.paidIntent(m),
+    body: (_, { intent }) => ({ payment_intent: intent.id, amount: 1 }),
+    bodyRefs: ['payment_intent'],
+  },
+  'POST /v1/refunds/{id}': { body: () => ({ metadata: { note: 'Changed by the auth table' } }) },
   'POST /v1/checkout/sessions': {
     body: () => ({
       mode: 'payment',
@@ -302,6 +311,7 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
     },
   },
   webhook_endpoints: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEndpoint(m) } }) },
+  refunds: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aPendingRefund(m) } }) },
   webhook_deliveries: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aDelivery(m) } }) },
   merchants: { params: ['id'], make: async (_, m) => ({ values: { id: m.id } }) },
   challenge: { params: ['id', 'token'], make: async (f, m) => ({ values: await f.aChallenge(m) }) },
@@ -335,6 +345,13 @@ export function pathCollection(op: Operation): string | null {
   if (op.pathParams.length === 0) return null;
   const segments = op.path.split('/');
   return segments[segments.findIndex((s) => s.startsWith('{')) - 1]!;
+}
+
+/** Whether a request of the operation names one of the merchant's objects (in its path, its cursor, its body). */
+export function namesObjects(op: Operation): boolean {
+  return (
+    op.pathParams.length > 0 || op.queryParams.some((p) => p.name === 'starting_after') || (RECIPES[op.name]?.bodyRefs ?? []).length > 0
+  );
 }
 
 /** Why these recipes cannot make a valid request for the operation (an empty list: they can). */
@@ -428,6 +445,31 @@ export class RouteFixtures {
     );
     expect(intent.next_action?.type).toBe('display_bank_transfer_instructions');
     return intent;
+  }
+
+  /** An intent paid in full with pm_card_visa (2000 usd): refundable. */
+  async paidIntent(m: TestMerchant) {
+    const intent = ok(await createIntent(m.keys.test.secret, { payment_method: 'pm_card_visa', confirm: true }));
+    expect(intent.status).toBe('succeeded');
+    return intent;
+  }
+
+  /**
+   * A refund that stays pending: its settle timer (due 400 ms after it, in the tests) is taken out of
+   * its intent's object, so that it can still be canceled and nothing about it changes on its own
+   * while a table compares the merchant's state. Tried again should the timer have fired first.
+   */
+  async aPendingRefund(m: TestMerchant): Promise<string> {
+    const sk = m.keys.test.secret;
+    const intent = await this.paidIntent(m);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const refund = ok(await post(sk, '/v1/refunds', { payment_intent: intent.id, amount: 1 }));
+      await runInDurableObject(env.INTENTS.get(env.INTENTS.idFromName(intent.id)), async (_instance, state) => {
+        state.storage.sql.exec(`DELETE FROM timers WHERE kind = 'refund' AND key = ?`, refund.id);
+      });
+      if (ok(await get(sk, `/v1/refunds/${refund.id}`)).status === 'pending') return refund.id;
+    }
+    throw new Error('every refund settled before its timer could be taken out');
   }
 
   /** A confirmed crypto intent whose next_action asks the payer to sign its typed data. */
@@ -524,11 +566,16 @@ export class RouteFixtures {
       refs.push({ in: 'query', name: 'starting_after', id: fixture.values.id! });
     }
 
+    // A top-level operation on one of the merchant's intents (a refund): the intent its body names.
+    if (collection === null && recipe.intent) intent = await recipe.intent(this, m);
     if (recipe.queryOf) Object.assign(request.query, recipe.queryOf({ intent }));
     const missing = op.queryParams.filter((p) => p.required && request.query[p.name] === undefined);
     if (missing.length > 0) throw new Error(`${op.name}: needs query ${missing.map((p) => p.name).join(', ')}; add it to RECIPES`);
     if (recipe.body) request.body = await recipe.body(this, { intent });
     else if (op.bodyRequired) throw new Error(`${op.name}: needs a body; add a minimal valid one to RECIPES`);
+    if (op.access === 'api_key') {
+      for (const name of recipe.bodyRefs ?? []) refs.push({ in: 'body', name, id: (request.body as Record<string, string>)[name]! });
+    }
     return { request, refs, intent };
   }
 }
@@ -549,6 +596,7 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
       '/v1/debit_items?limit=100',
       '/v1/mandates?limit=100',
       '/v1/disputes?limit=100',
+      '/v1/refunds?limit=100',
       '/v1/events?limit=100',
       '/v1/notification_secret',
       '/v1/crypto_settings',

@@ -37,10 +37,14 @@ export const STRIPE_ERRORS = {
   payment_intent_incompatible_payment_method: { status: 400, type: 'invalid_request_error' },
   processor_not_configured: { status: 400, type: 'invalid_request_error' },
   crypto_not_configured: { status: 400, type: 'invalid_request_error' },
+  // Nothing of the charge is left to refund.
+  charge_already_refunded: { status: 400, type: 'invalid_request_error' },
   // A refund of a charge whose dispute is open or was lost.
   charge_disputed: { status: 400, type: 'invalid_request_error' },
   // Evidence for, or the close of, a dispute that is under review or closed.
   dispute_unexpected_state: { status: 400, type: 'invalid_request_error' },
+  // Cancel of a refund that is no longer pending.
+  refund_unexpected_state: { status: 400, type: 'invalid_request_error' },
   body_invalid: { status: 400, type: 'invalid_request_error' },
   content_type_invalid: { status: 400, type: 'invalid_request_error' },
   resource_missing: { status: 404, type: 'invalid_request_error' },

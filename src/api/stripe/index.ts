@@ -18,6 +18,7 @@ import { events } from './events/index.js';
 import { mandates } from './mandates/index.js';
 import { paymentIntents } from './payment-intents/index.js';
 import { testHelpers } from './test-helpers/index.js';
+import { refunds } from './refunds/index.js';
 import { webhooks } from './webhooks/index.js';
 
 export function stripeApi(): OpenAPIHono<AppEnv> {
@@ -34,5 +35,6 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   checkoutSettingsRoutes(app);
   disputes(app);
   testHelpers(app);
+  refunds(app);
   return app;
 }

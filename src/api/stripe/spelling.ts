@@ -44,6 +44,7 @@ const PARAMETERS: Record<Field, string> = {
   returnUrl: 'return_url',
   blikCode: 'payment_method_options[blik][code]',
   reference: 'reference',
+  paymentIntent: 'payment_intent',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];

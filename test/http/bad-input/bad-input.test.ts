@@ -87,6 +87,7 @@ const USED_UP_BY_SUCCESS = new Set([
   'POST /v1/payment_intents/{id}/capture',
   'POST /v1/payment_intents/{id}/cancel',
   'POST /v1/payment_intents/{id}/crypto_signature',
+  'POST /v1/refunds/{id}/cancel',
   'DELETE /v1/webhook_endpoints/{id}',
   'POST /challenge/{id}/{token}',
   'POST /pay/{id}',
