@@ -57,6 +57,7 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
+ * `refunds` (31347, the anvil's real chain id) is an eighth, the crypto refunds' (test/crypto-refunds/), which reverts it.
  */
 function testChains(
   adapterChain: string,
@@ -66,6 +67,7 @@ function testChains(
   watcherChain: string,
   relayerChain: string,
   mandatesChain: string,
+  refundsChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -106,6 +108,7 @@ function testChains(
     'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    refunds: { ...(JSON.parse(refundsChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
   });
 }
 
@@ -146,6 +149,7 @@ export default defineConfig({
           inject('watcherChain').chains,
           inject('relayerChain').chains,
           inject('mandatesChain').chains,
+          inject('refundsChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

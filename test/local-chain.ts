@@ -15,6 +15,7 @@ import { compileSolidity, startLocalChain } from '../scripts/local-chain.mjs';
 
 const RELAYER_CHAIN_ID = 31_344;
 const MANDATES_CHAIN_ID = 31_345;
+const REFUNDS_CHAIN_ID = 31_347;
 /** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
 const RELAYER_ACCOUNT = 7;
 /** anvil's default account 2 owns the smart-contract wallet (ERC-1271) deployed on the mandates' chain. */
@@ -48,7 +49,8 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // relayer signs transactions for its network's chain id, and CHAINS ids must differ from `local`'s 31337.
   // A seventh, the mandates' (test/mandates/*.test.ts, chain id 31345): both debit contracts deployed,
   // the test relayer allowed; its files move its clock forward and reorg it.
-  const [chain, second, third, fourth, fifth, sixth, seventh] = await Promise.all([
+  // An eighth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
+  const [chain, second, third, fourth, fifth, sixth, seventh, eighth] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
@@ -56,6 +58,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     startLocalChain(),
     startLocalChain({ chainId: RELAYER_CHAIN_ID }),
     startLocalChain({ chainId: MANDATES_CHAIN_ID }),
+    startLocalChain({ chainId: REFUNDS_CHAIN_ID }),
   ]);
   const mandateContracts = await deployContracts({
     rpcUrl: seventh.rpcUrl,
@@ -134,7 +137,24 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: seventh.mnemonic,
     chains: JSON.stringify({ local: { ...seventh.chainsConfig.local, pollIntervalMs: 500, ...mandateContracts.chainsConfig } }),
   });
+  provide('refundsChain', {
+    rpcUrl: eighth.rpcUrl,
+    chainId: eighth.chainId,
+    usdc: eighth.usdc,
+    accounts: eighth.accounts,
+    mnemonic: eighth.mnemonic,
+    chains: JSON.stringify({ local: { ...eighth.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
-    await Promise.all([chain.stop(), second.stop(), third.stop(), fourth.stop(), fifth.stop(), sixth.stop(), seventh.stop()]);
+    await Promise.all([
+      chain.stop(),
+      second.stop(),
+      third.stop(),
+      fourth.stop(),
+      fifth.stop(),
+      sixth.stop(),
+      seventh.stop(),
+      eighth.stop(),
+    ]);
   };
 }

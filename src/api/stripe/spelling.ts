@@ -35,6 +35,9 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
   mandate: 'mandate',
+  // A crypto refund's options (POST /v1/refunds): Stripe has none, so they sit under `crypto`.
+  destination: 'crypto[destination]',
+  source: 'crypto[source]',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
