@@ -14,7 +14,20 @@ describe('/health/ready', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       ok: true,
-      networks: ['local', 'testnet', 'deep', 'flaky', 'faulty', 'rewind', 'watched', 'watched-b', 'watched-mandates', 'relay', 'mandates'],
+      networks: [
+        'local',
+        'testnet',
+        'deep',
+        'flaky',
+        'faulty',
+        'rewind',
+        'watched',
+        'watched-b',
+        'watched-mandates',
+        'relay',
+        'mandates',
+        'refunds',
+      ],
     });
   });
 
