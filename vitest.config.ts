@@ -57,7 +57,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
- * `refunds` (31347, the anvil's real chain id) is an eighth, the crypto refunds' (test/crypto-refunds/), which reverts it.
+ * `refunds` (31347, the anvil's real chain id) is an eighth, the crypto refunds' (test/crypto-refunds/), which reverts it;
+ * `refunds-flaky` (31348) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
  */
 function testChains(
   adapterChain: string,
@@ -96,6 +97,7 @@ function testChains(
   const watchedB = { ...watched, chainId: 31_343, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-b`] };
   const watchedMandates = { ...watched, chainId: 31_346, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-mandates`] };
   const { local: relay } = JSON.parse(relayerChain) as { local: Record<string, unknown> };
+  const refunds = { ...(JSON.parse(refundsChain) as { local: Record<string, unknown> }).local, confirmations: 2 };
   return JSON.stringify({
     local,
     testnet,
@@ -108,7 +110,13 @@ function testChains(
     'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
-    refunds: { ...(JSON.parse(refundsChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    refunds,
+    'refunds-flaky': {
+      ...refunds,
+      chainId: 31_348,
+      rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-refunds-flaky`],
+      rpcTimeoutMs: 300,
+    },
   });
 }
 

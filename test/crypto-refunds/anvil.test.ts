@@ -16,7 +16,10 @@ import type { RefundParams } from '../../src/domain/intent.js';
 import type { Caller } from '../../src/intents/intent-object.js';
 import { refundToWire } from '../../src/api/stripe/wire/refund.js';
 import { newId } from '../../src/lib/ids.js';
+import { succeededCharge } from '../../src/domain/charge.js';
 import { chainClient, randomXpub } from '../chain/local-chain-client.js';
+import { expectErrorLogs } from '../expected-logs.js';
+import { receiverOrigin } from '../webhooks/receiver-client.js';
 import { ADMIN_TOKEN, call, createMerchant, get, post, shardNameOf, waitFor } from '../helpers.js';
 
 const chain = chainClient(inject('refundsChain'));
@@ -41,12 +44,12 @@ beforeAll(async () => {
 const intentObject = (id: string) => env.INTENTS.get(env.INTENTS.idFromName(id));
 
 /** A usd 10.99 crypto intent on `refunds`, paid by the payer with `value` base units of USDC and succeeded. */
-async function paidIntent(value: bigint) {
+async function paidIntent(value: bigint, network = 'refunds') {
   const created = await post(sk, '/v1/payment_intents', {
     amount: 1099,
     currency: 'usd',
     payment_method_types: ['crypto'],
-    payment_method_options: { crypto: { network: 'refunds', token: 'usdc' } },
+    payment_method_options: { crypto: { network, token: 'usdc' } },
   });
   expect(created.res.status, JSON.stringify(created.body)).toBe(200);
   const confirmed = await post(sk, `/v1/payment_intents/${created.body.id}/confirm`);
@@ -234,6 +237,34 @@ describe('a crypto refund settled by what the chain watcher sees', () => {
     expect((await refundWire(id, opened.id)).destination_details).toMatchObject({
       crypto: { source: 'late_funds', destination: lateSender, transaction_hash: sent.transactionHash },
     });
+  });
+
+  it('is refused while the chain cannot be read (its start block would be unknown), and opened once it can', async () => {
+    const control = `${receiverOrigin()}/mailboxes/rpc-refunds-flaky`;
+    const node = async (response: unknown) => {
+      const res = await fetch(control, { method: 'PUT', body: JSON.stringify({ secrets: [], default: response }) });
+      expect(res.status).toBe(204);
+    };
+    await node({ status: 200, proxy: chain.info.rpcUrl });
+    const { id } = await paidIntent(10_990_000n, 'refunds-flaky');
+    await node({ status: 503, body: 'upstream down' });
+    const logs = expectErrorLogs(
+      (log) =>
+        (log.msg === 'chain unavailable at refund' && log.intent === id) ||
+        (log.msg === 'chain poll failed; retrying' && log.network === 'refunds-flaky'),
+    );
+    try {
+      const refused = await intentObject(id).execute(caller, { type: 'refund', refundId: newId('re'), params: { amount: 100n } });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'chain_unavailable' } });
+      expect((await intentObject(id).retrieve(caller))!.refunds).toEqual([]);
+      expect(succeededCharge((await intentObject(id).retrieve(caller))!.charges)).toMatchObject({ amountRefunded: 0n });
+    } finally {
+      logs.restore();
+    }
+    expect(logs.caught).toContainEqual(expect.objectContaining({ msg: 'chain unavailable at refund', fault: 'server-error' }));
+    await node({ status: 200, proxy: chain.info.rpcUrl });
+    const opened = await refund(id, { amount: 100n });
+    expect(opened).toMatchObject({ status: 'pending', next_action: { crypto_refund: { network: 'refunds-flaky', amount: '1000000' } } });
   });
 
   it("is not opened for another merchant's intent", async () => {

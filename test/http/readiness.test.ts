@@ -27,6 +27,7 @@ describe('/health/ready', () => {
         'relay',
         'mandates',
         'refunds',
+        'refunds-flaky',
       ],
     });
   });
