@@ -58,7 +58,7 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
  * `refunds` (31347, the anvil's real chain id) is an eighth, the crypto refunds' (test/crypto-refunds/), which reverts it;
- * `refunds-flaky` (31348) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
+ * `refunds-flaky` (31349) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
  */
 function testChains(
   adapterChain: string,
