@@ -57,7 +57,9 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `relay` (31344, the anvil's real chain id: the relayer signs for it) is a sixth anvil, the relayer's
  * (test/chain/relayer.test.ts), which stops automine, drops transactions and reorgs it. `mandates` (31345)
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
- * `refunds` (31347, the anvil's real chain id) is an eighth, the crypto refunds' (test/crypto-refunds/), which reverts it;
+ * `escrow` (31348) is an eighth, the escrow's (test/chain/escrow.test.ts), with contracts/Escrow.sol deployed
+ * and the test relayer allowed; its file stops automine and reverts it.
+ * `refunds` (31347, the anvil's real chain id) is a ninth, the crypto refunds' (test/crypto-refunds/), which reverts it;
  * `refunds-flaky` (31349) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
  */
 function testChains(
@@ -68,6 +70,7 @@ function testChains(
   watcherChain: string,
   relayerChain: string,
   mandatesChain: string,
+  escrowChain: string,
   refundsChain: string,
   receiverPort: number,
 ): string {
@@ -110,10 +113,11 @@ function testChains(
     'watched-mandates': watchedMandates,
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    escrow: { ...(JSON.parse(escrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     refunds,
     'refunds-flaky': {
       ...refunds,
-      chainId: 31_348,
+      chainId: 31_349,
       rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-refunds-flaky`],
       rpcTimeoutMs: 300,
     },
@@ -157,6 +161,7 @@ export default defineConfig({
           inject('watcherChain').chains,
           inject('relayerChain').chains,
           inject('mandatesChain').chains,
+          inject('escrowChain').chains,
           inject('refundsChain').chains,
           inject('webhookReceiverPort'),
         ),

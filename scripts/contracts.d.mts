@@ -6,7 +6,7 @@ export interface CompiledContract {
   bytecode: Hex;
 }
 
-export function compileContracts(): { ConnectedWallets: CompiledContract; VirtualAccounts: CompiledContract };
+export function compileContracts(): { ConnectedWallets: CompiledContract; VirtualAccounts: CompiledContract; Escrow: CompiledContract };
 
 export interface DeployedContract {
   address: Address;
@@ -21,3 +21,11 @@ export function deployContracts(options: { rpcUrl: string; deployer: Account | A
   virtualAccounts: DeployedContract;
   chainsConfig: { connected_wallets_contract: Address; virtual_accounts_contract: Address };
 }>;
+
+/** Deploys the Escrow from `deployer` (its owner) and allows `relayers`. */
+export function deployEscrow(options: {
+  rpcUrl: string;
+  deployer: Account | Address;
+  relayers?: Address[];
+  chain?: Chain;
+}): Promise<DeployedContract & { chainId: number; chainsConfig: { escrow_contract: Address } }>;

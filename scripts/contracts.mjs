@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * The recurring-debit contracts (contracts/): ConnectedWallets and VirtualAccounts, compiled with
- * solc-js (cached like the local chain's token) and deployed with viem.
+ * The contracts (contracts/): the recurring-debit ones, ConnectedWallets and VirtualAccounts, and the
+ * Escrow for delivery versus payment, compiled with solc-js (cached like the local chain's token) and
+ * deployed with viem.
  *
- *   import { compileContracts, deployContracts } from './scripts/contracts.mjs';
- *   const { ConnectedWallets, VirtualAccounts } = compileContracts();      // { abi, bytecode } each
+ *   import { compileContracts, deployContracts, deployEscrow } from './scripts/contracts.mjs';
+ *   const { ConnectedWallets, VirtualAccounts, Escrow } = compileContracts(); // { abi, bytecode } each
  *   const deployed = await deployContracts({ rpcUrl, deployer, relayers }); // deployer: a viem account or an unlocked address
  *   deployed.connectedWallets.address, deployed.virtualAccounts.address, deployed.chainsConfig
+ *   const escrow = await deployEscrow({ rpcUrl, deployer, relayers });   // escrow.address, escrow.chainsConfig
  *
  *   DEPLOYER_KEY=0x… node scripts/contracts.mjs deploy --rpc-url <url> --private-key-env DEPLOYER_KEY [--relayer 0x…]…
  *
- * The CLI deploys both to a real network and prints their addresses in the CHAINS shape
- * (`connected_wallets_contract`, `virtual_accounts_contract`). The deployer becomes the owner who
- * allows relayers: keep it cold. The key is read from the environment variable named, never from
+ * The CLI deploys all three to a real network and prints their addresses in the CHAINS shape
+ * (`connected_wallets_contract`, `virtual_accounts_contract`, `escrow_contract`). The deployer becomes
+ * the owner who allows relayers: keep it cold. The key is read from the environment variable named, never from
  * the command line (it would land in shell history and `ps`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,9 +25,11 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { compileSolidity } from './local-chain.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CONTRACT_NAMES = ['ConnectedWallets', 'VirtualAccounts'];
+const CONTRACT_NAMES = ['ConnectedWallets', 'VirtualAccounts', 'Escrow'];
+/** What deployContracts deploys: the recurring-debit pair. */
+const DEBIT_CONTRACTS = ['ConnectedWallets', 'VirtualAccounts'];
 
-/** { ConnectedWallets: { abi, bytecode }, VirtualAccounts: { abi, bytecode } }: compiled once, then cached. */
+/** { ConnectedWallets, VirtualAccounts, Escrow }, each { abi, bytecode }: compiled once, then cached. */
 export function compileContracts() {
   const sources = Object.fromEntries(
     readdirSync(join(ROOT, 'contracts'))
@@ -51,6 +55,26 @@ export function compileContracts() {
  * and allows each of `relayers`. Waits for every receipt; throws when one reverted.
  */
 export async function deployContracts({ rpcUrl, deployer, relayers = [], chain }) {
+  const deployed = await deployEach({ rpcUrl, deployer, relayers, chain, names: DEBIT_CONTRACTS });
+  return {
+    chainId: deployed.chainId,
+    connectedWallets: deployed.ConnectedWallets,
+    virtualAccounts: deployed.VirtualAccounts,
+    /** The two fields of a network in CHAINS. */
+    chainsConfig: {
+      connected_wallets_contract: deployed.ConnectedWallets.address,
+      virtual_accounts_contract: deployed.VirtualAccounts.address,
+    },
+  };
+}
+
+/** Deploys the Escrow from `deployer` (its owner) and allows each of `relayers`, as deployContracts does. */
+export async function deployEscrow({ rpcUrl, deployer, relayers = [], chain }) {
+  const deployed = await deployEach({ rpcUrl, deployer, relayers, chain, names: ['Escrow'] });
+  return { chainId: deployed.chainId, ...deployed.Escrow, chainsConfig: { escrow_contract: deployed.Escrow.address } };
+}
+
+async function deployEach({ rpcUrl, deployer, relayers, chain, names }) {
   const compiled = compileContracts();
   const transport = http(rpcUrl);
   const publicClient = createPublicClient({ transport, chain, cacheTime: 0 });
@@ -70,7 +94,7 @@ export async function deployContracts({ rpcUrl, deployer, relayers = [], chain }
   };
 
   const deployed = {};
-  for (const name of CONTRACT_NAMES) {
+  for (const name of names) {
     const { abi, bytecode } = compiled[name];
     const receipt = await confirm(await wallet.deployContract({ abi, bytecode }), `deploying ${name}`);
     const address = getAddress(receipt.contractAddress);
@@ -80,16 +104,7 @@ export async function deployContracts({ rpcUrl, deployer, relayers = [], chain }
     }
     deployed[name] = { address, abi, deployGas: receipt.gasUsed };
   }
-  return {
-    chainId,
-    connectedWallets: deployed.ConnectedWallets,
-    virtualAccounts: deployed.VirtualAccounts,
-    /** The two fields of a network in CHAINS. */
-    chainsConfig: {
-      connected_wallets_contract: deployed.ConnectedWallets.address,
-      virtual_accounts_contract: deployed.VirtualAccounts.address,
-    },
-  };
+  return { chainId, ...deployed };
 }
 
 // --- CLI -----------------------------------------------------------------------------------------
@@ -116,10 +131,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   try {
     const deployer = privateKeyToAccount(key);
     const deployed = await deployContracts({ rpcUrl, deployer, relayers });
+    const escrow = await deployEscrow({ rpcUrl, deployer, relayers });
+    const chainsConfig = { ...deployed.chainsConfig, ...escrow.chainsConfig };
     process.stdout.write(
       `Deployed on chain ${deployed.chainId} by ${deployer.address} (the owner, who allows relayers)` +
         `${relayers.length > 0 ? `; relayers allowed: ${relayers.join(', ')}` : ''}.\n` +
-        `Add to the network's entry in CHAINS:\n${JSON.stringify(deployed.chainsConfig, null, 2)}\n`,
+        `Add to the network's entry in CHAINS:\n${JSON.stringify(chainsConfig, null, 2)}\n`,
     );
   } catch (error) {
     process.stderr.write(`error: ${error.shortMessage ?? error.message}\n`);

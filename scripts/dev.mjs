@@ -13,7 +13,9 @@
  *      anvil's first default account the first time; then the recurring-debit contracts (issue 13,
  *      scripts/contracts.mjs): deployed by anvil account 8 (their owner) on a new chain, at the
  *      addresses of its first two transactions, and found there on a kept one; the relayer allowed on
- *      both (by the owner, when .dev.vars has a new key) and funded from anvil account 9 when low;
+ *      both (by the owner, when .dev.vars has a new key) and funded from anvil account 9 when low; and the
+ *      escrow for delivery versus payment (contracts/Escrow.sol): deployed by anvil account 6 (its owner) at
+ *      the address of its first transaction, found there on a kept chain, the relayer allowed on it;
  *   4. starts `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787) with that chain as network
  *      `local` (CHAINS, with both contracts) and DEFAULT_CRYPTO_XPUB set to the demo xpub, forwarding
  *      output and signals;
@@ -77,8 +79,9 @@ const CHAIN_BLOCK_TIME = 2;
 const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const DEMO_XPUB = 'xpub6Ce9NcJvTk372KjsGfWqbcex5DumjpNquQLApoeQUavSCjEc823BV1tb4rXUuPuht8h2hSxkg2EXUaKUJmniJvRZAELxypsCzBFdtosmV76';
 const startedAt = performance.now();
-/** anvil's default accounts: 8 deploys (and owns) the recurring-debit contracts, 9 funds the relayer. */
+/** anvil's default accounts: 8 deploys (and owns) the recurring-debit contracts, 6 the escrow, 9 funds the relayer. */
 const CONTRACTS_OWNER_ACCOUNT = 8;
+const ESCROW_OWNER_ACCOUNT = 6;
 const FUNDER_ACCOUNT = 9;
 /** The relayer is topped up with RELAYER_FUNDING when its balance is below RELAYER_LOW (wei). */
 const RELAYER_FUNDING = 100n * 10n ** 18n;
@@ -190,11 +193,27 @@ say(
     `balance ${formatEth(debits.relayer.balance)} eth${debits.relayer.funded ? ` (funded ${formatEth(RELAYER_FUNDING)} eth from anvil account 9)` : ''}`,
 );
 
+// 3c. The escrow for delivery versus payment, its releases and refunds sent by the same relayer.
+let escrow;
+try {
+  escrow = await ensureEscrow(debits.relayer.address);
+} catch (error) {
+  await chain.stop();
+  fail(`could not set up the escrow contract on the local chain: ${error.shortMessage ?? error.message}`);
+}
+say(
+  `escrow contract (owner: anvil account ${ESCROW_OWNER_ACCOUNT}, ${escrow.owner}): ${escrow.address} (${escrow.deployed ? 'deployed now' : 'found'}), ` +
+    `relayer ${escrow.relayerAllowedNow ? 'allowed now' : 'allowed'}`,
+);
+
 // 4. The server, with the chain as network `local`. `--var NAME:value` splits at the first colon
 //    only, and no shell is involved, so JSON passes as it is.
 say(`starting wrangler dev on ${BASE_URL}`);
 // Links (3-D Secure pages, the OpenAPI server) are built on PUBLIC_BASE_URL: the origin served here.
-const chainsConfig = { ...chain.chainsConfig, local: { ...chain.chainsConfig.local, ...debits.chainsConfig } };
+const chainsConfig = {
+  ...chain.chainsConfig,
+  local: { ...chain.chainsConfig.local, ...debits.chainsConfig, escrow_contract: escrow.address },
+};
 const vars = { PUBLIC_BASE_URL: BASE_URL, CHAINS: JSON.stringify(chainsConfig), DEFAULT_CRYPTO_XPUB: DEMO_XPUB };
 const wrangler = spawn(
   process.execPath,
@@ -462,6 +481,62 @@ async function ensureDebitContracts() {
   };
 }
 
+/**
+ * The escrow on the local chain: the first transaction of anvil account 6 (its owner), so on a kept chain
+ * it is found at that address rather than deployed again. The relayer is allowed on it when it is not yet.
+ */
+async function ensureEscrow(relayer) {
+  const { createPublicClient, createWalletClient, getAddress, getContractAddress, http } = await import('viem');
+  const { compileContracts } = await import('./contracts.mjs');
+  const owner = chain.accounts[ESCROW_OWNER_ACCOUNT].address;
+  const localChain = {
+    id: chain.chainId,
+    name: 'local',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [chain.rpcUrl] } },
+  };
+  const transport = http(chain.rpcUrl);
+  const client = createPublicClient({ chain: localChain, transport, cacheTime: 0, pollingInterval: 100 });
+  const wallet = createWalletClient({ chain: localChain, transport });
+  const settle = async (hash, what) => {
+    await client.request({ method: 'evm_mine', params: [] });
+    const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+    if (receipt.status !== 'success') throw new Error(`${what} reverted (${hash})`);
+    return receipt;
+  };
+  const { abi, bytecode } = compileContracts().Escrow;
+  const address = getContractAddress({ from: owner, nonce: 0n });
+  const code = await client.getCode({ address });
+  let deployed = false;
+  if (code === undefined || code === '0x') {
+    const nonce = await client.getTransactionCount({ address: owner });
+    if (nonce !== 0) {
+      throw new Error(
+        `the escrow is not at ${address}, and anvil account ${ESCROW_OWNER_ACCOUNT} (${owner}) has sent ${nonce} transactions, so it ` +
+          `cannot be deployed there now. That account is kept for the escrow: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+      );
+    }
+    const receipt = await settle(await wallet.deployContract({ account: owner, abi, bytecode }), 'deploying the escrow');
+    if (getAddress(receipt.contractAddress) !== address)
+      throw new Error(`the escrow was deployed at ${receipt.contractAddress}, not ${address}`);
+    deployed = true;
+  } else {
+    const actualOwner = await client.readContract({ address, abi, functionName: 'owner' }).catch(() => undefined);
+    if (actualOwner !== owner) {
+      throw new Error(
+        `the contract at ${address} is not the escrow owned by anvil account ${ESCROW_OWNER_ACCOUNT}: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+      );
+    }
+  }
+  let relayerAllowedNow = false;
+  if (!(await client.readContract({ address, abi, functionName: 'isRelayer', args: [relayer] }))) {
+    const hash = await wallet.writeContract({ account: owner, address, abi, functionName: 'setRelayer', args: [relayer, true] });
+    await settle(hash, 'allowing the relayer on the escrow');
+    relayerAllowedNow = true;
+  }
+  return { owner, address, deployed, relayerAllowedNow };
+}
+
 /** Wei as ether, with up to 4 decimals (rounded down). */
 function formatEth(wei) {
   const whole = wei / 10n ** 18n;
@@ -630,6 +705,7 @@ function printSummary(merchant, reused, reason, xpubNote) {
     `   recurring debits (owner: anvil account ${CONTRACTS_OWNER_ACCOUNT}, ${debits.owner}):`,
     `     ConnectedWallets: ${debits.connectedWallets.address}`,
     `     VirtualAccounts:  ${debits.virtualAccounts.address}`,
+    `   escrow (owner: anvil account ${ESCROW_OWNER_ACCOUNT}, ${escrow.owner}): ${escrow.address}`,
     `   relayer (RELAYER_PRIVATE_KEY in ${relative(process.cwd(), DEV_VARS)}): ${debits.relayer.address}, ${formatEth(debits.relayer.balance)} eth`,
     '',
     ' Try it:',

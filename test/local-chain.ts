@@ -10,11 +10,12 @@
 import type { TestProject } from 'vitest/node';
 import { readFileSync } from 'node:fs';
 import { createPublicClient, createWalletClient, encodeDeployData, getAddress, type Hex, http } from 'viem';
-import { deployContracts } from '../scripts/contracts.mjs';
+import { deployContracts, deployEscrow } from '../scripts/contracts.mjs';
 import { compileSolidity, startLocalChain } from '../scripts/local-chain.mjs';
 
 const RELAYER_CHAIN_ID = 31_344;
 const MANDATES_CHAIN_ID = 31_345;
+const ESCROW_CHAIN_ID = 31_348;
 const REFUNDS_CHAIN_ID = 31_347;
 /** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
 const RELAYER_ACCOUNT = 7;
@@ -49,8 +50,10 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // relayer signs transactions for its network's chain id, and CHAINS ids must differ from `local`'s 31337.
   // A seventh, the mandates' (test/mandates/*.test.ts, chain id 31345): both debit contracts deployed,
   // the test relayer allowed; its files move its clock forward and reorg it.
-  // An eighth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
-  const [chain, second, third, fourth, fifth, sixth, seventh, eighth] = await Promise.all([
+  // An eighth, the escrow's (test/chain/escrow.test.ts, chain id 31348): contracts/Escrow.sol deployed
+  // by account 0, the test relayer allowed; its file stops automine and reverts it.
+  // A ninth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
+  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
@@ -58,6 +61,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     startLocalChain(),
     startLocalChain({ chainId: RELAYER_CHAIN_ID }),
     startLocalChain({ chainId: MANDATES_CHAIN_ID }),
+    startLocalChain({ chainId: ESCROW_CHAIN_ID }),
     startLocalChain({ chainId: REFUNDS_CHAIN_ID }),
   ]);
   const mandateContracts = await deployContracts({
@@ -137,13 +141,26 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: seventh.mnemonic,
     chains: JSON.stringify({ local: { ...seventh.chainsConfig.local, pollIntervalMs: 500, ...mandateContracts.chainsConfig } }),
   });
-  provide('refundsChain', {
+  const escrow = await deployEscrow({
+    rpcUrl: eighth.rpcUrl,
+    deployer: eighth.accounts[0]!.address,
+    relayers: [eighth.accounts[RELAYER_ACCOUNT]!.address],
+  });
+  provide('escrowChain', {
     rpcUrl: eighth.rpcUrl,
     chainId: eighth.chainId,
     usdc: eighth.usdc,
     accounts: eighth.accounts,
     mnemonic: eighth.mnemonic,
-    chains: JSON.stringify({ local: { ...eighth.chainsConfig.local, pollIntervalMs: 500 } }),
+    chains: JSON.stringify({ local: { ...eighth.chainsConfig.local, pollIntervalMs: 500, ...escrow.chainsConfig } }),
+  });
+  provide('refundsChain', {
+    rpcUrl: ninth.rpcUrl,
+    chainId: ninth.chainId,
+    usdc: ninth.usdc,
+    accounts: ninth.accounts,
+    mnemonic: ninth.mnemonic,
+    chains: JSON.stringify({ local: { ...ninth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
   return async () => {
     await Promise.all([
@@ -155,6 +172,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       sixth.stop(),
       seventh.stop(),
       eighth.stop(),
+      ninth.stop(),
     ]);
   };
 }

@@ -19,7 +19,9 @@ declare module 'vitest' {
     relayerChain: LocalChainInfo;
     /** A seventh, chain id 31345, with both debit contracts deployed, for the mandates' tests (CHAINS network mandates). */
     mandatesChain: LocalChainInfo;
-    /** An eighth, chain id 31347, for the crypto refunds' tests (CHAINS network refunds; they revert it). */
+    /** An eighth, chain id 31348, with contracts/Escrow.sol deployed, for the escrow's test (CHAINS network escrow). */
+    escrowChain: LocalChainInfo;
+    /** A ninth, chain id 31347, for the crypto refunds' tests (CHAINS network refunds; they revert it). */
     refundsChain: LocalChainInfo;
     /** An ERC-1271 wallet on the mandates' chain, owned by anvil's account `ownerIndex`. */
     mandatesWallet: { address: `0x${string}`; ownerIndex: number };

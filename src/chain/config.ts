@@ -7,7 +7,7 @@
  *   {"base": {"chainId": 8453, "rpcUrls": ["https://…"], "confirmations": 10, "pollIntervalMs": 4000, "livemode": true,
  *             "nativeCurrency": {"symbol": "eth", "decimals": 18},
  *             "tokens": [{"symbol": "usdc", "address": "0x8335…2913", "decimals": 6, "usdPegged": true}],
- *             "connected_wallets_contract": "0x…", "virtual_accounts_contract": "0x…"}}
+ *             "connected_wallets_contract": "0x…", "virtual_accounts_contract": "0x…", "escrow_contract": "0x…"}}
  */
 import { getAddress, isAddress, type Address } from 'viem';
 import { z } from 'zod';
@@ -83,6 +83,11 @@ const chain = z
     connected_wallets_contract: address.optional(),
     virtual_accounts_contract: address.optional(),
     /**
+     * The escrow for delivery versus payment (contracts/Escrow.sol) on this network, if deployed there
+     * (the same deploy; `npm run dev` deploys it on the local chain). Absent: no escrowed intents here.
+     */
+    escrow_contract: address.optional(),
+    /**
      * An RPC URL wallets may be told (the wire of 002_… `network.rpc`): a public endpoint, never one
      * of `rpcUrls`, which may carry an API key and are never shown. Absent: the wire says null.
      */
@@ -100,15 +105,16 @@ const chain = z
         ctx.addIssue({ code: 'custom', path: ['tokens', i, 'address'], message: `is the same contract as tokens[${sameAddress}]` });
       } else addresses.set(t.address, i);
     });
-    const contracts = ['connected_wallets_contract', 'virtual_accounts_contract'] as const;
+    const contracts = ['connected_wallets_contract', 'virtual_accounts_contract', 'escrow_contract'] as const;
+    const seen = new Map<string, string>();
     for (const field of contracts) {
       const at = value[field];
       if (at === undefined) continue;
       const tokenIndex = addresses.get(at);
       if (tokenIndex !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is the address of tokens[${tokenIndex}]` });
-    }
-    if (value.connected_wallets_contract !== undefined && value.connected_wallets_contract === value.virtual_accounts_contract) {
-      ctx.addIssue({ code: 'custom', path: ['virtual_accounts_contract'], message: 'is the same contract as connected_wallets_contract' });
+      const other = seen.get(at);
+      if (other) ctx.addIssue({ code: 'custom', path: [field], message: `is the same contract as ${other}` });
+      else seen.set(at, field);
     }
     const urls = new Set<string>();
     value.rpcUrls.forEach((url, i) => {

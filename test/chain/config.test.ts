@@ -74,6 +74,12 @@ describe('parseChains: good configs', () => {
     expect([without!.connected_wallets_contract, without!.virtual_accounts_contract]).toEqual([undefined, undefined]);
   });
 
+  it('reads the escrow contract of a network (optional, checksummed like token addresses)', () => {
+    const escrow = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+    expect(parseChains(JSON.stringify({ base: base({ escrow_contract: escrow.toLowerCase() }) })).base!.escrow_contract).toBe(escrow);
+    expect(parseChains(JSON.stringify({ base: base() })).base!.escrow_contract).toBeUndefined();
+  });
+
   it('reads a public_rpc_url (the only RPC URL the wire of 002_… shows), optional, and refuses one that is not http(s)', () => {
     const { base: chain } = parseChains(JSON.stringify({ base: base({ public_rpc_url: 'https://mainnet.base.org' }) }));
     expect(chain!.public_rpc_url).toBe('https://mainnet.base.org');
@@ -227,6 +233,8 @@ describe('parseChains: bad configs', () => {
     ['virtual_accounts_contract', 42, 'must be a string'],
     ['connected_wallets_contract', '0x0000000000000000000000000000000000000000', 'must not be the zero address'],
     ['virtual_accounts_contract', '0x5FBDB2315678afecb367f032d93F642f64180aa3', 'is not a valid EIP-55 checksum'],
+    ['escrow_contract', '0xnothex', 'must be 0x followed by 40 hex digits'],
+    ['escrow_contract', '0x0000000000000000000000000000000000000000', 'must not be the zero address'],
   ])('refuses %s = %j, naming it', (field, value, message) => {
     const message_ = problems({ base: base({ [field]: value }) });
     expect(message_.startsWith(`CHAINS.base.${field}: `)).toBe(true);
@@ -241,6 +249,10 @@ describe('parseChains: bad configs', () => {
     expect(problems({ base: base({ connected_wallets_contract: USDC_BASE }) })).toBe(
       'CHAINS.base.connected_wallets_contract: is the address of tokens[0]',
     );
+    expect(problems({ base: base({ virtual_accounts_contract: same, escrow_contract: same }) })).toBe(
+      'CHAINS.base.escrow_contract: is the same contract as virtual_accounts_contract',
+    );
+    expect(problems({ base: base({ escrow_contract: USDC_BASE }) })).toBe('CHAINS.base.escrow_contract: is the address of tokens[0]');
   });
 
   it('refuses two networks with one chain id', () => {

@@ -739,7 +739,7 @@ describe('gas', () => {
 });
 
 describe('scripts/contracts.mjs deploy', () => {
-  it('deploys both from a key in an environment variable and prints the CHAINS fields; refuses a key on the command line', async () => {
+  it('deploys all three from a key in an environment variable and prints the CHAINS fields; refuses a key on the command line', async () => {
     const script = join(ROOT, 'scripts/contracts.mjs');
     const refused = spawnSync(
       process.execPath,
@@ -762,9 +762,15 @@ describe('scripts/contracts.mjs deploy', () => {
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     const printed = JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{')));
-    expect(Object.keys(printed).sort()).toEqual(['connected_wallets_contract', 'virtual_accounts_contract']);
+    // The escrow (contracts/Escrow.sol, test/contracts/escrow.test.ts) is deployed alongside.
+    expect(Object.keys(printed).sort()).toEqual(['connected_wallets_contract', 'escrow_contract', 'virtual_accounts_contract']);
+    const abis: Record<string, Abi> = {
+      connected_wallets_contract: cwAbi,
+      virtual_accounts_contract: vaAbi,
+      escrow_contract: compileContracts().Escrow.abi,
+    };
     for (const [field, address] of Object.entries(printed) as [string, Address][]) {
-      const abi = field === 'connected_wallets_contract' ? cwAbi : vaAbi;
+      const abi = abis[field]!;
       const reads = [
         publicClient.readContract({ address, abi, functionName: 'owner' }),
         publicClient.readContract({ address, abi, functionName: 'isRelayer', args: [relayer] }),

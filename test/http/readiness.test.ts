@@ -26,6 +26,7 @@ describe('/health/ready', () => {
         'watched-mandates',
         'relay',
         'mandates',
+        'escrow',
         'refunds',
         'refunds-flaky',
       ],

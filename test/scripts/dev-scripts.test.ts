@@ -406,6 +406,14 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(BigInt(await rpc<string>(rpcUrl, 'eth_getBalance', [relayer, 'latest']))).toBe(100n * 10n ** 18n);
     // Two deployments and two setRelayer calls.
     expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x4');
+    // Issue 15: the escrow (contracts/Escrow.sol), deployed by anvil account 6 (its owner), the relayer allowed.
+    const escrowOwner = '0x976EA74026E726554dB657fA54763abd0C3a0aa9'; // anvil account 6
+    const escrow = getContractAddress({ from: escrowOwner, nonce: 0n });
+    expect(first.output()).toContain(
+      `escrow contract (owner: anvil account 6, ${escrowOwner}): ${escrow} (deployed now), relayer allowed now`,
+    );
+    expect(first.output()).toContain(`   escrow (owner: anvil account 6, ${escrowOwner}): ${escrow}`);
+    expect(await isRelayer(rpcUrl, escrow, relayer)).toBe(true);
     expect(JSON.parse(readFileSync(join(checkout, '.dev-merchant.json'), 'utf8')).dev).toEqual({ api_base: apiBase, rpc_url: rpcUrl });
     await shopChecksOut(checkout, apiBase);
     expect(JSON.parse(readFileSync(join(checkout, '.wrangler', 'state', 'dev.lock'), 'utf8'))).toMatchObject({
@@ -447,6 +455,8 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(again.output()).not.toContain('funded');
     expect(again.output().toLowerCase()).not.toContain(relayerKey.slice(2).toLowerCase());
     expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x4');
+    expect(again.output()).toContain(`escrow contract (owner: anvil account 6, ${escrowOwner}): ${escrow} (found), relayer allowed`);
+    expect(await rpc(rpcUrl, 'eth_getTransactionCount', [escrowOwner, 'latest'])).toBe('0x2');
     expect(again.output()).not.toContain('"level":"error"');
     expect(await stop(again)).toBe(0);
 
@@ -460,7 +470,8 @@ describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
     expect(third.output()).toContain(`ConnectedWallets ${connectedWallets} (found), VirtualAccounts ${virtualAccounts} (found)`);
     expect(third.output()).toContain(`relayer ${newRelayer}: allowed now on ConnectedWallets and VirtualAccounts, balance 100 eth (funded`);
     expect(third.output().toLowerCase()).not.toContain(newKey.slice(2).toLowerCase());
-    for (const contract of [connectedWallets, virtualAccounts]) expect(await isRelayer(rpcUrl, contract, newRelayer)).toBe(true);
+    expect(third.output()).toContain(`${escrow} (found), relayer allowed now`);
+    for (const contract of [connectedWallets, virtualAccounts, escrow]) expect(await isRelayer(rpcUrl, contract, newRelayer)).toBe(true);
     expect(await rpc(rpcUrl, 'eth_getTransactionCount', [owner, 'latest'])).toBe('0x6');
     expect(await stop(third)).toBe(0);
   }, 480_000);
