@@ -251,4 +251,12 @@ describe('the watch a refund needs', () => {
     const done = observed(seen, 're_1', [transfer(50, 5_000_000n, HEAD + 1n)], HEAD + 5n).state;
     expect(refundWatchChanges(seen, done)).toEqual(['re_1']);
   });
+
+  it('ends when the refund is canceled, and is never asked for a card refund', () => {
+    const refunded = open(paid([10_990_000n]), { amount: 500n });
+    const canceled = { ...refunded, refunds: refunded.refunds.map((r) => ({ ...r, status: 'canceled' as const })) };
+    expect(refundWatchChanges(refunded, canceled)).toEqual(['re_1']);
+    const card = { ...refunded, refunds: refunded.refunds.map((r) => ({ ...r, id: 're_card', crypto: null })) };
+    expect(refundWatchChanges(null, card)).toEqual([]);
+  });
 });
