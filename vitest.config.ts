@@ -59,6 +59,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * is a seventh, the mandates' (test/mandates/), with both debit contracts deployed and the test relayer allowed.
  * `escrow` (31348) is an eighth, the escrow's (test/chain/escrow.test.ts), with contracts/Escrow.sol deployed
  * and the test relayer allowed; its file stops automine and reverts it.
+ * `refunds` (31347, the anvil's real chain id) is a ninth, the crypto refunds' (test/crypto-refunds/), which reverts it;
+ * `refunds-flaky` (31349) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
  */
 function testChains(
   adapterChain: string,
@@ -69,6 +71,7 @@ function testChains(
   relayerChain: string,
   mandatesChain: string,
   escrowChain: string,
+  refundsChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -97,6 +100,7 @@ function testChains(
   const watchedB = { ...watched, chainId: 31_343, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-b`] };
   const watchedMandates = { ...watched, chainId: 31_346, rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-watched-mandates`] };
   const { local: relay } = JSON.parse(relayerChain) as { local: Record<string, unknown> };
+  const refunds = { ...(JSON.parse(refundsChain) as { local: Record<string, unknown> }).local, confirmations: 2 };
   return JSON.stringify({
     local,
     testnet,
@@ -110,6 +114,13 @@ function testChains(
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     escrow: { ...(JSON.parse(escrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    refunds,
+    'refunds-flaky': {
+      ...refunds,
+      chainId: 31_349,
+      rpcUrls: [`http://127.0.0.1:${receiverPort}/hooks/rpc-refunds-flaky`],
+      rpcTimeoutMs: 300,
+    },
   });
 }
 
@@ -151,6 +162,7 @@ export default defineConfig({
           inject('relayerChain').chains,
           inject('mandatesChain').chains,
           inject('escrowChain').chains,
+          inject('refundsChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

@@ -16,6 +16,7 @@ import { compileSolidity, startLocalChain } from '../scripts/local-chain.mjs';
 const RELAYER_CHAIN_ID = 31_344;
 const MANDATES_CHAIN_ID = 31_345;
 const ESCROW_CHAIN_ID = 31_348;
+const REFUNDS_CHAIN_ID = 31_347;
 /** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
 const RELAYER_ACCOUNT = 7;
 /** anvil's default account 2 owns the smart-contract wallet (ERC-1271) deployed on the mandates' chain. */
@@ -51,7 +52,8 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // the test relayer allowed; its files move its clock forward and reorg it.
   // An eighth, the escrow's (test/chain/escrow.test.ts, chain id 31348): contracts/Escrow.sol deployed
   // by account 0, the test relayer allowed; its file stops automine and reverts it.
-  const [chain, second, third, fourth, fifth, sixth, seventh, eighth] = await Promise.all([
+  // A ninth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
+  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
@@ -60,6 +62,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     startLocalChain({ chainId: RELAYER_CHAIN_ID }),
     startLocalChain({ chainId: MANDATES_CHAIN_ID }),
     startLocalChain({ chainId: ESCROW_CHAIN_ID }),
+    startLocalChain({ chainId: REFUNDS_CHAIN_ID }),
   ]);
   const mandateContracts = await deployContracts({
     rpcUrl: seventh.rpcUrl,
@@ -151,6 +154,14 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: eighth.mnemonic,
     chains: JSON.stringify({ local: { ...eighth.chainsConfig.local, pollIntervalMs: 500, ...escrow.chainsConfig } }),
   });
+  provide('refundsChain', {
+    rpcUrl: ninth.rpcUrl,
+    chainId: ninth.chainId,
+    usdc: ninth.usdc,
+    accounts: ninth.accounts,
+    mnemonic: ninth.mnemonic,
+    chains: JSON.stringify({ local: { ...ninth.chainsConfig.local, pollIntervalMs: 500 } }),
+  });
   return async () => {
     await Promise.all([
       chain.stop(),
@@ -161,6 +172,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       sixth.stop(),
       seventh.stop(),
       eighth.stop(),
+      ninth.stop(),
     ]);
   };
 }

@@ -21,6 +21,8 @@ declare module 'vitest' {
     mandatesChain: LocalChainInfo;
     /** An eighth, chain id 31348, with contracts/Escrow.sol deployed, for the escrow's test (CHAINS network escrow). */
     escrowChain: LocalChainInfo;
+    /** A ninth, chain id 31347, for the crypto refunds' tests (CHAINS network refunds; they revert it). */
+    refundsChain: LocalChainInfo;
     /** An ERC-1271 wallet on the mandates' chain, owned by anvil's account `ownerIndex`. */
     mandatesWallet: { address: `0x${string}`; ownerIndex: number };
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */

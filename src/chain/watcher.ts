@@ -1,7 +1,7 @@
 /**
  * One watcher per network: a Durable Object named by the network key in CHAINS, the only reader of
- * that chain for payments. Whatever waits for a payment (a crypto intent today; refunds, escrows
- * and mandates later) registers a watch — an address, a token contract or the native coin, the
+ * that chain for payments. Whatever waits for a payment (a crypto intent, a crypto refund's
+ * destination; escrows later) registers a watch — an address, a token contract or the native coin, the
  * block to look from, until when, and which object to tell — and the watcher reads each new block
  * range once for all of them: one eth_getLogs for the Transfer logs of every watched token to every
  * watched address (src/chain/viem-adapter.ts chunks the address list at 1,000), and each block's
@@ -54,11 +54,18 @@ const DELIVERY_TIMEOUT_MS = 5_000;
 /**
  * Who is told: the kind of object and its name. Each kind maps to a Durable Object namespace whose
  * objects implement `chainObserved` (see `subscriberStub`): 'payment_intent' → INTENTS, 'mandate' →
- * MANDATES (`idFromName(id)`).
+ * MANDATES (`idFromName(id)`). A crypto refund ('refund', id `pi_…:re_…`) is told through its
+ * intent's object (`refundObserved`): each refund its own watch, so two refunds to one address
+ * are registered, and unregistered, apart.
  */
 export interface Subscriber {
-  kind: 'payment_intent' | 'mandate';
+  kind: 'payment_intent' | 'mandate' | 'refund';
   id: string;
+}
+
+/** The subscriber of a crypto refund's watch. */
+export function refundSubscriber(intentId: string, refundId: string): Subscriber {
+  return { kind: 'refund', id: `${intentId}:${refundId}` };
 }
 
 /**
@@ -995,6 +1002,11 @@ function subscriberKey(s: Subscriber): string {
 function subscriberStub(env: Env, key: string): { chainObserved(delivery: WatchDelivery): Promise<DeliveryAck> } {
   const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (kind === 'payment_intent') return env.INTENTS.get(env.INTENTS.idFromName(id));
+  if (kind === 'refund') {
+    const [intentId, refundId] = id.split(':') as [string, string];
+    const intent = env.INTENTS.get(env.INTENTS.idFromName(intentId));
+    return { chainObserved: (delivery) => intent.refundObserved(refundId, delivery) };
+  }
   if (kind === 'mandate') {
     // Read through a narrow type: the mandate's object (src/mandates/mandate-object.ts) and its
     // binding are another part's, and this file must not depend on them being there.

@@ -59,6 +59,9 @@ export type Field =
   | 'crypto.token'
   | 'crypto.expiresIn'
   | 'signature'
+  /** A crypto refund's address and what it sends back (src/domain/crypto-refunds.ts). */
+  | 'destination'
+  | 'source'
   /** The mandate a debit intent belongs to. */
   | 'mandate'
   /** The charge a refund names. */

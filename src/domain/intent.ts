@@ -233,6 +233,8 @@ export interface RefundParams {
   destination?: string;
   /** Crypto only: what is sent back; absent: the payment itself. */
   source?: 'payment' | 'excess' | 'late_funds';
+  /** Crypto only, set by the intent's object (not the wire): the chain's head when the refund is created. */
+  head?: bigint;
 }
 
 /** A transfer the network's watcher saw to a crypto refund's destination (src/domain/crypto-refunds.ts). */

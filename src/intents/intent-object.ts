@@ -7,14 +7,15 @@
  * (src/chain/watcher.ts); the intent's side of that is src/intents/chain-watch.ts.
  */
 import { type Address, getAddress, type Hex, verifyTypedData } from 'viem';
-import type { ChainReader } from '../chain/port.js';
+import { ChainUnavailable, type ChainReader } from '../chain/port.js';
 import { newChainReader } from '../chain/registry.js';
-import { chainWatcher, type DeliveryAck, type WatchDelivery } from '../chain/watcher.js';
+import { chainWatcher, type DeliveryAck, refundSubscriber, type WatchDelivery } from '../chain/watcher.js';
 import { projectIntent } from '../db/intents.js';
 import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { assertSignable, watchRequest } from '../domain/crypto-intent.js';
 import { createDebitIntent, type DebitCreateParams, type DebitReport, ignoredReport } from '../domain/debit-intent.js';
 import { paymentTypedData } from '../domain/crypto.js';
+import { awaitsTransfer, refundWatchChanges } from '../domain/crypto-refunds.js';
 import { freshIds } from '../lib/ids.js';
 import { DomainError, type DomainErrorData, invalid, noSuchIntent } from '../domain/errors.js';
 import type { Command, ConfirmCommand, CreateParams, Decision, PaymentError, PaymentIntent } from '../domain/intent.js';
@@ -457,7 +458,8 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       settle: async () => {
         await this.run({ type: 'settle' }, ALARM_ORIGIN);
       },
-      watch: () => this.syncWatch(),
+      // Keyed by a crypto refund's id for its destination's watch; unkeyed for the deposit address.
+      watch: (timer) => (timer.key ? this.syncRefundWatch(timer.key) : this.syncWatch()),
       checkout: () => this.tellCheckoutSession(),
       // Keyed by the refund's or dispute's id: several may be due.
       refund: async (timer) => {
@@ -514,7 +516,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     await this.commit(
       decision.state,
       events,
-      [...decision.timers, ...checkoutTimer(this.current, decision.state, now)],
+      [...decision.timers, ...checkoutTimer(this.current, decision.state, now), ...refundWatchTimers(this.current, decision.state, now)],
       origin,
       now,
       request ? { request, body: encodeAnswer(result) } : undefined,
@@ -534,10 +536,118 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
    * crypto intent's first, or one where the payer chooses crypto (src/domain depositToAllocate).
    */
   private async prepare(intent: PaymentIntent, command: Command): Promise<Command> {
+    if (command.type === 'refund') return this.prepareRefund(intent, command);
     if (command.type !== 'confirm') return command;
     const paying = depositToAllocate(intent, command);
     if (!paying?.crypto) return command;
     return { ...command, deposit: await allocateDeposit(this.env.DIRECTORY, paying, this.chainReader(paying.crypto.network)) };
+  }
+
+  /**
+   * A refund of a crypto intent is a crypto refund: only transfers after the chain's head now pay
+   * it, so the head is read first (an unreachable chain refuses the refund rather than open one
+   * whose start nobody knows).
+   */
+  private async prepareRefund(intent: PaymentIntent, command: Extract<Command, { type: 'refund' }>): Promise<Command> {
+    const network = intent.crypto?.network;
+    if (network === undefined || intent.crypto?.depositAddress === null) return command;
+    const reader = this.chainReader(network);
+    if (!reader) {
+      throw invalid(
+        'parameter_invalid',
+        'crypto.network',
+        `The network ${network} of this PaymentIntent is no longer configured on this deployment.`,
+      );
+    }
+    let head: bigint;
+    try {
+      head = await reader.head();
+    } catch (error) {
+      if (!(error instanceof ChainUnavailable)) throw error;
+      logError('chain unavailable at refund', { intent: intent.id, network, fault: error.fault }, error);
+      throw new DomainError({
+        code: 'chain_unavailable',
+        detail: `The ${network} network cannot be read right now, so no refund was opened. Retry shortly.`,
+      });
+    }
+    return { ...command, params: { ...command.params, head } };
+  }
+
+  /**
+   * Brings the watch of a crypto refund's destination in line with the refund: registered while it
+   * waits for its transfer (from the block after its creation), unregistered once it succeeded or
+   * was canceled. Idempotent on the watcher; a failure throws and the shell retries the timer.
+   */
+  private async syncRefundWatch(refundId: string): Promise<void> {
+    const intent = this.current!;
+    const c = intent.refunds.find((r) => r.id === refundId)?.crypto;
+    if (!c) return;
+    const refund = intent.refunds.find((r) => r.id === refundId)!;
+    const watcher = chainWatcher(this.env, c.network);
+    const subscriber = refundSubscriber(intent.id, refundId);
+    if (awaitsTransfer(refund)) {
+      await watcher.watch(c.network, {
+        subscriber,
+        address: c.destination as Address,
+        token: c.token.address as Address | null,
+        fromBlock: c.fromBlock + 1n,
+        confirmations: c.confirmationsRequired,
+        until: null,
+        notifyAt: null,
+      });
+    } else {
+      await watcher.unwatch(c.network, subscriber, c.destination as Address, c.token.address as Address | null);
+    }
+  }
+
+  /**
+   * What the network's watcher saw at a crypto refund's destination: the domain decides whether a
+   * transfer pays the refund. A chain that went backwards past the watcher changes nothing (the
+   * watcher delivers again once it has scanned again). The answer tells the watcher whether the
+   * refund still waits for its transfer.
+   */
+  async refundObserved(refundId: string, delivery: WatchDelivery): Promise<DeliveryAck> {
+    if (delivery.kind === 'mandate_logs') return { watching: false };
+    return this.serialized(async () => {
+      const intent = this.current;
+      const refund = intent?.refunds.find((r) => r.id === refundId);
+      const c = refund?.crypto;
+      if (
+        !intent ||
+        !refund ||
+        !c ||
+        !awaitsTransfer(refund) ||
+        c.network !== delivery.network ||
+        c.destination.toLowerCase() !== delivery.address.toLowerCase() ||
+        (c.token.address?.toLowerCase() ?? null) !== (delivery.token?.toLowerCase() ?? null)
+      ) {
+        return { watching: false };
+      }
+      if (delivery.kind === 'behind') {
+        logWarn('chain went back past the refund watch; the refund waits for it', {
+          intent: intent.id,
+          refund: refundId,
+          network: c.network,
+          head: delivery.head.toString(),
+          lastRead: delivery.lastRead.toString(),
+        });
+        return { watching: true };
+      }
+      const transfers = delivery.transfers.map((t) => ({ ...t, to: delivery.address }));
+      const outcome = await this.run(
+        { type: 'refund_observed', refundId, transfers, head: delivery.head, observedAt: delivery.observedAt },
+        ALARM_ORIGIN,
+      );
+      if (!outcome.ok) {
+        logError(
+          'refund observation refused',
+          { intent: intent.id, refund: refundId, code: outcome.error.code },
+          new Error(outcome.error.detail ?? outcome.error.code),
+        );
+      }
+      const now = this.current!.refunds.find((r) => r.id === refundId);
+      return { watching: now !== undefined && awaitsTransfer(now) };
+    });
   }
 
   /**
@@ -656,6 +766,11 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     if (!intent || !fixedLengthSecretsEqual(clientSecret, intent.clientSecret)) return null;
     return { intent, shard: this.shard() };
   }
+}
+
+/** Crypto refunds that started or stopped waiting for their transfer: their destination's watch changes now. */
+function refundWatchTimers(before: PaymentIntent | null, after: PaymentIntent, now: number): { kind: 'watch'; key: string; at: number }[] {
+  return refundWatchChanges(before, after).map((key) => ({ kind: 'watch', key, at: now }));
 }
 
 /** A Checkout Session's intent that reached one of CHECKOUT_ENDS now: its session is told at once. */

@@ -27,6 +27,8 @@ describe('/health/ready', () => {
         'relay',
         'mandates',
         'escrow',
+        'refunds',
+        'refunds-flaky',
       ],
     });
   });

@@ -45,6 +45,9 @@ const PARAMETERS: Record<Field, string> = {
   blikCode: 'payment_method_options[blik][code]',
   reference: 'reference',
   paymentIntent: 'payment_intent',
+  // A crypto refund's options (POST /v1/refunds): Stripe has none, so they sit under `crypto`.
+  destination: 'crypto[destination]',
+  source: 'crypto[source]',
 };
 
 export const STRIPE_SPELLING: Spelling = (field) => PARAMETERS[field];
