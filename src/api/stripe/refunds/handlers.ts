@@ -31,7 +31,14 @@ export const create: Handler<'create'> = async (c) => {
     );
   }
   const intentId = await intentToRefund(c, p.payment_intent, p.charge);
-  const params: RefundParams = { charge: p.charge, amount: p.amount, reason: p.reason, metadata: p.metadata };
+  const params: RefundParams = {
+    charge: p.charge,
+    amount: p.amount,
+    reason: p.reason,
+    metadata: p.metadata,
+    source: p.crypto?.source,
+    destination: p.crypto?.destination,
+  };
   const { intent, refund } = await refundCall(() => intents(c).refund(intentId, params), {
     id: p.payment_intent ?? p.charge!,
     param: p.payment_intent !== undefined ? 'payment_intent' : 'charge',

@@ -107,6 +107,23 @@ export const CreateRefundParams = z
       .openapi({ description: "In the smallest unit of the intent's currency; default: all that is left to refund." }),
     reason: z.enum(REFUND_REASONS).optional(),
     metadata: metadata.optional(),
+    crypto: z
+      .strictObject({
+        source: z
+          .enum(['payment', 'excess', 'late_funds'])
+          .optional()
+          .openapi({ description: 'What a crypto refund sends back: the payment (default), its excess, or late funds.' }),
+        destination: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address: 0x followed by 40 hex digits.')
+          .optional()
+          .openapi({
+            description: "Where a crypto refund goes; default: the payer's address.",
+            example: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+          }),
+      })
+      .optional()
+      .openapi({ description: 'For a refund of a crypto PaymentIntent only.' }),
   })
   .openapi('CreateRefundParams');
 
