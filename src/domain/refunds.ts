@@ -48,7 +48,7 @@ export function createRefund(
   if (state.refunds.some((r) => r.id === refundId)) {
     throw invalid('parameter_invalid', 'id', `A refund with id ${refundId} already exists.`);
   }
-  const charge = chargeToRefund(state, params.charge);
+  const charge = chargeToRefund(state, params.charge, params.source);
   if (params.source !== undefined || charge?.paymentMethodDetails?.type === 'crypto') {
     return openCryptoRefund(state, refundId, charge, params, now);
   }
@@ -181,9 +181,16 @@ export function settleRefund(state: PaymentIntent, refundId: string, _now: numbe
   };
 }
 
-/** The charge a refund is of: the one named (it must be this intent's), else the intent's succeeded one. */
-function chargeToRefund(state: PaymentIntent, chargeId: string | undefined): Charge | null {
-  if (chargeId === undefined) return succeededCharge(state.charges);
+/**
+ * The charge a refund is of: the one named (it must be this intent's), else the intent's succeeded
+ * one. Excess and late funds are not the charge's money: their refund names the intent's latest
+ * attempt, succeeded or not (an abandoned crypto intent's failed charge).
+ */
+function chargeToRefund(state: PaymentIntent, chargeId: string | undefined, source: RefundParams['source']): Charge | null {
+  if (chargeId === undefined) {
+    const paid = succeededCharge(state.charges);
+    return source === 'excess' || source === 'late_funds' ? (paid ?? state.charges.at(-1) ?? null) : paid;
+  }
   const charge = state.charges.find((c) => c.id === chargeId);
   if (!charge) throw invalid('parameter_invalid', 'charge', `{{charge}} ${chargeId} is not a charge of PaymentIntent ${state.id}.`);
   return charge;
@@ -204,7 +211,9 @@ function counted(charge: Charge, amount: bigint): Charge {
 /** A refund that stops counting against its charge (failed, canceled): its amount is refundable again. */
 function released(state: PaymentIntent, before: Refund, after: Refund): PaymentIntent {
   const charge = state.charges.find((c) => c.id === before.charge)!;
-  const wasCounted = countsAgainstCharge(before) && !countsAgainstCharge(after);
+  // Excess and late funds never counted against the charge (src/domain/crypto-refunds.ts).
+  const ofThePayment = before.crypto === null || before.crypto.source === 'payment';
+  const wasCounted = ofThePayment && countsAgainstCharge(before) && !countsAgainstCharge(after);
   return withRefund(wasCounted ? withCharge(state, counted(charge, -before.amount)) : state, after);
 }
 

@@ -116,6 +116,18 @@ describe('opening a crypto refund', () => {
     expect(refusal(() => open(paid([10_990_000n]), { source: 'excess' }))).toMatchObject({ field: 'source' });
   });
 
+  it('canceling an excess refund leaves the charge as it was: excess never counted against it', () => {
+    const intent = paid([12_000_000n]);
+    const opened = step(intent, { type: 'refund', refundId: 're_x', params: { source: 'excess', head: HEAD } }).state;
+    expect(opened.refunds[0]).toMatchObject({ status: 'pending', crypto: { source: 'excess' } });
+    const canceled = step(opened, { type: 'cancel_refund', refundId: 're_x' }).state;
+    expect(canceled.refunds[0]).toMatchObject({ status: 'canceled' });
+    expect(succeededCharge(canceled.charges)).toMatchObject({ amountRefunded: 0n, refunded: false });
+    // The whole payment is still refundable.
+    const full = step(canceled, { type: 'refund', refundId: 're_p', params: { head: HEAD } }).state;
+    expect(full.refunds[1]).toMatchObject({ amount: 1099n, crypto: { source: 'payment' } });
+  });
+
   it('asks for an amount when the excess has no exact amount in cents, and refuses cents that cannot be sent exactly', () => {
     const intent = paid([10_990_001n]);
     expect(refusal(() => open(intent, { source: 'excess' }))).toMatchObject({ code: 'parameter_missing', field: 'amount' });
