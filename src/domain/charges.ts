@@ -33,8 +33,9 @@ function chargeChange(
 
   if (decision.paymentError !== null) {
     const error = decision.paymentError;
-    // A failed 3-D Secure challenge never reached the card network: Stripe makes no charge for it.
-    if (error.code === AUTHENTICATION_FAILURE && !open) return null;
+    // A failed 3-D Secure challenge never reached the card network: Stripe makes no charge for it. A
+    // redirect method's payer who refused on the provider's page is a failed attempt of that method.
+    if (error.code === AUTHENTICATION_FAILURE && error.paymentMethod.type === 'card' && !open) return null;
     const charge: Charge = {
       ...attempt(),
       status: 'failed',

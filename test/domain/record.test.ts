@@ -58,7 +58,7 @@ describe('intent records', () => {
     expect(record.amountCapturable).toBe('2000');
     expect(record.amountReceived).toBe('18446744073709551616');
     const json = JSON.parse(serializeRecord(intent));
-    expect(json).toMatchObject({ v: 5, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
+    expect(json).toMatchObject({ v: RECORD_VERSION, amount: '2000', amountCapturable: '2000', amountReceived: '18446744073709551616' });
     // The held charge's amounts too.
     expect(json.charges).toEqual([expect.objectContaining({ amount: '2000', amountCaptured: '0', amountRefunded: '0' })]);
   });
