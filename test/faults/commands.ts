@@ -36,7 +36,7 @@ export interface Command {
   name: string;
   /** Run by a client's request, or by the object's own timers (its alarm; a crypto transfer: the chain watcher's delivery). */
   via: 'request' | 'alarm';
-  /** The events its setup records, one commit each: the intent's revision is their number. */
+  /** The events its setup records: one of the intent's per commit (the intent's revision is their number), with its charge's. */
   before: string[];
   setup(c: CaseContext): Promise<Subject>;
   /** The request, for a command a client sends. */
@@ -122,15 +122,15 @@ function confirmCard(
   };
 }
 
-function confirmBank(paymentMethod: string, settlesWith: string): Command {
+function confirmBank(paymentMethod: string, settlesWith: string[]): Command {
   return {
     name: `confirm ${paymentMethod}`,
     via: 'request',
     before: CREATED,
     setup: async (c) => subject(await created(c, { payment_method_types: ['us_bank_account'] })),
     request: (s) => api(`/v1/payment_intents/${s.id}/confirm`, { payment_method: paymentMethod }),
-    records: ['payment_intent.processing'],
-    follows: [settlesWith],
+    records: ['payment_intent.processing', 'charge.pending'],
+    follows: settlesWith,
   };
 }
 
@@ -154,7 +154,7 @@ function settle(paymentMethod: string, records: string[]): Command {
   return {
     name: `settle by alarm after ${paymentMethod}`,
     via: 'alarm',
-    before: [...CREATED, 'payment_intent.processing'],
+    before: [...CREATED, 'payment_intent.processing', 'charge.pending'],
     setup: async (c) => subject(await confirmed(c, { payment_method_types: ['us_bank_account'] }, { payment_method: paymentMethod })),
     records,
   };
@@ -175,7 +175,7 @@ export const COMMANDS: readonly Command[] = [
     before: [],
     setup: async () => NOTHING_YET,
     request: (_s, c) => api('/v1/payment_intents', createParams(c, { payment_method: 'pm_card_visa', confirm: true })),
-    records: ['payment_intent.created', 'payment_intent.succeeded'],
+    records: ['payment_intent.created', 'payment_intent.succeeded', 'charge.succeeded'],
   },
   {
     name: 'update',
@@ -185,23 +185,23 @@ export const COMMANDS: readonly Command[] = [
     request: (s) => api(`/v1/payment_intents/${s.id}`, { amount: 3100, description: 'changed under fault' }),
     records: ['payment_intent.updated'],
   },
-  confirmCard('pm_card_visa', ['payment_intent.succeeded']),
-  confirmCard('pm_card_visa', ['payment_intent.amount_capturable_updated'], {
+  confirmCard('pm_card_visa', ['payment_intent.succeeded', 'charge.succeeded']),
+  confirmCard('pm_card_visa', ['payment_intent.amount_capturable_updated', 'charge.succeeded'], {
     create: { capture_method: 'manual' },
     label: ' (manual capture)',
   }),
-  confirmCard('pm_card_chargeDeclined', ['payment_intent.payment_failed'], { answers: 402 }),
-  confirmCard('pm_card_chargeDeclinedInsufficientFunds', ['payment_intent.payment_failed'], { answers: 402 }),
+  confirmCard('pm_card_chargeDeclined', ['payment_intent.payment_failed', 'charge.failed'], { answers: 402 }),
+  confirmCard('pm_card_chargeDeclinedInsufficientFunds', ['payment_intent.payment_failed', 'charge.failed'], { answers: 402 }),
   confirmCard('pm_card_threeDSecure2Required', ['payment_intent.requires_action']),
-  confirmBank('pm_usBankAccount', 'payment_intent.succeeded'),
-  confirmBank('pm_usBankAccount_insufficientFunds', 'payment_intent.payment_failed'),
+  confirmBank('pm_usBankAccount', ['payment_intent.succeeded', 'charge.succeeded']),
+  confirmBank('pm_usBankAccount_insufficientFunds', ['payment_intent.payment_failed', 'charge.failed']),
   {
     name: 'capture',
     via: 'request',
-    before: [...CREATED, 'payment_intent.amount_capturable_updated'],
+    before: [...CREATED, 'payment_intent.amount_capturable_updated', 'charge.succeeded'],
     setup: async (c) => subject(await confirmed(c, { capture_method: 'manual' }, { payment_method: 'pm_card_visa' })),
     request: (s) => api(`/v1/payment_intents/${s.id}/capture`, { amount_to_capture: 1500 }),
-    records: ['payment_intent.succeeded'],
+    records: ['payment_intent.succeeded', 'charge.captured'],
   },
   {
     name: 'cancel',
@@ -211,7 +211,7 @@ export const COMMANDS: readonly Command[] = [
     request: (s) => api(`/v1/payment_intents/${s.id}/cancel`, { cancellation_reason: 'requested_by_customer' }),
     records: ['payment_intent.canceled'],
   },
-  challenge('succeeded', ['payment_intent.succeeded']),
+  challenge('succeeded', ['payment_intent.succeeded', 'charge.succeeded']),
   challenge('failed', ['payment_intent.payment_failed']),
   {
     name: 'confirm crypto (deposit address)',
@@ -223,8 +223,8 @@ export const COMMANDS: readonly Command[] = [
     readsChain: true,
     cleanup: true,
   },
-  settle('pm_usBankAccount', ['payment_intent.succeeded']),
-  settle('pm_usBankAccount_insufficientFunds', ['payment_intent.payment_failed']),
+  settle('pm_usBankAccount', ['payment_intent.succeeded', 'charge.succeeded']),
+  settle('pm_usBankAccount_insufficientFunds', ['payment_intent.payment_failed', 'charge.failed']),
   {
     name: 'crypto transfer delivered by the chain watcher',
     via: 'alarm',
@@ -238,7 +238,7 @@ export const COMMANDS: readonly Command[] = [
     trigger: async (s) => {
       await pay(s.depositAddress!, 10_990_000n);
     },
-    records: ['payment_intent.succeeded'],
+    records: ['payment_intent.succeeded', 'charge.succeeded'],
     readsChain: true,
   },
 ];

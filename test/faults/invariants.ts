@@ -185,8 +185,16 @@ export async function expectConsistent(id: string, types: string[], mailbox: Tes
     const detail = `${requests.length} requests for ${d.event_id}, attempts on record: ${JSON.stringify(recorded)}`;
     expect(requests.length, detail).toBeLessThanOrEqual(recorded.length);
     expect(recorded.filter((a) => a.status_code !== null).length, detail).toBeLessThanOrEqual(requests.length);
-    const event = JSON.parse(d.body) as { id: string; type: string; sequence: number; data: { object: { id: string } } };
+    const event = JSON.parse(d.body) as {
+      id: string;
+      type: string;
+      sequence: number;
+      data: { object: { id: string; payment_intent?: string } };
+    };
     const stored = view.events.find((e) => e.id === d.event_id)!;
-    expect(event).toMatchObject({ id: stored.id, type: stored.type, sequence: stored.seq, data: { object: { id } } });
+    expect(event).toMatchObject({ id: stored.id, type: stored.type, sequence: stored.seq });
+    // The intent's events show the intent; its charge's show the charge, of this intent.
+    const object = event.data.object;
+    expect(stored.type.startsWith('charge.') ? object.payment_intent : object.id).toBe(id);
   }
 }

@@ -65,7 +65,9 @@ export interface Fault {
   struck?(k: Kit, id: string): boolean;
 }
 
-const hook = (step: Step, action: Action) => (k: Kit) => arm(k.marker, { step, action, aboveRevision: k.command.before.length });
+/** The intent's revision after the setup: one per commit, and each commit records one event of the intent (its charge's come with it). */
+const setupRevision = (command: Kit['command']) => command.before.filter((type) => type.startsWith('payment_intent.')).length;
+const hook = (step: Step, action: Action) => (k: Kit) => arm(k.marker, { step, action, aboveRevision: setupRevision(k.command) });
 
 async function strikeThenEvict(k: Kit): Promise<void> {
   await waitFor(async () => struck(k.marker) !== null);

@@ -76,7 +76,11 @@ describe('concurrent requests with one key', () => {
     expect(ok.length).toBeGreaterThan(0);
     for (const b of ok) expect(b).toEqual(ok[0]);
     expect(ok[0]).toMatchObject({ id: created.id, status: 'succeeded' });
-    expect((await eventsOf(created.id)).map((e) => e.type)).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
+    expect((await eventsOf(created.id)).map((e) => e.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.succeeded',
+      'charge.succeeded',
+    ]);
   });
 });
 

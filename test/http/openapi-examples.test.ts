@@ -10,6 +10,7 @@ import { verifyTypedData } from 'viem';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import * as admin from '../../src/api/admin/index.js';
+import * as chargeRoutes from '../../src/api/stripe/charges/routes.js';
 import * as checkoutSettings from '../../src/api/stripe/checkout-settings/index.js';
 import * as checkoutSessionRoutes from '../../src/api/stripe/checkout-sessions/routes.js';
 import * as debitItemRoutes from '../../src/api/stripe/debit-items/routes.js';
@@ -38,6 +39,7 @@ const ROUTES: RouteConfig[] = [
   app.health,
   app.ready,
   ...Object.values(paymentIntentRoutes),
+  ...Object.values(chargeRoutes),
   ...Object.values(checkoutSessionRoutes),
   ...Object.values(debitItemRoutes),
   ...Object.values(mandateRoutes),

@@ -295,6 +295,13 @@ const KINDS: Record<string, { params: string[]; make: (f: RouteFixtures, m: Test
     },
   },
   events: { params: ['id'], make: async (f, m) => ({ values: { id: await f.anEvent(m) } }) },
+  /** The charge of a card payment. */
+  charges: {
+    params: ['id'],
+    make: async (_, m) => ({
+      values: { id: ok(await createIntent(m.keys.test.secret, { payment_method: 'pm_card_visa', confirm: true })).latest_charge },
+    }),
+  },
   sessions: { params: ['id'], make: async (f, m) => ({ values: { id: await f.aCheckoutSession(m) } }) },
   debit_items: {
     params: ['id'],
@@ -597,6 +604,7 @@ export async function stateOf(m: TestMerchant): Promise<Record<string, unknown>>
       '/v1/mandates?limit=100',
       '/v1/disputes?limit=100',
       '/v1/refunds?limit=100',
+      '/v1/charges?limit=100',
       '/v1/events?limit=100',
       '/v1/notification_secret',
       '/v1/crypto_settings',

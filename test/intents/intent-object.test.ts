@@ -38,18 +38,23 @@ describe('events', () => {
     expect(events.map((e) => e.type)).toEqual([
       'payment_intent.created',
       'payment_intent.amount_capturable_updated',
+      'charge.succeeded',
       'payment_intent.succeeded',
+      'charge.captured',
     ]);
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(events.every((e) => /^evt_/.test(e.id))).toBe(true);
     expect(events[1]!.requestId).toBe(confirm.res.headers.get('Request-Id'));
-    expect(events[2]!.requestId).toBe(capture.res.headers.get('Request-Id'));
-    expect(JSON.parse(events[2]!.previousAttributes)).toEqual({
+    expect(events[2]!.requestId).toBe(confirm.res.headers.get('Request-Id'));
+    expect(events[3]!.requestId).toBe(capture.res.headers.get('Request-Id'));
+    expect(JSON.parse(events[3]!.previousAttributes)).toEqual({
       status: 'requires_capture',
       amountCapturable: '2000',
       amountReceived: '0',
     });
-    expect(events[2]!.object).toMatchObject({ status: 'succeeded', amountReceived: 500n, revision: 3 });
+    expect(events[3]!.object).toMatchObject({ status: 'succeeded', amountReceived: 500n, revision: 3 });
+    // The charge's event names its charge instead of the intent's changed fields.
+    expect(JSON.parse(events[4]!.previousAttributes)).toEqual({ $subject: { kind: 'charge', id: events[4]!.object.charges[0]!.id } });
   });
 
   it('a refused command records nothing', async () => {
@@ -65,7 +70,8 @@ describe('events', () => {
       const record = state.storage.sql.exec<{ record: string }>('SELECT record FROM state').one().record;
       expect(parseRecord(record)).toMatchObject({ status: 'succeeded', revision: 2 });
       const count = state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n;
-      expect(count).toBe(2);
+      // payment_intent.created, payment_intent.succeeded and charge.succeeded.
+      expect(count).toBe(3);
     });
   });
 

@@ -83,10 +83,11 @@ describe('canonical events', () => {
         request: { id: e.requestId, idempotencyKey: e.idempotencyKey },
         object: e.object,
         previousAttributes: parsed.previousAttributes,
+        subject: e.type.startsWith('charge.') ? { kind: 'charge', id: e.object.charges[0]!.id } : null,
       });
       expect(JSON.stringify(JSON.parse(canonical).previous_attributes)).toBe(e.previousAttributes);
     }
-    expect(parseEvent(rows.results.at(-1)!.canonical)).toMatchObject({
+    expect(parseEvent(rows.results.at(-2)!.canonical)).toMatchObject({
       type: 'payment_intent.succeeded',
       previousAttributes: { status: 'requires_capture', amountCapturable: 2000n, amountReceived: 0n },
       object: { amountReceived: 700n, status: 'succeeded' },

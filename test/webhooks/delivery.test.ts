@@ -73,14 +73,17 @@ describe('delivery', () => {
   it('delivers each event, signed twice, verified by both libraries, with the event object the API serves', async () => {
     const { endpoint, mailbox } = await endpointWithMailbox(sk);
     const { body: intent } = await createIntent(sk, { payment_method: 'pm_card_visa', confirm: true });
-    const received = await receivedAtLeast(mailbox, 2);
+    const received = await receivedAtLeast(mailbox, 3);
     expect(received.every((r) => r.verifiedStandard && r.verifiedStripe)).toBe(true);
 
     const delivered = events(received).sort((a, b) => a.sequence - b.sequence);
     expect(delivered.map((e) => [e.type, e.sequence])).toEqual([
       ['payment_intent.created', 1],
       ['payment_intent.succeeded', 2],
+      ['charge.succeeded', 3],
     ]);
+    // The charge event shows the attempt's charge, as the API serves it.
+    expect(delivered[2].data.object).toMatchObject({ object: 'charge', id: intent.latest_charge, payment_intent: intent.id, paid: true });
     // Created and confirmed in one call: each event shows the intent as it was right after it.
     expect(delivered[0].data.object).toMatchObject({ id: intent.id, status: 'requires_confirmation', amount_received: 0 });
     const succeeded = delivered[1];
@@ -104,7 +107,7 @@ describe('delivery', () => {
 
     await waitFor(async () => (await deliveriesOf(sk, endpoint.id)).every((d) => d.status === 'succeeded'));
     const deliveries = await deliveriesOf(sk, endpoint.id);
-    expect(deliveries).toHaveLength(2);
+    expect(deliveries).toHaveLength(3);
     expect(deliveries[0].attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, error: null })]);
   });
 
@@ -206,7 +209,11 @@ describe('nothing lost', () => {
       logs.restore();
       await restore();
     }
-    expect(stuck.at(-1)).toMatchObject({ type: 'payment_intent.amount_capturable_updated', queued: false });
+    // The confirmation's events (the intent's and its charge's) wait in the outbox together.
+    expect(stuck.slice(-2)).toEqual([
+      expect.objectContaining({ type: 'payment_intent.amount_capturable_updated', queued: false }),
+      expect.objectContaining({ type: 'charge.succeeded', queued: false }),
+    ]);
     expect(logs.caught[0]).toMatchObject({
       msg: 'queue send failed; the events stay in the outbox and the alarm retries',
       attempt: 0,
@@ -259,14 +266,18 @@ describe('nothing lost', () => {
     await post(sk, `/v1/payment_intents/${intent.id}`, { metadata: { step: '1' } });
     await post(sk, `/v1/payment_intents/${intent.id}/confirm`, { payment_method: 'pm_card_visa' });
     await post(sk, `/v1/payment_intents/${intent.id}/capture`);
-    const received = events(await receivedAtLeast(mailbox, 4)).filter((e) => e.data.object.id === intent.id);
+    // The charge's events are in the intent's sequence: one stream per intent.
+    const ofIntent = (object: any) => object.id === intent.id || object.payment_intent === intent.id;
+    const received = events(await receivedAtLeast(mailbox, 6)).filter((e) => ofIntent(e.data.object));
     const ordered = received.sort((a, b) => a.sequence - b.sequence);
-    expect(ordered.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
+    expect(ordered.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(ordered.map((e) => e.type)).toEqual([
       'payment_intent.created',
       'payment_intent.updated',
       'payment_intent.amount_capturable_updated',
+      'charge.succeeded',
       'payment_intent.succeeded',
+      'charge.captured',
     ]);
   });
 });
@@ -310,13 +321,13 @@ describe('secrets', () => {
       confirm: true,
     });
     expect(intent.notification_url).toBe(mailbox.url);
-    const received = await receivedAtLeast(mailbox, 2);
+    const received = await receivedAtLeast(mailbox, 3);
     expect(received.every((r) => r.verifiedStandard && r.verifiedStripe)).toBe(true);
     expect(
       events(received)
         .map((e) => e.type)
         .sort(),
-    ).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
+    ).toEqual(['charge.succeeded', 'payment_intent.created', 'payment_intent.succeeded']);
 
     const { body: rolled } = await post(own.keys.test.secret, '/v1/notification_secret/roll', { expires_in_seconds: 0 });
     expect(rolled.secret).not.toBe(secret.secret);
@@ -369,7 +380,7 @@ describe('endpoints API', () => {
   });
 
   it('refuses unknown event types, a bad notification_url, and hides other merchants’ objects', async () => {
-    const bad = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/h', enabled_events: ['charge.succeeded'] });
+    const bad = await post(sk, '/v1/webhook_endpoints', { url: 'https://shop.example/h', enabled_events: ['charge.teleported'] });
     expect(bad.res.status).toBe(400);
     expect(bad.body.error.param).toBe('enabled_events[0]');
     const badNotify = await createIntent(m.keys.live.secret, { notification_url: 'http://127.0.0.1/h' });
@@ -395,20 +406,23 @@ describe('events API', () => {
     const key = own.keys.test.secret;
     const { body: a } = await createIntent(key, { payment_method: 'pm_card_visa', confirm: true });
     const { body: b } = await createIntent(key);
-    await waitFor(async () => (await get(key, '/v1/events?limit=100')).body.data.length === 3);
+    await waitFor(async () => (await get(key, '/v1/events?limit=100')).body.data.length === 4);
     const all = (await get(key, '/v1/events')).body;
     expect(all).toMatchObject({ object: 'list', url: '/v1/events', has_more: false });
     expect(all.data.map((e: any) => [e.type, e.data.object.id])).toEqual([
       ['payment_intent.created', b.id],
+      ['charge.succeeded', a.latest_charge],
       ['payment_intent.succeeded', a.id],
       ['payment_intent.created', a.id],
     ]);
     const succeeded = (await get(key, '/v1/events?type=payment_intent.succeeded')).body.data;
     expect(succeeded.map((e: any) => e.data.object.id)).toEqual([a.id]);
+    const charged = (await get(key, '/v1/events?type=charge.succeeded')).body.data;
+    expect(charged.map((e: any) => e.data.object.payment_intent)).toEqual([a.id]);
     const first = (await get(key, '/v1/events?limit=2')).body;
     expect(first.has_more).toBe(true);
     const rest = (await get(key, `/v1/events?limit=2&starting_after=${first.data[1].id}`)).body;
-    expect(rest.data.map((e: any) => e.id)).toEqual([all.data[2].id]);
-    expect((await get(key, '/v1/events?type=charge.succeeded')).res.status).toBe(400);
+    expect(rest.data.map((e: any) => e.id)).toEqual([all.data[2].id, all.data[3].id]);
+    expect((await get(key, '/v1/events?type=charge.teleported')).res.status).toBe(400);
   });
 });

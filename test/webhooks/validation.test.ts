@@ -66,7 +66,7 @@ describe('webhook endpoint create', () => {
 describe('webhook endpoint update, roll, delete', () => {
   it.each([
     [{ disabled: 'maybe' }, 'parameter_invalid', 'disabled'],
-    [{ enabled_events: ['charge.succeeded'] }, 'parameter_invalid', 'enabled_events[0]'],
+    [{ enabled_events: ['charge.teleported'] }, 'parameter_invalid', 'enabled_events[0]'],
     [{ url: 'http://shop.example/h' }, 'parameter_invalid', 'url'],
     [{ status: 'disabled' }, 'parameter_unknown', 'status'],
   ])('update %o → %s naming %s, nothing changes', async (body, code, param) => {

@@ -8,6 +8,7 @@ import type { AppEnv } from '../../http/context.js';
 import { newRouter } from '../../http/router.js';
 import { SECURITY_SCHEMES } from './auth.js';
 import { links } from './context.js';
+import { charges } from './charges/index.js';
 import { checkoutSettingsRoutes } from './checkout-settings/index.js';
 import { checkoutSessions } from './checkout-sessions/index.js';
 import { cryptoSettingsRoutes } from './crypto-settings/index.js';
@@ -26,6 +27,7 @@ export function stripeApi(): OpenAPIHono<AppEnv> {
   app.onError(stripeErrorHandler(links));
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   paymentIntents(app);
+  charges(app);
   checkoutSessions(app);
   debitItems(app);
   mandates(app);

@@ -508,6 +508,10 @@ export const PaymentIntent = z
       description:
         "A mandate's debit: the period, where and between whom it is debited on chain, and its transaction. Null for any other PaymentIntent.",
     }),
+    latest_charge: z.string().nullable().openapi({
+      description:
+        'The charge (ch_…) of the latest payment attempt (GET /v1/charges/{id}); null before one. Not shown to a publishable key.',
+    }),
   })
   .openapi('PaymentIntent');
 

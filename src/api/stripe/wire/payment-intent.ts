@@ -235,5 +235,6 @@ export function toWire(intent: PaymentIntent, links: Links): Wire {
       transaction: intent.debit.txHash,
       block_number: intent.debit.blockNumber === null ? null : Number(intent.debit.blockNumber),
     },
+    latest_charge: intent.charges.at(-1)?.id ?? null,
   };
 }
