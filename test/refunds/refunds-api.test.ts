@@ -270,7 +270,7 @@ describe('refund webhooks', () => {
     expect(byType['refund.created']).toMatchObject({ object: 'refund', id: refund.id, amount: 600, status: 'pending' });
     expect(byType['refund.updated']).toMatchObject({ object: 'refund', id: refund.id, status: 'succeeded' });
     expect(byType['charge.refunded']).toMatchObject({ object: 'charge', id: refund.charge, amount_refunded: 600, refunded: false });
-    expect(byType['charge.refunded'].refund_ids).toEqual([refund.id]);
+    expect(byType['charge.refunded'].refunds.data.map((r: { id: string }) => r.id)).toEqual([refund.id]);
   });
 
   it('refund.failed for pm_card_refundFail', async () => {
