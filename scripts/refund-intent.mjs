@@ -176,9 +176,10 @@ async function confirmationsRequired() {
 }
 
 async function get(path) {
-  const res = await fetch(`${API_BASE}${path}`, { headers: { Authorization: `Bearer ${secretKey}` } }).catch((error) =>
-    exit(`cannot reach the API at ${API_BASE} (${error.cause?.code ?? error.message}); is \`npm run dev\` running?`),
-  );
+  const res = await fetch(`${API_BASE}${path}`, {
+    headers: { Authorization: `Bearer ${secretKey}` },
+    signal: AbortSignal.timeout(10_000),
+  }).catch((error) => exit(`cannot reach the API at ${API_BASE} (${error.cause?.code ?? error.message}); is \`npm run dev\` running?`));
   const body = await res.json();
   if (res.status !== 200) exit(`GET ${path} answered ${res.status}: ${JSON.stringify(body.error ?? body)}`);
   return body;
