@@ -2,11 +2,12 @@
 /**
  * The dev scripts, in Node (vitest.pages.config.ts runs this file): the local chain kept in a file
  * across restarts (scripts/local-chain.mjs), one `npm run dev` per checkout (scripts/dev-lock.mjs,
- * scripts/dev.mjs), and scripts/pay-intent.mjs paying on the chain of the server `npm run dev`
- * saved in .dev-merchant.json, with commands that carry those URLs. Issue 10, defects 12 and 13.
+ * scripts/dev.mjs), scripts/pay-intent.mjs paying on the chain of the server `npm run dev`
+ * saved in .dev-merchant.json, with commands that carry those URLs (issue 10, defects 12 and 13), and
+ * scripts/refund-intent.mjs sending a crypto refund from a stand-in merchant wallet (issue 14).
  *
- * Nothing here touches the checkout's own .wrangler/state, .dev.vars or .dev-merchant.json: dev.mjs
- * and pay-intent.mjs run from a throwaway copy of scripts/ beside links to the sources.
+ * Nothing here touches the checkout's own .wrangler/state, .dev.vars or .dev-merchant.json: dev.mjs,
+ * pay-intent.mjs and refund-intent.mjs run from a throwaway copy of scripts/ beside links to the sources.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { getContractAddress, toFunctionSelector } from 'viem';
+import { createPublicClient, getContractAddress, http, parseAbiItem, toFunctionSelector } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevLock } from '../../scripts/dev-lock.mjs';
@@ -84,6 +85,18 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of ['API_BASE', 'RPC_URL', 'SK', 'STRIPE_SECRET_KEY', 'PORT', 'CHAIN_PORT']) delete env[name];
   return { ...env, WRANGLER_SEND_METRICS: 'false', ...extra };
+}
+
+/** Runs one of scripts/ with a developer's clean environment, to its exit. */
+function runScript(script: string, args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** A checkout of its own: a copy of scripts/ (their ROOT is where they are) beside links to the rest. */
@@ -237,17 +250,7 @@ describe('scripts/pay-intent.mjs on a server that is not on the default ports', 
   });
 
   function payIntent(checkout: string, args: string[], env: Record<string, string> = {}) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(checkout, 'scripts', 'pay-intent.mjs'), ...args], {
-        env: cleanEnv(env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runScript(join(checkout, 'scripts', 'pay-intent.mjs'), args, env);
   }
 
   it('pays on the chain saved in .dev-merchant.json, and its "pays the rest" command carries the URLs', async () => {
@@ -274,6 +277,135 @@ describe('scripts/pay-intent.mjs on a server that is not on the default ports', 
     expect(rest.code).toBe(0);
     expect(await usdcBalance(chain, deposit)).toBe(due);
   });
+});
+
+describe('scripts/refund-intent.mjs sends a crypto refund from a stand-in merchant wallet', () => {
+  let chain: LocalChain;
+  let api: Server;
+  let apiBase: string;
+  let fromBlock: bigint;
+  const amount = 5_000_000n;
+  const destination = '0x2222222222222222222222222222222222222222';
+  const elsewhere = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+  const merchantWallet = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'; // anvil account 1
+  const confirmations = 2;
+
+  beforeAll(async () => {
+    // A block a second, as `npm run dev` has a block every 2 s: confirmations come by themselves.
+    chain = await startLocalChain({ blockTime: 1 });
+    fromBlock = BigInt(await rpc<string>(chain.rpcUrl, 'eth_blockNumber'));
+    const client = createPublicClient({ transport: http(chain.rpcUrl), cacheTime: 0 });
+    // The refunds API, reduced to what the script reads, settled as the watcher settles it: a transfer
+    // of exactly the amount to the destination after from_block, succeeded with its confirmations.
+    api = createHttpServer(async (req, res) => {
+      if (req.headers.authorization !== 'Bearer sk_test_saved') {
+        res.writeHead(401).end(JSON.stringify({ error: { message: 'no key' } }));
+      } else if (req.url === '/v1/payment_intents/pi_test') {
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: 'pi_test', crypto: { confirmations_required: confirmations } }));
+      } else if (req.url === '/v1/refunds/re_test') {
+        const head = await client.getBlockNumber();
+        // anvil refuses a range that starts past its head.
+        const transfers =
+          head > fromBlock
+            ? await client.getLogs({
+                address: chain.usdc.address,
+                event: parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)'),
+                args: { to: destination },
+                fromBlock: fromBlock + 1n,
+                toBlock: head,
+              })
+            : [];
+        const paying = transfers.find((t) => t.args.value === amount);
+        const succeeded = paying !== undefined && head - paying.blockNumber + 1n >= BigInt(confirmations);
+        const crypto = { source: 'payment', network: 'local', destination, amount: amount.toString() };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: 're_test',
+            object: 'refund',
+            payment_intent: 'pi_test',
+            status: succeeded ? 'succeeded' : 'pending',
+            next_action: succeeded
+              ? null
+              : {
+                  type: 'crypto_refund',
+                  crypto_refund: {
+                    ...crypto,
+                    chain_id: chain.chainId,
+                    token: { symbol: 'usdc', decimals: 6, address: chain.usdc.address },
+                    from_block: fromBlock.toString(),
+                  },
+                },
+            destination_details: { type: 'crypto', crypto: { ...crypto, transaction_hash: paying?.transactionHash ?? null } },
+          }),
+        );
+      } else {
+        res.writeHead(404).end(JSON.stringify({ error: { message: `unexpected ${req.url}` } }));
+      }
+    });
+    await new Promise<void>((resolve) => api.listen(0, HOST, resolve));
+    apiBase = `http://${HOST}:${(api.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => api?.close(resolve));
+    await chain?.stop();
+  });
+
+  it('funds the wallet once, shows a wrong amount or address not counted, sends exactly what is asked, and never prints a key', async () => {
+    // From a copy of scripts/: the checkout's own .dev-merchant.json is not read.
+    const checkout = tempDir('refund-intent-checkout-');
+    cpSync(join(ROOT, 'scripts'), join(checkout, 'scripts'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    const refundIntent = (args: string[]) =>
+      runScript(join(checkout, 'scripts', 'refund-intent.mjs'), ['re_test', ...args], {
+        API_BASE: apiBase,
+        RPC_URL: chain.rpcUrl,
+        SK: 'sk_test_saved',
+      });
+    const keys = chain.accounts.slice(0, 2).map((a) => a.privateKey.slice(2).toLowerCase());
+    const printed = (run: { stdout: string; stderr: string }) => `${run.stdout}${run.stderr}`.toLowerCase();
+
+    // One base unit short: sent (by the wallet, funded first from the payer), not counted.
+    const short = await refundIntent(['--amount', '4999999']);
+    expect(short.stderr).toBe('');
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain(`from the merchant's wallet: ${merchantWallet} (anvil account 1`);
+    expect(short.stdout).toContain(
+      `the merchant's wallet held 0 usdc: funded it with 1000 usdc from the demo payer ${chain.accounts[0]!.address}`,
+    );
+    expect(short.stdout).toMatch(/not counted: re_test is still pending with \d+ confirmations/);
+    expect(await usdcBalance(chain, destination)).toBe(4_999_999n);
+
+    // The right amount to another address: not counted either; no funding needed now.
+    const misdirected = await refundIntent(['--to', elsewhere]);
+    expect(misdirected.code).toBe(0);
+    expect(misdirected.stdout).not.toContain('funded');
+    expect(misdirected.stdout).toContain('not counted');
+    expect(await usdcBalance(chain, elsewhere)).toBe(amount);
+
+    // As asked: the refund succeeds with the transfer the script sent, from the merchant's wallet.
+    const sent = await refundIntent([]);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const hash = /tx (0x[0-9a-f]{64})/.exec(sent.stdout)?.[1];
+    expect(sent.stdout).toContain(`succeeded  transaction_hash=${hash}`);
+    expect(await rpc(chain.rpcUrl, 'eth_getTransactionReceipt', [hash])).toMatchObject({
+      from: merchantWallet.toLowerCase(),
+      status: '0x1',
+    });
+    expect(await usdcBalance(chain, destination)).toBe(4_999_999n + amount);
+    expect(await usdcBalance(chain, merchantWallet)).toBe(1_000n * 10n ** 6n - 4_999_999n - 2n * amount);
+
+    // Settled: nothing more is sent.
+    const again = await refundIntent([]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`re_test is succeeded (transaction ${hash}): nothing to send`);
+    expect(await usdcBalance(chain, destination)).toBe(4_999_999n + amount);
+
+    for (const run of [short, misdirected, sent, again]) for (const key of keys) expect(printed(run)).not.toContain(key);
+  }, 120_000);
 });
 
 describe('npm run dev (scripts/dev.mjs) in a checkout of its own', () => {
