@@ -9,7 +9,7 @@ import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { debitIntentId, type DebitIntentRef, type DebitReport, reportDebit } from '../../src/intents/debits.js';
-import { parseRecord, serializeRecord } from '../../src/intents/record.js';
+import { parseRecord, RECORD_VERSION, serializeRecord } from '../../src/intents/record.js';
 import { INTENT_ID_PATTERN } from '../../src/lib/ids.js';
 import { call, createMerchant, get, post, shardNameOf, waitFor, type TestMerchant } from '../helpers.js';
 import type { RecordedRequest } from '../webhook-receiver.js';
@@ -463,7 +463,7 @@ describe('stored intents from before debits', () => {
     await post(sk, `/v1/payment_intents/${created.id}`, { description: 'after the migration' });
     await runInDurableObject(stub(created.id), async (_instance, state) => {
       const record = JSON.parse(state.storage.sql.exec<{ record: string }>('SELECT record FROM state').one().record);
-      expect(record).toMatchObject({ v: 5, mandate: null, debit: null, description: 'after the migration' });
+      expect(record).toMatchObject({ v: RECORD_VERSION, mandate: null, debit: null, description: 'after the migration' });
     });
   });
 
