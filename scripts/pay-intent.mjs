@@ -12,25 +12,16 @@
  * one), then http://127.0.0.1:8787 and http://127.0.0.1:8545. The key: SK or STRIPE_SECRET_KEY,
  * else the test secret key in .dev-merchant.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { createPublicClient, createWalletClient, defineChain, erc20Abi, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { DEFAULT_API_BASE, DEFAULT_RPC_URL, devTarget, exit, PAYER_KEY } from './dev-target.mjs';
 
-/** anvil's first default account (public test mnemonic): 10,000 eth and the demo usdc. */
-const PAYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const DEFAULT_API_BASE = 'http://127.0.0.1:8787';
-const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 const USAGE = 'usage: node scripts/pay-intent.mjs <pi_id> [--amount <base units>] [--api-base <url>] [--rpc-url <url>]';
 /** Without a change in the intent this long after the transfer is mined, the API may be watching another chain. */
 const UNSEEN_HINT_MS = 10_000;
 
 const { id, amountArg, apiBaseArg, rpcUrlArg } = parseArgs(process.argv.slice(2));
-const MERCHANT_FILE = new URL('../.dev-merchant.json', import.meta.url);
-const saved = existsSync(MERCHANT_FILE) ? readSaved() : undefined;
-const API_BASE = url('API base', apiBaseArg ?? process.env.API_BASE ?? saved?.dev?.api_base ?? DEFAULT_API_BASE);
-const RPC_URL = url('RPC URL', rpcUrlArg ?? process.env.RPC_URL ?? saved?.dev?.rpc_url ?? DEFAULT_RPC_URL);
-const secretKey = process.env.SK ?? process.env.STRIPE_SECRET_KEY ?? saved?.keys?.test?.secret;
-if (!secretKey) exit('no key: set SK (a test secret key), or run `npm run dev` once, which saves its demo merchant in .dev-merchant.json');
+const { apiBase: API_BASE, rpcUrl: RPC_URL, secretKey } = devTarget({ apiBaseArg, rpcUrlArg });
 
 const intent = await getIntent();
 const transfer = intent.next_action?.crypto_transfer;
@@ -119,11 +110,6 @@ async function getIntent() {
   return body;
 }
 
-function exit(message, code = 1) {
-  console.error(message);
-  process.exit(code);
-}
-
 function parseArgs(args) {
   const parsed = {};
   for (let i = 0; i < args.length; i++) {
@@ -140,24 +126,6 @@ function parseArgs(args) {
   }
   if (!parsed.id) exit(USAGE, 2);
   return parsed;
-}
-
-function readSaved() {
-  try {
-    return JSON.parse(readFileSync(MERCHANT_FILE, 'utf8'));
-  } catch (error) {
-    exit(`.dev-merchant.json is not readable JSON (${error.message}): run \`npm run dev\` again, which rewrites it`);
-  }
-}
-
-function url(what, value) {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value.replace(/\/+$/, '');
-  } catch {
-    // refused below
-  }
-  return exit(`${what}: not an http(s) URL: ${JSON.stringify(value)}`, 2);
 }
 
 /** This script again for `pi`, with API_BASE / RPC_URL when they are not the defaults: it can be pasted anywhere. */
