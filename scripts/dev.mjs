@@ -391,29 +391,13 @@ function ensureRelayerKey() {
  * is not yet (a new chain, or a new .dev.vars), and funded from anvil account 9 when its balance is low.
  */
 async function ensureDebitContracts() {
-  const { createPublicClient, createWalletClient, getAddress, getContractAddress, http, parseAbi } = await import('viem');
+  const { getAddress, getContractAddress, parseAbi } = await import('viem');
   const { privateKeyToAccount } = await import('viem/accounts');
   const { compileContracts } = await import('./contracts.mjs');
   const owner = chain.accounts[CONTRACTS_OWNER_ACCOUNT].address;
   const funder = chain.accounts[FUNDER_ACCOUNT].address;
   const relayer = privateKeyToAccount(relayerKey).address;
-  const localChain = {
-    id: chain.chainId,
-    name: 'local',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [chain.rpcUrl] } },
-  };
-  const transport = http(chain.rpcUrl);
-  const client = createPublicClient({ chain: localChain, transport, cacheTime: 0, pollingInterval: 100 });
-  // anvil's default accounts are unlocked: eth_sendTransaction signs for them.
-  const wallet = createWalletClient({ chain: localChain, transport });
-  // Blocks come every CHAIN_BLOCK_TIME s: one is mined at once for each transaction sent here.
-  const settle = async (hash, what) => {
-    await client.request({ method: 'evm_mine', params: [] });
-    const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
-    if (receipt.status !== 'success') throw new Error(`${what} reverted (${hash})`);
-    return receipt;
-  };
+  const { client, wallet, settle } = await localClients();
 
   const compiled = compileContracts();
   const abi = parseAbi(['function isRelayer(address) view returns (bool)', 'function owner() view returns (address)']);
@@ -485,10 +469,14 @@ async function ensureDebitContracts() {
  * The escrow on the local chain: the first transaction of anvil account 6 (its owner), so on a kept chain
  * it is found at that address rather than deployed again. The relayer is allowed on it when it is not yet.
  */
-async function ensureEscrow(relayer) {
-  const { createPublicClient, createWalletClient, getAddress, getContractAddress, http } = await import('viem');
-  const { compileContracts } = await import('./contracts.mjs');
-  const owner = chain.accounts[ESCROW_OWNER_ACCOUNT].address;
+/**
+ * Clients of the local chain for the deploys here: a public client, a wallet client for anvil's
+ * default accounts (unlocked: eth_sendTransaction signs for them), and `settle`, which mines a block at
+ * once for a transaction sent here (blocks otherwise come every CHAIN_BLOCK_TIME s) and throws if it
+ * reverted.
+ */
+async function localClients() {
+  const { createPublicClient, createWalletClient, http } = await import('viem');
   const localChain = {
     id: chain.chainId,
     name: 'local',
@@ -504,6 +492,14 @@ async function ensureEscrow(relayer) {
     if (receipt.status !== 'success') throw new Error(`${what} reverted (${hash})`);
     return receipt;
   };
+  return { client, wallet, settle };
+}
+
+async function ensureEscrow(relayer) {
+  const { getAddress, getContractAddress } = await import('viem');
+  const { compileContracts } = await import('./contracts.mjs');
+  const owner = chain.accounts[ESCROW_OWNER_ACCOUNT].address;
+  const { client, wallet, settle } = await localClients();
   const { abi, bytecode } = compileContracts().Escrow;
   const address = getContractAddress({ from: owner, nonce: 0n });
   const code = await client.getCode({ address });
