@@ -4,6 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import Stripe from 'stripe';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 const BASE = 'http://pay.test';
@@ -95,4 +96,16 @@ export async function fromEveryShard<T>(query: string, ...binds: unknown[]): Pro
     ),
   );
   return rows.flat();
+}
+
+/** The official stripe SDK, unmodified, talking to the worker under test (no network, no retries). */
+export function stripeClient(key: string): Stripe {
+  return new Stripe(key, {
+    host: 'pay.test',
+    port: 443,
+    protocol: 'https',
+    maxNetworkRetries: 0,
+    httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) =>
+      exports.default.fetch(new Request(url, init))) as typeof fetch),
+  });
 }

@@ -3,24 +3,12 @@
  * official `stripe` SDK (retrieve, list, filters, pagination) from the real D1 read model, and its
  * charge.* events delivered to a real webhook receiver. Another merchant's or mode's charge is a 404.
  */
-import { exports } from 'cloudflare:workers';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createMerchant, get, post, waitFor, type TestMerchant } from '../helpers.js';
+import { call, createMerchant, get, post, waitFor, type TestMerchant, stripeClient } from '../helpers.js';
 import { openMailbox, type TestMailbox } from '../webhooks/receiver-client.js';
 
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
-const toWorker: Fetch = (url, init) => exports.default.fetch(new Request(url, init));
-
-function sdk(key: string): Stripe {
-  return new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(toWorker as typeof fetch),
-  });
-}
+const sdk = stripeClient;
 
 let m: TestMerchant;
 let other: TestMerchant;

@@ -4,25 +4,13 @@
  * accepts the loss; another merchant sees nothing; the charge.dispute.* events reach a real
  * webhook receiver.
  */
-import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../webhook-receiver.js';
-import { call, createMerchant, get, post, shardOf, type TestMerchant, waitFor } from '../helpers.js';
+import { call, createMerchant, get, post, shardOf, type TestMerchant, waitFor, stripeClient } from '../helpers.js';
 import { openMailbox } from '../webhooks/receiver-client.js';
 
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
-const toWorker: Fetch = (url, init) => exports.default.fetch(new Request(url, init));
-
-function client(key: string): Stripe {
-  return new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(toWorker as typeof fetch),
-  });
-}
+const client = stripeClient;
 
 let m: TestMerchant;
 let stripe: Stripe;

@@ -4,23 +4,11 @@
  * by the test helper in part and in full, each method's currency rules and capture method, and
  * live mode's refusal.
  */
-import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
+import { call, createMerchant, get, post, type TestMerchant, waitFor, stripeClient } from '../helpers.js';
 
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
-const toWorker: Fetch = (url, init) => exports.default.fetch(new Request(url, init));
-
-function client(key: string): Stripe {
-  return new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(toWorker as typeof fetch),
-  });
-}
+const client = stripeClient;
 
 /** The SDK's error for a refused call, to look at its code and param. */
 async function refusal(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {

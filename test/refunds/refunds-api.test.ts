@@ -5,26 +5,14 @@
  * a real receiver, idempotent replay, and another merchant's refund being an unknown one.
  */
 import { env, runInDurableObject } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Charge } from '../../src/domain/charge.js';
 import type { PaymentIntentObject } from '../../src/intents/intent-object.js';
-import { call, createMerchant, get, post, type TestMerchant, waitFor } from '../helpers.js';
+import { call, createMerchant, get, post, type TestMerchant, waitFor, stripeClient } from '../helpers.js';
 import { openMailbox } from '../webhooks/receiver-client.js';
 
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
-const toWorker: Fetch = (url, init) => exports.default.fetch(new Request(url, init));
-
-function client(key: string): Stripe {
-  return new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(toWorker as typeof fetch),
-  });
-}
+const client = stripeClient;
 
 let m: TestMerchant;
 let stripe: Stripe;

@@ -5,11 +5,10 @@
  * tests' chain, network `testnet`: 2 confirmations) reaching COMPLETED and TIMEOUT.
  */
 import { exports } from 'cloudflare:workers';
-import Stripe from 'stripe';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
 import { depositAddress } from '../../../src/chain/addresses.js';
 import { chainClient, randomXpub } from '../../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call, createMerchant, get, post, type TestMerchant, waitFor } from '../../helpers.js';
+import { ADMIN_TOKEN, call, createMerchant, get, post, type TestMerchant, waitFor, stripeClient } from '../../helpers.js';
 
 const chain = chainClient(inject('cryptoChain'));
 const USDC = 10n ** 6n;
@@ -65,16 +64,7 @@ const lookup = (clientSecret: string) => json(amplify(`/payment_intent/${clientS
 const statusOf = async (clientSecret: string) =>
   (await json(amplify('/payment_intent/status', { body: JSON.stringify({ clientSecret }) }))).body.status as string;
 
-function stripe(key: string): Stripe {
-  return new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) =>
-      exports.default.fetch(new Request(url, init))) as typeof fetch),
-  });
-}
+const stripe = stripeClient;
 
 async function untilStatus(clientSecret: string, status: string, timeoutMs = 15_000) {
   let last = '';

@@ -6,11 +6,10 @@
  * and the off-ramp simulator's alarm.
  */
 import { exports } from 'cloudflare:workers';
-import Stripe from 'stripe';
 import type { Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { localChain, mine, payUsdc, randomXpub, wallet } from '../../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call, createMerchant, waitFor, type TestMerchant } from '../../helpers.js';
+import { ADMIN_TOKEN, call, createMerchant, waitFor, type TestMerchant, stripeClient } from '../../helpers.js';
 import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
 
 const BASE = 'http://pay.test/finternet';
@@ -53,15 +52,7 @@ async function createOrder(overrides: Record<string, unknown> = {}, key = sk) {
   return created.body;
 }
 
-const stripe = (key: string) =>
-  new Stripe(key, {
-    host: 'pay.test',
-    port: 443,
-    protocol: 'https',
-    maxNetworkRetries: 0,
-    httpClient: Stripe.createFetchHttpClient(((url: string, init: RequestInit) =>
-      exports.default.fetch(new Request(url, init))) as typeof fetch),
-  });
+const stripe = stripeClient;
 
 describe('the documented requests, replayed unchanged', () => {
   it('GET /v1/payment-intents/intent_2xYz9AbC123 with the document`s placeholder key is a 401; with a real key the documented 404, word for word', async () => {
