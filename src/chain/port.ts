@@ -11,6 +11,7 @@
  * partial or guessed answer: back off and ask again.
  */
 import type { Address, Hash, Hex } from 'viem';
+import type { EscrowEvent, EscrowState } from './escrow.js';
 
 /** A payment seen on chain: an ERC-20 Transfer log, or a transaction carrying the native coin. */
 export interface Transfer {
@@ -63,6 +64,13 @@ export interface MandateLogScan {
   toBlock: bigint;
 }
 
+export interface EscrowLogScan {
+  /** Locked / Released / Refunded / Reclaimed logs of the asked ids, in blocks fromBlock…toBlock, in chain order. */
+  logs: EscrowEvent[];
+  /** The last block covered, as in TransferScan. */
+  toBlock: bigint;
+}
+
 export interface BlockRange {
   fromBlock: bigint;
   toBlock: bigint;
@@ -92,6 +100,17 @@ export interface ChainReader {
    * per block range and chunk of ids (topic0 either event, topic1 the ids), however many are watched.
    */
   getMandateLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<MandateLogScan>;
+  /**
+   * The escrow contract's `escrowOf(escrowId)` as it is at block `blockNumber` (contracts/Escrow.sol):
+   * status none (the rest zero) for an id never used. A block past the node's head is a
+   * ChainUnavailable (`behind`).
+   */
+  readEscrow(query: { contract: Address; escrowId: Hex; blockNumber: bigint }): Promise<EscrowState>;
+  /**
+   * The escrow contracts' Locked / Released / Refunded / Reclaimed logs about any of `ids` (topic1):
+   * one eth_getLogs per block range and chunk of ids, as getMandateLogs.
+   */
+  getEscrowLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<EscrowLogScan>;
 }
 
 export type ChainFault =

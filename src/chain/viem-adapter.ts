@@ -33,6 +33,7 @@ import {
 } from 'viem';
 import { retryAfterMs as retryAfterMsOf } from '../lib/retry-after.js';
 import type { ChainConfig } from './config.js';
+import type { EscrowState } from './escrow.js';
 import {
   ChainUnavailable,
   type BlockRange,
@@ -40,6 +41,7 @@ import {
   type ChainReader,
   type MandateContractLog,
   type MandateLogScan,
+  type EscrowLogScan,
   type Transfer,
   type TransferScan,
 } from './port.js';
@@ -232,6 +234,15 @@ export class ViemChainReader implements ChainReader {
       }
       return transfers;
     });
+  }
+
+  // Contract commit of the escrow wiring (issue 15): implemented by its chain adapter work.
+  readEscrow(_query: { contract: Address; escrowId: Hex; blockNumber: bigint }): Promise<EscrowState> {
+    return Promise.reject(new Error('readEscrow: not implemented yet'));
+  }
+
+  getEscrowLogs(_query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<EscrowLogScan> {
+    return Promise.reject(new Error('getEscrowLogs: not implemented yet'));
   }
 
   getMandateLogs({
