@@ -101,11 +101,11 @@ export interface ChainReader {
    */
   getMandateLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<MandateLogScan>;
   /**
-   * The escrow contract's `escrowOf(escrowId)` as it is at block `blockNumber` (contracts/Escrow.sol):
-   * status none (the rest zero) for an id never used. A block past the node's head is a
+   * The escrow contract's `escrowOf(escrowId, payer)` as it is at block `blockNumber` (contracts/Escrow.sol
+   * keys each deposit by intent id and payer): status none (the rest zero) for a pair never used. A block past the node's head is a
    * ChainUnavailable (`behind`).
    */
-  readEscrow(query: { contract: Address; escrowId: Hex; blockNumber: bigint }): Promise<EscrowState>;
+  readEscrow(query: { contract: Address; escrowId: Hex; payer: Address; blockNumber: bigint }): Promise<EscrowState>;
   /**
    * The escrow contracts' Locked / Released / Refunded / Reclaimed logs about any of `ids` (topic1):
    * one eth_getLogs per block range and chunk of ids, as getMandateLogs.

@@ -237,7 +237,7 @@ export class ViemChainReader implements ChainReader {
   }
 
   // Contract commit of the escrow wiring (issue 15): implemented by its chain adapter work.
-  readEscrow(_query: { contract: Address; escrowId: Hex; blockNumber: bigint }): Promise<EscrowState> {
+  readEscrow(_query: { contract: Address; escrowId: Hex; payer: Address; blockNumber: bigint }): Promise<EscrowState> {
     return Promise.reject(new Error('readEscrow: not implemented yet'));
   }
 
