@@ -32,7 +32,7 @@ export async function readBody(request: Request): Promise<unknown> {
         'The body is JSON but its Content-Type is application/x-www-form-urlencoded (what curl -d sends by default): send it with Content-Type: application/json, or form-encode the parameters.',
       );
     }
-    refuseUndecodablePairs(text);
+    refuseUndecodablePairs(text, 'form body');
     try {
       return qs.parse(text, {
         // The deepest parameter: line_items[0][price_data][custom_unit_amount][minimum] (Checkout Sessions).
@@ -67,17 +67,28 @@ async function receive(request: Request): Promise<ArrayBuffer> {
 }
 
 /**
+ * A query string's values, checked as a form body's are: Hono keeps an undecodable value as its raw
+ * text too. `search` is the URL's, with or without its `?`.
+ */
+export function refuseUndecodableQuery(search: string): void {
+  const text = search.startsWith('?') ? search.slice(1) : search;
+  if (text !== '') refuseUndecodablePairs(text, 'query string');
+}
+
+/**
  * qs keeps a pair whose percent-encoding is not UTF-8 (`%ED%A0%80`, `%E2%82`, `%ZZ`) as its raw text,
  * which would then pass a lenient schema as something the client never meant: refuse it instead,
  * naming the parameter (as far as its name decodes).
  */
-function refuseUndecodablePairs(text: string): void {
+function refuseUndecodablePairs(text: string, where: 'form body' | 'query string'): void {
   for (const pair of text.split('&')) {
     if (!pair.includes('%')) continue;
     const cut = pair.indexOf('=');
     const rawKey = cut === -1 ? pair : pair.slice(0, cut);
     const key = decodeOrNull(rawKey);
     if (key === null) {
+      // In a query string, such a name is an unknown parameter like any other (kept as its raw text): the route answers for it.
+      if (where === 'query string') continue;
       throw new RequestError('body_invalid', 'The form body has a parameter name that is not valid percent-encoded UTF-8.');
     }
     if (cut !== -1 && decodeOrNull(pair.slice(cut + 1)) === null) {

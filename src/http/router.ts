@@ -8,7 +8,7 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from '@hono/zod-openapi';
-import { readBody } from './body.js';
+import { readBody, refuseUndecodableQuery } from './body.js';
 import { cardNumberRefused, findCardNumber, STORED_HEADERS } from './card-numbers.js';
 import type { AppEnv } from './context.js';
 import { fromZodError } from './errors.js';
@@ -113,6 +113,8 @@ function keyConflictResponse(responses: RouteConfig['responses']): RouteConfig['
  */
 function refuseCardNumbers(bodySchema?: z.ZodType): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // First of all, as for a form body (src/http/body.ts): a query value that does not decode is refused, not read as its raw text.
+    refuseUndecodableQuery(new URL(c.req.url).search);
     const headers = Object.fromEntries(STORED_HEADERS.map((name) => [name, c.req.header(name)]));
     let found = findCardNumber(c.req.param()) ?? findCardNumber(validatedInput(c, 'query')) ?? findCardNumber(headers);
     if (!found && bodySchema) {

@@ -428,6 +428,18 @@ describe('create (form encoding)', () => {
     await expectNoIntents(key);
   });
 
+  it.each([
+    ['a lone surrogate', 'customer=%ED%A0%80', 'customer'],
+    ['a bad escape', 'created[gte]=%ZZ', 'created[gte]'],
+  ])('refuses a query value whose percent-encoding is not UTF-8 (%s), naming the parameter', async (_name, pair, param) => {
+    const key = await freshKey();
+    const error = await expectInvalid(await call(`/v1/payment_intents?${pair}`, { key }), param, 'parameter_invalid');
+    expect(error.message).toMatch(/not valid percent-encoded UTF-8/);
+    // A name that does not decode is an unknown parameter, named as sent; a well-formed query still lists.
+    await expectInvalid(await call('/v1/payment_intents?%E2%82=1', { key }), '%E2%82', 'parameter_unknown');
+    expect((await call('/v1/payment_intents?limit=3&created%5Bgte%5D=1', { key })).status).toBe(200);
+  });
+
   it('accepts percent-encoded brackets, metadata[a]=1 as the string "1", and USD', async () => {
     const key = await freshKey();
     const res = await form(key, 'amount=2000&currency=USD&metadata%5Ba%5D=1');
