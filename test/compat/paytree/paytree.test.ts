@@ -49,7 +49,9 @@ async function paytree(path: string, init: { key?: string; auth?: string; method
     body = init.raw;
   }
   const url = init.host ? `http://${init.host}/paytree${path}` : `${BASE}${path}`;
-  const res = await exports.default.fetch(new Request(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
+  const res = await exports.default.fetch(
+    new Request(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }),
+  );
   const text = await res.text();
   let parsed: any;
   try {
@@ -74,11 +76,7 @@ function order(overrides: Record<string, unknown> = {}) {
     customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone: '+442071234567' },
     address: { street: '12 St James Square', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
     session: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' },
-    callback: {
-      return_url: 'https://shop.example.com/orders/10025/done',
-      cancel_url: 'https://shop.example.com/orders/10025/cart',
-      notification_url: 'https://shop.example.com/hooks/paytree',
-    },
+    callback: { return_url: 'https://shop.example.com/orders/10025/done', cancel_url: 'https://shop.example.com/orders/10025/cart' },
     order_items: [{ name: 'Notebook', description: 'A5, dotted', quantity: 2, unit_price: '12.75', sku: 'NB-A5-DOT' }],
     metadata: { channel: 'web', tags: ['a', 'b'] },
     ...overrides,
@@ -253,7 +251,9 @@ describe('transaction_ref, unique per account and mode', () => {
 
   it('of concurrent creates with one transaction_ref exactly one is a 201, and one intent exists', async () => {
     const ref = uniqueRef('RACE');
-    const results = await Promise.all(Array.from({ length: 6 }, () => paytree(COLLECTION, { key: sk, json: order({ transaction_ref: ref }) })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => paytree(COLLECTION, { key: sk, json: order({ transaction_ref: ref }) })),
+    );
     const statuses = results.map((r) => r.res.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
     const listed = await paytree(`${COLLECTION}?transaction_ref=${ref}`, { key: sk });
@@ -399,7 +399,8 @@ describe('retrieve', () => {
   });
 
   it('a Paytree intent seen through /v1/payment_intents with the stripe SDK: same amount, currency, status, notification_url; a refund made there shows in payment[].refund[]', async () => {
-    const made = await createOrder({ amount: '40.00', amount_currency: 'EUR' });
+    const callback = { return_url: 'https://shop.example.com/done', notification_url: 'https://shop.example.com/hooks/paytree' };
+    const made = await createOrder({ amount: '40.00', amount_currency: 'EUR', callback });
     const stripe = stripeClient(sk);
     const pi = await stripe.paymentIntents.retrieve(made.id);
     expect(pi).toMatchObject({ amount: 4000, currency: 'eur', status: 'requires_payment_method', payment_method_types: ['card'] });
@@ -408,7 +409,14 @@ describe('retrieve', () => {
     expect(paid.status).toBe('succeeded');
     let got = await paytree(`${COLLECTION}${made.id}/`, { key: sk });
     expect(got.body.payment).toHaveLength(1);
-    expect(got.body.payment[0]).toMatchObject({ id: paid.latest_charge, amount: '40.00', currency: 'EUR', status: 'success', refunded: '0.00', refund: [] });
+    expect(got.body.payment[0]).toMatchObject({
+      id: paid.latest_charge,
+      amount: '40.00',
+      currency: 'EUR',
+      status: 'success',
+      refunded: '0.00',
+      refund: [],
+    });
     expect(got.body.actions).toBeNull();
     const refund = await stripe.refunds.create({ payment_intent: made.id, amount: 1250 });
     got = await paytree(`${COLLECTION}${made.id}/`, { key: sk });
@@ -452,7 +460,10 @@ describe('list', () => {
       customer: { first_name: 'Listy', last_name: `Zed${tag}`, email },
       callback: { return_url: `https://${tag}.shop.example/done` },
     });
-    const b = await createOrder({ client_ref: `client-${tag}`, customer: { first_name: 'Other', last_name: 'Person', email: `b-${email}` } });
+    const b = await createOrder({
+      client_ref: `client-${tag}`,
+      customer: { first_name: 'Other', last_name: 'Person', email: `b-${email}` },
+    });
     const ids = async (query: string) => (await paytree(`${COLLECTION}?${query}`, { key: sk })).body.results.map((r: any) => r.id);
     expect(await ids(`client_ref=client-${tag}`)).toEqual([b.id, a.id]);
     expect(await ids(`client_email=${encodeURIComponent(email.toUpperCase())}`)).toEqual([a.id]);
@@ -506,7 +517,10 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
         amount_currency: 'JPY',
         method: 'cash',
         force_route: 'nope',
-        order_items: [{ name: 'ok', quantity: 1, unit_price: '1.00', sku: 'a' }, { name: 'bad', quantity: 0, unit_price: '1.00' }],
+        order_items: [
+          { name: 'ok', quantity: 1, unit_price: '1.00', sku: 'a' },
+          { name: 'bad', quantity: 0, unit_price: '1.00' },
+        ],
       }),
     });
     expect(res.res.status).toBe(400);
@@ -571,7 +585,10 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
 
   it('junk on every route is a 4xx in the family`s shape', async () => {
     const junk = [
-      paytree(COLLECTION, { key: sk, json: { amount: { $gt: 1 }, customer: [1, 2], address: 7, session: true, callback: [], metadata: 'x'.repeat(9000) } }),
+      paytree(COLLECTION, {
+        key: sk,
+        json: { amount: { $gt: 1 }, customer: [1, 2], address: 7, session: true, callback: [], metadata: 'x'.repeat(9000) },
+      }),
       paytree(COLLECTION, { key: sk, form: 'a[b][c][d][e][f]=1&%ZZ=1' }),
       paytree(COLLECTION, { key: sk, form: 'amount=%ED%A0%80' }),
       paytree(`${COLLECTION}?page_size=-5&search=${'x'.repeat(300)}`, { key: sk }),
@@ -589,7 +606,10 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
 describe('its API description', () => {
   it('is served at /paytree/openapi.json, valid, every operation with examples and security, and apart from the canonical one', async () => {
     const doc = (await (await call('/paytree/openapi.json')).json()) as any;
-    expect(Object.keys(doc.paths).sort()).toEqual(['/paytree/v1/transaction/payment_intent/', '/paytree/v1/transaction/payment_intent/{id}/']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/paytree/v1/transaction/payment_intent/',
+      '/paytree/v1/transaction/payment_intent/{id}/',
+    ]);
     expect(Object.keys(doc.paths['/paytree/v1/transaction/payment_intent/']).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/paytree/v1/transaction/payment_intent/'].post.requestBody.content).sort()).toEqual([
       'application/json',
