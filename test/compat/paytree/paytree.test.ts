@@ -15,6 +15,7 @@ import { CURRENCIES, METHODS } from '../../../src/compat/paytree/schemas.js';
 import { ROUTES } from '../../../src/compat/paytree/wire.js';
 import { call, createMerchant, type TestMerchant, stripeClient } from '../../helpers.js';
 import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
+import { openMailbox } from '../../webhooks/receiver-client.js';
 
 const BASE = 'http://pay.test/paytree';
 const COLLECTION = '/v1/transaction/payment_intent/';
@@ -399,12 +400,14 @@ describe('retrieve', () => {
   });
 
   it('a Paytree intent seen through /v1/payment_intents with the stripe SDK: same amount, currency, status, notification_url; a refund made there shows in payment[].refund[]', async () => {
-    const callback = { return_url: 'https://shop.example.com/done', notification_url: 'https://shop.example.com/hooks/paytree' };
+    // A real receiver: the notifications themselves are notifications.test.ts's.
+    const { url: notificationUrl } = await openMailbox({ secrets: [] });
+    const callback = { return_url: 'https://shop.example.com/done', notification_url: notificationUrl };
     const made = await createOrder({ amount: '40.00', amount_currency: 'EUR', callback });
     const stripe = stripeClient(sk);
     const pi = await stripe.paymentIntents.retrieve(made.id);
     expect(pi).toMatchObject({ amount: 4000, currency: 'eur', status: 'requires_payment_method', payment_method_types: ['card'] });
-    expect((pi as any).notification_url).toBe('https://shop.example.com/hooks/paytree');
+    expect((pi as any).notification_url).toBe(notificationUrl);
     const paid = await stripe.paymentIntents.confirm(made.id, { payment_method: 'pm_card_visa' });
     expect(paid.status).toBe('succeeded');
     let got = await paytree(`${COLLECTION}${made.id}/`, { key: sk });
