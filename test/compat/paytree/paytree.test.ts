@@ -542,6 +542,13 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
     });
   });
 
+  it('names a bad amount together with the other bad fields', async () => {
+    const res = await paytree(COLLECTION, { key: sk, form: 'transaction_ref=X-1&amount=1.2345&amount_currency=KWD' });
+    expect(res.res.status).toBe(400);
+    expect(res.body.amount).toEqual(['Ensure that there are no more than 3 decimal places for KWD.']);
+    expect(res.body.customer).toEqual(['This field is required.']);
+  });
+
   it('a field of the wrong type: DRF`s words', async () => {
     const res = await paytree(COLLECTION, { key: sk, json: order({ customer: 'Ada', order_items: 'none', transaction_ref: null }) });
     expect(res.res.status).toBe(400);
@@ -602,6 +609,30 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
       expect(res.res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
       expect(res.res.status, JSON.stringify(res.body)).toBeLessThan(500);
       expect(typeof res.body).toBe('object');
+    }
+  });
+});
+
+describe('every route of its description', () => {
+  it('refuses no key, a wrong key and a publishable key with DRF`s 401, and hides another merchant`s intent', async () => {
+    const doc = (await (await call('/paytree/openapi.json')).json()) as any;
+    const mine = await createOrder();
+    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace('/paytree', '').replace('{id}', mine.id) })),
+    );
+    expect(operations).toHaveLength(3);
+    for (const { method, path } of operations) {
+      const json = method === 'POST' ? order() : undefined;
+      for (const auth of [undefined, 'Token sk_test_wrong', `Token ${merchant.keys.test.publishable}`]) {
+        const res = await paytree(path, { method, auth, json });
+        expect(res.res.status, `${method} ${path} with ${auth}`).toBe(401);
+        expect(Object.keys(res.body)).toEqual(['detail']);
+      }
+      if (path.includes(mine.id)) {
+        const res = await paytree(path, { method, key: other.keys.test.secret });
+        expect(res.res.status).toBe(404);
+        expect(res.body).toEqual({ detail: 'Not found.' });
+      }
     }
   });
 });
