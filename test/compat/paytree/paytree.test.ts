@@ -291,6 +291,10 @@ describe('card data', () => {
     const res = await paytree(COLLECTION, { key: sk, form });
     expect(res.res.status).toBe(400);
     expect(Object.keys(res.body)).toEqual(['card']);
+    const searched = await paytree(`${COLLECTION}?search=4242424242424242`, { key: sk });
+    expect(searched.res.status).toBe(400);
+    expect(Object.keys(searched.body)).toEqual(['search']);
+    expect(JSON.stringify(searched.body)).not.toContain('4242');
     const inName = await paytree(COLLECTION, { key: sk, json: order({ client_ref: '4242 4242 4242 4242' }) });
     expect(inName.res.status).toBe(400);
     expect(Object.keys(inName.body)).toEqual(['client_ref']);
