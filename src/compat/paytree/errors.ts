@@ -203,7 +203,11 @@ function toPaytreeError(error: unknown, c: Context<AppEnv>): PaytreeError {
         error.path.map((p) => (typeof p === 'number' ? p : String(p))),
         error.message,
       );
-    return new PaytreeError(error.code === 'content_type_invalid' ? 415 : 400, { detail: error.message });
+    if (error.code === 'content_type_invalid' && error.message.startsWith('Unsupported Content-Type')) {
+      const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+      return new PaytreeError(415, { detail: `Unsupported media type "${mediaType}" in request.` });
+    }
+    return new PaytreeError(400, { detail: error.message });
   }
   if (error instanceof DomainError) {
     if (error.code === 'resource_missing') return notFound();
