@@ -60,11 +60,15 @@ const STATUS_CHANGES: Partial<Record<EventType, (event: IntentEvent) => StatusCh
     status: e.object.cancellationReason === 'abandoned' ? 'expired' : 'canceled',
     payment: latestCharge(e.object),
   }),
-  // A refund done: refunded or partial_refunded. Releasing an uncaptured payment is the intent's cancel, told there.
+  // A refund done: refunded once the succeeded refunds cover the payment, partial_refunded before.
+  // Pending refunds do not count (Stripe's amount_refunded does): with two refunds under way, the
+  // first to succeed is partial_refunded and the second refunded, each told once. Releasing an
+  // uncaptured payment is the intent's cancel, told there.
   'charge.refunded': (e) => {
     const charge = e.object.charges.find((c) => c.id === e.subject?.id);
     if (!charge?.captured) return null;
-    return { status: paymentStatus(e.object, charge), payment: charge.id };
+    const done = e.object.refunds.filter((r) => r.charge === charge.id && r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0n);
+    return { status: done >= charge.amountCaptured ? 'refunded' : 'partial_refunded', payment: charge.id };
   },
   'charge.dispute.created': (e) => ({ status: 'disputed', payment: disputedCharge(e) }),
   'charge.dispute.closed': (e) => {

@@ -45,7 +45,13 @@ beforeAll(async () => {
 
 /** A create as a Paytree client sends it: `Authorization: Token …`, JSON. */
 async function createPaytreeIntent(notificationUrl: string, overrides: Record<string, unknown> = {}, key = sk) {
-  const res = await exports.default.fetch(
+  const res = await paytreeCreate(notificationUrl, overrides, key);
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; client_ref: string; payment_link: string };
+}
+
+function paytreeCreate(notificationUrl: string, overrides: Record<string, unknown> = {}, key = sk): Promise<Response> {
+  return exports.default.fetch(
     new Request(`${BASE}/v1/transaction/payment_intent/`, {
       method: 'POST',
       headers: { authorization: `Token ${key}`, 'content-type': 'application/json' },
@@ -63,8 +69,6 @@ async function createPaytreeIntent(notificationUrl: string, overrides: Record<st
       }),
     }),
   );
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; client_ref: string; payment_link: string };
 }
 
 async function paytreeRetrieve(id: string) {
@@ -240,6 +244,36 @@ describe('Paytree notification_url', () => {
       { attempt: 1, status_code: 503, response_body: 'down' },
       { attempt: 2, status_code: 200, response_body: '' },
     ]);
+  });
+
+  it('concurrent refunds: each one`s status change arrives once (partial_refunded, then refunded)', async () => {
+    const mailbox = await notificationMailbox();
+    const created = await createPaytreeIntent(mailbox.url);
+    await stripe.paymentIntents.confirm(created.id, { payment_method: 'pm_card_visa' });
+    const refunds = await Promise.all([1000, 1000].map((amount) => stripe.refunds.create({ payment_intent: created.id, amount })));
+    for (const refund of refunds) await waitFor(async () => (await stripe.refunds.retrieve(refund.id)).status === 'succeeded', 10_000);
+    await receivedAtLeast(mailbox, 3);
+    await fannedOut(created.id);
+    const notes = bodies(await mailbox.received());
+    expect(notes).toHaveLength(3);
+    expect(new Set(notes.map((n) => n.id)).size).toBe(3);
+    expect(notes.map((n) => n.status).sort()).toEqual(['partial_refunded', 'refunded', 'success']);
+    // The second to succeed is the one that refunds the payment in full; both refunds show in each body.
+    const refunded = notes.find((n) => n.status === 'refunded');
+    const partial = notes.find((n) => n.status === 'partial_refunded');
+    expect(refunded.created >= partial.created).toBe(true);
+    expect(refunded.payment_intent.payment[0]).toMatchObject({ refunded: '20.00' });
+    expect(refunded.payment_intent.payment[0].refund).toHaveLength(2);
+  });
+
+  it('the URL policy of every webhook holds for notification_url: loopback only in test mode, named in DRF`s shape', async () => {
+    const live = await paytreeCreate('http://127.0.0.1:8080/hook', {}, m.keys.live.secret);
+    expect(live.status).toBe(400);
+    const body = (await live.json()) as any;
+    expect(body.callback.notification_url[0]).toMatch(/loopback/);
+    const metadata = await paytreeCreate('http://169.254.169.254/latest/meta-data');
+    expect(metadata.status).toBe(400);
+    expect(Object.keys((await metadata.json()) as object)).toEqual(['callback']);
   });
 
   it("a canonical intent's notification_url keeps Stripe's events, every one of them", async () => {
