@@ -58,12 +58,19 @@ export const paytreeErrorHandler: ErrorHandler<AppEnv> = (error, c) => renderPay
 /** DRF's messages for zod's issues. */
 export function zodToFieldErrors(error: z.ZodError, input: unknown): FieldErrors {
   return nest(
-    error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: message(issue, input) })),
+    error.issues.map((issue) => {
+      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      const value = valueAt(input, issue.path);
+      // DRF puts a nested object's own type error under its non_field_errors.
+      const aboutObject = issue.code === 'invalid_type' && issue.expected === 'object' && value !== undefined && value !== null;
+      return { path: aboutObject && path.length > 0 ? [...path, 'non_field_errors'] : path, message: message(issue, input) };
+    }),
   );
 }
 
 function message(issue: z.core.$ZodIssue, input: unknown): string {
   const value = valueAt(input, issue.path);
+  if (value === undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_type')) return 'This field is required.';
   switch (issue.code) {
     case 'invalid_type':
       if (value === undefined) return 'This field is required.';

@@ -17,6 +17,8 @@ import { checkWebhookUrl } from '../../webhooks/url-policy.js';
 import { readPaytreeBody } from './body.js';
 import { fieldError, notFound, PaytreeError, zodToFieldErrors } from './errors.js';
 import {
+  amountProblem,
+  CURRENCIES,
   CreateBody,
   type CreateInput,
   DEFAULT_PAGE_SIZE,
@@ -25,6 +27,7 @@ import {
   MAX_PAGE_SIZE,
   minorUnits,
   PREFIX,
+  type PaytreeCurrency,
   type PaytreeMethod,
 } from './schemas.js';
 import { paytreeIntentToWire, routeOf } from './wire.js';
@@ -61,8 +64,15 @@ async function createBody(c: Context<AppEnv>): Promise<CreateInput> {
       : fieldError(path, 'Card numbers are never accepted: this field holds what looks like one.');
   }
   const result = CreateBody.safeParse(raw);
-  if (!result.success) throw new PaytreeError(400, zodToFieldErrors(result.error, raw));
-  return result.data;
+  if (result.success) return result.data;
+  // zod checks the amount against its currency only once every field has its type; DRF names every bad field at once.
+  const errors = zodToFieldErrors(result.error, raw);
+  const { amount, amount_currency: currency } = (raw ?? {}) as Record<string, unknown>;
+  const problem =
+    errors.amount === undefined && typeof amount === 'string' && (CURRENCIES as readonly unknown[]).includes(currency)
+      ? amountProblem(amount, currency as PaytreeCurrency)
+      : null;
+  throw new PaytreeError(400, problem ? { ...errors, amount: [problem] } : errors);
 }
 
 export async function create(c: Context<AppEnv>): Promise<Response> {

@@ -15,6 +15,7 @@ import { CURRENCIES, METHODS } from '../../../src/compat/paytree/schemas.js';
 import { ROUTES } from '../../../src/compat/paytree/wire.js';
 import { call, createMerchant, type TestMerchant, stripeClient } from '../../helpers.js';
 import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
+import { openMailbox } from '../../webhooks/receiver-client.js';
 
 const BASE = 'http://pay.test/paytree';
 const COLLECTION = '/v1/transaction/payment_intent/';
@@ -49,7 +50,9 @@ async function paytree(path: string, init: { key?: string; auth?: string; method
     body = init.raw;
   }
   const url = init.host ? `http://${init.host}/paytree${path}` : `${BASE}${path}`;
-  const res = await exports.default.fetch(new Request(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
+  const res = await exports.default.fetch(
+    new Request(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }),
+  );
   const text = await res.text();
   let parsed: any;
   try {
@@ -74,11 +77,7 @@ function order(overrides: Record<string, unknown> = {}) {
     customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone: '+442071234567' },
     address: { street: '12 St James Square', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
     session: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' },
-    callback: {
-      return_url: 'https://shop.example.com/orders/10025/done',
-      cancel_url: 'https://shop.example.com/orders/10025/cart',
-      notification_url: 'https://shop.example.com/hooks/paytree',
-    },
+    callback: { return_url: 'https://shop.example.com/orders/10025/done', cancel_url: 'https://shop.example.com/orders/10025/cart' },
     order_items: [{ name: 'Notebook', description: 'A5, dotted', quantity: 2, unit_price: '12.75', sku: 'NB-A5-DOT' }],
     metadata: { channel: 'web', tags: ['a', 'b'] },
     ...overrides,
@@ -253,7 +252,9 @@ describe('transaction_ref, unique per account and mode', () => {
 
   it('of concurrent creates with one transaction_ref exactly one is a 201, and one intent exists', async () => {
     const ref = uniqueRef('RACE');
-    const results = await Promise.all(Array.from({ length: 6 }, () => paytree(COLLECTION, { key: sk, json: order({ transaction_ref: ref }) })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => paytree(COLLECTION, { key: sk, json: order({ transaction_ref: ref }) })),
+    );
     const statuses = results.map((r) => r.res.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
     const listed = await paytree(`${COLLECTION}?transaction_ref=${ref}`, { key: sk });
@@ -399,16 +400,26 @@ describe('retrieve', () => {
   });
 
   it('a Paytree intent seen through /v1/payment_intents with the stripe SDK: same amount, currency, status, notification_url; a refund made there shows in payment[].refund[]', async () => {
-    const made = await createOrder({ amount: '40.00', amount_currency: 'EUR' });
+    // A real receiver: the notifications themselves are notifications.test.ts's.
+    const { url: notificationUrl } = await openMailbox({ secrets: [] });
+    const callback = { return_url: 'https://shop.example.com/done', notification_url: notificationUrl };
+    const made = await createOrder({ amount: '40.00', amount_currency: 'EUR', callback });
     const stripe = stripeClient(sk);
     const pi = await stripe.paymentIntents.retrieve(made.id);
     expect(pi).toMatchObject({ amount: 4000, currency: 'eur', status: 'requires_payment_method', payment_method_types: ['card'] });
-    expect((pi as any).notification_url).toBe('https://shop.example.com/hooks/paytree');
+    expect((pi as any).notification_url).toBe(notificationUrl);
     const paid = await stripe.paymentIntents.confirm(made.id, { payment_method: 'pm_card_visa' });
     expect(paid.status).toBe('succeeded');
     let got = await paytree(`${COLLECTION}${made.id}/`, { key: sk });
     expect(got.body.payment).toHaveLength(1);
-    expect(got.body.payment[0]).toMatchObject({ id: paid.latest_charge, amount: '40.00', currency: 'EUR', status: 'success', refunded: '0.00', refund: [] });
+    expect(got.body.payment[0]).toMatchObject({
+      id: paid.latest_charge,
+      amount: '40.00',
+      currency: 'EUR',
+      status: 'success',
+      refunded: '0.00',
+      refund: [],
+    });
     expect(got.body.actions).toBeNull();
     const refund = await stripe.refunds.create({ payment_intent: made.id, amount: 1250 });
     got = await paytree(`${COLLECTION}${made.id}/`, { key: sk });
@@ -452,7 +463,10 @@ describe('list', () => {
       customer: { first_name: 'Listy', last_name: `Zed${tag}`, email },
       callback: { return_url: `https://${tag}.shop.example/done` },
     });
-    const b = await createOrder({ client_ref: `client-${tag}`, customer: { first_name: 'Other', last_name: 'Person', email: `b-${email}` } });
+    const b = await createOrder({
+      client_ref: `client-${tag}`,
+      customer: { first_name: 'Other', last_name: 'Person', email: `b-${email}` },
+    });
     const ids = async (query: string) => (await paytree(`${COLLECTION}?${query}`, { key: sk })).body.results.map((r: any) => r.id);
     expect(await ids(`client_ref=client-${tag}`)).toEqual([b.id, a.id]);
     expect(await ids(`client_email=${encodeURIComponent(email.toUpperCase())}`)).toEqual([a.id]);
@@ -506,7 +520,10 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
         amount_currency: 'JPY',
         method: 'cash',
         force_route: 'nope',
-        order_items: [{ name: 'ok', quantity: 1, unit_price: '1.00', sku: 'a' }, { name: 'bad', quantity: 0, unit_price: '1.00' }],
+        order_items: [
+          { name: 'ok', quantity: 1, unit_price: '1.00', sku: 'a' },
+          { name: 'bad', quantity: 0, unit_price: '1.00' },
+        ],
       }),
     });
     expect(res.res.status).toBe(400);
@@ -523,6 +540,13 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
       force_route: ['Must be a valid UUID.'],
       order_items: [{}, { quantity: ['Ensure this value is greater than or equal to 1.'], sku: ['This field is required.'] }],
     });
+  });
+
+  it('names a bad amount together with the other bad fields', async () => {
+    const res = await paytree(COLLECTION, { key: sk, form: 'transaction_ref=X-1&amount=1.2345&amount_currency=KWD' });
+    expect(res.res.status).toBe(400);
+    expect(res.body.amount).toEqual(['Ensure that there are no more than 3 decimal places for KWD.']);
+    expect(res.body.customer).toEqual(['This field is required.']);
   });
 
   it('a field of the wrong type: DRF`s words', async () => {
@@ -571,7 +595,10 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
 
   it('junk on every route is a 4xx in the family`s shape', async () => {
     const junk = [
-      paytree(COLLECTION, { key: sk, json: { amount: { $gt: 1 }, customer: [1, 2], address: 7, session: true, callback: [], metadata: 'x'.repeat(9000) } }),
+      paytree(COLLECTION, {
+        key: sk,
+        json: { amount: { $gt: 1 }, customer: [1, 2], address: 7, session: true, callback: [], metadata: 'x'.repeat(9000) },
+      }),
       paytree(COLLECTION, { key: sk, form: 'a[b][c][d][e][f]=1&%ZZ=1' }),
       paytree(COLLECTION, { key: sk, form: 'amount=%ED%A0%80' }),
       paytree(`${COLLECTION}?page_size=-5&search=${'x'.repeat(300)}`, { key: sk }),
@@ -586,10 +613,37 @@ describe('errors in Django REST framework`s shape, never a 500', () => {
   });
 });
 
+describe('every route of its description', () => {
+  it('refuses no key, a wrong key and a publishable key with DRF`s 401, and hides another merchant`s intent', async () => {
+    const doc = (await (await call('/paytree/openapi.json')).json()) as any;
+    const mine = await createOrder();
+    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace('/paytree', '').replace('{id}', mine.id) })),
+    );
+    expect(operations).toHaveLength(3);
+    for (const { method, path } of operations) {
+      const json = method === 'POST' ? order() : undefined;
+      for (const auth of [undefined, 'Token sk_test_wrong', `Token ${merchant.keys.test.publishable}`]) {
+        const res = await paytree(path, { method, auth, json });
+        expect(res.res.status, `${method} ${path} with ${auth}`).toBe(401);
+        expect(Object.keys(res.body)).toEqual(['detail']);
+      }
+      if (path.includes(mine.id)) {
+        const res = await paytree(path, { method, key: other.keys.test.secret });
+        expect(res.res.status).toBe(404);
+        expect(res.body).toEqual({ detail: 'Not found.' });
+      }
+    }
+  });
+});
+
 describe('its API description', () => {
   it('is served at /paytree/openapi.json, valid, every operation with examples and security, and apart from the canonical one', async () => {
     const doc = (await (await call('/paytree/openapi.json')).json()) as any;
-    expect(Object.keys(doc.paths).sort()).toEqual(['/paytree/v1/transaction/payment_intent/', '/paytree/v1/transaction/payment_intent/{id}/']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/paytree/v1/transaction/payment_intent/',
+      '/paytree/v1/transaction/payment_intent/{id}/',
+    ]);
     expect(Object.keys(doc.paths['/paytree/v1/transaction/payment_intent/']).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/paytree/v1/transaction/payment_intent/'].post.requestBody.content).sort()).toEqual([
       'application/json',
