@@ -10,7 +10,7 @@
  * or dispute still under way, and the charge.* events that echo an intent's own transition) is
  * not sent to notification_url.
  */
-import { z } from '@hono/zod-openapi';
+import { type RouteConfig, z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { paytreeRowOf } from '../../db/paytree.js';
@@ -18,6 +18,7 @@ import { paytreeIntents } from '../../db/schema.js';
 import type { PaymentIntent } from '../../domain/intent.js';
 import type { EventType } from '../../domain/status.js';
 import type { IntentEvent } from '../../intents/events.js';
+import { RETRIEVE_EXAMPLE } from './examples.js';
 import { PAYMENT_STATUSES, type PaymentStatus, PaymentIntentResponse } from './schemas.js';
 import { paymentStatus, paytreeIntentToWire } from './wire.js';
 
@@ -40,6 +41,43 @@ export const PaytreeNotification = z
   .openapi('PaytreeNotification');
 
 export type PaytreeNotificationWire = z.input<typeof PaytreeNotification>;
+
+export const NOTIFICATION_EXAMPLE: PaytreeNotificationWire = {
+  id: 'evt_01JD3R5X9K2M4N6P8Q0R2S4T6V',
+  event: NOTIFICATION_EVENT,
+  created: '2026-11-30T21:04:12.000Z',
+  status: 'partial_refunded',
+  payment: 'ch_01JD3R2K8M0N1P2q3R4s5T6u7V',
+  transaction_ref: RETRIEVE_EXAMPLE.transaction_ref,
+  client_ref: RETRIEVE_EXAMPLE.client_ref,
+  payment_intent: RETRIEVE_EXAMPLE,
+};
+
+/** The callback in the family's API description (its `webhooks`): what a notification_url receives. */
+export const notificationWebhook = {
+  method: 'post',
+  path: 'notification',
+  operationId: 'payment_intent_notification',
+  tags: ['Paytree'],
+  summary: 'What callback.notification_url receives on each status change',
+  description:
+    'A POST for each status change of the intent (not its creation), signed as every webhook of this service: Standard Webhooks ' +
+    '(`webhook-id`, `webhook-timestamp`, `webhook-signature`) and `Stripe-Signature`, with the merchant`s notification secret ' +
+    '(GET /v1/notification_secret with the same secret key). Any 2xx acknowledges it; anything else, or no answer within the ' +
+    'timeout, is retried with the same id and body on the retry schedule, then dead-lettered; a 410 stops it.',
+  request: {
+    headers: z.object({
+      'webhook-id': z.string().openapi({ description: 'The notification`s id (its body`s `id`), the same on every retry.' }),
+      'webhook-timestamp': z.string().openapi({ description: 'Unix seconds of this attempt.' }),
+      'webhook-signature': z.string().openapi({ description: '`v1,<base64 HMAC-SHA256>` over `id.timestamp.body`, one per live secret.' }),
+      'stripe-signature': z
+        .string()
+        .openapi({ description: '`t=<timestamp>,v1=<hex HMAC-SHA256>` over `timestamp.body`, as Stripe signs.' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: PaytreeNotification, example: NOTIFICATION_EXAMPLE } } },
+  },
+  responses: { 200: { description: 'Received (any 2xx).' } },
+} satisfies RouteConfig;
 
 interface StatusChange {
   status: PaymentStatus;

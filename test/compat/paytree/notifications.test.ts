@@ -12,12 +12,13 @@ import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PaytreeNotification } from '../../../src/compat/paytree/notifications.js';
+import { NOTIFICATION_EXAMPLE, PaytreeNotification } from '../../../src/compat/paytree/notifications.js';
 import { reserveTransactionRef, releaseReservation } from '../../../src/db/paytree.js';
 import { handleWebhookBatch } from '../../../src/webhooks/consumer.js';
 import type { WebhookMessage } from '../../../src/webhooks/messages.js';
 import type { MailboxConfig, RecordedRequest } from '../../webhook-receiver.js';
 import { createIntent, createMerchant, get, post, shardNameOf, shardOf, stripeClient, type TestMerchant, waitFor } from '../../helpers.js';
+import { documentProblems } from '../../http/openapi-document.js';
 import { openMailbox, type TestMailbox } from '../../webhooks/receiver-client.js';
 
 const BASE = 'http://pay.test/paytree';
@@ -378,5 +379,23 @@ describe('fan-out while a Paytree create is still writing its row', () => {
     expect(done.explicitAcks).toHaveLength(1);
     const [delivery] = (await deliveriesOfEvent()).results;
     expect(JSON.parse(delivery!.body)).toMatchObject({ object: 'event', id: eventId, type: 'payment_intent.created' });
+  });
+});
+
+describe('the callback in the family`s API description', () => {
+  it('/paytree/openapi.json documents it as a webhook, with its signature headers and a valid example', async () => {
+    const res = await exports.default.fetch(new Request(`${BASE}/openapi.json`));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as any;
+    expect(await documentProblems(doc)).toEqual([]);
+    const hook = doc.webhooks.notification.post;
+    expect(hook.parameters.map((p: any) => [p.in, p.name]).sort()).toEqual([
+      ['header', 'stripe-signature'],
+      ['header', 'webhook-id'],
+      ['header', 'webhook-signature'],
+      ['header', 'webhook-timestamp'],
+    ]);
+    expect(hook.requestBody.content['application/json'].example).toEqual(NOTIFICATION_EXAMPLE);
+    expect(PaytreeNotification.strict().safeParse(NOTIFICATION_EXAMPLE).success).toBe(true);
   });
 });
