@@ -98,7 +98,9 @@ export function paymentStatus(intent: PaymentIntent, charge: Charge): PaymentSta
     return intent.amountReceived > 0n && intent.amountReceived < intent.amount ? 'partial' : 'pending';
   }
   if (charge.status === 'failed') {
-    return charge.failureCode !== null && /expired/.test(charge.failureCode) ? 'expired' : 'failed';
+    // The attempt in flight when the intent was canceled: by the merchant, or as its window closed.
+    if (charge.failureCode === 'payment_canceled') return 'canceled';
+    return charge.failureCode === 'payment_expired' ? 'expired' : 'failed';
   }
   if (!charge.captured) return charge.refunded || intent.status === 'canceled' ? 'canceled' : 'authorized';
   if (dispute) {

@@ -452,6 +452,18 @@ describe('retrieve', () => {
     await stripe.paymentIntents.cancel(held.id);
     expect((await paytree(`${COLLECTION}${held.id}/`, { key: sk })).body.payment[0].status).toBe('canceled');
   });
+  it('a bank transfer (wire) shows no payment until it is funded in full (the canonical charge is made then), then a success', async () => {
+    const stripe = stripeClient(sk);
+    const made = await createOrder({ method: 'wire', amount: '100.00', amount_currency: 'EUR' });
+    await stripe.paymentIntents.confirm(made.id, { payment_method: 'pm_customer_balance' });
+    const payments = async () => (await paytree(`${COLLECTION}${made.id}/`, { key: sk })).body.payment;
+    const fund = (amount: number) =>
+      call(`/v1/test_helpers/payment_intents/${made.id}/fund`, { key: sk, form: `amount=${amount}&currency=eur` });
+    expect((await fund(4000)).status).toBe(200);
+    expect(await payments()).toEqual([]);
+    expect((await fund(6000)).status).toBe(200);
+    expect(await payments()).toMatchObject([{ amount: '100.00', currency: 'EUR', status: 'success' }]);
+  });
 });
 
 describe('list', () => {
