@@ -94,10 +94,15 @@ const STATUS_CHANGES: Partial<Record<EventType, (event: IntentEvent) => StatusCh
   'payment_intent.succeeded': (e) => ({ status: 'success', payment: latestCharge(e.object) }),
   'payment_intent.payment_failed': (e) => ({ status: 'failed', payment: latestCharge(e.object) }),
   // A crypto intent's window closing (or a Checkout Session's) cancels it as abandoned: Paytree's expired.
-  'payment_intent.canceled': (e) => ({
-    status: e.object.cancellationReason === 'abandoned' ? 'expired' : 'canceled',
-    payment: latestCharge(e.object),
-  }),
+  // The payment is the attempt the cancel ended, if any (not an earlier, failed one).
+  'payment_intent.canceled': (e) => {
+    const ended = e.object.charges.at(-1);
+    const status = ended ? paymentStatus(e.object, ended) : null;
+    return {
+      status: e.object.cancellationReason === 'abandoned' ? 'expired' : 'canceled',
+      payment: ended && (status === 'canceled' || status === 'expired') ? ended.id : null,
+    };
+  },
   // A refund done: refunded once the succeeded refunds cover the payment, partial_refunded before.
   // Pending refunds do not count (Stripe's amount_refunded does): with two refunds under way, the
   // first to succeed is partial_refunded and the second refunded, each told once. Releasing an

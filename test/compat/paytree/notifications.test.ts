@@ -189,18 +189,30 @@ describe('Paytree notification_url', () => {
     ).toThrow();
   });
 
-  it('a cancel is `canceled`; one as abandoned is `expired`; no payment is named', async () => {
+  it('a cancel is `canceled`; one as abandoned is `expired`; an earlier failed attempt is not the payment named', async () => {
     const mailbox = await notificationMailbox();
     const a = await createPaytreeIntent(mailbox.url);
     const b = await createPaytreeIntent(mailbox.url);
+    const declined = await stripe.paymentIntents.confirm(a.id, { payment_method: 'pm_card_chargeDeclined' }).catch((e) => e);
+    expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
     await stripe.paymentIntents.cancel(a.id, { cancellation_reason: 'requested_by_customer' });
     await stripe.paymentIntents.cancel(b.id, { cancellation_reason: 'abandoned' });
-    const received = await receivedAtLeast(mailbox, 2);
+    const received = await receivedAtLeast(mailbox, 3);
+    await fannedOut(a.id);
     await fannedOut(b.id);
-    expect(await mailbox.received()).toHaveLength(2);
-    const byIntent = Object.fromEntries(bodies(received).map((n) => [n.payment_intent.id, n]));
-    expect(byIntent[a.id]).toMatchObject({ status: 'canceled', payment: null, payment_intent: { payment: [] } });
-    expect(byIntent[b.id]).toMatchObject({ status: 'expired', payment: null });
+    expect(await mailbox.received()).toHaveLength(3);
+    const notes = bodies(received);
+    const ofA = notes.filter((n) => n.payment_intent.id === a.id);
+    expect(ofA.map((n) => n.status).sort()).toEqual(['canceled', 'failed']);
+    const failed = ofA.find((n) => n.status === 'failed');
+    const canceled = ofA.find((n) => n.status === 'canceled');
+    expect(failed.payment).toBe(canceled.payment_intent.payment[0].id);
+    expect(canceled).toMatchObject({ payment: null, payment_intent: { payment: [{ status: 'failed' }] } });
+    expect(notes.find((n) => n.payment_intent.id === b.id)).toMatchObject({
+      status: 'expired',
+      payment: null,
+      payment_intent: { payment: [] },
+    });
   });
 
   it('a disputed payment: success, disputed, then the dispute`s outcome when it is closed', async () => {
