@@ -12,7 +12,11 @@ import { exports } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NOTIFICATION_EXAMPLE, PaytreeNotification } from '../../../src/compat/paytree/notifications.js';
+import { NOTIFICATION_EXAMPLE, PaytreeNotification, statusChangeOf } from '../../../src/compat/paytree/notifications.js';
+import type { Decision, PaymentIntent } from '../../../src/domain/intent.js';
+import { createPaymentIntent } from '../../../src/domain/payment-intent.js';
+import type { IntentEvent } from '../../../src/intents/events.js';
+import { confirmWith, created, IDS, NOW, reach, step } from '../../domain/fixtures.js';
 import { reserveTransactionRef, releaseReservation } from '../../../src/db/paytree.js';
 import { handleWebhookBatch } from '../../../src/webhooks/consumer.js';
 import type { WebhookMessage } from '../../../src/webhooks/messages.js';
@@ -409,5 +413,50 @@ describe('the callback in the family`s API description', () => {
     ]);
     expect(hook.requestBody.content['application/json'].example).toEqual(NOTIFICATION_EXAMPLE);
     expect(PaytreeNotification.strict().safeParse(NOTIFICATION_EXAMPLE).success).toBe(true);
+  });
+});
+
+describe('which canonical events are a status change (pure): one per commit, whatever the command', () => {
+  /** What notification_url would be told of one decision: the status of each event that is a change. */
+  const told = (decision: Decision) =>
+    decision.events
+      .map((e, i) =>
+        statusChangeOf({
+          kind: 'payment_intent',
+          id: `evt_${i}`,
+          sequence: i + 1,
+          created: NOW,
+          request: { id: null, idempotencyKey: null },
+          type: e.type,
+          object: e.snapshot ?? decision.state,
+          previousAttributes: e.previousAttributes,
+          subject: e.subject ?? null,
+        } satisfies IntentEvent),
+      )
+      .filter((change) => change !== null);
+  const held = (): PaymentIntent => reach('requires_capture');
+  const latest = (state: PaymentIntent) => state.charges.at(-1)!.id;
+
+  const table: [string, () => Decision, string[]][] = [
+    ['creation', () => createPaymentIntent(IDS, { amount: 2000n, currency: 'usd', paymentMethodTypes: ['card'] }, NOW), []],
+    ['a metadata update', () => step(created(), { type: 'update', params: { metadata: { a: 'b' } } }), []],
+    ['a 3-D Secure step', () => step(created({ paymentMethod: 'pm_card_threeDSecure2Required' }), confirmWith()), []],
+    ['a decline', () => step(created(), confirmWith('pm_card_chargeDeclined')), ['failed']],
+    ['a bank debit sent', () => step(created({ paymentMethod: 'pm_usBankAccount' }), confirmWith()), ['pending']],
+    ['a card paid', () => step(created(), confirmWith('pm_card_visa')), ['success']],
+    ['a manual-capture card authorized', () => step(created({ captureMethod: 'manual' }), confirmWith('pm_card_visa')), ['authorized']],
+    ['its capture', () => step(held(), { type: 'capture' }), ['success']],
+    ['its release (a cancel)', () => step(held(), { type: 'cancel' }), ['canceled']],
+    ['a cancel before paying', () => step(created(), { type: 'cancel', reason: 'abandoned' }), ['expired']],
+  ];
+  it.each(table)('%s', (_name, decide, statuses) => {
+    expect(told(decide()).map((c) => c.status)).toEqual(statuses);
+  });
+
+  it('the change names its payment: the attempt made, captured or released', () => {
+    const paid = step(created(), confirmWith('pm_card_visa'));
+    expect(told(paid)).toEqual([{ status: 'success', payment: latest(paid.state) }]);
+    const released = step(held(), { type: 'cancel' });
+    expect(told(released)).toEqual([{ status: 'canceled', payment: latest(released.state) }]);
   });
 });
