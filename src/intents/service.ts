@@ -240,8 +240,9 @@ export async function completeChallenge(
 
 /**
  * For the hosted payment page (src/pages/checkout): the intent, the payer as its owner (with a
- * seam to act through) and the owner's shard (for what a family keeps of the intent there), when `clientSecret` is its client secret; null for a malformed id, no
- * intent or a wrong secret alike. The secret is compared in constant time by the intent's object.
+ * seam to act through) and the owner's shard (where a family keeps more of the intent), when
+ * `clientSecret` is its client secret; null for a malformed id, no intent or a wrong secret alike.
+ * The secret is compared in constant time by the intent's object.
  */
 export async function payerOfIntent(
   env: Env,

@@ -146,6 +146,9 @@ export async function retrieve(c: Context<AppEnv>): Promise<Response> {
 
 export async function list(c: Context<AppEnv>): Promise<Response> {
   const input = Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => [k, v.at(-1)]));
+  // A card number is never a search term: refused, not echoed, as on every route here.
+  const card = findCardNumber(input);
+  if (card) throw fieldError(card.path.map(String), 'Card numbers are never accepted: this field holds what looks like one.');
   const parsed = ListQuery.safeParse(input);
   if (!parsed.success) throw new PaytreeError(400, zodToFieldErrors(parsed.error, input));
   const q = parsed.data;

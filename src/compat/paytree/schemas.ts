@@ -55,7 +55,12 @@ export const COUNTRIES = [
 
 /** The decimal strings of 001_… (`^-?\d{0,8}(?:\.\d{0,2})?$`), read here as a positive amount of up to 8 integer digits. */
 const DECIMAL = /^\d{0,8}(?:\.\d*)?$/;
-export const decimal = z.string().openapi({ format: 'decimal', pattern: '^-?\\d{0,8}(?:\\.\\d{0,2})?$', example: '10.00' });
+export const decimal = z.string().openapi({
+  format: 'decimal',
+  pattern: '^\\d{0,8}(?:\\.\\d{0,3})?$',
+  description: 'A decimal string with up to the currency`s own decimals: 3 for BHD, KWD, OMR, none for CLP, 2 for the others.',
+  example: '10.00',
+});
 
 const text = (max?: number) => (max === undefined ? z.string().min(1) : z.string().min(1).max(max));
 

@@ -13,7 +13,8 @@ import { METHOD_RULES } from '../../../src/domain/payment-methods.js';
 import { METHOD_TYPES } from '../../../src/compat/paytree/handlers.js';
 import { CURRENCIES, METHODS } from '../../../src/compat/paytree/schemas.js';
 import { ROUTES } from '../../../src/compat/paytree/wire.js';
-import { call, createMerchant, type TestMerchant, stripeClient } from '../../helpers.js';
+import { reserveTransactionRef, STALE_RESERVATION_MS } from '../../../src/db/paytree.js';
+import { call, createMerchant, shardOf, type TestMerchant, stripeClient } from '../../helpers.js';
 import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
 import { openMailbox } from '../../webhooks/receiver-client.js';
 
@@ -262,6 +263,38 @@ describe('transaction_ref, unique per account and mode', () => {
     expect(listed.body.results[0].id).toBe(results.find((r) => r.res.status === 201)!.body.id);
   });
 
+  it('a reservation left by a create that never finished holds the ref for a while, then gives way', async () => {
+    const d1 = await shardOf(merchant.id);
+    const reserve = (ref: string, at: number) =>
+      reserveTransactionRef(
+        d1,
+        {
+          merchantId: merchant.id,
+          livemode: false,
+          transactionRef: ref,
+          clientRef: 'c',
+          method: 'card',
+          customer: { email: 'a@example.com', first_name: 'A', last_name: 'B' },
+          address: { country: 'GB' },
+          session: { ip_address: '203.0.113.7', user_agent: 'x' },
+          callback: { return_url: 'https://shop.example.com/done' },
+          order_items: null,
+          metadata: null,
+          force_route: null,
+        },
+        at,
+      );
+    const fresh = uniqueRef('FRESH');
+    expect(await reserve(fresh, Date.now())).not.toBeNull();
+    const held = await paytree(COLLECTION, { key: sk, json: order({ transaction_ref: fresh }) });
+    expect(held.res.status).toBe(400);
+    expect(Object.keys(held.body)).toEqual(['transaction_ref']);
+    const stale = uniqueRef('STALE');
+    expect(await reserve(stale, Date.now() - STALE_RESERVATION_MS - 1000)).not.toBeNull();
+    const made = await createOrder({ transaction_ref: stale });
+    expect((await paytree(`${COLLECTION}${made.id}/`, { key: sk })).body.transaction_ref).toBe(stale);
+  });
+
   it('is per account and per mode: another merchant, or the live key, may use the same ref', async () => {
     const ref = uniqueRef('SHARED');
     await createOrder({ transaction_ref: ref });
@@ -291,6 +324,10 @@ describe('card data', () => {
     const res = await paytree(COLLECTION, { key: sk, form });
     expect(res.res.status).toBe(400);
     expect(Object.keys(res.body)).toEqual(['card']);
+    const searched = await paytree(`${COLLECTION}?search=4242424242424242`, { key: sk });
+    expect(searched.res.status).toBe(400);
+    expect(Object.keys(searched.body)).toEqual(['search']);
+    expect(JSON.stringify(searched.body)).not.toContain('4242');
     const inName = await paytree(COLLECTION, { key: sk, json: order({ client_ref: '4242 4242 4242 4242' }) });
     expect(inName.res.status).toBe(400);
     expect(Object.keys(inName.body)).toEqual(['client_ref']);
