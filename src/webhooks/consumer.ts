@@ -1,6 +1,7 @@
 /**
  * The webhook queue's consumer. An `event` message fans out into one delivery per target (the
- * merchant's endpoints that want the type, and the intent's notification_url); a `delivery` message
+ * merchant's endpoints that want the type, on Stripe's wire, and the intent's notification_url, on
+ * the wire of the family that made the intent, if that wire carries the event); a `delivery` message
  * is one attempt, retried on the configured schedule (or later, if the receiver's Retry-After says
  * so) until it succeeds, the receiver answers 410, or the schedule is spent — then it is marked
  * failed and sent to the dead-letter queue.
@@ -10,8 +11,8 @@ import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
 import { readSettings, type Env } from '../env.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { logError } from '../lib/log.js';
-import { type DeliveryContext, EVENT_WIRES, type EventWireName } from '../api/event-wires.js';
-import { parseEvent } from '../intents/events.js';
+import { type DeliveryContext, EVENT_WIRES, type EventWireName, notificationWireOf } from '../api/event-wires.js';
+import { type CanonicalEvent, parseEvent } from '../intents/events.js';
 import { attemptDelivery } from './deliver.js';
 import type { WebhookMessage } from './messages.js';
 
@@ -26,7 +27,7 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
       let retryInSeconds: number | null = null;
       try {
         if (deadLetters) await handleDeadLetter(message, env);
-        else if (message.body.kind === 'event') await fanOut(message.body, env);
+        else if (message.body.kind === 'event') retryInSeconds = await fanOut(message.body, env, message.attempts);
         else retryInSeconds = await deliver(message as Message<Extract<WebhookMessage, { kind: 'delivery' }>>, env);
       } catch (error) {
         // A fault of ours (D1 unavailable…): let the queue retry the message as it is.
@@ -44,19 +45,29 @@ function shardOfMessage(message: WebhookMessage): string {
   return message.shard ?? SHARD_BEFORE_SPLIT;
 }
 
-async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: Env): Promise<void> {
+/**
+ * One delivery per target that hears of the event; the number of seconds after which to fan out
+ * again when a target's wire cannot be told yet (null when done).
+ */
+async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: Env, attempts: number): Promise<number | null> {
   const shard = shardOfMessage(message);
   const d1 = shardDatabase(env, shard);
   const event = eventOf(message);
   const scope = { merchantId: message.merchantId, livemode: message.livemode };
-  // Endpoints are the canonical family's (their api_version is its wire); so, for now, is notification_url.
+  // Endpoints are the canonical family's (their api_version is its wire); notification_url is the
+  // wire of the family that made the intent.
   const targets: { endpointId: string | null; url: string; wire: EventWireName }[] = (await endpointsFor(d1, scope, event.type)).map(
     (e) => ({ endpointId: e.id, url: e.url, wire: 'stripe' }),
   );
-  if (message.notificationUrl) targets.push({ endpointId: null, url: message.notificationUrl, wire: 'stripe' });
-  if (targets.length === 0) return;
+  if (message.notificationUrl) {
+    const wire = event.canonical ? await notificationWireOf(event.canonical, d1) : 'stripe';
+    if (wire === 'undecided') return Math.min(2 ** attempts, 60);
+    if (!event.canonical || EVENT_WIRES[wire].carries(event.canonical))
+      targets.push({ endpointId: null, url: message.notificationUrl, wire });
+  }
+  if (targets.length === 0) return null;
 
-  const context = { links: { baseUrl: readSettings(env).publicBaseUrl }, pendingWebhooks: targets.length };
+  const context: DeliveryContext = { links: { baseUrl: readSettings(env).publicBaseUrl }, pendingWebhooks: targets.length, d1 };
   const now = Date.now();
   const rows: DeliveryRow[] = await Promise.all(
     targets.map(async (target) => ({
@@ -69,7 +80,7 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
       status: 'pending' as const,
       attempts: 0,
       // The delivered body is fixed here, once: every attempt signs and sends the same bytes.
-      body: event.render(target.wire, context),
+      body: await event.render(target.wire, context),
       createdAt: now,
       updatedAt: now,
       deadLetteredAt: null,
@@ -82,20 +93,26 @@ async function fanOut(message: Extract<WebhookMessage, { kind: 'event' }>, env: 
       fresh.slice(i, i + 100).map((id) => ({ body: { kind: 'delivery' as const, shard, deliveryId: id } })),
     );
   }
+  return null;
 }
 
-/** The event's type, and its body on a target's wire. */
+/** The event's type, the canonical event (null for one queued before events were canonical), and its body on a target's wire. */
 function eventOf(message: Extract<WebhookMessage, { kind: 'event' }>): {
   type: string;
-  render: (wire: EventWireName, context: DeliveryContext) => string;
+  canonical: CanonicalEvent | null;
+  render: (wire: EventWireName, context: DeliveryContext) => Promise<string>;
 } {
   if ('canonical' in message) {
     const event = parseEvent(message.canonical);
-    return { type: event.type, render: (wire, context) => EVENT_WIRES[wire](event, context) };
+    return { type: event.type, canonical: event, render: (wire, context) => EVENT_WIRES[wire].render(event, context) };
   }
   // Queued before events were canonical: the Stripe body it was rendered with.
   const rendered = JSON.parse(message.event) as { type: string };
-  return { type: rendered.type, render: (_wire, context) => JSON.stringify({ ...rendered, pending_webhooks: context.pendingWebhooks }) };
+  return {
+    type: rendered.type,
+    canonical: null,
+    render: async (_wire, context) => JSON.stringify({ ...rendered, pending_webhooks: context.pendingWebhooks }),
+  };
 }
 
 /** One attempt; the number of seconds after which to try again, or null when done. */

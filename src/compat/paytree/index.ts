@@ -13,6 +13,7 @@ import { newRouter } from '../../http/router.js';
 import { SECURITY_SCHEMES, token } from './auth.js';
 import { notFound, paytreeErrorHandler, renderPaytreeError } from './errors.js';
 import * as handlers from './handlers.js';
+import { notificationWebhook } from './notifications.js';
 import * as routes from './routes.js';
 import { PREFIX } from './schemas.js';
 
@@ -23,6 +24,7 @@ function family(): OpenAPIHono<AppEnv> {
   app.onError(paytreeErrorHandler);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   for (const route of [routes.create, routes.list, routes.retrieve]) app.openAPIRegistry.registerPath(route);
+  app.openAPIRegistry.registerWebhook(notificationWebhook);
   const collection = [routes.COLLECTION, routes.COLLECTION.slice(0, -1)];
   const one = [`${routes.COLLECTION}:id/`, `${routes.COLLECTION}:id`];
   app.post(collection[0]!, token.middleware, handlers.create);
