@@ -68,7 +68,7 @@ function paymentToWire(intent: PaymentIntent, charge: Charge): PaymentIntentWire
     base_amount: amount,
     base_currency: code,
     fee: decimalString(0n, decimals),
-    refunded: decimalString(charge.amountRefunded, decimals),
+    refunded: decimalString(refundedAmount(intent, charge), decimals),
     status: paymentStatus(intent, charge),
     refund: intent.refunds.filter((r) => r.charge === charge.id).map((r) => refundToWire(r, code, decimals)),
     created: rfc3339(charge.created),
@@ -109,8 +109,18 @@ export function paymentStatus(intent: PaymentIntent, charge: Charge): PaymentSta
     if (dispute.status === 'lost') return dispute.evidenceSubmittedAt === null ? 'disputed_close' : 'disputed_lost';
     return 'disputed';
   }
-  if (charge.amountRefunded > 0n) return charge.amountRefunded >= charge.amountCaptured ? 'refunded' : 'partial_refunded';
+  const refunded = refundedAmount(intent, charge);
+  if (refunded > 0n) return refunded >= charge.amountCaptured ? 'refunded' : 'partial_refunded';
   return 'success';
+}
+
+/**
+ * What the charge's succeeded refunds returned: a refund still under way (a crypto refund waiting
+ * for its transfer) is not counted yet, so `refunded` and the status say what the payer has back,
+ * as the notifications do (notifications.ts), not Stripe's amount_refunded, which counts pending ones.
+ */
+function refundedAmount(intent: PaymentIntent, charge: Charge): bigint {
+  return intent.refunds.filter((r) => r.charge === charge.id && r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0n);
 }
 
 function latestDispute(disputes: readonly Dispute[], chargeId: string): Dispute | undefined {

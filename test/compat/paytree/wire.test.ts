@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { amountProblem, minorUnits } from '../../../src/compat/paytree/schemas.js';
 import { amountString, paymentStatus } from '../../../src/compat/paytree/wire.js';
-import type { Charge, Dispute } from '../../../src/domain/charge.js';
+import type { Charge, Dispute, Refund } from '../../../src/domain/charge.js';
 import type { PaymentIntent } from '../../../src/domain/intent.js';
 import { created, NOW } from '../../domain/fixtures.js';
 
@@ -40,6 +40,18 @@ const dispute = (status: Dispute['status'], evidenceSubmittedAt: number | null =
   fundsWithdrawn: true,
 });
 
+const refund = (amount: bigint, status: Refund['status'], id = 're_test_1'): Refund => ({
+  id,
+  charge: CHARGE.id,
+  created: NOW,
+  amount,
+  reason: null,
+  metadata: {},
+  status,
+  failureReason: null,
+  crypto: null,
+});
+
 const intent = (over: Partial<PaymentIntent> = {}): PaymentIntent => ({
   ...created(),
   status: 'succeeded',
@@ -62,8 +74,21 @@ describe('a payment`s status', () => {
       { status: 'processing', amountReceived: 500n },
       'partial',
     ],
-    ['a part refunded', { amountRefunded: 500n }, {}, 'partial_refunded'],
-    ['all refunded', { amountRefunded: 2000n, refunded: true }, {}, 'refunded'],
+    ['a part refunded', { amountRefunded: 500n }, { refunds: [refund(500n, 'succeeded')] }, 'partial_refunded'],
+    ['a refund still pending (not counted until it succeeds)', { amountRefunded: 500n }, { refunds: [refund(500n, 'pending')] }, 'success'],
+    ['a failed refund', {}, { refunds: [refund(500n, 'failed')] }, 'success'],
+    [
+      'all refunded',
+      { amountRefunded: 2000n, refunded: true },
+      { refunds: [refund(500n, 'succeeded'), refund(1500n, 'succeeded', 're_test_2')] },
+      'refunded',
+    ],
+    [
+      'all refunded, the last still pending',
+      { amountRefunded: 2000n, refunded: true },
+      { refunds: [refund(500n, 'succeeded'), refund(1500n, 'pending', 're_test_2')] },
+      'partial_refunded',
+    ],
     ['an open dispute', { disputed: true }, { disputes: [dispute('needs_response')] }, 'disputed'],
     ['a dispute under review, refunded in part', { amountRefunded: 500n }, { disputes: [dispute('under_review', NOW)] }, 'disputed'],
     ['a dispute won', {}, { disputes: [dispute('won', NOW)] }, 'disputed_won'],
