@@ -252,6 +252,17 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     expect(released).toHaveLength(1);
   });
 
+  it("the hosted page shows the lock's terms, not a transfer's QR code", async () => {
+    const { id, action } = await escrowIntent();
+    const hosted = new URL((await intent(id)).hosted_url);
+    const page = await call(`${hosted.pathname}${hosted.search}`);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('id="escrow-instructions"');
+    expect(text).toContain(action.escrow_id);
+    expect(text).not.toContain('id="deposit-address"');
+  });
+
   it("refuses another merchant's capture (404) and a partial capture (400 naming amount_to_capture)", async () => {
     const { id, action } = await escrowIntent();
     await lockDirectly(action);
