@@ -109,9 +109,15 @@ function asReferencePageForm(body: Record<string, unknown>): string {
  * dispute's evidence is a hash the page would spell evidence.uncategorized_text; its form encoding
  * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/. A refund
  * update's one parameter is its metadata, a map the page would spell metadata.ticket; its form
- * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/.
+ * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/. An escrow
+ * deposit's permit is a hash the page would spell permit.deadline; its form spelling is permit[deadline]=….
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}', 'POST /v1/refunds/{id}'];
+const NO_PAGE_FORM = [
+  'POST /v1/checkout/sessions',
+  'POST /v1/disputes/{id}',
+  'POST /v1/refunds/{id}',
+  'POST /v1/payment_intents/{id}/escrow_deposit',
+];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {
@@ -251,6 +257,17 @@ describe('OpenAPI examples', () => {
       true,
     );
     expect(intent.crypto?.signature).toMatchObject({ signer, signature });
+  });
+
+  it("show a payer's escrow Deposit really signed over next_action.crypto_escrow_deposit.typed_data, with message.payer the signer", async () => {
+    const intent = examples.escrowDepositIntent;
+    if (intent.next_action?.type !== 'crypto_escrow_deposit') throw new Error('the escrow example waits for its lock');
+    const action = intent.next_action.crypto_escrow_deposit;
+    expect(action.merchant).toBe(depositAddress(examples.cryptoSettings.xpub!, 1));
+    const { signer, signature } = examples.escrowDepositRequest;
+    const typed = { ...action.typed_data, message: { ...action.typed_data.message, payer: signer } };
+    expect(await verifyTypedData({ ...typed, address: signer, signature } as unknown as Parameters<typeof verifyTypedData>[0])).toBe(true);
+    expect(intent.crypto?.escrow).toMatchObject({ deposit_signer: signer, status: 'none', contract: action.contract });
   });
 
   it("show a payer's browser confirming with the intent's own client secret, and getting browser fields only", () => {
