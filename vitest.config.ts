@@ -61,6 +61,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * and the test relayer allowed; its file stops automine and reverts it.
  * `refunds` (31347, the anvil's real chain id) is a ninth, the crypto refunds' (test/crypto-refunds/), which reverts it;
  * `refunds-flaky` (31349) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
+ * `escrowpay` (31350, the anvil's real chain id: the relayer signs for it) is a tenth, the escrow intents' (test/escrow/),
+ * with contracts/Escrow.sol deployed and the test relayer allowed; those tests move its clock and reorg it.
  */
 function testChains(
   adapterChain: string,
@@ -72,6 +74,7 @@ function testChains(
   mandatesChain: string,
   escrowChain: string,
   refundsChain: string,
+  escrowIntentsChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -114,6 +117,7 @@ function testChains(
     relay: { ...relay, confirmations: 2 },
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     escrow: { ...(JSON.parse(escrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    escrowpay: { ...(JSON.parse(escrowIntentsChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     refunds,
     'refunds-flaky': {
       ...refunds,
@@ -163,6 +167,7 @@ export default defineConfig({
           inject('mandatesChain').chains,
           inject('escrowChain').chains,
           inject('refundsChain').chains,
+          inject('escrowIntentsChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

@@ -10,20 +10,24 @@ import "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title Escrow: a payer's ERC-20 deposit held against one payment intent until delivery (delivery versus payment).
-/// @notice One deposit per intent id (the service uses keccak256 of its `pi_…` id), ever: an id once used is
-/// never used again, so a signed deposit cannot be replayed. A locked deposit leaves the contract exactly once,
-/// in full, to one of the two addresses fixed when it was locked:
+/// @notice One deposit per intent id (the service uses keccak256 of its `pi_…` id) and payer, ever: a pair
+/// once used is never used again, so a signed deposit cannot be replayed. Deposits are keyed by the payer too
+/// so that nobody can spend an intent's id with a deposit of their own (a stranger's tiny deposit under the
+/// id, front-running the payer, would otherwise block the payer's for good): a stranger's deposit is theirs
+/// alone, and the service counts only the payer's. A locked deposit leaves the contract exactly once, in
+/// full, to one of the two addresses fixed when it was locked:
 /// - `release`: to the merchant, by an allowed relayer (the service, on delivery) or by the payer; only
 ///   before the deadline.
 /// - `refund`: back to the payer, by an allowed relayer (the service, on a cancel) or by the merchant; at any time.
-/// - `reclaim`: back to the payer, by the payer alone, from the deadline on: nobody's help is needed.
+/// - `reclaim`: back to the payer, by the payer alone (their own deposit), from the deadline on: nobody's
+///   help is needed.
 /// From the deadline on, the deposit can only go back to the payer. Nobody else (the owner included) can move
 /// it anywhere: a stolen relayer key can at worst pay a merchant early or refund a payer, never itself.
 /// The owner only allows and removes relayers.
 contract Escrow is EIP712, Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    /// None: the id was never used. Every other status is final except Locked.
+    /// None: the (intent id, payer) pair was never used. Every other status is final except Locked.
     enum Status {
         None,
         Locked,
@@ -45,7 +49,7 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
     }
 
     /// A deposit, in three storage slots (an amount up to 2^96 - 1: 7.9e22 of a 6-decimal token, 7.9e10
-    /// of an 18-decimal one). It stays after it is paid out: its id is spent.
+    /// of an 18-decimal one). It stays after it is paid out: its (intent id, payer) pair is spent.
     struct Held {
         address payer;
         uint64 deadline;
@@ -59,9 +63,11 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
         "Deposit(bytes32 intentId,address payer,address token,uint256 amount,address merchant,uint64 deadline,uint64 validBefore)"
     );
 
+    /// keccak256(abi.encode(intentId, payer)) → the deposit (`_key`).
     mapping(bytes32 => Held) private _escrows;
     mapping(address => bool) public isRelayer;
 
+    /// Every deposit event names the intent id and the payer (indexed): a deposit is theirs together.
     event Locked(
         bytes32 indexed intentId,
         address indexed payer,
@@ -70,7 +76,14 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
         uint256 amount,
         uint64 deadline
     );
-    event Released(bytes32 indexed intentId, address indexed merchant, address token, uint256 amount, address by);
+    event Released(
+        bytes32 indexed intentId,
+        address indexed payer,
+        address indexed merchant,
+        address token,
+        uint256 amount,
+        address by
+    );
     event Refunded(bytes32 indexed intentId, address indexed payer, address token, uint256 amount, address by);
     event Reclaimed(bytes32 indexed intentId, address indexed payer, address token, uint256 amount);
     event RelayerSet(address indexed relayer, bool allowed);
@@ -83,13 +96,12 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
     error DeadlineNotInFuture(uint64 deadline);
     error SignatureExpired(uint64 validBefore);
     error InvalidSignature();
-    error DepositExists(bytes32 intentId, Status status);
+    error DepositExists(bytes32 intentId, address payer, Status status);
     error AmountNotReceived(uint256 amount, uint256 received);
-    error UnknownDeposit(bytes32 intentId);
-    error NotLocked(bytes32 intentId, Status status);
+    error UnknownDeposit(bytes32 intentId, address payer);
+    error NotLocked(bytes32 intentId, address payer, Status status);
     error NotRelayerOrPayer(address caller);
     error NotRelayerOrMerchant(address caller);
-    error NotPayer(address caller);
     error DeadlinePassed(uint64 deadline);
     error DeadlineNotReached(uint64 deadline);
 
@@ -136,29 +148,28 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
 
     // --- paying out --------------------------------------------------------------------------------
 
-    /// Pays the deposit to the merchant: by an allowed relayer or the payer, before the deadline.
-    function release(bytes32 intentId) external nonReentrant {
-        Held storage e = _locked(intentId);
+    /// Pays the payer's deposit to the merchant: by an allowed relayer or the payer, before the deadline.
+    function release(bytes32 intentId, address payer) external nonReentrant {
+        Held storage e = _locked(intentId, payer);
         if (!isRelayer[msg.sender] && msg.sender != e.payer) revert NotRelayerOrPayer(msg.sender);
         if (block.timestamp >= e.deadline) revert DeadlinePassed(e.deadline);
         e.status = Status.Released;
         IERC20(e.token).safeTransfer(e.merchant, e.amount);
-        emit Released(intentId, e.merchant, e.token, e.amount, msg.sender);
+        emit Released(intentId, payer, e.merchant, e.token, e.amount, msg.sender);
     }
 
-    /// Pays the deposit back to the payer: by an allowed relayer or the merchant, at any time.
-    function refund(bytes32 intentId) external nonReentrant {
-        Held storage e = _locked(intentId);
+    /// Pays the payer's deposit back to them: by an allowed relayer or the merchant, at any time.
+    function refund(bytes32 intentId, address payer) external nonReentrant {
+        Held storage e = _locked(intentId, payer);
         if (!isRelayer[msg.sender] && msg.sender != e.merchant) revert NotRelayerOrMerchant(msg.sender);
         e.status = Status.Refunded;
         IERC20(e.token).safeTransfer(e.payer, e.amount);
         emit Refunded(intentId, e.payer, e.token, e.amount, msg.sender);
     }
 
-    /// Pays the deposit back to the payer: by the payer alone, from the deadline on.
+    /// Pays the caller's own deposit back to them, from the deadline on: only the payer can, since the key is theirs.
     function reclaim(bytes32 intentId) external nonReentrant {
-        Held storage e = _locked(intentId);
-        if (msg.sender != e.payer) revert NotPayer(msg.sender);
+        Held storage e = _locked(intentId, msg.sender);
         if (block.timestamp < e.deadline) revert DeadlineNotReached(e.deadline);
         e.status = Status.Reclaimed;
         IERC20(e.token).safeTransfer(e.payer, e.amount);
@@ -167,9 +178,9 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
 
     // --- views -------------------------------------------------------------------------------------
 
-    /// The deposit of an intent id; all zero with status None for an id never used.
-    function escrowOf(bytes32 intentId) external view returns (Held memory) {
-        return _escrows[intentId];
+    /// The payer's deposit for an intent id; all zero with status None for a pair never used.
+    function escrowOf(bytes32 intentId, address payer) external view returns (Held memory) {
+        return _escrows[_key(intentId, payer)];
     }
 
     /// The EIP-712 digest of a deposit in this contract's domain: what the payer signs.
@@ -197,10 +208,11 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
         if (amount > type(uint96).max) revert AmountTooLarge(amount);
         if (token.code.length == 0) revert TokenNotContract(token);
         if (deadline <= block.timestamp) revert DeadlineNotInFuture(deadline);
-        Status status = _escrows[intentId].status;
-        if (status != Status.None) revert DepositExists(intentId, status);
+        bytes32 key = _key(intentId, payer);
+        Status status = _escrows[key].status;
+        if (status != Status.None) revert DepositExists(intentId, payer, status);
 
-        _escrows[intentId] = Held({
+        _escrows[key] = Held({
             payer: payer,
             deadline: deadline,
             status: Status.Locked,
@@ -216,9 +228,13 @@ contract Escrow is EIP712, Ownable, ReentrancyGuard {
         emit Locked(intentId, payer, merchant, token, amount, deadline);
     }
 
-    function _locked(bytes32 intentId) private view returns (Held storage e) {
-        e = _escrows[intentId];
-        if (e.status == Status.None) revert UnknownDeposit(intentId);
-        if (e.status != Status.Locked) revert NotLocked(intentId, e.status);
+    function _locked(bytes32 intentId, address payer) private view returns (Held storage e) {
+        e = _escrows[_key(intentId, payer)];
+        if (e.status == Status.None) revert UnknownDeposit(intentId, payer);
+        if (e.status != Status.Locked) revert NotLocked(intentId, payer, e.status);
+    }
+
+    function _key(bytes32 intentId, address payer) private pure returns (bytes32) {
+        return keccak256(abi.encode(intentId, payer));
     }
 }

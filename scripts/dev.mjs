@@ -523,6 +523,16 @@ async function ensureEscrow(relayer) {
         `the contract at ${address} is not the escrow owned by anvil account ${ESCROW_OWNER_ACCOUNT}: move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
       );
     }
+    // A chain kept from before deposits were keyed by intent id and payer has the older escrow (escrowOf(bytes32)).
+    const current = await client
+      .readContract({ address, abi, functionName: 'escrowOf', args: [`0x${'0'.repeat(64)}`, owner] })
+      .then(() => true)
+      .catch(() => false);
+    if (!current) {
+      throw new Error(
+        `the escrow at ${address} is an older build (deposits keyed by intent id only): move ${relative(ROOT, CHAIN_STATE)} away to start a new chain`,
+      );
+    }
   }
   let relayerAllowedNow = false;
   if (!(await client.readContract({ address, abi, functionName: 'isRelayer', args: [relayer] }))) {

@@ -218,6 +218,24 @@ function resolveAnvil() {
  * state.interval seconds; anvil is then stopped with SIGTERM (it writes the file), SIGKILL only
  * after STOP_GRACE_MS.
  */
+/**
+ * What kills the running anvils when this process exits: one 'exit' listener for them all (the tests
+ * run ten chains, and ten listeners of their own would trip Node's leak warning).
+ */
+const KILL_ON_EXIT = new Set();
+
+let killingOnExit = false;
+
+function killOnProcessExit(kill) {
+  if (!killingOnExit) {
+    killingOnExit = true;
+    process.once('exit', () => {
+      for (const each of KILL_ON_EXIT) each();
+    });
+  }
+  KILL_ON_EXIT.add(kill);
+}
+
 function spawnAnvil({ port, host, blockTime, onLog, state, chainId }) {
   const dir = mkdtempSync(join(tmpdir(), 'local-chain-'));
   const configOut = join(dir, 'anvil.json');
@@ -256,12 +274,12 @@ function spawnAnvil({ port, host, blockTime, onLog, state, chainId }) {
   const killOnExit = () => {
     if (!exited) child.kill(state ? 'SIGTERM' : 'SIGKILL');
   };
-  process.once('exit', killOnExit);
+  killOnProcessExit(killOnExit);
 
   let stopped;
   const stop = () => {
     stopped ??= (async () => {
-      process.removeListener('exit', killOnExit);
+      KILL_ON_EXIT.delete(killOnExit);
       if (!exited) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), state ? STOP_GRACE_MS : 2_000);

@@ -17,6 +17,7 @@ const RELAYER_CHAIN_ID = 31_344;
 const MANDATES_CHAIN_ID = 31_345;
 const ESCROW_CHAIN_ID = 31_348;
 const REFUNDS_CHAIN_ID = 31_347;
+const ESCROW_INTENTS_CHAIN_ID = 31_350;
 /** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
 const RELAYER_ACCOUNT = 7;
 /** anvil's default account 2 owns the smart-contract wallet (ERC-1271) deployed on the mandates' chain. */
@@ -53,7 +54,9 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // An eighth, the escrow's (test/chain/escrow.test.ts, chain id 31348): contracts/Escrow.sol deployed
   // by account 0, the test relayer allowed; its file stops automine and reverts it.
   // A ninth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
-  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth] = await Promise.all([
+  // A tenth, the escrow intents' (test/escrow/, chain id 31350): contracts/Escrow.sol deployed by account 0,
+  // the test relayer allowed; its files move its clock (evm_increaseTime) and reorg it.
+  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
@@ -63,6 +66,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     startLocalChain({ chainId: MANDATES_CHAIN_ID }),
     startLocalChain({ chainId: ESCROW_CHAIN_ID }),
     startLocalChain({ chainId: REFUNDS_CHAIN_ID }),
+    startLocalChain({ chainId: ESCROW_INTENTS_CHAIN_ID }),
   ]);
   const mandateContracts = await deployContracts({
     rpcUrl: seventh.rpcUrl,
@@ -162,6 +166,19 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: ninth.mnemonic,
     chains: JSON.stringify({ local: { ...ninth.chainsConfig.local, pollIntervalMs: 500 } }),
   });
+  const escrowIntents = await deployEscrow({
+    rpcUrl: tenth.rpcUrl,
+    deployer: tenth.accounts[0]!.address,
+    relayers: [tenth.accounts[RELAYER_ACCOUNT]!.address],
+  });
+  provide('escrowIntentsChain', {
+    rpcUrl: tenth.rpcUrl,
+    chainId: tenth.chainId,
+    usdc: tenth.usdc,
+    accounts: tenth.accounts,
+    mnemonic: tenth.mnemonic,
+    chains: JSON.stringify({ local: { ...tenth.chainsConfig.local, pollIntervalMs: 500, ...escrowIntents.chainsConfig } }),
+  });
   return async () => {
     await Promise.all([
       chain.stop(),
@@ -173,6 +190,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       seventh.stop(),
       eighth.stop(),
       ninth.stop(),
+      tenth.stop(),
     ]);
   };
 }

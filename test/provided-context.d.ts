@@ -23,6 +23,11 @@ declare module 'vitest' {
     escrowChain: LocalChainInfo;
     /** A ninth, chain id 31347, for the crypto refunds' tests (CHAINS network refunds; they revert it). */
     refundsChain: LocalChainInfo;
+    /**
+     * A tenth, chain id 31350, with contracts/Escrow.sol deployed and the test relayer allowed, for the escrow
+     * intents' tests (test/escrow/, CHAINS network escrowpay; they move its clock and reorg it).
+     */
+    escrowIntentsChain: LocalChainInfo;
     /** An ERC-1271 wallet on the mandates' chain, owned by anvil's account `ownerIndex`. */
     mandatesWallet: { address: `0x${string}`; ownerIndex: number };
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */

@@ -1,12 +1,14 @@
 /**
  * The escrow contract for delivery versus payment (contracts/Escrow.sol), as the service uses it: the
  * ABI, an intent's on-chain id, the deposit the payer signs (EIP-712), the calls the relayer sends
- * (`relayer(env, network).send(network, { id, ...releaseCall(contract, intentId) })`), the reader of
+ * (`relayer(env, network).send(network, { id, ...releaseCall(contract, escrowId, payer) })`), the reader of
  * `escrowOf`, and the decoder of its events for the chain watcher. Pure apart from `readEscrow`,
  * which is handed its client (viem's must not be shared between Durable Objects).
  *
  * The intent's on-chain id is keccak256 of its `pi_…` id (UTF-8): one way, so going back is a lookup
- * (the intent knows its id). One id locks once, ever: the contract keeps every spent id.
+ * (the intent knows its id). The contract keys each deposit by that id AND its payer, so a stranger's
+ * deposit under an intent's id cannot spend the id for the real payer; one (id, payer) pair locks once,
+ * ever: the contract keeps every spent pair. Whoever reads a deposit names the payer it expects.
  */
 import {
   type AbiEvent,
@@ -33,10 +35,10 @@ export const ESCROW_ABI = parseAbi([
   'function deposit(bytes32 intentId, address token, uint256 amount, address merchant, uint64 deadline)',
   'function depositWithSignature(Deposit d, bytes signature)',
   'function depositWithPermit(Deposit d, bytes signature, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)',
-  'function release(bytes32 intentId)',
-  'function refund(bytes32 intentId)',
+  'function release(bytes32 intentId, address payer)',
+  'function refund(bytes32 intentId, address payer)',
   'function reclaim(bytes32 intentId)',
-  'function escrowOf(bytes32 intentId) view returns (Held)',
+  'function escrowOf(bytes32 intentId, address payer) view returns (Held)',
   'function depositDigest(Deposit d) view returns (bytes32)',
   'function domainSeparator() view returns (bytes32)',
   'function DEPOSIT_TYPEHASH() view returns (bytes32)',
@@ -47,7 +49,7 @@ export const ESCROW_ABI = parseAbi([
   'function transferOwnership(address newOwner)',
   'function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)',
   'event Locked(bytes32 indexed intentId, address indexed payer, address indexed merchant, address token, uint256 amount, uint64 deadline)',
-  'event Released(bytes32 indexed intentId, address indexed merchant, address token, uint256 amount, address by)',
+  'event Released(bytes32 indexed intentId, address indexed payer, address indexed merchant, address token, uint256 amount, address by)',
   'event Refunded(bytes32 indexed intentId, address indexed payer, address token, uint256 amount, address by)',
   'event Reclaimed(bytes32 indexed intentId, address indexed payer, address token, uint256 amount)',
   'event RelayerSet(address indexed relayer, bool allowed)',
@@ -61,20 +63,19 @@ export const ESCROW_ABI = parseAbi([
   'error DeadlineNotInFuture(uint64 deadline)',
   'error SignatureExpired(uint64 validBefore)',
   'error InvalidSignature()',
-  'error DepositExists(bytes32 intentId, uint8 status)',
+  'error DepositExists(bytes32 intentId, address payer, uint8 status)',
   'error AmountNotReceived(uint256 amount, uint256 received)',
-  'error UnknownDeposit(bytes32 intentId)',
-  'error NotLocked(bytes32 intentId, uint8 status)',
+  'error UnknownDeposit(bytes32 intentId, address payer)',
+  'error NotLocked(bytes32 intentId, address payer, uint8 status)',
   'error NotRelayerOrPayer(address caller)',
   'error NotRelayerOrMerchant(address caller)',
-  'error NotPayer(address caller)',
   'error DeadlinePassed(uint64 deadline)',
   'error DeadlineNotReached(uint64 deadline)',
   'error InvalidShortString()',
   'error StringTooLong(string str)',
 ]);
 
-/** The contract's Status enum, in its order: `none` for an id never used. Every status but `locked` is final. */
+/** The contract's Status enum, in its order: `none` for an (id, payer) pair never used. Every status but `locked` is final. */
 export const ESCROW_STATUSES = ['none', 'locked', 'released', 'refunded', 'reclaimed'] as const;
 export type EscrowStatus = (typeof ESCROW_STATUSES)[number];
 
@@ -107,7 +108,7 @@ export const DEPOSIT_TYPES = {
  * Gas of each call measured on anvil (test/contracts/escrow.test.ts: USDC, a recipient already holding
  * some; a first-ever receipt of the token costs about 17,000 more): for budgeting the relayer's gas money.
  */
-export const MEASURED_ESCROW_GAS = { depositWithSignature: 125_774n, release: 55_525n, refund: 55_434n } as const;
+export const MEASURED_ESCROW_GAS = { depositWithSignature: 126_022n, release: 56_559n, refund: 56_174n } as const;
 
 /** An intent's id on the contract: keccak256 of its `pi_…` id. */
 export function escrowIdOf(intentId: string): Hex {
@@ -152,17 +153,17 @@ export function depositWithPermitCall(
   };
 }
 
-/** Pays the intent's deposit to its merchant (delivery confirmed). */
-export function releaseCall(contract: Address, intentId: string): EscrowCall {
-  return { to: contract, data: encodeFunctionData({ abi: ESCROW_ABI, functionName: 'release', args: [escrowIdOf(intentId)] }) };
+/** Pays the payer's deposit for the intent (`escrowIdOf(pi_…)`) to its merchant (delivery confirmed). */
+export function releaseCall(contract: Address, escrowId: Hex, payer: Address): EscrowCall {
+  return { to: contract, data: encodeFunctionData({ abi: ESCROW_ABI, functionName: 'release', args: [escrowId, payer] }) };
 }
 
-/** Pays the intent's deposit back to its payer (cancelled). */
-export function refundCall(contract: Address, intentId: string): EscrowCall {
-  return { to: contract, data: encodeFunctionData({ abi: ESCROW_ABI, functionName: 'refund', args: [escrowIdOf(intentId)] }) };
+/** Pays the payer's deposit for the intent (`escrowIdOf(pi_…)`) back to them (cancelled). */
+export function refundCall(contract: Address, escrowId: Hex, payer: Address): EscrowCall {
+  return { to: contract, data: encodeFunctionData({ abi: ESCROW_ABI, functionName: 'refund', args: [escrowId, payer] }) };
 }
 
-/** An intent's deposit on chain; `status` none (and the rest zero) when nothing was ever locked for it. */
+/** A payer's deposit for an intent on chain; `status` none (and the rest zero) when that payer never locked one for it. */
 export interface EscrowState {
   status: EscrowStatus;
   payer: Address;
@@ -173,15 +174,33 @@ export interface EscrowState {
   deadline: bigint;
 }
 
-/** Reads `escrowOf` for a `pi_…` id, at `blockTag` (default latest). */
-export async function readEscrow(client: PublicClient, contract: Address, intentId: string, blockTag?: BlockTag): Promise<EscrowState> {
+/** Reads `escrowOf(escrowId, payer)` (escrowId: `escrowIdOf(pi_…)`), at `blockTag` (default latest). */
+export async function readEscrow(
+  client: PublicClient,
+  contract: Address,
+  escrowId: Hex,
+  payer: Address,
+  blockTag?: BlockTag,
+): Promise<EscrowState> {
   const held = await client.readContract({
     address: contract,
     abi: ESCROW_ABI,
     functionName: 'escrowOf',
-    args: [escrowIdOf(intentId)],
+    args: [escrowId, payer],
     ...(blockTag ? { blockTag } : {}),
   });
+  return escrowStateOf(held);
+}
+
+/** escrowOf's answer (viem-decoded `Held`) as an EscrowState; an unknown status throws. */
+export function escrowStateOf(held: {
+  payer: Address;
+  deadline: bigint;
+  status: number;
+  merchant: Address;
+  amount: bigint;
+  token: Address;
+}): EscrowState {
   const status = ESCROW_STATUSES[held.status];
   if (!status) throw new Error(`escrowOf answered an unknown status ${held.status}`);
   return {
@@ -217,7 +236,7 @@ interface EscrowEventBase {
 
 export type EscrowEvent =
   | (EscrowEventBase & { event: 'Locked'; payer: Address; merchant: Address; deadline: bigint })
-  | (EscrowEventBase & { event: 'Released'; merchant: Address; by: Address })
+  | (EscrowEventBase & { event: 'Released'; payer: Address; merchant: Address; by: Address })
   | (EscrowEventBase & { event: 'Refunded'; payer: Address; by: Address })
   | (EscrowEventBase & { event: 'Reclaimed'; payer: Address });
 
@@ -249,8 +268,8 @@ export function decodeEscrowLogs(logs: readonly Log[], contract?: Address): Escr
         break;
       }
       case 'Released': {
-        const { intentId, merchant, token, amount, by } = decoded.args;
-        found.push({ ...at, event: 'Released', intentId, merchant, token, amount, by });
+        const { intentId, payer, merchant, token, amount, by } = decoded.args;
+        found.push({ ...at, event: 'Released', intentId, payer, merchant, token, amount, by });
         break;
       }
       case 'Refunded': {

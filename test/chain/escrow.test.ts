@@ -105,7 +105,7 @@ describe('the escrow through the relayer', () => {
   it("locks the payer's signed deposit, then a release the relayer sends pays the merchant", async () => {
     const merchant = randomAddress();
     const { intent, deposit } = await lockThroughRelayer(42_000_000n, merchant);
-    expect(await readEscrow(chain.publicClient, ESCROW, intent)).toEqual({
+    expect(await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).toEqual({
       status: 'locked',
       payer,
       merchant,
@@ -115,29 +115,29 @@ describe('the escrow through the relayer', () => {
     });
     expect(await tokenBalance(merchant)).toBe(0n);
 
-    const attempt = await relay(releaseCall(ESCROW, intent));
+    const attempt = await relay(releaseCall(ESCROW, escrowIdOf(intent), payer));
     const mined = await confirmed(attempt);
     expect(mined.status).toBe('mined');
     expect(await tokenBalance(merchant)).toBe(42_000_000n);
-    expect((await readEscrow(chain.publicClient, ESCROW, intent)).status).toBe('released');
+    expect((await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).status).toBe('released');
     const receipt = await chain.publicClient.getTransactionReceipt({ hash: mined.hash });
     expect(decodeEscrowLogs(receipt.logs, ESCROW)).toEqual([
-      expect.objectContaining({ event: 'Released', intentId: escrowIdOf(intent), merchant, amount: 42_000_000n, by: RELAYER }),
+      expect.objectContaining({ event: 'Released', intentId: escrowIdOf(intent), payer, merchant, amount: 42_000_000n, by: RELAYER }),
     ]);
   });
 
   it('a refund the relayer sends pays the payer back', async () => {
     const { intent } = await lockThroughRelayer(5_000_000n, randomAddress());
     const before = await tokenBalance(payer);
-    expect(await confirmed(await relay(refundCall(ESCROW, intent)))).toMatchObject({ status: 'mined' });
+    expect(await confirmed(await relay(refundCall(ESCROW, escrowIdOf(intent), payer)))).toMatchObject({ status: 'mined' });
     expect(await tokenBalance(payer)).toBe(before + 5_000_000n);
-    expect((await readEscrow(chain.publicClient, ESCROW, intent)).status).toBe('refunded');
+    expect((await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).status).toBe('refunded');
   });
 
   it('a release the contract would refuse (nothing locked for the intent) is refused before it costs gas', async () => {
     const result = await stub().send(NETWORK, {
       id: `att_${crypto.randomUUID().replaceAll('-', '')}`,
-      ...releaseCall(ESCROW, newId('pi')),
+      ...releaseCall(ESCROW, escrowIdOf(newId('pi')), payer),
     });
     expect(result).toMatchObject({ ok: false, error: 'transaction_would_revert' });
   });
@@ -146,10 +146,10 @@ describe('the escrow through the relayer', () => {
     const merchant = randomAddress();
     const { intent } = await lockThroughRelayer(8_000_000n, merchant);
     const snapshot = await chain.rpc<Hex>('evm_snapshot');
-    const attempt = await relay(releaseCall(ESCROW, intent));
+    const attempt = await relay(releaseCall(ESCROW, escrowIdOf(intent), payer));
     await waitFor(async () => (await status(attempt)).status === 'mined', 10_000);
     const firstBlock = (await status(attempt)).blockHash;
-    expect((await readEscrow(chain.publicClient, ESCROW, intent)).status).toBe('released');
+    expect((await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).status).toBe('released');
     expect(await tokenBalance(merchant)).toBe(8_000_000n);
 
     // The release's block is gone. Mining is held so the relayer's second broadcast waits in the pool
@@ -157,7 +157,7 @@ describe('the escrow through the relayer', () => {
     await chain.rpc('evm_setAutomine', [false]);
     try {
       await chain.rpc('evm_revert', [snapshot]);
-      expect((await readEscrow(chain.publicClient, ESCROW, intent)).status).toBe('locked');
+      expect((await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).status).toBe('locked');
       expect(await tokenBalance(merchant)).toBe(0n);
     } finally {
       await chain.rpc('evm_setAutomine', [true]);
@@ -181,7 +181,7 @@ describe('the escrow through the relayer', () => {
     expect(warnings.filter((line) => line.includes('relayer transaction dropped by a reorg'))).toEqual([
       expect.stringContaining(`"id":"${attempt}"`),
     ]);
-    expect((await readEscrow(chain.publicClient, ESCROW, intent)).status).toBe('released');
+    expect((await readEscrow(chain.publicClient, ESCROW, escrowIdOf(intent), payer)).status).toBe('released');
     expect(await tokenBalance(merchant)).toBe(8_000_000n);
   });
 });

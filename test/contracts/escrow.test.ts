@@ -244,8 +244,8 @@ describe("the service's view of the contract (src/chain/escrow.ts)", () => {
     );
   });
 
-  it('reads an id never used as status none, all zero', async () => {
-    expect(await readEscrow(publicClient, escrow, newId('pi'))).toEqual({
+  it('reads an (id, payer) pair never used as status none, all zero', async () => {
+    expect(await readEscrow(publicClient, escrow, escrowIdOf(newId('pi')), payer)).toEqual({
       status: 'none',
       payer: zeroAddress,
       merchant: zeroAddress,
@@ -277,7 +277,7 @@ describe('lock', () => {
         blockNumber: receipt.blockNumber,
       }),
     ]);
-    expect(await readEscrow(publicClient, escrow, intent)).toEqual({
+    expect(await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).toEqual({
       status: 'locked',
       payer,
       merchant,
@@ -287,12 +287,12 @@ describe('lock', () => {
     });
   });
 
-  it('a second deposit for one intent id is refused, locked or paid out (the id is spent for good)', async () => {
+  it("the payer's second deposit for one intent id is refused, locked or paid out (the pair is spent for good)", async () => {
     const { intent, deadline } = await lock();
     await fund(1_000_000n);
     const again = () => send(payer, escrow, abi, 'deposit', [escrowIdOf(intent), usdc, 1_000_000n, merchant, deadline]);
     expect(await refusal(again())).toBe('DepositExists');
-    await sendCall(relayer, releaseCall(escrow, intent));
+    await sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer));
     expect(await refusal(again())).toBe('DepositExists');
   });
 
@@ -320,21 +320,29 @@ describe('release, refund, reclaim', () => {
   it('release by the relayer pays the merchant exactly the deposit; nothing can move it afterwards', async () => {
     const { intent } = await lock(12_345_678n);
     const merchantBefore = await balance(usdc, merchant);
-    const receipt = await sendCall(relayer, releaseCall(escrow, intent));
+    const receipt = await sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer));
     expect(await balance(usdc, merchant)).toBe(merchantBefore + 12_345_678n);
     expect(decodeEscrowLogs(receipt.logs)).toEqual([
-      expect.objectContaining({ event: 'Released', intentId: escrowIdOf(intent), merchant, token: usdc, amount: 12_345_678n, by: relayer }),
+      expect.objectContaining({
+        event: 'Released',
+        intentId: escrowIdOf(intent),
+        payer,
+        merchant,
+        token: usdc,
+        amount: 12_345_678n,
+        by: relayer,
+      }),
     ]);
-    expect((await readEscrow(publicClient, escrow, intent)).status).toBe('released');
-    expect(await refusal(sendCall(relayer, releaseCall(escrow, intent)))).toBe('NotLocked');
-    expect(await refusal(sendCall(relayer, refundCall(escrow, intent)))).toBe('NotLocked');
+    expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('released');
+    expect(await refusal(sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotLocked');
+    expect(await refusal(sendCall(relayer, refundCall(escrow, escrowIdOf(intent), payer)))).toBe('NotLocked');
     expect(await refusal(send(payer, escrow, abi, 'reclaim', [escrowIdOf(intent)]))).toBe('NotLocked');
   });
 
   it('the payer may release too (confirming delivery themselves)', async () => {
     const { intent } = await lock(1_000_000n);
     const merchantBefore = await balance(usdc, merchant);
-    await send(payer, escrow, abi, 'release', [escrowIdOf(intent)]);
+    await send(payer, escrow, abi, 'release', [escrowIdOf(intent), payer]);
     expect(await balance(usdc, merchant)).toBe(merchantBefore + 1_000_000n);
   });
 
@@ -342,26 +350,26 @@ describe('release, refund, reclaim', () => {
     for (const by of [relayer, merchant]) {
       const { intent } = await lock(3_000_000n);
       const payerBefore = await balance(usdc, payer);
-      const receipt = await sendCall(by, refundCall(escrow, intent));
+      const receipt = await sendCall(by, refundCall(escrow, escrowIdOf(intent), payer));
       expect(await balance(usdc, payer)).toBe(payerBefore + 3_000_000n);
       expect(decodeEscrowLogs(receipt.logs)).toEqual([
         expect.objectContaining({ event: 'Refunded', intentId: escrowIdOf(intent), payer, amount: 3_000_000n, by }),
       ]);
-      expect((await readEscrow(publicClient, escrow, intent)).status).toBe('refunded');
-      expect(await refusal(sendCall(relayer, releaseCall(escrow, intent)))).toBe('NotLocked');
+      expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('refunded');
+      expect(await refusal(sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotLocked');
     }
   });
 
-  it('a stranger can neither release nor refund; the merchant cannot release to itself; only the payer reclaims', async () => {
+  it("a stranger can neither release nor refund; the merchant cannot release to itself; only the payer reclaims (another's reclaim finds no deposit of its own)", async () => {
     const { intent } = await lock();
     const id = escrowIdOf(intent);
-    expect(await refusal(sendCall(stranger, releaseCall(escrow, intent)))).toBe('NotRelayerOrPayer');
-    expect(await refusal(sendCall(merchant, releaseCall(escrow, intent)))).toBe('NotRelayerOrPayer');
-    expect(await refusal(sendCall(stranger, refundCall(escrow, intent)))).toBe('NotRelayerOrMerchant');
-    expect(await refusal(sendCall(payer, refundCall(escrow, intent)))).toBe('NotRelayerOrMerchant');
-    expect(await refusal(send(relayer, escrow, abi, 'reclaim', [id]))).toBe('NotPayer');
-    expect(await refusal(sendCall(relayer, releaseCall(escrow, newId('pi'))))).toBe('UnknownDeposit');
-    expect((await readEscrow(publicClient, escrow, intent)).status).toBe('locked');
+    expect(await refusal(sendCall(stranger, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrPayer');
+    expect(await refusal(sendCall(merchant, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrPayer');
+    expect(await refusal(sendCall(stranger, refundCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrMerchant');
+    expect(await refusal(sendCall(payer, refundCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrMerchant');
+    expect(await refusal(send(relayer, escrow, abi, 'reclaim', [id]))).toBe('UnknownDeposit');
+    expect(await refusal(sendCall(relayer, releaseCall(escrow, escrowIdOf(newId('pi')), payer)))).toBe('UnknownDeposit');
+    expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('locked');
   });
 
   it('the payer reclaims from the deadline on (to the second) without anyone; before it, refused; after it, no release', async () => {
@@ -370,32 +378,32 @@ describe('release, refund, reclaim', () => {
     await at(deadline - 1n);
     expect(await refusal(send(payer, escrow, abi, 'reclaim', [id]))).toBe('DeadlineNotReached');
     // The last second before the deadline still releases (simulated only: the funds stay for the reclaim below).
-    await publicClient.call({ account: relayer, ...releaseCall(escrow, intent), blockTag: 'pending' });
+    await publicClient.call({ account: relayer, ...releaseCall(escrow, escrowIdOf(intent), payer), blockTag: 'pending' });
     await rpc('evm_mine');
     expect(await now()).toBe(deadline - 1n);
     await rpc('evm_increaseTime', [Number(HOUR)]);
-    expect(await refusal(sendCall(relayer, releaseCall(escrow, intent)))).toBe('DeadlinePassed');
+    expect(await refusal(sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('DeadlinePassed');
     const payerBefore = await balance(usdc, payer);
     const receipt = await send(payer, escrow, abi, 'reclaim', [id]);
     expect(await balance(usdc, payer)).toBe(payerBefore + 4_000_000n);
     expect(decodeEscrowLogs(receipt.logs)).toEqual([
       expect.objectContaining({ event: 'Reclaimed', intentId: id, payer, amount: 4_000_000n }),
     ]);
-    expect((await readEscrow(publicClient, escrow, intent)).status).toBe('reclaimed');
+    expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('reclaimed');
   });
 
   it('a refund still works after the deadline (money back to the payer is never blocked)', async () => {
     const { intent } = await lock(2_000_000n, 60n);
     await rpc('evm_increaseTime', [120]);
     const payerBefore = await balance(usdc, payer);
-    await sendCall(relayer, refundCall(escrow, intent));
+    await sendCall(relayer, refundCall(escrow, escrowIdOf(intent), payer));
     expect(await balance(usdc, payer)).toBe(payerBefore + 2_000_000n);
   });
 
   it('a token calling back into the escrow while paid out cannot pay twice (reentrancy guard)', async () => {
     const token = await deployFixture('ReentrantToken');
     const { intent } = await lock(5_000n, HOUR, token);
-    const release = releaseCall(escrow, intent);
+    const release = releaseCall(escrow, escrowIdOf(intent), payer);
     await send(deployer, token, fixtures.ReentrantToken!.abi, 'arm', [escrow, release.data]);
     await sendCall(relayer, release);
     const read = (functionName: string) => publicClient.readContract({ address: token, abi: fixtures.ReentrantToken!.abi, functionName });
@@ -407,11 +415,84 @@ describe('release, refund, reclaim', () => {
   it('a reorg that drops the release leaves the deposit locked again (evm_snapshot / evm_revert)', async () => {
     const { intent } = await lock(6_000_000n);
     const snapshot = await rpc('evm_snapshot');
-    await sendCall(relayer, releaseCall(escrow, intent));
-    expect((await readEscrow(publicClient, escrow, intent)).status).toBe('released');
+    await sendCall(relayer, releaseCall(escrow, escrowIdOf(intent), payer));
+    expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('released');
     expect(await rpc('evm_revert', [snapshot])).toBe(true);
-    expect((await readEscrow(publicClient, escrow, intent)).status).toBe('locked');
+    expect((await readEscrow(publicClient, escrow, escrowIdOf(intent), payer)).status).toBe('locked');
     expect(await balance(usdc, escrow)).toBeGreaterThanOrEqual(6_000_000n);
+  });
+});
+
+describe('deposits keyed by intent id and payer', () => {
+  /** `who` locks `amount` under `id` directly (funded and approved first). */
+  async function depositAs(who: Address, id: Hex, amount: bigint, deadline: bigint) {
+    await fund(amount, usdc, who);
+    return send(who, escrow, abi, 'deposit', [id, usdc, amount, merchant, deadline]);
+  }
+
+  it("a stranger's tiny deposit under the intent's id does not stop the payer's own; each is released or refunded on its own", async () => {
+    const id = escrowIdOf(newId('pi'));
+    const deadline = (await now()) + HOUR;
+    // The stranger front-runs the payer with one unit under the intent's id: that spends only the stranger's pair.
+    await depositAs(stranger, id, 1n, deadline);
+    expect((await readEscrow(publicClient, escrow, id, payer)).status).toBe('none');
+    const locked = await depositAs(payer, id, 20_000_000n, deadline);
+    expect(decodeEscrowLogs(locked.logs)).toEqual([
+      expect.objectContaining({ event: 'Locked', intentId: id, payer, merchant, amount: 20_000_000n }),
+    ]);
+    expect(await readEscrow(publicClient, escrow, id, payer)).toMatchObject({ status: 'locked', payer, amount: 20_000_000n });
+    expect(await readEscrow(publicClient, escrow, id, stranger)).toMatchObject({ status: 'locked', payer: stranger, amount: 1n });
+
+    // Releasing the payer's deposit pays the merchant the payer's amount and leaves the stranger's locked.
+    const merchantBefore = await balance(usdc, merchant);
+    const released = await sendCall(relayer, releaseCall(escrow, id, payer));
+    expect(await balance(usdc, merchant)).toBe(merchantBefore + 20_000_000n);
+    expect(decodeEscrowLogs(released.logs)).toEqual([
+      expect.objectContaining({ event: 'Released', intentId: id, payer, merchant, amount: 20_000_000n, by: relayer }),
+    ]);
+    expect((await readEscrow(publicClient, escrow, id, stranger)).status).toBe('locked');
+
+    // Refunding the stranger's pays the stranger alone; the payer's stays released.
+    const strangerBefore = await balance(usdc, stranger);
+    const refunded = await sendCall(relayer, refundCall(escrow, id, stranger));
+    expect(await balance(usdc, stranger)).toBe(strangerBefore + 1n);
+    expect(decodeEscrowLogs(refunded.logs)).toEqual([
+      expect.objectContaining({ event: 'Refunded', intentId: id, payer: stranger, amount: 1n, by: relayer }),
+    ]);
+    expect((await readEscrow(publicClient, escrow, id, stranger)).status).toBe('refunded');
+    expect((await readEscrow(publicClient, escrow, id, payer)).status).toBe('released');
+
+    // Both pairs are spent.
+    expect(await refusal(depositAs(payer, id, 1n, deadline))).toBe('DepositExists');
+    expect(await refusal(depositAs(stranger, id, 1n, deadline))).toBe('DepositExists');
+  });
+
+  it("the payer's signed deposit is locked even when a stranger deposited under the id first", async () => {
+    const { deposit, signature } = await signedDeposit();
+    await depositAs(stranger, deposit.intentId, 1n, deposit.deadline);
+    await fund(deposit.amount);
+    const receipt = await sendCall(relayer, depositWithSignatureCall(escrow, deposit, signature));
+    expect(decodeEscrowLogs(receipt.logs)).toEqual([
+      expect.objectContaining({ event: 'Locked', intentId: deposit.intentId, payer, amount: deposit.amount }),
+    ]);
+    expect(await readEscrow(publicClient, escrow, deposit.intentId, payer)).toMatchObject({ status: 'locked', amount: deposit.amount });
+  });
+
+  it('after the deadline each reclaims only their own deposit', async () => {
+    const id = escrowIdOf(newId('pi'));
+    const deadline = (await now()) + 60n;
+    await depositAs(stranger, id, 1n, deadline);
+    await depositAs(payer, id, 3_000_000n, deadline);
+    await rpc('evm_increaseTime', [120]);
+    const [payerBefore, strangerBefore] = [await balance(usdc, payer), await balance(usdc, stranger)];
+    await send(stranger, escrow, abi, 'reclaim', [id]);
+    expect(await balance(usdc, stranger)).toBe(strangerBefore + 1n);
+    expect(await balance(usdc, payer)).toBe(payerBefore);
+    expect((await readEscrow(publicClient, escrow, id, payer)).status).toBe('locked');
+    expect(await refusal(send(stranger, escrow, abi, 'reclaim', [id]))).toBe('NotLocked');
+    await send(payer, escrow, abi, 'reclaim', [id]);
+    expect(await balance(usdc, payer)).toBe(payerBefore + 3_000_000n);
+    expect((await readEscrow(publicClient, escrow, id, payer)).status).toBe('reclaimed');
   });
 });
 
@@ -503,10 +584,10 @@ describe('relayers', () => {
     await send(deployer, escrow, abi, 'setRelayer', [candidate, true]);
     const { intent } = await lock();
     await send(deployer, escrow, abi, 'setRelayer', [candidate, false]);
-    expect(await refusal(sendCall(candidate, releaseCall(escrow, intent)))).toBe('NotRelayerOrPayer');
+    expect(await refusal(sendCall(candidate, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrPayer');
     // The owner is no relayer: it cannot move deposits either.
-    expect(await refusal(sendCall(deployer, releaseCall(escrow, intent)))).toBe('NotRelayerOrPayer');
-    expect(await refusal(sendCall(deployer, refundCall(escrow, intent)))).toBe('NotRelayerOrMerchant');
+    expect(await refusal(sendCall(deployer, releaseCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrPayer');
+    expect(await refusal(sendCall(deployer, refundCall(escrow, escrowIdOf(intent), payer)))).toBe('NotRelayerOrMerchant');
   });
 });
 
@@ -517,9 +598,9 @@ describe('gas', () => {
     await fund(deposit.amount);
     used.depositWithSignature = (await sendCall(relayer, depositWithSignatureCall(escrow, deposit, signature))).gasUsed;
     const { intent: released } = await lock();
-    used.release = (await sendCall(relayer, releaseCall(escrow, released))).gasUsed;
+    used.release = (await sendCall(relayer, releaseCall(escrow, escrowIdOf(released), payer))).gasUsed;
     const { intent: refunded } = await lock();
-    used.refund = (await sendCall(relayer, refundCall(escrow, refunded))).gasUsed;
+    used.refund = (await sendCall(relayer, refundCall(escrow, escrowIdOf(refunded), payer))).gasUsed;
     console.log('escrow gas used (anvil receipts):', used);
     for (const [what, gas] of Object.entries(used)) {
       const measured = MEASURED_ESCROW_GAS[what as keyof typeof MEASURED_ESCROW_GAS];

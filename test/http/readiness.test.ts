@@ -27,6 +27,7 @@ describe('/health/ready', () => {
         'relay',
         'mandates',
         'escrow',
+        'escrowpay',
         'refunds',
         'refunds-flaky',
       ],
