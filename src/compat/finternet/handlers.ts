@@ -118,7 +118,11 @@ async function usdcOptions(c: Context<AppEnv>, chainId: number | undefined): Pro
   const usable = withUsdc.filter(([, chain]) => chain.escrow_contract !== undefined);
   const offered = usable.map(([, chain]) => chain.chainId).join(', ');
   const useOne = offered ? `: use one of ${offered}` : '';
-  if (chainId !== undefined && !usable.some(([, chain]) => chain.chainId === chainId) && withUsdc.some(([, chain]) => chain.chainId === chainId)) {
+  if (
+    chainId !== undefined &&
+    !usable.some(([, chain]) => chain.chainId === chainId) &&
+    withUsdc.some(([, chain]) => chain.chainId === chainId)
+  ) {
     throw new FinternetError(
       'parameter_invalid',
       `Chain ${chainId} has no escrow contract, and every payment intent here is held in escrow until delivery${useOne}.`,

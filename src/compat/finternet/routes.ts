@@ -80,7 +80,8 @@ export const submitSignature = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents/{intentId}/signature`,
   tags,
-  summary: 'Submit the payer`s signed escrow deposit (EIP-712 over `data.typedData`, optionally with an EIP-2612 permit): the relayer locks it, the payer pays no gas',
+  summary:
+    'Submit the payer`s signed escrow deposit (EIP-712 over `data.typedData`, optionally with an EIP-2612 permit): the relayer locks it, the payer pays no gas',
   ...apiKey,
   request: {
     params: IntentIdParam,
@@ -90,18 +91,30 @@ export const submitSignature = createRoute({
       permit: { deadline: 1704070800, v: 27, r: `0x${'2c'.repeat(32)}`, s: `0x${'3d'.repeat(32)}` },
     }),
   },
-  responses: { 200: jsonResponse(PaymentIntentResponse, 'The payment intent with its signer recorded and the deposit on its way to the escrow.', EXAMPLE), ...oneErrors },
+  responses: {
+    200: jsonResponse(
+      PaymentIntentResponse,
+      'The payment intent with its signer recorded and the deposit on its way to the escrow.',
+      EXAMPLE,
+    ),
+    ...oneErrors,
+  },
 });
 
 export const confirmDelivery = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents/{intentId}/confirm-delivery`,
   tags,
-  summary: 'Confirm delivery (or, for CONDITIONAL, that the condition is met) of a locked payment: the relayer releases the escrow to the merchant, then the settlement runs',
+  summary:
+    'Confirm delivery (or, for CONDITIONAL, that the condition is met) of a locked payment: the relayer releases the escrow to the merchant, then the settlement runs',
   ...apiKey,
   request: { params: IntentIdParam },
   responses: {
-    200: jsonResponse(PaymentIntentResponse, 'The payment intent, settlement IN_PROGRESS (the release on its way) or already further.', EXAMPLE),
+    200: jsonResponse(
+      PaymentIntentResponse,
+      'The payment intent, settlement IN_PROGRESS (the release on its way) or already further.',
+      EXAMPLE,
+    ),
     ...oneErrors,
   },
 });

@@ -76,10 +76,14 @@ const dataFields = {
     description: 'The transaction that locked the payment in escrow, once one is seen (it stays: the payment`s transaction).',
   }),
   payoutTransactionHash: z.string().nullable().openapi({
-    description: 'The transaction that took the deposit out of escrow: the release to the merchant, or the refund (or reclaim) to the payer.',
+    description:
+      'The transaction that took the deposit out of escrow: the release to the merchant, or the refund (or reclaim) to the payer.',
   }),
   chainId: z.number().int(),
-  signerAddress: z.string().nullable().openapi({ description: 'The payer: the signer of the deposit, or the account whose lock was seen.' }),
+  signerAddress: z
+    .string()
+    .nullable()
+    .openapi({ description: 'The payer: the signer of the deposit, or the account whose lock was seen.' }),
   depositAddress: z
     .string()
     .nullable()
@@ -87,7 +91,9 @@ const dataFields = {
   tokenAddress: z.string().nullable().openapi({ description: 'The token`s ERC-20 contract on chainId.' }),
   expiresAt: unix('Until when a payment counts').nullable(),
   escrowId: z.string().nullable().openapi({ description: 'The intent`s id on the escrow contract (bytes32: keccak256 of its id).' }),
-  escrowDeadline: unix('From then on only a refund or the payer`s reclaim can take the deposit out; delivery must be confirmed before').nullable(),
+  escrowDeadline: unix(
+    'From then on only a refund or the payer`s reclaim can take the deposit out; delivery must be confirmed before',
+  ).nullable(),
   typedData: TypedData.nullable().openapi({
     description: 'What the payer signs to have the deposit locked for them, while a signature can still be submitted; null otherwise.',
   }),

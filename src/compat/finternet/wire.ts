@@ -133,9 +133,11 @@ function phasesOf(intent: PaymentIntent): WirePhase[] {
 
   // Without a signed deposit, the payer locked it alone (or nobody did): the signature is skipped.
   if (escrow?.deposit) phases.push(phaseToWire('SIGNATURE_VERIFICATION', 'completed', null, escrow.deposit.requestedAt));
-  else if (escrow?.lock || ended) phases.push(phaseToWire('SIGNATURE_VERIFICATION', 'skipped', null, signature?.completedAt ?? intent.updated));
+  else if (escrow?.lock || ended)
+    phases.push(phaseToWire('SIGNATURE_VERIFICATION', 'skipped', null, signature?.completedAt ?? intent.updated));
   else if (signature) phases.push(phaseToWire('SIGNATURE_VERIFICATION', signature.status, signature.startedAt, signature.completedAt));
-  if (confirmation) phases.push(phaseToWire('BLOCKCHAIN_CONFIRMATION', confirmation.status, confirmation.startedAt, confirmation.completedAt));
+  if (confirmation)
+    phases.push(phaseToWire('BLOCKCHAIN_CONFIRMATION', confirmation.status, confirmation.startedAt, confirmation.completedAt));
   const wasLocked = escrow !== null && (escrow.lockStatus === 'confirmed' || escrow.outcome !== null);
   if (wasLocked) phases.push(phaseToWire('ESCROW_LOCKED', 'completed', null, confirmation?.completedAt ?? intent.updated));
   else if (escrow?.lockStatus === 'seen') phases.push(phaseToWire('ESCROW_LOCKED', 'in_progress', confirmation?.startedAt ?? null, null));
@@ -149,7 +151,8 @@ function phasesOf(intent: PaymentIntent): WirePhase[] {
 function phaseToWire(phase: WirePhase['phase'], status: PhaseStatus, startedAt: number | null, completedAt: number | null): WirePhase {
   const upper = status.toUpperCase() as WirePhase['status'];
   if (status === 'in_progress' && startedAt !== null) return { phase, status: upper, startedAt: seconds(startedAt) };
-  if (status !== 'pending' && status !== 'in_progress' && completedAt !== null) return { phase, status: upper, completedAt: seconds(completedAt) };
+  if (status !== 'pending' && status !== 'in_progress' && completedAt !== null)
+    return { phase, status: upper, completedAt: seconds(completedAt) };
   return { phase, status: upper };
 }
 

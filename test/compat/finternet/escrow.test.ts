@@ -86,8 +86,12 @@ function balance(owner: Address): Promise<bigint> {
 /** The payer mints itself `amount` of the demo USDC and approves the escrow for it. */
 async function fundAndApprove(index: number, amount: bigint): Promise<void> {
   const wallet = chain.wallet(index);
-  await chain.mined(await wallet.writeContract({ address: chain.usdc.address, abi: MINT_ABI, functionName: 'mint', args: [address(index), amount] }));
-  await chain.mined(await wallet.writeContract({ address: chain.usdc.address, abi: erc20Abi, functionName: 'approve', args: [ESCROW, amount] }));
+  await chain.mined(
+    await wallet.writeContract({ address: chain.usdc.address, abi: MINT_ABI, functionName: 'mint', args: [address(index), amount] }),
+  );
+  await chain.mined(
+    await wallet.writeContract({ address: chain.usdc.address, abi: erc20Abi, functionName: 'approve', args: [ESCROW, amount] }),
+  );
 }
 
 /** The payer signs `data.typedData` with its own address as `payer` (eth_signTypedData_v4). */
@@ -110,7 +114,12 @@ function signDeposit(index: number, typed: any): Promise<Hex> {
 }
 
 async function escrowOf(intentId: string, payer: Address) {
-  return chain.publicClient.readContract({ address: ESCROW, abi: ESCROW_ABI, functionName: 'escrowOf', args: [escrowIdOf(intentId), payer] });
+  return chain.publicClient.readContract({
+    address: ESCROW,
+    abi: ESCROW_ABI,
+    functionName: 'escrowOf',
+    args: [escrowIdOf(intentId), payer],
+  });
 }
 
 async function logsOf(intentId: string, eventName: 'Locked' | 'Released' | 'Refunded' | 'Reclaimed') {
@@ -165,10 +174,19 @@ describe('create', () => {
   });
 
   it('refuses a chain without an escrow contract with a 400 naming chainId', async () => {
-    const plain = [...chainsConfig(env).values()].find((c) => !c.escrow_contract && c.tokens.some((t) => t.symbol === 'usdc') && !c.livemode)!;
+    const plain = [...chainsConfig(env).values()].find(
+      (c) => !c.escrow_contract && c.tokens.some((t) => t.symbol === 'usdc') && !c.livemode,
+    )!;
     const { res, body } = await finternet('/v1/payment-intents', {
       key: sk,
-      json: { amount: '1.00', currency: 'USDC', type: 'CONDITIONAL', settlementMethod: 'OFF_RAMP_MOCK', settlementDestination: 'x', chainId: plain.chainId },
+      json: {
+        amount: '1.00',
+        currency: 'USDC',
+        type: 'CONDITIONAL',
+        settlementMethod: 'OFF_RAMP_MOCK',
+        settlementDestination: 'x',
+        chainId: plain.chainId,
+      },
     });
     expect(res.status).toBe(400);
     expect(body.error).toMatchObject({ code: 'parameter_invalid', param: 'chainId', type: 'invalid_request_error' });
@@ -366,7 +384,13 @@ describe('the deadline', () => {
 
     // Before the deadline the payer cannot reclaim.
     await expect(
-      chain.publicClient.simulateContract({ account: payer, address: ESCROW, abi: ESCROW_ABI, functionName: 'reclaim', args: [escrowIdOf(id)] }),
+      chain.publicClient.simulateContract({
+        account: payer,
+        address: ESCROW,
+        abi: ESCROW_ABI,
+        functionName: 'reclaim',
+        args: [escrowIdOf(id)],
+      }),
     ).rejects.toThrow(/DeadlineNotReached/);
 
     snapshot = await chain.rpc<Hex>('evm_snapshot');
@@ -400,9 +424,14 @@ describe('isolation', () => {
       json: { signature, signerAddress: address(PAYER) },
     });
     expect(res.status).toBe(403);
-    expect(body).toEqual({ error: { code: 'forbidden', message: 'You do not have access to this payment intent', type: 'authentication_error' } });
+    expect(body).toEqual({
+      error: { code: 'forbidden', message: 'You do not have access to this payment intent', type: 'authentication_error' },
+    });
     const read = await finternet(`/v1/payment-intents/${made.id}`, { key: sk });
-    expect(read.body.data).toMatchObject({ signerAddress: null, phases: [{ phase: 'SIGNATURE_VERIFICATION', status: 'PENDING' }, {}, {}, {}] });
+    expect(read.body.data).toMatchObject({
+      signerAddress: null,
+      phases: [{ phase: 'SIGNATURE_VERIFICATION', status: 'PENDING' }, {}, {}, {}],
+    });
     expect(read.body.data.typedData).not.toBeNull();
   });
 });
