@@ -17,6 +17,7 @@ import {
   decodeEventLog,
   defineChain,
   encodeEventTopics,
+  formatLog,
   getAddress,
   HttpRequestError,
   http,
@@ -33,7 +34,7 @@ import {
 } from 'viem';
 import { retryAfterMs as retryAfterMsOf } from '../lib/retry-after.js';
 import type { ChainConfig } from './config.js';
-import type { EscrowState } from './escrow.js';
+import { decodeEscrowLogs, ESCROW_ABI, ESCROW_EVENT_TOPICS, type EscrowEvent, type EscrowState, escrowStateOf } from './escrow.js';
 import {
   ChainUnavailable,
   type BlockRange,
@@ -236,13 +237,86 @@ export class ViemChainReader implements ChainReader {
     });
   }
 
-  // Contract commit of the escrow wiring (issue 15): implemented by its chain adapter work.
-  readEscrow(_query: { contract: Address; escrowId: Hex; payer: Address; blockNumber: bigint }): Promise<EscrowState> {
-    return Promise.reject(new Error('readEscrow: not implemented yet'));
+  readEscrow({
+    contract,
+    escrowId,
+    payer,
+    blockNumber,
+  }: {
+    contract: Address;
+    escrowId: Hex;
+    payer: Address;
+    blockNumber: bigint;
+  }): Promise<EscrowState> {
+    return this.run(`readEscrow(${escrowId}, ${payer} at ${blockNumber})`, async (client) => {
+      // The head first: some nodes answer eth_call for a block they do not have yet with their latest
+      // state, which would let a lagging node's "none" pass for the deposit's absence at that block.
+      const head = await client.getBlockNumber({ cacheTime: 0 });
+      if (head < blockNumber) throw new ChainUnavailable('behind', `block ${blockNumber} is past the node's head ${head}`);
+      const held = await client.readContract({
+        address: contract,
+        abi: ESCROW_ABI,
+        functionName: 'escrowOf',
+        args: [escrowId, payer],
+        blockNumber,
+      });
+      return escrowStateOf(held);
+    });
   }
 
-  getEscrowLogs(_query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<EscrowLogScan> {
-    return Promise.reject(new Error('getEscrowLogs: not implemented yet'));
+  getEscrowLogs({
+    contracts,
+    ids,
+    fromBlock,
+    toBlock,
+  }: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<EscrowLogScan> {
+    const watchedContracts = new Set(contracts.map((c) => c.toLowerCase()));
+    const watchedIds = new Set(ids.map((id) => id.toLowerCase()));
+    return this.scanRange('getEscrowLogs', { fromBlock, toBlock }, this.maxLogRange, async (client, range) => {
+      const found: EscrowEvent[] = [];
+      if (contracts.length === 0) return found;
+      for (let i = 0; i < ids.length; i += this.maxRecipientsPerQuery) {
+        // Four events with the id as topic1, as getMandateLogs: topics spelled out, each log decoded.
+        const logs = await client.request({
+          method: 'eth_getLogs',
+          params: [
+            {
+              address: [...contracts],
+              topics: [[...ESCROW_EVENT_TOPICS], ids.slice(i, i + this.maxRecipientsPerQuery) as Hex[]],
+              fromBlock: toHex(range.fromBlock),
+              toBlock: toHex(range.toBlock),
+            },
+          ],
+        });
+        if (!Array.isArray(logs)) throw new ChainUnavailable('bad-response', 'eth_getLogs did not answer a list');
+        for (const raw of logs) {
+          const log = formatLog(raw);
+          const [topic0, topic1] = log.topics;
+          // A node that ignored the filter, answered with pending logs, or with logs a reorg removed
+          // (a node in the middle of one) is not trusted: the caller asks again.
+          if (
+            log.removed ||
+            log.blockNumber === null ||
+            log.blockHash === null ||
+            log.transactionHash === null ||
+            log.logIndex === null ||
+            log.blockNumber < range.fromBlock ||
+            log.blockNumber > range.toBlock ||
+            !watchedContracts.has(log.address.toLowerCase()) ||
+            !ESCROW_EVENT_TOPICS.includes(topic0 as Hex) ||
+            !watchedIds.has((topic1 ?? '').toLowerCase())
+          ) {
+            throw new ChainUnavailable('bad-response', `eth_getLogs returned a log outside the filter (tx ${log.transactionHash})`);
+          }
+          try {
+            found.push(...decodeEscrowLogs([log]));
+          } catch {
+            throw new ChainUnavailable('bad-response', `an escrow log that does not decode (tx ${log.transactionHash})`);
+          }
+        }
+      }
+      return found.sort(chainOrder);
+    }).then(({ found, toBlock }) => ({ logs: found, toBlock }));
   }
 
   getMandateLogs({
