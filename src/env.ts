@@ -41,6 +41,8 @@ export function readSettings(env: Env): Settings {
       .map((part) => wholeNumber('WEBHOOK_RETRY_DELAYS', part.trim())),
     webhookTimeoutMs: wholeNumber('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS ?? '15000'),
     cryptoMonitorWindowMs: wholeNumber('CRYPTO_MONITOR_WINDOW_SECONDS', env.CRYPTO_MONITOR_WINDOW_SECONDS ?? '86400') * 1000,
+    escrowHoldSeconds: wholeNumber('ESCROW_HOLD_SECONDS', env.ESCROW_HOLD_SECONDS ?? '604800'),
+    escrowHeldPollMs: wholeNumber('ESCROW_HELD_POLL_MS', env.ESCROW_HELD_POLL_MS ?? '60000'),
     refundSettleDelayMs: wholeNumber('REFUND_SETTLE_DELAY_MS', env.REFUND_SETTLE_DELAY_MS ?? '5000'),
     disputeReviewDelayMs: wholeNumber('DISPUTE_REVIEW_DELAY_MS', env.DISPUTE_REVIEW_DELAY_MS ?? '5000'),
   };

@@ -77,6 +77,7 @@ export function resolveCryptoOptions(
       token,
       confirmationsRequired: chain.confirmations,
       expiresIn: requested.expiresIn,
+      escrowContract: chain.escrow_contract ?? null,
     },
   };
 }

@@ -47,6 +47,8 @@ function chargeChange(
     };
     return { charge, events: ['charge.failed'] };
   }
+  const escrowed = escrowChargeChange(before, after);
+  if (escrowed !== undefined) return escrowed;
   switch (after.status) {
     case 'requires_action':
     case 'processing': {
@@ -102,6 +104,25 @@ function chargeChange(
 }
 
 const AUTHENTICATION_FAILURE = 'payment_intent_authentication_failure';
+
+/**
+ * A held escrow canceled (src/domain/escrow-intent.ts): its charge is refunded when the lock is back
+ * with its payer on chain (the Refunded or Reclaimed log confirmed), not when the cancel is asked for.
+ * Undefined: not such a case, the usual bookkeeping applies.
+ */
+function escrowChargeChange(before: PaymentIntent, after: PaymentIntent): { charge: Charge; events: EventType[] } | null | undefined {
+  const escrow = after.crypto?.escrow;
+  if (!escrow || after.status !== 'canceled') return undefined;
+  const held = heldCharge(after);
+  if (!held) return undefined;
+  if (before.status !== 'canceled' && before.status !== 'requires_capture') return undefined;
+  const returned = escrow.outcome?.status === 'refunded' || escrow.outcome?.status === 'reclaimed';
+  if (!returned || held.refunded) return before.status === 'canceled' ? null : withDetails(held, after);
+  return {
+    charge: { ...(withDetails(held, after)?.charge ?? held), refunded: true, amountRefunded: held.amount },
+    events: ['charge.refunded'],
+  };
+}
 
 /** The authorized, uncaptured charge of an intent in requires_capture. */
 function heldCharge(intent: PaymentIntent): Charge | undefined {
@@ -176,14 +197,17 @@ export function detailsOf(intent: PaymentIntent, paymentMethod: string | null): 
   const c = intent.crypto;
   if (c) {
     const counted = c.transfers;
+    // An escrowed payment: the payer's lock, then the release or refund that ended it.
+    const e = c.escrow;
+    const transactions = e ? [e.lock?.txHash, e.outcome?.txHash].filter((h): h is string => !!h) : counted.map((t) => t.txHash);
     return {
       type: 'crypto',
       crypto: {
         network: c.network,
         chainId: c.chainId,
         token: { symbol: c.token.symbol, decimals: c.token.decimals, address: c.token.address },
-        from: counted[0]?.from ?? null,
-        transactions: [...new Set(counted.map((t) => t.txHash))],
+        from: e ? (e.lock?.payer ?? null) : (counted[0]?.from ?? null),
+        transactions: [...new Set(transactions)],
       },
     };
   }

@@ -19,6 +19,7 @@ import {
   type PayerSignature,
 } from './crypto.js';
 import { DomainError, invalid, unexpectedState } from './errors.js';
+import { escrowConfirmTimers, escrowFor, withEscrowTerms } from './escrow-intent.js';
 import {
   changedFields,
   event,
@@ -39,18 +40,21 @@ import type { PaymentMethodType } from './test-payment-methods.js';
  * payment_method_types include crypto without naming a network and token: its payer chooses them at
  * confirmation (withCryptoChoice). Crypto options at create make a crypto-only intent, as before.
  */
-export function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMethodType[], livemode: boolean): CryptoPayment | null {
+export function cryptoPaymentFor(
+  intentId: string,
+  params: CreateParams,
+  types: readonly PaymentMethodType[],
+  livemode: boolean,
+): CryptoPayment | null {
   if (!types.includes('crypto')) {
     if (params.crypto) {
       throw invalid('parameter_invalid', 'crypto', '{{crypto}} is only allowed with {{paymentMethodTypes}} ["crypto"].');
     }
     return null;
   }
-  if (!params.crypto) {
-    // Paid in crypto only: nothing but a transfer can pay it, and a transfer cannot be held for a capture.
-    if (types.length === 1 && params.captureMethod === 'manual') throw noManualCapture();
-    return null;
-  }
+  // Without options the payer chooses network and token at confirmation (withCryptoChoice); a manual
+  // capture then holds in the chosen network's escrow.
+  if (!params.crypto) return null;
   if (types.length > 1) {
     throw invalid(
       'parameter_invalid',
@@ -59,9 +63,9 @@ export function cryptoPaymentFor(params: CreateParams, types: readonly PaymentMe
     );
   }
   if (params.paymentMethod !== undefined) throw noPaymentMethod();
-  if (params.captureMethod === 'manual') throw noManualCapture();
   assertWindow(params.crypto, livemode);
-  return newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto));
+  const escrow = escrowFor(intentId, params.crypto, { captureMethod: params.captureMethod, settlement: params.settlement !== undefined });
+  return { ...newCryptoPayment(params.crypto, cryptoAmount(params.amount, params.currency, params.crypto)), escrow };
 }
 
 function assertWindow(options: CryptoOptions, livemode: boolean): void {
@@ -121,9 +125,13 @@ export function withCryptoChoice(state: PaymentIntent, command: ConfirmCommand):
       'Pass {{paymentMethod}} or {{crypto}}, not both: a crypto payment is paid by a transfer to the deposit address it gets when confirmed.',
     );
   }
-  if (state.captureMethod === 'manual') throw noManualCapture();
   assertWindow(choice, state.livemode);
-  return { ...state, paymentMethod: null, crypto: newCryptoPayment(choice, cryptoAmount(state.amount, state.currency, choice)) };
+  const escrow = escrowFor(state.id, choice, { captureMethod: state.captureMethod, settlement: state.settlement !== null });
+  return {
+    ...state,
+    paymentMethod: null,
+    crypto: { ...newCryptoPayment(choice, cryptoAmount(state.amount, state.currency, choice)), escrow },
+  };
 }
 
 /** The token amount due for `amount` in `currency`, exactly, within a uint256 (and eight digits for usd). */
@@ -147,11 +155,12 @@ function noPaymentMethod(): DomainError {
   );
 }
 
-function noManualCapture(): DomainError {
+/** A crypto intent is held in escrow (manual) or paid by a transfer (automatic) from its creation on. */
+function captureMethodKept(state: PaymentIntent): DomainError {
   return invalid(
     'parameter_invalid',
     'captureMethod',
-    'An on-chain payment cannot be held for a later capture: use {{captureMethod}} automatic.',
+    `A crypto PaymentIntent keeps the {{captureMethod}} it was created with (${state.captureMethod}): manual holds the payment in escrow, automatic takes a transfer. Create a new PaymentIntent to change it.`,
   );
 }
 
@@ -174,7 +183,7 @@ export function assertCryptoUpdate(state: PaymentIntent, params: UpdateParams): 
     );
   }
   if (params.paymentMethod !== undefined) throw noPaymentMethod();
-  if (params.captureMethod === 'manual') throw noManualCapture();
+  if (params.captureMethod !== undefined && params.captureMethod !== state.captureMethod) throw captureMethodKept(state);
   const field = (['amount', 'currency'] as const).find((f) => params[f] !== undefined);
   if (field && state.crypto.depositAddress) {
     throw new DomainError({
@@ -192,7 +201,13 @@ export function withCryptoAmount(next: PaymentIntent): PaymentIntent {
   return next.crypto ? { ...next, crypto: { ...next.crypto, amount: cryptoAmount(next.amount, next.currency, next.crypto) } } : next;
 }
 
-export function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, command: ConfirmCommand, now: number): Decision {
+export function confirmCrypto(
+  state: PaymentIntent,
+  crypto: CryptoPayment,
+  command: ConfirmCommand,
+  now: number,
+  settings: IntentSettings,
+): Decision {
   if (command.paymentMethod !== undefined) throw noPaymentMethod();
   // Confirming again while it waits changes nothing: same address, same window.
   if (crypto.depositAddress !== null) return unchanged(state);
@@ -205,6 +220,21 @@ export function confirmCrypto(state: PaymentIntent, crypto: CryptoPayment, comma
     startBlock: command.deposit.startBlock,
     expiresAt,
   };
+  if (payment.escrow) {
+    // Held in escrow: the payer locks the amount on the contract; the intent polls the contract itself.
+    return {
+      state: {
+        ...state,
+        status: 'requires_action',
+        nextAction: { type: 'crypto_escrow_deposit' },
+        lastPaymentError: null,
+        crypto: { ...payment, escrow: withEscrowTerms(payment.escrow, command.deposit.address, expiresAt, settings) },
+      },
+      events: [event('payment_intent.requires_action')],
+      timers: escrowConfirmTimers(now),
+      paymentError: null,
+    };
+  }
   return {
     state: { ...state, status: 'requires_action', nextAction: { type: 'crypto_transfer' }, lastPaymentError: null, crypto: payment },
     events: [event('payment_intent.requires_action')],
@@ -237,7 +267,8 @@ export function stoppedWaiting(
  */
 export function observe(state: PaymentIntent, seen: ChainObservation, settings: IntentSettings): Decision {
   const c = state.crypto;
-  if (!c || c.depositAddress === null || c.expiresAt === null) return unchanged(state);
+  // An escrowed intent is paid by its lock, which its own poll reads (escrow-intent.ts), not by transfers.
+  if (!c || c.escrow || c.depositAddress === null || c.expiresAt === null) return unchanged(state);
   const transfers = uniqueTransfers(seen.transfers);
   const known = new Set([...c.transfers, ...c.late].map(transferKey));
   const events: DomainEvent[] = [];
@@ -384,7 +415,7 @@ export interface WatchRequest {
  */
 export function watchRequest(intent: PaymentIntent, now: number): WatchRequest | null {
   const c = intent.crypto;
-  if (!c || c.depositAddress === null || c.startBlock === null || c.expiresAt === null) return null;
+  if (!c || c.escrow || c.depositAddress === null || c.startBlock === null || c.expiresAt === null) return null;
   const base = { address: c.depositAddress, token: c.token.address, fromBlock: c.startBlock, confirmations: c.confirmationsRequired };
   if (WAITING.includes(intent.status)) return { ...base, until: null, notifyAt: c.expiresAt };
   if (c.monitorUntil !== null && now < c.monitorUntil) return { ...base, until: c.monitorUntil, notifyAt: null };

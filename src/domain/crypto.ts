@@ -5,6 +5,7 @@
  */
 import { currencyExponent, decimalString, isCurrency, type Currency } from './currency.js';
 import { invalid } from './errors.js';
+import type { Escrow } from './escrow.js';
 
 export interface CryptoToken {
   /** Lowercase code: usdc, usdt, eth… */
@@ -140,6 +141,8 @@ export interface CryptoOptions {
   confirmationsRequired: number;
   /** Seconds, as asked for in test mode (payment_method_options.crypto.expires_in); null for the default window. */
   expiresIn: number | null;
+  /** The network's escrow contract (CHAINS escrow_contract); null where none is deployed: nothing can be held there. */
+  escrowContract?: string | null;
 }
 
 /** A transfer to the deposit address as the intent records it. */
@@ -189,6 +192,8 @@ export interface CryptoPayment extends CryptoOptions {
   late: CryptoTransfer[];
   signature: PayerSignature | null;
   phases: Phase[];
+  /** The deposit on the escrow contract of an intent held for capture (src/domain/escrow.ts); null for a plain transfer. */
+  escrow: Escrow | null;
 }
 
 export function newCryptoPayment(options: CryptoOptions, amount: bigint): CryptoPayment {
@@ -207,6 +212,7 @@ export function newCryptoPayment(options: CryptoOptions, amount: bigint): Crypto
     excess: 0n,
     late: [],
     signature: null,
+    escrow: null,
     phases: PHASES.map((phase) => ({ phase, status: 'pending', startedAt: null, completedAt: null })),
   };
 }

@@ -59,6 +59,9 @@ export type Field =
   | 'crypto.token'
   | 'crypto.expiresIn'
   | 'signature'
+  /** The payer signing an escrow Deposit, and the EIP-2612 permit sent with it. */
+  | 'signer'
+  | 'permit'
   /** A crypto refund's address and what it sends back (src/domain/crypto-refunds.ts). */
   | 'destination'
   | 'source'

@@ -6,6 +6,7 @@
 import { bigintAsString } from '../lib/json.js';
 import type { Charge, Dispute, EventSubject, Refund, RefundReason } from './charge.js';
 import type { CryptoOptions, CryptoPayment, CryptoTransfer, PayerSignature } from './crypto.js';
+import type { EscrowObservation, SignedDeposit } from './escrow.js';
 import type { Settlement, SettlementParams } from './settlement.js';
 import type { CancellationReason, CaptureMethod, ConfirmationMethod, EventType, Status } from './status.js';
 import type { PaymentMethodType } from './test-payment-methods.js';
@@ -79,6 +80,14 @@ export interface CryptoTransferAction {
 }
 
 /**
+ * Waiting for the payer's lock on the escrow contract (capture_method=manual for crypto, or a
+ * settlement); the terms (contract, escrow id, amount, merchant, deadline) are in `crypto.escrow`.
+ */
+export interface CryptoEscrowDepositAction {
+  type: 'crypto_escrow_deposit';
+}
+
+/**
  * Bounds of an amount the payer chooses (a Checkout line item's custom_unit_amount), in the intent's
  * minor units; null bounds are open. An intent without them has the amount its merchant set.
  */
@@ -118,7 +127,7 @@ export interface PaymentIntent {
   paymentMethod: string | null;
   paymentMethodTypes: PaymentMethodType[];
   lastPaymentError: PaymentError | null;
-  nextAction: ChallengeAction | CryptoTransferAction | BlikAuthorizeAction | BankTransferAction | null;
+  nextAction: ChallengeAction | CryptoTransferAction | CryptoEscrowDepositAction | BlikAuthorizeAction | BankTransferAction | null;
   cancellationReason: CancellationReason | null;
   canceledAt: number | null;
   description: string | null;
@@ -256,6 +265,10 @@ export type Command =
   | ChainObservation
   /** A payer's EIP-712 signature, already verified by the shell. */
   | { type: 'record_signature'; signature: PayerSignature }
+  /** What the intent's escrow poll read from the contract (src/domain/escrow.ts). */
+  | EscrowObservation
+  /** A payer's EIP-712 Deposit signature, verified by the shell against the escrow's terms: the relayer is to send it. */
+  | { type: 'escrow_deposit'; deposit: Omit<SignedDeposit, 'id' | 'requestedAt'> }
   /** What the mandate's object reports about this debit intent's period (src/intents/debits.ts). */
   | { type: 'debit_reported'; report: DebitReport }
   /** POST /v1/refunds (src/domain/refunds.ts): `refundId` is drawn by the shell. */
@@ -296,9 +309,11 @@ export interface DomainEvent {
 /**
  * Something the shell must do later, at `at` (ms): settle an asynchronous payment, or bring the
  * chain watcher's registration in line with the intent (`watch`, see crypto-intent.ts watchRequest).
+ * An escrowed intent (escrow-intent.ts) polls its contract (`escrow`) and has the relayer send its
+ * transactions: `escrow_release`, `escrow_refund` (keyed by the payer's address), `escrow_deposit`.
  */
 export interface Timer {
-  kind: 'settle' | 'watch' | 'refund' | 'dispute' | 'settlement';
+  kind: 'settle' | 'watch' | 'refund' | 'dispute' | 'settlement' | 'escrow' | 'escrow_release' | 'escrow_refund' | 'escrow_deposit';
   /** Which refund or dispute (its id); absent for the intent's own timers. */
   key?: string;
   at: number;
@@ -318,6 +333,10 @@ export interface IntentSettings {
   asyncSettleDelayMs: number;
   /** How long after a crypto intent stops waiting its address is still watched for late funds. */
   cryptoMonitorWindowMs: number;
+  /** How long an escrowed lock is held for capture after the payment window closes, before its payer may reclaim it (seconds). */
+  escrowHoldSeconds: number;
+  /** How often an escrow read its contract once the lock is held (while it waits, its network's pollIntervalMs). */
+  escrowHeldPollMs: number;
   /** How long a test-mode card refund stays pending before it succeeds (or fails). */
   refundSettleDelayMs: number;
   /** How long submitted dispute evidence is under review before the test outcome. */

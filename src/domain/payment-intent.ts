@@ -15,6 +15,7 @@ import {
   withCryptoChoice,
 } from './crypto-intent.js';
 import type { FreshIds } from './charge.js';
+import { cancelEscrow, captureEscrow, confirmEscrowDelivery, isEscrowed, observeEscrow, requestEscrowDeposit } from './escrow-intent.js';
 import { reconcileCharges } from './charges.js';
 import { observeRefund } from './crypto-refunds.js';
 import { isCurrency, MAX_AMOUNT } from './currency.js';
@@ -68,7 +69,7 @@ export function createPaymentIntent(
 ): Decision {
   if (params.reserveDeposit && reservedDeposit === null) throw new Error('reserveDeposit needs the address the shell allocated');
   const paymentMethodTypes = params.paymentMethodTypes ?? (params.crypto ? ['crypto'] : ['card']);
-  const crypto = cryptoPaymentFor(params, paymentMethodTypes, ids.livemode);
+  const crypto = cryptoPaymentFor(ids.id, params, paymentMethodTypes, ids.livemode);
   if (!crypto) {
     assertAmount(params.amount, 'amount', params.currency);
     const field = params.paymentMethodTypes !== undefined ? 'paymentMethodTypes' : 'currency';
@@ -146,9 +147,9 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
     case 'confirm':
       return confirm(state, command, now, settings);
     case 'capture':
-      return capture(state, command.amountToCapture);
+      return isEscrowed(state) ? captureEscrow(state, command.amountToCapture, now) : capture(state, command.amountToCapture);
     case 'cancel':
-      return cancel(state, command.reason, now, settings);
+      return cancelEscrow(state, cancel(state, command.reason, now, settings), now);
     case 'complete_challenge':
       return completeChallenge(state, command.outcome);
     case 'settle':
@@ -157,6 +158,10 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
       return observe(state, command, settings);
     case 'record_signature':
       return recordSignature(state, command.signature);
+    case 'escrow_observed':
+      return observeEscrow(state, command, settings);
+    case 'escrow_deposit':
+      return requestEscrowDeposit(state, command.deposit, now);
     case 'debit_reported':
       return applyDebitReport(state, command.report, now);
     case 'refund':
@@ -179,7 +184,7 @@ function apply(state: PaymentIntent, command: Command, now: number, settings: In
       return fund(state, command.amount, command.reference, now);
     // The off-ramp simulator takes as long as an asynchronous payment's test settlement.
     case 'confirm_delivery':
-      return confirmDelivery(state, now, settings.asyncSettleDelayMs);
+      return isEscrowed(state) ? confirmEscrowDelivery(state, now) : confirmDelivery(state, now, settings.asyncSettleDelayMs);
     case 'advance_settlement':
       return advanceSettlement(state, now);
   }
@@ -266,7 +271,7 @@ export function depositToAllocate(state: PaymentIntent, command: ConfirmCommand)
 
 function confirm(before: PaymentIntent, command: ConfirmCommand, now: number, settings: IntentSettings): Decision {
   const state = confirming(before, command);
-  if (state.crypto) return confirmCrypto(state, state.crypto, command, now);
+  if (state.crypto) return confirmCrypto(state, state.crypto, command, now, settings);
   if (state.livemode) {
     throw invalid(
       'processor_not_configured',

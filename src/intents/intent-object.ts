@@ -6,9 +6,12 @@
  * its projection into D1 and its outbox messages. The chain is read by the network's watcher
  * (src/chain/watcher.ts); the intent's side of that is src/intents/chain-watch.ts.
  */
-import { type Address, getAddress, type Hex, verifyTypedData } from 'viem';
+import { type Address, getAddress, type Hex, isAddress, verifyTypedData } from 'viem';
 import { ChainUnavailable, type ChainReader } from '../chain/port.js';
-import { newChainReader } from '../chain/registry.js';
+import { chainsConfig, newChainReader } from '../chain/registry.js';
+import { relayer } from '../chain/relayer.js';
+import type { DepositPermit } from '../domain/escrow.js';
+import { isEscrowed, nextEscrowPoll } from '../domain/escrow-intent.js';
 import { chainWatcher, type DeliveryAck, refundSubscriber, type WatchDelivery } from '../chain/watcher.js';
 import { projectIntent } from '../db/intents.js';
 import { SHARD_BEFORE_SPLIT, shardDatabase } from '../db/shards.js';
@@ -40,6 +43,7 @@ import type { WebhookMessage } from '../webhooks/messages.js';
 import { isFinal, LIVE_CLOSE, LIVE_SOCKET_CAP, type LiveAttachment, readLiveRequest, renderLive } from './live-status.js';
 import { sessionObject } from '../checkout/session-stub.js';
 import { allocateDeposit, reserveDeposit, watcherMigration, watchMigration, watchRewindMigration } from './chain-watch.js';
+import { depositSignatureValid, escrowSend, readEscrowState, sentOrSettled } from './escrow-watch.js';
 import { serializeEventRow, subjectAttributes } from './events.js';
 import { parseRecord, partialToRecord, serializeRecord } from './record.js';
 
@@ -87,7 +91,17 @@ export interface StoredEvent {
 }
 
 /** `checkout`: tell the intent's Checkout Session where the intent is now (it completes or expires on it). */
-type IntentTimer = 'settle' | 'watch' | 'checkout' | 'refund' | 'dispute' | 'settlement';
+type IntentTimer =
+  | 'settle'
+  | 'watch'
+  | 'checkout'
+  | 'refund'
+  | 'dispute'
+  | 'settlement'
+  | 'escrow'
+  | 'escrow_release'
+  | 'escrow_refund'
+  | 'escrow_deposit';
 
 /** The statuses a Checkout Session's intent tells its session of. */
 const CHECKOUT_ENDS: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture', 'canceled'];
@@ -472,6 +486,11 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
       settlement: async () => {
         await this.run({ type: 'advance_settlement' }, ALARM_ORIGIN);
       },
+      // An escrowed intent (src/domain/escrow-intent.ts): its poll of the contract, and the relayer's transactions.
+      escrow: () => this.pollEscrow(),
+      escrow_release: () => this.sendEscrow('release'),
+      escrow_refund: (timer) => this.sendEscrow('refund', timer.key),
+      escrow_deposit: () => this.sendEscrow('deposit'),
     };
   }
 
@@ -728,6 +747,91 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
         );
       }
       return { watching: watchRequest(this.current!, Date.now()) !== null };
+    });
+  }
+
+  /**
+   * The escrow poll (the `escrow` timer; at least once, idempotent): reads what the contract says
+   * now, lets the domain decide, and sets the next poll — at the network's interval while the lock
+   * is awaited or a transaction is on its way, at ESCROW_HELD_POLL_MS while it is held — or none
+   * once nothing is left to watch. A chain that cannot be read throws: the shell retries with back-off.
+   */
+  private async pollEscrow(): Promise<void> {
+    const intent = this.current!;
+    if (!isEscrowed(intent) || intent.crypto.escrow.merchant === null) return;
+    const c = intent.crypto;
+    const config = chainsConfig(this.env).get(c.network);
+    const reader = this.chainReader(c.network);
+    if (!config || !reader) {
+      logError('escrow poll: network no longer configured', { intent: intent.id, network: c.network }, new Error('network not in CHAINS'));
+      return;
+    }
+    const observation = await readEscrowState(reader, c, () => Date.now());
+    const outcome = await this.run(observation, ALARM_ORIGIN);
+    if (!outcome.ok) {
+      logError(
+        'escrow observation refused',
+        { intent: intent.id, code: outcome.error.code },
+        new Error(outcome.error.detail ?? outcome.error.code),
+      );
+    }
+    const next = nextEscrowPoll(this.current!, Date.now(), config.pollIntervalMs, readSettings(this.env));
+    if (next !== null) this.setTimer('escrow', '', next);
+  }
+
+  /**
+   * Has the relayer send one of the escrow's transactions, written down (the intent's attempt and
+   * this timer) before it is sent. The relayer sends an attempt id once, so a repeated alarm sends
+   * nothing new; one that would revert (the deposit already ended) is left to the poll to explain.
+   */
+  private async sendEscrow(kind: 'release' | 'refund' | 'deposit', payer?: string): Promise<void> {
+    const intent = this.current!;
+    if (!isEscrowed(intent)) return;
+    const c = intent.crypto;
+    const send = escrowSend(intent.id, c, kind, payer);
+    if (!send) return;
+    const sent = sentOrSettled(await relayer(this.env, c.network).send(c.network, { id: send.id, ...send.call }));
+    if (sent === 'would_revert') logWarn('escrow transaction would revert; not sent', { intent: intent.id, attempt: send.id });
+  }
+
+  /**
+   * The payer's EIP-712 Deposit signature over the escrow's terms (signer = payer), with an EIP-2612
+   * permit when the payer has given no allowance: verified here, then written down and sent by the
+   * relayer (`${pi}:escrow_deposit`), so the payer sends no transaction. With a publishable key the
+   * client secret must match, as for a browser lookup.
+   */
+  async submitEscrowDeposit(
+    caller: Caller,
+    input: { signature: string; signer: string; permit?: DepositPermit; clientSecret?: string; publishable: boolean },
+  ): Promise<CommandResult> {
+    return this.serialized(async () => {
+      const intent = this.owned(caller) ? this.current : null;
+      const secretOk =
+        input.clientSecret === undefined
+          ? !input.publishable
+          : intent !== null && fixedLengthSecretsEqual(input.clientSecret, intent.clientSecret);
+      if (!intent || !secretOk) return NOT_FOUND;
+      if (isEscrowed(intent) && intent.crypto.escrow.merchant !== null && intent.crypto.escrow.deposit === null) {
+        if (!isAddress(input.signer)) {
+          return refused(invalid('parameter_invalid', 'signer', '{{signer}} must be an address (0x followed by 40 hex digits).'), intent);
+        }
+        if (!(await depositSignatureValid(intent.crypto, input.signer, input.signature))) {
+          return refused(
+            invalid(
+              'parameter_invalid',
+              'signature',
+              `The signature was not made by ${input.signer} over this PaymentIntent's Deposit (next_action.crypto_escrow_deposit.typed_data with payer ${input.signer}).`,
+            ),
+            intent,
+          );
+        }
+      }
+      const deposit = {
+        signer: isAddress(input.signer) ? getAddress(input.signer) : input.signer,
+        signature: input.signature.toLowerCase(),
+        permit: input.permit ?? null,
+      };
+      return this.run({ type: 'escrow_deposit', deposit }, originOf(caller));
     });
   }
 

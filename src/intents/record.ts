@@ -11,20 +11,33 @@
  *   v6: `settlement` (null in what v1 to v5 become: none of those intents was settled off chain).
  *   v7: `updated`, `reference` and `reservedDeposit` (the creation time, null and null in what v1 to
  *       v6 become: their last change was not recorded, and they took their addresses at confirmation).
+ *   v8: `crypto.escrowContract` and `crypto.escrow` (null and null in what v1 to v7 become: no intent
+ *       was held in escrow before, and whether its network had an escrow then is not known).
  */
 import type { Charge, CryptoRefund, Dispute, Refund } from '../domain/charge.js';
 import type { CryptoPayment, CryptoTransfer } from '../domain/crypto.js';
+import type { Escrow, EscrowLock, EscrowOutcome, UncountedLock } from '../domain/escrow.js';
 import type { DebitDetail } from '../domain/debit-intent.js';
 import type { PayerAmount, PaymentIntent } from '../domain/intent.js';
 
-export const RECORD_VERSION = 7;
+export const RECORD_VERSION = 8;
 
 type Stored<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
 };
 
 export type StoredTransfer = Stored<CryptoTransfer>;
-type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late'> & { transfers: StoredTransfer[]; late: StoredTransfer[] };
+type StoredLock = Stored<EscrowLock>;
+type StoredEscrow = Omit<Escrow, 'lock' | 'uncounted' | 'outcome'> & {
+  lock: StoredLock | null;
+  uncounted: Stored<UncountedLock>[];
+  outcome: Stored<EscrowOutcome> | null;
+};
+type StoredCrypto = Omit<Stored<CryptoPayment>, 'transfers' | 'late' | 'escrow'> & {
+  transfers: StoredTransfer[];
+  late: StoredTransfer[];
+  escrow: StoredEscrow | null;
+};
 
 type StoredPayerAmount = { minimum: string | null; maximum: string | null };
 type StoredDebit = Stored<DebitDetail>;
@@ -154,6 +167,25 @@ function cryptoToRecord(c: CryptoPayment): StoredCrypto {
     excess: c.excess.toString(),
     transfers: c.transfers.map(transferToRecord),
     late: c.late.map(transferToRecord),
+    escrow: c.escrow && escrowToRecord(c.escrow),
+  };
+}
+
+function escrowToRecord(e: Escrow): StoredEscrow {
+  return {
+    ...e,
+    lock: e.lock && { ...e.lock, amount: e.lock.amount.toString(), blockNumber: e.lock.blockNumber.toString() },
+    uncounted: e.uncounted.map((l) => ({ ...l, amount: l.amount.toString(), blockNumber: l.blockNumber.toString() })),
+    outcome: e.outcome && { ...e.outcome, blockNumber: e.outcome.blockNumber === null ? null : e.outcome.blockNumber.toString() },
+  };
+}
+
+function escrowFromRecord(e: StoredEscrow): Escrow {
+  return {
+    ...e,
+    lock: e.lock && { ...e.lock, amount: BigInt(e.lock.amount), blockNumber: BigInt(e.lock.blockNumber) },
+    uncounted: e.uncounted.map((l) => ({ ...l, amount: BigInt(l.amount), blockNumber: BigInt(l.blockNumber) })),
+    outcome: e.outcome && { ...e.outcome, blockNumber: e.outcome.blockNumber === null ? null : BigInt(e.outcome.blockNumber) },
   };
 }
 
@@ -171,6 +203,7 @@ function cryptoFromRecord(stored: StoredCrypto): CryptoPayment {
     excess: BigInt(c.excess),
     transfers: c.transfers.map(transferFromRecord),
     late: c.late.map(transferFromRecord),
+    escrow: c.escrow && escrowFromRecord(c.escrow),
   };
 }
 
@@ -183,6 +216,23 @@ export function transferFromRecord(t: StoredTransfer): CryptoTransfer {
 }
 
 function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord {
+  const record = migrateToV7(stored);
+  return record.v === RECORD_VERSION
+    ? (record as IntentRecord)
+    : { ...record, v: RECORD_VERSION, crypto: record.crypto && withoutEscrow(record.crypto) };
+}
+
+/** A crypto payment of a v1 to v7 record: its network's escrow was not recorded, and nothing was held. */
+function withoutEscrow(c: Omit<StoredCrypto, 'escrowContract' | 'escrow'>): StoredCrypto {
+  return { ...c, escrowContract: null, escrow: null };
+}
+
+type RecordV7 = Omit<IntentRecord, 'v' | 'crypto'> & {
+  v: 7 | typeof RECORD_VERSION;
+  crypto: Omit<StoredCrypto, 'escrowContract' | 'escrow'> | null;
+};
+
+function migrateToV7(stored: { v: number } & Record<string, unknown>): RecordV7 {
   const beforeUpdated = { updated: stored.created as number, reference: null, reservedDeposit: null };
   const beforeSettlement = { settlement: null, ...beforeUpdated };
   const beforeCharges = { charges: [], refunds: [], disputes: [], ...beforeSettlement };
@@ -190,19 +240,20 @@ function migrate(stored: { v: number } & Record<string, unknown>): IntentRecord 
   const beforeCheckout = { checkoutSession: null, payerAmount: null, ...beforeDebits };
   switch (stored.v) {
     case 1:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v' | 'crypto'>), v: RECORD_VERSION, crypto: null, ...beforeCheckout };
+      return { ...(stored as unknown as Omit<RecordV7, 'v' | 'crypto'>), v: 7, crypto: null, ...beforeCheckout };
     case 2:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCheckout };
+      return { ...(stored as unknown as Omit<RecordV7, 'v'>), v: 7, ...beforeCheckout };
     case 3:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeDebits };
+      return { ...(stored as unknown as Omit<RecordV7, 'v'>), v: 7, ...beforeDebits };
     case 4:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeCharges };
+      return { ...(stored as unknown as Omit<RecordV7, 'v'>), v: 7, ...beforeCharges };
     case 5:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeSettlement };
+      return { ...(stored as unknown as Omit<RecordV7, 'v'>), v: 7, ...beforeSettlement };
     case 6:
-      return { ...(stored as unknown as Omit<IntentRecord, 'v'>), v: RECORD_VERSION, ...beforeUpdated };
+      return { ...(stored as unknown as Omit<RecordV7, 'v'>), v: 7, ...beforeUpdated };
+    case 7:
     case RECORD_VERSION:
-      return stored as unknown as IntentRecord;
+      return stored as unknown as RecordV7;
     default:
       throw new Error(`Unknown payment intent record version ${stored.v}`);
   }

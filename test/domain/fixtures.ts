@@ -16,6 +16,8 @@ export const SETTINGS: Settings = {
   cryptoMonitorWindowMs: 86_400_000,
   refundSettleDelayMs: 5_000,
   disputeReviewDelayMs: 5_000,
+  escrowHoldSeconds: 604_800,
+  escrowHeldPollMs: 60_000,
 };
 /** The ids a command may use, as the shell draws them (freshIds). */
 export const FRESH = { chargeId: 'ch_test_1', refundId: 're_test_1', disputeId: 'dp_test_1' };

@@ -5,7 +5,14 @@ import type { DebitReport, PaymentIntent } from '../../src/domain/intent.js';
 import { decide } from '../../src/domain/payment-intent.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
-const SETTINGS = { asyncSettleDelayMs: 5_000, cryptoMonitorWindowMs: 86_400_000, refundSettleDelayMs: 5_000, disputeReviewDelayMs: 5_000 };
+const SETTINGS = {
+  asyncSettleDelayMs: 5_000,
+  cryptoMonitorWindowMs: 86_400_000,
+  refundSettleDelayMs: 5_000,
+  disputeReviewDelayMs: 5_000,
+  escrowHoldSeconds: 604_800,
+  escrowHeldPollMs: 60_000,
+};
 const FRESH = { chargeId: 'ch_test_1', refundId: 're_test_1', disputeId: 'dp_test_1' };
 const TX = `0x${'ab'.repeat(32)}`;
 

@@ -31,6 +31,8 @@ const settings: IntentSettings = {
   cryptoMonitorWindowMs: 86_400_000,
   refundSettleDelayMs: 5_000,
   disputeReviewDelayMs: 5_000,
+  escrowHoldSeconds: 604_800,
+  escrowHeldPollMs: 60_000,
 };
 const at = (iso: string) => Date.parse(iso);
 

@@ -34,6 +34,8 @@ const PARAMETERS: Record<Field, string> = {
   'crypto.token': `${CRYPTO}[token]`,
   'crypto.expiresIn': `${CRYPTO}[expires_in]`,
   signature: 'signature',
+  signer: 'signer',
+  permit: 'permit',
   mandate: 'mandate',
   charge: 'charge',
   evidence: 'evidence',

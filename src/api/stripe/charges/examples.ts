@@ -14,6 +14,8 @@ const settings: IntentSettings = {
   cryptoMonitorWindowMs: 86_400_000,
   refundSettleDelayMs: 5_000,
   disputeReviewDelayMs: 5_000,
+  escrowHoldSeconds: 604_800,
+  escrowHeldPollMs: 60_000,
 };
 
 function paidWith(id: string, secret: string, time: string, paymentMethod: string, fresh: FreshIds, extra: Command[] = []): PaymentIntent {
