@@ -68,7 +68,16 @@ function chargeChange(
       if (before.status === 'succeeded') return null;
       if (before.status === 'requires_capture') {
         const held = heldCharge(after);
-        if (held) return { charge: { ...held, captured: true, amountCaptured: after.amountReceived }, events: ['charge.captured'] };
+        if (held) {
+          // An escrow's release is one more transaction of the payment: the details show it.
+          const charge = {
+            ...held,
+            captured: true,
+            amountCaptured: after.amountReceived,
+            paymentMethodDetails: detailsOf(after, held.paymentMethod),
+          };
+          return { charge, events: ['charge.captured'] };
+        }
       }
       return { charge: succeeded(attempt(), after), events: ['charge.succeeded'] };
     }

@@ -5,6 +5,7 @@
  * translates its wire into these calls and renders what comes back; it never touches a stub.
  */
 import type { Refund } from '../domain/charge.js';
+import type { DepositPermit } from '../domain/escrow.js';
 import type { Command, ConfirmCommand, CreateParams, PaymentError, PaymentIntent, RefundParams, UpdateParams } from '../domain/intent.js';
 import type { CancellationReason } from '../domain/status.js';
 import { DomainError, type DomainErrorData, noSuchIntent } from '../domain/errors.js';
@@ -187,6 +188,20 @@ export class IntentService {
     input: { signature: string; signer: string; clientSecret?: string; publishable: boolean },
   ): Promise<Outcome> {
     return outcome(id, await intentObject(this.env, id).submitSignature(this.caller, input), this.caller);
+  }
+
+  /**
+   * A payer's EIP-712 Deposit signature for an intent held in escrow (signer = payer), with an
+   * EIP-2612 permit when the payer gave the contract no allowance: verified against the intent's
+   * terms, then the relayer sends depositWithSignature / depositWithPermit (attempt
+   * `${pi}:escrow_deposit`, written down before it is sent). With a publishable key only together
+   * with the client secret. The intent moves on when its poll sees the lock.
+   */
+  async submitEscrowDeposit(
+    id: string,
+    input: { signature: string; signer: string; permit?: DepositPermit; clientSecret?: string; publishable: boolean },
+  ): Promise<Outcome> {
+    return outcome(id, await intentObject(this.env, id).submitEscrowDeposit(this.caller, input), this.caller);
   }
 
   /** POST /v1/disputes/:id (src/domain/disputes.ts): through the intent that holds the dispute. */

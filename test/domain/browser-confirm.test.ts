@@ -51,11 +51,9 @@ describe('creating an intent whose payer chooses crypto at confirmation', () => 
     expect(state).toMatchObject({ status: 'requires_payment_method', crypto: null, paymentMethodTypes: types, amount: 2000n });
   });
 
-  it('crypto alone cannot be held for a manual capture', () => {
-    expect(refusal(() => created({ paymentMethodTypes: ['crypto'], captureMethod: 'manual' }))).toMatchObject({
-      code: 'parameter_invalid',
-      field: 'captureMethod',
-    });
+  it('crypto alone held for a manual capture needs a network with an escrow: another is refused when chosen', () => {
+    const manual = created({ paymentMethodTypes: ['crypto'], captureMethod: 'manual' });
+    expect(refusal(() => step(manual, chooseCrypto(USDC)))).toMatchObject({ code: 'parameter_invalid', field: 'captureMethod' });
   });
 
   it('crypto options at create keep making a crypto-only intent: with other types they are refused', () => {

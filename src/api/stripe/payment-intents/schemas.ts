@@ -333,6 +333,45 @@ const CryptoTransferAction = z.object({
   }),
 });
 
+const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+
+const CryptoEscrowDepositAction = z.object({
+  type: z.literal('crypto_escrow_deposit'),
+  crypto_escrow_deposit: z
+    .object({
+      network: z.string(),
+      chain_id: z.number().int(),
+      contract: address.openapi({ description: 'The escrow contract to lock the amount in (contracts/Escrow.sol).' }),
+      escrow_id: bytes32.openapi({ description: "The intent's id on the contract: keccak256 of its pi_… id." }),
+      token: z.string(),
+      token_address: address,
+      amount: z.string().openapi({ description: 'Base units of the token to lock, as a digit string (it may exceed 2^53).' }),
+      amount_display: z.string().openapi({ example: '10.99' }),
+      merchant: address.openapi({ description: "Who a release pays: the intent's deposit address (the merchant's own)." }),
+      deadline: z.number().int().openapi({
+        description:
+          'Unix seconds: the earliest deadline a lock may have. Until it the merchant may capture (release); from it the payer may reclaim alone.',
+      }),
+      valid_before: z
+        .number()
+        .int()
+        .openapi({ description: 'Unix seconds: the end of the payment window; a deposit signature is valid before it.' }),
+      hosted_instructions_url: z.url().openapi({ description: 'The hosted payment page (hosted_url).' }),
+      typed_data: z
+        .object({
+          domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int(), verifyingContract: address }),
+          types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+          primaryType: z.literal('Deposit'),
+          message: z.record(z.string(), z.string()),
+        })
+        .openapi({
+          description:
+            'The EIP-712 Deposit a payer signs (eth_signTypedData_v4) so that the relayer locks it for them (POST …/escrow_deposit): set message.payer to the signing address (it is the zero address here). Or lock it directly: approve the token and call deposit(escrow_id, token, amount, merchant, deadline).',
+        }),
+    })
+    .openapi({ description: 'The payer locks the amount in the escrow contract: the intent is then held for capture (requires_capture).' }),
+});
+
 const BlikAuthorizeAction = z.object({
   type: z.literal('blik_authorize'),
   blik_authorize: z.object({}).openapi({ description: 'Nothing to show: the customer approves the payment in their bank app.' }),
@@ -371,7 +410,7 @@ const BankTransferAction = z.object({
   }),
 });
 
-const NextAction = z.union([RedirectAction, CryptoTransferAction, BlikAuthorizeAction, BankTransferAction]);
+const NextAction = z.union([RedirectAction, CryptoTransferAction, CryptoEscrowDepositAction, BlikAuthorizeAction, BankTransferAction]);
 
 const CryptoTransaction = z.object({
   hash: z.string(),
@@ -382,6 +421,64 @@ const CryptoTransaction = z.object({
   /** Unix seconds. */
   block_time: z.number().int(),
 });
+
+const escrowLock = {
+  payer: address,
+  amount: z.string().openapi({ description: 'Base units locked.' }),
+  transaction: z.string().openapi({ description: 'The hash of the transaction that locked it.' }),
+  block_number: z.number().int(),
+  deadline: z.number().int().openapi({ description: 'Unix seconds: the deadline the lock was made with.' }),
+};
+
+const EscrowDetails = z
+  .object({
+    contract: address,
+    escrow_id: bytes32,
+    merchant: address.nullable().openapi({ description: 'The deposit address a release pays; set at confirmation.' }),
+    deadline: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Unix seconds: the earliest deadline a lock may have; set at confirmation.' }),
+    valid_before: z.number().int().nullable(),
+    status: z.enum(['none', 'lock_seen', 'locked', 'released', 'refunded', 'reclaimed']).openapi({
+      description:
+        'none: no lock counted yet; lock_seen: on chain, not yet confirmed; locked: held for capture; released / refunded / reclaimed: how it ended, confirmed on chain.',
+    }),
+    lock: z.object(escrowLock).nullable().openapi({ description: 'The lock that pays the intent.' }),
+    uncounted_locks: z
+      .array(
+        z.object({
+          ...escrowLock,
+          reason: z.enum(['other_payer', 'wrong_terms', 'not_waiting']),
+          status: z.enum(['none', 'locked', 'released', 'refunded', 'reclaimed']),
+          refund_requested: z.boolean(),
+        }),
+      )
+      .openapi({
+        description:
+          "Other locks under the intent's id (other payers, wrong terms, after the window): recorded, never counted, refunded by the relayer.",
+      }),
+    deposit_signer: address
+      .nullable()
+      .openapi({ description: 'The payer whose signed deposit the relayer sends (POST …/escrow_deposit); null when none.' }),
+    release_requested_at: z.number().int().nullable().openapi({ description: 'Unix seconds: when capture had the relayer release it.' }),
+    refund_requested_at: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Unix seconds: when a cancel or the deadline had the relayer refund it.' }),
+    outcome: z
+      .object({
+        status: z.enum(['released', 'refunded', 'reclaimed']),
+        transaction: z.string().nullable(),
+        by: address
+          .nullable()
+          .openapi({ description: 'Who sent it: the relayer, the payer or the merchant; null for a reclaim (the payer).' }),
+      })
+      .nullable(),
+  })
+  .openapi('CryptoEscrow');
 
 const CryptoDetails = z
   .object({
@@ -406,6 +503,9 @@ const CryptoDetails = z
     late_amount: z.string(),
     monitor_until: z.number().int().nullable(),
     signature: z.object({ signer: address, signature: z.string(), verified_at: z.number().int() }).nullable(),
+    escrow: EscrowDetails.nullable().openapi({
+      description: 'The escrow of an intent held for capture (capture_method manual); null for one paid by a transfer.',
+    }),
     phases: z.array(
       z.object({
         phase: z.enum(PHASES),
@@ -427,6 +527,31 @@ export const CryptoSignatureParams = z
     client_secret: z.string().max(200).optional().openapi({ description: 'Required with a publishable key.' }),
   })
   .openapi('CryptoSignatureParams');
+
+export const EscrowDepositParams = z
+  .strictObject({
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature: 0x followed by 130 hex digits.'),
+    signer: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address: 0x followed by 40 hex digits.')
+      .openapi({
+        description: 'The payer: the address that signed next_action.crypto_escrow_deposit.typed_data (with message.payer set to it).',
+      }),
+    permit: z
+      .strictObject({
+        deadline: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ description: "Unix seconds: the permit's deadline." }),
+        v: z.number().int().min(0).max(255),
+        r: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes: 0x followed by 64 hex digits.'),
+        s: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes: 0x followed by 64 hex digits.'),
+      })
+      .optional()
+      .openapi({
+        description:
+          "The payer's EIP-2612 permit of the token for the amount to the escrow contract: with it the payer sends no transaction at all (depositWithPermit). Without it the payer must have approved the contract.",
+      }),
+    client_secret: z.string().max(200).optional().openapi({ description: 'Required with a publishable key.' }),
+  })
+  .openapi('EscrowDepositParams');
 
 const browserFields = {
   id: z.string(),

@@ -1,7 +1,9 @@
 /** Domain → wire. Times become Unix seconds; amounts stay exact (digit strings past 2^53). */
 import type { z } from '@hono/zod-openapi';
 import { displayAmount, paymentTypedData, sumTransfers, type CryptoPayment, type CryptoTransfer } from '../../../domain/crypto.js';
+import type { Escrow, EscrowLock } from '../../../domain/escrow.js';
 import type { PaymentError, PaymentIntent } from '../../../domain/intent.js';
+import { escrowTypedData } from '../../../intents/escrow-watch.js';
 import { amountRemaining, type TestBankAccount, testBankAccount } from '../../../domain/payment-methods.js';
 import type { BrowserPaymentIntent, PaymentIntent as WirePaymentIntent } from '../payment-intents/schemas.js';
 
@@ -76,6 +78,7 @@ function nextActionToWire(intent: PaymentIntent, links: Links): BrowserWire['nex
     };
   }
   const c = intent.crypto!;
+  if (action.type === 'crypto_escrow_deposit') return escrowActionToWire(intent, c, links);
   const remaining = c.amount > c.seen ? c.amount - c.seen : 0n;
   return {
     type: 'crypto_transfer',
@@ -118,6 +121,69 @@ function financialAddress(account: TestBankAccount) {
         supported_networks: account.networks,
       };
   }
+}
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
+
+function escrowActionToWire(intent: PaymentIntent, c: CryptoPayment, links: Links): BrowserWire['next_action'] {
+  const e = c.escrow!;
+  const typed = escrowTypedData(c as CryptoPayment & { escrow: Escrow }, ZERO_ADDRESS);
+  const m = typed.message;
+  return {
+    type: 'crypto_escrow_deposit',
+    crypto_escrow_deposit: {
+      network: c.network,
+      chain_id: c.chainId,
+      contract: typed.domain.verifyingContract,
+      escrow_id: e.escrowId,
+      token: c.token.symbol,
+      token_address: m.token,
+      amount: c.amount.toString(),
+      amount_display: displayAmount(c.amount, c.token.decimals),
+      merchant: m.merchant,
+      deadline: e.deadline!,
+      valid_before: e.validBefore!,
+      hosted_instructions_url: hostedPageUrl(links, intent.id, intent.clientSecret),
+      typed_data: {
+        domain: typed.domain,
+        types: typed.types as unknown as Record<string, { name: string; type: string }[]>,
+        primaryType: typed.primaryType,
+        message: {
+          intentId: m.intentId,
+          payer: m.payer,
+          token: m.token,
+          amount: m.amount.toString(),
+          merchant: m.merchant,
+          deadline: m.deadline.toString(),
+          validBefore: m.validBefore.toString(),
+        },
+      },
+    },
+  };
+}
+
+function escrowToWire(e: Escrow) {
+  const lock = (l: EscrowLock) => ({
+    payer: l.payer,
+    amount: l.amount.toString(),
+    transaction: l.txHash,
+    block_number: Number(l.blockNumber),
+    deadline: l.deadline,
+  });
+  return {
+    contract: e.contract,
+    escrow_id: e.escrowId,
+    merchant: e.merchant,
+    deadline: e.deadline,
+    valid_before: e.validBefore,
+    status: e.outcome?.status ?? (e.lockStatus === 'confirmed' ? 'locked' : e.lockStatus === 'seen' ? 'lock_seen' : 'none'),
+    lock: e.lock && lock(e.lock),
+    uncounted_locks: e.uncounted.map((u) => ({ ...lock(u), reason: u.reason, status: u.status, refund_requested: u.refund !== null })),
+    deposit_signer: e.deposit?.signer ?? null,
+    release_requested_at: seconds(e.release?.requestedAt ?? null),
+    refund_requested_at: seconds(e.refund?.requestedAt ?? null),
+    outcome: e.outcome && { status: e.outcome.status, transaction: e.outcome.txHash, by: e.outcome.by },
+  } as const;
 }
 
 /** The EIP-712 payload as JSON: uint256 values as decimal strings, as eth_signTypedData_v4 takes them. */
@@ -172,6 +238,7 @@ export function cryptoToWire(c: CryptoPayment): NonNullable<BrowserWire['crypto'
       signature: c.signature.signature,
       verified_at: seconds(c.signature.verifiedAt),
     },
+    escrow: c.escrow && escrowToWire(c.escrow),
     phases: c.phases.map((p) => ({
       phase: p.phase,
       status: p.status,
