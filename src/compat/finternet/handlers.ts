@@ -70,6 +70,7 @@ export const submitSignature: Handler<'submitSignature'> = async (c) => {
     service(c).submitEscrowDeposit(intentId, {
       signature,
       signer: signerAddress,
+      publishable: false,
       ...(permit && { permit }),
     }),
   );
