@@ -135,14 +135,12 @@ function signedDepositCall(
   });
 }
 
-function releaseOf(intentId: string, e: Escrow): EscrowCall {
-  const call = releaseCall as (contract: Address, intentId: string, payer?: Address) => EscrowCall;
-  return call(getAddress(e.contract), intentId, getAddress(e.lock!.payer));
+function releaseOf(_intentId: string, e: Escrow): EscrowCall {
+  return releaseCall(getAddress(e.contract), e.escrowId as Hex, getAddress(e.lock!.payer));
 }
 
-function refundOf(intentId: string, e: Escrow, payer: string): EscrowCall {
-  const call = refundCall as (contract: Address, intentId: string, payer?: Address) => EscrowCall;
-  return call(getAddress(e.contract), intentId, getAddress(payer));
+function refundOf(_intentId: string, e: Escrow, payer: string): EscrowCall {
+  return refundCall(getAddress(e.contract), e.escrowId as Hex, getAddress(payer));
 }
 
 /**

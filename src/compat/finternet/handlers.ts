@@ -33,6 +33,8 @@ export const create: Handler<'create'> = async (c) => {
       amount,
       currency: crypto.token.symbol,
       crypto,
+      // Held in escrow until delivery: on Stripe's wire it is a manual capture (capture = release).
+      captureMethod: 'manual',
       metadata: p.metadata,
       settlement: {
         type: p.type.toLowerCase() as SettlementType,
