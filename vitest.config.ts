@@ -143,6 +143,8 @@ export default defineConfig({
         ASYNC_SETTLE_DELAY_MS: '400',
         REFUND_SETTLE_DELAY_MS: '400',
         DISPUTE_REVIEW_DELAY_MS: '400',
+        // A held escrow reads its contract every second (test/escrow/), not every minute.
+        ESCROW_HELD_POLL_MS: '1000',
         // Seconds between webhook attempts: short, so exhaustion can be watched in a test.
         WEBHOOK_RETRY_DELAYS: '0,1,1',
         WEBHOOK_TIMEOUT_MS: '1000',

@@ -102,13 +102,16 @@ export interface ChainReader {
   getMandateLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<MandateLogScan>;
   /**
    * The escrow contract's `escrowOf(escrowId, payer)` as it is at block `blockNumber` (contracts/Escrow.sol
-   * keys each deposit by intent id and payer): status none (the rest zero) for a pair never used. A block past the node's head is a
-   * ChainUnavailable (`behind`).
+   * keys each deposit by intent id and payer, so a stranger's deposit under an intent's id is the
+   * stranger's alone): status none (the rest zero) for a pair never used. A block past the node's
+   * head is a ChainUnavailable (`behind`).
    */
   readEscrow(query: { contract: Address; escrowId: Hex; payer: Address; blockNumber: bigint }): Promise<EscrowState>;
   /**
    * The escrow contracts' Locked / Released / Refunded / Reclaimed logs about any of `ids` (topic1):
-   * one eth_getLogs per block range and chunk of ids, as getMandateLogs.
+   * one eth_getLogs per block range and chunk of ids, as getMandateLogs. Every event names its payer
+   * (indexed): anyone may lock under an intent's id, so a caller counts only the payer it expects.
+   * A log outside the filter, pending, removed or undecodable is a ChainUnavailable (`bad-response`).
    */
   getEscrowLogs(query: BlockRange & { contracts: readonly Address[]; ids: readonly Hex[] }): Promise<EscrowLogScan>;
 }

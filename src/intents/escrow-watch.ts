@@ -70,17 +70,12 @@ function toDomainLog(ev: EscrowEvent): EscrowLog {
         deadline: Number(ev.deadline),
       };
     case 'Released':
-      return { event: 'Released', ...at, payer: payerOf(ev), amount: ev.amount, by: ev.by };
+      return { event: 'Released', ...at, payer: ev.payer, amount: ev.amount, by: ev.by };
     case 'Refunded':
       return { event: 'Refunded', ...at, payer: ev.payer, amount: ev.amount, by: ev.by };
     case 'Reclaimed':
       return { event: 'Reclaimed', ...at, payer: ev.payer, amount: ev.amount, by: null };
   }
-}
-
-/** The payer a Released log is about (the contract keys each deposit by intent id and payer). */
-function payerOf(ev: EscrowEvent): string {
-  return 'payer' in ev ? ev.payer : '';
 }
 
 /** The Deposit a payer signs for the intent: its terms, with `payer` the signer. */
@@ -135,11 +130,11 @@ function signedDepositCall(
   });
 }
 
-function releaseOf(_intentId: string, e: Escrow): EscrowCall {
-  return releaseCall(getAddress(e.contract), e.escrowId as Hex, getAddress(e.lock!.payer));
+function releaseOf(e: Escrow, payer: string): EscrowCall {
+  return releaseCall(getAddress(e.contract), e.escrowId as Hex, getAddress(payer));
 }
 
-function refundOf(_intentId: string, e: Escrow, payer: string): EscrowCall {
+function refundOf(e: Escrow, payer: string): EscrowCall {
   return refundCall(getAddress(e.contract), e.escrowId as Hex, getAddress(payer));
 }
 
@@ -148,18 +143,17 @@ function refundOf(_intentId: string, e: Escrow, payer: string): EscrowCall {
  * or not) and its call; null when there is none (the timer outlived it, or nothing is to be sent).
  */
 export function escrowSend(
-  intentId: string,
   c: CryptoPayment & { escrow: Escrow },
   kind: 'release' | 'refund' | 'deposit',
   payer?: string,
 ): { id: string; call: EscrowCall } | null {
   const e = c.escrow;
-  if (kind === 'release') return e.release && e.lock ? { id: e.release.id, call: releaseOf(intentId, e) } : null;
+  if (kind === 'release') return e.release && e.lock ? { id: e.release.id, call: releaseOf(e, e.lock.payer) } : null;
   if (kind === 'deposit') return e.deposit ? { id: e.deposit.id, call: signedDepositCall(c, e.deposit) } : null;
   const own = (p: string) => p.toLowerCase() === payer?.toLowerCase();
-  if (e.lock && own(e.lock.payer)) return e.refund ? { id: e.refund.id, call: refundOf(intentId, e, e.lock.payer) } : null;
+  if (e.lock && own(e.lock.payer)) return e.refund ? { id: e.refund.id, call: refundOf(e, e.lock.payer) } : null;
   const other = e.uncounted.find((u) => own(u.payer));
-  return other?.refund ? { id: other.refund.id, call: refundOf(intentId, e, other.payer) } : null;
+  return other?.refund ? { id: other.refund.id, call: refundOf(e, other.payer) } : null;
 }
 
 /**

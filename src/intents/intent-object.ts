@@ -788,7 +788,7 @@ export class PaymentIntentObject extends DurableEntity<PaymentIntent, IntentTime
     const intent = this.current!;
     if (!isEscrowed(intent)) return;
     const c = intent.crypto;
-    const send = escrowSend(intent.id, c, kind, payer);
+    const send = escrowSend(c, kind, payer);
     if (!send) return;
     const sent = sentOrSettled(await relayer(this.env, c.network).send(c.network, { id: send.id, ...send.call }));
     if (sent === 'would_revert') logWarn('escrow transaction would revert; not sent', { intent: intent.id, attempt: send.id });

@@ -253,6 +253,17 @@ describe('OpenAPI examples', () => {
     expect(intent.crypto?.signature).toMatchObject({ signer, signature });
   });
 
+  it("show a payer's escrow Deposit really signed over next_action.crypto_escrow_deposit.typed_data, with message.payer the signer", async () => {
+    const intent = examples.escrowDepositIntent;
+    if (intent.next_action?.type !== 'crypto_escrow_deposit') throw new Error('the escrow example waits for its lock');
+    const action = intent.next_action.crypto_escrow_deposit;
+    expect(action.merchant).toBe(depositAddress(examples.cryptoSettings.xpub!, 1));
+    const { signer, signature } = examples.escrowDepositRequest;
+    const typed = { ...action.typed_data, message: { ...action.typed_data.message, payer: signer } };
+    expect(await verifyTypedData({ ...typed, address: signer, signature } as unknown as Parameters<typeof verifyTypedData>[0])).toBe(true);
+    expect(intent.crypto?.escrow).toMatchObject({ deposit_signer: signer, status: 'none', contract: action.contract });
+  });
+
   it("show a payer's browser confirming with the intent's own client secret, and getting browser fields only", () => {
     const intent = examples.challengedIntentLive;
     expect(examples.browserConfirmRequest.client_secret).toBe(intent.client_secret);

@@ -251,6 +251,10 @@ const RECIPES: Record<string, Recipe> = {
     intent: (f, m) => f.cryptoIntentAwaitingSignature(m),
     body: (_, { intent }) => signTransfer(intent),
   },
+  'POST /v1/payment_intents/{id}/escrow_deposit': {
+    intent: (f, m) => f.escrowIntentAwaitingDeposit(m),
+    body: (_, { intent }) => signEscrowDeposit(intent),
+  },
   // One unit at a time: every accepted request leaves most of the intent to refund.
   'POST /v1/refunds': {
     intent: (f, m) => f.paidIntent(m),
@@ -397,6 +401,15 @@ async function signedSubscription(item: any) {
 }
 
 /** A valid payer signature over the intent's typed data (anvil's account 5 signs; any payer may). */
+/** A payer's signed Deposit for an escrowed intent (anvil account 5 of escrowpay, which never approved: the relayer's deposit would revert, and is not sent). */
+async function signEscrowDeposit(intent: any): Promise<{ signature: Hex; signer: Address }> {
+  const typed = intent.next_action.crypto_escrow_deposit.typed_data;
+  const account = privateKeyToAccount(inject('escrowIntentsChain').accounts[5]!.privateKey);
+  const message = { ...typed.message, payer: account.address };
+  const signature = await account.signTypedData({ ...typed, message } as Parameters<typeof account.signTypedData>[0]);
+  return { signature, signer: account.address };
+}
+
 async function signTransfer(intent: any): Promise<{ signature: Hex; signer: Address }> {
   const typed = intent.next_action.crypto_transfer.typed_data;
   const account = privateKeyToAccount(inject('cryptoChain').accounts[5]!.privateKey);
@@ -480,6 +493,26 @@ export class RouteFixtures {
   }
 
   /** A confirmed crypto intent whose next_action asks the payer to sign its typed data. */
+  async escrowIntentAwaitingDeposit(m: TestMerchant) {
+    const sk = m.keys.test.secret;
+    if (!this.merchantsWithXpub.has(m.id)) {
+      ok(await post(ADMIN_TOKEN, `/v1/admin/merchants/${m.id}/crypto`, { xpub: randomXpub() }));
+      this.merchantsWithXpub.add(m.id);
+    }
+    const created = ok(
+      await createIntent(sk, {
+        amount: 1099,
+        capture_method: 'manual',
+        payment_method_types: ['crypto'],
+        payment_method_options: { crypto: { network: 'escrowpay', token: 'usdc' } },
+      }),
+    );
+    this.cryptoIntents.push({ key: sk, id: created.id });
+    const confirmed = ok(await post(sk, `/v1/payment_intents/${created.id}/confirm`));
+    expect(confirmed.next_action.type).toBe('crypto_escrow_deposit');
+    return confirmed;
+  }
+
   async cryptoIntentAwaitingSignature(m: TestMerchant) {
     const sk = m.keys.test.secret;
     if (!this.merchantsWithXpub.has(m.id)) {

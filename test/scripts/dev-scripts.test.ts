@@ -4,7 +4,8 @@
  * across restarts (scripts/local-chain.mjs), one `npm run dev` per checkout (scripts/dev-lock.mjs,
  * scripts/dev.mjs), scripts/pay-intent.mjs paying on the chain of the server `npm run dev`
  * saved in .dev-merchant.json, with commands that carry those URLs (issue 10, defects 12 and 13), and
- * scripts/refund-intent.mjs sending a crypto refund from a stand-in merchant wallet (issue 14).
+ * scripts/refund-intent.mjs sending a crypto refund from a stand-in merchant wallet (issue 14), and
+ * pay-intent.mjs paying an escrow intent (issue 15: a deposit, the payer's signatures, a reclaim).
  *
  * Nothing here touches the checkout's own .wrangler/state, .dev.vars or .dev-merchant.json: dev.mjs,
  * pay-intent.mjs and refund-intent.mjs run from a throwaway copy of scripts/ beside links to the sources.
@@ -16,11 +17,25 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createPublicClient, getContractAddress, http, parseAbiItem, toFunctionSelector } from 'viem';
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  getContractAddress,
+  type Hex,
+  http,
+  parseAbi,
+  parseAbiItem,
+  toFunctionSelector,
+  verifyTypedData,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deployEscrow } from '../../scripts/contracts.mjs';
 import { acquireDevLock } from '../../scripts/dev-lock.mjs';
-import { type LocalChain, startLocalChain, UnreadableChainState } from '../../scripts/local-chain.mjs';
+import { compileSolidity, type LocalChain, startLocalChain, UnreadableChainState } from '../../scripts/local-chain.mjs';
+import { depositTypedData, depositWithPermitCall, depositWithSignatureCall, ESCROW_ABI, escrowIdOf } from '../../src/chain/escrow.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -276,6 +291,211 @@ describe('scripts/pay-intent.mjs on a server that is not on the default ports', 
     expect(rest.stdout).toMatch(/succeeded/);
     expect(rest.code).toBe(0);
     expect(await usdcBalance(chain, deposit)).toBe(due);
+  });
+});
+
+describe('scripts/pay-intent.mjs pays an escrow intent (next_action.crypto_escrow_deposit)', () => {
+  let chain: LocalChain;
+  let api: Server;
+  let apiBase: string;
+  let escrow: Address;
+  let checkout: string;
+  /** Each intent's deadline and valid_before (unix s), fixed when the API first renders it, from the chain's time. */
+  const terms = new Map<string, { deadline: bigint; validBefore: bigint }>();
+  const amount = 7_250_000n;
+  // anvil's accounts: 0 is the scripts' payer, 1 the relayer, 3 the merchant, 5 the escrow's owner.
+  let payer: Address;
+  let relayer: Address;
+  let merchant: Address;
+  // Ids as the service makes them (src/lib/ids.ts): `pi_` and 26 characters.
+  const DIRECT = 'pi_0000000000ESCROWDIRECT00';
+  const SIGNED = 'pi_0000000000ESCROWSIGNED00';
+  const PERMIT = 'pi_0000000000ESCROWPERMIT00';
+  /** A USDC-like token with EIP-2612 (test/contracts/fixtures/EscrowTokens.sol PermitToken), for the PERMIT intent. */
+  let permitToken: Address;
+
+  const client = () => createPublicClient({ transport: http(chain.rpcUrl), cacheTime: 0 });
+  const escrowOf = (intent: string) =>
+    client().readContract({ address: escrow, abi: ESCROW_ABI, functionName: 'escrowOf', args: [escrowIdOf(intent), payer] });
+
+  beforeAll(async () => {
+    chain = await startLocalChain();
+    [payer, relayer, merchant] = [0, 1, 3].map((i) => chain.accounts[i]!.address) as [Address, Address, Address];
+    escrow = (await deployEscrow({ rpcUrl: chain.rpcUrl, deployer: chain.accounts[5]!.address, relayers: [relayer] })).address;
+    const file = 'test/contracts/fixtures/EscrowTokens.sol';
+    const { contracts } = compileSolidity({
+      name: 'escrow-test-fixtures',
+      sources: { [file]: readFileSync(join(ROOT, file), 'utf8') },
+      outputs: { [file]: { '*': ['abi', 'evm.bytecode.object'] } },
+    });
+    const { abi, evm } = contracts[file]!.PermitToken!;
+    const wallet = createWalletClient({ transport: http(chain.rpcUrl) });
+    const deployed = await client().waitForTransactionReceipt({
+      hash: await wallet.deployContract({
+        account: chain.accounts[5]!.address,
+        chain: null,
+        abi: abi!,
+        bytecode: `0x${evm!.bytecode!.object}`,
+      }),
+    });
+    permitToken = getAddress(deployed.contractAddress!);
+    await client().waitForTransactionReceipt({
+      hash: await wallet.writeContract({
+        account: chain.accounts[5]!.address,
+        chain: null,
+        address: permitToken,
+        abi: parseAbi(['function mint(address to, uint256 amount)']),
+        functionName: 'mint',
+        args: [payer, amount],
+      }),
+    });
+    // The payment-intent API, reduced to what the script reads: an escrow intent asks for its deposit
+    // (the Stripe wire's next_action.crypto_escrow_deposit) until escrowOf says it is locked.
+    api = createHttpServer(async (req, res) => {
+      const id = /^\/v1\/payment_intents\/(pi_\w+)$/.exec(req.url ?? '')?.[1];
+      if (!id || req.headers.authorization !== 'Bearer sk_test_escrow') {
+        res.writeHead(404).end(JSON.stringify({ error: { message: `unexpected ${req.url}` } }));
+        return;
+      }
+      if (!terms.has(id)) {
+        const now = (await client().getBlock()).timestamp;
+        terms.set(id, { deadline: now + 3_600n, validBefore: now + 600n });
+      }
+      const { deadline, validBefore } = terms.get(id)!;
+      const held = await escrowOf(id).catch((error: Error) => error);
+      if (held instanceof Error) {
+        res.writeHead(500).end(JSON.stringify({ error: { message: held.message } }));
+        return;
+      }
+      const waiting = held.status === 0;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id,
+          status: waiting ? 'requires_action' : 'requires_capture',
+          capture_method: 'manual',
+          cancellation_reason: null,
+          next_action: waiting
+            ? {
+                type: 'crypto_escrow_deposit',
+                crypto_escrow_deposit: {
+                  contract: escrow,
+                  escrow_id: escrowIdOf(id),
+                  token: id === PERMIT ? permitToken : chain.usdc.address,
+                  amount: amount.toString(),
+                  merchant,
+                  deadline: Number(deadline),
+                  valid_before: Number(validBefore),
+                },
+              }
+            : null,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => api.listen(0, HOST, resolve));
+    apiBase = `http://${HOST}:${(api.address() as { port: number }).port}`;
+    // A checkout of its own (no .dev-merchant.json): the environment names the server, chain and key.
+    checkout = mkdtempSync(join(tmpdir(), 'pay-escrow-checkout-'));
+    cpSync(join(ROOT, 'scripts'), join(checkout, 'scripts'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => api?.close(resolve));
+    await chain?.stop();
+    if (checkout) rmSync(checkout, { recursive: true, force: true });
+  });
+
+  const payIntent = (args: string[]) =>
+    runScript(join(checkout, 'scripts', 'pay-intent.mjs'), args, { API_BASE: apiBase, RPC_URL: chain.rpcUrl, SK: 'sk_test_escrow' });
+
+  it('deposits into the escrow itself and waits for the service to see it; --reclaim takes it back from the deadline on', async () => {
+    const before = await usdcBalance(chain, payer);
+    const paid = await payIntent([DIRECT]);
+    expect(paid.stderr).toBe('');
+    expect(paid.stdout).toContain(
+      `${DIRECT}: depositing ${amount} base units of ${chain.usdc.address} for ${merchant} into the escrow ${escrow}`,
+    );
+    expect(paid.stdout).toMatch(/requires_capture/);
+    expect(paid.code).toBe(0);
+    const { deadline } = terms.get(DIRECT)!;
+    expect(await escrowOf(DIRECT)).toMatchObject({ status: 1, payer, merchant, amount, deadline });
+    expect(await usdcBalance(chain, payer)).toBe(before - amount);
+
+    // Before the deadline nothing moves; from it on the payer's deposit comes back (found from its Locked log).
+    const early = await payIntent([DIRECT, '--reclaim']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain(
+      `the deposit of ${amount} base units can be reclaimed from ${new Date(Number(deadline) * 1000).toISOString()}`,
+    );
+    expect((await escrowOf(DIRECT)).status).toBe(1);
+    await rpc(chain.rpcUrl, 'evm_increaseTime', [3_601]);
+    await rpc(chain.rpcUrl, 'evm_mine');
+    const reclaimed = await payIntent([DIRECT, '--reclaim']);
+    expect(reclaimed.stderr).toBe('');
+    expect(reclaimed.stdout).toContain(`${DIRECT}: reclaimed ${amount} base units of ${chain.usdc.address} from the escrow ${escrow}`);
+    expect(reclaimed.code).toBe(0);
+    expect((await escrowOf(DIRECT)).status).toBe(4);
+    expect(await usdcBalance(chain, payer)).toBe(before);
+    const again = await payIntent([DIRECT, '--reclaim']);
+    expect(again.stderr).toContain('(reclaimed): nothing to reclaim');
+  });
+
+  it('--escrow sign prints the Deposit signature as JSON only (permit null and an on-chain approve for a token without EIP-2612), which a relayer can post', async () => {
+    const signed = await payIntent([SIGNED, '--escrow', 'sign']);
+    expect(signed.code).toBe(0);
+    const printed = JSON.parse(signed.stdout) as { signature: Hex; signerAddress: Address; permit: null | Record<string, unknown> };
+    expect(Object.keys(printed).sort()).toEqual(['permit', 'signature', 'signerAddress']);
+    expect(printed.signerAddress).toBe(payer);
+    const deposit = {
+      intentId: escrowIdOf(SIGNED),
+      payer,
+      token: chain.usdc.address,
+      amount,
+      merchant,
+      ...terms.get(SIGNED)!,
+    };
+    const typed = depositTypedData(chain.chainId, escrow, deposit);
+    expect(await verifyTypedData({ ...typed, address: payer, signature: printed.signature })).toBe(true);
+    // The demo USDC has no EIP-2612 permit: the payer approved the escrow on chain instead, and says so.
+    expect(printed.permit).toBeNull();
+    expect(signed.stderr).toContain('has no EIP-2612 permit');
+    expect((await escrowOf(SIGNED)).status).toBe(0);
+
+    // The merchant posts it; the relayer (anvil account 1) sends it and pays the gas.
+    const wallet = createWalletClient({ transport: http(chain.rpcUrl) });
+    const call = depositWithSignatureCall(escrow, deposit, printed.signature);
+    const hash = await wallet.sendTransaction({ account: relayer, chain: null, to: call.to, data: call.data });
+    expect((await client().waitForTransactionReceipt({ hash })).status).toBe('success');
+    expect(await escrowOf(SIGNED)).toMatchObject({ status: 1, payer, amount });
+  });
+
+  it('--escrow sign with an EIP-2612 token signs a permit too: the payer sends no transaction at all', async () => {
+    const payerNonce = await client().getTransactionCount({ address: payer });
+    const signed = await payIntent([PERMIT, '--escrow', 'sign']);
+    expect(signed.code).toBe(0);
+    const printed = JSON.parse(signed.stdout) as {
+      signature: Hex;
+      signerAddress: Address;
+      permit: { deadline: number; v: number; r: Hex; s: Hex };
+    };
+    const { deadline, validBefore } = terms.get(PERMIT)!;
+    expect(printed.permit).toEqual({
+      deadline: Number(validBefore),
+      v: expect.any(Number),
+      r: expect.any(String),
+      s: expect.any(String),
+    });
+    expect(await client().getTransactionCount({ address: payer })).toBe(payerNonce);
+
+    const deposit = { intentId: escrowIdOf(PERMIT), payer, token: permitToken, amount, merchant, deadline, validBefore };
+    const call = depositWithPermitCall(escrow, deposit, printed.signature, {
+      ...printed.permit,
+      deadline: BigInt(printed.permit.deadline),
+    });
+    const hash = await createWalletClient({ transport: http(chain.rpcUrl) }).sendTransaction({ account: relayer, chain: null, ...call });
+    expect((await client().waitForTransactionReceipt({ hash })).status).toBe('success');
+    expect(await escrowOf(PERMIT)).toMatchObject({ status: 1, payer, token: permitToken, amount });
+    expect(await client().getTransactionCount({ address: payer })).toBe(payerNonce);
   });
 });
 

@@ -229,6 +229,51 @@ const signed = then(
 );
 export const signedCryptoIntent = toWire(signed.state, links);
 
+/**
+ * A crypto intent of 20.00 usd held in escrow (capture_method manual), confirmed (xpub/0/1 of XPUB as
+ * the merchant), and the payer's signed Deposit handed to the relayer with an EIP-2612 permit. The
+ * signature is real: made once by the payer's key (not kept) over
+ * next_action.crypto_escrow_deposit.typed_data with message.payer set to the signer.
+ */
+const ESCROW_CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+export const escrowDepositRequest = {
+  signature:
+    '0x71ac8dbe94cff0519c4dbbe63b55a4b81ff9210399309b409c7f237ce34922193251f9468e5782bece10704bf0b1766ea85dbebfc42da0f87d24b34a65c683031b',
+  signer: '0xb6E0b044129d615b78Feaa3f17414ca8c28D5112',
+  permit: {
+    deadline: 1_793_622_000,
+    v: 27,
+    r: '0x4f1c4a3de2b5a3f0a2c6c4d4b9a0e3c1d7f5e6a8b9c0d1e2f3a4b5c6d7e8f9a0',
+    s: '0x1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809',
+  },
+};
+const escrowCreated = created('pi_01M6E3K2RbWq8TzNcY5vLp4X', 'Hq3mVt8ZbK2xN5cW9pR4sL7yD', '2026-11-02T12:05:10.214Z', {
+  amount: 2000n,
+  currency: 'usd',
+  captureMethod: 'manual',
+  paymentMethodTypes: ['crypto'],
+  crypto: { ...BASE_SEPOLIA_USDC, escrowContract: ESCROW_CONTRACT },
+});
+/** Confirmed: waiting for the payer's lock (next_action crypto_escrow_deposit). */
+export const escrowAwaitingDeposit = then(
+  escrowCreated.state,
+  { ...confirmWith(), deposit: { address: '0x7aAecE0dE16c2EE191fb4BD494b429a1E2D825c4', index: 1, startBlock: 33_418_950n } },
+  '2026-11-02T12:05:10.602Z',
+).state;
+const DEPOSIT_SENT_AT = '2026-11-02T12:05:41.377Z';
+export const escrowDepositIntent = toWire(
+  then(
+    escrowAwaitingDeposit,
+    // As the shell records it once verified: the signer checksummed, the signature in lowercase.
+    {
+      type: 'escrow_deposit',
+      deposit: { signer: escrowDepositRequest.signer, signature: escrowDepositRequest.signature, permit: escrowDepositRequest.permit },
+    },
+    DEPOSIT_SENT_AT,
+  ).state,
+  links,
+);
+
 // --- events --------------------------------------------------------------------------------------
 
 /**

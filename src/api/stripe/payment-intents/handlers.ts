@@ -189,6 +189,23 @@ export const cryptoSignature: Handler<'cryptoSignature'> = async (c) => {
   return c.json(publishable ? toBrowserWire(intent, links(c)) : toWire(intent, links(c)), 200);
 };
 
+export const escrowDeposit: Handler<'escrowDeposit'> = async (c) => {
+  const { id } = c.req.valid('param');
+  const p = c.req.valid('json');
+  const publishable = c.get('auth').kind === 'publishable';
+  if (publishable && p.client_secret === undefined) {
+    throw new StripeError('parameter_missing', "With a publishable key, pass the PaymentIntent's client_secret.", 'client_secret');
+  }
+  const { intent } = await intents(c).submitEscrowDeposit(id, {
+    signature: p.signature,
+    signer: p.signer,
+    permit: p.permit,
+    clientSecret: p.client_secret,
+    publishable,
+  });
+  return c.json(publishable ? toBrowserWire(intent, links(c)) : toWire(intent, links(c)), 200);
+};
+
 export const capture: Handler<'capture'> = async (c) => {
   const { id } = c.req.valid('param');
   return respond(c, await intents(c).capture(id, c.req.valid('json').amount_to_capture));

@@ -21,6 +21,7 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
     browserRoute('POST', () => true, ['Idempotency-Key']),
   );
   app.use('/v1/payment_intents/:id/crypto_signature', browserRoute('POST'));
+  app.use('/v1/payment_intents/:id/escrow_deposit', browserRoute('POST'));
   route(app, routes.create, handlers.create);
   route(app, routes.search, handlers.search);
   route(app, routes.retrieve, handlers.retrieve);
@@ -28,6 +29,7 @@ export function paymentIntents(app: OpenAPIHono<AppEnv>): void {
   route(app, routes.update, handlers.update);
   route(app, routes.confirm, handlers.confirm);
   route(app, routes.cryptoSignature, handlers.cryptoSignature);
+  route(app, routes.escrowDeposit, handlers.escrowDeposit);
   route(app, routes.capture, handlers.capture);
   route(app, routes.cancel, handlers.cancel);
   route(app, routes.list, handlers.list);

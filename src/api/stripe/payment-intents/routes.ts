@@ -17,6 +17,7 @@ import {
   ConfirmPaymentIntentParams,
   CreatePaymentIntentParams,
   CryptoSignatureParams,
+  EscrowDepositParams,
   intentIdParam,
   LiveQuery,
   ListQuery,
@@ -175,6 +176,30 @@ export const cryptoSignature = createRoute({
       z.union([PaymentIntent, BrowserPaymentIntent]),
       'The payment intent with crypto.signature set; BrowserPaymentIntent when asked with a publishable key.',
       examples.signedCryptoIntent,
+    ),
+    ...errors,
+  },
+});
+
+/**
+ * A payer (a browser with the publishable key and client secret) or the merchant submits the payer's
+ * signed escrow Deposit: the relayer locks it for the payer (with a permit, the payer sends nothing).
+ */
+export const escrowDeposit = createRoute({
+  method: 'post',
+  path: '/v1/payment_intents/{id}/escrow_deposit',
+  tags,
+  summary: "Have the relayer lock the payer's signed deposit in escrow (next_action.crypto_escrow_deposit.typed_data)",
+  ...secretOrPublishableKey,
+  request: {
+    params: intentIdParam(examples.escrowDepositIntent.id),
+    body: jsonBody(EscrowDepositParams, true, examples.escrowDepositRequest),
+  },
+  responses: {
+    200: jsonResponse(
+      z.union([PaymentIntent, BrowserPaymentIntent]),
+      'The payment intent with crypto.escrow.deposit_signer set: the relayer sends the deposit, and the intent moves to processing and requires_capture as its lock is seen and confirmed. BrowserPaymentIntent when asked with a publishable key.',
+      examples.escrowDepositIntent,
     ),
     ...errors,
   },

@@ -528,6 +528,18 @@ export const CryptoSignatureParams = z
   })
   .openapi('CryptoSignatureParams');
 
+/** A whole number from 0 to `max`, as JSON number or (a form body) digit string. */
+function wholeNumber(param: string, max: number) {
+  return z.union([z.number(), z.string()]).transform((value, ctx): number => {
+    const n = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+      ctx.addIssue({ code: 'custom', message: `${param} must be a whole number from 0 to ${max}.` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 export const EscrowDepositParams = z
   .strictObject({
     signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature: 0x followed by 130 hex digits.'),
@@ -539,8 +551,10 @@ export const EscrowDepositParams = z
       }),
     permit: z
       .strictObject({
-        deadline: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ description: "Unix seconds: the permit's deadline." }),
-        v: z.number().int().min(0).max(255),
+        deadline: wholeNumber('permit[deadline]', Number.MAX_SAFE_INTEGER).openapi({ description: "Unix seconds: the permit's deadline." }),
+        v: wholeNumber('permit[v]', 255).openapi({
+          description: 'The recovery id of the permit signature: 27 or 28 (0 or 1 taken as 27 or 28).',
+        }),
         r: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes: 0x followed by 64 hex digits.'),
         s: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes: 0x followed by 64 hex digits.'),
       })
