@@ -167,10 +167,11 @@ export const SignatureBody = z
         r: bytes32,
         s: bytes32,
       })
+      .nullable()
       .optional()
       .openapi({
         description:
-          'The payer`s EIP-2612 permit for exactly the amount to the escrow contract, split into v, r, s: with it the payer sends no transaction at all. Without it, the payer must have approved the escrow contract for the amount.',
+          'The payer`s EIP-2612 permit for exactly the amount to the escrow contract, split into v, r, s: with it the payer sends no transaction at all. Without it (absent or null), the payer must have approved the escrow contract for the amount.',
       }),
   })
   .openapi('SubmitSignature_Finternet');
