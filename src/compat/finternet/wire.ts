@@ -133,8 +133,11 @@ function phasesOf(intent: PaymentIntent): WirePhase[] {
 
   // Without a signed deposit, the payer locked it alone (or nobody did): the signature is skipped.
   if (escrow?.deposit) phases.push(phaseToWire('SIGNATURE_VERIFICATION', 'completed', null, escrow.deposit.requestedAt));
+  // Skipped when the payer's own lock was seen (then), or the intent ended without one.
   else if (escrow?.lock || ended)
-    phases.push(phaseToWire('SIGNATURE_VERIFICATION', 'skipped', null, signature?.completedAt ?? intent.updated));
+    phases.push(
+      phaseToWire('SIGNATURE_VERIFICATION', 'skipped', null, confirmation?.startedAt ?? signature?.completedAt ?? intent.updated),
+    );
   else if (signature) phases.push(phaseToWire('SIGNATURE_VERIFICATION', signature.status, signature.startedAt, signature.completedAt));
   if (confirmation)
     phases.push(phaseToWire('BLOCKCHAIN_CONFIRMATION', confirmation.status, confirmation.startedAt, confirmation.completedAt));
