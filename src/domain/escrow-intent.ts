@@ -160,7 +160,11 @@ export function observeEscrow(state: PaymentIntent, seen: EscrowObservation, set
   switch (state.status) {
     case 'requires_action':
     case 'processing': {
-      if (lockStatus === 'confirmed' && h?.confirmed === 'locked' && !deadlinePassed) {
+      if (finalStatus === 'released') {
+        // Locked and released (by the payer) between two polls: paid.
+        next = paidOut(state, escrow, counted!, seen.observedAt);
+        events.push(event('payment_intent.succeeded'));
+      } else if (lockStatus === 'confirmed' && h?.confirmed === 'locked' && !deadlinePassed) {
         next = held(state, escrow, seen.observedAt);
         events.push(event('payment_intent.amount_capturable_updated'));
       } else if (lockStatus !== 'none' && h?.seen === 'locked') {
@@ -189,14 +193,7 @@ export function observeEscrow(state: PaymentIntent, seen: EscrowObservation, set
     }
     case 'requires_capture': {
       if (finalStatus === 'released') {
-        next = {
-          ...state,
-          status: 'succeeded',
-          amountReceived: state.amount,
-          amountCapturable: 0n,
-          crypto: { ...c, received: counted!.amount, excess: counted!.amount - c.amount },
-        };
-        next = withPhase(next, 'settlement', 'completed', seen.observedAt);
+        next = paidOut(state, escrow, counted!, seen.observedAt);
         events.push(event('payment_intent.succeeded'));
         const s = state.settlement;
         if (s && s.status === 'pending' && s.deliveryConfirmedAt !== null) {
@@ -240,6 +237,20 @@ export function observeEscrow(state: PaymentIntent, seen: EscrowObservation, set
   }
   if (events.length === 0 && Object.keys(changedFields(state, next)).length > 0) events.push(event('payment_intent.updated'));
   return { state: next, events, timers, paymentError: null };
+}
+
+/** The counted lock was released to the merchant, confirmed: the intent is paid. */
+function paidOut(state: PaymentIntent, escrow: Escrow, lock: EscrowLock, now: number): PaymentIntent {
+  const c = state.crypto!;
+  const next: PaymentIntent = {
+    ...state,
+    status: 'succeeded',
+    nextAction: null,
+    amountReceived: state.amount,
+    amountCapturable: 0n,
+    crypto: { ...c, escrow, seen: lock.amount, confirmed: lock.amount, received: lock.amount, excess: lock.amount - c.amount },
+  };
+  return withPhase(withPhase(next, 'blockchain_confirmation', 'completed', now), 'settlement', 'completed', now);
 }
 
 /** The counted lock is confirmed: the intent is held for capture. */

@@ -211,6 +211,12 @@ describe('what the contract says', () => {
     expect(d.timers).toEqual([{ kind: 'escrow_refund', key: PAYER, at: LATER + 16 * 60_000 }]);
   });
 
+  it('a lock released by its payer between two polls pays the intent at once', () => {
+    const d = observe(waiting(), [locked(), ended('Released', PAYER, PAYER)], [hold(PAYER, 'released', 'released')]);
+    expect(d.state).toMatchObject({ status: 'succeeded', amountReceived: DUE, nextAction: null });
+    expect(d.state.crypto?.escrow?.outcome).toMatchObject({ status: 'released', by: PAYER });
+  });
+
   it("the payer's own release seen on chain succeeds the intent; their reclaim cancels it", () => {
     const released = observe(held(), [locked(), ended('Released', PAYER, PAYER)], [hold(PAYER, 'released', 'released')]);
     expect(released.state.status).toBe('succeeded');

@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ESCROW_ABI } from '../../src/chain/escrow.js';
 import { relayer } from '../../src/chain/relayer.js';
 import { chainClient, randomXpub } from '../chain/local-chain-client.js';
+import { openMailbox, type TestMailbox } from '../webhooks/receiver-client.js';
 import { ADMIN_TOKEN, call, createMerchant, get, post, stripeClient, waitFor } from '../helpers.js';
 
 const info = inject('escrowIntentsChain');
@@ -46,6 +47,22 @@ beforeAll(async () => {
     );
   }
 });
+
+/** A webhook endpoint of the merchant at a mailbox of the real receiver, for the escrow's events. */
+async function webhookMailbox(): Promise<TestMailbox> {
+  const mailbox = await openMailbox({ secrets: [] });
+  const { res, body: endpoint } = await post(sk, '/v1/webhook_endpoints', {
+    url: mailbox.url,
+    enabled_events: ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded', 'charge.succeeded', 'charge.captured'],
+  });
+  expect(res.status).toBe(200);
+  const reset = await fetch(mailbox.url.replace('/hooks/', '/mailboxes/'), {
+    method: 'PUT',
+    body: JSON.stringify({ secrets: [endpoint.secret] }),
+  });
+  expect(reset.status).toBe(204);
+  return mailbox;
+}
 
 function address(index: number): Address {
   return getAddress(chain.info.accounts[index]!.address);
@@ -114,6 +131,7 @@ async function mineUntil(done: () => Promise<boolean>, timeoutMs = 20_000) {
 
 describe('an escrowed crypto intent (capture_method manual)', () => {
   it('is held once the lock is confirmed, released to the deposit address on capture, and succeeds', async () => {
+    const mailbox = await webhookMailbox();
     const { id, action } = await escrowIntent();
     const merchantBefore = await usdcOf(action.merchant);
     const lock = await lockDirectly(action);
@@ -137,9 +155,9 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     expect(captured.status).toBe('requires_capture');
     await mineUntil(async () => (await intent(id)).status === 'succeeded');
     expect(await usdcOf(action.merchant)).toBe(merchantBefore + DUE);
-    const done = await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] });
+    const done = await stripe.paymentIntents.retrieve(id);
     expect(done).toMatchObject({ status: 'succeeded', amount_received: 1099, amount_capturable: 0 });
-    const charge = done.latest_charge as Stripe.Charge;
+    const charge = await stripe.charges.retrieve(done.latest_charge as string);
     expect(charge).toMatchObject({ captured: true, amount_captured: 1099 });
     const released = (done as unknown as { crypto: { escrow: { outcome: { status: string; transaction: string } } } }).crypto.escrow
       .outcome;
@@ -148,6 +166,21 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
       lock.transactionHash,
       released.transaction,
     ]);
+    // What the merchant's endpoint heard, signed: held (amount_capturable_updated), captured, succeeded.
+    let types: string[] = [];
+    await waitFor(async () => {
+      const bodies = (await mailbox.received()).filter((r) => r.verifiedStripe).map((r) => JSON.parse(r.body));
+      types = bodies.filter((b) => [id, done.latest_charge].includes(b.data.object.id)).map((b) => b.type);
+      return types.includes('payment_intent.succeeded') && types.includes('charge.captured');
+    }, 15_000);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'payment_intent.amount_capturable_updated',
+        'charge.succeeded',
+        'charge.captured',
+        'payment_intent.succeeded',
+      ]),
+    );
   });
 
   it('canceled while held: the relayer refunds the payer, and the charge is refunded', async () => {
@@ -159,7 +192,7 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     expect(canceled.status).toBe('canceled');
     await mineUntil(async () => (await intent(id)).crypto.escrow.outcome?.status === 'refunded');
     expect(await usdcOf(address(PAYER))).toBe(payerBefore + DUE);
-    const charge = (await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] })).latest_charge as Stripe.Charge;
+    const charge = await stripe.charges.retrieve((await stripe.paymentIntents.retrieve(id)).latest_charge as string);
     expect(charge).toMatchObject({ refunded: true, amount_refunded: 1099 });
   });
 
@@ -206,8 +239,9 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     const answers = await Promise.allSettled([stripe.paymentIntents.capture(id), stripe.paymentIntents.capture(id)]);
     expect(answers.some((a) => a.status === 'fulfilled')).toBe(true);
     await mineUntil(async () => (await intent(id)).status === 'succeeded');
+    // One attempt, under the intent's release id, and one Released log on chain.
     const attempt = await relayer(env, NETWORK).status(`${id}:escrow_release`);
-    expect(attempt).toMatchObject({ status: 'mined' });
+    expect(attempt?.hashes).toHaveLength(1);
     const released = await chain.publicClient.getContractEvents({
       address: ESCROW,
       abi: ESCROW_ABI,
@@ -245,7 +279,8 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     expect(sent.res.status, JSON.stringify(sent.body)).toBe(200);
     expect(sent.body.crypto.escrow.deposit_signer).toBe(address(PAYER));
     await mineUntil(async () => (await intent(id)).status === 'requires_capture');
-    expect((await relayer(env, NETWORK).status(`${id}:escrow_deposit`))?.status).toBe('mined');
+    const deposit = await relayer(env, NETWORK).status(`${id}:escrow_deposit`);
+    expect((await intent(id)).crypto.escrow.lock.transaction).toBe(deposit?.hash);
   });
 });
 

@@ -53,6 +53,10 @@ const PUBLISHABLE: Record<string, (request: ApiRequest, intent: any) => ApiReque
     ...request,
     body: { ...(request.body as object), client_secret: intent.client_secret },
   }),
+  'POST /v1/payment_intents/{id}/escrow_deposit': (request, intent) => ({
+    ...request,
+    body: { ...(request.body as object), client_secret: intent.client_secret },
+  }),
 };
 
 // --- requests -----------------------------------------------------------------------------------

@@ -109,9 +109,15 @@ function asReferencePageForm(body: Record<string, unknown>): string {
  * dispute's evidence is a hash the page would spell evidence.uncategorized_text; its form encoding
  * (evidence[uncategorized_text]=…, what the stripe SDK sends) is tested in test/disputes/. A refund
  * update's one parameter is its metadata, a map the page would spell metadata.ticket; its form
- * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/.
+ * encoding (metadata[ticket]=…, what the stripe SDK sends) is tested in test/refunds/. An escrow
+ * deposit's permit is a hash the page would spell permit.deadline; its form spelling is permit[deadline]=….
  */
-const NO_PAGE_FORM = ['POST /v1/checkout/sessions', 'POST /v1/disputes/{id}', 'POST /v1/refunds/{id}'];
+const NO_PAGE_FORM = [
+  'POST /v1/checkout/sessions',
+  'POST /v1/disputes/{id}',
+  'POST /v1/refunds/{id}',
+  'POST /v1/payment_intents/{id}/escrow_deposit',
+];
 
 describe('OpenAPI examples', () => {
   it('are checked here for every operation of the document', async () => {

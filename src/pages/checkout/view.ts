@@ -7,6 +7,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { type CryptoPayment, displayAmount } from '../../domain/crypto.js';
+import type { Escrow } from '../../domain/escrow.js';
 import type { PayerAmount, PaymentIntent } from '../../domain/intent.js';
 import { findTestPaymentMethod, TEST_PAYMENT_METHOD_IDS } from '../../domain/test-payment-methods.js';
 import type { CheckoutPageView } from '../../checkout/view.js';
@@ -421,6 +422,29 @@ function cardPart(m: PageModel): Fragment {
     </form>`;
 }
 
+/**
+ * An intent held in escrow (capture_method manual): the payer locks the amount in the escrow contract,
+ * which a transfer to the deposit address would not do, so the page shows the lock's terms, not a
+ * transfer's QR code (a wallet integration signs next_action.crypto_escrow_deposit.typed_data instead).
+ */
+function escrowPart(m: PageModel, c: CryptoPayment, e: Escrow): Fragment {
+  const due = formatTokenAmount(c.amount, c.token.decimals, c.token.symbol, m.locale);
+  return html`<section id="escrow-instructions">
+    <h2>Lock ${due} in escrow on ${c.network}</h2>
+    <p>This payment is held in escrow until the merchant captures it. Do not send a plain transfer: approve the
+      token for the escrow contract and call <code>deposit</code> with these terms, or sign the deposit in a
+      wallet that supports it.</p>
+    <dl>
+      <dt>Escrow contract</dt><dd><code id="escrow-contract">${e.contract}</code></dd>
+      <dt>Escrow id</dt><dd><code id="escrow-id">${e.escrowId}</code></dd>
+      <dt>Token</dt><dd><code>${c.token.address ?? ''}</code></dd>
+      <dt>Amount (base units)</dt><dd><code>${c.amount.toString()}</code></dd>
+      <dt>Merchant</dt><dd><code>${e.merchant ?? ''}</code></dd>
+      <dt>Deadline (unix seconds)</dt><dd><code>${String(e.deadline ?? '')}</code></dd>
+    </dl>
+  </section>`;
+}
+
 function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
   const { intent } = m;
   const token = c.token.symbol.toUpperCase();
@@ -433,6 +457,7 @@ function cryptoPart(m: PageModel, c: CryptoPayment): Fragment {
     </form>`;
   }
   if (intent.status !== 'requires_action') return html``;
+  if (c.escrow) return escrowPart(m, c, c.escrow);
   const remaining = amountRemaining(c);
   const uri = paymentUri(c, remaining);
   const due = formatTokenAmount(remaining, c.token.decimals, c.token.symbol, m.locale);
