@@ -14,8 +14,9 @@
  *     the script watches the intent until the service has seen the deposit.
  *   --escrow sign: the payer signs the escrow's `Deposit` (EIP-712) and, when the token has EIP-2612,
  *     a permit for the escrow, and prints them as JSON for the merchant to post:
- *     {"signature", "signerAddress", "permit": {"deadline", "v", "r", "s"}} (permit null, after an
- *     on-chain approve, for a token without permits). Nothing else goes to stdout.
+ *     {"signature", "signerAddress", "permit": {"deadline", "v", "r", "s"}} (no permit, after an
+ *     on-chain approve, for a token without permits: the APIs take the permit as optional, never null).
+ *     Nothing else goes to stdout. The Stripe wire's POST …/escrow_deposit names the signer `signer`.
  *   --reclaim: takes the payer's deposit for the intent back (reclaim), from its deadline on; the
  *     contract is --contract, else the intent's next_action, else found from the payer's Locked log.
  * The server and its chain, first found wins: --api-base / --rpc-url, the environment's API_BASE /
@@ -264,13 +265,12 @@ async function payIntoEscrow(intent) {
       primaryType: 'Deposit',
       message: deposit,
     });
-    let permit = await signPermit(publicClient, chainId, contract, deposit);
+    const permit = await signPermit(publicClient, chainId, contract, deposit);
     if (!permit) {
-      console.error(`${deposit.token} has no EIP-2612 permit: the payer approves the escrow on chain instead (permit null)`);
+      console.error(`${deposit.token} has no EIP-2612 permit: the payer approves the escrow on chain instead (no permit to post)`);
       await approve(deposit.amount);
-      permit = null;
     }
-    console.log(JSON.stringify({ signature, signerAddress: account.address, permit }));
+    console.log(JSON.stringify({ signature, signerAddress: account.address, ...(permit ? { permit } : {}) }));
     process.exit(0);
   }
 
@@ -304,12 +304,12 @@ async function payIntoEscrow(intent) {
   exit('no change for 60 s');
 }
 
-/** An EIP-2612 permit of exactly the deposit to the escrow, valid as long as the deposit's signature; null when the token has none. */
+/** An EIP-2612 permit of exactly the deposit to the escrow, valid as long as the deposit's signature; undefined when the token has none. */
 async function signPermit(publicClient, chainId, contract, deposit) {
   const read = (functionName, args = []) =>
     publicClient.readContract({ address: deposit.token, abi: PERMIT_ABI, functionName, args }).catch(() => undefined);
   const nonce = await read('nonces', [account.address]);
-  if (nonce === undefined) return null;
+  if (nonce === undefined) return undefined;
   // EIP-5267 gives the token's own domain; without it, its name and version "1" (OpenZeppelin's ERC20Permit).
   const domain = await read('eip712Domain');
   const name = domain ? domain[1] : await read('name');

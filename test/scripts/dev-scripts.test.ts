@@ -440,11 +440,12 @@ describe('scripts/pay-intent.mjs pays an escrow intent (next_action.crypto_escro
     expect(again.stderr).toContain('(reclaimed): nothing to reclaim');
   });
 
-  it('--escrow sign prints the Deposit signature as JSON only (permit null and an on-chain approve for a token without EIP-2612), which a relayer can post', async () => {
+  it('--escrow sign prints the Deposit signature as JSON only (no permit, and an on-chain approve, for a token without EIP-2612), which a relayer can post', async () => {
     const signed = await payIntent([SIGNED, '--escrow', 'sign']);
     expect(signed.code).toBe(0);
-    const printed = JSON.parse(signed.stdout) as { signature: Hex; signerAddress: Address; permit: null | Record<string, unknown> };
-    expect(Object.keys(printed).sort()).toEqual(['permit', 'signature', 'signerAddress']);
+    const printed = JSON.parse(signed.stdout) as { signature: Hex; signerAddress: Address };
+    // No permit key at all: the APIs take it as optional, not null.
+    expect(Object.keys(printed).sort()).toEqual(['signature', 'signerAddress']);
     expect(printed.signerAddress).toBe(payer);
     const deposit = {
       intentId: escrowIdOf(SIGNED),
@@ -457,7 +458,6 @@ describe('scripts/pay-intent.mjs pays an escrow intent (next_action.crypto_escro
     const typed = depositTypedData(chain.chainId, escrow, deposit);
     expect(await verifyTypedData({ ...typed, address: payer, signature: printed.signature })).toBe(true);
     // The demo USDC has no EIP-2612 permit: the payer approved the escrow on chain instead, and says so.
-    expect(printed.permit).toBeNull();
     expect(signed.stderr).toContain('has no EIP-2612 permit');
     expect((await escrowOf(SIGNED)).status).toBe(0);
 
