@@ -277,6 +277,27 @@ describe('bad input, in the family`s envelope and naming the field', () => {
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: '0x1234' }, 'signerAddress'],
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer }, 'signature'],
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer, extra: 1 }, 'extra'],
+      [
+        {
+          signature: `0x${'11'.repeat(65)}`,
+          signerAddress: signer,
+          permit: { deadline: 1, v: 29, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
+        },
+        'permit.v',
+      ],
+      [
+        {
+          signature: `0x${'11'.repeat(65)}`,
+          signerAddress: signer,
+          permit: { deadline: '1', v: 27, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
+        },
+        'permit.deadline',
+      ],
+      [
+        { signature: `0x${'11'.repeat(65)}`, signerAddress: signer, permit: { deadline: 1, v: 27, r: '0x22', s: `0x${'33'.repeat(32)}` } },
+        'permit.r',
+      ],
+      [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer, permit: 'signed' }, 'permit'],
     ] as const) {
       const { res, body } = await finternet(`/v1/payment-intents/${made.id}/signature`, { key: sk, json });
       expect(res.status, JSON.stringify(json)).toBe(400);
