@@ -252,6 +252,17 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
     expect(released).toHaveLength(1);
   });
 
+  it("the hosted page shows the lock's terms, not a transfer's QR code", async () => {
+    const { id, action } = await escrowIntent();
+    const hosted = new URL((await intent(id)).hosted_url);
+    const page = await call(`${hosted.pathname}${hosted.search}`);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('id="escrow-instructions"');
+    expect(text).toContain(action.escrow_id);
+    expect(text).not.toContain('id="deposit-address"');
+  });
+
   it("refuses another merchant's capture (404) and a partial capture (400 naming amount_to_capture)", async () => {
     const { id, action } = await escrowIntent();
     await lockDirectly(action);
@@ -284,11 +295,13 @@ describe('an escrowed crypto intent (capture_method manual)', () => {
   });
 });
 
-describe('the deadline (last: it moves the chain past every deadline)', () => {
+describe('the deadline (last: it moves the chain past every deadline, and back)', () => {
   it('the payer reclaims alone after it: the intent is canceled and the reclaim recorded', async () => {
     const { id, action } = await escrowIntent();
     await lockDirectly(action);
     await mineUntil(async () => (await intent(id)).status === 'requires_capture');
+    // Other files use this chain: its clock goes back (evm_revert) once the reclaim is recorded.
+    const beforeTheDeadline = await chain.rpc<string>('evm_snapshot');
     await chain.rpc('evm_increaseTime', [action.deadline - Math.floor(Date.now() / 1000) + 60]);
     await chain.mine(1);
     const before = await usdcOf(address(PAYER));
@@ -302,5 +315,9 @@ describe('the deadline (last: it moves the chain past every deadline)', () => {
       crypto: { escrow: { status: 'reclaimed', outcome: { status: 'reclaimed' } } },
     });
     expect(await usdcOf(address(PAYER))).toBe(before + DUE);
+    await chain.rpc('evm_revert', [beforeTheDeadline]);
+    await chain.mine(1);
+    const latest = await chain.publicClient.getBlock({ blockTag: 'latest' });
+    expect(Number(latest.timestamp)).toBeLessThan(action.deadline);
   });
 });
