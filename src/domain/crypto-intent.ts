@@ -17,6 +17,9 @@ import {
   type CryptoOptions,
   type CryptoPayment,
   type PayerSignature,
+  type Phase,
+  type PhaseName,
+  type PhaseStatus,
 } from './crypto.js';
 import { DomainError, invalid, unexpectedState } from './errors.js';
 import { escrowConfirmTimers, escrowFor, withEscrowTerms } from './escrow-intent.js';
@@ -244,6 +247,8 @@ export function confirmCrypto(
   };
 }
 
+const ENDED_PHASE: readonly PhaseStatus[] = ['completed', 'failed', 'skipped'];
+
 /** The watch stops counting: phases close, and late funds are watched for a while longer. */
 export function stoppedWaiting(
   crypto: CryptoPayment,
@@ -252,11 +257,15 @@ export function stoppedWaiting(
   settings: IntentSettings,
 ): CryptoPayment {
   if (crypto.depositAddress === null) return crypto;
+  // Only phases still open close now: one that has ended keeps how and when it ended (an escrow's lock
+  // confirmed, or its payer's signed deposit, before a cancel).
+  const close = (phases: Phase[], name: PhaseName, status: PhaseStatus) =>
+    phases.some((p) => p.phase === name && ENDED_PHASE.includes(p.status)) ? phases : setPhase(phases, name, status, now);
   let phases = crypto.phases;
-  if (crypto.signature === null) phases = setPhase(phases, 'signature_verification', 'skipped', now);
-  phases = setPhase(phases, 'blockchain_confirmation', outcome, now);
+  if (crypto.signature === null) phases = close(phases, 'signature_verification', 'skipped');
+  phases = close(phases, 'blockchain_confirmation', outcome);
   // The deposit address is the merchant's own: confirmed funds are settled, there is nothing to move.
-  phases = setPhase(phases, 'settlement', outcome === 'completed' ? 'completed' : 'skipped', now);
+  phases = close(phases, 'settlement', outcome === 'completed' ? 'completed' : 'skipped');
   return { ...crypto, phases, monitorUntil: now + settings.cryptoMonitorWindowMs };
 }
 

@@ -120,6 +120,8 @@ describe('an intent`s settlement', () => {
     expect(started.timers).toEqual([{ kind: 'settlement', at: at + SETTINGS.asyncSettleDelayMs }]);
     const done = step(started.state, { type: 'advance_settlement' }, at + 9_000);
     expect(done.state.settlement).toMatchObject({ status: 'completed', completedAt: at + 9_000 });
+    // Webhook endpoints hear of it (the Stripe object has no settlement field: Finternet's wire shows it).
+    expect(done.events.map((e) => e.type)).toEqual(['payment_intent.updated']);
     expect(step(done.state, { type: 'advance_settlement' }, at + 10_000).state).toBe(done.state);
     // A timer for an intent whose settlement has not started does nothing either.
     const pending = paid();

@@ -33,6 +33,8 @@ export const create: Handler<'create'> = async (c) => {
       amount,
       currency: crypto.token.symbol,
       crypto,
+      // Held in escrow until delivery: on Stripe's wire it is a manual capture (capture = release).
+      captureMethod: 'manual',
       metadata: p.metadata,
       settlement: {
         type: p.type.toLowerCase() as SettlementType,
@@ -59,11 +61,20 @@ export const retrievePublic: Handler<'retrievePublic'> = async (c) => {
   return c.json(publicPaymentIntentToWire(intent), 200);
 };
 
+/**
+ * The payer's signed escrow deposit (and, optionally, its EIP-2612 permit): the relayer locks the
+ * deposit for the payer, who pays no gas (service.submitEscrowDeposit verifies the signature first).
+ */
 export const submitSignature: Handler<'submitSignature'> = async (c) => {
   const { intentId } = c.req.valid('param');
-  const { signature, signerAddress } = c.req.valid('json');
+  const { signature, signerAddress, permit } = c.req.valid('json');
   const { intent } = await asOwner(c, intentId, () =>
-    service(c).submitSignature(intentId, { signature, signer: signerAddress, publishable: false }),
+    service(c).submitEscrowDeposit(intentId, {
+      signature,
+      signer: signerAddress,
+      publishable: false,
+      ...(permit && { permit }),
+    }),
   );
   return c.json(paymentIntentToWire(intent), 200);
 };
@@ -97,22 +108,37 @@ async function asOwner<T>(c: Context<AppEnv>, id: string, action: () => Promise<
 
 /**
  * USDC on the chain the body names by `chainId`, or else on the first network CHAINS configures for
- * the key's mode that has USDC. The merchant needs its xpub: each intent's deposit address comes from it.
+ * the key's mode that has USDC and an escrow contract: every intent of this family is held in escrow
+ * until delivery. A chain of this mode with USDC but no escrow is a 400 naming `chainId`, as is one
+ * without USDC. The merchant needs its xpub: the escrow pays out to the intent's deposit address.
  */
 async function usdcOptions(c: Context<AppEnv>, chainId: number | undefined): Promise<CryptoOptions> {
   const { livemode, merchantId } = c.get('auth');
   const mode = livemode ? 'live' : 'test';
-  const usable = [...chainsConfig(c.env)].filter(
+  const withUsdc = [...chainsConfig(c.env)].filter(
     ([, chain]) => chain.livemode === livemode && chain.tokens.some((t) => t.symbol === TOKEN),
   );
+  const usable = withUsdc.filter(([, chain]) => chain.escrow_contract !== undefined);
+  const offered = usable.map(([, chain]) => chain.chainId).join(', ');
+  const useOne = offered ? `: use one of ${offered}` : '';
+  if (
+    chainId !== undefined &&
+    !usable.some(([, chain]) => chain.chainId === chainId) &&
+    withUsdc.some(([, chain]) => chain.chainId === chainId)
+  ) {
+    throw new FinternetError(
+      'parameter_invalid',
+      `Chain ${chainId} has no escrow contract, and every payment intent here is held in escrow until delivery${useOne}.`,
+      'chainId',
+    );
+  }
   const chosen = chainId === undefined ? usable[0] : usable.find(([, chain]) => chain.chainId === chainId);
   if (!chosen) {
-    const offered = usable.map(([, chain]) => chain.chainId).join(', ');
     throw new FinternetError(
       'parameter_invalid',
       chainId === undefined
-        ? `No chain with USDC is configured for ${mode} mode.`
-        : `Chain ${chainId} has no USDC for ${mode} mode${offered ? `: use one of ${offered}` : ''}.`,
+        ? `No chain with USDC and an escrow contract is configured for ${mode} mode.`
+        : `Chain ${chainId} has no USDC for ${mode} mode${useOne}.`,
       'chainId',
     );
   }

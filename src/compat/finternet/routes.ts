@@ -27,7 +27,7 @@ export const create = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents`,
   tags,
-  summary: 'Create a payment intent: USDC on a configured chain, settled off chain after delivery',
+  summary: 'Create a payment intent: USDC locked in escrow on a configured chain, released on delivery, settled off chain',
   ...apiKey,
   request: {
     body: jsonBody(CreateBody, true, {
@@ -42,11 +42,11 @@ export const create = createRoute({
   responses: {
     201: jsonResponse(
       PaymentIntentResponse,
-      'The payment intent, waiting for the payer (REQUIRES_ACTION) at its deposit address.',
+      'The payment intent, waiting for the payer`s deposit in escrow (REQUIRES_ACTION), with the typed data to sign.',
       EXAMPLE,
     ),
     ...errorResponses(ErrorResponse, {
-      400: 'A bad field, named in `param`; no chain with USDC for this mode (chainId); no xpub for deposit addresses (crypto_not_configured).',
+      400: 'A bad field, named in `param`; no chain with USDC and an escrow contract for this mode (chainId); no xpub for deposit addresses (crypto_not_configured).',
       401: auth401,
       503: 'The chain cannot be read right now (chain_unavailable): retry.',
     }),
@@ -80,27 +80,41 @@ export const submitSignature = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents/{intentId}/signature`,
   tags,
-  summary: 'Submit the payer`s EIP-712 signature over `data.typedData` (SIGNATURE_VERIFICATION)',
+  summary:
+    'Submit the payer`s signed escrow deposit (EIP-712 over `data.typedData`, optionally with an EIP-2612 permit): the relayer locks it, the payer pays no gas',
   ...apiKey,
   request: {
     params: IntentIdParam,
     body: jsonBody(SignatureBody, true, {
       signature: `0x${'1b'.repeat(65)}`,
       signerAddress: '0x742d35Cc6634C0532925a3b844Bc9e7595f42318',
+      permit: { deadline: 1704070800, v: 27, r: `0x${'2c'.repeat(32)}`, s: `0x${'3d'.repeat(32)}` },
     }),
   },
-  responses: { 200: jsonResponse(PaymentIntentResponse, 'The payment intent with its signer recorded.', EXAMPLE), ...oneErrors },
+  responses: {
+    200: jsonResponse(
+      PaymentIntentResponse,
+      'The payment intent with its signer recorded and the deposit on its way to the escrow.',
+      EXAMPLE,
+    ),
+    ...oneErrors,
+  },
 });
 
 export const confirmDelivery = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents/{intentId}/confirm-delivery`,
   tags,
-  summary: 'Confirm delivery (or, for CONDITIONAL, that the condition is met) of a paid intent: its settlement starts',
+  summary:
+    'Confirm delivery (or, for CONDITIONAL, that the condition is met) of a locked payment: the relayer releases the escrow to the merchant, then the settlement runs',
   ...apiKey,
   request: { params: IntentIdParam },
   responses: {
-    200: jsonResponse(PaymentIntentResponse, 'The payment intent, settlement IN_PROGRESS (or already further).', EXAMPLE),
+    200: jsonResponse(
+      PaymentIntentResponse,
+      'The payment intent, settlement IN_PROGRESS (the release on its way) or already further.',
+      EXAMPLE,
+    ),
     ...oneErrors,
   },
 });
@@ -109,7 +123,7 @@ export const cancel = createRoute({
   method: 'post',
   path: `${PREFIX}/v1/payment-intents/{intentId}/cancel`,
   tags,
-  summary: 'Cancel a payment intent that has not been paid',
+  summary: 'Cancel a payment intent before delivery is confirmed: a locked deposit is refunded to the payer',
   ...apiKey,
   request: { params: IntentIdParam },
   responses: { 200: jsonResponse(PaymentIntentResponse, 'The canceled payment intent.', EXAMPLE), ...oneErrors },

@@ -26,7 +26,8 @@ export const STATUSES = [
 export const TYPES = ['DELIVERY_VS_PAYMENT', 'CONDITIONAL'] as const;
 export const SETTLEMENT_METHODS = ['OFF_RAMP_MOCK'] as const;
 export const SETTLEMENT_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED'] as const;
-export const PHASE_NAMES = ['SIGNATURE_VERIFICATION', 'BLOCKCHAIN_CONFIRMATION', 'SETTLEMENT'] as const;
+/** The document's four phases, in its order: the payer's signature, the lock's confirmations, the lock, the payout. */
+export const PHASE_NAMES = ['SIGNATURE_VERIFICATION', 'BLOCKCHAIN_CONFIRMATION', 'ESCROW_LOCKED', 'SETTLEMENT'] as const;
 export const PHASE_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'SKIPPED'] as const;
 
 export const IntentIdParam = z.object({
@@ -51,15 +52,15 @@ const Phase = z
 
 const TypedData = z
   .object({
-    domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int() }),
+    domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int(), verifyingContract: address }),
     types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-    primaryType: z.string(),
+    primaryType: z.literal('Deposit'),
     message: z.record(z.string(), z.string()),
   })
   .openapi('TypedData_Finternet', {
-    description: 'The EIP-712 typed data the payer signs (eth_signTypedData_v4), uint256 values as decimal strings.',
+    description:
+      'The escrow contract`s EIP-712 `Deposit` the payer signs (eth_signTypedData_v4): intentId, payer, token, amount, merchant, deadline, validBefore, uint values as decimal strings. `payer` is the zero address: the payer puts its own address there before signing.',
   });
-
 const dataFields = {
   id: z.string(),
   merchantId: z.string(),
@@ -70,15 +71,31 @@ const dataFields = {
   settlementMethod: z.enum(SETTLEMENT_METHODS).nullable(),
   settlementDestination: z.string().nullable(),
   settlementStatus: z.enum(SETTLEMENT_STATUSES).nullable(),
-  contractAddress: z.string().nullable().openapi({ description: 'The escrow contract: null until escrow is wired (the next step).' }),
-  transactionHash: z.string().nullable().openapi({ description: 'The first transaction that paid the intent, once one is seen.' }),
+  contractAddress: z.string().nullable().openapi({ description: 'The escrow contract that holds the payment until delivery.' }),
+  transactionHash: z.string().nullable().openapi({
+    description: 'The transaction that locked the payment in escrow, once one is seen (it stays: the payment`s transaction).',
+  }),
+  payoutTransactionHash: z.string().nullable().openapi({
+    description:
+      'The transaction that took the deposit out of escrow: the release to the merchant, or the refund (or reclaim) to the payer.',
+  }),
   chainId: z.number().int(),
-  signerAddress: z.string().nullable().openapi({ description: 'The payer whose EIP-712 signature was verified, once one was.' }),
-  depositAddress: z.string().nullable().openapi({ description: 'Where the payer sends the tokens (the intent`s own address).' }),
+  signerAddress: z
+    .string()
+    .nullable()
+    .openapi({ description: 'The payer: the signer of the deposit, or the account whose lock was seen.' }),
+  depositAddress: z
+    .string()
+    .nullable()
+    .openapi({ description: 'The intent`s own address (the merchant`s): the escrow`s `merchant`, paid when delivery is confirmed.' }),
   tokenAddress: z.string().nullable().openapi({ description: 'The token`s ERC-20 contract on chainId.' }),
   expiresAt: unix('Until when a payment counts').nullable(),
+  escrowId: z.string().nullable().openapi({ description: 'The intent`s id on the escrow contract (bytes32: keccak256 of its id).' }),
+  escrowDeadline: unix(
+    'From then on only a refund or the payer`s reclaim can take the deposit out; delivery must be confirmed before',
+  ).nullable(),
   typedData: TypedData.nullable().openapi({
-    description: 'What the payer signs, while a signature can still be submitted; null otherwise.',
+    description: 'What the payer signs to have the deposit locked for them, while a signature can still be submitted; null otherwise.',
   }),
   deliveryConfirmedAt: unix('When the merchant confirmed delivery').nullable(),
   phases: z.array(Phase),
@@ -134,9 +151,27 @@ export const CreateBody = z
   })
   .openapi('CreatePaymentIntent_Finternet');
 
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex value.');
+
 export const SignatureBody = z
   .strictObject({
-    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 0x-prefixed 65-byte hex signature.'),
-    signerAddress: address,
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 0x-prefixed 65-byte hex signature.')
+      .openapi({ description: 'The payer`s EIP-712 signature over `data.typedData` with its own address as `payer`.' }),
+    signerAddress: address.openapi({ description: 'The payer: the address that signed, and whose USDC is locked.' }),
+    permit: z
+      .strictObject({
+        deadline: z.number().int().positive().openapi({ description: 'The permit`s deadline (Unix seconds).', example: 1704070800 }),
+        v: z.union([z.literal(27), z.literal(28)]),
+        r: bytes32,
+        s: bytes32,
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'The payer`s EIP-2612 permit for exactly the amount to the escrow contract, split into v, r, s: with it the payer sends no transaction at all. Without it (absent or null), the payer must have approved the escrow contract for the amount.',
+      }),
   })
   .openapi('SubmitSignature_Finternet');

@@ -1,15 +1,15 @@
 /**
  * The family of 004_… (Finternet) under /finternet: the document's requests replayed unchanged (only
  * the base URL and the key differ), its two documented errors word for word, the public lookup's
- * masking, bad input in its envelope, tenant and mode isolation, the same intent through the
- * official stripe SDK, and a payment on a real anvil chain through signature, confirmation, delivery
- * and the off-ramp simulator's alarm.
+ * masking, bad input in its envelope, tenant and mode isolation, and the same intent through the
+ * official stripe SDK. Intents are made on the escrow intents' chain (`escrowpay`): every Finternet
+ * intent is held in escrow. The payment itself, on chain, is escrow.test.ts's.
  */
-import { exports } from 'cloudflare:workers';
-import type { Hex } from 'viem';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { localChain, mine, payUsdc, randomXpub, wallet } from '../../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call, createMerchant, waitFor, type TestMerchant, stripeClient } from '../../helpers.js';
+import { env, exports } from 'cloudflare:workers';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { chainsConfig } from '../../../src/chain/registry.js';
+import { localChain, randomXpub } from '../../chain/local-chain-client.js';
+import { ADMIN_TOKEN, call, createMerchant, type TestMerchant, stripeClient } from '../../helpers.js';
 import { documentProblems, operationsLacking } from '../../http/openapi-document.js';
 
 const BASE = 'http://pay.test/finternet';
@@ -37,7 +37,11 @@ async function finternet(path: string, init: { key?: string; json?: unknown; bod
   return { res, body: (await res.json()) as any };
 }
 
+const escrowChain = inject('escrowIntentsChain');
+const ESCROW = chainsConfig(env).get('escrowpay')!.escrow_contract;
+
 const ORDER = {
+  chainId: escrowChain.chainId,
   amount: '1000.00',
   currency: 'USDC',
   type: 'DELIVERY_VS_PAYMENT',
@@ -88,7 +92,7 @@ describe('the documented requests, replayed unchanged', () => {
 });
 
 describe('create and retrieve', () => {
-  it('makes a USDC intent on the first test chain with USDC, in the document`s shape, amounts as decimal strings', async () => {
+  it('makes a USDC intent held in escrow, in the document`s shape, amounts as decimal strings', async () => {
     const made = await createOrder();
     expect(made.id).toMatch(/^pi_/);
     expect(made).toMatchObject({ object: 'payment_intent', status: 'REQUIRES_ACTION' });
@@ -102,28 +106,31 @@ describe('create and retrieve', () => {
       settlementMethod: 'OFF_RAMP_MOCK',
       settlementDestination: '9876543210',
       settlementStatus: 'PENDING',
-      contractAddress: null,
+      contractAddress: ESCROW,
       transactionHash: null,
-      chainId: localChain.chainId,
+      payoutTransactionHash: null,
+      chainId: escrowChain.chainId,
       signerAddress: null,
-      tokenAddress: localChain.usdc.address,
+      tokenAddress: escrowChain.usdc.address,
       deliveryConfirmedAt: null,
       metadata: { orderId: 'ORD-123', customerId: 'CUST-456' },
       phases: [
         { phase: 'SIGNATURE_VERIFICATION', status: 'PENDING' },
         { phase: 'BLOCKCHAIN_CONFIRMATION', status: 'PENDING' },
+        { phase: 'ESCROW_LOCKED', status: 'PENDING' },
         { phase: 'SETTLEMENT', status: 'PENDING' },
       ],
     });
     expect(made.data.depositAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
-    expect(made.data.typedData.message).toMatchObject({ intent: made.id, amount: '1000000000', depositAddress: made.data.depositAddress });
+    expect(made.data.typedData).toMatchObject({ primaryType: 'Deposit', domain: { verifyingContract: ESCROW } });
+    expect(made.data.typedData.message).toMatchObject({ amount: '1000000000', merchant: made.data.depositAddress });
     expect(made.updated).toBeGreaterThanOrEqual(made.created);
     const read = await finternet(`/v1/payment-intents/${made.id}`, { key: sk });
     expect(read.body).toEqual(made);
   });
 
   it('takes fractions up to USDC`s 6 decimals, a CONDITIONAL type and a chain by chainId', async () => {
-    const made = await createOrder({ amount: '0.000001', type: 'CONDITIONAL', chainId: localChain.chainId, metadata: undefined });
+    const made = await createOrder({ amount: '0.000001', type: 'CONDITIONAL', chainId: escrowChain.chainId, metadata: undefined });
     expect(made.data).toMatchObject({ amount: '0.000001', type: 'CONDITIONAL', metadata: {} });
     expect(made.data.typedData.message.amount).toBe('1');
   });
@@ -270,6 +277,27 @@ describe('bad input, in the family`s envelope and naming the field', () => {
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: '0x1234' }, 'signerAddress'],
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer }, 'signature'],
       [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer, extra: 1 }, 'extra'],
+      [
+        {
+          signature: `0x${'11'.repeat(65)}`,
+          signerAddress: signer,
+          permit: { deadline: 1, v: 29, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
+        },
+        'permit.v',
+      ],
+      [
+        {
+          signature: `0x${'11'.repeat(65)}`,
+          signerAddress: signer,
+          permit: { deadline: '1', v: 27, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
+        },
+        'permit.deadline',
+      ],
+      [
+        { signature: `0x${'11'.repeat(65)}`, signerAddress: signer, permit: { deadline: 1, v: 27, r: '0x22', s: `0x${'33'.repeat(32)}` } },
+        'permit.r',
+      ],
+      [{ signature: `0x${'11'.repeat(65)}`, signerAddress: signer, permit: 'signed' }, 'permit'],
     ] as const) {
       const { res, body } = await finternet(`/v1/payment-intents/${made.id}/signature`, { key: sk, json });
       expect(res.status, JSON.stringify(json)).toBe(400);
@@ -315,12 +343,14 @@ describe('one intent, seen through both families', () => {
       amount: 1_000_000_000,
       metadata: { orderId: 'ORD-123', customerId: 'CUST-456' },
       payment_method_types: ['crypto'],
+      capture_method: 'manual',
     });
-    expect((pi.next_action as any).crypto_transfer.deposit_address).toBe(made.data.depositAddress);
+    expect((pi.next_action as any).crypto_escrow_deposit).toMatchObject({ contract: ESCROW, merchant: made.data.depositAddress });
     const canceled = await stripe(sk).paymentIntents.cancel(made.id);
     expect(canceled.status).toBe('canceled');
     const seen = await finternet(`/v1/payment-intents/${made.id}`, { key: sk });
     expect(seen.body).toMatchObject({ status: 'CANCELED', data: { status: 'CANCELED', settlementStatus: 'PENDING' } });
+    expect(seen.body.data.phases.map((p: { status: string }) => p.status)).toEqual(['SKIPPED', 'FAILED', 'SKIPPED', 'SKIPPED']);
     expect(seen.body.data.typedData).toBeNull();
   });
 
@@ -334,96 +364,5 @@ describe('one intent, seen through both families', () => {
     expect(again.res.status).toBe(400);
     expect(again.body.error.code).toBe('payment_intent_unexpected_state');
     expect(again.body.error.message).toContain('CANCELED');
-  });
-});
-
-describe('a payment through to settlement', () => {
-  async function untilData(id: string, done: (data: any) => boolean, timeoutMs = 15_000) {
-    let last: any;
-    await waitFor(async () => {
-      last = (await finternet(`/v1/payment-intents/${id}`, { key: sk })).body;
-      return done(last.data);
-    }, timeoutMs).catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(last?.data)}`);
-    });
-    return last;
-  }
-
-  it('signature, payment on chain, delivery confirmation, then the off-ramp simulator completes the settlement', async () => {
-    const made = await createOrder({ amount: '12.50' });
-    const id = made.id;
-
-    // Delivery cannot be confirmed before the payment.
-    const early = await finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' });
-    expect(early.res.status).toBe(400);
-    expect(early.body.error).toMatchObject({ code: 'payment_intent_unexpected_state', type: 'invalid_request_error' });
-
-    const payer = localChain.accounts[2]!.address;
-    const typed = made.data.typedData;
-    const message = {
-      ...typed.message,
-      chainId: BigInt(typed.message.chainId),
-      amount: BigInt(typed.message.amount),
-      expiresAt: BigInt(typed.message.expiresAt),
-    };
-    const byOther: Hex = await wallet(3).signTypedData({
-      domain: typed.domain,
-      types: typed.types,
-      primaryType: typed.primaryType,
-      message,
-    });
-    const forged = await finternet(`/v1/payment-intents/${id}/signature`, { key: sk, json: { signature: byOther, signerAddress: payer } });
-    expect(forged.res.status).toBe(400);
-    expect(forged.body.error).toMatchObject({ code: 'parameter_invalid', param: 'signature' });
-
-    const signature: Hex = await wallet(2).signTypedData({
-      domain: typed.domain,
-      types: typed.types,
-      primaryType: typed.primaryType,
-      message,
-    });
-    const signed = await finternet(`/v1/payment-intents/${id}/signature`, { key: sk, json: { signature, signerAddress: payer } });
-    expect(signed.res.status, JSON.stringify(signed.body)).toBe(200);
-    expect(signed.body.data.signerAddress).toBe(payer);
-    expect(signed.body.data.typedData).toBeNull();
-    expect(signed.body.data.phases[0]).toMatchObject({ phase: 'SIGNATURE_VERIFICATION', status: 'COMPLETED' });
-
-    const receipt = await payUsdc(made.data.depositAddress, 12_500_000n);
-    await mine(2);
-    const paid = await untilData(id, (d) => d.status === 'SUCCEEDED');
-    expect(paid.data).toMatchObject({
-      transactionHash: receipt.transactionHash,
-      settlementStatus: 'PENDING',
-      phases: [
-        { phase: 'SIGNATURE_VERIFICATION', status: 'COMPLETED' },
-        { phase: 'BLOCKCHAIN_CONFIRMATION', status: 'COMPLETED' },
-        { phase: 'SETTLEMENT', status: 'PENDING' },
-      ],
-    });
-
-    // Two confirmations at once (a retried click): both answered, one settlement.
-    const [delivered, concurrent] = await Promise.all([
-      finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' }),
-      finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' }),
-    ]);
-    expect(delivered.res.status, JSON.stringify(delivered.body)).toBe(200);
-    expect(concurrent.res.status, JSON.stringify(concurrent.body)).toBe(200);
-    expect(concurrent.body.data.deliveryConfirmedAt).toBe(delivered.body.data.deliveryConfirmedAt);
-    expect(delivered.body.data).toMatchObject({
-      settlementStatus: 'IN_PROGRESS',
-      phases: [{}, {}, { phase: 'SETTLEMENT', status: 'IN_PROGRESS' }],
-    });
-    expect(delivered.body.data.deliveryConfirmedAt).toBe(delivered.body.updated);
-    // A second confirmation changes nothing.
-    const twice = await finternet(`/v1/payment-intents/${id}/confirm-delivery`, { key: sk, method: 'POST' });
-    expect(twice.body.data.deliveryConfirmedAt).toBe(delivered.body.data.deliveryConfirmedAt);
-
-    const settled = await untilData(id, (d) => d.settlementStatus === 'COMPLETED');
-    expect(settled.data.phases[2]).toMatchObject({ phase: 'SETTLEMENT', status: 'COMPLETED' });
-    expect(settled.status).toBe('SUCCEEDED');
-    const open = await finternet(`/v1/payment-intents/public/${id}`);
-    expect(open.body.data).toMatchObject({ settlementStatus: 'COMPLETED', settlementDestination: '******3210', signerAddress: payer });
-    // The canonical intent: paid in full; the settlement is Finternet's own.
-    expect(await stripe(sk).paymentIntents.retrieve(id)).toMatchObject({ status: 'succeeded', amount_received: 12_500_000 });
   });
 });
