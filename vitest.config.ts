@@ -63,6 +63,7 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
  * `refunds-flaky` (31349) is the same anvil behind the receiver's mailbox `rpc-refunds-flaky`, which those tests take down.
  * `escrowpay` (31350, the anvil's real chain id: the relayer signs for it) is a tenth, the escrow intents' (test/escrow/),
  * with contracts/Escrow.sol deployed and the test relayer allowed; those tests move its clock and reorg it.
+ * `escrowfin` (31351) is an eleventh, the same for test/compat/finternet/escrow.test.ts, which moves its clock too.
  */
 function testChains(
   adapterChain: string,
@@ -75,6 +76,7 @@ function testChains(
   escrowChain: string,
   refundsChain: string,
   escrowIntentsChain: string,
+  finternetEscrowChain: string,
   receiverPort: number,
 ): string {
   const { local } = JSON.parse(adapterChain) as { local: Record<string, unknown> };
@@ -118,6 +120,7 @@ function testChains(
     mandates: { ...(JSON.parse(mandatesChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     escrow: { ...(JSON.parse(escrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     escrowpay: { ...(JSON.parse(escrowIntentsChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
+    escrowfin: { ...(JSON.parse(finternetEscrowChain) as { local: Record<string, unknown> }).local, confirmations: 2 },
     refunds,
     'refunds-flaky': {
       ...refunds,
@@ -170,6 +173,7 @@ export default defineConfig({
           inject('escrowChain').chains,
           inject('refundsChain').chains,
           inject('escrowIntentsChain').chains,
+          inject('finternetEscrowChain').chains,
           inject('webhookReceiverPort'),
         ),
       };

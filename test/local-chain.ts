@@ -18,6 +18,7 @@ const MANDATES_CHAIN_ID = 31_345;
 const ESCROW_CHAIN_ID = 31_348;
 const REFUNDS_CHAIN_ID = 31_347;
 const ESCROW_INTENTS_CHAIN_ID = 31_350;
+const FINTERNET_ESCROW_CHAIN_ID = 31_351;
 /** anvil's default account 7: the test relayer (RELAYER_PRIVATE_KEY in vitest.config.ts). */
 const RELAYER_ACCOUNT = 7;
 /** anvil's default account 2 owns the smart-contract wallet (ERC-1271) deployed on the mandates' chain. */
@@ -55,8 +56,10 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
   // by account 0, the test relayer allowed; its file stops automine and reverts it.
   // A ninth, the crypto refunds' (test/crypto-refunds/, chain id 31347), which reverts it (a reorg).
   // A tenth, the escrow intents' (test/escrow/, chain id 31350): contracts/Escrow.sol deployed by account 0,
-  // the test relayer allowed; its files move its clock (evm_increaseTime) and reorg it.
-  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth] = await Promise.all([
+  // the test relayer allowed; its file moves its clock (evm_increaseTime, then evm_revert) and reorgs it.
+  // An eleventh, Finternet's escrow (test/compat/finternet/escrow.test.ts, chain id 31351), the same again:
+  // that file moves its clock too, and two files that rewind one chain's clock would break each other's deposits.
+  const [chain, second, third, fourth, fifth, sixth, seventh, eighth, ninth, tenth, eleventh] = await Promise.all([
     startLocalChain(),
     startLocalChain(),
     startLocalChain(),
@@ -67,6 +70,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     startLocalChain({ chainId: ESCROW_CHAIN_ID }),
     startLocalChain({ chainId: REFUNDS_CHAIN_ID }),
     startLocalChain({ chainId: ESCROW_INTENTS_CHAIN_ID }),
+    startLocalChain({ chainId: FINTERNET_ESCROW_CHAIN_ID }),
   ]);
   const mandateContracts = await deployContracts({
     rpcUrl: seventh.rpcUrl,
@@ -179,6 +183,19 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
     mnemonic: tenth.mnemonic,
     chains: JSON.stringify({ local: { ...tenth.chainsConfig.local, pollIntervalMs: 500, ...escrowIntents.chainsConfig } }),
   });
+  const finternetEscrow = await deployEscrow({
+    rpcUrl: eleventh.rpcUrl,
+    deployer: eleventh.accounts[0]!.address,
+    relayers: [eleventh.accounts[RELAYER_ACCOUNT]!.address],
+  });
+  provide('finternetEscrowChain', {
+    rpcUrl: eleventh.rpcUrl,
+    chainId: eleventh.chainId,
+    usdc: eleventh.usdc,
+    accounts: eleventh.accounts,
+    mnemonic: eleventh.mnemonic,
+    chains: JSON.stringify({ local: { ...eleventh.chainsConfig.local, pollIntervalMs: 500, ...finternetEscrow.chainsConfig } }),
+  });
   return async () => {
     await Promise.all([
       chain.stop(),
@@ -191,6 +208,7 @@ export async function setup({ provide }: TestProject): Promise<() => Promise<voi
       eighth.stop(),
       ninth.stop(),
       tenth.stop(),
+      eleventh.stop(),
     ]);
   };
 }

@@ -28,6 +28,8 @@ declare module 'vitest' {
      * intents' tests (test/escrow/, CHAINS network escrowpay; they move its clock and reorg it).
      */
     escrowIntentsChain: LocalChainInfo;
+    /** An eleventh, chain id 31351, the same for Finternet's escrow test (CHAINS network escrowfin; it moves its clock). */
+    finternetEscrowChain: LocalChainInfo;
     /** An ERC-1271 wallet on the mandates' chain, owned by anvil's account `ownerIndex`. */
     mandatesWallet: { address: `0x${string}`; ownerIndex: number };
     /** Port of the OpenAPI validator on 127.0.0.1 (test/openapi-validator.ts). */

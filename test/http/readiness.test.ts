@@ -28,6 +28,7 @@ describe('/health/ready', () => {
         'mandates',
         'escrow',
         'escrowpay',
+        'escrowfin',
         'refunds',
         'refunds-flaky',
       ],

@@ -1,6 +1,6 @@
 /**
  * Finternet's intents (004_…) held in escrow, end to end on a real chain: the escrow intents' anvil
- * (`escrowIntentsChain`, CHAINS network `escrowpay`, contracts/Escrow.sol with the test relayer
+ * (`finternetEscrowChain`, CHAINS network `escrowfin`, a chain of its own, contracts/Escrow.sol with the test relayer
  * allowed). The payer signs the escrow's Deposit from `data.typedData` and the relayer locks it, or
  * deposits itself; delivery confirmation releases it to the merchant's deposit address, a cancel
  * refunds it, and after the deadline the payer reclaims it alone. Balances, logs and `escrowOf` are
@@ -20,8 +20,8 @@ import { ADMIN_TOKEN, call, createMerchant, stripeClient, type TestMerchant, wai
 import { openMailbox } from '../../webhooks/receiver-client.js';
 
 const BASE = 'http://pay.test/finternet';
-const chain = chainClient(inject('escrowIntentsChain'));
-const ESCROW = chainsConfig(env).get('escrowpay')!.escrow_contract! as Address;
+const chain = chainClient(inject('finternetEscrowChain'));
+const ESCROW = chainsConfig(env).get('escrowfin')!.escrow_contract! as Address;
 const PAYER = 4;
 const SECOND_PAYER = 5;
 const STRANGER = 6;
