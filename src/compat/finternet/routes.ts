@@ -1,5 +1,6 @@
 /** The routes of 004_… (Finternet) under /finternet, as data. Handlers are in handlers.ts. */
 import { createRoute } from '@hono/zod-openapi';
+import { idempotentOnObject } from '../../http/idempotency.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas/common.js';
 import { apiKey, noAuth } from './auth.js';
 import { EXAMPLE, PUBLIC_EXAMPLE } from './examples.js';
@@ -28,7 +29,9 @@ export const create = createRoute({
   path: `${PREFIX}/v1/payment-intents`,
   tags,
   summary: 'Create a payment intent: USDC on a configured chain, settled off chain after delivery',
+  // An Idempotency-Key as on the canonical create: the key names the intent, whose object keeps the answer.
   ...apiKey,
+  middleware: [apiKey.middleware, idempotentOnObject()],
   request: {
     body: jsonBody(CreateBody, true, {
       amount: '1000.00',
