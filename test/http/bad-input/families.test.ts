@@ -308,6 +308,20 @@ describe('generated bad input on every family`s own document', () => {
   describe.each(FAMILIES.map((family) => ({ family, name: family.name })))('$name', ({ family }) => {
     const doc = documents.get(family)!;
     const operations = operationsOf(family);
+    it.runIf(ONLY === '')('answers an unknown path in its envelope (a 404), never quoting a card number in it', async () => {
+      for (const method of ['GET', 'POST']) {
+        const res = await callWith(new Request(`http://pay.test${family.prefix}/no-such-route/4242424242424242`, { method }));
+        const text = await res.text();
+        const v: string[] = [];
+        family.refusal(res.status, JSON.parse(text), v);
+        expect({ status: res.status, violations: v, requestId: res.headers.get('request-id') }).toEqual({
+          status: 404,
+          violations: [],
+          requestId: expect.stringMatching(/^req_/),
+        });
+        expect(text).not.toContain('4242424242424242');
+      }
+    });
     describe.each(operations)('$name', (op) => {
       it('answers every generated bad input in the family`s envelope, refusing what its document refuses, changing nothing', async () => {
         const run = new OperationRun(family, doc, op);

@@ -22,6 +22,8 @@ export interface Refusal {
 
 export interface Family {
   name: string;
+  /** Where the family is mounted: every path under it is the family's (an unknown one its 404). */
+  prefix: string;
   document: string;
   /** The headers that authenticate an operation that needs them (its document's `security` is not empty). */
   credentials(m: TestMerchant): Record<string, string>;
@@ -78,6 +80,7 @@ async function finternetSignature(intent: any): Promise<{ signature: Hex; signer
 
 const finternet: Family = {
   name: 'Finternet (004_…)',
+  prefix: '/finternet',
   document: '/finternet/openapi.json',
   credentials: (m) => ({ 'X-API-Key': m.keys.test.secret }),
   async prepare(op, m) {
@@ -109,6 +112,7 @@ const finternet: Family = {
 
 const amplify: Family = {
   name: 'Amplify (000_…)',
+  prefix: '/amplify',
   document: '/amplify/openapi.json',
   credentials: (m) => ({ apiKey: m.keys.test.secret, clientId: m.id }),
   async prepare(op, m): Promise<ApiRequest> {
@@ -141,6 +145,7 @@ const amplify: Family = {
 
 const debitLlama: Family = {
   name: 'DebitLlama (002_…)',
+  prefix: '/api/v1',
   document: '/api/v1/openapi.json',
   credentials: (m) => ({ Authorization: `Bearer ${m.keys.test.secret}` }),
   async prepare(op, m): Promise<ApiRequest> {
@@ -200,7 +205,7 @@ export function drfRefusal(status: number, body: unknown, v: string[]): Refusal 
 
 /**
  * The families under test. Paytree (001_…, Django REST framework's envelope) joins with one entry:
- * `{ name: 'Paytree (001_…)', document: '/paytree/openapi.json', credentials: (m) => ({ Authorization:
+ * `{ name: 'Paytree (001_…)', prefix: '/paytree', document: '/paytree/openapi.json', credentials: (m) => ({ Authorization:
  * `Token ${m.keys.test.secret}` }), prepare: …, usedUpBySuccess: [], refusal: drfRefusal }`.
  */
 export const FAMILIES: Family[] = [amplify, finternet, debitLlama];
