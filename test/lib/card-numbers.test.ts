@@ -132,7 +132,10 @@ describe('redactPath', () => {
     ['/api/v1/items/btn_abc', '/api/v1/items/btn_abc'],
     ['/api/v1/items/4242424242424242', '/api/v1/items/[card number removed]'],
     // Percent-encoded, or glued to an escape that decodes to a separator: still a card number.
-    ['/api/v1/items/https%3A%2F%2Fshop.example%2Freturn%2F4000000000006', '/api/v1/items/https://shop.example/return/[card number removed]'],
+    [
+      '/api/v1/items/https%3A%2F%2Fshop.example%2Freturn%2F4000000000006',
+      '/api/v1/items/https://shop.example/return/[card number removed]',
+    ],
     ['/x/4242%204242%204242%204242', '/x/[card number removed]'],
     // Hidden by what it decodes to (a letter glued on), or after a malformed escape: removed as sent.
     ['/x/4242424242424242%41', '/x/[card number removed]%41'],
