@@ -101,13 +101,26 @@ describe('made on Amplify', () => {
       id: made.paymentIntentId,
       client_secret: made.clientSecret,
       status: 'requires_payment_method',
+      // Amplify's intent has no amount until the payer chooses one on the hosted page: the page's suggestion, $1.00.
+      amount: 100,
       currency: 'usd',
       payment_method_types: ['crypto'],
       metadata: { cart: '42', channel: 'web' },
       livemode: false,
     });
+    expect((pi as unknown as { payer_amount: unknown }).payer_amount).toEqual({ minimum: null, maximum: null });
     expect(seen).toMatchObject({ _id: pi.id, status: 'CREATED', metadata: pi.metadata, userId: a.id, apiKeyType: 'SANDBOX' });
     expect(Math.floor(Date.parse(seen.created_at) / 1000)).toBe(pi.created);
+
+    // The payer's choice (here through the canonical confirm, as the hosted page makes it): the amount and the deposit address agree.
+    const chosen = await post(a.keys.test.secret, `/v1/payment_intents/${made.paymentIntentId}/confirm`, {
+      amount: 1250,
+      payment_method_options: { crypto: { network: 'testnet', token: 'usdc' } },
+    });
+    expect(chosen.res.status, JSON.stringify(chosen.body)).toBe(200);
+    expect(chosen.body).toMatchObject({ amount: 1250, currency: 'usd', status: 'requires_action' });
+    expect(chosen.body.next_action.crypto_transfer.deposit_address).toBe(made.walletAddress);
+    expect((await amplify.lookup(made.clientSecret)).body).toMatchObject({ status: 'WAITING FOR PAYMENT', walletId: made.walletAddress });
     await stripeClient(a.keys.test.secret).paymentIntents.cancel(made.paymentIntentId);
   });
 
