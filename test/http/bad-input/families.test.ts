@@ -43,8 +43,8 @@ const SEED = inject('fuzzSeed') === '' ? Math.floor(Math.random() * 2 ** 31) : N
 const ONLY = inject('fuzzOnly');
 const SCALE = Number(inject('fuzzScale') || '1');
 
-/** Requests per operation in each phase, before scaling (fewer than the canonical suite's: these routes are few and narrow). */
-const RUNS = { refusals: 30, open: 24, cards: 10 };
+/** Requests per operation in each phase, before scaling (as many as the canonical suite sends). */
+const RUNS = { refusals: 36, open: 30, cards: 14 };
 
 // --- the run ---------------------------------------------------------------------------------------
 
@@ -327,6 +327,9 @@ describe('generated bad input on every family`s own document', () => {
         const run = new OperationRun(family, doc, op);
         await run.setUp();
         expect(pathOf(op, run.base.path)).not.toContain('{');
+        // The document says which operations honour an Idempotency-Key (its header parameter); the probe finds the same.
+        const documentsKey = (op.spec.parameters ?? []).some((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+        expect(run.honoursIdempotencyKey, 'whether the operation refuses a 256-character Idempotency-Key').toBe(documentsKey);
         const cases = casesFor(doc, op, run.base, run.honoursIdempotencyKey);
         run.params = cases.params;
 
