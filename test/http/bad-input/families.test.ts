@@ -50,9 +50,6 @@ const RUNS = { refusals: 36, open: 30, cards: 14 };
 
 const totals = { requests: 0, refuse: 0, any: 0, card: 0, started: Date.now() };
 
-/** Every merchant made here: its intents are canceled at the end (a crypto intent watches its chain until then). */
-const owners: TestMerchant[] = [];
-
 async function documentOf(family: Family): Promise<OpenApiDocument> {
   const res = await callThroughRuntime(family.document);
   if (res.status !== 200) throw new Error(`GET ${family.document} answered ${res.status}`);
@@ -97,7 +94,6 @@ class OperationRun {
 
   async setUp(): Promise<void> {
     this.owner = await createMerchant(`Bad input for ${this.op.name}`);
-    owners.push(this.owner);
     this.base = await this.family.prepare(this.op, this.owner);
     if (this.op.method === 'POST' && this.op.access === 'api_key') {
       // A valid request with a key too long: only an operation that reads the key refuses it, naming it.
@@ -277,14 +273,15 @@ async function runPhase(run: OperationRun, arbitrary: fc.Arbitrary<Case>, phase:
   );
 }
 
-/** Cancels every intent of the merchants made here that can be: a crypto intent watches its chain until it ends. */
-async function cancelIntents(): Promise<void> {
-  for (const m of owners.splice(0)) {
-    const sk = m.keys.test.secret;
-    const { body } = await get(sk, '/v1/payment_intents?limit=100');
-    for (const intent of body.data ?? []) {
-      if (!['canceled', 'succeeded'].includes(intent.status)) await post(sk, `/v1/payment_intents/${intent.id}/cancel`);
-    }
+/** Cancels every intent of the merchant that can be: a crypto intent watches its chain until it ends. */
+async function cancelIntents(m: TestMerchant): Promise<void> {
+  const sk = m.keys.test.secret;
+  for (let after = ''; ; ) {
+    const { body } = await get(sk, `/v1/payment_intents?limit=100${after && `&starting_after=${after}`}`);
+    const open = body.data.filter((intent: any) => !['canceled', 'succeeded'].includes(intent.status));
+    await Promise.all(open.map((intent: any) => post(sk, `/v1/payment_intents/${intent.id}/cancel`)));
+    if (!body.has_more) return;
+    after = body.data.at(-1).id;
   }
 }
 
@@ -293,8 +290,7 @@ describe('generated bad input on every family`s own document', () => {
     console.log(`bad-input (families): seed ${SEED} (FUZZ_SEED=${SEED} reproduces this run)${ONLY ? `, only ${ONLY}` : ''}`);
   });
 
-  afterAll(async () => {
-    await cancelIntents();
+  afterAll(() => {
     const seconds = ((Date.now() - totals.started) / 1000).toFixed(1);
     console.log(
       `bad-input (families): seed ${SEED}: ${totals.requests} requests (${totals.refuse} refusals, ${totals.any} open, ${totals.card} card numbers) in ${seconds} s`,
@@ -347,6 +343,7 @@ describe('generated bad input on every family`s own document', () => {
             before,
           );
         }
+        await cancelIntents(run.owner);
       }, 180_000);
     });
   });
