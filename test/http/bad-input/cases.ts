@@ -755,7 +755,8 @@ function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding
       return media === (encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded') ? 'any' : 'refuse';
     }
     case 'multipart':
-      return 'refuse'; // not a media type the document lists, and never empty (the closing boundary)
+      // Refused unless the operation lists it (Paytree's create does); never empty (the closing boundary).
+      return context.op.spec.requestBody?.content['multipart/form-data'] ? 'any' : 'refuse';
     case 'bytes':
       // A NUL byte is only ever wrong in JSON (in a form it is one more character of a value).
       return v.name === 'bom' || (v.name === 'nul byte' && encoding === 'form') ? 'any' : 'refuse';

@@ -105,7 +105,7 @@ class OperationRun {
       );
       const res = await callWith(probe);
       const refusal = res.status === 400 ? this.family.refusal(400, await res.json(), []) : undefined;
-      this.honoursIdempotencyKey = refusal?.param === 'Idempotency-Key';
+      this.honoursIdempotencyKey = refusal?.params.includes('Idempotency-Key') ?? false;
       if (res.status < 400) await this.refresh();
     }
   }
@@ -176,21 +176,26 @@ class OperationRun {
       }
     }
 
-    const param = refusal?.param ?? null;
+    const named = refusal?.params ?? [];
+    const shown = JSON.stringify(named.length === 1 ? named[0] : named.length === 0 ? null : named);
     if (c.kind === 'refuse' && c.param !== null && refusal?.aboutParameters) {
-      if (param === null || !names(c.param, param)) v.push(`refused naming ${JSON.stringify(param)}, not ${JSON.stringify(c.param)}`);
-    } else if (c.kind !== 'card' && refusal?.aboutParameters && param !== null) {
-      const named =
-        (c.param !== null && names(c.param, param)) ||
-        documentedNames(this.params, op).some((n) => names(n, param)) ||
-        sent.has(param) ||
-        sent.has(param.split('.')[0]!);
-      if (!named) v.push(`refused naming ${JSON.stringify(param)}, which the operation does not document and the request did not send`);
+      if (!named.some((p) => names(c.param!, p))) v.push(`refused naming ${shown}, not ${JSON.stringify(c.param)}`);
+    } else if (c.kind !== 'card' && refusal?.aboutParameters) {
+      const strangers = named.filter(
+        (p) =>
+          !(
+            (c.param !== null && names(c.param, p)) ||
+            documentedNames(this.params, op).some((n) => names(n, p)) ||
+            sent.has(p) ||
+            sent.has(p.split('.')[0]!)
+          ),
+      );
+      if (strangers.length > 0)
+        v.push(`refused naming ${JSON.stringify(strangers)}, which the operation does not document and the request did not send`);
     }
     if (c.kind === 'card' && c.card) {
       if (res.status < 400) v.push(`a card number was not refused (${res.status})`);
-      else if (param === null || !names(c.param!, param))
-        v.push(`a card number was refused naming ${JSON.stringify(param)}, not ${JSON.stringify(c.param)}`);
+      else if (!named.some((p) => names(c.param!, p))) v.push(`a card number was refused naming ${shown}, not ${JSON.stringify(c.param)}`);
       if (echoes(text, c.card)) v.push('the answer echoes the card number');
       if (logs.some((line) => echoes(line, c.card!))) v.push('the card number was logged');
     }

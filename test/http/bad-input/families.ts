@@ -14,9 +14,9 @@ import { ADMIN_TOKEN, call as callThroughRuntime, type TestMerchant } from '../.
 import { aRegisteredMandate } from '../../mandates-api/factory.js';
 import { type ApiRequest, get, type Operation, ok, post } from '../route-fixtures.js';
 
-/** A refusal as the family's envelope says it: the parameter it names (in its spelling), and whether it is about parameters. */
+/** A refusal as the family's envelope says it: the parameters it names (in its spelling, dotted), and whether it is about parameters. */
 export interface Refusal {
-  param: string | null;
+  params: string[];
   aboutParameters: boolean;
 }
 
@@ -104,7 +104,7 @@ const finternet: Family = {
     if (Object.keys(e).some((k) => !['code', 'message', 'type', 'param'].includes(k))) v.push('error has fields the envelope does not');
     if ('param' in e && typeof e.param !== 'string') v.push('error.param is there but not a string');
     return {
-      param: typeof e.param === 'string' ? e.param : null,
+      params: typeof e.param === 'string' ? [e.param] : [],
       aboutParameters: ['parameter_missing', 'parameter_invalid', 'parameter_unknown'].includes(e.code),
     };
   },
@@ -138,8 +138,8 @@ const amplify: Family = {
     if (reason === undefined || body.error !== reason) v.push(`error ${JSON.stringify(body.error)} with status ${status}`);
     if (typeof body.message !== 'string' || body.message === '') v.push('message is not a message');
     if (body.param !== null && typeof body.param !== 'string') v.push('param is neither a string nor null');
-    const param = typeof body.param === 'string' ? body.param : null;
-    return { param, aboutParameters: status === 400 && param !== null };
+    const params = typeof body.param === 'string' ? [body.param] : [];
+    return { params, aboutParameters: status === 400 && params.length > 0 };
   },
 };
 
@@ -171,36 +171,36 @@ const debitLlama: Family = {
     if (typeof e.message !== 'string' || e.message === '') v.push('error.message is not a message');
     if (typeof e.timestamp !== 'string' || Number.isNaN(Date.parse(e.timestamp))) v.push('error.timestamp is not a date');
     if (e.parameter !== null && typeof e.parameter !== 'string') v.push('error.parameter is neither a string nor null');
-    const param = typeof e.parameter === 'string' ? e.parameter : null;
-    return { param, aboutParameters: status === 400 && param !== null };
+    const params = typeof e.parameter === 'string' ? [e.parameter] : [];
+    return { params, aboutParameters: status === 400 && params.length > 0 };
   },
 };
 
 /**
- * Django REST framework's envelope (Paytree, 001_…): `{"field": ["message", …]}` (nested for nested
- * fields) for a field's refusal, `{"detail": "…"}` for the rest. Paytree's family adds one entry to
- * FAMILIES with this as its `refusal`.
+ * Django REST framework's envelope (Paytree, 001_…): `{"field": ["message", …]}` for the fields at
+ * fault (all of them at once; nested for nested fields, a list's items as a list of such objects,
+ * `{}` for an item without errors; `non_field_errors` for an object as a whole), `{"detail": "…"}`
+ * for anything else.
  */
 export function drfRefusal(status: number, body: unknown, v: string[]): Refusal | undefined {
   if (!isObject(body) || Object.keys(body).length === 0) return void v.push('the answer is not a DRF error object');
   if (sameKeys(body, ['detail'])) {
     if (typeof body.detail !== 'string' || body.detail === '') v.push('detail is not a message');
-    return { param: null, aboutParameters: false };
+    return { params: [], aboutParameters: false };
   }
   if (status !== 400) v.push(`field errors with status ${status}`);
-  // The first field at fault, dotted down to its messages: {"customer": {"email": ["…"]}} names customer.email.
-  const path: string[] = [];
-  let at: unknown = body;
-  while (isObject(at)) {
-    const [first] = Object.keys(at);
-    path.push(first!);
-    at = at[first!];
-  }
-  if (!Array.isArray(at) || at.length === 0 || !at.every((m) => typeof m === 'string' && m !== '')) {
-    v.push(`${path.join('.')} is not a list of messages`);
-  }
-  const param = path[0] === 'non_field_errors' ? null : path.join('.');
-  return { param, aboutParameters: param !== null };
+  const params: string[] = [];
+  const walk = (at: unknown, path: string[]) => {
+    if (Array.isArray(at) && at.every((m) => typeof m === 'string')) {
+      if (at.length === 0 || at.some((m) => m === '')) v.push(`${path.join('.')} holds no message`);
+      const named = path.at(-1) === 'non_field_errors' ? path.slice(0, -1) : path;
+      if (named.length > 0) params.push(named.join('.'));
+    } else if (Array.isArray(at)) at.forEach((item, i) => walk(item, [...path, String(i)]));
+    else if (isObject(at)) for (const [key, value] of Object.entries(at)) walk(value, [...path, key]);
+    else v.push(`${path.join('.')} is neither messages nor fields`);
+  };
+  walk(body, []);
+  return { params, aboutParameters: params.length > 0 };
 }
 
 /**
