@@ -356,3 +356,36 @@ export const disputes = sqliteTable(
     index('disputes_charge').on(t.merchantId, t.livemode, t.chargeId, t.createdAt, t.id),
   ],
 );
+
+/**
+ * The fields of an intent made through 001_…'s family (Paytree) that the canonical intent has no
+ * place for: its references, customer, address, session, callback, order items, route and method,
+ * as the family's wire gave them (src/compat/paytree). One row per such intent, keyed by its id.
+ * The row is written before the intent is made, as a reservation of its transaction_ref (UNIQUE per
+ * merchant and mode): `intent_id` holds the reservation's own token (`ptres_…`) until the intent
+ * exists, and `state` says which.
+ */
+export const paytreeIntents = sqliteTable(
+  'paytree_intents',
+  {
+    intentId: text('intent_id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    livemode: integer('livemode', { mode: 'boolean' }).notNull(),
+    state: text('state', { enum: ['reserved', 'created'] }).notNull(),
+    transactionRef: text('transaction_ref').notNull(),
+    clientRef: text('client_ref').notNull(),
+    /** The customer's email as given (the list's client_email filter). */
+    email: text('email').notNull(),
+    /** The host of callback.return_url (the list's domain filter). */
+    domain: text('domain').notNull(),
+    method: text('method').notNull(),
+    /** The Paytree fields as validated, JSON: customer, address, session, callback, order_items, metadata, force_route. */
+    details: text('details').notNull(),
+    /** Milliseconds since the epoch: the reservation, then the intent's creation. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('paytree_intents_transaction_ref').on(t.merchantId, t.livemode, t.transactionRef),
+    index('paytree_intents_list').on(t.merchantId, t.livemode, t.state, t.createdAt, t.intentId),
+  ],
+);

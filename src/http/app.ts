@@ -8,6 +8,7 @@ import { adminApi } from '../api/admin/index.js';
 import { debitLlamaApi } from '../api/debitllama/index.js';
 import { finternetApi } from '../compat/finternet/index.js';
 import { amplifyApi } from '../compat/amplify/index.js';
+import { paytreeApi } from '../compat/paytree/index.js';
 import { links } from '../api/stripe/context.js';
 import { renderStripeError, StripeError, stripeErrorHandler } from '../api/stripe/errors.js';
 import { stripeApi } from '../api/stripe/index.js';
@@ -104,6 +105,7 @@ export function createApp() {
   app.route('/', debitLlamaApi());
   app.route('/', finternetApi());
   app.route('/', amplifyApi());
+  app.route('/', paytreeApi());
   app.route('/', challengePages());
   app.route('/', checkoutPages());
   app.route('/', subscribePages());

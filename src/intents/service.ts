@@ -239,20 +239,21 @@ export async function completeChallenge(
 }
 
 /**
- * For the hosted payment page (src/pages/checkout): the intent, and the payer as its owner (with a
- * seam to act through), when `clientSecret` is its client secret; null for a malformed id, no
- * intent or a wrong secret alike. The secret is compared in constant time by the intent's object.
+ * For the hosted payment page (src/pages/checkout): the intent, the payer as its owner (with a
+ * seam to act through) and the owner's shard (where a family keeps more of the intent), when
+ * `clientSecret` is its client secret; null for a malformed id, no intent or a wrong secret alike.
+ * The secret is compared in constant time by the intent's object.
  */
 export async function payerOfIntent(
   env: Env,
   id: string,
   clientSecret: string,
   requestId: string,
-): Promise<{ intent: PaymentIntent; service: IntentService } | null> {
+): Promise<{ intent: PaymentIntent; service: IntentService; shard: string } | null> {
   if (!isIntentId(id)) return null;
   const found = await intentObject(env, id).forPaymentPage(clientSecret);
   if (!found) return null;
   const { intent, shard } = found;
   const owner: Caller = { merchantId: intent.merchantId, livemode: intent.livemode, shard, requestId, idempotency: null };
-  return { intent, service: new IntentService(env, owner) };
+  return { intent, service: new IntentService(env, owner), shard };
 }

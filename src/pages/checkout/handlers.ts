@@ -11,6 +11,9 @@ import { refusalToStripe, StripeError } from '../../api/stripe/errors.js';
 import { ChainUnavailable } from '../../chain/port.js';
 import { cryptoChoices, newChainReader } from '../../chain/registry.js';
 import { checkoutPageView, completeFromPaidIntent } from '../../checkout/service.js';
+import type { CheckoutPageView } from '../../checkout/view.js';
+import { paytreeRowOf } from '../../db/paytree.js';
+import { shardDatabase } from '../../db/shards.js';
 import { logError } from '../../lib/log.js';
 import { type CryptoOptions, tokenAmount } from '../../domain/crypto.js';
 import { challengeUrl, hostedPageUrl } from '../../api/stripe/wire/payment-intent.js';
@@ -67,7 +70,18 @@ interface Attempt {
   amountInput?: string;
 }
 
-async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt, status: 200 | 400) {
+/**
+ * Where the payer goes back to the merchant: a Checkout Session's success and cancel URLs, or those
+ * the intent was made with through 001_…'s family (Paytree's callback.return_url and cancel_url,
+ * kept on the merchant's shard). Null for an intent with neither.
+ */
+async function returnLinksOf(c: Context<AppEnv>, intent: PaymentIntent, shard: string, session: CheckoutPageView | null) {
+  if (session) return { successUrl: session.successUrl, cancelUrl: session.status === 'open' ? session.cancelUrl : null };
+  const paytree = await paytreeRowOf(shardDatabase(c.env, shard), intent.id);
+  return paytree ? { successUrl: paytree.callback.return_url, cancelUrl: paytree.callback.cancel_url ?? null } : null;
+}
+
+async function page(c: Context<AppEnv>, intent: PaymentIntent, shard: string, attempt: Attempt, status: 200 | 400) {
   const storefront = await findStorefront(c.env.DIRECTORY, intent.merchantId, intent.livemode);
   if (!storefront) return notFound(c);
   // The session is loaded as the intent's owner: a page never shows another merchant's session.
@@ -90,12 +104,14 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt,
     }
     return c.redirect(session.successUrl, 303);
   }
+  const returnLinks = await returnLinksOf(c, intent, shard, session);
+  if (returnLinks && PAID.includes(intent.status)) return c.redirect(returnLinks.successUrl, 303);
   const baseUrl = readSettings(c.env).publicBaseUrl;
   const secret = encodeURIComponent(intent.clientSecret);
   const key = storefront.publishableKey ? `&key=${encodeURIComponent(storefront.publishableKey)}` : '';
   const action = intent.nextAction;
   const confirmations = await confirmationsSoFar(c, intent);
-  secureHeaders(c, storefront.frameAncestors, session?.successUrl ?? null);
+  secureHeaders(c, storefront.frameAncestors, returnLinks?.successUrl ?? null);
   return c.html(
     renderPage({
       intent,
@@ -110,6 +126,7 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt,
       error: attempt.error,
       confirmations,
       session,
+      returnLinks,
       cryptoChoices: await payerCryptoChoices(c, intent),
       amountInput: intent.payerAmount ? (attempt.amountInput ?? amountInputValue(intent.amount, intent.currency)) : null,
       now: Date.now(),
@@ -118,7 +135,7 @@ async function page(c: Context<AppEnv>, intent: PaymentIntent, attempt: Attempt,
   );
 }
 
-/** A session's payer goes to its success_url once the payment went through (captured or authorized). */
+/** A session's (or a Paytree intent's) payer goes to its success_url (return_url) once the payment went through (captured or authorized). */
 const PAID: readonly PaymentIntent['status'][] = ['succeeded', 'requires_capture'];
 
 /**
@@ -174,7 +191,7 @@ export const showPage: RouteHandler<typeof show, AppEnv> = async (c) => {
   const { client_secret: clientSecret } = c.req.valid('query');
   const payer = clientSecret === undefined ? null : await payerOfIntent(c.env, id, clientSecret, c.get('requestId'));
   if (!payer) return notFound(c);
-  return page(c, payer.intent, { error: null }, 200);
+  return page(c, payer.intent, payer.shard, { error: null }, 200);
 };
 
 export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
@@ -185,7 +202,7 @@ export const payFromPage: RouteHandler<typeof pay, AppEnv> = async (c) => {
   const { intent, service } = payer;
   const baseUrl = readSettings(c.env).publicBaseUrl;
   const pageUrl = hostedPageUrl({ baseUrl }, intent.id, intent.clientSecret);
-  const refuse = (error: string) => page(c, intent, { error, amountInput: form.amount }, 400);
+  const refuse = (error: string) => page(c, intent, payer.shard, { error, amountInput: form.amount }, 400);
   let amount: bigint | undefined;
   if (form.amount !== undefined) {
     if (!intent.payerAmount) return refuse("This payment's amount is set by the seller.");

@@ -42,6 +42,8 @@ export interface PageModel {
   confirmations: number | null;
   /** The Checkout Session that made the intent (its items, total and links), loaded as the intent's owner; null without one. */
   session: CheckoutPageView | null;
+  /** Where the payer goes back to the merchant once paid, or to cancel (a session's URLs, or a Paytree intent's return_url and cancel_url); null without either. */
+  returnLinks: { successUrl: string; cancelUrl: string | null } | null;
   /** For an intent that takes crypto with none chosen yet: the networks and tokens the payer may choose (none: crypto is not offered). */
   cryptoChoices: PayerCryptoChoice[];
   /** For an intent whose payer chooses the amount: the amount field's value (the payer's own input after a refusal); null otherwise. */
@@ -120,7 +122,7 @@ export function renderPage(m: PageModel): Fragment {
       data-live-url="${m.liveUrl}"
       data-lookup-url="${m.lookupUrl}"
       data-page-url="${m.pageUrl}"
-      data-success-url="${m.session?.successUrl ?? ''}"
+      data-success-url="${m.returnLinks?.successUrl ?? ''}"
     >
       <header>
         <p class="merchant">${m.merchantName}${intent.livemode ? '' : html` <span class="badge">Test mode</span>`}</p>
@@ -131,8 +133,8 @@ export function renderPage(m: PageModel): Fragment {
       ${m.error ? html`<p class="error" id="payment-error" role="alert">${m.error}</p>` : ''}
       ${m.session?.status === 'expired' || intent.debit ? '' : c ? cryptoPart(m, c) : cardPart(m)}
       ${
-        m.session?.cancelUrl && m.session.status === 'open' && CONFIRMABLE.includes(intent.status)
-          ? html`<p class="cancel"><a id="cancel-link" href="${m.session.cancelUrl}">Cancel and return to ${m.merchantName}</a></p>`
+        m.returnLinks?.cancelUrl && CONFIRMABLE.includes(intent.status)
+          ? html`<p class="cancel"><a id="cancel-link" href="${m.returnLinks.cancelUrl}">Cancel and return to ${m.merchantName}</a></p>`
           : ''
       }
     </main>
