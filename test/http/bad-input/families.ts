@@ -9,6 +9,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { expect } from 'vitest';
 import { REASONS as AMPLIFY_REASONS } from '../../../src/compat/amplify/errors.js';
 import { CODES as FINTERNET_CODES } from '../../../src/compat/finternet/errors.js';
+import type { FamilyRules } from './cases.js';
+import { CREATE_EXAMPLE as PAYTREE_CREATE } from '../../../src/compat/paytree/examples.js';
 import { randomXpub } from '../../chain/local-chain-client.js';
 import { ADMIN_TOKEN, call as callThroughRuntime, type TestMerchant } from '../../helpers.js';
 import { aRegisteredMandate } from '../../mandates-api/factory.js';
@@ -31,6 +33,8 @@ export interface Family {
   prepare(op: Operation, m: TestMerchant): Promise<ApiRequest>;
   /** Operations whose success uses up their object: the next request needs a fresh one. */
   usedUpBySuccess: string[];
+  /** What the family decides that its document cannot say (cases.ts). */
+  rules?: FamilyRules;
   /** The refusal in the family's envelope; what is wrong with it is pushed on `v`. */
   refusal(status: number, body: unknown, v: string[]): Refusal | undefined;
 }
@@ -195,17 +199,42 @@ export function drfRefusal(status: number, body: unknown, v: string[]): Refusal 
       if (at.length === 0 || at.some((m) => m === '')) v.push(`${path.join('.')} holds no message`);
       const named = path.at(-1) === 'non_field_errors' ? path.slice(0, -1) : path;
       if (named.length > 0) params.push(named.join('.'));
-    } else if (Array.isArray(at)) at.forEach((item, i) => walk(item, [...path, String(i)]));
-    else if (isObject(at)) for (const [key, value] of Object.entries(at)) walk(value, [...path, key]);
+    } else if (Array.isArray(at)) {
+      for (const [i, item] of at.entries()) walk(item, [...path, String(i)]);
+    } else if (isObject(at)) for (const [key, value] of Object.entries(at)) walk(value, [...path, key]);
     else v.push(`${path.join('.')} is neither messages nor fields`);
   };
   walk(body, []);
   return { params, aboutParameters: params.length > 0 };
 }
 
-/**
- * The families under test. Paytree (001_…, Django REST framework's envelope) joins with one entry:
- * `{ name: 'Paytree (001_…)', prefix: '/paytree', document: '/paytree/openapi.json', credentials: (m) => ({ Authorization:
- * `Token ${m.keys.test.secret}` }), prepare: …, usedUpBySuccess: [], refusal: drfRefusal }`.
- */
-export const FAMILIES: Family[] = [amplify, finternet, debitLlama];
+/** Paytree's documented create, with a transaction_ref of its own (a reused one is refused) and no notification_url (nobody listens). */
+function paytreeOrder() {
+  const { notification_url: _, ...callback } = PAYTREE_CREATE.callback;
+  return { ...PAYTREE_CREATE, transaction_ref: `ORDER-${crypto.randomUUID()}`, callback };
+}
+
+const PAYTREE_COLLECTION = '/paytree/v1/transaction/payment_intent/';
+
+const paytree: Family = {
+  name: 'Paytree (001_…)',
+  prefix: '/paytree',
+  document: '/paytree/openapi.json',
+  credentials: (m) => ({ Authorization: `Token ${m.keys.test.secret}` }),
+  async prepare(op, m): Promise<ApiRequest> {
+    if (op.method === 'POST') return { path: {}, query: {}, body: paytreeOrder() };
+    if (op.pathParams.length === 0) return { path: {}, query: {} };
+    const res = await callThroughRuntime(PAYTREE_COLLECTION, { headers: paytree.credentials(m), json: paytreeOrder() });
+    const made = (await res.json()) as any;
+    expect(res.status, JSON.stringify(made)).toBe(201);
+    return { path: { id: made.id }, query: {} };
+  },
+  // Each success takes its transaction_ref: the next request needs another.
+  usedUpBySuccess: [`POST ${PAYTREE_COLLECTION}`],
+  // Unknown fields and query parameters are ignored, as DRF does (the README's Paytree section).
+  rules: { ignoresUnknownParameters: true },
+  refusal: drfRefusal,
+};
+
+/** The families under test: one entry each. */
+export const FAMILIES: Family[] = [amplify, finternet, debitLlama, paytree];
