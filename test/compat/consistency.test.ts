@@ -49,6 +49,14 @@ const finternet = {
     }).then(answer),
 };
 
+const PAYTREE = '/paytree/v1/transaction/payment_intent/';
+
+const paytree = {
+  create: (m: TestMerchant, body: unknown) =>
+    call(PAYTREE, { headers: { Authorization: `Token ${m.keys.test.secret}` }, json: body }).then(answer),
+  get: (key: string, id: string) => call(`${PAYTREE}${id}/`, { headers: { Authorization: `Token ${key}` } }).then(answer),
+};
+
 const canonical = {
   get: (key: string, id: string) => get(key, `/v1/payment_intents/${id}`).then(({ res, body }) => ({ status: res.status, body })),
   cancel: (key: string, id: string) =>
@@ -85,6 +93,25 @@ async function cardIntent(m = a, params: Record<string, unknown> = {}) {
   });
   expect(made.res.status, JSON.stringify(made.body)).toBe(200);
   return made.body;
+}
+
+/** Paytree's create of 12.345 KWD (a currency of three decimals) by card. */
+async function paytreeIntent(m = a) {
+  const transactionRef = `ORDER-${crypto.randomUUID()}`;
+  const made = await paytree.create(m, {
+    transaction_ref: transactionRef,
+    client_ref: 'customer-9',
+    amount: '12.345',
+    amount_currency: 'KWD',
+    method: 'card',
+    customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' },
+    address: { street: '1 Gulf Road', city: 'Kuwait City', country: 'KW' },
+    session: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0' },
+    callback: { return_url: 'https://shop.example/done', cancel_url: 'https://shop.example/cart' },
+    metadata: { channel: 'web', tags: ['a', 'b'] },
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  return { ...(made.body as { id: string; client_ref: string; payment_link: string }), transactionRef };
 }
 
 async function eventsOf(m: TestMerchant, id: string, type: string) {
@@ -218,6 +245,50 @@ describe('made on Finternet', () => {
   });
 });
 
+describe('made on Paytree', () => {
+  it('is the same intent on the canonical wire: amount in the currency`s minor units (3 decimals for KWD), status, reference', async () => {
+    const made = await paytreeIntent();
+    const pi = await stripeClient(a.keys.test.secret).paymentIntents.retrieve(made.id);
+    expect(pi).toMatchObject({ id: made.id, amount: 12_345, currency: 'kwd', status: 'requires_payment_method', livemode: false });
+    // Paytree's metadata is any JSON, the family's own: the canonical metadata (strings only) does not take it.
+    expect(pi.metadata).toEqual({});
+    const seen = await paytree.get(a.keys.test.secret, made.id);
+    expect(seen.status).toBe(200);
+    expect(seen.body).toMatchObject({ id: made.id, amount: '12.345', currency: 'KWD', client_ref: 'customer-9', payment: [] });
+    await stripeClient(a.keys.test.secret).paymentIntents.cancel(made.id);
+  });
+
+  it('paid and refunded on the canonical wire: Paytree`s payment[] and refund[] show it', async () => {
+    const made = await paytreeIntent();
+    const sdk = stripeClient(a.keys.test.secret);
+    const paid = await sdk.paymentIntents.confirm(made.id, { payment_method: 'pm_card_visa' });
+    expect(paid.status).toBe('succeeded');
+    expect((await paytree.get(a.keys.test.secret, made.id)).body.payment).toMatchObject([{ id: paid.latest_charge, status: 'success' }]);
+    await sdk.refunds.create({ payment_intent: made.id, amount: 5_000 });
+    const refunded = (await paytree.get(a.keys.test.secret, made.id)).body;
+    expect(refunded.payment).toMatchObject([{ status: 'partial_refunded', refunded: '5.000' }]);
+    expect(refunded.payment[0].refund).toMatchObject([{ amount: '5.000' }]);
+  });
+
+  it('is shown by Amplify`s lookup (its payment link`s client secret) and by Finternet; canceled there, Paytree`s intent has no payment', async () => {
+    const made = await paytreeIntent();
+    const clientSecret = new URL(made.payment_link).searchParams.get('client_secret')!;
+    // Its transaction_ref is the canonical reference, which Amplify calls receiverId.
+    expect((await amplify.lookup(clientSecret)).body).toMatchObject({ _id: made.id, status: 'CREATED', receiverId: made.transactionRef });
+    const seen = await finternet.get(a.keys.test.secret, made.id);
+    expect(seen.body).toMatchObject({ id: made.id, status: 'REQUIRES_PAYMENT_METHOD', data: { amount: '12.345', currency: 'KWD' } });
+    expect((await finternet.action(a.keys.test.secret, made.id, 'cancel')).status).toBe(200);
+    expect((await canonical.get(a.keys.test.secret, made.id)).body.status).toBe('canceled');
+    expect(await amplify.status(clientSecret)).toBe('ERROR');
+    expect((await paytree.get(a.keys.test.secret, made.id)).body.payment).toEqual([]);
+  });
+
+  it('shows only its own intents: one made on the canonical wire is DRF`s 404', async () => {
+    const pi = await cardIntent(a);
+    expect(await paytree.get(a.keys.test.secret, pi.id)).toEqual({ status: 404, body: { detail: 'Not found.' } });
+  });
+});
+
 describe('made on the canonical wire (a card intent)', () => {
   it('Amplify shows it by its client secret (no wallet, no receiverId), and follows its status to COMPLETED', async () => {
     const pi = await cardIntent(a, { capture_method: 'manual' });
@@ -260,8 +331,9 @@ describe('another merchant, through every family', () => {
   it('merchant A`s intents (made on each wire) are refused to merchant B on every family, and stay as they were', async () => {
     const fromAmplify = await amplifyIntent(a);
     const fromFinternet = await finternetIntent(a);
+    const fromPaytree = await paytreeIntent(a);
     const card = await cardIntent(a);
-    const ids = [fromAmplify.paymentIntentId, fromFinternet.id, card.id];
+    const ids = [fromAmplify.paymentIntentId, fromFinternet.id, fromPaytree.id, card.id];
     const before = await Promise.all(ids.map(async (id) => (await canonical.get(a.keys.test.secret, id)).body));
     const bKey = b.keys.test.secret;
 
@@ -285,6 +357,8 @@ describe('another merchant, through every family', () => {
       }
       // DebitLlama: no such payment intent.
       expect((await call(`/api/v1/payment_intents/${id}`, { key: bKey })).status).toBe(404);
+      // Paytree: DRF's 404, as for an id that does not exist.
+      expect(await paytree.get(bKey, id)).toEqual({ status: 404, body: { detail: 'Not found.' } });
     }
     // Amplify has no keyed lookup: its key pair is only for creating, and B's key with A's account id is a 401.
     const mixed = await call('/amplify/payment_intent', { headers: { apiKey: bKey, clientId: a.id }, json: { receiverId: 'x' } }).then(
@@ -309,9 +383,13 @@ describe('another merchant, through every family', () => {
     }
   });
 
-  it('the same merchant`s other mode does not see them either: canonical and Finternet 404', async () => {
+  it('the same merchant`s other mode does not see them either: canonical, Finternet and Paytree 404', async () => {
     const fromFinternet = await finternetIntent(a);
+    const fromPaytree = await paytreeIntent(a);
     const live = a.keys.live.secret;
+    expect((await canonical.get(live, fromPaytree.id)).status).toBe(404);
+    expect(await paytree.get(live, fromPaytree.id)).toEqual({ status: 404, body: { detail: 'Not found.' } });
+    await canonical.cancel(a.keys.test.secret, fromPaytree.id);
     expect((await canonical.get(live, fromFinternet.id)).status).toBe(404);
     const seen = await finternet.get(live, fromFinternet.id);
     expect(seen.status).toBe(404);

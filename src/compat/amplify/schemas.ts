@@ -76,7 +76,10 @@ export const PaymentIntentResponse = z
     apiKeyType: z
       .enum(['PRODUCTION', 'SANDBOX'])
       .openapi({ description: 'PRODUCTION for a live-mode intent, SANDBOX for a test-mode one.' }),
-    receiverId: z.string().nullable().openapi({ description: 'As created; null for an intent made on another wire.' }),
+    receiverId: z.string().nullable().openapi({
+      description:
+        'As created; for an intent made on another wire, the reference it was made with there (Paytree`s transaction_ref), or null.',
+    }),
     metadata: z
       .record(z.string(), z.string())
       .nullable()

@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import { typedDataToWire } from '../../api/stripe/wire/payment-intent.js';
 import { SIGNABLE } from '../../domain/crypto-intent.js';
 import { displayAmount, type Phase } from '../../domain/crypto.js';
+import { currencyExponent, isCurrency } from '../../domain/currency.js';
 import type { PaymentIntent } from '../../domain/intent.js';
 import type { Settlement } from '../../domain/settlement.js';
 import type { Status } from '../../domain/status.js';
@@ -53,7 +54,10 @@ function dataOf(intent: PaymentIntent): Data {
     id: intent.id,
     merchantId: intent.merchantId,
     status: STATUS[intent.status],
-    amount: c ? displayAmount(c.amount, c.token.decimals) : displayAmount(intent.amount, 2),
+    // An intent made on another wire (not crypto) in its currency's own decimals (12.345 KWD, 1000 JPY).
+    amount: c
+      ? displayAmount(c.amount, c.token.decimals)
+      : displayAmount(intent.amount, isCurrency(intent.currency) ? currencyExponent(intent.currency) : 2),
     currency: (c?.token.symbol ?? intent.currency).toUpperCase(),
     type: s ? (s.type.toUpperCase() as Data['type']) : null,
     settlementMethod: s ? (s.method.toUpperCase() as Data['settlementMethod']) : null,
