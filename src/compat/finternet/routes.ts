@@ -29,8 +29,8 @@ export const create = createRoute({
   path: `${PREFIX}/v1/payment-intents`,
   tags,
   summary: 'Create a payment intent: USDC on a configured chain, settled off chain after delivery',
-  // An Idempotency-Key as on the canonical create: the key names the intent, whose object keeps the answer.
   ...apiKey,
+  // An Idempotency-Key as on the canonical create: the key names the intent, whose object keeps the answer.
   middleware: [apiKey.middleware, idempotentOnObject()],
   request: {
     body: jsonBody(CreateBody, true, {

@@ -8,10 +8,10 @@ import type { z } from '@hono/zod-openapi';
 import { typedDataToWire } from '../../api/stripe/wire/payment-intent.js';
 import { SIGNABLE } from '../../domain/crypto-intent.js';
 import { displayAmount, type Phase } from '../../domain/crypto.js';
-import { currencyExponent, isCurrency } from '../../domain/currency.js';
 import type { PaymentIntent } from '../../domain/intent.js';
 import type { Settlement } from '../../domain/settlement.js';
 import type { Status } from '../../domain/status.js';
+import { currencyExponent, isCurrency } from '../../domain/currency.js';
 import type { PaymentIntentResponse, PublicPaymentIntentResponse } from './schemas.js';
 
 type Wire = z.input<typeof PaymentIntentResponse>;
