@@ -353,7 +353,9 @@ export function sample(doc: OpenApiDocument, schema: Schema, name = ''): unknown
   if (Array.isArray(s.enum)) return s.enum[0];
   const branch = s.anyOf?.[0] ?? s.oneOf?.[0];
   if (branch && s.type === undefined) return sample(doc, branch, name);
-  switch (s.type) {
+  // A nullable type (`["object", "null"]`): a sample of what it is when it is not null.
+  const type = Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type;
+  switch (type) {
     case 'integer':
     case 'number':
       return s.minimum ?? 1;
