@@ -367,8 +367,20 @@ export function sample(doc: OpenApiDocument, schema: Schema, name = ''): unknown
       return Object.fromEntries(
         (s.required ?? []).map((key: string) => [key, sample(doc, s.properties?.[key] ?? {}, name ? `${name}[${key}]` : key)]),
       );
-    default:
-      return 'a'.repeat(Math.max(s.minLength ?? 1, 1));
+    default: {
+      // The first of a few common shapes that the string's pattern (or format) takes: hex ids, digits, a URL, an e-mail.
+      const plain = 'a'.repeat(Math.max(s.minLength ?? 1, 1));
+      const shapes = [
+        plain,
+        '1',
+        `0x${'00'.repeat(32)}`,
+        `0x${'11'.repeat(20)}`,
+        `0x${'1b'.repeat(65)}`,
+        'https://shop.example',
+        'a@shop.example',
+      ];
+      return shapes.find((shape) => conforms(doc, s, shape)) ?? plain;
+    }
   }
 }
 
