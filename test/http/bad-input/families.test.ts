@@ -114,6 +114,25 @@ class OperationRun {
     this.base = await this.family.prepare(this.op, this.owner);
   }
 
+  /** The valid request's answer in each encoding the document gives its body: a form is the same request as JSON. */
+  async statusByEncoding(): Promise<Record<string, number>> {
+    const statuses: Record<string, number> = {};
+    for (const encoding of ['json', 'form'] as const) {
+      const unchanged = new Case(
+        'unchanged',
+        'any',
+        encoding,
+        null,
+        { kind: 'request', variant: { type: 'header', name: 'X-Probe', value: '1' } },
+        false,
+      );
+      const res = await callWith(buildRequest({ doc: this.doc, op: this.op }, this.base, unchanged, this.credentials()));
+      statuses[encoding] = res.status;
+      if (res.status < 400) await this.refresh();
+    }
+    return statuses;
+  }
+
   credentials(): Record<string, string> {
     return this.op.access === 'api_key' ? this.family.credentials(this.owner) : {};
   }
@@ -334,6 +353,10 @@ describe('generated bad input on every family`s own document', () => {
         // The document says which operations honour an Idempotency-Key (its header parameter); the probe finds the same.
         const documentsKey = (op.spec.parameters ?? []).some((p) => p.in === 'header' && p.name === 'Idempotency-Key');
         expect(run.honoursIdempotencyKey, 'whether the operation refuses a 256-character Idempotency-Key').toBe(documentsKey);
+        if (op.hasBody) {
+          const statuses = await run.statusByEncoding();
+          expect(statuses.form, `the valid request answered ${JSON.stringify(statuses)} as JSON and as a form`).toBe(statuses.json);
+        }
         const cases = casesFor(doc, op, run.base, run.honoursIdempotencyKey, family.rules);
         run.params = cases.params;
 

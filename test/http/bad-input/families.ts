@@ -70,6 +70,11 @@ async function finternetIntent(m: TestMerchant): Promise<any> {
   return body;
 }
 
+/** The chain Finternet's intents are made on by default. */
+async function finternetChain(m: TestMerchant): Promise<number> {
+  return (await finternetIntent(m)).data.chainId;
+}
+
 /** A payer's valid EIP-712 signature over the intent's typed data (any payer may sign). */
 async function finternetSignature(intent: any): Promise<{ signature: Hex; signerAddress: Hex }> {
   const typed = intent.data.typedData;
@@ -88,7 +93,9 @@ const finternet: Family = {
   document: '/finternet/openapi.json',
   credentials: (m) => ({ 'X-API-Key': m.keys.test.secret }),
   async prepare(op, m) {
-    if (op.name === 'POST /finternet/v1/payment-intents') return { path: {}, query: {}, body: FINTERNET_ORDER };
+    // With the chain named, as a client that picks one sends it (a number in JSON, digits in a form).
+    if (op.name === 'POST /finternet/v1/payment-intents')
+      return { path: {}, query: {}, body: { ...FINTERNET_ORDER, chainId: await finternetChain(m) } };
     const intent = await finternetIntent(m);
     const request: ApiRequest = { path: { intentId: intent.id }, query: {} };
     if (op.name.endsWith('/signature')) request.body = await finternetSignature(intent);
