@@ -16,7 +16,7 @@ import { relayerProblems } from '../chain/relayer.js';
 import { chainsConfig } from '../chain/registry.js';
 import { boundShards, openShards, shardDatabase } from '../db/shards.js';
 import { type Env, readSettings } from '../env.js';
-import { redactCardNumbers } from '../lib/card-numbers.js';
+import { redactPath } from '../lib/card-numbers.js';
 import { newId } from '../lib/ids.js';
 import { logError } from '../lib/log.js';
 import { challengePages } from '../pages/challenge.js';
@@ -79,10 +79,7 @@ export function createApp() {
   // unknown path is quoted, but never a card number in it (no route refused it: none matched).
   app.onError(stripeErrorHandler(links));
   app.notFound((c) =>
-    renderStripeError(
-      c,
-      new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactCardNumbers(c.req.path)}).`),
-    ),
+    renderStripeError(c, new StripeError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactPath(c.req.path)}).`)),
   );
 
   app.openapi(health, (c) => c.json({ ok: true as const }, 200));

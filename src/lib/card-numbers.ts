@@ -111,3 +111,23 @@ function isLetter(text: string, index: number): boolean {
   const at = unit >= 0xdc00 && unit <= 0xdfff && index > 0 ? index - 1 : index;
   return LETTER.test(String.fromCodePoint(text.codePointAt(at)!));
 }
+
+/**
+ * A request's path as an answer may quote it: each segment as decoded (a card number percent-encoded
+ * or glued to an escape, `%2F4242…`, is still one): a segment holding a card number is shown decoded
+ * with the number removed; any other as it came (with a number the decoding hid removed too).
+ */
+export function redactPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // A malformed escape: looked at as sent.
+      }
+      return containsCardNumber(decoded) ? redactCardNumbers(decoded) : redactCardNumbers(segment);
+    })
+    .join('/');
+}

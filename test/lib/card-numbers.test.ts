@@ -1,6 +1,6 @@
 /** The card-number detector (src/lib/card-numbers.ts): what it finds, what it lets pass, and the documented trade-off. */
 import { describe, expect, it } from 'vitest';
-import { containsCardNumber, isCardNumber, luhnValid, redactCardNumbers } from '../../src/lib/card-numbers.js';
+import { containsCardNumber, isCardNumber, luhnValid, redactCardNumbers, redactPath } from '../../src/lib/card-numbers.js';
 
 /** Test numbers of the networks, 13 to 19 digits. */
 const CARD_NUMBERS: [network: string, number: string][] = [
@@ -124,5 +124,24 @@ describe('redactCardNumbers', () => {
     const redacted = redactCardNumbers(text);
     expect(containsCardNumber(redacted)).toBe(false);
     expect(redacted).not.toMatch(/4242/);
+  });
+});
+
+describe('redactPath', () => {
+  it.each([
+    ['/api/v1/items/btn_abc', '/api/v1/items/btn_abc'],
+    ['/api/v1/items/4242424242424242', '/api/v1/items/[card number removed]'],
+    // Percent-encoded, or glued to an escape that decodes to a separator: still a card number.
+    [
+      '/api/v1/items/https%3A%2F%2Fshop.example%2Freturn%2F4000000000006',
+      '/api/v1/items/https://shop.example/return/[card number removed]',
+    ],
+    ['/x/4242%204242%204242%204242', '/x/[card number removed]'],
+    // Hidden by what it decodes to (a letter glued on), or after a malformed escape: removed as sent.
+    ['/x/4242424242424242%41', '/x/[card number removed]%41'],
+    ['/x/4242424242424242%ZZ', '/x/[card number removed]%ZZ'],
+    ['/x/id%20with%20space', '/x/id%20with%20space'],
+  ])('%j → %j', (path, shown) => {
+    expect(redactPath(path)).toBe(shown);
   });
 });

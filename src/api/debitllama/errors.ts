@@ -10,6 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../http/context.js';
 import { RequestError, ValidationError } from '../../http/errors.js';
+import { redactPath } from '../../lib/card-numbers.js';
 import { logError } from '../../lib/log.js';
 
 export const Link = z.object({ href: z.string(), methods: z.array(z.enum(['GET', 'POST', 'PUT', 'DELETE'])) }).openapi('Link_ApiV1');
@@ -72,7 +73,8 @@ export function frameOf(path: string, description: string) {
 export function renderApiV1Error(c: Context, error: ApiV1Error, description = 'DebitLlama Api v1'): Response {
   return c.json(
     {
-      ...frameOf(c.req.path, description),
+      // A refused path may hold a card number (refused for it): the frame never echoes one.
+      ...frameOf(redactPath(c.req.path), description),
       error: { message: error.message, status: error.status, timestamp: new Date().toUTCString(), parameter: error.parameter },
     },
     error.status,

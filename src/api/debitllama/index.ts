@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { readSettings } from '../../env.js';
+import { redactPath } from '../../lib/card-numbers.js';
 import type { AppEnv } from '../../http/context.js';
 import { newRouter, route } from '../../http/router.js';
 import { ACCESS_TOKEN_SCHEME } from './auth.js';
@@ -32,7 +33,9 @@ function family(): OpenAPIHono<AppEnv> {
     },
     servers: [{ url: readSettings(c.env).publicBaseUrl }],
   }));
-  app.all('/api/v1/*', (c) => renderApiV1Error(c, new ApiV1Error(404, `Unrecognized request URL (${c.req.method}: ${c.req.path}).`)));
+  app.all('/api/v1/*', (c) =>
+    renderApiV1Error(c, new ApiV1Error(404, `Unrecognized request URL (${c.req.method}: ${redactPath(c.req.path)}).`)),
+  );
   return app;
 }
 

@@ -13,7 +13,7 @@ import { DomainError, type Field } from '../../domain/errors.js';
 import { logError, logWarn } from '../../lib/log.js';
 
 /** Every status this family answers with, and its reason phrase (NestJS's `error`). */
-const REASONS = {
+export const REASONS = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',

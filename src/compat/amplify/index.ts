@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { readSettings } from '../../env.js';
+import { redactPath } from '../../lib/card-numbers.js';
 import type { AppEnv } from '../../http/context.js';
 import { newRouter, route } from '../../http/router.js';
 import { API_KEY_SCHEMES } from './auth.js';
@@ -32,7 +33,8 @@ function family(): OpenAPIHono<AppEnv> {
     },
     servers: [{ url: `${readSettings(c.env).publicBaseUrl}` }],
   }));
-  app.all('/amplify/*', (c) => renderAmplifyError(c, new AmplifyError(404, `Cannot ${c.req.method} ${c.req.path}`)));
+  // An unknown path is quoted, but never a card number in it (no route refused it: none matched).
+  app.all('/amplify/*', (c) => renderAmplifyError(c, new AmplifyError(404, `Cannot ${c.req.method} ${redactPath(c.req.path)}`)));
   return app;
 }
 

@@ -12,7 +12,8 @@ const EXAMPLE_SECRET = `${EXAMPLE_ID}_secret_Dx2mA7pQ9sK4wL1vH5zR8tYbN`;
 const EXAMPLE_WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 
 const Metadata = stripeMetadata.nullable().openapi({
-  type: 'object',
+  // Documented as taken: an object, or null (no metadata).
+  type: ['object', 'null'],
   additionalProperties: { type: 'string', maxLength: 500 },
   description:
     'Business information kept across the payment process: up to 50 keys of ≤40 characters with string values of ≤500 characters. ' +
@@ -75,7 +76,10 @@ export const PaymentIntentResponse = z
     apiKeyType: z
       .enum(['PRODUCTION', 'SANDBOX'])
       .openapi({ description: 'PRODUCTION for a live-mode intent, SANDBOX for a test-mode one.' }),
-    receiverId: z.string().nullable().openapi({ description: 'As created; null for an intent made on another wire.' }),
+    receiverId: z.string().nullable().openapi({
+      description:
+        'As created; for an intent made on another wire, the reference it was made with there (Paytree`s transaction_ref), or null.',
+    }),
     metadata: z
       .record(z.string(), z.string())
       .nullable()

@@ -14,9 +14,9 @@ import type { AppEnv } from '../../http/context.js';
 import { RequestError, ValidationError } from '../../http/errors.js';
 import { logError } from '../../lib/log.js';
 
-type ErrorType = 'invalid_request_error' | 'authentication_error' | 'api_error';
+type ErrorType = 'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'api_error';
 
-const CODES = {
+export const CODES = {
   resource_missing: { status: 404, type: 'invalid_request_error' },
   forbidden: { status: 403, type: 'authentication_error' },
   authentication_required: { status: 401, type: 'authentication_error' },
@@ -27,6 +27,8 @@ const CODES = {
   body_invalid: { status: 400, type: 'invalid_request_error' },
   payment_intent_unexpected_state: { status: 400, type: 'invalid_request_error' },
   crypto_not_configured: { status: 400, type: 'invalid_request_error' },
+  idempotency_key_reused: { status: 400, type: 'idempotency_error' },
+  idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
   chain_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
@@ -39,7 +41,7 @@ export const ErrorResponse = z
     error: z.object({
       code: z.enum(Object.keys(CODES) as [FinternetErrorCode, ...FinternetErrorCode[]]),
       message: z.string(),
-      type: z.enum(['invalid_request_error', 'authentication_error', 'api_error']),
+      type: z.enum(['invalid_request_error', 'authentication_error', 'idempotency_error', 'api_error']),
       param: z.string().optional().openapi({ description: 'The field at fault, when one is (e.g. `amount`, `metadata.orderId`).' }),
     }),
   })
@@ -99,6 +101,9 @@ function toFinternetError(error: unknown, c: Context<AppEnv>): FinternetError {
   if (error instanceof RequestError) {
     const param = error.path === null ? undefined : error.path.map(String).join('.');
     if (error.code === 'route_not_found') return new FinternetError('route_not_found', error.message);
+    // The canonical wire's two idempotency refusals, with its codes and statuses (src/http/idempotency.ts).
+    if (error.code === 'idempotency_key_reused' || error.code === 'idempotency_key_in_use')
+      return new FinternetError(error.code, error.message, param);
     return new FinternetError(
       error.code === 'body_invalid' || error.code === 'content_type_invalid' ? 'body_invalid' : 'parameter_invalid',
       error.message,

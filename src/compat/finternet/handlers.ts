@@ -5,7 +5,7 @@
  */
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { callerOf } from '../../api/stripe/context.js';
+import { callerOf, keptByObject } from '../../api/stripe/context.js';
 import { chainsConfig, resolveCryptoOptions } from '../../chain/registry.js';
 import type { CryptoOptions } from '../../domain/crypto.js';
 import { DomainError } from '../../domain/errors.js';
@@ -28,7 +28,8 @@ export const create: Handler<'create'> = async (c) => {
   const p = c.req.valid('json');
   const crypto = await usdcOptions(c, p.chainId);
   const amount = baseUnits(p.amount, crypto.token.decimals);
-  const { intent } = await service(c).create(
+  // Under an Idempotency-Key the intent's object keeps the answer (and says when it replays one).
+  const { intent } = await new IntentService(c.env, callerOf(c), keptByObject(c)).create(
     {
       amount,
       currency: crypto.token.symbol,

@@ -9,7 +9,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { readSettings } from '../../env.js';
 import type { AppEnv } from '../../http/context.js';
-import { redactCardNumbers } from '../../lib/card-numbers.js';
+import { redactPath } from '../../lib/card-numbers.js';
 import { newRouter, route } from '../../http/router.js';
 import { API_KEY_SCHEME } from './auth.js';
 import { FinternetError, finternetErrorHandler, renderFinternetError } from './errors.js';
@@ -45,7 +45,7 @@ function family(): OpenAPIHono<AppEnv> {
   app.all(`${PREFIX}/*`, (c) =>
     renderFinternetError(
       c,
-      new FinternetError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactCardNumbers(c.req.path)}).`),
+      new FinternetError('route_not_found', `Unrecognized request URL (${c.req.method}: ${redactPath(c.req.path)}).`),
     ),
   );
   return app;

@@ -1,5 +1,6 @@
 /** The routes of 004_… (Finternet) under /finternet, as data. Handlers are in handlers.ts. */
 import { createRoute } from '@hono/zod-openapi';
+import { idempotentOnObject } from '../../http/idempotency.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas/common.js';
 import { apiKey, noAuth } from './auth.js';
 import { EXAMPLE, PUBLIC_EXAMPLE } from './examples.js';
@@ -29,6 +30,8 @@ export const create = createRoute({
   tags,
   summary: 'Create a payment intent: USDC locked in escrow on a configured chain, released on delivery, settled off chain',
   ...apiKey,
+  // An Idempotency-Key as on the canonical create: the key names the intent, whose object keeps the answer.
+  middleware: [apiKey.middleware, idempotentOnObject()],
   request: {
     body: jsonBody(CreateBody, true, {
       amount: '1000.00',

@@ -144,10 +144,20 @@ export const CreateBody = z
       .max(100)
       .openapi({ description: 'Destination for settlement (a bank account number).', example: '9876543210' }),
     metadata: metadata.optional(),
-    chainId: z.number().int().positive().optional().openapi({
-      description: 'The chain to pay on; by default the first network configured for this mode that has USDC.',
-      example: 11155111,
-    }),
+    // A number in JSON; in a form (where every value is text) its digits.
+    chainId: z
+      .union([
+        z.number().int().positive(),
+        z
+          .string()
+          .regex(/^[1-9]\d{0,15}$/)
+          .transform(Number),
+      ])
+      .optional()
+      .openapi({
+        description: 'The chain to pay on; by default the first network configured for this mode that has USDC.',
+        example: 11155111,
+      }),
   })
   .openapi('CreatePaymentIntent_Finternet');
 

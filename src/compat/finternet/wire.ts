@@ -12,6 +12,7 @@ import type { Escrow } from '../../domain/escrow.js';
 import type { PaymentIntent } from '../../domain/intent.js';
 import type { Settlement } from '../../domain/settlement.js';
 import type { Status } from '../../domain/status.js';
+import { currencyExponent, isCurrency } from '../../domain/currency.js';
 import type { PaymentIntentResponse, PublicPaymentIntentResponse } from './schemas.js';
 
 type Wire = z.input<typeof PaymentIntentResponse>;
@@ -55,7 +56,10 @@ function dataOf(intent: PaymentIntent): Data {
     id: intent.id,
     merchantId: intent.merchantId,
     status: STATUS[intent.status],
-    amount: c ? displayAmount(c.amount, c.token.decimals) : displayAmount(intent.amount, 2),
+    // An intent made on another wire (not crypto) in its currency's own decimals (12.345 KWD, 1000 JPY).
+    amount: c
+      ? displayAmount(c.amount, c.token.decimals)
+      : displayAmount(intent.amount, isCurrency(intent.currency) ? currencyExponent(intent.currency) : 2),
     currency: (c?.token.symbol ?? intent.currency).toUpperCase(),
     type: s ? (s.type.toUpperCase() as Data['type']) : null,
     settlementMethod: s ? (s.method.toUpperCase() as Data['settlementMethod']) : null,

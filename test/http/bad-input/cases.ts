@@ -353,7 +353,9 @@ export function sample(doc: OpenApiDocument, schema: Schema, name = ''): unknown
   if (Array.isArray(s.enum)) return s.enum[0];
   const branch = s.anyOf?.[0] ?? s.oneOf?.[0];
   if (branch && s.type === undefined) return sample(doc, branch, name);
-  switch (s.type) {
+  // A nullable type (`["object", "null"]`): a sample of what it is when it is not null.
+  const type = Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type;
+  switch (type) {
     case 'integer':
     case 'number':
       return s.minimum ?? 1;
@@ -365,8 +367,20 @@ export function sample(doc: OpenApiDocument, schema: Schema, name = ''): unknown
       return Object.fromEntries(
         (s.required ?? []).map((key: string) => [key, sample(doc, s.properties?.[key] ?? {}, name ? `${name}[${key}]` : key)]),
       );
-    default:
-      return 'a'.repeat(Math.max(s.minLength ?? 1, 1));
+    default: {
+      // The first of a few common shapes that the string's pattern (or format) takes: hex ids, digits, a URL, an e-mail.
+      const plain = 'a'.repeat(Math.max(s.minLength ?? 1, 1));
+      const shapes = [
+        plain,
+        '1',
+        `0x${'00'.repeat(32)}`,
+        `0x${'11'.repeat(20)}`,
+        `0x${'1b'.repeat(65)}`,
+        'https://shop.example',
+        'a@shop.example',
+      ];
+      return shapes.find((shape) => conforms(doc, s, shape)) ?? plain;
+    }
   }
 }
 
@@ -506,9 +520,15 @@ export interface OperationCases {
  * The arbitraries of one operation. `base` is its valid request (the fixture's): a case's kind is
  * decided against it, by the document alone.
  */
-export function casesFor(doc: OpenApiDocument, op: Operation, base: ApiRequest, honoursIdempotencyKey: boolean): OperationCases {
+export function casesFor(
+  doc: OpenApiDocument,
+  op: Operation,
+  base: ApiRequest,
+  honoursIdempotencyKey: boolean,
+  family: FamilyRules = {},
+): OperationCases {
   const params = parametersOf(doc, op);
-  const context: Context = { doc, op, base, honoursIdempotencyKey };
+  const context: Context = { doc, op, base, honoursIdempotencyKey, ignoresUnknownParameters: family.ignoresUnknownParameters === true };
   const encoding = op.hasBody ? fc.constantFrom<Encoding>('json', 'form') : fc.constant<Encoding>('json');
   const idempotencyKey = op.method === 'POST' ? fc.boolean() : fc.constant(false);
   const mutations: fc.Arbitrary<Mutation>[] = [];
@@ -663,6 +683,17 @@ interface Context {
    * so the README's rule applies where it does: a key is 1 to 255 characters.
    */
   honoursIdempotencyKey: boolean;
+  /** Parameters the document does not name are ignored, not refused (FamilyRules). */
+  ignoresUnknownParameters: boolean;
+}
+
+/** What a family decides that its document cannot say. */
+export interface FamilyRules {
+  /**
+   * Undocumented parameters (query names, form keys) are ignored, as a Django REST framework API
+   * ignores them; by default they are refused by name, as Stripe refuses them.
+   */
+  ignoresUnknownParameters?: boolean;
 }
 
 /** The request as the server reads it, before encoding: each possible reading of an ambiguous wire. */
@@ -736,14 +767,13 @@ function requestLabel(v: RequestVariant): string {
 }
 
 function classify(context: Context, m: Mutation, encoding: Encoding): Kind {
-  const { doc, op } = context;
   if (m.kind === 'request') return classifyRequest(context, m.variant, encoding);
   if (m.kind === 'header') {
     const length = m.value.trim().length;
     return context.honoursIdempotencyKey && (length === 0 || length > 255) ? 'refuse' : 'any';
   }
   const readings = readingsOf(context, m, encoding);
-  return readings.length > 0 && readings.every((r) => r !== UNDECIDABLE && !conformsRequest(doc, op, r)) ? 'refuse' : 'any';
+  return readings.length > 0 && readings.every((r) => r !== UNDECIDABLE && !conformsRequest(context, r)) ? 'refuse' : 'any';
 }
 
 function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding): Kind {
@@ -755,7 +785,8 @@ function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding
       return media === (encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded') ? 'any' : 'refuse';
     }
     case 'multipart':
-      return 'refuse'; // not a media type the document lists, and never empty (the closing boundary)
+      // Refused unless the operation lists it (Paytree's create does); never empty (the closing boundary).
+      return context.op.spec.requestBody?.content['multipart/form-data'] ? 'any' : 'refuse';
     case 'bytes':
       // A NUL byte is only ever wrong in JSON (in a form it is one more character of a value).
       return v.name === 'bom' || (v.name === 'nul byte' && encoding === 'form') ? 'any' : 'refuse';
@@ -764,7 +795,7 @@ function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding
       const text = v.text(bodyText);
       const nothing: Reading = { path: context.base.path, query: context.base.query, body: {} };
       // No body is no parameters (the document's requestBody.required decides through the schema's required list).
-      if (text.trim() === '') return conformsRequest(context.doc, context.op, nothing) && !context.op.bodyRequired ? 'any' : 'refuse';
+      if (text.trim() === '') return conformsRequest(context, nothing) && !context.op.bodyRequired ? 'any' : 'refuse';
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -772,32 +803,31 @@ function classifyRequest(context: Context, v: RequestVariant, encoding: Encoding
         return 'refuse';
       }
       if (!isObject(parsed)) return 'refuse';
-      return conformsRequest(context.doc, context.op, { path: context.base.path, query: context.base.query, body: parsed })
-        ? 'any'
-        : 'refuse';
+      return conformsRequest(context, { path: context.base.path, query: context.base.query, body: parsed }) ? 'any' : 'refuse';
     }
     case 'form-text': {
       if (encoding !== 'form' || v.reads === 'undecided' || v.reads === 'as-sent') return 'any';
-      if (v.reads === 'unknown-parameter') return 'refuse';
+      if (v.reads === 'unknown-parameter') return context.ignoresUnknownParameters ? 'any' : 'refuse';
       const reading: Reading = { path: context.base.path, query: context.base.query, body: {} };
-      return conformsRequest(context.doc, context.op, reading) && !context.op.bodyRequired ? 'any' : 'refuse';
+      return conformsRequest(context, reading) && !context.op.bodyRequired ? 'any' : 'refuse';
     }
     case 'query-text':
-      return !v.valid && context.op.queryParams.length > 0 ? 'refuse' : 'any';
+      return !v.valid && context.op.queryParams.length > 0 && !context.ignoresUnknownParameters ? 'refuse' : 'any';
     case 'header':
       return 'any';
   }
 }
 
 /** Is the request, as read, valid by the document? */
-function conformsRequest(doc: OpenApiDocument, op: Operation, r: Reading): boolean {
+function conformsRequest(context: Context, r: Reading): boolean {
+  const { doc, op } = context;
   for (const p of op.pathParams) if (!conforms(doc, p.schema ?? {}, r.path[p.name])) return false;
   const documented = new Map(op.queryParams.map((p) => [p.name, p]));
   for (const [name, value] of Object.entries(r.query)) {
     const p = documented.get(name);
     // Undocumented query parameters are refused by name where the operation documents any (Stripe's parameter_unknown).
     if (!p) {
-      if (op.queryParams.length > 0) return false;
+      if (op.queryParams.length > 0 && !context.ignoresUnknownParameters) return false;
       continue;
     }
     if (!conforms(doc, p.schema ?? {}, value)) return false;
