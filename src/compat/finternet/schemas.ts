@@ -172,8 +172,17 @@ export const SignatureBody = z
     signerAddress: address.openapi({ description: 'The payer: the address that signed, and whose USDC is locked.' }),
     permit: z
       .strictObject({
-        deadline: z.number().int().positive().openapi({ description: 'The permit`s deadline (Unix seconds).', example: 1704070800 }),
-        v: z.union([z.literal(27), z.literal(28)]),
+        // Numbers in JSON; in a form (where every value is text) their digits.
+        deadline: z
+          .union([
+            z.number().int().positive(),
+            z
+              .string()
+              .regex(/^[1-9]\d{0,15}$/)
+              .transform(Number),
+          ])
+          .openapi({ description: 'The permit`s deadline (Unix seconds).', example: 1704070800 }),
+        v: z.union([z.literal(27), z.literal(28), z.enum(['27', '28']).transform(Number)]),
         r: bytes32,
         s: bytes32,
       })

@@ -289,7 +289,7 @@ describe('bad input, in the family`s envelope and naming the field', () => {
         {
           signature: `0x${'11'.repeat(65)}`,
           signerAddress: signer,
-          permit: { deadline: '1', v: 27, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
+          permit: { deadline: 'soon', v: 27, r: `0x${'22'.repeat(32)}`, s: `0x${'33'.repeat(32)}` },
         },
         'permit.deadline',
       ],
