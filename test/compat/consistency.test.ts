@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomXpub } from '../chain/local-chain-client.js';
-import { ADMIN_TOKEN, call, createMerchant, get, post, stripeClient, type TestMerchant } from '../helpers.js';
+import { ADMIN_TOKEN, call, createMerchant, get, post, stripeClient, type TestMerchant, waitFor } from '../helpers.js';
 
 let a: TestMerchant;
 let b: TestMerchant;
@@ -264,7 +264,10 @@ describe('made on Paytree', () => {
     const paid = await sdk.paymentIntents.confirm(made.id, { payment_method: 'pm_card_visa' });
     expect(paid.status).toBe('succeeded');
     expect((await paytree.get(a.keys.test.secret, made.id)).body.payment).toMatchObject([{ id: paid.latest_charge, status: 'success' }]);
-    await sdk.refunds.create({ payment_intent: made.id, amount: 5_000 });
+    const refund = await sdk.refunds.create({ payment_intent: made.id, amount: 5_000 });
+    // Listed at once, counted once it has succeeded (a card refund settles on its own timer).
+    expect((await paytree.get(a.keys.test.secret, made.id)).body.payment[0].refund).toMatchObject([{ id: refund.id, amount: '5.000' }]);
+    await waitFor(async () => (await sdk.refunds.retrieve(refund.id)).status === 'succeeded', 15_000);
     const refunded = (await paytree.get(a.keys.test.secret, made.id)).body;
     expect(refunded.payment).toMatchObject([{ status: 'partial_refunded', refunded: '5.000' }]);
     expect(refunded.payment[0].refund).toMatchObject([{ amount: '5.000' }]);

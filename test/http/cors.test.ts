@@ -1,8 +1,9 @@
 /**
- * CORS: exactly the three routes a browser calls with a publishable key — looking an intent up by its
+ * CORS: exactly the four routes a browser calls with a publishable key — looking an intent up by its
  * client secret (GET /v1/payment_intents/{id}), confirming it as Stripe.js does
- * (POST /v1/payment_intents/{id}/confirm) and sending the payer's signature
- * (POST /v1/payment_intents/{id}/crypto_signature) — answer other origins, for their own method and
+ * (POST /v1/payment_intents/{id}/confirm), sending the payer's signature
+ * (POST /v1/payment_intents/{id}/crypto_signature) and the payer's signed escrow deposit
+ * (POST /v1/payment_intents/{id}/escrow_deposit) — answer other origins, for their own method and
  * its preflight. Every other operation of the OpenAPI document, other methods on those paths
  * included, answers with no Access-Control-* header at all, preflight or actual request.
  */
@@ -13,6 +14,7 @@ const BROWSER_ROUTES = [
   'GET /v1/payment_intents/{id}',
   'POST /v1/payment_intents/{id}/confirm',
   'POST /v1/payment_intents/{id}/crypto_signature',
+  'POST /v1/payment_intents/{id}/escrow_deposit',
 ];
 const ORIGIN = 'https://shop.example';
 
