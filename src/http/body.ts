@@ -9,6 +9,18 @@ import { BodyNotReceived, RequestError } from './errors.js';
 /** Bodies larger than this are refused before parsing (the largest valid body is ~30 KB of metadata). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** How a form body is decoded: bracket notation, with limits (every family's forms). */
+export const FORM_PARSING = {
+  // The deepest parameter: line_items[0][price_data][custom_unit_amount][minimum] (Checkout Sessions).
+  depth: 4,
+  arrayLimit: 100,
+  parameterLimit: 1000,
+  allowPrototypes: false,
+  plainObjects: true,
+  strictDepth: true,
+  throwOnLimitExceeded: true,
+} as const;
+
 /** Decodes a JSON or form body into a plain object; an empty body is `{}`. */
 export async function readBody(request: Request): Promise<unknown> {
   const length = Number(request.headers.get('content-length') ?? '0');
@@ -34,16 +46,7 @@ export async function readBody(request: Request): Promise<unknown> {
     }
     refuseUndecodablePairs(text, 'form body');
     try {
-      return qs.parse(text, {
-        // The deepest parameter: line_items[0][price_data][custom_unit_amount][minimum] (Checkout Sessions).
-        depth: 4,
-        arrayLimit: 100,
-        parameterLimit: 1000,
-        allowPrototypes: false,
-        plainObjects: true,
-        strictDepth: true,
-        throwOnLimitExceeded: true,
-      });
+      return qs.parse(text, FORM_PARSING);
     } catch (error) {
       throw new RequestError('body_invalid', `The form body could not be decoded: ${(error as Error).message}`);
     }

@@ -109,7 +109,8 @@ function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   return specific({ ...first, path: [...issue.path, ...first.path] } as z.core.$ZodIssue);
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` in a request's decoded input; undefined where the path leads nowhere. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
   for (const key of path) {
     if (value === null || typeof value !== 'object') return undefined;

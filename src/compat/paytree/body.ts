@@ -5,7 +5,7 @@
  * (`customer.email`, as DRF's nested-form parsers read them). Files are not accepted.
  */
 import qs from 'qs';
-import { MAX_BODY_BYTES, readBody } from '../../http/body.js';
+import { FORM_PARSING, MAX_BODY_BYTES, readBody } from '../../http/body.js';
 import { PaytreeError } from './errors.js';
 
 export async function readPaytreeBody(request: Request): Promise<unknown> {
@@ -28,17 +28,7 @@ export async function readPaytreeBody(request: Request): Promise<unknown> {
   const text = pairs.join('&');
   if (text.length > MAX_BODY_BYTES) throw new PaytreeError(413, { detail: `The request body is larger than ${MAX_BODY_BYTES} bytes.` });
   try {
-    return expandDots(
-      qs.parse(text, {
-        depth: 4,
-        arrayLimit: 100,
-        parameterLimit: 1000,
-        allowPrototypes: false,
-        plainObjects: true,
-        strictDepth: true,
-        throwOnLimitExceeded: true,
-      }),
-    );
+    return expandDots(qs.parse(text, FORM_PARSING));
   } catch (error) {
     throw new PaytreeError(400, { detail: `The form body could not be decoded: ${(error as Error).message}` });
   }

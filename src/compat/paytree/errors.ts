@@ -11,7 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, type Field } from '../../domain/errors.js';
 import type { AppEnv } from '../../http/context.js';
-import { BodyNotReceived, RequestError } from '../../http/errors.js';
+import { BodyNotReceived, RequestError, valueAt } from '../../http/errors.js';
 import { logError, logWarn } from '../../lib/log.js';
 
 /** Field → messages, nested for nested fields (a list's items at their index). */
@@ -165,15 +165,6 @@ function push(node: FieldErrors, key: string, text: string): void {
 function fillHoles(value: unknown): unknown {
   if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => fillHoles(value[i] ?? {}));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillHoles(v)]));
-  return value;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
   return value;
 }
 

@@ -20,8 +20,7 @@
  * test/http/bad-input` sends the same cases again (`FUZZ_ONLY='POST /v1/payment_intents'` for one
  * operation, `FUZZ_SCALE=10` for ten times as many). Without FUZZ_SEED each run draws a new one.
  */
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRIPE_ERRORS } from '../../../src/api/stripe/errors.js';
 import { NOT_FOUND_PAGE } from '../../../src/pages/checkout/view.js';
 import { NOT_FOUND_PAGE as SUBSCRIBE_NOT_FOUND_PAGE } from '../../../src/pages/subscribe/view.js';
@@ -35,11 +34,11 @@ import {
   RouteFixtures,
   registeredOperations,
   servedDocument,
-  stateOf,
   type Target,
 } from '../route-fixtures.js';
 import { conforms } from './schema.js';
 import { buildRequest, type Case, casesFor, documentedNames, hasLoneSurrogate, type OperationCases, percentEncode } from './cases.js';
+import { captureConsole, describeRequest, echoes, ONLY, runPhase, SEED, sentNames, settledState } from './harness.js';
 
 type Defect = 'cardNumbersInFreeText' | 'emptyEndpointUpdate';
 
@@ -73,10 +72,6 @@ interface Answer {
   general: string[];
   card: string[];
 }
-
-const SEED = inject('fuzzSeed') === '' ? Math.floor(Math.random() * 2 ** 31) : Number(inject('fuzzSeed'));
-const ONLY = inject('fuzzOnly');
-const SCALE = Number(inject('fuzzScale') || '1');
 
 /** Requests per operation in each phase, before scaling; enough for over 2,000 in a run. */
 const RUNS = { refusals: 36, open: 30, cards: 14 };
@@ -116,21 +111,8 @@ function tolerate(defect: Defect, report: string, group: string): void {
 
 let fixtures: RouteFixtures;
 
-/** A 32-bit seed per operation and phase, derived from the run's: each reproduces on its own. */
-function seedFor(op: Operation, phase: string): number {
-  let h = SEED >>> 0;
-  for (const ch of `${op.name} ${phase}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1) >>> 0;
-  return h;
-}
-
 function reproduce(op: Operation): string {
   return `FUZZ_SEED=${SEED} FUZZ_ONLY='${op.name}' npx vitest run test/http/bad-input`;
-}
-
-/** The state a refusal must leave alone, without what changes on its own (deliveries still pending). */
-async function settledState(m: TestMerchant) {
-  const state = await stateOf(m);
-  return JSON.parse(JSON.stringify(state, (key, value) => (key === 'pending_webhooks' ? undefined : value)));
 }
 
 /** One operation's run: its merchant, its valid request, and the checks of every answer. */
@@ -357,74 +339,6 @@ function names(op: Operation, mutated: string, answered: string): boolean {
   if (mutated === 'id' && op.path.startsWith('/v1/payment_intents/{id}')) return answered === 'intent';
   if (op.path.startsWith('/challenge/')) return ['id', 'token'].includes(mutated) && ['id', 'token'].includes(answered);
   return false;
-}
-
-function echoes(text: string, card: { digits: string; text: string }): boolean {
-  return text.includes(card.digits) || text.includes(card.text) || text.replace(/[\s-]/g, '').includes(card.digits);
-}
-
-/** What the worker writes to the console while it answers, kept out of the run's output. */
-function captureConsole() {
-  const lines: string[] = [];
-  const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-    }),
-  );
-  const restore = () => {
-    for (const spy of spies) spy.mockRestore();
-  };
-  return { lines, restore };
-}
-
-/** The parameter names a request carries, as sent and as decoded: query names, and the body's top-level names. */
-async function sentNames(request: Request): Promise<Set<string>> {
-  const names = new Set<string>();
-  const addPairs = (text: string) => {
-    for (const pair of text.split(/[&;]/)) {
-      const raw = pair.split('=')[0]!;
-      names.add(raw).add(raw.split('[')[0]!);
-      try {
-        const decoded = decodeURIComponent(raw.replaceAll('+', ' '));
-        names.add(decoded).add(decoded.split('[')[0]!);
-      } catch {
-        // kept as sent
-      }
-    }
-  };
-  addPairs(new URL(request.url).search.slice(1));
-  if (request.body) {
-    const text = new TextDecoder().decode(await request.arrayBuffer());
-    try {
-      const parsed = JSON.parse(text);
-      if (parsed !== null && typeof parsed === 'object') for (const key of Object.keys(parsed)) names.add(key);
-    } catch {
-      addPairs(text);
-    }
-  }
-  return names;
-}
-
-async function describeRequest(request: Request): Promise<string> {
-  const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
-  const shownBody = body ? new TextDecoder().decode(body.slice(0, 300)) + (body.length > 300 ? `… (${body.length} bytes)` : '') : '';
-  const url = request.url.length > 300 ? `${request.url.slice(0, 300)}… (${request.url.length})` : request.url;
-  const ctype = request.headers.get('content-type');
-  const key = request.headers.get('idempotency-key');
-  return `${request.method} ${url}${ctype === null ? '' : ` [${ctype}]`}${key === null ? '' : ` [Idempotency-Key ${JSON.stringify(key.slice(0, 60))}]`} ${JSON.stringify(shownBody)}`;
-}
-
-async function runPhase(
-  run: OperationRun,
-  arbitrary: fc.Arbitrary<Case>,
-  phase: string,
-  numRuns: number,
-  examples: Case[] = [],
-): Promise<void> {
-  await fc.assert(
-    fc.asyncProperty(arbitrary, (c) => run.check(c)),
-    { seed: seedFor(run.op, phase), numRuns: Math.ceil(numRuns * SCALE), examples: examples.map((c) => [c]) },
-  );
 }
 
 describe('generated bad input, from the OpenAPI document', () => {

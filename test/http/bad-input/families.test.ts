@@ -19,8 +19,7 @@
  * A family is one entry of FAMILIES (families.ts): its document, credentials, a valid request per
  * operation, and how its envelope reads (status, named parameter).
  */
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestMerchant } from '../../helpers.js';
 import {
   type ApiRequest,
@@ -33,15 +32,11 @@ import {
   pathOf,
   post,
   registeredOperations,
-  stateOf,
 } from '../route-fixtures.js';
 import { buildRequest, Case, casesFor, documentedNames, hasLoneSurrogate, type Param, percentEncode } from './cases.js';
+import { captureConsole, describeRequest, echoes, ONLY, runPhase, SEED, sentNames, settledState } from './harness.js';
 import { FAMILIES, type Family, type Refusal } from './families.js';
-import { conforms, isObject } from './schema.js';
-
-const SEED = inject('fuzzSeed') === '' ? Math.floor(Math.random() * 2 ** 31) : Number(inject('fuzzSeed'));
-const ONLY = inject('fuzzOnly');
-const SCALE = Number(inject('fuzzScale') || '1');
+import { conforms } from './schema.js';
 
 /** Requests per operation in each phase, before scaling (as many as the canonical suite sends). */
 const RUNS = { refusals: 36, open: 30, cards: 14 };
@@ -65,19 +60,8 @@ function operationsOf(family: Family): Operation[] {
     .filter((op) => ONLY === '' || op.name === ONLY);
 }
 
-function seedFor(op: Operation, phase: string): number {
-  let h = SEED >>> 0;
-  for (const ch of `${op.name} ${phase}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1) >>> 0;
-  return h;
-}
-
 function reproduce(op: Operation): string {
   return `FUZZ_SEED=${SEED} FUZZ_ONLY='${op.name}' npx vitest run test/http/bad-input/families.test.ts`;
-}
-
-async function settledState(m: TestMerchant) {
-  const state = await stateOf(m);
-  return JSON.parse(JSON.stringify(state, (key, value) => (key === 'pending_webhooks' ? undefined : value)));
 }
 
 class OperationRun {
@@ -236,68 +220,6 @@ function names(mutated: string, answered: string): boolean {
   if (answered !== mutated && hasLoneSurrogate(mutated)) return names(mutated.replace(/[\ud800-\udfff]/g, percentEncode), answered);
   const a = bracketed(answered);
   return a === mutated || answered === mutated || a.startsWith(`${mutated}[`) || mutated.startsWith(`${a}[`);
-}
-
-function echoes(text: string, card: { digits: string; text: string }): boolean {
-  return text.includes(card.digits) || text.includes(card.text) || text.replace(/[\s-]/g, '').includes(card.digits);
-}
-
-function captureConsole() {
-  const lines: string[] = [];
-  const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-    }),
-  );
-  return {
-    lines,
-    restore: () => {
-      for (const spy of spies) spy.mockRestore();
-    },
-  };
-}
-
-/** The parameter names a request carries, as sent and as decoded: query names, and the body's top-level names. */
-async function sentNames(request: Request): Promise<Set<string>> {
-  const found = new Set<string>();
-  const addPairs = (text: string) => {
-    for (const pair of text.split(/[&;]/)) {
-      const raw = pair.split('=')[0]!;
-      found.add(raw).add(raw.split('[')[0]!);
-      try {
-        const decoded = decodeURIComponent(raw.replaceAll('+', ' '));
-        found.add(decoded).add(decoded.split('[')[0]!);
-      } catch {
-        // kept as sent
-      }
-    }
-  };
-  addPairs(new URL(request.url).search.slice(1));
-  if (request.body) {
-    const text = new TextDecoder().decode(await request.arrayBuffer());
-    try {
-      const parsed = JSON.parse(text);
-      if (isObject(parsed)) for (const key of Object.keys(parsed)) found.add(key);
-    } catch {
-      addPairs(text);
-    }
-  }
-  return found;
-}
-
-async function describeRequest(request: Request): Promise<string> {
-  const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
-  const shownBody = body ? new TextDecoder().decode(body.slice(0, 300)) + (body.length > 300 ? `… (${body.length} bytes)` : '') : '';
-  const url = request.url.length > 300 ? `${request.url.slice(0, 300)}… (${request.url.length})` : request.url;
-  const ctype = request.headers.get('content-type');
-  return `${request.method} ${url}${ctype === null ? '' : ` [${ctype}]`} ${JSON.stringify(shownBody)}`;
-}
-
-async function runPhase(run: OperationRun, arbitrary: fc.Arbitrary<Case>, phase: string, numRuns: number, examples: Case[] = []) {
-  await fc.assert(
-    fc.asyncProperty(arbitrary, (c) => run.check(c)),
-    { seed: seedFor(run.op, phase), numRuns: Math.ceil(numRuns * SCALE), examples: examples.map((c) => [c]) },
-  );
 }
 
 /** Cancels every intent of the merchant that can be: a crypto intent watches its chain until it ends. */
